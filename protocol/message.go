@@ -1,0 +1,193 @@
+package protocol
+
+import (
+	"iter"
+	"strings"
+)
+
+// Param is one named parameter of a [Message].
+type Param struct {
+	Name  string
+	Value Value
+}
+
+// Message is one telemetry message: an ordered set of flat parameters named
+// as flespi names them ("timestamp", "ident", "position.latitude", …; see
+// [Catalogue]). Order is the order in which parameters were first set and is
+// kept through JSON, so encoding is deterministic.
+//
+// The zero Message is empty and ready to use. A Message is not safe for
+// concurrent mutation; concurrent reads are safe.
+type Message struct {
+	params []Param
+}
+
+// Len returns the number of parameters.
+func (m *Message) Len() int { return len(m.params) }
+
+// Params returns the parameters in order. The slice aliases the message's
+// storage: it is valid until the message is next modified and must not be
+// modified by the caller.
+func (m *Message) Params() []Param { return m.params }
+
+// All iterates over the parameters in order.
+func (m *Message) All() iter.Seq2[string, Value] {
+	return func(yield func(string, Value) bool) {
+		for _, p := range m.params {
+			if !yield(p.Name, p.Value) {
+				return
+			}
+		}
+	}
+}
+
+// Reset removes every parameter and keeps the storage for reuse.
+func (m *Message) Reset() {
+	clear(m.params) // drop string references so they can be collected
+	m.params = m.params[:0]
+}
+
+// Clone returns a deep copy whose storage is independent of m.
+func (m *Message) Clone() Message {
+	return Message{params: append([]Param(nil), m.params...)}
+}
+
+func (m *Message) index(name string) int {
+	for i := range m.params {
+		if m.params[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Set sets the named parameter, replacing an existing value in place or
+// appending a new parameter.
+func (m *Message) Set(name string, v Value) {
+	if i := m.index(name); i >= 0 {
+		m.params[i].Value = v
+		return
+	}
+	m.params = append(m.params, Param{Name: name, Value: v})
+}
+
+// SetFloat sets a float parameter.
+func (m *Message) SetFloat(name string, f float64) { m.Set(name, Float(f)) }
+
+// SetInt sets an integer parameter.
+func (m *Message) SetInt(name string, i int64) { m.Set(name, Int(i)) }
+
+// SetUint sets an unsigned integer parameter.
+func (m *Message) SetUint(name string, u uint64) { m.Set(name, Uint(u)) }
+
+// SetBool sets a boolean parameter.
+func (m *Message) SetBool(name string, b bool) { m.Set(name, Bool(b)) }
+
+// SetString sets a string parameter.
+func (m *Message) SetString(name, s string) { m.Set(name, String(s)) }
+
+// Delete removes the named parameter, keeping the order of the others. It
+// reports whether the parameter was present.
+func (m *Message) Delete(name string) bool {
+	i := m.index(name)
+	if i < 0 {
+		return false
+	}
+	copy(m.params[i:], m.params[i+1:])
+	m.params[len(m.params)-1] = Param{}
+	m.params = m.params[:len(m.params)-1]
+	return true
+}
+
+// Lookup returns the named parameter's value.
+func (m *Message) Lookup(name string) (Value, bool) {
+	if i := m.index(name); i >= 0 {
+		return m.params[i].Value, true
+	}
+	return Value{}, false
+}
+
+// Has reports whether the named parameter is present.
+func (m *Message) Has(name string) bool { return m.index(name) >= 0 }
+
+// Float returns a numeric parameter as float64; ok is false when it is
+// missing or not a number.
+func (m *Message) Float(name string) (f float64, ok bool) {
+	v, _ := m.Lookup(name)
+	return v.Float()
+}
+
+// Int returns a whole-number parameter as int64; ok is false when it is
+// missing or not a whole number.
+func (m *Message) Int(name string) (i int64, ok bool) {
+	v, _ := m.Lookup(name)
+	return v.Int()
+}
+
+// Bool returns a boolean parameter; ok is false when it is missing or not a
+// boolean.
+func (m *Message) Bool(name string) (b, ok bool) {
+	v, _ := m.Lookup(name)
+	return v.Bool()
+}
+
+// Str returns a string parameter; ok is false when it is missing or not a
+// string.
+func (m *Message) Str(name string) (s string, ok bool) {
+	v, _ := m.Lookup(name)
+	return v.Str()
+}
+
+// Ident returns the device identifier ("ident"), or "" when absent.
+func (m *Message) Ident() string {
+	s, _ := m.Str(ParamIdent)
+	return s
+}
+
+// Timestamp returns the device time ("timestamp") in Unix seconds with a
+// fractional part; ok is false when it is absent.
+func (m *Message) Timestamp() (float64, bool) { return m.Float(ParamTimestamp) }
+
+// Equal reports whether m and o hold the same parameters in the same order
+// with equal values.
+func (m *Message) Equal(o *Message) bool {
+	if len(m.params) != len(o.params) {
+		return false
+	}
+	for i := range m.params {
+		if m.params[i].Name != o.params[i].Name || !m.params[i].Value.Equal(o.params[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// String returns the message's JSON encoding.
+func (m *Message) String() string { return string(m.AppendJSON(nil)) }
+
+// AppendJSON appends the message's JSON object encoding to dst. It allocates
+// nothing beyond growing dst.
+func (m *Message) AppendJSON(dst []byte) []byte {
+	dst = append(dst, '{')
+	for i, p := range m.params {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, p.Name)
+		dst = append(dst, ':')
+		dst = p.Value.AppendJSON(dst)
+	}
+	return append(dst, '}')
+}
+
+// MarshalJSON implements json.Marshaler.
+func (m Message) MarshalJSON() ([]byte, error) { return m.AppendJSON(nil), nil }
+
+// validName reports whether name can be a parameter name: non-empty, printable
+// and without the characters that MQTT topics and flespi reserve.
+func validName(name string) bool {
+	if name == "" || len(name) > MaxNameLen {
+		return false
+	}
+	return !strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f })
+}

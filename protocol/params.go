@@ -1,0 +1,157 @@
+package protocol
+
+import (
+	"slices"
+	"strings"
+)
+
+// Names of the parameters that gnssgate itself reads or stamps. Codecs use
+// these constants (or the [Catalogue]) so that one name means one thing in
+// one unit across every protocol.
+const (
+	ParamIdent           = "ident"
+	ParamTimestamp       = "timestamp"
+	ParamServerTimestamp = "server.timestamp"
+	ParamChannelID       = "channel.id"
+	ParamProtocolID      = "protocol.id"
+	ParamPeer            = "peer"
+
+	ParamLatitude   = "position.latitude"
+	ParamLongitude  = "position.longitude"
+	ParamAltitude   = "position.altitude"
+	ParamSpeed      = "position.speed"
+	ParamDirection  = "position.direction"
+	ParamSatellites = "position.satellites"
+	ParamValid      = "position.valid"
+	ParamHDOP       = "position.hdop"
+
+	// Lenient-mode marks: a frame whose checksum or length field was wrong,
+	// accepted because the codec was asked to be lenient.
+	ParamChecksumInvalid = "frame.checksum.invalid"
+	ParamLengthInvalid   = "frame.length.invalid"
+)
+
+// ParamInfo describes one parameter name.
+type ParamInfo struct {
+	Name        string // "position.speed"; a trailing "#N" marks an indexed sensor family
+	Type        Kind   // KindFloat for any number
+	Unit        string // "km/h"; "" for unitless
+	Description string
+}
+
+// The catalogue. Units follow flespi: km/h, km, volts, degrees, seconds.
+var catalogue = []ParamInfo{
+	{"ident", KindString, "", "device identifier (IMEI or the protocol's id)"},
+	{"timestamp", KindFloat, "s", "device time, Unix seconds with fraction"},
+	{"server.timestamp", KindFloat, "s", "time the gateway received the message"},
+	{"channel.id", KindFloat, "", "channel that received the message"},
+	{"protocol.id", KindFloat, "", "protocol of the channel"},
+	{"peer", KindString, "", "remote address of the device"},
+	{"device.id", KindFloat, "", "device registered for the ident"},
+	{"device.name", KindString, "", "name of the registered device"},
+	{"position.latitude", KindFloat, "degrees", "latitude, WGS-84, north positive"},
+	{"position.longitude", KindFloat, "degrees", "longitude, WGS-84, east positive"},
+	{"position.altitude", KindFloat, "m", "altitude above sea level"},
+	{"position.speed", KindFloat, "km/h", "ground speed"},
+	{"position.direction", KindFloat, "degrees", "course over ground, 0 = north, clockwise"},
+	{"position.satellites", KindFloat, "", "satellites used in the fix"},
+	{"position.valid", KindBool, "", "whether the fix is valid"},
+	{"position.hdop", KindFloat, "", "horizontal dilution of precision"},
+	{"position.pdop", KindFloat, "", "position dilution of precision"},
+	{"position.timestamp", KindFloat, "s", "time of the fix, when it differs from the message time"},
+	{"event.enum", KindFloat, "", "protocol's event or alarm code"},
+	{"event.priority.enum", KindFloat, "", "record priority (Teltonika: 0 low, 1 high, 2 panic)"},
+	{"event.seqnum", KindFloat, "", "event sequence number"},
+	{"record.seqnum", KindFloat, "", "record or packet sequence number"},
+	{"message.buffered.status", KindBool, "", "message was sent from the black box"},
+	{"alarm.event.trigger", KindBool, "", "an alarm was raised"},
+	{"sos.event.trigger", KindBool, "", "SOS / panic button pressed"},
+	{"engine.ignition.status", KindBool, "", "ignition on"},
+	{"movement.status", KindBool, "", "device is moving"},
+	{"external.powersource.voltage", KindFloat, "V", "external power voltage"},
+	{"external.powersource.status", KindBool, "", "external power connected"},
+	{"battery.voltage", KindFloat, "V", "internal battery voltage"},
+	{"battery.level", KindFloat, "%", "internal battery charge"},
+	{"battery.current", KindFloat, "A", "internal battery current"},
+	{"battery.charging.status", KindBool, "", "battery is charging"},
+	{"battery.low.status", KindBool, "", "battery is low"},
+	{"din", KindFloat, "", "digital inputs as a bitmask, input 1 = bit 0"},
+	{"dout", KindFloat, "", "digital outputs as a bitmask, output 1 = bit 0"},
+	{"din#N", KindBool, "", "digital input N"},
+	{"dout#N", KindBool, "", "digital output N"},
+	{"ain#N", KindFloat, "V", "analog input N"},
+	{"gsm.signal.level", KindFloat, "", "GSM signal level as the protocol reports it"},
+	{"gsm.signal.dbm", KindFloat, "dBm", "GSM signal strength"},
+	{"gsm.mcc", KindFloat, "", "mobile country code"},
+	{"gsm.mnc", KindFloat, "", "mobile network code"},
+	{"gsm.lac", KindFloat, "", "location area code"},
+	{"gsm.cellid", KindFloat, "", "cell id"},
+	{"gsm.operator.code", KindString, "", "operator code"},
+	{"gnss.status", KindBool, "", "GNSS receiver on"},
+	{"gnss.state.enum", KindFloat, "", "GNSS receiver state code"},
+	{"vehicle.mileage", KindFloat, "km", "total vehicle mileage"},
+	{"gps.vehicle.mileage", KindFloat, "km", "mileage counted from GPS"},
+	{"device.temperature", KindFloat, "°C", "device temperature"},
+	{"device.model", KindString, "", "device model"},
+	{"device.type.enum", KindFloat, "", "device type code the device reports"},
+	{"timezone", KindString, "", "device time zone as reported, e.g. +08:00"},
+	{"can.vehicle.mileage", KindFloat, "km", "odometer read from the CAN bus"},
+	{"can.vehicle.speed", KindFloat, "km/h", "speed read from the CAN bus"},
+	{"can.engine.rpm", KindFloat, "rpm", "engine speed read from the CAN bus"},
+	{"can.fuel.level", KindFloat, "%", "fuel level read from the CAN bus"},
+	{"can.fuel.volume", KindFloat, "l", "fuel volume read from the CAN bus"},
+	{"can.engine.temperature", KindFloat, "°C", "engine temperature read from the CAN bus"},
+	{"fuel.level", KindFloat, "%", "fuel level"},
+	{"ibutton.code", KindString, "", "iButton / driver key code, hex"},
+	{"harsh.acceleration.event.trigger", KindBool, "", "harsh acceleration"},
+	{"harsh.braking.event.trigger", KindBool, "", "harsh braking"},
+	{"harsh.cornering.event.trigger", KindBool, "", "harsh cornering"},
+	{"overspeeding.event.trigger", KindBool, "", "speed limit exceeded"},
+	{"towing.event.trigger", KindBool, "", "towing detected"},
+	{"shock.event.trigger", KindBool, "", "shock or vibration detected"},
+	{"geofence.inside.status", KindBool, "", "inside a geofence"},
+	{"wifi.access.points", KindJSON, "", "Wi-Fi access points seen: [{\"mac\",\"rssi\"}]"},
+	{"gsm.cells", KindJSON, "", "neighbouring cells: [{\"mcc\",\"mnc\",\"lac\",\"cellid\",\"rssi\"}]"},
+	{"frame.checksum.invalid", KindBool, "", "lenient mode kept a frame whose checksum was wrong"},
+	{"frame.length.invalid", KindBool, "", "lenient mode kept a frame whose length field was wrong"},
+	{"custom.param.N", KindFloat, "", "protocol parameter N without a common name, raw value"},
+}
+
+// Catalogue returns the documented parameter names, sorted by name. Indexed
+// families appear once with a "#N" suffix ("ain#N"); "custom.param.N" stands
+// for every unnamed protocol parameter.
+func Catalogue() []ParamInfo {
+	c := slices.Clone(catalogue)
+	slices.SortFunc(c, func(a, b ParamInfo) int { return strings.Compare(a.Name, b.Name) })
+	return c
+}
+
+// LookupParam describes a parameter name. "ain#3" finds "ain#N" and
+// "custom.param.239" finds "custom.param.N".
+func LookupParam(name string) (ParamInfo, bool) {
+	key := name
+	if i := strings.LastIndexByte(name, '#'); i > 0 && isDigits(name[i+1:]) {
+		key = name[:i] + "#N"
+	} else if rest, ok := strings.CutPrefix(name, "custom.param."); ok && isDigits(rest) {
+		key = "custom.param.N"
+	}
+	for _, p := range catalogue {
+		if p.Name == key {
+			p.Name = name
+			return p, true
+		}
+	}
+	return ParamInfo{}, false
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
