@@ -1,0 +1,105 @@
+package protocoltest
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gnssgate/gnssgate/protocol"
+)
+
+// echoCodec is a tiny length-prefixed protocol for testing this package: one
+// length byte, then "lat,lon" text; the reply is 0x06.
+type echoCodec struct{}
+
+func (echoCodec) Name() string { return "echo" }
+func (echoCodec) Split(data []byte, atEOF bool) (int, []byte, error) {
+	if len(data) == 0 || len(data) < 1+int(data[0]) {
+		return 0, nil, nil
+	}
+	return 1 + int(data[0]), data[:1+int(data[0])], nil
+}
+func (echoCodec) NewSession(protocol.Transport) protocol.Session { return echoSession{} }
+
+type echoSession struct{}
+
+func (echoSession) Decode(frame []byte, r *protocol.Result) error {
+	lat, lon, ok := strings.Cut(string(frame[1:]), ",")
+	if !ok {
+		return protocol.Errorf("echo", 1, protocol.ErrMalformed, "no comma")
+	}
+	m := r.NewMessage()
+	for _, kv := range []struct{ k, v string }{{protocol.ParamLatitude, lat}, {protocol.ParamLongitude, lon}} {
+		v, err := protocol.ParseValueJSON([]byte(kv.v))
+		if err != nil {
+			return protocol.Errorf("echo", 1, protocol.ErrMalformed, err.Error())
+		}
+		m.Set(kv.k, v)
+	}
+	r.SetReply([]byte{6})
+	return nil
+}
+
+func newEcho(Config) protocol.Codec { return echoCodec{} }
+
+func TestRunDir(t *testing.T) { RunDir(t, "testdata", newEcho) }
+
+func FuzzEcho(f *testing.F) { Fuzz(f, "testdata", newEcho) }
+
+func TestArchiveRoundTrip(t *testing.T) {
+	src := "Source: x\nTransport: udp\n-- a --\nhello\n-- b --\n-- c --\nlast"
+	a := ParseArchive([]byte(src))
+	if string(a.Comment) != "Source: x\nTransport: udp\n" || len(a.Files) != 3 {
+		t.Fatalf("parsed %+v", a)
+	}
+	if d, _ := a.Get("a"); string(d) != "hello\n" {
+		t.Errorf("a = %q", d)
+	}
+	a.Set("b", []byte("new\n"))
+	if got := string(a.Format()); got != "Source: x\nTransport: udp\n-- a --\nhello\n-- b --\nnew\n-- c --\nlast\n" {
+		t.Errorf("Format = %q", got)
+	}
+}
+
+func TestLoadCaseErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"nosource": "Transport: tcp\n-- frame.hex --\n00\n",
+		"badtr":    "Source: s\nTransport: sctp\n-- frame.hex --\n00\n",
+		"noframe":  "Source: s\n",
+		"badhex":   "Source: s\n-- frame.hex --\nzz\n",
+		"badwant":  "Source: s\nWant: x\n-- frame.hex --\n00\n",
+	} {
+		p := filepath.Join(dir, name+".txtar")
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := LoadCase(p); err == nil {
+			t.Errorf("%s: loaded without error", name)
+		}
+	}
+}
+
+func TestCheckMessage(t *testing.T) {
+	var m protocol.Message
+	m.SetFloat(protocol.ParamLatitude, 91)
+	if CheckMessage(&m) == nil {
+		t.Error("latitude 91 accepted")
+	}
+	m.SetFloat(protocol.ParamLatitude, -33.9)
+	m.SetFloat(protocol.ParamSpeed, 80)
+	if err := CheckMessage(&m); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestDecodeOutcome(t *testing.T) {
+	o := Decode(echoCodec{}, protocol.TCP, [][]byte{[]byte("\x051,2.5\x03"), []byte("3,4")})
+	if o.Err != nil || len(o.Messages) != 2 || !bytes.Equal(o.Replies, []byte{6, 6}) {
+		t.Fatalf("%+v", o)
+	}
+	o = Decode(echoCodec{}, protocol.TCP, [][]byte{[]byte("\x03abc")})
+	if CheckError(o.Err) != nil || o.Err == nil {
+		t.Fatalf("malformed frame: %v", o.Err)
+	}
+}
