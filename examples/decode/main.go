@@ -1,0 +1,171 @@
+// Command decode runs a tracker protocol codec over captured traffic and
+// prints the decoded messages as JSON, one a line, with flespi parameter
+// names: the quickest way to see what a device sent.
+//
+//	go run ./examples/decode -p teltonika 000f333536333037303432343431303133 000000000000003608...
+//	go run ./examples/decode -p wialon-ips -text '#L#2.0;356307042441013;NA;CE9B' -replies
+//	go run ./examples/decode -p gt06 -f capture.hex -lenient
+//
+// HEX arguments, or the lines of the -f file (the protocol/traffic format: hex
+// with white space and '#' comments; '<' lines, bytes sent to the device, are
+// skipped), are one connection's byte stream in order; with -transport udp
+// each argument or line is one datagram. -text LINE adds a text line (CR LF
+// is appended when missing). With -replies, every reply the server would
+// send is written to stderr as "reply: <hex>".
+//
+// Exit status: 0 on success; 1 on bad input, with one line naming the
+// protocol, the byte offset and the reason; 2 on bad usage.
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/gnssgate/gnssgate/examples/internal/codecs"
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/traffic"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ", ") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("decode", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		name      = fs.String("p", "", "protocol `name` (see -list)")
+		list      = fs.Bool("list", false, "print the protocol names, one a line, and exit")
+		transport = fs.String("transport", "tcp", "tcp (arguments are one byte stream) or udp (each is a datagram)")
+		lenient   = fs.Bool("lenient", false, "keep frames whose checksum or length is wrong, marking their messages")
+		replies   = fs.Bool("replies", false, "write each reply the server would send to stderr as 'reply: <hex>'")
+		file      = fs.String("f", "", "read hex traffic from `file` ('-' for stdin)")
+		texts     multiFlag
+		requests  multiFlag
+	)
+	fs.Var(&texts, "text", "a text `line` for text protocols (repeatable)")
+	fs.Var(&requests, "http", "a raw HTTP `request` for HTTP protocols (repeatable)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: decode -p PROTOCOL [-transport tcp|udp] [-lenient] [-replies] [-f FILE] [-text LINE]... [HEX...]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *list {
+		for _, n := range codecs.Names() {
+			fmt.Fprintln(stdout, n)
+		}
+		return 0
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "decode: "+format+"\n", a...)
+		return 2
+	}
+	codec, ok := codecs.New(*name, codecs.Options{Lenient: *lenient})
+	if !ok {
+		if *name == "" {
+			return usage("-p PROTOCOL is required (see -list)")
+		}
+		return usage("unknown protocol %q (see -list)", *name)
+	}
+	tr, ok := protocol.ParseTransport(*transport)
+	if !ok {
+		return usage("-transport must be tcp or udp, not %q", *transport)
+	}
+	if len(requests) > 0 {
+		return usage("protocol %s does not take HTTP requests", *name)
+	}
+
+	var chunks [][]byte
+	if *file != "" {
+		var r io.Reader = stdin
+		if *file != "-" {
+			f, err := os.Open(*file)
+			if err != nil {
+				return usage("%v", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		recorded, err := traffic.Parse(r)
+		if err != nil {
+			return usage("%s: %v", *file, err)
+		}
+		for _, c := range recorded {
+			if c.Dir == traffic.In {
+				chunks = append(chunks, c.Data)
+			}
+		}
+	}
+	for _, a := range fs.Args() {
+		b, err := traffic.ParseHex(a)
+		if err != nil {
+			return usage("bad hex argument %.40q: %v", a, err)
+		}
+		chunks = append(chunks, b)
+	}
+	for _, t := range texts {
+		if !strings.HasSuffix(t, "\n") {
+			t += "\r\n"
+		}
+		chunks = append(chunks, []byte(t))
+	}
+	if len(chunks) == 0 {
+		return usage("no input: give HEX arguments, -f FILE or -text LINE")
+	}
+
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	var line []byte
+	emit := func(_ []byte, r *protocol.Result) error {
+		for i := range r.Messages {
+			line = r.Messages[i].AppendJSON(line[:0])
+			line = append(line, '\n')
+			if _, err := out.Write(line); err != nil {
+				return err
+			}
+		}
+		for _, resp := range r.Responses {
+			fmt.Fprintf(stderr, "response: %q", resp.Text)
+			if len(resp.Data) > 0 {
+				fmt.Fprintf(stderr, " data %x", resp.Data)
+			}
+			if resp.HasID {
+				fmt.Fprintf(stderr, " id %d", resp.ID)
+			}
+			fmt.Fprintln(stderr)
+		}
+		if *replies && len(r.Reply) > 0 {
+			out.Flush() // keep stdout and stderr in step for a reader of both
+			fmt.Fprintf(stderr, "reply: %s\n", hex.EncodeToString(r.Reply))
+		}
+		return nil
+	}
+	d := protocol.NewStreamDecoder(codec, tr, 0)
+	for _, c := range chunks {
+		if err := d.Feed(c, emit); err != nil {
+			return fail(out, stderr, err)
+		}
+	}
+	if err := d.Finish(emit); err != nil {
+		return fail(out, stderr, err)
+	}
+	return 0
+}
+
+func fail(out *bufio.Writer, stderr io.Writer, err error) int {
+	out.Flush()
+	fmt.Fprintf(stderr, "decode: %v\n", err) // a *protocol.DecodeError names protocol, offset and reason
+	return 1
+}

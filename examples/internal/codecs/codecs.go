@@ -1,0 +1,37 @@
+// Package codecs maps protocol names to codecs for the example binaries.
+// Wiring by name lives here, in examples, as an explicit map: the library
+// itself has no global registry.
+package codecs
+
+import (
+	"slices"
+
+	"github.com/gnssgate/gnssgate/protocol"
+)
+
+// Options are the settings every codec takes.
+type Options struct {
+	Lenient      bool
+	MaxFrameSize int
+}
+
+var constructors = map[string]func(Options) protocol.Codec{}
+
+// New returns the named codec.
+func New(name string, o Options) (protocol.Codec, bool) {
+	f, ok := constructors[name]
+	if !ok {
+		return nil, false
+	}
+	return f(o), true
+}
+
+// Names lists the protocols, sorted.
+func Names() []string {
+	names := make([]string, 0, len(constructors))
+	for n := range constructors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
