@@ -1,0 +1,507 @@
+package channel
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/traffic"
+)
+
+// Conn is one device connection: a TCP connection, a UDP session (one
+// remote address), or the source of one HTTP request or MQTT delivery. Its
+// methods are safe for concurrent use.
+type Conn struct {
+	srv     *Server
+	id      uint64
+	network string // "tcp", "udp", "http", "mqtt"
+	remote  net.Addr
+	peer    string
+	since   time.Time
+
+	parent context.Context // the Serve context
+	ctx    context.Context // cancelled when the connection closes
+	cancel context.CancelFunc
+
+	nc   net.Conn       // TCP
+	pc   net.PacketConn // UDP
+	udp  *udpServer     // UDP
+	in   chan []byte    // UDP datagrams waiting for the session goroutine
+	wmu  sync.Mutex     // serializes writes and write deadlines
+	wbuf []byte         // command encoding buffer, under wmu
+
+	ident atomic.Pointer[string]
+	guard *guard // the session, behind a lock shared with command encoding
+
+	bytesIn, bytesOut atomic.Uint64
+	msgsIn, msgsOut   atomic.Uint64
+	last              atomic.Int64 // unix nanoseconds of the last byte in
+
+	cmdMu   sync.Mutex // keeps commands to the device in order
+	cmu     sync.Mutex // pending
+	pending []*Call    // sent, awaiting the device's answer, oldest first
+
+	rec       *recording
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// ConnInfo is a snapshot of a connection, as [Server.Conns] lists them.
+type ConnInfo struct {
+	ID           uint64
+	Ident        string // "" until the device identified itself
+	Network      string // "tcp" or "udp"
+	Peer         string // remote ip:port
+	Since        time.Time
+	LastActivity time.Time // last byte (or datagram) from the device
+	BytesIn      uint64
+	BytesOut     uint64
+	MessagesIn   uint64 // messages decoded from the device
+	MessagesOut  uint64 // packets sent to the device: replies and commands
+	Pending      int    // commands sent and awaiting an answer
+}
+
+func (s *Server) newConn(parent context.Context, network string, remote net.Addr) *Conn {
+	now := time.Now()
+	c := &Conn{srv: s, id: s.nextID.Add(1), network: network, remote: remote, since: now, parent: parent}
+	if remote != nil {
+		c.peer = remote.String()
+	}
+	c.ctx, c.cancel = context.WithCancel(parent)
+	c.last.Store(now.UnixNano())
+	c.guard = &guard{codec: s.Codec}
+	if s.Record != nil {
+		c.rec = &recording{conn: c, rec: s.Record}
+	}
+	return c
+}
+
+// ID is unique among the server's connections.
+func (c *Conn) ID() uint64 { return c.id }
+
+// Ident returns the device's ident, or "" until the device identified
+// itself.
+func (c *Conn) Ident() string {
+	if p := c.ident.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// RemoteAddr returns the device's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// Network returns "tcp", "udp", "http" or "mqtt".
+func (c *Conn) Network() string { return c.network }
+
+// Context is cancelled when the connection closes.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Info returns a snapshot of the connection's counters.
+func (c *Conn) Info() ConnInfo {
+	c.cmu.Lock()
+	pending := len(c.pending)
+	c.cmu.Unlock()
+	return ConnInfo{
+		ID: c.id, Ident: c.Ident(), Network: c.network, Peer: c.peer, Since: c.since,
+		LastActivity: time.Unix(0, c.last.Load()),
+		BytesIn:      c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
+		MessagesIn: c.msgsIn.Load(), MessagesOut: c.msgsOut.Load(),
+		Pending: pending,
+	}
+}
+
+// Close closes the connection (for UDP, forgets the session). Commands
+// awaiting an answer on it complete with [ErrConnClosed].
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() {
+		c.closed.Store(true)
+		c.cancel()
+		if c.nc != nil {
+			c.closeErr = c.nc.Close()
+		}
+	})
+	return c.closeErr
+}
+
+// interrupt wakes a reader blocked between frames so that it notices a
+// shutdown; see serveConn for why the order of operations is race-free.
+func (c *Conn) interrupt() {
+	if c.nc != nil {
+		c.nc.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+func (c *Conn) setIdent(ident string) {
+	old := c.Ident()
+	c.ident.Store(&ident)
+	if c.srv == nil {
+		return
+	}
+	if old != "" {
+		c.srv.mu.Lock()
+		if c.srv.byIdent[old] == c {
+			delete(c.srv.byIdent, old)
+		}
+		c.srv.mu.Unlock()
+	}
+	c.srv.identified(c, ident)
+	if c.rec != nil {
+		c.rec.identified()
+	}
+}
+
+// write sends b to the device within the write timeout.
+func (c *Conn) write(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(b)
+}
+
+func (c *Conn) writeLocked(b []byte) error {
+	if c.closed.Load() {
+		return ErrConnClosed
+	}
+	var n int
+	var err error
+	if c.nc != nil {
+		if wt := c.srv.writeTimeout(); wt > 0 {
+			c.nc.SetWriteDeadline(time.Now().Add(wt))
+		}
+		n, err = c.nc.Write(b)
+	} else {
+		n, err = c.pc.WriteTo(b, c.remote)
+	}
+	if n > 0 {
+		c.bytesOut.Add(uint64(n))
+		c.srv.stats.bytesOut.Add(uint64(n))
+		if c.rec != nil {
+			c.rec.chunk(traffic.Out, b[:n])
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("channel: write to %s: %w", c.peer, err)
+	}
+	c.msgsOut.Add(1)
+	return nil
+}
+
+// errCloseAfterReply stops the frame loop after a reply the codec asked to
+// close on (Result.Close).
+var errCloseAfterReply = errors.New("channel: codec asked to close")
+
+// serveConn is the life of one TCP connection.
+func (s *Server) serveConn(c *Conn) {
+	log := s.logger()
+	defer s.endConn(c)
+	s.setState(c, StateNew)
+	dec := protocol.NewStreamDecoder(c.guard, protocol.TCP, s.maxFrame())
+	fn := c.frame
+	buf := make([]byte, readBufferSize)
+	idle, rt := s.idleTimeout(), s.readTimeout()
+	for {
+		// The deadline is armed before the shutdown flag is read, and
+		// Shutdown sets the flag before moving the deadline to the past:
+		// whichever order they interleave in, the Read below cannot block
+		// past a shutdown.
+		var d time.Duration
+		midFrame := dec.Buffered() > 0
+		switch {
+		case midFrame && rt > 0 && (idle < 0 || rt < idle):
+			d = rt
+		case idle > 0:
+			d = idle
+		}
+		if d > 0 {
+			c.nc.SetReadDeadline(time.Now().Add(d))
+		} else {
+			c.nc.SetReadDeadline(time.Time{})
+		}
+		if s.shutdown.Load() && !midFrame {
+			return
+		}
+		n, err := c.nc.Read(buf)
+		if n > 0 {
+			c.noteIn(buf[:n])
+			if ferr := c.feed(dec, buf[:n], fn); ferr != nil {
+				if ferr != errCloseAfterReply {
+					c.fail(ferr)
+				}
+				return
+			}
+		}
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				if s.shutdown.Load() {
+					continue // interrupted by Shutdown: finish a partial frame or leave
+				}
+				if midFrame {
+					s.stats.readTimeouts.Add(1)
+					c.fail(fmt.Errorf("channel: %s: %w: no complete frame within %v (%d bytes held)", c.peer, os.ErrDeadlineExceeded, d, dec.Buffered()))
+				} else {
+					s.stats.idleClosed.Add(1)
+					log.Debug("channel: idle connection closed", "peer", c.peer, "ident", c.Ident(), "idle", d)
+				}
+			case err == io.EOF || c.closed.Load():
+				if ferr := c.finish(dec, fn); ferr != nil {
+					log.Debug("channel: connection ended inside a frame", "peer", c.peer, "ident", c.Ident(), "err", ferr)
+				}
+			default:
+				c.fail(err)
+			}
+			return
+		}
+	}
+}
+
+// readBufferSize is the per-connection read buffer: tracker frames are
+// small, and ten thousand connections each holding 64 KiB would be 640 MB.
+const readBufferSize = 2048
+
+func (c *Conn) noteIn(p []byte) {
+	c.last.Store(time.Now().UnixNano())
+	c.bytesIn.Add(uint64(len(p)))
+	c.srv.stats.bytesIn.Add(uint64(len(p)))
+	if c.rec != nil {
+		c.rec.chunk(traffic.In, p)
+	}
+}
+
+// feed runs the decoder over p, containing a panic of the codec or the
+// handler to this connection.
+func (c *Conn) feed(dec *protocol.StreamDecoder, p []byte, fn protocol.FrameFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = c.panicked(r)
+		}
+	}()
+	return dec.Feed(p, fn)
+}
+
+func (c *Conn) finish(dec *protocol.StreamDecoder, fn protocol.FrameFunc) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = c.panicked(r)
+		}
+	}()
+	return dec.Finish(fn)
+}
+
+func (c *Conn) panicked(r any) error {
+	pe := &PanicError{Value: r, Stack: debug.Stack()}
+	if f := c.guard.current(); f != nil {
+		pe.Frame = append([]byte{}, f...)
+	}
+	c.guard.unlockIfHeld()
+	c.srv.stats.panics.Add(1)
+	attrs := []any{"peer", c.peer, "ident", c.Ident(), "panic", fmt.Sprint(r), "stack", string(pe.Stack)}
+	if pe.Frame != nil {
+		attrs = append(attrs, "frame", hexLimit(pe.Frame, 4096))
+	}
+	c.srv.logger().Error("channel: panic; closing the connection", attrs...)
+	return pe
+}
+
+func hexLimit(b []byte, n int) string {
+	if len(b) > n {
+		return hex.EncodeToString(b[:n]) + fmt.Sprintf("... (%d bytes)", len(b))
+	}
+	return hex.EncodeToString(b)
+}
+
+// fail logs and reports an error that ends the connection (or, for UDP,
+// one datagram).
+func (c *Conn) fail(err error) {
+	if c.closed.Load() && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return // closed on purpose: the read error is the consequence
+	}
+	var pe *PanicError
+	if !errors.As(err, &pe) { // panics were logged with their stack already
+		var de *protocol.DecodeError
+		if errors.As(err, &de) {
+			c.srv.stats.decodeErrors.Add(1)
+		}
+		c.srv.logger().Warn("channel: connection error", "peer", c.peer, "ident", c.Ident(), "err", err)
+	}
+	c.srv.reportError(c, err)
+}
+
+// frame handles one decoded frame: ident, command answers, messages, reply.
+func (c *Conn) frame(_ []byte, r *protocol.Result) error {
+	s := c.srv
+	newIdent := false
+	if r.Ident != "" && r.Ident != c.Ident() {
+		c.setIdent(r.Ident)
+		newIdent = true
+	}
+	if len(r.Responses) > 0 {
+		c.answered(r.Responses)
+	}
+	if n := len(r.Messages); n > 0 {
+		c.stamp(r.Messages)
+		c.msgsIn.Add(uint64(n))
+		s.stats.messagesIn.Add(uint64(n))
+		if err := s.Handler.HandleMessages(c.ctx, c, r.Messages); err != nil {
+			// No reply: the device resends what it did not see acknowledged.
+			s.stats.handlerErrors.Add(1)
+			s.logger().Warn("channel: handler refused messages; no ACK sent", "peer", c.peer, "ident", c.Ident(), "messages", n, "err", err)
+			s.reportError(c, err)
+			if r.Close {
+				return errCloseAfterReply
+			}
+			return nil
+		}
+		s.stats.messagesAcked.Add(uint64(n))
+	}
+	if len(r.Reply) > 0 {
+		if err := c.write(r.Reply); err != nil {
+			return err
+		}
+	}
+	if r.Close {
+		return errCloseAfterReply
+	}
+	if newIdent {
+		s.flushQueue(c)
+	}
+	return nil
+}
+
+// stamp adds the parameters the channel owns to each message.
+func (c *Conn) stamp(msgs []protocol.Message) {
+	now := float64(time.Now().UnixMicro()) / 1e6
+	ident := c.Ident()
+	var chID, protoID int64
+	if c.srv != nil {
+		chID, protoID = c.srv.ChannelID, c.srv.ProtocolID
+	}
+	stampMessages(msgs, now, chID, protoID, c.peer, ident)
+}
+
+func stampMessages(msgs []protocol.Message, now float64, chID, protoID int64, peer, ident string) {
+	for i := range msgs {
+		m := &msgs[i]
+		if ident != "" && !m.Has(protocol.ParamIdent) {
+			m.SetString(protocol.ParamIdent, ident)
+		}
+		if !m.Has(protocol.ParamTimestamp) {
+			m.SetFloat(protocol.ParamTimestamp, now)
+		}
+		m.SetFloat(protocol.ParamServerTimestamp, now)
+		if chID != 0 {
+			m.SetInt(protocol.ParamChannelID, chID)
+		}
+		if protoID != 0 {
+			m.SetInt(protocol.ParamProtocolID, protoID)
+		}
+		if peer != "" {
+			m.SetString(protocol.ParamPeer, peer)
+		}
+	}
+}
+
+// endConn runs when a connection's goroutine ends.
+func (s *Server) endConn(c *Conn) {
+	c.Close()
+	s.untrack(c)
+	c.failPending(ErrConnClosed)
+	if c.rec != nil {
+		c.rec.close()
+	}
+	s.setState(c, StateClosed)
+	s.logger().Debug("channel: connection closed", "peer", c.peer, "ident", c.Ident(),
+		"bytes_in", c.bytesIn.Load(), "bytes_out", c.bytesOut.Load(), "messages", c.msgsIn.Load())
+}
+
+// guard wraps the server's codec for one connection. It remembers the bytes
+// the codec is working on, so that a panic can be logged with its frame,
+// and it locks the session so that commands can be encoded from other
+// goroutines while the reader decodes.
+type guard struct {
+	codec protocol.Codec
+	mu    sync.Mutex
+	held  atomic.Bool
+	cur   []byte
+	sess  protocol.Session
+}
+
+func (g *guard) Name() string { return g.codec.Name() }
+
+func (g *guard) Split(data []byte, atEOF bool) (int, []byte, error) {
+	g.cur = data
+	adv, frame, err := g.codec.Split(data, atEOF)
+	g.cur = nil
+	return adv, frame, err
+}
+
+func (g *guard) NewSession(t protocol.Transport) protocol.Session {
+	g.sess = g.codec.NewSession(t)
+	if sp, ok := g.sess.(protocol.Splitter); ok {
+		return &splitGuardSession{guardSession{g}, sp}
+	}
+	return &guardSession{g}
+}
+
+func (g *guard) lock()   { g.mu.Lock(); g.held.Store(true) }
+func (g *guard) unlock() { g.held.Store(false); g.mu.Unlock() }
+
+// unlockIfHeld releases the session lock after a panic inside Decode; only
+// the reader goroutine holds it across a call that can panic.
+func (g *guard) unlockIfHeld() {
+	if g.held.Load() {
+		g.unlock()
+	}
+}
+
+func (g *guard) current() []byte { return g.cur }
+
+type guardSession struct{ g *guard }
+
+func (s *guardSession) Decode(frame []byte, r *protocol.Result) error {
+	g := s.g
+	g.lock()
+	g.cur = frame
+	err := g.sess.Decode(frame, r)
+	g.cur = nil
+	g.unlock()
+	return err
+}
+
+type splitGuardSession struct {
+	guardSession
+	sp protocol.Splitter
+}
+
+func (s *splitGuardSession) Split(data []byte, atEOF bool) (int, []byte, error) {
+	g := s.g
+	g.lock()
+	g.cur = data
+	adv, frame, err := s.sp.Split(data, atEOF)
+	g.cur = nil
+	g.unlock()
+	return adv, frame, err
+}
+
+// encode appends cmd's wire form to dst using the session, or fails with
+// protocol.ErrNoCommands.
+func (g *guard) encode(dst []byte, cmd protocol.Command) ([]byte, error) {
+	g.lock()
+	defer g.unlock()
+	enc, ok := g.sess.(protocol.CommandEncoder)
+	if !ok {
+		return dst, fmt.Errorf("channel: %s: %w", g.codec.Name(), protocol.ErrNoCommands)
+	}
+	return enc.EncodeCommand(dst, cmd)
+}
