@@ -195,4 +195,3 @@ func (r *recording) failed(err error) {
 	}
 	r.state = recOff
 }
-
