@@ -1,0 +1,98 @@
+// Package filter is the flespi expression language: parse an expression
+// once, compile it, and evaluate it many times over raw JSON bytes, a
+// [protocol.Message] or any [Source]. It also parses MQTT subscription
+// filters with flespi's $filter prefix ([ParseTopicFilter]).
+//
+//	x, err := filter.CompileFilter(`position.speed>60 && engine.ignition.status==true`)
+//	…
+//	if x.MatchJSON(payload, nil) { … }     // 0 allocations, no unmarshalling
+//
+// A compiled [Expr] is immutable and safe for concurrent use. Its String
+// method prints the canonical form, and compiling that form again gives the
+// same program.
+//
+// # Semantics
+//
+// As flespi documents them (flespi.com/kb/expressions and the flespi forum
+// changelogs):
+//
+//   - Every number is a float64, so integers are exact up to 2^53; keep
+//     larger identifiers as strings. Literals: decimal (1, 2.5, 1e3), hex
+//     (0x1F), strings in '…' or "…" (escapes \\ \" \' \n \r \t), true, false,
+//     null.
+//   - Operators have C's precedence and associate to the left:
+//     * / %  >  + -  >  << >>  >  < <= > >=  >  == !=  >  &  >  ^  >  |  >  &&  >  ||.
+//     Unary - and ~. Inversion is not(x) and the conditional is
+//     if(cond, a, b), which evaluates only the chosen branch; there is no !
+//     and no ?: (flespi's knowledge base is followed where its newer AI
+//     skill file disagrees). [CompileFilter] and [Config.LooseEquals]
+//     accept a single = as ==, as flespi's REST filters, selectors and
+//     $filter topics do; [Compile] rejects it.
+//   - Comparisons cast null and false to 0 and true to 1, and a numeric string
+//     to its number, then compare numbers. Two strings compare as text; with
+//     == and != the string literal operand (or else the right operand) is a
+//     pattern where * matches any run of characters and ? one character
+//     (see [Glob]: linear, never backtracking).
+//   - Arithmetic (+ - * / %) and bitwise operators (& | ^ << >> ~, on values
+//     truncated to int64) take numbers only: mixing types is an error, and so
+//     is a boolean operand of a bitwise operator, which keeps flespi's
+//     retired logical '|' and '&' (a=1|b=2) from silently meaning || and &&.
+//     Null in arithmetic, and in the numeric functions, gives null:
+//     abs($speed)>=0 holds when speed is absent, as the knowledge base says.
+//     Division or modulo by zero is an error.
+//   - A bare parameter name that is absent is an error; $name gives null
+//     instead. && and || short-circuit and give booleans; an error operand
+//     that is reached makes them an error.
+//   - In a boolean context — [Expr.Match], filters, selectors, $filter —
+//     only a non-zero number or true is true: zero, false, null, a string, a
+//     JSON value and any error are false. [Expr.Eval] returns the value
+//     itself, and an error value carries its reason ([Value.Err]).
+//
+// # Names
+//
+// A name may contain dots and '#' ("position.speed", "ain#2"). Over a
+// message ([Expr.EvalJSON], [Expr.EvalMessage]) it is a flat key, looked up
+// literally. Over a REST object ([Expr.EvalObject]) it is a path:
+// "configuration.ident" is the member ident of configuration, a member whose
+// own name holds the dots wins ("telemetry.position.speed" reaches
+// {"telemetry":{"position.speed":…}}), and a number segment indexes an
+// array. json(value, key|index) reaches inside JSON values: by member name,
+// or by 0-based position (objects in document order); json('name', k) and
+// exists('name') take a parameter's name as a string literal. x[k] is
+// json(x, k).
+//
+// # Functions
+//
+// not if error abs exists json metadata tonumber toboolean tobool tostring
+// isnull isnumber isstring isboolean isjson month day hour minute now
+// distance round floor ceil min max sqrt pow; [Catalogue] lists them with
+// usage, description and argument counts. The embedding program adds its own
+// (flespi's previous, mileage, geofence…) with [Config.Funcs]. now() and the
+// time zone of the date functions come from the [Env] given to an
+// evaluation: build one Env per batch, so that now() is fixed for the batch.
+// distance() is in kilometres.
+//
+// # Evaluating raw JSON
+//
+// The field names a program reads are known at compile time ([Expr.Fields]).
+// EvalJSON makes one pass over the object, resolving every field at once and
+// stopping when all are found; it does not unmarshal, and MatchJSON does
+// not allocate. Strings without escapes alias the input during evaluation;
+// EvalJSON copies a string result before returning it.
+//
+// # $filter topics
+//
+// [ParseTopicFilter] splits "[$share/group/]$filter/spec/topic" into the share
+// group, the MQTT topic filter and the conditions; [TopicFilter.Match] checks
+// a [TopicMessage] against the conditions and [MatchTopic] does MQTT topic
+// matching (with flespi's comma lists). The package knows nothing of MQTT
+// connections: the broker calls it.
+//
+// # Limits and errors
+//
+// Parsing is bounded by [Limits] (input size, nesting depth, node count,
+// string length): a hostile expression gets an error, never a stack
+// overflow. Syntax errors are [*SyntaxError] values with offset, line and
+// column ("unexpected ')' (1:14)") and a caret [SyntaxError.Snippet]; they
+// wrap [ErrSyntax], [ErrLimit], [ErrUnknownFunction] or [ErrArgCount].
+package filter

@@ -1,0 +1,106 @@
+package filter
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// Glob reports whether s matches pattern, where '*' matches any run of
+// characters (including none) and '?' exactly one character; every other
+// character matches itself. There is no escape character, as in flespi.
+//
+// Matching never backtracks more than one '*' at a time: the cost is at most
+// len(s)·len(pattern) steps and typically linear, so a hostile pattern such
+// as "*a*a*a*a*b" cannot blow up the way backtracking matchers do.
+func Glob(pattern, s string) bool {
+	if !hasWild(pattern) {
+		return s == pattern
+	}
+	return globMatch(pattern, s)
+}
+
+func hasWild(p string) bool { return strings.ContainsAny(p, "*?") }
+
+// globMatch is the two-pointer wildcard match: on a mismatch it resumes after
+// the most recent '*', consuming one more character of s. Earlier stars never
+// need to be revisited, because a later star can absorb anything an earlier
+// one could.
+func globMatch(p, s string) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(s) {
+		if pi < len(p) {
+			switch c := p[pi]; {
+			case c == '*':
+				star, mark = pi, si
+				pi++
+				continue
+			case c == '?':
+				_, n := utf8.DecodeRuneInString(s[si:])
+				si += n
+				pi++
+				continue
+			case c == s[si]:
+				pi++
+				si++
+				continue
+			}
+		}
+		if star < 0 {
+			return false
+		}
+		// Let the last star take one more character and retry after it.
+		_, n := utf8.DecodeRuneInString(s[mark:])
+		mark += n
+		si = mark
+		pi = star + 1
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+// pattern is a wildcard pattern prepared at compile time.
+type pattern struct {
+	text   string
+	kind   uint8 // patExact, patPrefix, patSuffix, patContains, patGlob
+	needle string
+}
+
+const (
+	patExact uint8 = iota
+	patPrefix
+	patSuffix
+	patContains
+	patGlob
+)
+
+func compilePattern(p string) *pattern {
+	pt := &pattern{text: p, kind: patGlob}
+	switch {
+	case !hasWild(p):
+		pt.kind, pt.needle = patExact, p
+	case len(p) >= 1 && p[len(p)-1] == '*' && !hasWild(p[:len(p)-1]):
+		pt.kind, pt.needle = patPrefix, p[:len(p)-1]
+	case len(p) >= 1 && p[0] == '*' && !hasWild(p[1:]):
+		pt.kind, pt.needle = patSuffix, p[1:]
+	case len(p) >= 2 && p[0] == '*' && p[len(p)-1] == '*' && !hasWild(p[1:len(p)-1]):
+		pt.kind, pt.needle = patContains, p[1:len(p)-1]
+	}
+	return pt
+}
+
+func (pt *pattern) match(s string) bool {
+	switch pt.kind {
+	case patExact:
+		return s == pt.needle
+	case patPrefix:
+		return strings.HasPrefix(s, pt.needle)
+	case patSuffix:
+		return strings.HasSuffix(s, pt.needle)
+	case patContains:
+		return strings.Contains(s, pt.needle)
+	}
+	return globMatch(pt.text, s)
+}

@@ -1,0 +1,364 @@
+package filter
+
+import (
+	"strconv"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// This file is a small JSON scanner that finds members of an object without
+// unmarshalling it. It never allocates unless a string holds escapes, and it
+// never panics or loops on malformed input: a malformed document simply has
+// fewer members.
+
+// bytesString views b as a string without copying. The caller must not let
+// the string outlive b or see b change.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+func skipSpace(d string, i int) int {
+	for i < len(d) {
+		switch d[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipString returns the index after the closing quote of the string that
+// starts at d[i] == '"', and whether it held a backslash; -1 if unterminated.
+func skipString(d string, i int) (int, bool) {
+	esc := false
+	for i++; i < len(d); i++ {
+		switch d[i] {
+		case '"':
+			return i + 1, esc
+		case '\\':
+			esc = true
+			i++
+		}
+	}
+	return -1, esc
+}
+
+// skipValue returns the index after the JSON value starting at d[i], or -1.
+// Containers are skipped by counting brackets; strings inside are honoured.
+func skipValue(d string, i int) int {
+	if i >= len(d) {
+		return -1
+	}
+	switch d[i] {
+	case '"':
+		j, _ := skipString(d, i)
+		return j
+	case '{', '[':
+		depth := 0
+		for ; i < len(d); i++ {
+			switch d[i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			case '"':
+				j, _ := skipString(d, i)
+				if j < 0 {
+					return -1
+				}
+				i = j - 1
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(d) {
+		c := d[j]
+		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			break
+		}
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// member is one object member found by forEachMember.
+type objIter struct {
+	d string
+	i int
+}
+
+// newObjIter starts iterating the members of the object in d; ok is false
+// when d is not an object.
+func newObjIter(d string) (objIter, bool) {
+	i := skipSpace(d, 0)
+	if i >= len(d) || d[i] != '{' {
+		return objIter{}, false
+	}
+	return objIter{d: d, i: i + 1}, true
+}
+
+// next returns the next member: its raw key (without quotes, escapes kept),
+// whether the key has escapes, and the raw value. ok is false at the end or
+// on malformed input.
+func (it *objIter) next() (key string, keyEsc bool, val string, ok bool) {
+	d := it.d
+	i := skipSpace(d, it.i)
+	if i < len(d) && d[i] == ',' {
+		i = skipSpace(d, i+1)
+	}
+	if i >= len(d) || d[i] != '"' {
+		it.i = len(d)
+		return "", false, "", false
+	}
+	j, esc := skipString(d, i)
+	if j < 0 {
+		it.i = len(d)
+		return "", false, "", false
+	}
+	key = d[i+1 : j-1]
+	i = skipSpace(d, j)
+	if i >= len(d) || d[i] != ':' {
+		it.i = len(d)
+		return "", false, "", false
+	}
+	i = skipSpace(d, i+1)
+	e := skipValue(d, i)
+	if e < 0 {
+		it.i = len(d)
+		return "", false, "", false
+	}
+	it.i = e
+	return key, esc, d[i:e], true
+}
+
+// arrIter iterates the elements of a JSON array.
+type arrIter struct {
+	d     string
+	i     int
+	first bool
+}
+
+func newArrIter(d string) (arrIter, bool) {
+	i := skipSpace(d, 0)
+	if i >= len(d) || d[i] != '[' {
+		return arrIter{}, false
+	}
+	return arrIter{d: d, i: i + 1, first: true}, true
+}
+
+func (it *arrIter) next() (string, bool) {
+	d := it.d
+	i := skipSpace(d, it.i)
+	if i < len(d) && d[i] == ',' && !it.first {
+		i = skipSpace(d, i+1)
+	}
+	it.first = false
+	if i >= len(d) || d[i] == ']' {
+		it.i = len(d)
+		return "", false
+	}
+	e := skipValue(d, i)
+	if e < 0 {
+		it.i = len(d)
+		return "", false
+	}
+	it.i = e
+	return d[i:e], true
+}
+
+// keyEquals compares a raw JSON key with a name; escaped keys are decoded.
+func keyEquals(raw string, esc bool, name string) bool {
+	if !esc {
+		return raw == name
+	}
+	return unquote(raw) == name
+}
+
+// unquote decodes the body of a JSON string (without its quotes). Invalid
+// escapes are kept as they are.
+func unquote(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b = append(b, c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'u':
+			if i+4 < len(s) {
+				if r, err := strconv.ParseUint(s[i+1:i+5], 16, 32); err == nil {
+					r1 := rune(r)
+					i += 4
+					if 0xd800 <= r1 && r1 < 0xdc00 && i+6 < len(s) && s[i+1] == '\\' && s[i+2] == 'u' {
+						if r2, err := strconv.ParseUint(s[i+3:i+7], 16, 32); err == nil && 0xdc00 <= r2 && r2 < 0xe000 {
+							r1 = (r1-0xd800)<<10 | (rune(r2) - 0xdc00) + 0x10000
+							i += 6
+						}
+					}
+					b = utf8.AppendRune(b, r1)
+					continue
+				}
+			}
+			b = append(b, '\\', 'u')
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}
+
+// rawValue converts one raw JSON value into a Value. Strings without escapes
+// alias raw. Malformed scalars are errors.
+func rawValue(raw string) Value {
+	if raw == "" {
+		return errVal(errIndex, "malformed JSON", 0)
+	}
+	switch raw[0] {
+	case '"':
+		if len(raw) < 2 {
+			return errVal(errIndex, "malformed JSON", 0)
+		}
+		body := raw[1 : len(raw)-1]
+		for i := 0; i < len(body); i++ {
+			if body[i] == '\\' {
+				return String(unquote(body))
+			}
+		}
+		return String(body)
+	case '{', '[':
+		return JSON(raw)
+	case 't':
+		if raw == "true" {
+			return Bool(true)
+		}
+	case 'f':
+		if raw == "false" {
+			return Bool(false)
+		}
+	case 'n':
+		if raw == "null" {
+			return Null()
+		}
+	default:
+		if f, err := strconv.ParseFloat(raw, 64); err == nil || isRangeErr(err) {
+			return Number(f)
+		}
+	}
+	return errVal(errIndex, "malformed JSON", 0)
+}
+
+func isRangeErr(err error) bool {
+	ne, ok := err.(*strconv.NumError)
+	return ok && ne.Err == strconv.ErrRange
+}
+
+// lookupFlat finds the member named name (literally, dots included) of the
+// object in d.
+func lookupFlat(d, name string) (string, bool) {
+	it, ok := newObjIter(d)
+	if !ok {
+		return "", false
+	}
+	for {
+		k, esc, v, ok := it.next()
+		if !ok {
+			return "", false
+		}
+		if keyEquals(k, esc, name) {
+			return v, true
+		}
+	}
+}
+
+// lookupPath resolves a dotted path in the object d: a member whose name is
+// the whole path wins; otherwise a member named by a prefix up to a dot whose
+// value is an object (or an array, indexed by the next segment) is searched
+// for the rest. So "configuration.ident" reaches {"configuration":{"ident":…}}
+// and "telemetry.position.speed" reaches {"telemetry":{"position.speed":…}}.
+// The search is bounded by the number of dots in path.
+func lookupPath(d, path string) (string, bool) {
+	i := skipSpace(d, 0)
+	if i < len(d) && d[i] == '[' {
+		return lookupArrayPath(d, path)
+	}
+	it, ok := newObjIter(d)
+	if !ok {
+		return "", false
+	}
+	var cand string // first member matching a prefix
+	candRest := ""
+	for {
+		k, esc, v, ok := it.next()
+		if !ok {
+			break
+		}
+		if esc {
+			k = unquote(k)
+		}
+		if k == path {
+			return v, true
+		}
+		if cand == "" && len(k) < len(path) && path[len(k)] == '.' && path[:len(k)] == k && (v[0] == '{' || v[0] == '[') {
+			cand, candRest = v, path[len(k)+1:]
+		}
+	}
+	if cand != "" {
+		return lookupPath(cand, candRest)
+	}
+	return "", false
+}
+
+// lookupArrayPath indexes an array by the path's first segment.
+func lookupArrayPath(d, path string) (string, bool) {
+	seg, rest, more := cut(path, '.')
+	n, err := strconv.Atoi(seg)
+	if err != nil || n < 0 {
+		return "", false
+	}
+	it, _ := newArrIter(d)
+	for i := 0; ; i++ {
+		v, ok := it.next()
+		if !ok {
+			return "", false
+		}
+		if i == n {
+			if !more {
+				return v, true
+			}
+			return lookupPath(v, rest)
+		}
+	}
+}
+
+func cut(s string, sep byte) (before, after string, found bool) {
+	for i := 0; i < len(s); i++ {
+		if s[i] == sep {
+			return s[:i], s[i+1:], true
+		}
+	}
+	return s, "", false
+}
