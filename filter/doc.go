@@ -20,8 +20,9 @@
 //     larger identifiers as strings. Literals: decimal (1, 2.5, 1e3), hex
 //     (0x1F), strings in '…' or "…" (escapes \\ \" \' \n \r \t), true, false,
 //     null.
-//   - Operators have C's precedence and associate to the left:
-//     * / %  >  + -  >  << >>  >  < <= > >=  >  == !=  >  &  >  ^  >  |  >  &&  >  ||.
+//   - Operators have C's precedence and associate to the left, from the
+//     tightest: multiplicative (* / %), additive (+ -), shifts (<< >>),
+//     relational (< <= > >=), equality (== !=), &, ^, |, &&, ||.
 //     Unary - and ~. Inversion is not(x) and the conditional is
 //     if(cond, a, b), which evaluates only the chosen branch; there is no !
 //     and no ?: (flespi's knowledge base is followed where its newer AI
