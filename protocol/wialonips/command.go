@@ -1,8 +1,8 @@
 package wialonips
 
 import (
-	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
@@ -36,7 +36,7 @@ func (s *Session) EncodeCommand(dst []byte, c protocol.Command) ([]byte, error) 
 	if s.transport == protocol.UDP {
 		return dst, protocol.ErrNoCommands
 	}
-	if bytes.ContainsAny([]byte(c.Text), "\r\n") {
+	if strings.ContainsAny(c.Text, "\r\n") {
 		return dst, ErrCommandText
 	}
 	v2 := s.version == version20
