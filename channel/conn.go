@@ -415,11 +415,11 @@ func stampMessages(msgs []protocol.Message, now float64, chID, protoID int64, pe
 // endConn runs when a connection's goroutine ends.
 func (s *Server) endConn(c *Conn) {
 	c.Close()
-	s.untrack(c)
-	c.failPending(ErrConnClosed)
 	if c.rec != nil {
 		c.rec.close()
 	}
+	s.untrack(c)
+	c.failPending(ErrConnClosed)
 	s.setState(c, StateClosed)
 	s.logger().Debug("channel: connection closed", "peer", c.peer, "ident", c.Ident(),
 		"bytes_in", c.bytesIn.Load(), "bytes_out", c.bytesOut.Load(), "messages", c.msgsIn.Load())

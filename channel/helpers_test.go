@@ -42,6 +42,7 @@ func (lineCodec) NewSession(protocol.Transport) protocol.Session { return &lineS
 type lineSession struct{ ident string }
 
 func (s *lineSession) Decode(f []byte, r *protocol.Result) error {
+	f = bytes.TrimSuffix(f, []byte("\n")) // a UDP datagram is a whole frame, newline included
 	if len(f) == 0 {
 		return protocol.Errorf("line", 0, protocol.ErrMalformed, "empty line")
 	}
