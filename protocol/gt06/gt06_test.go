@@ -1,0 +1,207 @@
+package gt06
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
+)
+
+var fixedNow = func() time.Time { return time.Date(2026, 11, 22, 10, 15, 4, 0, time.UTC) }
+
+func newCodec(c protocoltest.Config) protocol.Codec {
+	return &Codec{Lenient: c.Lenient, Now: fixedNow}
+}
+
+func TestGolden(t *testing.T) { protocoltest.RunDir(t, "testdata", newCodec) }
+
+func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
+
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The server-to-device ACK vectors of documented-examples.jsonl.
+func TestAppendAck(t *testing.T) {
+	for _, tc := range []struct {
+		proto  byte
+		serial uint16
+		want   string
+		source string
+	}{
+		{0x01, 1, "787805010001d9dc0d0a", "CoolElvis/gt06_server test_server_ack_pack; SerAbin1/gt06 login_ack_matches_reference"},
+		{0x13, 3, "787805130003cae30d0a", "SerAbin1/gt06@b2d3236c:src/response.rs status_ack_matches_reference"},
+	} {
+		if got := AppendAck(nil, false, tc.proto, tc.serial); hex.EncodeToString(got) != tc.want {
+			t.Errorf("ACK %#x/%d = %x, want %s (%s)", tc.proto, tc.serial, got, tc.want, tc.source)
+		}
+	}
+	// The 79 79 form has a two-byte length and the same CRC coverage.
+	got := AppendAck(nil, true, 0xFD, 0x2A)
+	if !bytes.HasPrefix(got, []byte{0x79, 0x79, 0x00, 0x05, 0xFD, 0x00, 0x2A}) || len(got) != 11 {
+		t.Fatalf("extended ACK = %x", got)
+	}
+	var r protocol.Result
+	if err := (&Codec{}).NewSession(protocol.TCP).Decode(got, &r); err != nil {
+		t.Fatalf("our own extended ACK does not decode: %v", err)
+	}
+}
+
+func TestEncodeCommand(t *testing.T) {
+	s := (&Codec{}).NewSession(protocol.TCP).(*Session)
+	got, err := s.EncodeCommand(nil, protocol.Command{ID: 0x01020304, Text: "WHERE#"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 78 78 | len 11 | 80 | cmd len 0a | flag 01020304 | "WHERE#" | serial 0001 | CRC | 0d 0a
+	want := "7878108" + "00a01020304" + hex.EncodeToString([]byte("WHERE#")) + "0001"
+	if hex.EncodeToString(got[:len(got)-4]) != want {
+		t.Fatalf("command = %x, want prefix %s", got, want)
+	}
+	if hex.EncodeToString(got[len(got)-4:]) != "10990d0a" {
+		t.Fatalf("command CRC/stop = %x, want 8a4c0d0a", got[len(got)-4:])
+	}
+	// The command is a valid frame, and the next one has the next serial.
+	if adv, fr, err := (&Codec{}).Split(got, false); err != nil || adv != len(got) || !bytes.Equal(fr, got) {
+		t.Fatalf("Split(command) = %d, %x, %v", adv, fr, err)
+	}
+	got2, _ := s.EncodeCommand(nil, protocol.Command{Text: "WHERE#"})
+	if got2[len(got2)-5] != 0x02 {
+		t.Fatalf("second command serial: %x", got2)
+	}
+
+	// With the language word (GT06N / JM layouts).
+	s = (&Codec{CommandLanguage: 2}).NewSession(protocol.TCP).(*Session)
+	got, _ = s.EncodeCommand(nil, protocol.Command{ID: 7, Text: "RELAY,1#"})
+	if got[2] != byte(1+1+4+8+2+4) || !bytes.Contains(got, []byte("RELAY,1#\x00\x02\x00\x01")) {
+		t.Fatalf("command with language = %x", got)
+	}
+
+	if _, err := s.EncodeCommand(nil, protocol.Command{Name: "engine-stop"}); !errors.Is(err, protocol.ErrUnsupported) {
+		t.Fatalf("named command: %v", err)
+	}
+	if _, err := s.EncodeCommand(nil, protocol.Command{Text: string(make([]byte, 252))}); !errors.Is(err, protocol.ErrUnsupported) {
+		t.Fatalf("too long command: %v", err)
+	}
+	// A long command goes in a 79 79 frame.
+	long := AppendCommand(nil, 1, bytes.Repeat([]byte{'A'}, 251), 2, 9)
+	if long[0] != 0x79 || int(long[2])<<8|int(long[3]) != len(long)-6 {
+		t.Fatalf("long command framing: %x", long[:8])
+	}
+}
+
+// A command and the device's answer carry the same server flag.
+func TestCommandResponse(t *testing.T) {
+	// 0x15 answer: command length 0x25, flag, text, language 0002
+	// (traccar Gt06ProtocolDecoderTest), with the flag replaced by 0x0a0b0c0d
+	// and the CRC recomputed.
+	content := append(append([]byte{0x25, 0x0a, 0x0b, 0x0c, 0x0d}, "Cut off the fuel supply: Success!"...), 0x00, 0x02)
+	frame := appendPacket(nil, false, 0x15, content, nil, 0x013b)
+	var r protocol.Result
+	if err := (&Codec{}).NewSession(protocol.TCP).Decode(frame, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Responses) != 1 || r.Responses[0].ID != 0x0a0b0c0d || !r.Responses[0].HasID || r.Responses[0].Text != "Cut off the fuel supply: Success!" {
+		t.Fatalf("responses = %+v", r.Responses)
+	}
+	if len(r.Messages) != 0 || len(r.Reply) != 0 {
+		t.Fatalf("a command answer makes no message and no reply: %v %x", r.Messages, r.Reply)
+	}
+}
+
+func TestTimeRequest(t *testing.T) {
+	// 78 78 05 8a 00 0a CRC 0d 0a: a time request, serial 10.
+	req := AppendAck(nil, false, 0x8A, 10)
+	var r protocol.Result
+	if err := (&Codec{Now: fixedNow}).NewSession(protocol.TCP).Decode(req, &r); err != nil {
+		t.Fatal(err)
+	}
+	// 2026-11-22 10:15:04 UTC = 1a 0b 16 0a 0f 04.
+	if hex.EncodeToString(r.Reply) != "78780b8a1a0b160a0f04000a3dd60d0a" {
+		t.Fatalf("time reply = %x", r.Reply)
+	}
+	if len(r.Messages) != 0 {
+		t.Fatalf("time request made messages: %v", r.Messages)
+	}
+}
+
+func TestLoginTimezone(t *testing.T) {
+	s := (&Codec{}).NewSession(protocol.TCP).(*Session)
+	var r protocol.Result
+	// traccar Gt06ProtocolDecoderTest: type 0x100b, time zone word 0x3201.
+	if err := s.Decode(unhex(t, "787811010123456789012345100b3201000171930d0a"), &r); err == nil {
+		t.Fatal("the capture's CRC is wrong; strict mode must reject it")
+	}
+	s = (&Codec{Lenient: true}).NewSession(protocol.TCP).(*Session)
+	if err := s.Decode(unhex(t, "787811010123456789012345100b3201000171930d0a"), &r); err != nil {
+		t.Fatal(err)
+	}
+	if s.Ident() != "123456789012345" || s.Timezone() != "+08:00" || r.Ident != s.Ident() {
+		t.Fatalf("ident %q timezone %q", s.Ident(), s.Timezone())
+	}
+	for w, want := range map[uint16]string{0x3200: "+08:00", 0x3208: "-08:00", 0x2220: "+05:46", 0x0000: "+00:00"} {
+		if got := timezone(w); got != want {
+			t.Errorf("timezone(%#04x) = %q, want %q", w, got, want)
+		}
+	}
+}
+
+func TestSplit(t *testing.T) {
+	c := &Codec{MaxFrameSize: 64}
+	for _, tc := range []struct {
+		in      string
+		adv     int
+		err     error
+		comment string
+	}{
+		{"", 0, nil, "empty"},
+		{"78", 0, nil, "one marker byte"},
+		{"7878", 0, nil, "no length yet"},
+		{"7878050100", 0, nil, "incomplete"},
+		{"787805010001d9dc0d0a7878", 10, nil, "one frame and the next one's start"},
+		{"7070", 0, protocol.ErrMalformed, "bad marker"},
+		{"7879", 0, protocol.ErrMalformed, "mixed marker"},
+		{"7979ffff", 0, protocol.ErrFrameTooLarge, "length beyond the limit"},
+		{"787803691604130318490d0a", 12, nil, "wrong length, stop marker at the end"},
+		{"787803691604130318490d0a787805", 12, nil, "wrong length, stop marker before the next frame"},
+		{"787803691604130d0a99990d0a", 13, nil, "wrong length, a 0d0a inside the data is skipped"},
+	} {
+		adv, _, err := c.Split(unhex(t, tc.in), false)
+		if adv != tc.adv || !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
+			t.Errorf("%s: Split(%s) = %d, %v; want %d, %v", tc.comment, tc.in, adv, err, tc.adv, tc.err)
+		}
+	}
+	// Garbage without a stop marker is bounded.
+	junk := append([]byte{0x78, 0x78, 0x01}, make([]byte, 100)...)
+	if _, _, err := c.Split(junk, false); !errors.Is(err, protocol.ErrFrameTooLarge) {
+		t.Fatalf("unbounded frame: %v", err)
+	}
+}
+
+// BenchmarkDecode decodes a GT06 location packet (0x12) with a reused
+// Result, after the login, as a channel does.
+func BenchmarkDecode(b *testing.B) {
+	s := (&Codec{}).NewSession(protocol.TCP)
+	var r protocol.Result
+	if err := s.Decode(unhex(b, "78780d01012345678901234500018cdd0d0a"), &r); err != nil {
+		b.Fatal(err)
+	}
+	frame := unhex(b, "78781f1211071403362aca0543ec4f00ff976e021549010603e6b500e7590074763d0d0a")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		r.Reset()
+		if err := s.Decode(frame, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
