@@ -187,32 +187,35 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 		return 0, shortRecord(off)
 	}
 	m := r.NewMessage()
+	// The names set here are distinct, and distinct from every IO name, so
+	// they are added without a search.
 	if s.ident != "" {
-		m.Set(protocol.ParamIdent, protocol.String(s.ident))
+		m.Add(protocol.ParamIdent, protocol.String(s.ident))
 	}
 	ms := binary.BigEndian.Uint64(b[off:])
-	m.Set(protocol.ParamTimestamp, protocol.Float(float64(ms)/1000))
+	m.Add(protocol.ParamTimestamp, protocol.Float(float64(ms)/1000))
 	prio := b[off+8]
 	g := b[off+9:]
 	lon := int32(binary.BigEndian.Uint32(g))
 	lat := int32(binary.BigEndian.Uint32(g[4:]))
 	sats := g[12]
-	m.Set(protocol.ParamLatitude, protocol.Float(float64(lat)/1e7))
-	m.Set(protocol.ParamLongitude, protocol.Float(float64(lon)/1e7))
-	m.Set(protocol.ParamAltitude, protocol.Int(int64(int16(binary.BigEndian.Uint16(g[8:])))))
-	m.Set(protocol.ParamDirection, protocol.Int(int64(binary.BigEndian.Uint16(g[10:]))))
-	m.Set(protocol.ParamSpeed, protocol.Int(int64(binary.BigEndian.Uint16(g[13:]))))
-	m.Set(protocol.ParamSatellites, protocol.Int(int64(sats)))
-	m.Set(protocol.ParamValid, protocol.Bool(sats > 0 && math.Abs(float64(lat)) <= 90e7 && math.Abs(float64(lon)) <= 180e7))
-	m.Set(ParamPriority, protocol.Int(int64(prio)))
+	m.Add(protocol.ParamLatitude, protocol.Float(float64(lat)/1e7))
+	m.Add(protocol.ParamLongitude, protocol.Float(float64(lon)/1e7))
+	m.Add(protocol.ParamAltitude, protocol.Int(int64(int16(binary.BigEndian.Uint16(g[8:])))))
+	m.Add(protocol.ParamDirection, protocol.Int(int64(binary.BigEndian.Uint16(g[10:]))))
+	m.Add(protocol.ParamSpeed, protocol.Int(int64(binary.BigEndian.Uint16(g[13:]))))
+	m.Add(protocol.ParamSatellites, protocol.Int(int64(sats)))
+	m.Add(protocol.ParamValid, protocol.Bool(sats > 0 && math.Abs(float64(lat)) <= 90e7 && math.Abs(float64(lon)) <= 180e7))
+	m.Add(ParamPriority, protocol.Int(int64(prio)))
 	off += recordHeader
-	m.Set(ParamEvent, protocol.Int(int64(l.uint(b, off, l.idSize))))
+	m.Add(ParamEvent, protocol.Int(int64(l.uint(b, off, l.idSize))))
 	off += l.idSize
 	if l.genType {
-		m.Set(ParamGeneration, protocol.Int(int64(b[off])))
+		m.Add(ParamGeneration, protocol.Int(int64(b[off])))
 		off++
 	}
 	off += l.cntSize // the total count is implied by the groups
+	var seen ioSet
 	for _, w := range l.widths() {
 		if off+l.cntSize > len(b) {
 			return 0, shortRecord(off)
@@ -225,9 +228,9 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 		for range n {
 			e := s.ioElement(uint16(l.uint(b, off, l.idSize)))
 			if v := b[off+l.idSize : off+l.idSize+w]; w <= 8 {
-				setIO(m, e, v)
+				seen.put(m, e.id, e.name, ioValue(e, v))
 			} else {
-				m.Set(e.name, protocol.String(hexString(v)))
+				seen.put(m, e.id, e.name, protocol.String(hexString(v)))
 			}
 			off += l.idSize + w
 		}
@@ -252,9 +255,9 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 			// A variable-length element is a number only when the table
 			// names it and it fits; otherwise its bytes are kept as hex.
 			if size >= 1 && size <= 8 && e.kind != ioHex && !strings.HasPrefix(e.name, "custom.") {
-				setIO(m, e, b[off:off+size])
+				seen.put(m, id, e.name, ioValue(e, b[off:off+size]))
 			} else {
-				m.Set(e.name, protocol.String(hexString(b[off:off+size])))
+				seen.put(m, id, e.name, protocol.String(hexString(b[off:off+size])))
 			}
 			off += size
 		}

@@ -118,34 +118,45 @@ func (s *Session) ioElement(id uint16) ioElement {
 	return ioElement{id: id, name: name}
 }
 
-// setIO sets one fixed-width IO element on m.
-func setIO(m *protocol.Message, e ioElement, raw []byte) {
+// ioValue reads one IO element of 1 to 8 bytes.
+func ioValue(e ioElement, raw []byte) protocol.Value {
 	var u uint64
 	for _, c := range raw {
 		u = u<<8 | uint64(c)
 	}
 	switch e.kind {
 	case ioBool:
-		m.Set(e.name, protocol.Bool(u != 0))
-		return
+		return protocol.Bool(u != 0)
 	case ioHex:
-		m.Set(e.name, protocol.String(hexString(raw)))
-		return
+		return protocol.String(hexString(raw))
 	case ioSigned:
 		shift := 64 - 8*uint(len(raw))
 		i := int64(u<<shift) >> shift
 		if e.div > 1 {
-			m.Set(e.name, protocol.Float(float64(i)/e.div))
-		} else {
-			m.Set(e.name, protocol.Int(i))
+			return protocol.Float(float64(i) / e.div)
 		}
-		return
+		return protocol.Int(i)
 	}
 	if e.div > 1 {
-		m.Set(e.name, protocol.Float(float64(u)/e.div))
-	} else {
-		m.Set(e.name, protocol.Uint(u))
+		return protocol.Float(float64(u) / e.div)
 	}
+	return protocol.Uint(u)
+}
+
+// ioSet tracks the AVL IDs below 256 already set on a record's message, so
+// that each is added without a search and a repeated ID replaces the first
+// value instead of repeating the name. Larger IDs (rare) use Message.Set.
+type ioSet [4]uint64
+
+func (s *ioSet) put(m *protocol.Message, id uint16, name string, v protocol.Value) {
+	if id < 256 {
+		if bit := uint64(1) << (id & 63); s[id>>6]&bit == 0 {
+			s[id>>6] |= bit
+			m.Add(name, v)
+			return
+		}
+	}
+	m.Set(name, v)
 }
 
 const hexDigits = "0123456789abcdef"

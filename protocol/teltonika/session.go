@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
-	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // Session is one TCP connection or one UDP remote address. It remembers the
@@ -101,13 +100,13 @@ func (s *Session) decodePacket(frame []byte, r *protocol.Result) error {
 	for _, c := range crcField {
 		crc = crc<<8 | uint32(c)
 	}
-	badCRC := len(crcField) != 4 || crc > 0xFFFF || uint16(crc) != crc16.ARC.Checksum(body)
+	badCRC := len(crcField) != 4 || crc > 0xFFFF || uint16(crc) != checksum(body)
 	if !s.codec.Lenient {
 		if badLength {
 			return protocol.Errorf(Name, 4, protocol.ErrChecksum, "length field "+strconv.FormatUint(uint64(length), 10)+", packet holds "+strconv.Itoa(len(body)))
 		}
 		if badCRC {
-			return protocol.Errorf(Name, len(frame)-4, protocol.ErrChecksum, "CRC "+strconv.FormatUint(uint64(crc), 16)+", computed "+strconv.FormatUint(uint64(crc16.ARC.Checksum(body)), 16))
+			return protocol.Errorf(Name, len(frame)-4, protocol.ErrChecksum, "CRC "+strconv.FormatUint(uint64(crc), 16)+", computed "+strconv.FormatUint(uint64(checksum(body)), 16))
 		}
 	}
 	if len(body) < 3 {

@@ -1,0 +1,140 @@
+package teltonika
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/crc16"
+)
+
+// ioVal is one fixed-width IO element for building test packets.
+type ioVal struct {
+	id    uint16
+	width int
+	v     uint64
+}
+
+// appendRecord8E appends one Codec 8E record with the given IO elements.
+func appendRecord8E(b []byte, ms uint64, ios []ioVal) []byte {
+	b = binary.BigEndian.AppendUint64(b, ms)
+	b = append(b, 1)                                          // priority
+	b = binary.BigEndian.AppendUint32(b, uint32(253_101_234)) // lon 25.3101234
+	b = binary.BigEndian.AppendUint32(b, uint32(546_874_321)) // lat 54.6874321
+	b = binary.BigEndian.AppendUint16(b, 112)                 // altitude
+	b = binary.BigEndian.AppendUint16(b, 270)                 // angle
+	b = append(b, 9)                                          // satellites
+	b = binary.BigEndian.AppendUint16(b, 63)                  // speed
+	b = binary.BigEndian.AppendUint16(b, 239)                 // event id
+	b = binary.BigEndian.AppendUint16(b, uint16(len(ios)))
+	for _, w := range []int{1, 2, 4, 8} {
+		n := 0
+		for _, io := range ios {
+			if io.width == w {
+				n++
+			}
+		}
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+		for _, io := range ios {
+			if io.width != w {
+				continue
+			}
+			b = binary.BigEndian.AppendUint16(b, io.id)
+			for i := w - 1; i >= 0; i-- {
+				b = append(b, byte(io.v>>(8*i)))
+			}
+		}
+	}
+	return binary.BigEndian.AppendUint16(b, 0) // NX
+}
+
+// tcpPacket wraps an AVL or GPRS body (codec id .. N2) in the TCP form.
+func tcpPacket(body []byte) []byte {
+	p := []byte{0, 0, 0, 0}
+	p = binary.BigEndian.AppendUint32(p, uint32(len(body)))
+	p = append(p, body...)
+	return binary.BigEndian.AppendUint32(p, uint32(crc16.ARC.Checksum(body)))
+}
+
+// udpDatagram wraps an AVL body in the UDP channel header.
+func udpDatagram(packetID uint16, avlID byte, imei string, body []byte) []byte {
+	rest := binary.BigEndian.AppendUint16(nil, packetID)
+	rest = append(rest, 1, avlID)
+	rest = binary.BigEndian.AppendUint16(rest, uint16(len(imei)))
+	rest = append(rest, imei...)
+	rest = append(rest, body...)
+	return append(binary.BigEndian.AppendUint16(nil, uint16(len(rest))), rest...)
+}
+
+// benchIOs are 20 IO elements typical of an FMB130 record.
+var benchIOs = []ioVal{
+	{239, 1, 1}, {240, 1, 1}, {80, 1, 1}, {21, 1, 5}, {200, 1, 0}, {69, 1, 1}, {1, 1, 0}, {179, 1, 0},
+	{181, 2, 9}, {182, 2, 6}, {66, 2, 13650}, {24, 2, 63}, {205, 2, 31445}, {206, 2, 1620}, {67, 2, 4083}, {68, 2, 0},
+	{241, 4, 24602}, {16, 4, 123_456_789}, {199, 4, 512}, {11, 8, 893700218112},
+}
+
+func benchBody() []byte {
+	body := []byte{codec8E, 1}
+	body = appendRecord8E(body, 1_700_000_000_123, benchIOs)
+	return append(body, 1)
+}
+
+// BenchmarkDecode decodes one Codec 8E TCP packet (one record, 20 IO
+// elements) into a reused Result.
+func BenchmarkDecode(b *testing.B) {
+	frame := tcpPacket(benchBody())
+	c := &Codec{}
+	s := c.NewSession(protocol.TCP)
+	var r protocol.Result
+	login := append([]byte{0, 15}, "356307042441013"...)
+	if err := s.Decode(login, &r); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset()
+		if err := s.Decode(frame, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(r.Messages) != 1 || r.Messages[0].Len() < 30 {
+		b.Fatalf("decoded %d messages", len(r.Messages))
+	}
+}
+
+// BenchmarkSplitDecode adds framing: what a channel does per packet.
+func BenchmarkSplitDecode(b *testing.B) {
+	frame := tcpPacket(benchBody())
+	c := &Codec{}
+	s := c.NewSession(protocol.TCP)
+	var r protocol.Result
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset()
+		_, f, err := c.Split(frame, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Decode(f, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeUDP decodes one UDP datagram with the same record.
+func BenchmarkDecodeUDP(b *testing.B) {
+	d := udpDatagram(0xCAFE, 7, "352093086403655", benchBody())
+	c := &Codec{}
+	s := c.NewSession(protocol.UDP)
+	var r protocol.Result
+	b.SetBytes(int64(len(d)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Reset()
+		if err := s.Decode(d, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
