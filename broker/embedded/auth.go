@@ -1,0 +1,188 @@
+package embedded
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/gnssgate/gnssgate/broker"
+)
+
+// ConnectInfo is what a client presented in its CONNECT packet.
+type ConnectInfo struct {
+	ClientID        string
+	Username        string
+	Password        []byte
+	ProtocolVersion byte // 3 (MQTT 3.1), 4 (3.1.1) or 5
+	RemoteAddr      net.Addr
+	// TLS is the state of a TLS connection (client certificates), nil for
+	// plain TCP and in-process clients.
+	TLS *tls.ConnectionState
+}
+
+// Token is what an authenticated client may do, in the spirit of a flespi
+// token: the topic filters it may publish to and subscribe under. A nil
+// *Token stands for an anonymous client.
+type Token struct {
+	// Name identifies the token in logs and events; never put the secret here.
+	Name string
+	// Publish lists topic filters ("+" and "#" allowed) the client may
+	// publish to. Empty means the client may not publish.
+	Publish []string
+	// Subscribe lists topic filters the client may subscribe under: a
+	// subscription is allowed when every topic it can match is matched by
+	// one of them. Empty means the client may not subscribe.
+	Subscribe []string
+}
+
+// Client identifies a connected (or in-process) client to an Authorizer and
+// to ConnState. It is immutable.
+type Client struct {
+	ID              string
+	Username        string
+	Token           *Token // nil: anonymous
+	ProtocolVersion byte   // 0 for the in-process path
+	RemoteAddr      net.Addr
+}
+
+// Authenticator decides whether a client may connect. It returns the
+// client's Token (nil for an anonymous client it accepts) or an error:
+// ErrBadCredentials (or any other error) refuses the connection with "bad
+// username or password"; broker.ErrNotAuthorized with "not authorized"; and
+// ErrServerBusy with "server unavailable".
+//
+// Authenticate is called concurrently from many connections.
+type Authenticator interface {
+	Authenticate(ctx context.Context, info ConnectInfo) (*Token, error)
+}
+
+// AuthenticatorFunc adapts a function to an Authenticator.
+type AuthenticatorFunc func(ctx context.Context, info ConnectInfo) (*Token, error)
+
+// Authenticate calls f.
+func (f AuthenticatorFunc) Authenticate(ctx context.Context, info ConnectInfo) (*Token, error) {
+	return f(ctx, info)
+}
+
+// Authorizer decides whether c may publish to topic (write) or subscribe
+// to the topic filter topic (!write). For subscriptions, topic is the filter
+// without its "$share/…/" and "$filter/…/" prefixes. An error wrapping
+// broker.ErrNotAuthorized is answered with reason 0x87 (not authorized);
+// any other error with 0x80 (unspecified error) — the Paho interoperability
+// suite expects the latter for its refused topic.
+//
+// Authorize is called concurrently and on every PUBLISH and SUBSCRIBE, so it
+// should be fast. In-process publishers and subscribers are not checked.
+type Authorizer interface {
+	Authorize(ctx context.Context, c *Client, topic string, write bool) error
+}
+
+// AuthorizerFunc adapts a function to an Authorizer.
+type AuthorizerFunc func(ctx context.Context, c *Client, topic string, write bool) error
+
+// Authorize calls f.
+func (f AuthorizerFunc) Authorize(ctx context.Context, c *Client, topic string, write bool) error {
+	return f(ctx, c, topic, write)
+}
+
+// TokenAuthorizer is the default Authorizer: an authenticated client may do
+// what its Token lists; an anonymous client (nil Token) may do anything
+// (anonymous clients are only admitted when Config.AllowAnonymous is set).
+type TokenAuthorizer struct{}
+
+// Authorize implements Authorizer.
+func (TokenAuthorizer) Authorize(_ context.Context, c *Client, topic string, write bool) error {
+	if c == nil || c.Token == nil {
+		return nil
+	}
+	if write {
+		for _, p := range c.Token.Publish {
+			if matchTopic(p, topic) {
+				return nil
+			}
+		}
+		return broker.ErrNotAuthorized
+	}
+	for _, p := range c.Token.Subscribe {
+		if filterCovers(p, topic) {
+			return nil
+		}
+	}
+	return broker.ErrNotAuthorized
+}
+
+// TokenStore is a simple Authenticator: a set of secret tokens, each with
+// its Token rights. A client presents the secret as its username (flespi's
+// convention) or, when the username is not a known token, as its password.
+// The zero value is an empty store; it is safe for concurrent use, and
+// tokens may be added and removed while the broker runs (connected clients
+// keep the rights they connected with).
+type TokenStore struct {
+	mu     sync.RWMutex
+	tokens map[string]*Token
+}
+
+// Set adds or replaces the token secret.
+func (s *TokenStore) Set(secret string, t *Token) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens == nil {
+		s.tokens = make(map[string]*Token)
+	}
+	s.tokens[secret] = t
+}
+
+// Delete removes the token secret.
+func (s *TokenStore) Delete(secret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, secret)
+}
+
+// Authenticate implements Authenticator.
+func (s *TokenStore) Authenticate(_ context.Context, info ConnectInfo) (*Token, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if t, ok := s.tokens[info.Username]; ok && info.Username != "" {
+		return t, nil
+	}
+	if t, ok := s.tokens[string(info.Password)]; ok && len(info.Password) > 0 {
+		return t, nil
+	}
+	return nil, ErrBadCredentials
+}
+
+// filterCovers reports whether every topic matched by filter is matched by
+// pattern. Both are plain MQTT filters; a level of filter may be a flespi
+// comma list, covered when each of its values is.
+func filterCovers(pattern, filter string) bool {
+	pl := strings.Split(pattern, "/")
+	fl := strings.Split(filter, "/")
+	for i, p := range pl {
+		if p == "#" {
+			// "#" does not match "$…" topics at the first level.
+			return !(i == 0 && strings.HasPrefix(fl[0], "$"))
+		}
+		if i >= len(fl) {
+			return false
+		}
+		f := fl[i]
+		switch {
+		case p == "+":
+			if f == "#" || (i == 0 && strings.HasPrefix(f, "$")) {
+				return false
+			}
+		case f == "+" || f == "#":
+			return false
+		default:
+			for _, v := range strings.Split(f, ",") {
+				if v != p {
+					return false
+				}
+			}
+		}
+	}
+	return len(pl) == len(fl)
+}

@@ -1,0 +1,203 @@
+package embedded
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Config configures a Server. The zero value is usable: every field
+// documents what its zero value means.
+type Config struct {
+	// Authenticator checks credentials. Nil: clients presenting a username
+	// or password are refused, and anonymous ones are admitted only when
+	// AllowAnonymous is set. See TokenStore for the default token store.
+	Authenticator Authenticator
+	// AllowAnonymous admits clients that present neither a username nor a
+	// password, with a nil Token.
+	AllowAnonymous bool
+	// Authorizer checks every PUBLISH and SUBSCRIBE of network clients.
+	// Nil means TokenAuthorizer.
+	Authorizer Authorizer
+
+	// MaxConnections bounds concurrent network connections; 0 means 100,000.
+	MaxConnections int
+	// MaxSessions bounds sessions, connected or kept for offline clients;
+	// 0 means 2 × MaxConnections.
+	MaxSessions int
+	// MaxPacketSize bounds the size of an MQTT packet a client may send
+	// (announced to MQTT 5 clients); 0 means 1 MiB.
+	MaxPacketSize int
+	// MaxInflight bounds the QoS 1 and 2 messages sent to a client and not
+	// yet acknowledged (MQTT 5 clients may ask for fewer with Receive
+	// Maximum); it is also the Receive Maximum announced to clients for
+	// their QoS 2 publishes. 0 means 64; at most 65535.
+	MaxInflight int
+	// MaxQueuedBytes bounds the payload and topic bytes waiting for one
+	// session (offline, or online but reading slower than messages arrive).
+	// Messages beyond it are dropped for that session, so a slow consumer
+	// cannot grow memory without bound. 0 means 16 MiB.
+	MaxQueuedBytes int
+	// MaxSubscriptions bounds the subscriptions of one session; 0 means 1000.
+	MaxSubscriptions int
+	// MaxTopicAliases is the Topic Alias Maximum announced to MQTT 5 clients
+	// for their publishes; 0 means 64, negative means none.
+	MaxTopicAliases int
+	// ServerKeepAlive is the largest keep-alive a client may use; an MQTT 5
+	// client asking for more (or for none) is told this value in CONNACK.
+	// 0 means no maximum.
+	ServerKeepAlive time.Duration
+	// MaxSessionIdle is how long a persistent session (MQTT 3.1.1
+	// clean=false, MQTT 5 session expiry) outlives its connection at most,
+	// keeping subscriptions and queued messages; 0 means 10 days.
+	MaxSessionIdle time.Duration
+	// RetainedMaxAge drops retained messages older than this, counted as
+	// flespi does from the message's "timestamp" user property when it has
+	// one, else from its publication. 0 means retained messages live until
+	// replaced, deleted or expired by their own Message Expiry Interval.
+	RetainedMaxAge time.Duration
+	// Timestamps adds a "timestamp" user property (Unix seconds with
+	// fraction) to every message that does not carry one, as flespi does.
+	Timestamps bool
+	// ConnectTimeout bounds the wait for a CONNECT after a connection is
+	// accepted; 0 means 10 s.
+	ConnectTimeout time.Duration
+	// WriteTimeout bounds one write to a client; a client that does not
+	// read for this long is disconnected. 0 means 30 s.
+	WriteTimeout time.Duration
+
+	// REST answers flespi's REST-over-MQTT requests, PUBLISHes to
+	// "flespi/rest/{method}/{uri}". Nil: such publishes are acknowledged
+	// and discarded like every other client publish under "flespi/".
+	REST RESTHandler
+	// ConnState, when set, is called when a network client has connected
+	// (after CONNACK) and when it has disconnected. It must not block.
+	ConnState func(c *Client, state ConnState, err error)
+	// Logger receives connection errors and dropped messages; nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// ConnState is the state reported to Config.ConnState.
+type ConnState int
+
+// Connection states.
+const (
+	StateConnected ConnState = iota + 1
+	StateDisconnected
+)
+
+func (s ConnState) String() string {
+	switch s {
+	case StateConnected:
+		return "connected"
+	case StateDisconnected:
+		return "disconnected"
+	}
+	return "unknown"
+}
+
+// RESTRequest is one flespi REST-over-MQTT request: a PUBLISH to
+// "flespi/rest/{method}/{uri}" whose payload is the request body.
+type RESTRequest struct {
+	Client *Client
+	Method string // lower case, as in the topic: "get", "post", "put", "delete", "patch"
+	URI    string // the rest of the topic, e.g. "gw/devices/123/settings/x"
+	Body   []byte
+}
+
+// RESTResponse is the answer published to the request's MQTT 5 Response
+// Topic (with its Correlation Data and a user property "http_code").
+type RESTResponse struct {
+	Status int // HTTP status code
+	Body   []byte
+}
+
+// RESTHandler serves REST-over-MQTT requests. ServeREST runs on its own
+// goroutine, concurrently for different clients; ctx ends when the client
+// disconnects or the server closes.
+type RESTHandler interface {
+	ServeREST(ctx context.Context, r RESTRequest) RESTResponse
+}
+
+// RESTHandlerFunc adapts a function to a RESTHandler.
+type RESTHandlerFunc func(ctx context.Context, r RESTRequest) RESTResponse
+
+// ServeREST calls f.
+func (f RESTHandlerFunc) ServeREST(ctx context.Context, r RESTRequest) RESTResponse {
+	return f(ctx, r)
+}
+
+// limits is Config with defaults applied.
+type limits struct {
+	maxConns, maxSessions, maxPacket, maxInflight, maxQueued, maxSubs int
+	topicAliasMax                                                     uint16
+	serverKeepAlive                                                   uint16 // seconds, 0 = none
+	maxSessionIdle                                                    uint32 // seconds
+	connectTimeout, writeTimeout                                      time.Duration
+}
+
+func (c *Config) limits() limits {
+	l := limits{
+		maxConns: c.MaxConnections, maxSessions: c.MaxSessions, maxPacket: c.MaxPacketSize,
+		maxInflight: c.MaxInflight, maxQueued: c.MaxQueuedBytes, maxSubs: c.MaxSubscriptions,
+		connectTimeout: c.ConnectTimeout, writeTimeout: c.WriteTimeout,
+	}
+	if l.maxConns <= 0 {
+		l.maxConns = 100_000
+	}
+	if l.maxSessions <= 0 {
+		l.maxSessions = 2 * l.maxConns
+	}
+	if l.maxPacket <= 0 {
+		l.maxPacket = 1 << 20
+	}
+	if l.maxPacket > 268435455+5 {
+		l.maxPacket = 268435455 + 5
+	}
+	if l.maxInflight <= 0 {
+		l.maxInflight = 64
+	}
+	if l.maxInflight > 65535 {
+		l.maxInflight = 65535
+	}
+	if l.maxQueued <= 0 {
+		l.maxQueued = 16 << 20
+	}
+	if l.maxSubs <= 0 {
+		l.maxSubs = 1000
+	}
+	switch {
+	case c.MaxTopicAliases == 0:
+		l.topicAliasMax = 64
+	case c.MaxTopicAliases > 65535:
+		l.topicAliasMax = 65535
+	case c.MaxTopicAliases > 0:
+		l.topicAliasMax = uint16(c.MaxTopicAliases)
+	}
+	if c.ServerKeepAlive > 0 {
+		s := c.ServerKeepAlive / time.Second
+		if s < 1 {
+			s = 1
+		}
+		if s > 65535 {
+			s = 65535
+		}
+		l.serverKeepAlive = uint16(s)
+	}
+	idle := c.MaxSessionIdle
+	if idle <= 0 {
+		idle = 10 * 24 * time.Hour
+	}
+	if idle/time.Second > 0xFFFFFFFE {
+		idle = 0xFFFFFFFE * time.Second
+	}
+	l.maxSessionIdle = uint32(idle / time.Second)
+	if l.connectTimeout <= 0 {
+		l.connectTimeout = 10 * time.Second
+	}
+	if l.writeTimeout <= 0 {
+		l.writeTimeout = 30 * time.Second
+	}
+	return l
+}
