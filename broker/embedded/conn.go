@@ -37,11 +37,11 @@ const restPrefix = "flespi/rest/"
 var errNormalDisconnect = errors.New("embedded: client disconnected")
 
 type conn struct {
-	srv  *Server
-	nc   net.Conn
-	br   *bufio.Reader
-	wake chan struct{}
-	done chan struct{} // closed after detach
+	srv   *Server
+	nc    net.Conn
+	br    *bufio.Reader
+	wake  chan struct{}
+	done  chan struct{} // closed after detach
 	wdone chan struct{} // closed when the writer exits
 
 	ctx    context.Context
