@@ -13,7 +13,7 @@ import (
 
 // The JSON rules that the HTTP and MQTT channels share, after flespi's
 // HTTP channel: a JSON array of message objects, or one object; "ident"
-// (or the configured field) is required, a string or a whole number; 
+// (or the configured field) is required, a string or a whole number;
 // "timestamp" is Unix seconds (fraction allowed) or an ISO-8601 / RFC 3339
 // string, and the server time when absent; every other parameter is kept
 // as sent.
