@@ -1,0 +1,496 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store"
+	"github.com/gnssgate/gnssgate/store/internal/codec"
+)
+
+// A log record is key 'l'+seq and value time (Unix ns) + cumulative size
+// (bytes of records 1..seq) + the encoded message. The cumulative size makes
+// the log's size, and the cut point for a size cap, computable from two keys
+// without scanning; append times are non-decreasing, so the cut point for age
+// retention is a binary search too.
+const recHeader = 16
+
+func logKey(seq uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = tagLog
+	binary.BigEndian.PutUint64(k[1:], seq)
+	return k
+}
+
+type plog struct {
+	d *DB
+
+	// mu orders appends: sequence numbers are assigned and batches handed
+	// to pebble's WAL under it, so the WAL holds batches in sequence order
+	// and a crash can only lose a suffix, never leave a hole.
+	mu       sync.Mutex
+	first    uint64 // first record kept (last+1 when empty)
+	last     uint64 // last record applied (maybe not yet durable)
+	cum      uint64 // cumulative size through last
+	bytes    int64  // size of records first..last
+	lastTime int64  // append time of last, Unix ns
+	dropped  int64
+
+	// durable is the last record known to be on stable storage; readers
+	// see nothing beyond it. notify is closed and replaced when it moves.
+	dmu     sync.Mutex
+	durable uint64
+	notify  chan struct{}
+
+	cmu       sync.Mutex // consumers
+	consumers map[string]uint64
+}
+
+func openLog(d *DB) (*plog, error) {
+	l := &plog{d: d, notify: make(chan struct{}), consumers: map[string]uint64{}}
+	// High-water mark: written with every append, so sequence numbers are
+	// never reused even when retention empties the log.
+	if v, closer, err := d.db.Get([]byte{tagLogMeta}); err == nil {
+		if len(v) != 24 {
+			closer.Close()
+			return nil, corrupt([]byte{tagLogMeta}, codec.ErrBad)
+		}
+		l.last, l.cum, l.lastTime = u64(v), u64(v[8:]), int64(u64(v[16:]))
+		closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return nil, err
+	}
+	l.first = l.last + 1
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagLog}, UpperBound: []byte{tagLog + 1}})
+	if err != nil {
+		return nil, err
+	}
+	if it.First() {
+		l.first = u64(it.Key()[1:])
+		if it.Last() {
+			if got := u64(it.Key()[1:]); got != l.last {
+				it.Close()
+				return nil, corrupt(it.Key(), errors.New("last record does not match the high-water mark"))
+			}
+		}
+		h, err := l.header(l.first)
+		if err != nil {
+			it.Close()
+			return nil, err
+		}
+		l.bytes = int64(l.cum - (h.cum - h.size))
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	l.durable = l.last
+	cit, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagCursor}, UpperBound: []byte{tagCursor + 1}})
+	if err != nil {
+		return nil, err
+	}
+	for cit.First(); cit.Valid(); cit.Next() {
+		if len(cit.Value()) != 8 {
+			cit.Close()
+			return nil, corrupt(cit.Key(), codec.ErrBad)
+		}
+		l.consumers[string(cit.Key()[1:])] = u64(cit.Value())
+	}
+	return l, cit.Close()
+}
+
+type recInfo struct {
+	time int64  // Unix ns
+	cum  uint64 // cumulative size through this record
+	size uint64 // this record's size
+}
+
+// header reads a record's header.
+func (l *plog) header(seq uint64) (recInfo, error) {
+	k := logKey(seq)
+	v, closer, err := l.d.db.Get(k)
+	if err != nil {
+		return recInfo{}, err
+	}
+	defer closer.Close()
+	if len(v) < recHeader {
+		return recInfo{}, corrupt(k, codec.ErrTruncated)
+	}
+	return recInfo{time: int64(u64(v)), cum: u64(v[8:]), size: uint64(len(k) + len(v))}, nil
+}
+
+// search returns the smallest seq in [lo, hi] for which ok(header) holds, or
+// hi+1. ok must be monotonic.
+func (l *plog) search(lo, hi uint64, ok func(recInfo) bool) (uint64, error) {
+	end := hi + 1
+	for lo < end {
+		mid := lo + (end-lo)/2
+		h, err := l.header(mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok(h) {
+			end = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return end, nil
+}
+
+// cutTo deletes records first..newFirst-1 in b and updates the bounds.
+// The caller holds mu.
+func (l *plog) cutTo(b *pebble.Batch, newFirst uint64) error {
+	if newFirst <= l.first {
+		return nil
+	}
+	var base uint64 // cumulative size before newFirst
+	if newFirst > l.last {
+		base = l.cum
+	} else {
+		h, err := l.header(newFirst)
+		if err != nil {
+			return err
+		}
+		base = h.cum - h.size
+	}
+	if err := b.DeleteRange(logKey(l.first), logKey(newFirst), nil); err != nil {
+		return err
+	}
+	l.bytes = int64(l.cum - base)
+	l.first = newFirst
+	return nil
+}
+
+func (l *plog) minCursor() uint64 {
+	l.cmu.Lock()
+	defer l.cmu.Unlock()
+	var min uint64 // no consumers: nothing counts as consumed
+	first := true
+	for _, c := range l.consumers {
+		if first || c < min {
+			min, first = c, false
+		}
+	}
+	return min
+}
+
+// makeRoom applies the size cap before an append of need bytes. The caller
+// holds mu.
+func (l *plog) makeRoom(b *pebble.Batch, need int64) error {
+	cfg := l.d.cfg.Log
+	if cfg.MaxBytes <= 0 || l.bytes+need <= cfg.MaxBytes {
+		return nil
+	}
+	if need > cfg.MaxBytes {
+		return store.ErrTooLarge
+	}
+	switch cfg.Overflow {
+	case store.DropOldest:
+		// Free a little more than needed (1% of the cap) so that a full
+		// log does not pay a range deletion on every append.
+		target := l.cum - uint64(l.bytes) + uint64(l.bytes+need-cfg.MaxBytes+cfg.MaxBytes/100)
+		cut, err := l.search(l.first, l.last, func(h recInfo) bool { return h.cum >= target })
+		if err != nil {
+			return err
+		}
+		n := int64(min(cut+1, l.last+1) - l.first)
+		if err := l.cutTo(b, min(cut+1, l.last+1)); err != nil {
+			return err
+		}
+		l.dropped += n
+	default:
+		// Release what every consumer has committed, all of it at once.
+		if mc := l.minCursor(); mc > l.first {
+			if err := l.cutTo(b, min(mc, l.last+1)); err != nil {
+				return err
+			}
+		}
+		if l.bytes+need > cfg.MaxBytes {
+			return store.ErrFull
+		}
+	}
+	return nil
+}
+
+func (l *plog) Append(ctx context.Context, msgs []protocol.Message) (uint64, error) {
+	if err := l.d.enter(ctx); err != nil {
+		return 0, err
+	}
+	defer l.d.leave()
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	// Encode outside the lock; the header is filled in under it.
+	var buf []byte
+	ends := make([]int, len(msgs))
+	for i := range msgs {
+		buf = append(buf, make([]byte, recHeader)...)
+		buf = codec.Append(buf, &msgs[i])
+		ends[i] = len(buf)
+	}
+	need := int64(len(buf) + len(msgs)*9)
+
+	b := l.d.db.NewBatchWithSize(len(buf) + len(msgs)*24 + 64)
+	defer b.Close()
+	l.mu.Lock()
+	if err := l.makeRoom(b, need); err != nil {
+		if errors.Is(err, store.ErrFull) && b.Count() > 0 {
+			// Consumed records were released; keep that.
+			if aerr := l.d.db.Apply(b, syncWrite); aerr != nil {
+				err = aerr
+			}
+		}
+		l.mu.Unlock()
+		return 0, err
+	}
+	now := l.d.now().UnixNano()
+	if now < l.lastTime {
+		now = l.lastTime // append times never go backwards
+	}
+	first := l.last + 1
+	cum := l.cum
+	start := 0
+	key := make([]byte, 9)
+	key[0] = tagLog
+	for i, end := range ends {
+		rec := buf[start:end]
+		cum += uint64(len(rec) + 9)
+		binary.BigEndian.PutUint64(rec, uint64(now))
+		binary.BigEndian.PutUint64(rec[8:], cum)
+		binary.BigEndian.PutUint64(key[1:], first+uint64(i))
+		if err := b.Set(key, rec, nil); err != nil {
+			l.mu.Unlock()
+			return 0, err
+		}
+		start = end
+	}
+	last := first + uint64(len(msgs)) - 1
+	var meta [24]byte
+	binary.BigEndian.PutUint64(meta[:], last)
+	binary.BigEndian.PutUint64(meta[8:], cum)
+	binary.BigEndian.PutUint64(meta[16:], uint64(now))
+	if err := b.Set([]byte{tagLogMeta}, meta[:], nil); err != nil {
+		l.mu.Unlock()
+		return 0, err
+	}
+	// Hand the batch to the WAL in order; its fsync is shared with every
+	// other batch waiting at the same time (group commit).
+	if err := l.d.db.ApplyNoSyncWait(b, syncWrite); err != nil {
+		l.mu.Unlock()
+		return 0, err
+	}
+	l.last, l.cum, l.lastTime = last, cum, now
+	l.bytes += need
+	l.mu.Unlock()
+	if err := b.SyncWait(); err != nil {
+		return 0, err
+	}
+	// The WAL is synced in order: every earlier batch is durable too.
+	l.dmu.Lock()
+	if last > l.durable {
+		l.durable = last
+		close(l.notify)
+		l.notify = make(chan struct{})
+	}
+	l.dmu.Unlock()
+	return first, nil
+}
+
+func (l *plog) durableLast() uint64 {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	return l.durable
+}
+
+func (l *plog) Read(ctx context.Context, from uint64, max int) ([]store.Record, error) {
+	if err := l.d.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer l.d.leave()
+	last := l.durableLast()
+	if max <= 0 || from > last {
+		return nil, nil
+	}
+	from = maxU(from, 1)
+	it, err := l.d.db.NewIter(&pebble.IterOptions{LowerBound: logKey(from), UpperBound: logKey(last + 1)})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	dec := decoders.Get().(*codec.Decoder)
+	defer decoders.Put(dec)
+	out := make([]store.Record, 0, min(uint64(max), last-from+1))
+	for ok := it.First(); ok && len(out) < max; ok = it.Next() {
+		v := it.Value()
+		if len(v) < recHeader || len(it.Key()) != 9 {
+			return nil, corrupt(it.Key(), codec.ErrTruncated)
+		}
+		m, err := dec.Decode(v[recHeader:])
+		if err != nil {
+			return nil, corrupt(it.Key(), err)
+		}
+		out = append(out, store.Record{Seq: u64(it.Key()[1:]), Time: time.Unix(0, int64(u64(v))), Message: m})
+	}
+	return out, it.Error()
+}
+
+func maxU(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func (l *plog) Wait(ctx context.Context, after uint64) (uint64, error) {
+	for {
+		if l.d.closed.Load() {
+			return 0, store.ErrClosed
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		l.dmu.Lock()
+		last, ch := l.durable, l.notify
+		l.dmu.Unlock()
+		if last > after {
+			return last, nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-l.d.done:
+			return 0, store.ErrClosed
+		}
+	}
+}
+
+func (l *plog) Cursor(ctx context.Context, consumer string) (uint64, error) {
+	if err := l.d.enter(ctx); err != nil {
+		return 0, err
+	}
+	defer l.d.leave()
+	l.cmu.Lock()
+	defer l.cmu.Unlock()
+	next, ok := l.consumers[consumer]
+	if !ok {
+		return 0, store.ErrNotFound
+	}
+	return next, nil
+}
+
+func (l *plog) Commit(ctx context.Context, consumer string, next uint64) error {
+	if err := l.d.enter(ctx); err != nil {
+		return err
+	}
+	defer l.d.leave()
+	if consumer == "" {
+		return store.ErrInvalid
+	}
+	if next > l.durableLast()+1 {
+		return store.ErrInvalid
+	}
+	key := append([]byte{tagCursor}, consumer...)
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], next)
+	b := l.d.db.NewBatch()
+	defer b.Close()
+	if err := b.Set(key, v[:], nil); err != nil {
+		return err
+	}
+	// Ordered under cmu, synced outside it, like appends.
+	l.cmu.Lock()
+	if err := l.d.db.ApplyNoSyncWait(b, syncWrite); err != nil {
+		l.cmu.Unlock()
+		return err
+	}
+	l.consumers[consumer] = next
+	l.cmu.Unlock()
+	return b.SyncWait()
+}
+
+func (l *plog) DeleteConsumer(ctx context.Context, consumer string) error {
+	if err := l.d.enter(ctx); err != nil {
+		return err
+	}
+	defer l.d.leave()
+	l.cmu.Lock()
+	defer l.cmu.Unlock()
+	if _, ok := l.consumers[consumer]; !ok {
+		return store.ErrNotFound
+	}
+	if err := l.d.db.Delete(append([]byte{tagCursor}, consumer...), syncWrite); err != nil {
+		return err
+	}
+	delete(l.consumers, consumer)
+	return nil
+}
+
+func (l *plog) Stats(ctx context.Context) (store.LogStats, error) {
+	if err := l.d.enter(ctx); err != nil {
+		return store.LogStats{}, err
+	}
+	defer l.d.leave()
+	last := l.durableLast()
+	l.mu.Lock()
+	first, bytes, dropped := l.first, l.bytes, l.dropped
+	l.mu.Unlock()
+	st := store.LogStats{First: first, Last: last, Bytes: bytes, Dropped: dropped}
+	if last >= first {
+		st.Count = int64(last - first + 1)
+		h, err := l.header(first)
+		if err != nil && !errors.Is(err, pebble.ErrNotFound) { // NotFound: trimmed meanwhile
+			return st, err
+		}
+		if err == nil {
+			st.Oldest = time.Unix(0, h.time)
+		}
+	} else {
+		st.First = last + 1
+	}
+	l.cmu.Lock()
+	for name, next := range l.consumers {
+		st.Consumers = append(st.Consumers, store.ConsumerStats{Name: name, Next: next,
+			Lag: int64(last+1) - int64(maxU(next, st.First))})
+	}
+	l.cmu.Unlock()
+	slices.SortFunc(st.Consumers, func(a, b store.ConsumerStats) int { return strings.Compare(a.Name, b.Name) })
+	return st, nil
+}
+
+func (l *plog) Trim(ctx context.Context) error {
+	if err := l.d.enter(ctx); err != nil {
+		return err
+	}
+	defer l.d.leave()
+	age := l.d.cfg.Log.MaxAgeOrDefault()
+	if age == 0 {
+		return nil
+	}
+	cutoff := l.d.now().Add(-age).UnixNano()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.first > l.last {
+		return nil
+	}
+	cut, err := l.search(l.first, l.last, func(h recInfo) bool { return h.time >= cutoff })
+	if err != nil || cut <= l.first {
+		return err
+	}
+	b := l.d.db.NewBatch()
+	defer b.Close()
+	n := int64(cut - l.first)
+	if err := l.cutTo(b, cut); err != nil {
+		return err
+	}
+	l.dropped += n
+	return l.d.db.Apply(b, syncWrite)
+}

@@ -1,0 +1,249 @@
+package pebble
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/gnssgate/gnssgate/store"
+	"github.com/gnssgate/gnssgate/store/internal/codec"
+)
+
+// Defaults for [Options]; together they bound the engine's memory.
+const (
+	DefaultCacheSize    = 32 << 20 // block cache
+	DefaultMemTableSize = 16 << 20 // one memtable; at most MemTables of them
+	DefaultMemTables    = 4
+)
+
+// Options configures [Open]. The zero value (or nil) is ready to use.
+type Options struct {
+	// Config sets retention for the log, device history and telemetry.
+	store.Config
+	// CacheSize is the block cache in bytes; 0 means [DefaultCacheSize].
+	CacheSize int64
+	// MemTableSize is the size of one memtable in bytes; 0 means
+	// [DefaultMemTableSize]. Writes stall while MemTables memtables wait to
+	// be flushed, so memtables never take more than MemTableSize*MemTables.
+	MemTableSize uint64
+	// MemTables bounds queued memtables; 0 means [DefaultMemTables].
+	MemTables int
+}
+
+// DB is a durable [store.Store] in one directory. Safe for concurrent use.
+type DB struct {
+	db     *pebble.DB
+	cfg    store.Config
+	now    func() time.Time
+	logger *slog.Logger
+	cache  interface{ Unref() }
+
+	closeMu sync.RWMutex // held shared by every call, exclusively by Close
+	closed  atomic.Bool
+	done    chan struct{} // closed by Close: wakes waiters and sweeps
+	bg      sync.WaitGroup
+
+	log  *plog
+	hist *phist
+	tel  *ptel
+}
+
+var syncWrite = &pebble.WriteOptions{Sync: true}
+
+// Key space. One byte tags each kind of key; numbers are big endian so that
+// byte order is numeric order.
+const (
+	tagLog      = 'l' // 'l' seq → record
+	tagLogMeta  = 'L' // high-water: last seq and cumulative bytes
+	tagCursor   = 'c' // 'c' name → next seq
+	tagHist     = 'h' // 'h' len(ident) ident ts uniq → message
+	tagDevice   = 'd' // 'd' ident → count, bytes
+	tagHistUniq = 'u' // history tie-breaker high-water
+	tagTel      = 't' // 't' len(ident) ident name → ts, value
+)
+
+// Open opens (creating if needed) the store in dir. nil opts means defaults.
+// Recovery after a crash is part of opening: pebble replays its WAL, whose
+// checksummed records make a torn final write disappear entirely.
+func Open(dir string, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultCacheSize
+	}
+	if o.MemTableSize == 0 {
+		o.MemTableSize = DefaultMemTableSize
+	}
+	if o.MemTables <= 0 {
+		o.MemTables = DefaultMemTables
+	}
+	d := &DB{cfg: o.Config, now: o.Config.Clock(), logger: o.Logger, done: make(chan struct{})}
+	if d.logger == nil {
+		d.logger = slog.Default()
+	}
+	cache := pebble.NewCache(o.CacheSize)
+	d.cache = cache
+	popts := &pebble.Options{
+		Cache:                       cache,
+		MemTableSize:                o.MemTableSize,
+		MemTableStopWritesThreshold: o.MemTables,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{d.logger},
+	}
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		cache.Unref()
+		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
+	}
+	d.db = db
+	if d.log, err = openLog(d); err == nil {
+		if d.hist, err = openHistory(d); err == nil {
+			d.tel, err = openTelemetry(d)
+		}
+	}
+	if err != nil {
+		db.Close()
+		cache.Unref()
+		return nil, err
+	}
+	d.startSweeps()
+	return d, nil
+}
+
+// Log returns the durable log.
+func (d *DB) Log() store.Log { return d.log }
+
+// Messages returns the device history.
+func (d *DB) Messages() store.Messages { return d.hist }
+
+// Telemetry returns the latest values per device.
+func (d *DB) Telemetry() store.Telemetry { return d.tel }
+
+// Close waits for calls in progress, stops background retention and closes
+// the files. Later calls return [store.ErrClosed].
+func (d *DB) Close() error {
+	if d.closed.Swap(true) {
+		return store.ErrClosed
+	}
+	close(d.done)
+	d.bg.Wait()
+	d.closeMu.Lock() // every call in progress has left
+	defer d.closeMu.Unlock()
+	err := d.db.Close()
+	d.cache.Unref()
+	return err
+}
+
+// enter admits a call unless the store is closed; leave must follow.
+func (d *DB) enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d.closeMu.RLock()
+	if d.closed.Load() {
+		d.closeMu.RUnlock()
+		return store.ErrClosed
+	}
+	return nil
+}
+
+func (d *DB) leave() { d.closeMu.RUnlock() }
+
+func (d *DB) startSweeps() {
+	sweep := func(every time.Duration, what string, fn func(context.Context) error) {
+		if every <= 0 {
+			return
+		}
+		d.bg.Add(1)
+		go func() {
+			defer d.bg.Done()
+			t := time.NewTicker(every)
+			defer t.Stop()
+			for {
+				select {
+				case <-d.done:
+					return
+				case <-t.C:
+					if err := fn(context.Background()); err != nil && !errors.Is(err, store.ErrClosed) {
+						d.logger.Error("store/pebble: retention sweep", "what", what, "err", err)
+					}
+				}
+			}
+		}()
+	}
+	sweep(d.cfg.Log.TrimIntervalOrDefault(), "log", d.log.Trim)
+	sweep(d.cfg.History.TrimIntervalOrDefault(), "history", d.hist.Trim)
+}
+
+// --- encoding helpers ---
+
+func u64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
+// orderedFloat maps a float64 to a uint64 with the same order.
+func orderedFloat(f float64) uint64 {
+	b := math.Float64bits(f)
+	if b>>63 == 1 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+func unorderedFloat(u uint64) float64 {
+	if u>>63 == 1 {
+		return math.Float64frombits(u &^ (1 << 63))
+	}
+	return math.Float64frombits(^u)
+}
+
+// devicePrefix is tag, uvarint length and ident: no ident's prefix is a
+// prefix of another ident's, so a device's keys are one contiguous range.
+func devicePrefix(dst []byte, tag byte, ident string) []byte {
+	dst = append(dst, tag)
+	dst = binary.AppendUvarint(dst, uint64(len(ident)))
+	return append(dst, ident...)
+}
+
+// prefixEnd returns the first key after every key starting with p.
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] < 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+func corrupt(key []byte, err error) error {
+	return &store.CorruptError{Key: fmt.Sprintf("%q", key), Err: err}
+}
+
+var decoders = sync.Pool{New: func() any { return new(codec.Decoder) }}
+
+// pebbleLogger routes pebble's log to slog: informational chatter at Debug.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+// Fatalf is called by pebble on unrecoverable corruption; it must not return.
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+	pebble.DefaultLogger.Fatalf(format, args...)
+}
