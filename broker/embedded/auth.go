@@ -99,7 +99,7 @@ func (TokenAuthorizer) Authorize(_ context.Context, c *Client, topic string, wri
 	}
 	if write {
 		for _, p := range c.Token.Publish {
-			if matchTopic(p, topic) {
+			if broker.MatchTopic(p, topic) {
 				return nil
 			}
 		}

@@ -808,13 +808,17 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 		}
 		pf, err := parseFilter(f.Filter)
 		if err != nil {
-			codes = append(codes, c.subCode(0x8F))
+			code := byte(0x8F)
+			if errors.Is(err, broker.ErrUnsupported) {
+				code = 0x83 // implementation specific: a $filter spec we cannot evaluate
+			}
+			codes = append(codes, c.subCode(code))
 			continue
 		}
-		if pf.share != "" && f.NoLocal {
+		if pf.shared() && f.NoLocal {
 			return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("no local on a shared subscription")}
 		}
-		if err := s.auth.Authorize(c.ctx, c.client, pf.topic, false); err != nil {
+		if err := s.auth.Authorize(c.ctx, c.client, pf.Topic(), false); err != nil {
 			code := byte(0x80)
 			if errors.Is(err, broker.ErrNotAuthorized) {
 				code = 0x87
@@ -823,13 +827,7 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 			continue
 		}
 		sub := &subscription{sess: se, filter: pf, qos: f.Qos, noLocal: f.NoLocal, rap: f.RetainAsPublished,
-			rh: f.RetainHandling, id: subID}
-		if pf.spec != "" {
-			if sub.pred, err = s.compileSpec(pf.spec); err != nil {
-				codes = append(codes, c.subCode(0x8F))
-				continue
-			}
-		}
+			rh: f.RetainHandling, id: subID, pred: pf.Predicate()}
 		isNew, err := s.addSubscription(se, sub)
 		if err != nil {
 			codes = append(codes, c.subCode(0x97))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"net"
 	"slices"
@@ -248,7 +247,7 @@ func (s *Server) route(msg *message) {
 	s.tree.match(msg.topic, mt)
 	var picked []*subscription
 	for _, g := range mt.groups {
-		if sub := pickShared(g, msg, mt.levels); sub != nil {
+		if sub := pickShared(g, msg); sub != nil {
 			picked = append(picked, sub)
 		}
 	}
@@ -309,19 +308,13 @@ func (s *Server) route(msg *message) {
 // pickShared chooses the member of a shared group that gets msg: by a hash
 // of the chosen topic levels for flespi sticky shares, otherwise round
 // robin preferring connected members. Call with the tree read-locked.
-func pickShared(g *shareGroup, msg *message, levels []string) *subscription {
+func pickShared(g *shareGroup, msg *message) *subscription {
 	n := len(g.members)
 	if n == 0 || !g.members[0].accepts(msg) {
 		return nil
 	}
-	f := g.members[0].filter
-	if f.stickyCount > 0 {
-		h := fnv.New32a()
-		for i := f.stickyFrom; i < f.stickyFrom+f.stickyCount && i < len(levels); i++ {
-			h.Write([]byte(levels[i]))
-			h.Write([]byte{'/'})
-		}
-		return g.members[int(h.Sum32()%uint32(n))]
+	if i := g.members[0].filter.Share().Pick(msg.topic, n); i >= 0 {
+		return g.members[i]
 	}
 	start := atomic.AddUint32(&g.next, 1)
 	for k := 0; k < n; k++ {
@@ -374,13 +367,8 @@ func (r *retainedStore) collect(f *parsedFilter, now time.Time, maxAge time.Dura
 	defer r.mu.RUnlock()
 	var out []*message
 	for topic, m := range r.m {
-		for _, p := range f.paths {
-			if matchTopic(strings.Join(p, "/"), topic) {
-				if r.alive(m, now, maxAge) {
-					out = append(out, m)
-				}
-				break
-			}
+		if f.Match(topic) && r.alive(m, now, maxAge) {
+			out = append(out, m)
 		}
 	}
 	slices.SortFunc(out, func(a, b *message) int { return strings.Compare(a.topic, b.topic) })
@@ -402,7 +390,7 @@ func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
 // subscription is new. Call without locks.
 func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, err error) {
 	se.mu.Lock()
-	old := se.subs[sub.filter.raw]
+	old := se.subs[sub.filter.String()]
 	if old == nil && len(se.subs) >= s.lim.maxSubs {
 		se.mu.Unlock()
 		return false, fmt.Errorf("embedded: client %q: more than %d subscriptions: %w", se.id, s.lim.maxSubs, ErrServerBusy)
@@ -411,7 +399,7 @@ func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, er
 		se.mu.Unlock()
 		return false, broker.ErrClosed
 	}
-	se.subs[sub.filter.raw] = sub
+	se.subs[sub.filter.String()] = sub
 	se.mu.Unlock()
 	if old != nil {
 		s.tree.remove(old)
@@ -433,7 +421,7 @@ func (s *Server) removeSubscription(se *session, filter string) bool {
 
 // sendRetained queues the retained messages matching sub for its session.
 func (s *Server) sendRetained(sub *subscription) {
-	if sub.filter.share != "" {
+	if sub.filter.shared() {
 		return // retained messages are not sent to shared subscriptions
 	}
 	for _, m := range s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge) {
@@ -481,4 +469,14 @@ func (s *Server) endSession(se *session) {
 	if will != nil {
 		s.publish(will)
 	}
+}
+
+// Supports implements broker.FeatureReporter. "$filter" specs are
+// available exactly when package broker can compile them.
+func (s *Server) Supports(f broker.Feature) bool {
+	if f == broker.FeatureFilterSpec {
+		_, err := broker.ParseFilter("$filter/cid=1/a")
+		return err == nil
+	}
+	return true
 }

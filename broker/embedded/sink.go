@@ -34,7 +34,7 @@ type inprocSub struct {
 	once sync.Once
 }
 
-func (u *inprocSub) Filter() string { return u.sub.filter.raw }
+func (u *inprocSub) Filter() string { return u.sub.filter.String() }
 
 func (u *inprocSub) Unsubscribe(ctx context.Context) error {
 	u.once.Do(func() {
@@ -78,12 +78,7 @@ func (s *Server) Subscribe(ctx context.Context, filter string, h broker.Handler)
 	k.ctx, k.cancel = context.WithCancel(s.ctx)
 	se.sink = k
 	se.online.Store(true)
-	sub := &subscription{sess: se, filter: pf, qos: 2}
-	if pf.spec != "" {
-		if sub.pred, err = s.compileSpec(pf.spec); err != nil {
-			return nil, err
-		}
-	}
+	sub := &subscription{sess: se, filter: pf, qos: 2, pred: pf.Predicate()}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -148,9 +143,4 @@ func (s *Server) handle(k *sink, m broker.Message) (err error) {
 		}
 	}()
 	return k.h.HandleMessage(k.ctx, m)
-}
-
-// compileSpec compiles a flespi $filter spec into a message predicate.
-func (s *Server) compileSpec(spec string) (func(*message) bool, error) {
-	return nil, fmt.Errorf("%w: $filter/%s: filters are not supported yet", broker.ErrBadTopic, spec)
 }

@@ -2,10 +2,9 @@ package embedded
 
 import (
 	"fmt"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/broker"
 )
@@ -14,111 +13,29 @@ import (
 // lists expands to, so "a,b,…/c,d,…/…" cannot blow up the tree.
 const maxFilterPaths = 1024
 
-// validTopicName reports whether t is a valid topic to publish to.
-func validTopicName(t string) bool {
-	return t != "" && len(t) <= 65535 && !strings.ContainsAny(t, "+#\x00") && utf8.ValidString(t)
-}
+// validTopicName reports whether t may be published to (broker.ValidateTopic).
+func validTopicName(t string) bool { return broker.ValidateTopic(t) == nil }
 
-// matchTopic reports whether the plain MQTT filter f (no $share, no comma
-// lists) matches topic t.
-func matchTopic(f, t string) bool {
-	if strings.HasPrefix(t, "$") && (strings.HasPrefix(f, "+") || strings.HasPrefix(f, "#")) {
-		return false
-	}
-	for {
-		fl, frest, fmore := strings.Cut(f, "/")
-		if fl == "#" {
-			return true
-		}
-		tl, trest, tmore := strings.Cut(t, "/")
-		if fl != "+" && fl != tl {
-			return false
-		}
-		if !fmore || !tmore {
-			// "a/#" matches "a".
-			return fmore == tmore || (fmore && frest == "#")
-		}
-		f, t = frest, trest
-	}
-}
-
-// parsedFilter is a subscription filter taken apart: "$share/name[:from][:count]/",
-// "$filter/spec/" and the topic filter whose levels may hold comma lists.
+// parsedFilter is a broker.Filter with its topic expanded into the plain
+// level paths the tree indexes: one per combination of comma-list values.
 type parsedFilter struct {
-	raw         string
-	share       string // share group name, "" when not shared
-	shareKey    string // what identifies the group: raw without "$share/"
-	stickyFrom  int    // first level hashed for sticky shares
-	stickyCount int    // levels hashed; 0 = round robin
-	spec        string // $filter spec, "" when none
-	topic       string // the topic filter, comma lists kept
-	paths       [][]string
+	broker.Filter
+	paths [][]string
 }
 
 func parseFilter(raw string) (parsedFilter, error) {
-	p := parsedFilter{raw: raw}
-	if raw == "" || len(raw) > 65535 || strings.IndexByte(raw, 0) >= 0 || !utf8.ValidString(raw) {
-		return p, fmt.Errorf("%w: %q", broker.ErrBadTopic, raw)
+	f, err := broker.ParseFilter(raw)
+	if err != nil {
+		return parsedFilter{}, err
 	}
-	rest := raw
-	if strings.HasPrefix(rest, "$share/") {
-		p.shareKey = rest[len("$share/"):]
-		name, after, ok := strings.Cut(p.shareKey, "/")
-		if !ok || name == "" || after == "" || strings.ContainsAny(name, "+#") {
-			return p, fmt.Errorf("%w: bad shared subscription %q", broker.ErrBadTopic, raw)
-		}
-		// flespi sticky shares: name:count or name:from:count.
-		parts := strings.Split(name, ":")
-		p.share = parts[0]
-		switch len(parts) {
-		case 1:
-		case 2, 3:
-			nums := make([]int, 0, 2)
-			for _, s := range parts[1:] {
-				n, err := strconv.Atoi(s)
-				if err != nil || n < 0 || n > 1000 {
-					return p, fmt.Errorf("%w: bad sticky share %q", broker.ErrBadTopic, raw)
-				}
-				nums = append(nums, n)
-			}
-			if len(nums) == 1 {
-				p.stickyCount = nums[0]
-			} else {
-				p.stickyFrom, p.stickyCount = nums[0], nums[1]
-			}
-		default:
-			return p, fmt.Errorf("%w: bad sticky share %q", broker.ErrBadTopic, raw)
-		}
-		if p.share == "" {
-			return p, fmt.Errorf("%w: empty share name in %q", broker.ErrBadTopic, raw)
-		}
-		rest = after
-	}
-	if strings.HasPrefix(rest, "$filter/") {
-		spec, after, ok := strings.Cut(rest[len("$filter/"):], "/")
-		if !ok || spec == "" || after == "" {
-			return p, fmt.Errorf("%w: bad $filter subscription %q", broker.ErrBadTopic, raw)
-		}
-		p.spec, rest = spec, after
-	}
-	p.topic = rest
-	levels := strings.Split(rest, "/")
+	p := parsedFilter{Filter: f}
 	paths := [][]string{nil}
-	for i, l := range levels {
-		switch {
-		case l == "#":
-			if i != len(levels)-1 {
-				return p, fmt.Errorf("%w: '#' not last in %q", broker.ErrBadTopic, raw)
-			}
-		case l == "+":
-		case strings.ContainsAny(l, "+#"):
-			return p, fmt.Errorf("%w: wildcard inside a level of %q", broker.ErrBadTopic, raw)
-		}
+	for _, l := range strings.Split(f.Topic(), "/") {
 		vals := []string{l}
 		if strings.Contains(l, ",") {
 			vals = dedupe(strings.Split(l, ","))
 			if len(paths)*len(vals) > maxFilterPaths {
-				return p, fmt.Errorf("%w: too many comma combinations in %q", broker.ErrBadTopic, raw)
+				return p, fmt.Errorf("%w: %q: more than %d comma combinations", broker.ErrBadTopic, raw, maxFilterPaths)
 			}
 		}
 		next := make([][]string, 0, len(paths)*len(vals))
@@ -134,6 +51,8 @@ func parseFilter(raw string) (parsedFilter, error) {
 	p.paths = paths
 	return p, nil
 }
+
+func (p *parsedFilter) shared() bool { return p.Share() != nil }
 
 func dedupe(vals []string) []string {
 	out := vals[:0]
@@ -154,17 +73,17 @@ type subscription struct {
 	filter  parsedFilter
 	qos     byte
 	noLocal bool
-	rap     bool // retain as published
-	rh      byte // retain handling
-	id      int  // subscription identifier, 0 = none
-	pred    func(*message) bool
+	rap     bool             // retain as published
+	rh      byte             // retain handling
+	id      int              // subscription identifier, 0 = none
+	pred    broker.Predicate // the $filter spec, nil when none
 }
 
 func (s *subscription) accepts(m *message) bool {
 	if s.noLocal && m.origin == s.sess {
 		return false
 	}
-	return s.pred == nil || s.pred(m)
+	return s.pred == nil || s.pred.MatchMessage(m.toBroker(m.qos, m.retain, m.created), broker.Origin{Time: m.created})
 }
 
 type shareGroup struct {
@@ -204,17 +123,17 @@ func (t *tree) add(s *subscription) {
 			}
 			n = c
 		}
-		if s.filter.share == "" {
+		if !s.filter.shared() {
 			n.subs = append(n.subs, s)
 			continue
 		}
 		if n.shared == nil {
 			n.shared = make(map[string]*shareGroup)
 		}
-		g := n.shared[s.filter.shareKey]
+		g := n.shared[s.filter.ShareKey()]
 		if g == nil {
 			g = &shareGroup{}
-			n.shared[s.filter.shareKey] = g
+			n.shared[s.filter.ShareKey()] = g
 		}
 		g.members = append(g.members, s)
 	}
@@ -240,14 +159,17 @@ func (t *tree) removePath(n *node, path []string, s *subscription) {
 		}
 		return
 	}
-	if s.filter.share == "" {
+	if !s.filter.shared() {
 		n.subs = removeSub(n.subs, s)
 		return
 	}
-	if g := n.shared[s.filter.shareKey]; g != nil {
-		g.members = removeSub(g.members, s)
+	if g := n.shared[s.filter.ShareKey()]; g != nil {
+		// Members keep their order: sticky shares hash onto positions.
+		if i := slices.Index(g.members, s); i >= 0 {
+			g.members = slices.Delete(g.members, i, i+1)
+		}
 		if len(g.members) == 0 {
-			delete(n.shared, s.filter.shareKey)
+			delete(n.shared, s.filter.ShareKey())
 		}
 	}
 }
