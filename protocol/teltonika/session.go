@@ -44,6 +44,9 @@ func hasPreamble(b []byte) bool {
 // with 01 (accepted) or 00 (rejected, and the connection is closed).
 func (s *Session) decodeIMEI(frame []byte, r *protocol.Result) error {
 	n := int(binary.BigEndian.Uint16(frame))
+	if n != imeiDigits {
+		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "neither an IMEI packet (length "+strconv.Itoa(n)+") nor an AVL packet")
+	}
 	if len(frame) < 2+n {
 		return protocol.Errorf(Name, 0, protocol.ErrTruncated, "IMEI packet")
 	}
