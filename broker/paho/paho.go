@@ -1,0 +1,500 @@
+package paho
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/eclipse/paho.golang/paho"
+	"github.com/eclipse/paho.golang/paho/session/state"
+	"github.com/google/uuid"
+
+	"github.com/gnssgate/gnssgate/broker"
+)
+
+// Broker is a broker.Broker backed by an external MQTT 5 broker. It keeps
+// one connection, reconnecting with backoff and resubscribing after every
+// reconnection. See the package documentation for what it emulates.
+type Broker struct {
+	cfg       Config
+	generated bool // ClientID was generated: end the session on Close
+	session   *state.State       // kept across connections
+	stop      context.CancelFunc // ends the connection loop and handler contexts
+	ctx       context.Context    // handlers' context
+	log       *slog.Logger
+	loopDone  chan struct{}
+
+	upMu sync.Mutex
+	cli  *mqtt.Client  // nil while disconnected
+	upCh chan struct{} // closed when cli is set
+
+	conn   atomic.Pointer[net.Conn] // current connection, closed to force a reconnect
+	gen    atomic.Uint64            // bumped whenever a connection is lost
+	subIDs atomic.Bool              // the server supports subscription identifiers
+	ups    atomic.Int64             // connections made so far
+
+	opMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE traffic
+
+	mu      sync.Mutex
+	closed  bool
+	servers map[string]*serverSub // by the filter sent to the server
+	byID    map[int]*serverSub
+	nextID  int
+}
+
+// serverSub is one subscription on the external broker, shared by the local
+// subscriptions whose filters widen to the same MQTT filter.
+type serverSub struct {
+	filter string // as sent, "$share/g/…" included
+	topic  string // without the share prefix, for matching
+	id     int    // subscription identifier
+	plain  []*subscription
+	groups map[string]*shareGroup // by broker.Filter.ShareKey
+}
+
+type shareGroup struct {
+	members []*subscription
+	next    int // round robin
+}
+
+func (ss *serverSub) empty() bool { return len(ss.plain) == 0 && len(ss.groups) == 0 }
+
+// New connects to cfg.Server and returns once the first connection is up,
+// or with an error when ctx ends first (the attempts then stop).
+func New(ctx context.Context, cfg Config) (*Broker, error) {
+	cfg = cfg.withDefaults()
+	server := cfg.Server
+	if server == "" {
+		return nil, errors.New("broker/paho: Config.Server is empty")
+	}
+	if !strings.Contains(server, "://") {
+		server = "mqtt://" + server
+	}
+	u, err := url.Parse(server)
+	if err != nil {
+		return nil, fmt.Errorf("broker/paho: Config.Server: %w", err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "mqtt", "tcp", "tls", "ssl", "mqtts":
+	default:
+		return nil, fmt.Errorf("broker/paho: Config.Server %q: scheme %q: %w (use mqtt, tcp, tls, ssl or mqtts)", cfg.Server, u.Scheme, broker.ErrUnsupported)
+	}
+	b := &Broker{
+		cfg:     cfg,
+		log:     cfg.Logger.With("broker", "paho", "server", u.Host),
+		servers: map[string]*serverSub{},
+		byID:    map[int]*serverSub{},
+	}
+	if cfg.ClientID == "" {
+		b.cfg.ClientID = "gnssgate-" + uuid.NewString()
+		b.generated = true
+	}
+	b.subIDs.Store(true)
+
+	b.session = state.NewInMemory()
+	b.upCh = make(chan struct{})
+	b.loopDone = make(chan struct{})
+	b.ctx, b.stop = context.WithCancel(context.Background())
+	firstUp := make(chan struct{})
+	go b.loop(u, firstUp)
+	select {
+	case <-firstUp:
+		return b, nil
+	case <-ctx.Done():
+		b.stop()
+		<-b.loopDone
+		b.session.Close()
+		return nil, fmt.Errorf("broker/paho: connecting to %s: %w: %w", u.Host, broker.ErrNotConnected, ctx.Err())
+	}
+}
+
+// resubscribe renews every server subscription after a reconnection. A
+// session the broker kept already has them; retain handling 1 then avoids
+// sending the retained messages again.
+func (b *Broker) resubscribe() {
+	b.opMu.Lock()
+	defer b.opMu.Unlock()
+	b.mu.Lock()
+	subs := make([]*serverSub, 0, len(b.servers))
+	for _, ss := range b.servers {
+		subs = append(subs, ss)
+	}
+	b.mu.Unlock()
+	for _, ss := range subs {
+		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.ConnectTimeout)
+		err := b.sendSubscribe(ctx, ss, 1)
+		cancel()
+		if err != nil {
+			b.log.Error("mqtt resubscribe failed", "filter", ss.filter, "err", err)
+		}
+	}
+}
+
+func (b *Broker) sendSubscribe(ctx context.Context, ss *serverSub, retainHandling byte) error {
+	s := &mqtt.Subscribe{Subscriptions: []mqtt.SubscribeOptions{{Topic: ss.filter, QoS: 1, RetainHandling: retainHandling}}}
+	if b.subIDs.Load() {
+		id := ss.id
+		s.Properties = &mqtt.SubscribeProperties{SubscriptionIdentifier: &id}
+	}
+	cli, err := b.client(ctx)
+	if err != nil {
+		return err
+	}
+	ack, err := cli.Subscribe(ctx, s)
+	if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
+		return reasonError("subscribe "+ss.filter, ack.Reasons[0])
+	}
+	if err != nil {
+		return connError(err)
+	}
+	return nil
+}
+
+// Publish sends m and, for QoS 1 and 2, returns after the broker's PUBACK
+// or PUBCOMP. It waits for a connection while ctx allows. An error after
+// the message was written does not prove it was lost: with a persistent
+// session paho resends it after reconnecting.
+func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
+	if b.isClosed() {
+		return broker.ErrClosed
+	}
+	if err := broker.ValidateTopic(m.Topic); err != nil {
+		return err
+	}
+	if m.QoS > 2 {
+		return fmt.Errorf("broker/paho: QoS %d: %w", m.QoS, broker.ErrUnsupported)
+	}
+	cli, err := b.client(ctx)
+	if err != nil {
+		return err
+	}
+	resp, err := cli.Publish(ctx, toPaho(m))
+	if resp != nil && resp.ReasonCode >= 0x80 {
+		return reasonError("publish "+m.Topic, resp.ReasonCode)
+	}
+	if err != nil {
+		if b.isClosed() {
+			return broker.ErrClosed
+		}
+		return connError(err)
+	}
+	return nil
+}
+
+// Subscribe subscribes on the external broker (sharing one server
+// subscription between local subscriptions with the same widened filter)
+// and delivers matching messages to h. Sticky shared groups are refused
+// with broker.ErrUnsupported.
+func (b *Broker) Subscribe(ctx context.Context, filter string, h broker.Handler) (broker.Subscription, error) {
+	if b.isClosed() {
+		return nil, broker.ErrClosed
+	}
+	f, err := broker.ParseFilter(filter)
+	if err != nil {
+		return nil, err
+	}
+	if sh := f.Share(); sh != nil && sh.Sticky() {
+		return nil, fmt.Errorf("broker/paho: %q: sticky shared groups are a flespi extension an external broker cannot honour: %w", filter, broker.ErrUnsupported)
+	}
+	serverFilter := f.MQTTTopic()
+	if sh := f.Share(); sh != nil {
+		serverFilter = "$share/" + sh.Group + "/" + serverFilter
+	}
+	s := &subscription{
+		b: b, filter: f, h: h,
+		queue: make(chan delivery, b.cfg.QueueLen),
+		done:  make(chan struct{}),
+	}
+
+	b.opMu.Lock()
+	defer b.opMu.Unlock()
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil, broker.ErrClosed
+	}
+	ss := b.servers[serverFilter]
+	if ss == nil {
+		b.nextID++
+		ss = &serverSub{filter: serverFilter, topic: f.MQTTTopic(), id: b.nextID, groups: map[string]*shareGroup{}}
+		b.servers[serverFilter] = ss
+		b.byID[ss.id] = ss
+	}
+	s.server = ss
+	ss.add(s)
+	b.mu.Unlock()
+
+	// SUBSCRIBE even when the server subscription exists: the broker then
+	// sends the retained messages the new subscription is owed.
+	if err := b.sendSubscribe(ctx, ss, 0); err != nil {
+		b.mu.Lock()
+		ss.remove(s)
+		if ss.empty() {
+			delete(b.servers, ss.filter)
+			delete(b.byID, ss.id)
+		}
+		b.mu.Unlock()
+		if b.isClosed() {
+			return nil, broker.ErrClosed
+		}
+		return nil, err
+	}
+	go s.run()
+	return s, nil
+}
+
+func (ss *serverSub) add(s *subscription) {
+	if key := s.filter.ShareKey(); key != "" {
+		g := ss.groups[key]
+		if g == nil {
+			g = &shareGroup{}
+			ss.groups[key] = g
+		}
+		g.members = append(g.members, s)
+		return
+	}
+	ss.plain = append(ss.plain, s)
+}
+
+func (ss *serverSub) remove(s *subscription) {
+	del := func(list []*subscription) []*subscription {
+		for i, x := range list {
+			if x == s {
+				return append(list[:i:i], list[i+1:]...)
+			}
+		}
+		return list
+	}
+	if key := s.filter.ShareKey(); key != "" {
+		if g := ss.groups[key]; g != nil {
+			g.members = del(g.members)
+			if len(g.members) == 0 {
+				delete(ss.groups, key)
+			}
+		}
+		return
+	}
+	ss.plain = del(ss.plain)
+}
+
+// onPublish routes one PUBLISH from the broker to the local subscriptions.
+// It runs on paho's single receiving goroutine, so deliveries keep the
+// broker's order; a full subscription queue blocks it (back-pressure).
+func (b *Broker) onPublish(pr mqtt.PublishReceived) (bool, error) {
+	m := fromPaho(pr.Packet)
+	gen := b.gen.Load()
+	origin := broker.Origin{Time: time.Now()}
+	var targets []*subscription
+
+	b.mu.Lock()
+	var subID *int
+	if p := pr.Packet.Properties; p != nil {
+		subID = p.SubscriptionIdentifier
+	}
+	route := func(ss *serverSub) {
+		for _, s := range ss.plain {
+			if s.filter.MatchMessage(m, origin) {
+				targets = append(targets, s)
+			}
+		}
+		for _, g := range ss.groups {
+			// Members of a group share one filter: check it once.
+			if g.members[0].filter.MatchMessage(m, origin) {
+				targets = append(targets, g.members[g.next%len(g.members)])
+				g.next++
+			}
+		}
+	}
+	if subID != nil {
+		if ss := b.byID[*subID]; ss != nil {
+			route(ss)
+		}
+	} else {
+		// No identifier: every server subscription whose filter matches.
+		for _, ss := range b.servers {
+			if broker.MatchTopic(ss.topic, m.Topic) {
+				route(ss)
+			}
+		}
+	}
+	b.mu.Unlock()
+
+	var a *ack
+	if m.QoS > 0 {
+		a = &ack{b: b, pub: pr.Packet, client: pr.Client, gen: gen}
+		a.pending.Store(int32(len(targets)))
+		if len(targets) == 0 {
+			a.send()
+		}
+	}
+	for _, s := range targets {
+		s.enqueue(delivery{msg: m, ack: a})
+	}
+	return true, nil
+}
+
+// redeliver drops the connection the refused message came on, so that the
+// broker sends every unacknowledged message of the session again.
+func (b *Broker) redeliver(gen uint64) {
+	if !b.gen.CompareAndSwap(gen, gen+1) {
+		return // that connection is already gone
+	}
+	if c := b.conn.Load(); c != nil {
+		b.log.Info("mqtt reconnecting so that the broker redelivers a refused message")
+		(*c).Close()
+	}
+}
+
+// persistent reports whether the broker keeps the session across a
+// reconnection, so unacknowledged messages come back.
+func (b *Broker) persistent() bool { return b.cfg.SessionExpiry > 0 }
+
+// Supports reports the optional features: sticky shares are refused,
+// "$filter" works when package broker can compile specs, redelivery needs a
+// persistent session.
+func (b *Broker) Supports(f broker.Feature) bool {
+	switch f {
+	case broker.FeatureStickyShare:
+		return false
+	case broker.FeatureFilterSpec:
+		_, err := broker.ParseFilter("$filter/cid=1/a")
+		return err == nil
+	case broker.FeatureRedelivery:
+		return b.persistent()
+	}
+	return true
+}
+
+// ClientID returns the MQTT client id in use (generated when Config had none).
+func (b *Broker) ClientID() string { return b.cfg.ClientID }
+
+// Close disconnects and stops every subscription. With a configured
+// ClientID the session stays on the broker for SessionExpiry, so a new
+// Broker with the same ClientID resumes it; a generated id's session ends.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return broker.ErrClosed
+	}
+	b.closed = true
+	var subs []*subscription
+	for _, ss := range b.servers {
+		subs = append(subs, ss.plain...)
+		for _, g := range ss.groups {
+			subs = append(subs, g.members...)
+		}
+	}
+	b.mu.Unlock()
+	for _, s := range subs {
+		s.stop()
+	}
+	b.stop()
+	<-b.loopDone
+	b.session.Close()
+	return nil
+}
+
+func (b *Broker) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// ack acknowledges one QoS 1/2 PUBLISH once every local recipient handled it.
+type ack struct {
+	b       *Broker
+	pub     *mqtt.Publish
+	client  *mqtt.Client
+	gen     uint64
+	pending atomic.Int32
+	failed  atomic.Bool
+}
+
+func (a *ack) done() {
+	if a.pending.Add(-1) == 0 && !a.failed.Load() {
+		a.send()
+	}
+}
+
+func (a *ack) send() {
+	if a.gen != a.b.gen.Load() {
+		return // the connection is gone; the broker redelivers
+	}
+	if err := a.client.Ack(a.pub); err != nil {
+		a.b.log.Debug("mqtt ack failed", "topic", a.pub.Topic, "err", err)
+	}
+}
+
+func connError(err error) error {
+	if isConnLoss(err) {
+		return fmt.Errorf("%w: %w", broker.ErrNotConnected, err)
+	}
+	return fmt.Errorf("broker/paho: %w", err)
+}
+
+// reasonError turns an MQTT 5 failure reason code into an error.
+func reasonError(op string, code byte) error {
+	var sentinel error
+	switch code {
+	case 0x87: // not authorized
+		sentinel = broker.ErrNotAuthorized
+	case 0x8F, 0x90: // topic filter / topic name invalid
+		sentinel = broker.ErrBadTopic
+	case 0x9E, 0xA1, 0xA2: // shared subscriptions, subscription ids, wildcards not supported
+		sentinel = broker.ErrUnsupported
+	}
+	if sentinel == nil {
+		return fmt.Errorf("broker/paho: %s: reason code 0x%02x", op, code)
+	}
+	return fmt.Errorf("broker/paho: %s: reason code 0x%02x: %w", op, code, sentinel)
+}
+
+func toPaho(m broker.Message) *mqtt.Publish {
+	p := &mqtt.Publish{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain}
+	pr := m.Properties
+	props := &mqtt.PublishProperties{
+		ContentType:     pr.ContentType,
+		ResponseTopic:   pr.ResponseTopic,
+		CorrelationData: pr.CorrelationData,
+	}
+	if pr.PayloadFormat != 0 {
+		f := pr.PayloadFormat
+		props.PayloadFormat = &f
+	}
+	if pr.Expiry > 0 {
+		s := uint32(min((pr.Expiry+time.Second-1)/time.Second, 0xFFFFFFFF))
+		props.MessageExpiry = &s
+	}
+	for _, u := range pr.UserProperties {
+		props.User = append(props.User, mqtt.UserProperty{Key: u.Key, Value: u.Value})
+	}
+	p.Properties = props
+	return p
+}
+
+func fromPaho(p *mqtt.Publish) broker.Message {
+	m := broker.Message{Topic: p.Topic, Payload: p.Payload, QoS: p.QoS, Retain: p.Retain}
+	if pr := p.Properties; pr != nil {
+		m.Properties.ContentType = pr.ContentType
+		m.Properties.ResponseTopic = pr.ResponseTopic
+		m.Properties.CorrelationData = pr.CorrelationData
+		if pr.PayloadFormat != nil {
+			m.Properties.PayloadFormat = *pr.PayloadFormat
+		}
+		if pr.MessageExpiry != nil {
+			m.Properties.Expiry = time.Duration(*pr.MessageExpiry) * time.Second
+		}
+		for _, u := range pr.User {
+			m.Properties.UserProperties = append(m.Properties.UserProperties, broker.UserProperty{Key: u.Key, Value: u.Value})
+		}
+	}
+	return m
+}

@@ -1,0 +1,183 @@
+package paho
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/brokertest"
+	"github.com/gnssgate/gnssgate/internal/testenv"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newTestBroker(t *testing.T, cfg Config) *Broker {
+	t.Helper()
+	if cfg.Server == "" {
+		cfg.Server = testenv.MQTTAddr(t)
+	}
+	if cfg.SessionExpiry == 0 {
+		cfg.SessionExpiry = time.Minute // do not leave sessions on a shared broker for days
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b, err := New(ctx, cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return b
+}
+
+func TestConformance(t *testing.T) {
+	brokertest.Run(t, func(t *testing.T) broker.Broker { return newTestBroker(t, Config{}) })
+}
+
+func TestStickyShareRejected(t *testing.T) {
+	b := newTestBroker(t, Config{})
+	defer b.Close()
+	_, err := b.Subscribe(context.Background(), "$share/d:1/a/+", broker.HandlerFunc(func(context.Context, broker.Message) error { return nil }))
+	if !errors.Is(err, broker.ErrUnsupported) {
+		t.Fatalf("sticky share: %v, want ErrUnsupported", err)
+	}
+	if b.Supports(broker.FeatureStickyShare) {
+		t.Fatal("Supports(sticky) = true")
+	}
+}
+
+// After the connection drops, the adapter reconnects, resubscribes and
+// publishes again.
+func TestReconnect(t *testing.T) {
+	b := newTestBroker(t, Config{ReconnectMin: 50 * time.Millisecond})
+	defer b.Close()
+	topic := "gnssgate-test/" + uuid.NewString() + "/reconnect"
+	got := make(chan string, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.Subscribe(ctx, topic, broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+		got <- string(m.Payload)
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	before := b.ups.Load()
+	(*b.conn.Load()).Close()
+	if err := b.Publish(ctx, broker.Message{Topic: topic, Payload: []byte("after"), QoS: 1}); err != nil {
+		// The publish may have raced the drop; one retry must succeed.
+		if err := b.Publish(ctx, broker.Message{Topic: topic, Payload: []byte("after"), QoS: 1}); err != nil {
+			t.Fatalf("Publish after reconnect: %v", err)
+		}
+	}
+	select {
+	case p := <-got:
+		if p != "after" {
+			t.Fatalf("got %q", p)
+		}
+	case <-ctx.Done():
+		t.Fatal("no delivery after reconnect")
+	}
+	if b.ups.Load() <= before {
+		t.Fatal("no reconnection happened")
+	}
+}
+
+// A persistent session with a fixed client id keeps QoS 1 messages
+// published while the subscriber was away.
+func TestPersistentSession(t *testing.T) {
+	id := "gnssgate-test-" + uuid.NewString()
+	topic := "gnssgate-test/" + uuid.NewString() + "/offline"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := make(chan string, 10)
+	h := broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+		got <- string(m.Payload)
+		return nil
+	})
+
+	sub := newTestBroker(t, Config{ClientID: id, CleanStart: true, SessionExpiry: 30 * time.Second})
+	if _, err := sub.Subscribe(ctx, topic, h); err != nil {
+		t.Fatal(err)
+	}
+	sub.Close()
+
+	pub := newTestBroker(t, Config{})
+	defer pub.Close()
+	if err := pub.Publish(ctx, broker.Message{Topic: topic, Payload: []byte("while away"), QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The session brings the subscription back; subscribe locally to route
+	// its messages (the SUBSCRIBE is idempotent on the server).
+	again := newTestBroker(t, Config{ClientID: id, SessionExpiry: time.Second})
+	defer again.Close()
+	if _, err := again.Subscribe(ctx, topic, h); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-got:
+		if p != "while away" {
+			t.Fatalf("got %q", p)
+		}
+	case <-ctx.Done():
+		t.Fatal("the message published while away was not delivered")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := New(ctx, Config{}); err == nil {
+		t.Error("New with no Server succeeded")
+	}
+	if _, err := New(ctx, Config{Server: "ws://127.0.0.1:1"}); !errors.Is(err, broker.ErrUnsupported) {
+		t.Errorf("ws scheme: %v, want ErrUnsupported", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if _, err := New(short, Config{Server: "127.0.0.1:1", Logger: quietLogger()}); !errors.Is(err, broker.ErrNotConnected) {
+		t.Errorf("unreachable server: %v, want ErrNotConnected", err)
+	}
+}
+
+// A handler error withholds the PUBACK; the adapter reconnects and the
+// broker redelivers the message to the persistent session.
+func TestHandlerErrorRedelivers(t *testing.T) {
+	b := newTestBroker(t, Config{})
+	defer b.Close()
+	topic := "gnssgate-test/" + uuid.NewString() + "/refuse"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	attempts := make(chan bool, 10)
+	n := 0
+	if _, err := b.Subscribe(ctx, topic, broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+		n++
+		attempts <- n > 1
+		if n == 1 {
+			return errors.New("not now")
+		}
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+	ups := b.ups.Load()
+	if err := b.Publish(ctx, broker.Message{Topic: topic, Payload: []byte("x"), QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for ok := false; !ok; {
+		select {
+		case ok = <-attempts:
+		case <-ctx.Done():
+			t.Fatal("refused message not redelivered")
+		}
+	}
+	if b.ups.Load() <= ups {
+		t.Fatal("redelivered without a reconnection: the PUBACK was not withheld")
+	}
+}
