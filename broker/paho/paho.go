@@ -24,7 +24,7 @@ import (
 // reconnection. See the package documentation for what it emulates.
 type Broker struct {
 	cfg       Config
-	generated bool // ClientID was generated: end the session on Close
+	generated bool               // ClientID was generated: end the session on Close
 	session   *state.State       // kept across connections
 	stop      context.CancelFunc // ends the connection loop and handler contexts
 	ctx       context.Context    // handlers' context
