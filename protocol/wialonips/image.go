@@ -92,7 +92,7 @@ func (s *Session) snapshot(body, bin []byte, r *protocol.Result) {
 	m.SetString("image.name", im.name)
 	m.SetString("image.bin.jpeg", base64.StdEncoding.EncodeToString(im.data))
 	if bad {
-		m.SetBool(protocol.ParamChecksumInvalid, true)
+		m.Add(protocol.ParamChecksumInvalid, protocol.Bool(true))
 	}
 	im.reset()
 	r.Reply = append(r.Reply, "#AI#1\r\n"...)

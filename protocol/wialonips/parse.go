@@ -4,8 +4,6 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // isNA reports whether a field carries no data: "NA" or empty (devices in
@@ -59,45 +57,71 @@ func parseInt(b []byte) (int64, bool) {
 // parseDecimal parses a plain decimal number, [+-]digits[(.|,)digits],
 // accepting the decimal comma some devices send ("79,8"). Exponents, hex,
 // NaN and infinities are rejected: they are not Wialon IPS numbers.
+//
+// Up to 15 significant digits the value is computed exactly as
+// mantissa/10^k (both exact in a float64, so the division rounds
+// correctly); longer numbers go through strconv.
 func parseDecimal(b []byte) (float64, bool) {
-	var buf [64]byte
-	if len(b) == 0 || len(b) > len(buf) {
+	if len(b) == 0 || len(b) > 64 {
 		return 0, false
 	}
 	i := 0
+	neg := false
 	if b[0] == '-' || b[0] == '+' {
+		neg = b[0] == '-'
 		i = 1
 	}
-	digits, point := 0, -1
+	var mant uint64
+	digits, frac, point := 0, 0, -1
 	for j := i; j < len(b); j++ {
 		c := b[j]
 		switch {
 		case c >= '0' && c <= '9':
-			digits++
+			if digits > 0 || c != '0' {
+				digits++
+			}
+			if digits <= 19 {
+				mant = mant*10 + uint64(c-'0')
+			}
+			if point >= 0 {
+				frac++
+			}
 		case (c == '.' || c == ',') && point < 0:
 			point = j
 		default:
 			return 0, false
 		}
 	}
-	if digits == 0 {
-		return 0, false
+	if point == i && len(b) == i+1 || point < 0 && len(b) == i {
+		return 0, false // no digits at all
 	}
-	s := b
-	if point >= 0 && b[point] == ',' {
+	var f float64
+	if digits <= 15 && frac < len(pow10) {
+		f = float64(mant) / pow10[frac]
+	} else {
+		var buf [64]byte
 		n := copy(buf[:], b)
-		buf[point] = '.'
-		s = buf[:n]
+		if point >= 0 {
+			buf[point] = '.'
+		}
+		v, err := strconv.ParseFloat(string(buf[:n]), 64)
+		if err != nil {
+			return 0, false
+		}
+		f = v
 	}
-	f, err := strconv.ParseFloat(string(s), 64)
-	if err != nil {
-		return 0, false
+	if neg {
+		f = -f
 	}
 	if f == 0 {
 		f = 0 // no negative zero: "-0.0" is 0
 	}
 	return f, true
 }
+
+// pow10 holds the powers of ten a float64 represents exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 func digits2(b []byte) (int, bool) {
 	if b[0] < '0' || b[0] > '9' || b[1] < '0' || b[1] > '9' {
@@ -268,7 +292,7 @@ func parseCRC(b []byte) (uint16, bool) {
 // crcMatches checks a CRC field against the covered text.
 func crcMatches(covered, field []byte) bool {
 	want, ok := parseCRC(field)
-	return ok && crc16.ARC.Checksum(covered) == want
+	return ok && arc.checksum(covered) == want
 }
 
 // appendCRC writes a CRC16 as four upper-case hex digits.

@@ -29,7 +29,7 @@ func (c *cursor) next() []byte {
 func (s *Session) record(m *protocol.Message, body []byte, extended bool) string {
 	c := cursor{b: body}
 	if s.ident != "" {
-		m.SetString(protocol.ParamIdent, s.ident)
+		m.Add(protocol.ParamIdent, protocol.String(s.ident))
 	}
 	date, tm := c.next(), c.next()
 	ts, present, ok := parseTimestamp(date, tm)
@@ -37,7 +37,7 @@ func (s *Session) record(m *protocol.Message, body []byte, extended bool) string
 		return codeTime
 	}
 	if present {
-		m.SetFloat(protocol.ParamTimestamp, ts)
+		m.Add(protocol.ParamTimestamp, protocol.Float(ts))
 	}
 	lat1, lat2, lon1, lon2 := c.next(), c.next(), c.next(), c.next()
 	lat, latOK, ok1 := parseCoord(lat1, lat2, true)
@@ -46,8 +46,8 @@ func (s *Session) record(m *protocol.Message, body []byte, extended bool) string
 		return codeCoords
 	}
 	if latOK {
-		m.SetFloat(protocol.ParamLatitude, lat)
-		m.SetFloat(protocol.ParamLongitude, lon)
+		m.Add(protocol.ParamLatitude, protocol.Float(lat))
+		m.Add(protocol.ParamLongitude, protocol.Float(lon))
 	}
 	if !optDecimal(m, protocol.ParamSpeed, c.next()) ||
 		!optDecimal(m, protocol.ParamDirection, c.next()) ||
@@ -70,7 +70,7 @@ func (s *Session) record(m *protocol.Message, body []byte, extended bool) string
 		return codeADC
 	}
 	if ib := c.next(); !isNA(ib) {
-		m.SetString("ibutton.code", text(ib))
+		m.Add("ibutton.code", protocol.String(text(ib)))
 	}
 	if !s.params(m, c.next()) {
 		return codeParams
@@ -85,7 +85,7 @@ func optDecimal(m *protocol.Message, name string, f []byte) bool {
 	}
 	v, ok := parseDecimal(f)
 	if ok {
-		m.SetFloat(name, v)
+		m.Add(name, protocol.Float(v))
 	}
 	return ok
 }
@@ -97,14 +97,14 @@ func optCount(m *protocol.Message, name string, f []byte) bool {
 		return true
 	}
 	if u, ok := parseUint(f); ok {
-		m.SetUint(name, u)
+		m.Add(name, protocol.Uint(u))
 		return true
 	}
 	v, ok := parseDecimal(f)
 	if !ok || v < 0 || v != float64(int64(v)) {
 		return false
 	}
-	m.SetInt(name, int64(v))
+	m.Add(name, protocol.Int(int64(v)))
 	return true
 }
 
@@ -121,7 +121,7 @@ func (s *Session) adc(m *protocol.Message, f []byte) bool {
 			if !ok || m.Len() >= maxParams {
 				return false
 			}
-			m.SetFloat(s.ainName(i), v)
+			m.Add(s.ainName(i), protocol.Float(v))
 		}
 		if !more {
 			return true
@@ -151,6 +151,7 @@ func (s *Session) params(m *protocol.Message, b []byte) bool {
 	if isNA(b) {
 		return true
 	}
+	start := m.Len()
 	var (
 		name, typ  []byte
 		vStart     int
@@ -169,7 +170,7 @@ func (s *Session) params(m *protocol.Message, b []byte) bool {
 		}
 		item := b[pos:end]
 		if n, t, ok := cutParam(item); ok {
-			if pending && !s.setParam(m, name, typ[0], b[vStart:vEnd]) {
+			if pending && !s.setParam(m, start, name, typ[0], b[vStart:vEnd]) {
 				return false
 			}
 			name, typ, pending = n, t, true
@@ -182,7 +183,7 @@ func (s *Session) params(m *protocol.Message, b []byte) bool {
 		}
 		pos = end + 1
 	}
-	return !pending || s.setParam(m, name, typ[0], b[vStart:vEnd])
+	return !pending || s.setParam(m, start, name, typ[0], b[vStart:vEnd])
 }
 
 // cutParam recognises the start of a parameter: "name:T:" with T one of
@@ -197,7 +198,7 @@ func cutParam(item []byte) (name, typ []byte, ok bool) {
 
 // setParam registers one parameter. A value that does not fit its type is
 // not registered, as the spec says; a bad name fails the whole field.
-func (s *Session) setParam(m *protocol.Message, rawName []byte, typ byte, val []byte) bool {
+func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ byte, val []byte) bool {
 	if !validParamName(rawName) || m.Len() >= maxParams {
 		return false
 	}
@@ -232,7 +233,16 @@ func (s *Session) setParam(m *protocol.Message, rawName []byte, typ byte, val []
 		}
 		v = protocol.Bool(f != 0)
 	}
-	m.Set(name, v)
+	// Only parameters from this field can share a name: a device that
+	// repeats one gets its last value, as Set gives.
+	ps := m.Params()
+	for i := start; i < len(ps); i++ {
+		if ps[i].Name == name {
+			m.Set(name, v)
+			return true
+		}
+	}
+	m.Add(name, v)
 	return true
 }
 

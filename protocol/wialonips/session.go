@@ -360,7 +360,7 @@ func (s *Session) data(body []byte, extended bool, r *protocol.Result) {
 		return
 	}
 	if bad {
-		m.SetBool(protocol.ParamChecksumInvalid, true)
+		m.Add(protocol.ParamChecksumInvalid, protocol.Bool(true))
 	}
 	s.reply(r, typ, codeOK)
 }
@@ -414,7 +414,7 @@ func (s *Session) blackBox(body []byte, r *protocol.Result) {
 			continue
 		}
 		if bad {
-			m.SetBool(protocol.ParamChecksumInvalid, true)
+			m.Add(protocol.ParamChecksumInvalid, protocol.Bool(true))
 		}
 		count++
 	}
@@ -470,7 +470,7 @@ func (s *Session) driverMessage(body []byte, r *protocol.Result) {
 	}
 	m.SetString("driver.message", text(body))
 	if bad {
-		m.SetBool(protocol.ParamChecksumInvalid, true)
+		m.Add(protocol.ParamChecksumInvalid, protocol.Bool(true))
 	}
 	s.reply(r, "AM", "1")
 }
