@@ -51,12 +51,12 @@ func (s *Session) location(f *frame, r *protocol.Result) bool {
 // (2 bytes), data. Module 0x0033 is a GPS fix: Unix time (4), satellites
 // (1), altitude in metres (2, signed), latitude (4), longitude (4), speed
 // (1), course/status (2), coded as in the GPS block. Module 0x002C is the
-// Unix time of the packet. Other modules are kept in hex as
+// Unix time of the packet. A second GPS module and other modules are kept in hex as
 // "custom.module.<type>" (type in 4 hex digits).
 func (s *Session) modular(f *frame, r *protocol.Result) bool {
 	c := f.content
 	m := s.begin(r)
-	hasTime := false
+	hasTime, hasFix := false, false
 	for len(c) >= 4 {
 		typ, n := be16(c), int(be16(c[2:]))
 		if len(c) < 4+n {
@@ -65,12 +65,12 @@ func (s *Session) modular(f *frame, r *protocol.Result) bool {
 		data := c[4 : 4+n]
 		c = c[4+n:]
 		switch {
-		case typ == 0x0033 && n >= 18:
+		case typ == 0x0033 && n >= 18 && !hasFix:
+			hasFix = true
 			m.SetInt(protocol.ParamTimestamp, int64(be32(data)))
 			hasTime = true
 			m.SetInt(protocol.ParamAltitude, int64(int16(be16(data[5:]))))
-			putFix(m, data[7:], 0)
-			m.SetInt(protocol.ParamSatellites, int64(data[4]))
+			putFix(m, data[7:], data[4])
 		case typ == 0x002C && n == 4:
 			if !hasTime {
 				m.SetInt(protocol.ParamTimestamp, int64(be32(data)))
@@ -115,13 +115,15 @@ func putUploadInfo(m *protocol.Message, b []byte) []byte {
 // putGPS decodes the 18-byte GPS block at the start of b.
 func putGPS(m *protocol.Message, b []byte) {
 	if ts, ok := dateTime(b); ok {
-		m.SetInt(protocol.ParamTimestamp, ts)
+		m.Add(protocol.ParamTimestamp, protocol.Int(ts))
 	}
 	putFix(m, b[7:], b[6])
 }
 
 // putFix decodes latitude (4), longitude (4), speed (1) and course/status
-// (2) at the start of b, and the satellites nibble of the GPS info byte.
+// (2) at the start of b, and the satellites nibble of the GPS info byte. It
+// adds without searching (Message.Add): callers put one fix in a message,
+// before any parameter it sets.
 func putFix(m *protocol.Message, b []byte, info byte) {
 	lat := float64(be32(b)) / 1800000
 	lon := float64(be32(b[4:])) / 1800000
@@ -133,16 +135,16 @@ func putFix(m *protocol.Message, b []byte, info byte) {
 		lon = -lon
 	}
 	if lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 {
-		m.SetFloat(protocol.ParamLatitude, lat)
-		m.SetFloat(protocol.ParamLongitude, lon)
+		m.Add(protocol.ParamLatitude, protocol.Float(lat))
+		m.Add(protocol.ParamLongitude, protocol.Float(lon))
 	}
-	m.SetInt(protocol.ParamSpeed, int64(b[8]))
+	m.Add(protocol.ParamSpeed, protocol.Int(int64(b[8])))
 	if course := cs & 0x03FF; course <= 360 {
-		m.SetInt(protocol.ParamDirection, int64(course))
+		m.Add(protocol.ParamDirection, protocol.Int(int64(course)))
 	}
-	m.SetInt(protocol.ParamSatellites, int64(info&0x0F))
-	m.SetBool(protocol.ParamValid, cs&0x1000 != 0)
-	m.SetBool(paramRealtime, cs&0x2000 != 0)
+	m.Add(protocol.ParamSatellites, protocol.Int(int64(info&0x0F)))
+	m.Add(protocol.ParamValid, protocol.Bool(cs&0x1000 != 0))
+	m.Add(paramRealtime, protocol.Bool(cs&0x2000 != 0))
 }
 
 // dateTime reads YY MM DD hh mm ss (UTC) as Unix seconds; ok is false for a
@@ -189,11 +191,11 @@ func putCell(m *protocol.Message, b []byte, fourG bool) []byte {
 	mnc, p := beN(p, mncLen), p[mncLen:]
 	lac, p := beN(p, lacLen), p[lacLen:]
 	cid := beN(p, cidLen)
-	if mcc != 0 || lac != 0 || cid != 0 {
-		m.SetInt(paramMCC, int64(mcc))
-		m.SetInt(paramMNC, int64(mnc))
-		m.SetUint(paramLAC, lac)
-		m.SetUint(paramCellID, cid)
+	if mcc != 0 || lac != 0 || cid != 0 { // one cell a message: no search needed
+		m.Add(paramMCC, protocol.Int(int64(mcc)))
+		m.Add(paramMNC, protocol.Int(int64(mnc)))
+		m.Add(paramLAC, protocol.Uint(lac))
+		m.Add(paramCellID, protocol.Uint(cid))
 	}
 	return b[need:]
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/crc16"
 	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
@@ -203,5 +204,21 @@ func BenchmarkDecode(b *testing.B) {
 		if err := s.Decode(frame, &r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestCRCMatchesX25(t *testing.T) {
+	buf := make([]byte, 300)
+	for i := range buf {
+		buf[i] = byte(i*131 + 7)
+	}
+	for n := 0; n <= len(buf); n++ {
+		if got, want := crcX25(buf[:n]), crc16.X25.Checksum(buf[:n]); got != want {
+			t.Fatalf("crcX25 of %d bytes = %04x, crc16.X25 = %04x", n, got, want)
+		}
+	}
+	// The Concox document's login example: CRC 8CDD over length..serial.
+	if got := crcX25(unhex(t, "0d010123456789012345000"+"1")); got != 0x8CDD {
+		t.Fatalf("login CRC = %04x, want 8cdd", got)
 	}
 }

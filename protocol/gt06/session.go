@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
-	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // Protocol numbers this codec decodes.
@@ -112,7 +111,7 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 	lengthBad := declaredLen(b) != body
 	crcBad := true
 	if body >= 5 {
-		crcBad = crc16.X25.Checksum(b[2:n-4]) != be16(b[n-4:])
+		crcBad = crcX25(b[2:n-4]) != be16(b[n-4:])
 	}
 	if (crcBad || lengthBad) && !s.codec.Lenient {
 		switch {
@@ -121,7 +120,7 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 		case body < 5:
 			return protocol.Errorf(Name, hl, protocol.ErrChecksum, "frame too short to hold a serial number and CRC")
 		default:
-			return protocol.Errorf(Name, n-4, protocol.ErrChecksum, fmt.Sprintf("CRC-16/X-25 %04x, computed %04x", be16(b[n-4:]), crc16.X25.Checksum(b[2:n-4])))
+			return protocol.Errorf(Name, n-4, protocol.ErrChecksum, fmt.Sprintf("CRC-16/X-25 %04x, computed %04x", be16(b[n-4:]), crcX25(b[2:n-4])))
 		}
 	}
 	f := frame{marker: b[0], proto: b[hl], offset: hl + 1}
@@ -196,7 +195,7 @@ func (s *Session) decodePacket(f *frame, r *protocol.Result) error {
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
 	m := r.NewMessage()
 	if s.ident != "" {
-		m.SetString(protocol.ParamIdent, s.ident)
+		m.Add(protocol.ParamIdent, protocol.String(s.ident))
 	}
 	return m
 }
@@ -204,9 +203,9 @@ func (s *Session) begin(r *protocol.Result) *protocol.Message {
 // end adds the serial number and packet type that close every message.
 func end(m *protocol.Message, f *frame) {
 	if f.hasSerial {
-		m.SetInt(paramSeqnum, int64(f.serial))
+		m.Add(paramSeqnum, protocol.Int(int64(f.serial)))
 	}
-	m.SetInt(paramPacketType, int64(f.proto))
+	m.Add(paramPacketType, protocol.Int(int64(f.proto)))
 }
 
 // raw keeps a packet undecoded: its type and content in hex.
@@ -309,7 +308,7 @@ func appendPacket(dst []byte, ext bool, proto byte, a, b []byte, serial uint16) 
 	dst = append(dst, a...)
 	dst = append(dst, b...)
 	dst = append(dst, byte(serial>>8), byte(serial))
-	crc := crc16.X25.Checksum(dst[start+2:])
+	crc := crcX25(dst[start+2:])
 	return append(dst, byte(crc>>8), byte(crc), '\r', '\n')
 }
 
