@@ -52,8 +52,12 @@
 // publisher's customer id ("cid=123"), the publication time
 // ("modified_since>1700000000"), an expression on the payload
 // ("payload=position.speed%3E60") or on the whole message. The spec is one
-// URL-encoded level, evaluated by package filter; [Filter.MatchMessage] applies
-// it given the message and its [Origin]. It combines with shares:
+// URL-encoded level ('&' joins conditions; "$filter/…/" may repeat), compiled
+// by package filter; [Filter.MatchMessage] applies it given the message and
+// its [Origin]. An Origin without CID or Time falls back to the message's
+// "cid" and "timestamp" user properties, as flespi sets them: a broker that
+// authenticates publishers sets Origin (or overwrites those properties) so
+// that clients cannot forge them. It combines with shares:
 // "$share/workers/$filter/cid=123/flespi/message/gw/devices/+".
 //
 // [Filter.Match], [MatchTopic] and [Share.Pick] do not allocate.

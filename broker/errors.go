@@ -28,19 +28,33 @@ var ErrUnsupported = errors.New("broker: unsupported")
 type TopicError struct {
 	Topic  string // the name or filter as given (cut to 100 bytes)
 	Reason string // what is wrong, e.g. "'#' not last"
+	Err    error  // the underlying cause, if any (a $filter spec's syntax error)
 }
 
 // Error reads `broker: bad topic "a/#/b": '#' not last`.
 func (e *TopicError) Error() string {
-	return "broker: bad topic " + strconv.Quote(e.Topic) + ": " + e.Reason
+	s := "broker: bad topic " + strconv.Quote(e.Topic) + ": " + e.Reason
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
 }
 
-// Unwrap returns ErrBadTopic.
-func (e *TopicError) Unwrap() error { return ErrBadTopic }
+// Unwrap returns ErrBadTopic and the cause, if any.
+func (e *TopicError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrBadTopic, e.Err}
+	}
+	return []error{ErrBadTopic}
+}
 
 func badTopic(topic, reason string) error {
-	if len(topic) > 100 {
-		topic = topic[:100]
+	return &TopicError{Topic: cut100(topic), Reason: reason}
+}
+
+func cut100(s string) string {
+	if len(s) > 100 {
+		return s[:100]
 	}
-	return &TopicError{Topic: topic, Reason: reason}
+	return s
 }

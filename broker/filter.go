@@ -151,7 +151,13 @@ func ParseFilter(s string) (Filter, error) {
 		f.share = sh
 		rest = topic
 	}
-	if first, after, _ := strings.Cut(rest, "/"); first == "$filter" {
+	// "$filter/<spec>/" may repeat; every spec must hold.
+	specStart := len(s) - len(rest) + len("$filter/")
+	for {
+		first, after, _ := strings.Cut(rest, "/")
+		if first != "$filter" {
+			break
+		}
 		spec, topic, more := strings.Cut(after, "/")
 		switch {
 		case spec == "":
@@ -159,7 +165,7 @@ func ParseFilter(s string) (Filter, error) {
 		case !more || topic == "":
 			return Filter{}, badTopic(s, "$filter without a topic filter")
 		}
-		f.spec = spec
+		f.spec = s[specStart : len(s)-len(topic)-1]
 		rest = topic
 	}
 	if first, _, _ := strings.Cut(rest, "/"); first == "$share" || first == "$filter" {
@@ -169,7 +175,7 @@ func ParseFilter(s string) (Filter, error) {
 		return Filter{}, err
 	}
 	if f.spec != "" {
-		pred, err := compileSpec(f.spec)
+		pred, err := compileSpec(s, f.spec)
 		if err != nil {
 			return Filter{}, err
 		}
@@ -283,7 +289,9 @@ func (f *Filter) ShareKey() string {
 	return f.raw[len("$share/"):]
 }
 
-// Spec returns the "$filter" spec as written (URL-encoded), "" if none.
+// Spec returns the "$filter" spec as written (URL-encoded), "" if none;
+// repeated "$filter" levels come back joined as written
+// ("cid=1/$filter/payload=…").
 func (f *Filter) Spec() string { return f.spec }
 
 // Predicate returns the compiled "$filter" spec, nil if there is none.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseFilter(t *testing.T) {
@@ -220,13 +221,58 @@ func TestSharePickDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func TestFilterSpecNeedsPredicate(t *testing.T) {
-	_, err := ParseFilter("$filter/cid=1/a/#")
-	if err == nil {
-		return // package filter integrated: covered by TestFilterSpec
+func TestFilterSpec(t *testing.T) {
+	at := time.Unix(1700000100, 0)
+	cid := func(v string) []UserProperty { return []UserProperty{{Key: "cid", Value: v}} }
+	tests := []struct {
+		filter  string
+		payload string
+		props   []UserProperty
+		origin  Origin
+		want    bool
+	}{
+		{"$filter/cid=123/a/#", "", nil, Origin{CID: 123}, true},
+		{"$filter/cid=123/a/#", "", nil, Origin{CID: 124}, false},
+		{"$filter/cid=123/a/#", "", cid("123"), Origin{}, true}, // flespi's cid property
+		{"$filter/cid=123/a/#", "", cid("123"), Origin{CID: 7}, false},
+		{"$filter/cid=123/a/#", "", nil, Origin{}, false},
+		{"$filter/payload=speed%3E60/a/#", `{"speed":80}`, nil, Origin{}, true},
+		{"$filter/payload=speed%3E60/a/#", `{"speed":10}`, nil, Origin{}, false},
+		{"$filter/payload=speed%3E60/a/#", `not json`, nil, Origin{}, false},
+		{"$filter/modified_since>1700000000/a/#", "", nil, Origin{Time: at}, true},
+		{"$filter/modified_since>1700000200/a/#", "", nil, Origin{Time: at}, false},
+		{"$filter/modified_since>1700000000/a/#", "", []UserProperty{{Key: "timestamp", Value: "1700000001.5"}}, Origin{}, true},
+		{"$filter/cid=1/$filter/payload=speed%3E60/a/#", `{"speed":80}`, cid("1"), Origin{}, true},
+		{"$filter/cid=1/$filter/payload=speed%3E60/a/#", `{"speed":80}`, cid("2"), Origin{}, false},
+		{"$share/w/$filter/cid=5/a/#", "", nil, Origin{CID: 5}, true},
+		{"$filter/cid=5/a/1,2", "", nil, Origin{CID: 5}, false}, // topic a/b fails the list
 	}
-	if !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrBadTopic) {
-		t.Fatalf("ParseFilter($filter) = %v, want ErrUnsupported or ErrBadTopic", err)
+	for _, tt := range tests {
+		f, err := ParseFilter(tt.filter)
+		if err != nil {
+			t.Fatalf("ParseFilter(%q): %v", tt.filter, err)
+		}
+		if f.Predicate() == nil || f.Spec() == "" {
+			t.Fatalf("ParseFilter(%q): no predicate", tt.filter)
+		}
+		m := Message{Topic: "a/b", Payload: []byte(tt.payload), Properties: Properties{UserProperties: tt.props}}
+		if got := f.MatchMessage(m, tt.origin); got != tt.want {
+			t.Errorf("%q MatchMessage(%s, %+v, %+v) = %v, want %v", tt.filter, tt.payload, tt.props, tt.origin, got, tt.want)
+		}
+		if !strings.HasSuffix(tt.filter, "1,2") && !f.Match("a/b") {
+			t.Errorf("%q Match(a/b) = false: the topic part ignores the spec", tt.filter)
+		}
+	}
+	f, _ := ParseFilter("$filter/cid=1/$filter/payload=x%3E1/a")
+	if f.Spec() != "cid=1/$filter/payload=x%3E1" || f.Topic() != "a" {
+		t.Errorf("repeated $filter: Spec %q Topic %q", f.Spec(), f.Topic())
+	}
+	for _, bad := range []string{"$filter/cid=x/a", "$filter/nope=1/a", "$filter/payload=%3E%3E/a", "$filter/cid=-1/a"} {
+		_, err := ParseFilter(bad)
+		var te *TopicError
+		if !errors.Is(err, ErrBadTopic) || !errors.As(err, &te) || te.Err == nil {
+			t.Errorf("ParseFilter(%q) = %v, want a TopicError with the spec's cause", bad, err)
+		}
 	}
 }
 
@@ -272,8 +318,8 @@ func FuzzParseFilter(f *testing.F) {
 		fl, err := ParseFilter(filter)
 		matched := fl.Match(topic) // the zero Filter too
 		if err != nil {
-			if !errors.Is(err, ErrBadTopic) && !errors.Is(err, ErrUnsupported) {
-				t.Fatalf("ParseFilter(%q) = %v: wraps neither ErrBadTopic nor ErrUnsupported", filter, err)
+			if !errors.Is(err, ErrBadTopic) {
+				t.Fatalf("ParseFilter(%q) = %v: does not wrap ErrBadTopic", filter, err)
 			}
 			if matched {
 				t.Fatalf("zero Filter matched")
@@ -292,6 +338,9 @@ func FuzzParseFilter(f *testing.F) {
 		}
 		if ValidateTopic(topic) == nil && !strings.ContainsAny(fl.Topic(), "+#,") && matched != (fl.Topic() == topic) {
 			t.Fatalf("literal filter %q Match(%q) = %v", filter, topic, matched)
+		}
+		if fl.Predicate() != nil {
+			fl.MatchMessage(Message{Topic: topic, Payload: []byte(topic)}, Origin{CID: 1})
 		}
 		if sh := fl.Share(); sh != nil {
 			if p := sh.Pick(topic, 3); sh.Sticky() && (p < 0 || p > 2) || !sh.Sticky() && p != -1 {

@@ -1,10 +1,47 @@
 package broker
 
-import "fmt"
+import (
+	"strconv"
 
-// compileSpec turns a "$filter" spec into a Predicate.
-func compileSpec(spec string) (Predicate, error) {
-	// The flespi expression language lives in package filter, which is not
-	// integrated yet: refuse rather than pretend to filter.
-	return nil, fmt.Errorf("%w: $filter spec %q: evaluation needs package filter, not integrated yet", ErrUnsupported, spec)
+	"github.com/gnssgate/gnssgate/filter"
+)
+
+// compileSpec turns a "$filter" spec into a Predicate, using package
+// filter's flespi expression language.
+func compileSpec(raw, spec string) (Predicate, error) {
+	tf, err := filter.ParseTopicFilter("$filter/" + spec + "/x")
+	if err != nil {
+		return nil, &TopicError{Topic: cut100(raw), Reason: "bad $filter spec", Err: err}
+	}
+	return specPredicate{tf}, nil
+}
+
+// specPredicate adapts a filter.TopicFilter to Predicate.
+type specPredicate struct{ tf *filter.TopicFilter }
+
+// MatchMessage evaluates the spec. The origin wins; without one it falls
+// back to the "cid" and "timestamp" user properties, which flespi puts on
+// every message (a broker must not let clients forge them if it trusts them).
+func (p specPredicate) MatchMessage(m Message, o Origin) bool {
+	tm := filter.TopicMessage{Topic: m.Topic, Payload: m.Payload, CID: o.CID}
+	if !o.Time.IsZero() {
+		tm.Timestamp = float64(o.Time.UnixNano()) / 1e9
+	}
+	if len(m.Properties.UserProperties) > 0 {
+		tm.UserProperties = make([]filter.UserProperty, len(m.Properties.UserProperties))
+		for i, u := range m.Properties.UserProperties {
+			tm.UserProperties[i] = filter.UserProperty{Key: u.Key, Value: u.Value}
+		}
+		if tm.CID == 0 {
+			if v, ok := m.Properties.UserProperty("cid"); ok {
+				tm.CID, _ = strconv.ParseInt(v, 10, 64)
+			}
+		}
+		if tm.Timestamp == 0 {
+			if v, ok := m.Properties.UserProperty("timestamp"); ok {
+				tm.Timestamp, _ = strconv.ParseFloat(v, 64)
+			}
+		}
+	}
+	return p.tf.Match(tm)
 }
