@@ -128,10 +128,12 @@ func putFix(m *protocol.Message, b []byte, info byte) {
 	lat := float64(be32(b)) / 1800000
 	lon := float64(be32(b[4:])) / 1800000
 	cs := be16(b[9:])
-	if cs&0x0400 == 0 { // bit 10 set: north
+	// Bit 10 set: north; bit 11 set: west. Zero stays +0: JSON has no -0
+	// that reads back as itself.
+	if cs&0x0400 == 0 && lat != 0 {
 		lat = -lat
 	}
-	if cs&0x0800 != 0 { // bit 11 set: west
+	if cs&0x0800 != 0 && lon != 0 {
 		lon = -lon
 	}
 	if lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 {
