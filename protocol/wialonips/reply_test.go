@@ -106,6 +106,10 @@ func TestReplies(t *testing.T) {
 		{"B crc lenient", wialonips.Codec{Lenient: true}, "#B#" + sdBody + "|" + dBody + "|FFFF\r\n", "#AB#2\r\n", 2, true},
 		{"B crc missing in 2.0", wialonips.Codec{}, login20 + "#B#" + sdBody + "\r\n", "#AL#1\r\n#AB#\r\n", 0, false},
 
+		{"SD trailing semicolon v1.1", wialonips.Codec{}, "#SD#" + sdBody + ";\r\n", "#ASD#1\r\n", 1, false},
+		{"SD empty crc v2.0", wialonips.Codec{}, login20 + "#SD#" + sdBody + ";\r\n", "#AL#1\r\n#ASD#13\r\n", 0, false},
+		{"B trailing bar v1.1", wialonips.Codec{}, "#B#" + sdBody + "|" + sdBody + "|\r\n", "#AB#2\r\n", 2, false},
+		{"B empty crc v2.0", wialonips.Codec{}, login20 + "#B#" + sdBody + "|" + sdBody + "|\r\n", "#AL#1\r\n#AB#\r\n", 0, false},
 		{"P", wialonips.Codec{}, "#P#\r\n", "#AP#\r\n", 0, false},
 		{"M v1.1", wialonips.Codec{}, login11 + "#M#hello; driver\r\n", "#AL#1\r\n#AM#1\r\n", 1, false},
 		{"M v2.0", wialonips.Codec{}, login20 + crc("M", "hello;"), "#AL#1\r\n#AM#1\r\n", 1, false},
@@ -183,6 +187,7 @@ func TestNotAnswered(t *testing.T) {
 		{"#D", protocol.ErrMalformed},
 		{"3.0;123#SD#" + sdBody + "\r\n", protocol.ErrUnsupported},
 		{"12+3#SD#" + sdBody + "\r\n", protocol.ErrMalformed},
+		{login11 + "99999999#SD#" + sdBody + "\r\n", protocol.ErrMalformed}, // another device on this connection
 	} {
 		o := run(t, &wialonips.Codec{}, protocol.TCP, tt.in)
 		if !errors.Is(o.Err, tt.want) {

@@ -162,6 +162,12 @@ func (s *Session) decodeLine(line, bin []byte, off int, r *protocol.Result) erro
 	if !ok {
 		return protocol.Errorf(Name, off, protocol.ErrMalformed, "not a #TYPE# packet")
 	}
+	if !deviceType(typ) {
+		if serverType(typ) {
+			return protocol.Errorf(Name, off+1, protocol.ErrUnsupported, "#"+string(typ)+"# is sent by the server, not the device")
+		}
+		return protocol.Errorf(Name, off+1, protocol.ErrUnsupported, "unknown packet type")
+	}
 	if len(prefix) > 0 {
 		if err := s.udpPrefix(prefix, off); err != nil {
 			return err
@@ -191,12 +197,24 @@ func (s *Session) decodeLine(line, bin []byte, off int, r *protocol.Result) erro
 		r.Reply = append(r.Reply, "#AIT#0\r\n"...)
 	case "T":
 		s.tachographBlock(body, r)
-	case "US", "UC", "QI", "QT", "AL", "AD", "ASD", "AB", "AP", "AI", "AIT", "AT":
-		return protocol.Errorf(Name, off+1, protocol.ErrUnsupported, "#"+string(typ)+"# is sent by the server, not the device")
-	default:
-		return protocol.Errorf(Name, off+1, protocol.ErrUnsupported, "unknown packet type")
 	}
 	return nil
+}
+
+func deviceType(typ []byte) bool {
+	switch string(typ) {
+	case "L", "SD", "D", "B", "P", "M", "AM", "I", "IT", "T":
+		return true
+	}
+	return false
+}
+
+func serverType(typ []byte) bool {
+	switch string(typ) {
+	case "US", "UC", "QI", "QT", "AL", "AD", "ASD", "AB", "AP", "AI", "AIT", "AT":
+		return true
+	}
+	return false
 }
 
 // udpPrefix reads the "IMEI" (v1.1) or "2.0;IMEI" (v2.0) that UDP packets
@@ -208,6 +226,11 @@ func (s *Session) udpPrefix(prefix []byte, off int) error {
 	}
 	if !validIdent(imei) {
 		return protocol.Errorf(Name, off, protocol.ErrMalformed, "bad ident in the packet prefix")
+	}
+	// One TCP connection carries one device (the spec registers only the
+	// first); over UDP each datagram names its sender.
+	if s.transport == protocol.TCP && s.ident != "" && s.ident != string(imei) {
+		return protocol.Errorf(Name, off, protocol.ErrMalformed, "packet for another device on this connection")
 	}
 	if hasVer {
 		if !isVersion2(ver) {
@@ -340,6 +363,11 @@ func (s *Session) data(body []byte, extended bool, r *protocol.Result) {
 	switch {
 	case nf == want+1:
 		k := bytes.LastIndexByte(body, ';')
+		if k == len(body)-1 && s.version != version20 {
+			// A trailing ';' from a device without CRC16s.
+			body = body[:k]
+			break
+		}
 		bad = !crcMatches(body[:k+1], body[k+1:])
 		body = body[:k]
 	case nf == want:
@@ -376,7 +404,10 @@ func dropLast(r *protocol.Result) {
 // answered with an empty count.
 func (s *Session) blackBox(body []byte, r *protocol.Result) {
 	bad := false
-	if k := bytes.LastIndexByte(body, '|'); k >= 0 && bytes.IndexByte(body[k+1:], ';') < 0 {
+	if k := bytes.LastIndexByte(body, '|'); k >= 0 && k == len(body)-1 && s.version != version20 {
+		// A trailing '|' from a device without CRC16s.
+		body = body[:k]
+	} else if k >= 0 && bytes.IndexByte(body[k+1:], ';') < 0 {
 		bad = !crcMatches(body[:k+1], body[k+1:])
 		body = body[:k]
 	} else if k < 0 && bytes.IndexByte(body, ';') < 0 {
