@@ -124,6 +124,9 @@ func walkRecord(b []byte, off int, l layout) (int, fault) {
 // decodeAVL decodes an AVL body (codec id .. N2) into messages and returns
 // the number of records. base is the body's offset in the frame, for errors.
 func (s *Session) decodeAVL(body []byte, base int, r *protocol.Result) (int, error) {
+	if body[0] == codecGH && len(body) >= 3 {
+		return s.decodeGHBody(body, base, r)
+	}
 	l, ok := layoutOf(body[0])
 	if !ok {
 		return 0, protocol.Errorf(Name, base, protocol.ErrUnsupported, "codec 0x"+strconv.FormatUint(uint64(body[0]), 16))
@@ -146,6 +149,26 @@ func (s *Session) decodeAVL(body []byte, base int, r *protocol.Result) (int, err
 	}
 	if err != nil {
 		return 0, err
+	}
+	return n1, nil
+}
+
+func (s *Session) decodeGHBody(body []byte, base int, r *protocol.Result) (int, error) {
+	n1, n2 := int(body[1]), int(body[len(body)-1])
+	if n1 != n2 {
+		return 0, protocol.Errorf(Name, base+len(body)-1, protocol.ErrMalformed, "record counts differ: "+strconv.Itoa(n1)+" and "+strconv.Itoa(n2))
+	}
+	b := body[:len(body)-1]
+	off := 2
+	for range n1 {
+		next, err := s.decodeGH(b, off, r)
+		if err != nil {
+			return 0, offsetError(err, base)
+		}
+		off = next
+	}
+	if off != len(b) {
+		return 0, protocol.Errorf(Name, base+off, protocol.ErrMalformed, strconv.Itoa(len(b)-off)+" bytes after the records")
 	}
 	return n1, nil
 }

@@ -12,7 +12,7 @@ const Name = "teltonika"
 
 // Codec IDs.
 const (
-	codecGH    = 0x07 // GH3000 (not decoded)
+	codecGH    = 0x07 // GH3000
 	codec8     = 0x08
 	codec8E    = 0x8E
 	codec16    = 0x10
@@ -116,7 +116,7 @@ func plausibleBody(body []byte) bool {
 		return false
 	}
 	switch body[0] {
-	case codec8, codec8E, codec16, codec12, codec13, codec14, codec15:
+	case codecGH, codec8, codec8E, codec16, codec12, codec13, codec14, codec15:
 		return body[1] == body[len(body)-1]
 	}
 	return true // unknown codecs: trust the length field, decoding reports them
@@ -128,6 +128,20 @@ func plausibleBody(body []byte) bool {
 func walkBody(b []byte) (end int, ok, more bool) {
 	if len(b) < 2 {
 		return 0, false, true
+	}
+	if b[0] == codecGH {
+		off := 2
+		for range int(b[1]) {
+			n, err := walkGH(b, off)
+			if err != errNone {
+				return 0, false, true
+			}
+			off = n
+		}
+		if off >= len(b) {
+			return 0, false, true
+		}
+		return off + 1, true, false
 	}
 	l, known := layoutOf(b[0])
 	if !known {

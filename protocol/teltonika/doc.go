@@ -1,6 +1,6 @@
 // Package teltonika implements the Teltonika AVL protocol (FM/FMB/FMC/FMM
 // trackers) as a [protocol.Codec]: the TCP IMEI handshake, Codec 8, Codec 8
-// Extended and Codec 16 records over TCP and UDP with the acknowledgements
+// Extended and Codec 16 records (and GH3000 Codec 7) over TCP and UDP with the acknowledgements
 // the devices wait for, and the Codec 12/13/14/15 GPRS messages that carry
 // commands to a device and its answers back.
 //
@@ -48,8 +48,10 @@
 // Codec 16 2-byte IDs, 1-byte counts and a generation-type byte after the
 // event ID. Some FM63xx-family firmware adds a group of 16-byte elements to
 // Codec 8 without changing the codec id; that layout is tried when the
-// standard one does not fit the packet. GH3000 Codec 7 is not decoded
-// ([protocol.ErrUnsupported]).
+// standard one does not fit the packet. GH3000 Codec 7 records (bit-mask
+// driven GPS fields, float coordinates, time in seconds since 2007) are
+// decoded too; their IO IDs are kept as custom.param.<id>, since GH3000 IDs
+// do not mean what FM/FMB IDs mean.
 //
 // # Messages
 //

@@ -81,12 +81,24 @@ const staticNames = 1024
 
 // ioIndex holds, for each AVL ID below staticNames, its table row or a
 // custom.param row. It is built once and never modified.
-var ioIndex = buildIOIndex()
+var ioIndex = buildIOIndex(customNames)
 
-func buildIOIndex() *[staticNames]ioElement {
+// customNames holds "custom.param.<id>" for every ID below staticNames,
+// table or not (GH3000 records use it: their IDs mean something else).
+var customNames = buildCustomNames()
+
+func buildCustomNames() *[staticNames]string {
+	var names [staticNames]string
+	for i := range names {
+		names[i] = "custom.param." + strconv.Itoa(i)
+	}
+	return &names
+}
+
+func buildIOIndex(names *[staticNames]string) *[staticNames]ioElement {
 	var idx [staticNames]ioElement
 	for i := range idx {
-		idx[i] = ioElement{id: uint16(i), name: "custom.param." + strconv.Itoa(i)}
+		idx[i] = ioElement{id: uint16(i), name: names[i]}
 	}
 	for _, e := range ioTable {
 		idx[e.id] = e
