@@ -89,6 +89,9 @@ func (c *Codec) Split(data []byte, atEOF bool) (int, []byte, error) {
 	// the records, if the codec is one we can walk.
 	if len(data) > 8 {
 		end, ok, more := walkBody(data[8:])
+		if ok && end+12 > int(max) {
+			return 0, nil, protocol.Errorf(Name, 0, protocol.ErrFrameTooLarge, "records run past the maximum frame size")
+		}
 		switch {
 		case ok && end+12 <= len(data):
 			return end + 12, data[:end+12], nil

@@ -89,7 +89,9 @@ func (s *Session) decodeGPRS(body []byte, base int, r *protocol.Result) error {
 			if len(payload) < 8 {
 				return protocol.Errorf(Name, base+off, protocol.ErrMalformed, "Codec 14 message without an IMEI")
 			}
-			payload = payload[8:]
+			if typ == typeResponse {
+				payload = payload[8:] // a nACK (0x11) keeps the IMEI it refused
+			}
 		case codec15:
 			if len(payload) < 12 {
 				return protocol.Errorf(Name, base+off, protocol.ErrMalformed, "Codec 15 message without timestamp and IMEI")

@@ -245,6 +245,13 @@ func TestResponses(t *testing.T) {
 			t.Errorf("%.40s…: %v, want %v", tc.frame, err, tc.err)
 		}
 	}
+	// Codec 14 nACK: the device is not the IMEI the command named; the
+	// answer's Data is that IMEI.
+	nack := tcpPacket([]byte{codec14, 1, typeNack, 0, 0, 0, 8, 0x03, 0x52, 0x09, 0x30, 0x81, 0x45, 0x22, 0x51, 1})
+	r, err := decodeOne(t, &Codec{}, protocol.TCP, nack)
+	if err != nil || len(r.Responses) != 1 || hex.EncodeToString(r.Responses[0].Data) != "0352093081452251" || r.Responses[0].Text != "" {
+		t.Errorf("codec 14 nACK: %v %+v", err, r.Responses)
+	}
 	// A command going the wrong way is malformed even with a good CRC.
 	wrongWay := tcpPacket([]byte{codec12, 1, typeCommand, 0, 0, 0, 1, 'x', 1})
 	if _, err := decodeOne(t, &Codec{}, protocol.TCP, wrongWay); !errors.Is(err, protocol.ErrMalformed) {
@@ -377,5 +384,26 @@ func TestNameCacheBounded(t *testing.T) {
 	}
 	if len(s.names) != maxCachedNames {
 		t.Fatalf("cache holds %d names", len(s.names))
+	}
+}
+
+func TestSplit(t *testing.T) {
+	c := &Codec{MaxFrameSize: 1024}
+	frame := unhex(t, wikiCodec8)
+	for k := 0; k < len(frame); k++ {
+		if adv, f, err := c.Split(frame[:k], false); adv != 0 || f != nil || err != nil {
+			t.Fatalf("prefix %d: %d %x %v", k, adv, f, err)
+		}
+	}
+	two := append(append([]byte{}, frame...), frame...)
+	if adv, f, err := c.Split(two, false); adv != len(frame) || !bytes.Equal(f, frame) || err != nil {
+		t.Fatalf("two packets: %d %v", adv, err)
+	}
+	huge := unhex(t, "00000000 00100000 08")
+	if _, _, err := c.Split(huge, false); !errors.Is(err, protocol.ErrFrameTooLarge) {
+		t.Fatalf("1 MiB length field: %v", err)
+	}
+	if _, _, err := c.Split(unhex(t, "00000100 00000036 08"), false); !errors.Is(err, protocol.ErrMalformed) {
+		t.Fatalf("bad preamble: %v", err)
 	}
 }
