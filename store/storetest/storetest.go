@@ -1,0 +1,234 @@
+// Package storetest is the conformance suite for [store] engines, in the
+// shape of testing/slogtest: an engine's test calls [Run] with a function
+// that opens the engine in a directory, and [Crash] to kill a writer process
+// mid-stream and check that everything it acknowledged survived.
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T, dir string, cfg store.Config) store.Store {
+//			db, err := pebble.Open(dir, &pebble.Options{Config: cfg})
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return db
+//		}, storetest.Options{Durable: true})
+//	}
+//
+// The suite closes the stores it opens. Parts an engine does not provide
+// (nil from Store.Messages, …) are skipped.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store"
+)
+
+// Opener opens the engine under test in dir with cfg. Opening the same dir
+// again after Close must find the data of a durable engine.
+type Opener func(t *testing.T, dir string, cfg store.Config) store.Store
+
+// Options says what the engine promises.
+type Options struct {
+	// Durable engines keep everything across Close and reopen.
+	Durable bool
+}
+
+// Run runs every conformance test as a subtest.
+func Run(t *testing.T, open Opener, opts Options) {
+	h := &harness{open: open, durable: opts.Durable}
+	t.Run("Log", func(t *testing.T) {
+		for _, c := range logTests {
+			t.Run(c.name, func(t *testing.T) {
+				if c.durable && !h.durable {
+					t.Skip("engine is not durable")
+				}
+				c.fn(t, h)
+			})
+		}
+	})
+	t.Run("Messages", func(t *testing.T) {
+		for _, c := range historyTests {
+			t.Run(c.name, func(t *testing.T) {
+				if c.durable && !h.durable {
+					t.Skip("engine is not durable")
+				}
+				c.fn(t, h)
+			})
+		}
+	})
+	t.Run("Telemetry", func(t *testing.T) {
+		for _, c := range telemetryTests {
+			t.Run(c.name, func(t *testing.T) {
+				if c.durable && !h.durable {
+					t.Skip("engine is not durable")
+				}
+				c.fn(t, h)
+			})
+		}
+	})
+}
+
+type testCase struct {
+	name    string
+	durable bool // needs reopen
+	fn      func(t *testing.T, h *harness)
+}
+
+type harness struct {
+	open    Opener
+	durable bool
+}
+
+// instance is one open engine in one directory, reopenable.
+type instance struct {
+	t   *testing.T
+	h   *harness
+	dir string
+	cfg store.Config
+	s   store.Store
+}
+
+func (h *harness) start(t *testing.T, cfg store.Config) *instance {
+	t.Helper()
+	in := &instance{t: t, h: h, dir: t.TempDir(), cfg: cfg}
+	in.s = h.open(t, in.dir, cfg)
+	t.Cleanup(func() { in.s.Close() })
+	return in
+}
+
+func (in *instance) reopen() {
+	in.t.Helper()
+	if err := in.s.Close(); err != nil {
+		in.t.Fatalf("Close: %v", err)
+	}
+	in.s = in.h.open(in.t, in.dir, in.cfg)
+}
+
+func (in *instance) log() store.Log {
+	l := in.s.Log()
+	if l == nil {
+		in.t.Skip("engine has no log")
+	}
+	return l
+}
+
+func (in *instance) messages() store.Messages {
+	m := in.s.Messages()
+	if m == nil {
+		in.t.Skip("engine has no message history")
+	}
+	return m
+}
+
+func (in *instance) telemetry() store.Telemetry {
+	m := in.s.Telemetry()
+	if m == nil {
+		in.t.Skip("engine has no telemetry")
+	}
+	return m
+}
+
+// clock is a settable time source for retention tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Message returns a deterministic test message of about 300 bytes encoded
+// as JSON: n identifies it, ident and ts place it.
+func Message(ident string, ts float64, n int) protocol.Message {
+	var m protocol.Message
+	m.SetString(protocol.ParamIdent, ident)
+	m.SetFloat(protocol.ParamTimestamp, ts)
+	m.SetFloat(protocol.ParamServerTimestamp, ts+0.25)
+	m.SetInt("channel.id", 1234)
+	m.SetFloat(protocol.ParamLatitude, 54.6872+float64(n%1000)/1e5)
+	m.SetFloat(protocol.ParamLongitude, 25.2797-float64(n%777)/1e5)
+	m.SetFloat(protocol.ParamAltitude, 112.5)
+	m.SetFloat(protocol.ParamSpeed, float64(n%120))
+	m.SetInt(protocol.ParamDirection, int64(n%360))
+	m.SetInt(protocol.ParamSatellites, 11)
+	m.SetBool(protocol.ParamValid, true)
+	m.SetInt("test.n", int64(n))
+	m.SetFloat("external.powersource.voltage", 12.8)
+	m.SetString("peer", "192.0.2.17:50122")
+	m.SetString("test.pad", strings.Repeat("x", 40))
+	return m
+}
+
+// msgN returns the "test.n" of a message made by [Message], or -1.
+func msgN(m *protocol.Message) int {
+	n, ok := m.Int("test.n")
+	if !ok {
+		return -1
+	}
+	return int(n)
+}
+
+func batch(ident string, from, n int) []protocol.Message {
+	out := make([]protocol.Message, n)
+	for i := range out {
+		out[i] = Message(ident, 1.7e9+float64(from+i), from+i)
+	}
+	return out
+}
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// check(f())(t) fails t if f returned an error, else returns f's value.
+func check[T any](v T, err error) func(*testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func wantErr(t *testing.T, err, want error, what string) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("%s: got error %v, want %v", what, err, want)
+	}
+}
+
+func sameMessage(t *testing.T, got, want *protocol.Message, what string) {
+	t.Helper()
+	if !got.Equal(want) || got.String() != want.String() {
+		t.Fatalf("%s: got %s\nwant %s", what, got.String(), want.String())
+	}
+}
+
+func describe(rs []store.Record) string {
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%d:%d ", r.Seq, msgN(&r.Message))
+	}
+	return b.String()
+}
