@@ -166,4 +166,3 @@ func BenchmarkFrameLoop(b *testing.B) {
 		})
 	}
 }
-

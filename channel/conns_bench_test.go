@@ -231,4 +231,3 @@ func waitForStats(b *testing.B, srv *Server, n int) {
 	}
 	b.Fatalf("server never saw %d identified connections", n)
 }
-
