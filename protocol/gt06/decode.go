@@ -26,7 +26,9 @@ func (s *Session) location(f *frame, r *protocol.Result) bool {
 	default:
 		min += 2 + 1 + 2 + 3
 	}
-	if len(c) < min {
+	if len(c) < min || !fixInRange(c[7:]) {
+		// Too short, or coordinates no GPS block can hold: another
+		// layout under the same number, kept raw.
 		return false
 	}
 	m := s.begin(r)
@@ -110,6 +112,12 @@ func putUploadInfo(m *protocol.Message, b []byte) []byte {
 		return nil
 	}
 	return b[3:]
+}
+
+// fixInRange reports whether the latitude and longitude at the start of b
+// are within ±90 and ±180 degrees.
+func fixInRange(b []byte) bool {
+	return be32(b) <= 90*1800000 && be32(b[4:]) <= 180*1800000
 }
 
 // putGPS decodes the 18-byte GPS block at the start of b.
@@ -407,20 +415,7 @@ func (s *Session) lbsMulti(f *frame, r *protocol.Result) bool {
 		if lac == 0 && cid == 0 {
 			continue
 		}
-		if len(js) > 1 {
-			js = append(js, ',')
-		}
-		js = append(js, `{"mcc":`...)
-		js = strconv.AppendUint(js, uint64(mcc), 10)
-		js = append(js, `,"mnc":`...)
-		js = strconv.AppendUint(js, mnc, 10)
-		js = append(js, `,"lac":`...)
-		js = strconv.AppendUint(js, lac, 10)
-		js = append(js, `,"cellid":`...)
-		js = strconv.AppendUint(js, cid, 10)
-		js = append(js, `,"rssi":`...)
-		js = strconv.AppendUint(js, uint64(e[5]), 10)
-		js = append(js, '}')
+		js = appendCell(js, uint64(mcc), mnc, lac, cid, e[5])
 	}
 	if len(js) > 1 {
 		m.Set(paramCells, protocol.RawJSON(string(append(js, ']'))))
@@ -440,6 +435,82 @@ func (s *Session) lbsMulti(f *frame, r *protocol.Result) bool {
 	tail(m, rest)
 	end(m, f)
 	return true
+}
+
+// wifiLayoutFits reports whether c is the Wi-Fi/LBS layout without serial
+// and CRC: BCD date-time (6), n access points (MAC 6, signal 1), a cell
+// count, MCC (2), MNC (1), cells (LAC 2, cell id 2, signal 1).
+func wifiLayoutFits(c []byte, n int) bool {
+	k := 6 + 7*n
+	if len(c) < k+4 {
+		return false
+	}
+	cells := int(c[k])
+	return len(c) == k+4+5*cells
+}
+
+// wifiLBS decodes the layout wifiLayoutFits accepts (0x69 and a 0x17
+// variant, found in captures; its "length" byte counts access points).
+func (s *Session) wifiLBS(f *frame, r *protocol.Result) {
+	c, n := f.content, f.wifiCount
+	m := s.begin(r)
+	if ts, ok := bcdDateTime(c); ok {
+		m.SetInt(protocol.ParamTimestamp, ts)
+	}
+	if n > 0 {
+		m.Set(paramWiFi, protocol.RawJSON(wifiJSON(c[6:], n)))
+	}
+	p := c[6+7*n:]
+	cells, mcc, mnc := int(p[0]), uint64(be16(p[1:])), uint64(p[3])
+	p = p[4:]
+	js := []byte{'['}
+	for i := 0; i < cells; i++ {
+		e := p[i*5:]
+		lac, cid := uint64(be16(e)), uint64(be16(e[2:]))
+		if i == 0 {
+			m.SetUint(paramMCC, mcc)
+			m.SetUint(paramMNC, mnc)
+			m.SetUint(paramLAC, lac)
+			m.SetUint(paramCellID, cid)
+		}
+		js = appendCell(js, mcc, mnc, lac, cid, e[4])
+	}
+	if cells > 0 {
+		m.Set(paramCells, protocol.RawJSON(string(append(js, ']'))))
+	}
+	m.SetInt(paramPacketType, int64(f.proto))
+}
+
+// bcdDateTime reads YY MM DD hh mm ss written in BCD.
+func bcdDateTime(b []byte) (int64, bool) {
+	var d [6]byte
+	for i := range d {
+		hi, lo := b[i]>>4, b[i]&0x0F
+		if hi > 9 || lo > 9 {
+			return 0, false
+		}
+		d[i] = hi*10 + lo
+	}
+	return dateTime(d[:])
+}
+
+// appendCell appends one gsm.cells entry, with a comma unless it is the
+// first.
+func appendCell(js []byte, mcc, mnc, lac, cid uint64, rssi byte) []byte {
+	if len(js) > 1 {
+		js = append(js, ',')
+	}
+	js = append(js, `{"mcc":`...)
+	js = strconv.AppendUint(js, mcc, 10)
+	js = append(js, `,"mnc":`...)
+	js = strconv.AppendUint(js, mnc, 10)
+	js = append(js, `,"lac":`...)
+	js = strconv.AppendUint(js, lac, 10)
+	js = append(js, `,"cellid":`...)
+	js = strconv.AppendUint(js, cid, 10)
+	js = append(js, `,"rssi":`...)
+	js = strconv.AppendUint(js, uint64(rssi), 10)
+	return append(js, '}')
 }
 
 // wifiJSON renders n access points (MAC 6, signal 1) as

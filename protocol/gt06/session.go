@@ -26,6 +26,7 @@ const (
 	typeAlarm3      = 0x27
 	typeLBSMulti    = 0x28
 	typeWiFi        = 0x2C
+	typeWiFiLBS     = 0x69
 	typeLBSMulti2   = 0x2E
 	typeGPSLBS6     = 0x36
 	typeGPSLBS3     = 0x37
@@ -88,6 +89,7 @@ type frame struct {
 	serial    uint16
 	hasSerial bool // false for frames too short to carry serial and CRC
 	offset    int  // offset of content within the frame
+	wifiCount int  // the Wi-Fi layout without serial and CRC: access points; -1 otherwise
 }
 
 // Decode decodes one frame. See the package documentation for what each
@@ -123,8 +125,15 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 			return protocol.Errorf(Name, n-4, protocol.ErrChecksum, fmt.Sprintf("CRC-16/X-25 %04x, computed %04x", be16(b[n-4:]), crcX25(b[2:n-4])))
 		}
 	}
-	f := frame{marker: b[0], proto: b[hl], offset: hl + 1}
-	if body >= 5 {
+	f := frame{marker: b[0], proto: b[hl], offset: hl + 1, wifiCount: -1}
+	if lengthBad && b[0] == short && (f.proto == typeWiFiLBS || f.proto == typeGPSLBSQuery) && wifiLayoutFits(b[hl+1:n-2], int(b[2])) {
+		// Lenient only (strict mode returned above): the Wi-Fi/LBS layout
+		// some devices send, whose "length" byte counts access points and
+		// which has no serial and no CRC.
+		f.content = b[hl+1 : n-2]
+		f.wifiCount = int(b[2])
+		crcBad = true
+	} else if body >= 5 {
 		f.content = b[hl+1 : n-6]
 		f.serial = be16(b[n-6:])
 		f.hasSerial = true
@@ -149,6 +158,10 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 }
 
 func (s *Session) decodePacket(f *frame, r *protocol.Result) error {
+	if f.wifiCount >= 0 {
+		s.wifiLBS(f, r)
+		return nil
+	}
 	if !f.hasSerial {
 		s.raw(f, r)
 		return nil
