@@ -89,27 +89,29 @@ func (s *Session) decodePacket(frame []byte, r *protocol.Result) error {
 		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "bad preamble")
 	}
 	body := frame[8 : len(frame)-4]
-	length := binary.BigEndian.Uint32(frame[4:])
-	badLength := uint64(length) != uint64(len(body))
 	crcField := frame[len(frame)-4:]
-	if badLength {
+	length := binary.BigEndian.Uint32(frame[4:])
+	if uint64(length) != uint64(len(body)) {
 		// Split cut the packet where its records end; a stream that ended
 		// inside the CRC leaves fewer than 4 CRC bytes.
 		if end, ok, _ := walkBody(frame[8:]); ok && end < len(frame)-8 {
 			body, crcField = frame[8:8+end], frame[8+end:]
 		}
 	}
+	badLength := uint64(length) != uint64(len(body)) || len(crcField) != 4
 	var crc uint32
 	for _, c := range crcField {
 		crc = crc<<8 | uint32(c)
 	}
 	badCRC := len(crcField) != 4 || crc > 0xFFFF || uint16(crc) != checksum(body)
 	if !s.codec.Lenient {
-		if badLength {
+		switch {
+		case uint64(length) != uint64(len(body)):
 			return protocol.Errorf(Name, 4, protocol.ErrChecksum, "length field "+strconv.FormatUint(uint64(length), 10)+", packet holds "+strconv.Itoa(len(body)))
-		}
-		if badCRC {
-			return protocol.Errorf(Name, len(frame)-4, protocol.ErrChecksum, "CRC "+strconv.FormatUint(uint64(crc), 16)+", computed "+strconv.FormatUint(uint64(checksum(body)), 16))
+		case len(crcField) != 4:
+			return protocol.Errorf(Name, 8+len(body), protocol.ErrChecksum, "CRC field of "+strconv.Itoa(len(crcField))+" bytes")
+		case badCRC:
+			return protocol.Errorf(Name, 8+len(body), protocol.ErrChecksum, "CRC "+strconv.FormatUint(uint64(crc), 16)+", computed "+strconv.FormatUint(uint64(checksum(body)), 16))
 		}
 	}
 	if len(body) < 3 {
