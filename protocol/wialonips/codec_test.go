@@ -185,3 +185,28 @@ func TestCommands(t *testing.T) {
 		}
 	}
 }
+
+// Decode must not retain the frame: the caller reuses it.
+func TestFrameNotRetained(t *testing.T) {
+	s := (&wialonips.Codec{}).NewSession(protocol.TCP)
+	var r protocol.Result
+	frames := []string{"#L#860000000000000;NA", "#D#" + dWith(14, "KEY1") + ",note:3:hello,x:3:a,b", "#M#call me"}
+	for _, f := range frames {
+		buf := []byte(f)
+		if err := s.Decode(buf, &r); err != nil {
+			t.Fatal(err)
+		}
+		for i := range buf {
+			buf[i] = 'Z'
+		}
+	}
+	var got []string
+	for i := range r.Messages {
+		got = append(got, r.Messages[i].String())
+	}
+	all := strings.Join(got, "\n")
+	if strings.Contains(all, "ZZ") || !strings.Contains(all, `"custom.note":"hello"`) || !strings.Contains(all, `"custom.x":"a,b"`) ||
+		!strings.Contains(all, `"ibutton.code":"KEY1"`) || !strings.Contains(all, `"driver.message":"call me"`) || r.Ident != "860000000000000" {
+		t.Fatalf("messages changed with the frame or lost values:\n%s\nident %q", all, r.Ident)
+	}
+}
