@@ -64,11 +64,19 @@
 //	0x19            cell and status ([date-time] first on some devices)   ACK
 //	0x18 0x28 0x2E  date-time, 7 cells ("gsm.cells"), timing advance       -
 //	0x2C            as 0x28, then Wi-Fi access points                      -
+//	0x69 (0x17)     BCD date-time, Wi-Fi, cells; no serial, no CRC         -
 //	0x94            information: 0x00 external voltage, 0x04 status text,  -
 //	                0x05 door, 0x0A IMSI/ICCID; others kept in hex
 //	0x8A            time request                                           UTC time
 //	0x15 0x21       answer to a command → Result.Responses                 -
 //	other           kept raw                                               ACK
+//
+// The 0x69 layout (and a 0x17 variant) found in captures has no length, no
+// serial and no CRC: its "length" byte counts the Wi-Fi access points. It is
+// recognised only when the bytes fit that layout exactly, and, having no
+// CRC, only in lenient mode (marked invalid length and checksum). A packet
+// numbered as a GPS packet whose coordinates cannot be (beyond ±90/±180) is
+// another device's layout under the same number: it is kept raw.
 //
 // The ACK is "78 78 05 <type> <serial> <CRC> 0D 0A", echoing the packet's
 // serial; a packet that came in a "79 79" frame is answered "79 79 00 05 …".

@@ -222,3 +222,110 @@ func TestCRCMatchesX25(t *testing.T) {
 		t.Fatalf("login CRC = %04x, want 8cdd", got)
 	}
 }
+
+// decodeOne decodes one frame built from content with a fresh session.
+func decodeOne(t *testing.T, c *Codec, proto byte, content []byte) *protocol.Result {
+	t.Helper()
+	var r protocol.Result
+	if err := c.NewSession(protocol.TCP).Decode(appendPacket(nil, false, proto, content, nil, 0x0102), &r); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+func wantParams(t *testing.T, m *protocol.Message, want map[string]protocol.Value) {
+	t.Helper()
+	for name, v := range want {
+		got, ok := m.Lookup(name)
+		if !ok || !got.Equal(v) {
+			t.Errorf("%s = %v (present %v), want %v\n%s", name, got, ok, v, m)
+		}
+	}
+}
+
+// 0xA0, the 4G location packet, has no capture in the shared vectors: this
+// frame is built from the layout (GPS block of the vondraussen capture, then
+// MCC, MNC, 4-byte LAC, 8-byte cell id, ACC, upload mode, re-upload flag).
+func TestLocation4G(t *testing.T) {
+	gps := unhex(t, "11071403362aca0543ec4f00ff976e021549")
+	content := append(append([]byte{}, gps...), unhex(t, "0106"+"03"+"0000e6b5"+"000000000000e759"+"01"+"02"+"01")...)
+	r := decodeOne(t, &Codec{}, 0xA0, content)
+	if len(r.Messages) != 1 || len(r.Reply) != 0 {
+		t.Fatalf("messages %v, reply %x", r.Messages, r.Reply)
+	}
+	wantParams(t, &r.Messages[0], map[string]protocol.Value{
+		"position.latitude": protocol.Float(88337487.0 / 1800000), "gsm.mcc": protocol.Int(262), "gsm.mnc": protocol.Int(3),
+		"gsm.lac": protocol.Int(59061), "gsm.cellid": protocol.Int(59225), "engine.ignition.status": protocol.Bool(true),
+		"custom.upload.mode.enum": protocol.Int(2), "message.buffered.status": protocol.Bool(true),
+		"record.seqnum": protocol.Int(0x0102), "custom.packet.type": protocol.Int(0xA0),
+	})
+	// MCC bit 15: a two-byte MNC follows.
+	content = append(append([]byte{}, gps...), unhex(t, "8136"+"0104"+"0000cb8a"+"00000000000bef3a"+"00"+"00"+"00")...)
+	r = decodeOne(t, &Codec{}, 0xA0, content)
+	wantParams(t, &r.Messages[0], map[string]protocol.Value{
+		"gsm.mcc": protocol.Int(310), "gsm.mnc": protocol.Int(260), "gsm.lac": protocol.Int(0xcb8a),
+		"gsm.cellid": protocol.Int(0xbef3a), "message.buffered.status": protocol.Bool(false),
+	})
+}
+
+// South and west: bit 10 clear, bit 11 set.
+func TestHemispheres(t *testing.T) {
+	content := unhex(t, "11071403362aca0543ec4f00ff976e02"+"0949"+"010603e6b500e759")
+	r := decodeOne(t, &Codec{}, 0x12, content)
+	wantParams(t, &r.Messages[0], map[string]protocol.Value{
+		"position.latitude": protocol.Float(-88337487.0 / 1800000), "position.longitude": protocol.Float(-16750446.0 / 1800000),
+		"position.direction": protocol.Int(0x149), "position.valid": protocol.Bool(false),
+	})
+}
+
+func TestInfoICCID(t *testing.T) {
+	content := unhex(t, "0a"+"0123456789012345"+"0460001234567890"+"89860012345678901234")
+	r := decodeOne(t, &Codec{}, 0x94, content)
+	wantParams(t, &r.Messages[0], map[string]protocol.Value{
+		"gsm.sim.imsi": protocol.String("460001234567890"), "gsm.sim.iccid": protocol.String("89860012345678901234"),
+		"custom.info.type": protocol.Int(10),
+	})
+	if len(r.Reply) != 0 {
+		t.Fatalf("information packets are not answered: %x", r.Reply)
+	}
+}
+
+func TestUnknownIsKeptAndAcknowledged(t *testing.T) {
+	r := decodeOne(t, &Codec{}, 0xEE, []byte{1, 2, 3})
+	wantParams(t, &r.Messages[0], map[string]protocol.Value{
+		"custom.packet.type": protocol.Int(0xEE), "custom.packet.raw": protocol.String("010203"), "record.seqnum": protocol.Int(0x0102),
+	})
+	if want := AppendAck(nil, false, 0xEE, 0x0102); !bytes.Equal(r.Reply, want) {
+		t.Fatalf("reply %x, want %x", r.Reply, want)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	s := (&Codec{}).NewSession(protocol.UDP)
+	for _, tc := range []struct {
+		in   string
+		want error
+	}{
+		{"", protocol.ErrMalformed},
+		{"7070", protocol.ErrMalformed},
+		{"7878", protocol.ErrTruncated},
+		{"787805010001d9dc", protocol.ErrMalformed},                                                    // no stop marker
+		{"787805010001d9dd0d0a", protocol.ErrChecksum},                                                 // CRC
+		{"787806010001d9dc0d0a", protocol.ErrChecksum},                                                 // length
+		{"787801080d0a", protocol.ErrChecksum},                                                         // no room for serial and CRC
+		{"78780d0101234567890123ab00018cdd0d0a", protocol.ErrChecksum},                                 // (CRC checked before content)
+		{"7878050100" + "00" + "0d0a", protocol.ErrChecksum},                                           // short login, bad CRC
+		{hex.EncodeToString(appendPacket(nil, false, 1, []byte{1, 2}, nil, 1)), protocol.ErrTruncated}, // login without id
+		{hex.EncodeToString(appendPacket(nil, false, 1, unhex(t, "0123456789abcdef"), nil, 1)), protocol.ErrMalformed},
+	} {
+		var r protocol.Result
+		err := s.Decode(unhex(t, tc.in), &r)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("Decode(%s) = %v, want %v", tc.in, err, tc.want)
+		}
+		var de *protocol.DecodeError
+		if !errors.As(err, &de) || de.Protocol != "gt06" {
+			t.Errorf("Decode(%s): %v is not a gt06 DecodeError", tc.in, err)
+		}
+	}
+}
