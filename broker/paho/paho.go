@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net"
 	"net/url"
@@ -46,8 +47,21 @@ type Broker struct {
 	closed  bool
 	servers map[string]*serverSub // by the filter sent to the server
 	byID    map[int]*serverSub
-	nextID  int
+	orphans []orphan     // QoS 1 messages no local subscription wanted yet
+	retired map[int]bool // identifiers of server subscriptions we removed
 }
+
+// orphan is a QoS 1 message that arrived before any local subscription
+// for it: a resumed session delivers queued messages right after CONNECT,
+// before the application had a chance to call Subscribe.
+type orphan struct {
+	msg broker.Message
+	ack *ack
+}
+
+// orphanGrace is how long an orphan waits for a Subscribe that wants it
+// before it is acknowledged and dropped.
+const orphanGrace = 10 * time.Second
 
 // serverSub is one subscription on the external broker, shared by the local
 // subscriptions whose filters widen to the same MQTT filter.
@@ -91,6 +105,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 		log:     cfg.Logger.With("broker", "paho", "server", u.Host),
 		servers: map[string]*serverSub{},
 		byID:    map[int]*serverSub{},
+		retired: map[int]bool{},
 	}
 	if cfg.ClientID == "" {
 		b.cfg.ClientID = "gnssgate-" + uuid.NewString()
@@ -222,13 +237,30 @@ func (b *Broker) Subscribe(ctx context.Context, filter string, h broker.Handler)
 	}
 	ss := b.servers[serverFilter]
 	if ss == nil {
-		b.nextID++
-		ss = &serverSub{filter: serverFilter, topic: f.MQTTTopic(), id: b.nextID, groups: map[string]*shareGroup{}}
+		ss = &serverSub{filter: serverFilter, topic: f.MQTTTopic(), id: subscriptionID(serverFilter), groups: map[string]*shareGroup{}}
+		if b.byID[ss.id] != nil {
+			ss.id = 0 // a hash collision: route this one by topic
+		}
 		b.servers[serverFilter] = ss
-		b.byID[ss.id] = ss
+		if ss.id != 0 {
+			b.byID[ss.id] = ss
+			delete(b.retired, ss.id)
+		}
 	}
 	s.server = ss
 	ss.add(s)
+	// Messages that came before this subscription (a resumed session).
+	var adopted []orphan
+	kept := b.orphans[:0]
+	for _, o := range b.orphans {
+		if s.filter.MatchMessage(o.msg, broker.Origin{Time: o.ack.at}) {
+			adopted = append(adopted, o)
+		} else {
+			kept = append(kept, o)
+		}
+	}
+	clear(b.orphans[len(kept):])
+	b.orphans = kept
 	b.mu.Unlock()
 
 	// SUBSCRIBE even when the server subscription exists: the broker then
@@ -238,7 +270,9 @@ func (b *Broker) Subscribe(ctx context.Context, filter string, h broker.Handler)
 		ss.remove(s)
 		if ss.empty() {
 			delete(b.servers, ss.filter)
-			delete(b.byID, ss.id)
+			if b.byID[ss.id] == ss {
+				delete(b.byID, ss.id)
+			}
 		}
 		b.mu.Unlock()
 		if b.isClosed() {
@@ -247,7 +281,19 @@ func (b *Broker) Subscribe(ctx context.Context, filter string, h broker.Handler)
 		return nil, err
 	}
 	go s.run()
+	for _, o := range adopted {
+		s.enqueue(delivery{msg: o.msg, ack: o.ack})
+	}
 	return s, nil
+}
+
+// subscriptionID derives the MQTT 5 subscription identifier from the filter
+// (1 to 268,435,455), so that a restarted process with a resumed session
+// routes redelivered messages to the same filters.
+func subscriptionID(filter string) int {
+	h := fnv.New32a()
+	h.Write([]byte(filter))
+	return int(h.Sum32()%268435455) + 1
 }
 
 func (ss *serverSub) add(s *subscription) {
@@ -312,32 +358,72 @@ func (b *Broker) onPublish(pr mqtt.PublishReceived) (bool, error) {
 			}
 		}
 	}
+	orphaned := false
 	if subID != nil {
 		if ss := b.byID[*subID]; ss != nil {
 			route(ss)
+		} else {
+			// A subscription of a resumed session, not yet made again in
+			// this process (or one we just removed).
+			orphaned = !b.retired[*subID]
 		}
 	} else {
-		// No identifier: every server subscription whose filter matches.
+		// No identifier: every server subscription that has none (all of
+		// them if the server does not support identifiers).
 		for _, ss := range b.servers {
-			if broker.MatchTopic(ss.topic, m.Topic) {
+			if (ss.id == 0 || !b.subIDs.Load()) && broker.MatchTopic(ss.topic, m.Topic) {
 				route(ss)
 			}
 		}
 	}
-	b.mu.Unlock()
-
 	var a *ack
 	if m.QoS > 0 {
-		a = &ack{b: b, pub: pr.Packet, client: pr.Client, gen: gen}
+		a = &ack{b: b, pub: pr.Packet, client: pr.Client, gen: gen, at: origin.Time}
 		a.pending.Store(int32(len(targets)))
-		if len(targets) == 0 {
-			a.send()
+		switch {
+		case len(targets) > 0:
+		case orphaned:
+			a.pending.Store(1)
+			b.adopt(orphan{msg: m, ack: a})
+		default:
+			// Its subscription's filters do not want it (a widened comma
+			// list or a $filter spec) or it is gone.
+			defer a.send()
 		}
 	}
+	b.mu.Unlock()
 	for _, s := range targets {
 		s.enqueue(delivery{msg: m, ack: a})
 	}
 	return true, nil
+}
+
+// adopt keeps an orphan for orphanGrace (b.mu held). The PUBACK waits, and
+// with it the acknowledgements after it: MQTT acknowledges in order.
+func (b *Broker) adopt(o orphan) {
+	if len(b.orphans) >= b.cfg.QueueLen {
+		old := b.orphans[0]
+		b.orphans = b.orphans[1:]
+		b.log.Warn("no subscription for a message; acknowledged and dropped", "topic", old.msg.Topic)
+		old.ack.done()
+	}
+	b.orphans = append(b.orphans, o)
+	time.AfterFunc(orphanGrace, func() {
+		b.mu.Lock()
+		found := false
+		for i, x := range b.orphans {
+			if x.ack == o.ack {
+				b.orphans = append(b.orphans[:i], b.orphans[i+1:]...)
+				found = true
+				break
+			}
+		}
+		b.mu.Unlock()
+		if found {
+			b.log.Warn("no subscription for a message; acknowledged and dropped", "topic", o.msg.Topic, "waited", orphanGrace)
+			o.ack.done()
+		}
+	})
 }
 
 // redeliver drops the connection the refused message came on, so that the
@@ -414,6 +500,7 @@ type ack struct {
 	pub     *mqtt.Publish
 	client  *mqtt.Client
 	gen     uint64
+	at      time.Time // receipt
 	pending atomic.Int32
 	failed  atomic.Bool
 }

@@ -115,9 +115,15 @@ func TestPersistentSession(t *testing.T) {
 	}
 
 	// The session brings the subscription back; subscribe locally to route
-	// its messages (the SUBSCRIBE is idempotent on the server).
+	// its messages (the SUBSCRIBE is idempotent on the server, and the
+	// subscription identifier is derived from the filter, so it is the
+	// same as the one the session holds).
 	again := newTestBroker(t, Config{ClientID: id, SessionExpiry: time.Second})
 	defer again.Close()
+	// Let the broker deliver before the local Subscribe: the adapter must
+	// hold the message (not acknowledge and drop it) until a subscription
+	// wants it.
+	time.Sleep(300 * time.Millisecond)
 	if _, err := again.Subscribe(ctx, topic, h); err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,10 @@ func (s *subscription) Unsubscribe(ctx context.Context) error {
 	last := ss.empty() && b.servers[ss.filter] == ss
 	if last {
 		delete(b.servers, ss.filter)
-		delete(b.byID, ss.id)
+		if b.byID[ss.id] == ss {
+			delete(b.byID, ss.id)
+			b.retired[ss.id] = true
+		}
 	}
 	closed := b.closed
 	b.mu.Unlock()
