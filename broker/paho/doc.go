@@ -38,9 +38,14 @@
 // # Local routing and flespi extensions
 //
 // Each distinct MQTT filter is one server subscription with its own MQTT 5
-// subscription identifier; local subscriptions with the same filter share it
-// and messages are routed by identifier (by topic matching if the server has
-// no identifiers). Every local subscription has a queue (Config.QueueLen) and
+// subscription identifier, derived from the filter text so that it is the
+// same in a restarted process; local subscriptions with the same filter share
+// it and messages are routed by identifier (by topic matching if the server
+// has no identifiers). A resumed session delivers its queued messages right
+// after CONNECT, before the application subscribed again: such a QoS 1
+// message is held (its PUBACK, and so every later one, waits) for up to 10 s
+// for a Subscribe that wants it, then acknowledged and dropped with a
+// warning. Subscribe right after New. Every local subscription has a queue (Config.QueueLen) and
 // a goroutine, so handlers of different subscriptions run concurrently and
 // each sees its messages in order; a full queue stops reading from the broker.
 //
