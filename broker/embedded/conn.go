@@ -98,7 +98,11 @@ func (c *conn) serve() {
 		c.srv.log.Debug("embedded: connect refused", "remote", c.nc.RemoteAddr(), "err", err)
 		c.close()
 		close(c.wdone)
-		close(c.done)
+		if se != nil {
+			c.detach(se, err)
+		} else {
+			close(c.done)
+		}
 		return
 	}
 	err = c.readLoop(se)
@@ -392,10 +396,7 @@ func (c *conn) handshake() (*session, error) {
 		return nil, c.refuse(code, err)
 	}
 	if err := c.connack(0, present, &props); err != nil {
-		c.sess.Store(se)
-		close(c.wdone)
-		c.detach(se, err)
-		return nil, err
+		return se, err // attached but never served: serve detaches it
 	}
 	c.nc.SetReadDeadline(time.Time{})
 	c.deadlineSet = time.Time{}
