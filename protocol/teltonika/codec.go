@@ -173,3 +173,10 @@ func walkWith(b []byte, l layout) (end int, ok, more bool) {
 	}
 	return off + 1, true, false
 }
+
+// What the channel and the decode tool rely on.
+var (
+	_ protocol.Codec          = (*Codec)(nil)
+	_ protocol.Session        = (*Session)(nil)
+	_ protocol.CommandEncoder = (*Session)(nil)
+)
