@@ -124,3 +124,9 @@ func declaredLen(frame []byte) int {
 	}
 	return int(frame[2])
 }
+
+var (
+	_ protocol.Codec          = (*Codec)(nil)
+	_ protocol.Session        = (*Session)(nil)
+	_ protocol.CommandEncoder = (*Session)(nil)
+)
