@@ -329,3 +329,37 @@ func TestDecodeErrors(t *testing.T) {
 		}
 	}
 }
+
+// Command answers from testdata captures (traccar Gt06ProtocolDecoderTest):
+// the text, trimmed of NUL padding and the language word, with the flag.
+func TestResponses(t *testing.T) {
+	for _, tc := range []struct {
+		hex, text string
+		position  bool
+	}{
+		// 0x15 whose command length byte is 0; NUL padding, language 0001.
+		{"7878661500000000004459443d537563636573732100000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000010009e82b0d0a", "DYD=Success!", false},
+		// 0x15 with a command length: text, language 0002.
+		{"78782d152500000000437574206f666620746865206675656c20737570706c793a2053756363657373210002013b898a0d0a", "Cut off the fuel supply: Success!", false},
+		// 0x21 (79 79), ASCII, the answer to WHERE#.
+		{"7979007121000000000143757272656e7420706f736974696f6e214c61743a4e35342e3733393333322c4c6f6e3a4532352e3237333237302c436f757273653a3132362e35332c53706565643a302e303030302c4461746554696d653a323031372d30352d3236202031303a32373a3437000bbee30d0a",
+			"Current position!Lat:N54.739332,Lon:E25.273270,Course:126.53,Speed:0.0000,DateTime:2017-05-26  10:27:47", true},
+	} {
+		var r protocol.Result
+		if err := (&Codec{}).NewSession(protocol.TCP).Decode(unhex(t, tc.hex), &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Responses) != 1 || r.Responses[0].Text != tc.text || !r.Responses[0].HasID || r.Responses[0].ID != 0 {
+			t.Errorf("responses = %+v, want %q", r.Responses, tc.text)
+		}
+		if got := len(r.Messages) == 1 && protocoltest.HasPosition(&r.Messages[0]); got != tc.position {
+			t.Errorf("%q: position message %v, want %v", tc.text, got, tc.position)
+		}
+	}
+	// UTF-16 answers (0x21 encoding 2).
+	content := append([]byte{0, 0, 0, 9, 2}, 0, 'O', 0, 'K', 0x4e, 0x2d)
+	r := decodeOne(t, &Codec{}, 0x21, content)
+	if len(r.Responses) != 1 || r.Responses[0].Text != "OK中" || r.Responses[0].ID != 9 {
+		t.Fatalf("UTF-16 answer = %+v", r.Responses)
+	}
+}
