@@ -21,6 +21,8 @@ var (
 	ErrPacketTooLarge = errors.New("embedded: packet too large")
 )
 
+var errTextFrame = errors.New("embedded: WebSocket text frame; MQTT needs binary frames")
+
 // ProtocolError reports a client that broke the MQTT protocol. The
 // connection is closed (after a DISCONNECT with Code for MQTT 5 clients).
 type ProtocolError struct {

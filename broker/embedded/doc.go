@@ -1,0 +1,85 @@
+// Package embedded is an MQTT broker that runs inside a Go program: MQTT
+// 3.1, 3.1.1 and 5.0 clients over TCP, TLS and WebSocket, and the same
+// topics for in-process publishers and subscribers through broker.Broker.
+//
+// # Serving
+//
+// A Server is created with New and serves any number of listeners, like an
+// http.Server:
+//
+//	srv := embedded.New(&embedded.Config{Authenticator: tokens})
+//	go srv.Serve(ctx, tcpListener)                       // mqtt://
+//	go srv.Serve(ctx, tls.NewListener(ln2, tlsConfig))    // mqtts://
+//	http.Handle("/mqtt", srv.WebSocketHandler())          // ws:// and wss://
+//	defer srv.Close()
+//
+// Serve returns when ctx ends or the server is closed; ServeConn serves a
+// single accepted connection. Sessions live in memory: Close ends them.
+//
+// # Protocol
+//
+// QoS 0, 1 and 2 in both directions; retained messages, with MQTT 5 message
+// expiry and Config.RetainedMaxAge; persistent sessions (3.1.1 clean=false,
+// MQTT 5 session expiry, both capped by Config.MaxSessionIdle, 10 days by
+// default) that keep QoS 1 and 2 messages for offline clients and resend
+// unacknowledged ones with DUP on reconnection; wills with MQTT 5 will
+// delay; topic aliases both ways; Receive Maximum; Maximum Packet Size both
+// ways; keep-alive with an optional server maximum; subscription options
+// (No Local, Retain As Published, Retain Handling) and identifiers; shared
+// subscriptions.
+//
+// A message matching several subscriptions of one client is sent once, at
+// the highest granted QoS, with every matching subscription identifier
+// (MQTT 5 §3.3.4 allows this). Each subscription keeps its own options and
+// its own flespi "$filter" predicate: predicates are evaluated per
+// subscription before that merge, never combined.
+//
+// # flespi extensions
+//
+// Subscription filters are parsed by broker.ParseFilter: "$share/name/…"
+// (round robin, preferring connected members), flespi's sticky
+// "$share/name:count/…" and "$share/name:from:count/…" (a member chosen by a
+// hash of topic levels), "$filter/spec/…" (package filter), and comma lists
+// in a level ("devices/1,2,3/telemetry"). Client publishes under "flespi/"
+// are acknowledged and discarded, except "flespi/rest/{method}/{uri}" when
+// Config.REST is set: the handler's answer is published to the request's
+// MQTT 5 Response Topic with its Correlation Data and a user property
+// "http_code". Config.Timestamps adds flespi's "timestamp" user property.
+//
+// # Security and limits
+//
+// Config.Authenticator checks credentials (TokenStore is a ready one: a
+// token as username, or as password) and returns a Token whose Publish and
+// Subscribe filters the default Authorizer (TokenAuthorizer) enforces;
+// anonymous clients are refused unless Config.AllowAnonymous. A hostile
+// client cannot get around the limits: packets larger than MaxPacketSize
+// are refused before they are read into memory, at most MaxConnections
+// connections and MaxSessions sessions exist, each session queues at most
+// MaxQueuedBytes (then drops messages for that session only), keeps at most
+// MaxInflight unacknowledged messages, holds at most MaxSubscriptions
+// subscriptions and 64 KiB of unsent acknowledgements (a client that
+// publishes without reading stalls its own reads), and a client that does
+// not read for WriteTimeout is disconnected. Malformed packets, bad flags
+// and protocol violations close the connection (after a DISCONNECT with the
+// reason code for MQTT 5 clients); decoding never panics.
+//
+// # In-process path
+//
+// Server implements broker.Broker: Publish and Subscribe reach network
+// clients and in-process subscribers alike, without a socket and without
+// the Authorizer. An in-process subscription is a session of its own, with
+// its own bounded queue and its own goroutine calling the handler in order;
+// for QoS 1 and 2 a handler error redelivers the message.
+//
+// # Concurrency and ownership
+//
+// Every method of Server is safe for concurrent use. Each connection has a
+// reader goroutine (decoding, routing) and a writer goroutine (batching
+// acknowledgements and messages into few writes). Published payloads are
+// copied once on arrival and shared read-only by all receivers; handlers
+// must not modify a Message's Payload.
+//
+// The MQTT packet codec is github.com/mochi-mqtt/server/v2/packets (only
+// that package); topic tree, sessions, delivery and limits are this
+// package's own. WebSocket uses github.com/gorilla/websocket.
+package embedded
