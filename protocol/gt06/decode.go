@@ -11,7 +11,7 @@ import (
 
 const gpsLen = 18 // date-time 6, satellites 1, latitude 4, longitude 4, speed 1, course/status 2
 
-// location decodes the GPS packets: 0x10 is the GPS block alone; 0x11, 0x12,
+// location decodes the GPS packets: 0x10 is the GPS block alone; 0x12,
 // 0x17, 0x24, 0x36 and 0x37 add a 2G cell (MCC, MNC, LAC, cell id); 0x22
 // adds to that the ACC state, the data upload mode and the re-upload flag;
 // 0xA0 is 0x22 with a 4G cell (4-byte LAC, 8-byte cell id); 0xA2 starts with
@@ -347,6 +347,24 @@ func cellLen(b []byte, fourG bool) int {
 		n++
 	}
 	return n
+}
+
+// lbs (0x11, the GT03 "LBS information package"): date-time and a 2G cell.
+func (s *Session) lbs(f *frame, r *protocol.Result) bool {
+	c := f.content
+	if len(c) < 6 {
+		return false
+	}
+	if n := cellLen(c[6:], false); n < 0 || len(c) < 6+n {
+		return false
+	}
+	m := s.begin(r)
+	if ts, ok := dateTime(c); ok {
+		m.SetInt(protocol.ParamTimestamp, ts)
+	}
+	tail(m, putCell(m, c[6:], false))
+	end(m, f)
+	return true
 }
 
 // lbsStatus (0x19): a cell and the status bytes; some devices put the

@@ -52,7 +52,8 @@
 //	type            content                                                reply
 //	0x01            login: IMEI, [type id, time zone]                      ACK
 //	0x10            GPS block                                              -
-//	0x11 0x12 0x17  GPS block, 2G cell                                     -
+//	0x11            date-time, 2G cell (GT03 "LBS information")            -
+//	0x12 0x17       GPS block, 2G cell                                     -
 //	0x24 0x36 0x37  GPS block, 2G cell (device-specific rest kept in hex)  -
 //	0x22            GPS block, 2G cell, ACC, upload mode, re-upload flag   -
 //	0xA0            GPS block, 4G cell, ACC, upload mode, re-upload flag   -

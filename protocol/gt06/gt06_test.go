@@ -363,3 +363,17 @@ func TestResponses(t *testing.T) {
 		t.Fatalf("UTF-16 answer = %+v", r.Responses)
 	}
 }
+
+// 0x11 follows the GT03 document's "LBS information package": date-time
+// and a cell, no GPS block (no capture in the shared vectors; built from
+// the layout).
+func TestLBS(t *testing.T) {
+	r := decodeOne(t, &Codec{}, 0x11, unhex(t, "11071403362a"+"01cc"+"00"+"287d"+"001f72"))
+	if protocoltest.HasPosition(&r.Messages[0]) || len(r.Reply) != 0 {
+		t.Fatalf("LBS packet: %v, reply %x", r.Messages[0].String(), r.Reply)
+	}
+	wantParams(t, &r.Messages[0], map[string]protocol.Value{
+		"timestamp": protocol.Int(1500522882), "gsm.mcc": protocol.Int(460), "gsm.mnc": protocol.Int(0),
+		"gsm.lac": protocol.Int(0x287d), "gsm.cellid": protocol.Int(0x1f72),
+	})
+}

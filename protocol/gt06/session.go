@@ -11,7 +11,7 @@ import (
 const (
 	typeLogin       = 0x01
 	typeGPS         = 0x10
-	typeGPSLBS0     = 0x11
+	typeLBS         = 0x11
 	typeGPSLBS      = 0x12
 	typeHeartbeat   = 0x13
 	typeStringResp  = 0x15
@@ -55,7 +55,7 @@ func wantsAck(t byte) bool {
 // acknowledged.
 func known(t byte) bool {
 	switch t {
-	case typeLogin, typeGPS, typeGPSLBS0, typeGPSLBS, typeHeartbeat, typeStringResp, typeAlarm,
+	case typeLogin, typeGPS, typeLBS, typeGPSLBS, typeHeartbeat, typeStringResp, typeAlarm,
 		typeGPSLBSQuery, typeLBSExt, typeLBSStatus, typeStringResp2, typeGPSLBS2, typeAlarm2,
 		typeAlarm3, typeLBSMulti, typeWiFi, typeLBSMulti2, typeGPSLBS3, typeTimeRequest,
 		typeInfo, typeGPSLBS4G, typeAlarm4G, typeGPSLBS5, typeGPSLBS6, typeModular, typeGPSLBS4G2:
@@ -175,7 +175,9 @@ func (s *Session) decodePacket(f *frame, r *protocol.Result) error {
 		return nil
 	case typeStringResp, typeStringResp2:
 		ok = s.response(f, r)
-	case typeGPS, typeGPSLBS0, typeGPSLBS, typeGPSLBS2, typeGPSLBS3, typeGPSLBSQuery, typeGPSLBS4G,
+	case typeLBS:
+		ok = s.lbs(f, r)
+	case typeGPS, typeGPSLBS, typeGPSLBS2, typeGPSLBS3, typeGPSLBSQuery, typeGPSLBS4G,
 		typeGPSLBS5, typeGPSLBS6, typeGPSLBS4G2:
 		ok = s.location(f, r)
 	case typeModular:
