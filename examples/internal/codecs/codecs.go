@@ -7,6 +7,9 @@ import (
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/gt06"
+	"github.com/gnssgate/gnssgate/protocol/teltonika"
+	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
 
 // Options are the settings every codec takes.
@@ -15,7 +18,17 @@ type Options struct {
 	MaxFrameSize int
 }
 
-var constructors = map[string]func(Options) protocol.Codec{}
+var constructors = map[string]func(Options) protocol.Codec{
+	teltonika.Name: func(o Options) protocol.Codec {
+		return &teltonika.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	gt06.Name: func(o Options) protocol.Codec {
+		return &gt06.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	wialonips.Name: func(o Options) protocol.Codec {
+		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+}
 
 // New returns the named codec.
 func New(name string, o Options) (protocol.Codec, bool) {
