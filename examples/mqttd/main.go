@@ -1,0 +1,207 @@
+// Command mqttd runs the embedded MQTT broker (package broker/embedded) on
+// TCP, and optionally TLS and WebSocket listeners.
+//
+//	go run ./examples/mqttd -addr 127.0.0.1:1883 -anonymous
+//	go run ./examples/mqttd -tokens tokens.txt -tls-addr :8883 -cert c.pem -key k.pem -ws-addr :8080
+//
+// -tokens names a file of lines "secret publish-filters subscribe-filters"
+// (filters comma-separated, "-" for none); each secret may be presented as
+// the MQTT username or password. -paho configures what the Eclipse Paho
+// interoperability suite expects: anonymous access, SUBSCRIBE to
+// "test/nosubscribe" refused with 0x80, and a server keep-alive of 60 s.
+// It stops on SIGINT or SIGTERM.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/embedded"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mqttd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		addr      = fs.String("addr", "127.0.0.1:1883", "MQTT over TCP `host:port`; empty to disable")
+		tlsAddr   = fs.String("tls-addr", "", "MQTT over TLS `host:port` (needs -cert and -key)")
+		wsAddr    = fs.String("ws-addr", "", "MQTT over WebSocket `host:port` (path /mqtt; wss when -cert is set)")
+		cert      = fs.String("cert", "", "TLS certificate `file` (PEM)")
+		key       = fs.String("key", "", "TLS key `file` (PEM)")
+		tokens    = fs.String("tokens", "", "token `file`: lines of 'secret publish-filters subscribe-filters'")
+		anonymous = fs.Bool("anonymous", false, "admit clients without credentials (full rights)")
+		deny      = fs.String("deny-subscribe", "", "comma-separated topic filters whose SUBSCRIBE is refused with 0x80")
+		keepAlive = fs.Duration("server-keepalive", 0, "largest keep-alive a client may use; 0 = none")
+		maxConns  = fs.Int("max-connections", 0, "connection limit; 0 = 100000")
+		maxPacket = fs.Int("max-packet", 0, "largest packet in bytes; 0 = 1 MiB")
+		maxQueued = fs.Int("max-queued", 0, "queued bytes per session; 0 = 16 MiB")
+		inflight  = fs.Int("max-inflight", 0, "unacknowledged messages per client; 0 = 64")
+		idle      = fs.Duration("max-session-idle", 0, "how long persistent sessions outlive their connection; 0 = 240h")
+		retAge    = fs.Duration("retained-max-age", 0, "drop retained messages older than this; 0 = never")
+		stamps    = fs.Bool("timestamps", false, "add flespi's 'timestamp' user property to every message")
+		paho      = fs.Bool("paho", false, "configure for the Eclipse Paho interoperability suite")
+		verbose   = fs.Bool("v", false, "debug logging")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *paho {
+		*anonymous = true
+		if *deny == "" {
+			*deny = "test/nosubscribe"
+		}
+		if *keepAlive == 0 {
+			*keepAlive = 60 * time.Second
+		}
+	}
+	cfg := embedded.Config{
+		AllowAnonymous: *anonymous, ServerKeepAlive: *keepAlive, MaxConnections: *maxConns,
+		MaxPacketSize: *maxPacket, MaxQueuedBytes: *maxQueued, MaxInflight: *inflight,
+		MaxSessionIdle: *idle, RetainedMaxAge: *retAge, Timestamps: *stamps, Logger: log,
+		ConnState: func(c *embedded.Client, st embedded.ConnState, err error) {
+			log.Debug("client", "id", c.ID, "state", st, "remote", c.RemoteAddr, "err", err)
+		},
+	}
+	if *tokens != "" {
+		store, err := loadTokens(*tokens)
+		if err != nil {
+			fmt.Fprintln(stderr, "mqttd:", err)
+			return 1
+		}
+		cfg.Authenticator = store
+	}
+	if *deny != "" {
+		denied := strings.Split(*deny, ",")
+		cfg.Authorizer = embedded.AuthorizerFunc(func(ctx context.Context, c *embedded.Client, topic string, write bool) error {
+			if !write {
+				for _, d := range denied {
+					if topic == d {
+						return errors.New("subscription refused by -deny-subscribe")
+					}
+				}
+			}
+			return embedded.TokenAuthorizer{}.Authorize(ctx, c, topic, write)
+		})
+	}
+	var tlsCfg *tls.Config
+	if *cert != "" || *key != "" {
+		c, err := tls.LoadX509KeyPair(*cert, *key)
+		if err != nil {
+			fmt.Fprintln(stderr, "mqttd:", err)
+			return 1
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}
+	}
+	srv := embedded.New(&cfg)
+	defer srv.Close()
+
+	errc := make(chan error, 3)
+	listen := func(name, a string, wrap func(net.Listener) net.Listener) bool {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			fmt.Fprintln(stderr, "mqttd:", err)
+			return false
+		}
+		if wrap != nil {
+			ln = wrap(ln)
+		}
+		log.Info("listening", "transport", name, "addr", ln.Addr())
+		if name == "ws" || name == "wss" {
+			mux := http.NewServeMux()
+			mux.Handle("/mqtt", srv.WebSocketHandler())
+			hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+			go func() { <-ctx.Done(); hs.Close() }()
+			go func() { errc <- hs.Serve(ln) }()
+			return true
+		}
+		go func() { errc <- srv.Serve(ctx, ln) }()
+		return true
+	}
+	tlsWrap := func(ln net.Listener) net.Listener { return tls.NewListener(ln, tlsCfg) }
+	ok := true
+	if *addr != "" {
+		ok = ok && listen("tcp", *addr, nil)
+	}
+	if *tlsAddr != "" {
+		if tlsCfg == nil {
+			fmt.Fprintln(stderr, "mqttd: -tls-addr needs -cert and -key")
+			return 2
+		}
+		ok = ok && listen("tls", *tlsAddr, tlsWrap)
+	}
+	if *wsAddr != "" {
+		if tlsCfg != nil {
+			ok = ok && listen("wss", *wsAddr, tlsWrap)
+		} else {
+			ok = ok && listen("ws", *wsAddr, nil)
+		}
+	}
+	if !ok {
+		return 1
+	}
+	select {
+	case <-ctx.Done():
+		return 0
+	case err := <-errc:
+		if ctx.Err() != nil || errors.Is(err, broker.ErrClosed) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "mqttd:", err)
+		return 1
+	}
+}
+
+// loadTokens reads "secret publish-filters subscribe-filters" lines.
+func loadTokens(path string) (*embedded.TokenStore, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	store := &embedded.TokenStore{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 3 {
+			return nil, fmt.Errorf("%s:%d: want 'secret publish-filters subscribe-filters'", path, n)
+		}
+		list := func(s string) []string {
+			if s == "-" {
+				return nil
+			}
+			return strings.Split(s, ",")
+		}
+		store.Set(fields[0], &embedded.Token{Name: fmt.Sprintf("%s:%d", path, n),
+			Publish: list(fields[1]), Subscribe: list(fields[2])})
+	}
+	return store, sc.Err()
+}
