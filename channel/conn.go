@@ -209,24 +209,29 @@ func (s *Server) serveConn(c *Conn) {
 	fn := c.frame
 	buf := make([]byte, readBufferSize)
 	idle, rt := s.idleTimeout(), s.readTimeout()
+	var frameStart time.Time // when the bytes of the incomplete frame began
 	for {
 		// The deadline is armed before the shutdown flag is read, and
 		// Shutdown sets the flag before moving the deadline to the past:
 		// whichever order they interleave in, the Read below cannot block
 		// past a shutdown.
-		var d time.Duration
 		midFrame := dec.Buffered() > 0
-		switch {
-		case midFrame && rt > 0 && (idle < 0 || rt < idle):
-			d = rt
-		case idle > 0:
-			d = idle
+		now := time.Now()
+		if !midFrame {
+			frameStart = time.Time{}
+		} else if frameStart.IsZero() {
+			frameStart = now
 		}
-		if d > 0 {
-			c.nc.SetReadDeadline(time.Now().Add(d))
-		} else {
-			c.nc.SetReadDeadline(time.Time{})
+		var dl time.Time
+		if idle > 0 {
+			dl = now.Add(idle)
 		}
+		// A frame must complete within ReadTimeout of its first bytes, however
+		// steadily a device trickles them.
+		if midFrame && rt > 0 && (dl.IsZero() || frameStart.Add(rt).Before(dl)) {
+			dl = frameStart.Add(rt)
+		}
+		c.nc.SetReadDeadline(dl)
 		if s.shutdown.Load() && !midFrame {
 			return
 		}
@@ -247,14 +252,17 @@ func (s *Server) serveConn(c *Conn) {
 				if s.shutdown.Load() {
 					continue // interrupted by Shutdown: finish a partial frame or leave
 				}
-				if midFrame {
+				if midFrame && rt > 0 && time.Since(frameStart) >= rt {
 					s.stats.readTimeouts.Add(1)
-					c.fail(fmt.Errorf("channel: %s: %w: no complete frame within %v (%d bytes held)", c.peer, os.ErrDeadlineExceeded, d, dec.Buffered()))
+					c.fail(fmt.Errorf("channel: %s: %w: no complete frame within %v (%d bytes held)", c.peer, os.ErrDeadlineExceeded, rt, dec.Buffered()))
 				} else {
 					s.stats.idleClosed.Add(1)
-					log.Debug("channel: idle connection closed", "peer", c.peer, "ident", c.Ident(), "idle", d)
+					log.Debug("channel: idle connection closed", "peer", c.peer, "ident", c.Ident(), "idle", idle)
 				}
-			case err == io.EOF || c.closed.Load():
+			case c.closed.Load():
+				// Closed on purpose (CloseIdent, Shutdown's deadline): no more
+				// frames are decoded, since their replies could not be sent.
+			case err == io.EOF:
 				if ferr := c.finish(dec, fn); ferr != nil {
 					log.Debug("channel: connection ended inside a frame", "peer", c.peer, "ident", c.Ident(), "err", ferr)
 				}

@@ -216,12 +216,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 
+	defer s.removeListener(ln)
 	var mine sync.WaitGroup
 	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			s.removeListener(ln)
 			if s.shutdown.Load() {
 				return ErrServerClosed
 			}
@@ -237,12 +237,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
 				s.logger().Warn("channel: accept failed; retrying", "err", err, "delay", delay)
 				s.reportError(nil, err)
-				if !s.addListener(ln) {
-					return ErrServerClosed
-				}
 				select {
 				case <-time.After(delay):
 				case <-ctx.Done():
+				case <-s.done:
 				}
 				continue
 			}

@@ -180,14 +180,18 @@ func TestIdleTimeoutAndSlowClients(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for range 40 {
+		for range 100 { // two seconds of trickling, if the server let it
 			if _, err := slow.Write([]byte("D")); err != nil {
 				return
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 	}()
+	t0 := time.Now()
 	expectClosed(t, slow, 2*time.Second)
+	if d := time.Since(t0); d > time.Second {
+		t.Fatalf("trickling device held the connection for %v", d)
+	}
 	<-done
 	waitFor(t, "connections to be released", func() bool { return srv.Stats().Conns == 0 })
 	if st := srv.Stats(); st.IdleClosed < 1 || st.ReadTimeouts < 1 {
