@@ -83,13 +83,14 @@ func foldable(n *node) bool {
 // nothing unless a custom function or a string conversion needs to.
 type evaluator struct {
 	src Source
-	js  *jsonSource
 	env *Env
 	x   *Expr
+	raw bool       // evaluating raw JSON in js
+	js  jsonSource // raw JSON state, inline so that it stays on the stack
 }
 
 func (e *evaluator) field(n *node) (Value, bool) {
-	if e.js != nil {
+	if e.raw {
 		return e.js.slot(int(n.slot), n.name)
 	}
 	if e.src == nil {
@@ -99,7 +100,7 @@ func (e *evaluator) field(n *node) (Value, bool) {
 }
 
 func (e *evaluator) lookupName(name string) (Value, bool) {
-	if e.js != nil {
+	if e.raw {
 		return e.js.lookup(name)
 	}
 	if e.src == nil {
@@ -108,49 +109,104 @@ func (e *evaluator) lookupName(name string) (Value, bool) {
 	return e.src.Lookup(name)
 }
 
+// eval dispatches on the node; each case is a small function so that this
+// recursive hot path keeps a small stack frame.
 func (e *evaluator) eval(n *node) Value {
 	switch n.op {
 	case opLit:
 		return n.val
 	case opField:
-		v, ok := e.field(n)
-		if !ok {
-			if n.dollar {
-				return Value{}
-			}
-			return errVal(errMissing, n.name, n.pos)
-		}
-		return v
+		return e.evalField(n)
 	case opAnd:
-		l := e.eval(n.kids[0])
-		if l.kind == KindError {
-			return l
-		}
-		if !l.Truth() {
-			return Bool(false)
-		}
-		r := e.eval(n.kids[1])
-		if r.kind == KindError {
-			return r
-		}
-		return Bool(r.Truth())
+		return e.evalAnd(n)
 	case opOr:
-		l := e.eval(n.kids[0])
-		if l.kind == KindError {
-			return l
-		}
-		if l.Truth() {
-			return Bool(true)
-		}
-		r := e.eval(n.kids[1])
-		if r.kind == KindError {
-			return r
-		}
-		return Bool(r.Truth())
+		return e.evalOr(n)
 	case opEq, opNe, opLt, opLe, opGt, opGe:
+		if n.kids[1].op == opLit {
+			return e.compareConst(n)
+		}
 		return e.compare(n, e.eval(n.kids[0]), e.eval(n.kids[1]))
 	case opAdd, opSub, opMul, opDiv, opMod:
 		return arith(n, e.eval(n.kids[0]), e.eval(n.kids[1]))
+	case opCall:
+		return e.call(n)
+	}
+	return e.evalOther(n)
+}
+
+func (e *evaluator) evalField(n *node) Value {
+	v, ok := e.field(n)
+	if !ok {
+		if n.dollar {
+			return Value{}
+		}
+		return errVal(errMissing, n.name, n.pos)
+	}
+	return v
+}
+
+func (e *evaluator) evalAnd(n *node) Value {
+	l := e.eval(n.kids[0])
+	if l.kind == KindError {
+		return l
+	}
+	if !l.Truth() {
+		return Value{kind: KindBool}
+	}
+	r := e.eval(n.kids[1])
+	if r.kind == KindError {
+		return r
+	}
+	return Bool(r.Truth())
+}
+
+func (e *evaluator) evalOr(n *node) Value {
+	l := e.eval(n.kids[0])
+	if l.kind == KindError {
+		return l
+	}
+	if l.Truth() {
+		return Value{kind: KindBool, num: 1}
+	}
+	r := e.eval(n.kids[1])
+	if r.kind == KindError {
+		return r
+	}
+	return Bool(r.Truth())
+}
+
+// compareConst compares with a constant right operand: the common
+// "field op literal" shape, with its number and pattern cases inline.
+func (e *evaluator) compareConst(n *node) Value {
+	l := e.eval(n.kids[0])
+	c := &n.kids[1].val
+	if l.kind == KindNumber && c.kind == KindNumber {
+		a, b := l.num, c.num
+		var r bool
+		switch n.op {
+		case opEq:
+			r = a == b
+		case opNe:
+			r = a != b
+		case opLt:
+			r = a < b
+		case opLe:
+			r = a <= b
+		case opGt:
+			r = a > b
+		default:
+			r = a >= b
+		}
+		return Bool(r)
+	}
+	if l.kind == KindString && n.pat != nil && n.patRight {
+		return Bool(n.pat.match(l.str) == (n.op == opEq))
+	}
+	return e.compare(n, l, *c)
+}
+
+func (e *evaluator) evalOther(n *node) Value {
+	switch n.op {
 	case opBitAnd, opBitOr, opBitXor, opShl, opShr:
 		return bitwise(n, e.eval(n.kids[0]), e.eval(n.kids[1]))
 	case opNeg:
@@ -176,8 +232,6 @@ func (e *evaluator) eval(n *node) Value {
 		return errVal(errType, "'~'", n.pos)
 	case opIndex:
 		return jsonIndex(n, e.eval(n.kids[0]), e.eval(n.kids[1]))
-	case opCall:
-		return e.call(n)
 	}
 	return errVal(errType, "unknown operation", n.pos)
 }

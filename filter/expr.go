@@ -1,8 +1,11 @@
 package filter
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -59,6 +62,9 @@ type Expr struct {
 	prog   *node // folded and resolved, for evaluation
 	fields []string
 	canon  string
+	// lenMask: see jsonSource.lenMask.
+	lenMask uint64
+	steps   []step // jump list for boolean contexts; nil: use the tree
 }
 
 // Compile compiles an expression in flespi's syntax ("==" for equality).
@@ -95,6 +101,10 @@ func (c *Config) Compile(expr string) (*Expr, error) {
 	}
 	x := &Expr{ast: ast}
 	x.prog = x.compile(ast)
+	x.buildSteps()
+	for _, f := range x.fields {
+		x.lenMask |= 1 << min(len(f), 63)
+	}
 	x.canon = string(appendNode(nil, ast, 0, false))
 	return x, nil
 }
@@ -117,11 +127,14 @@ func (x *Expr) Eval(src Source, env *Env) Value {
 
 // Match evaluates the expression in a boolean context: true only for a
 // non-zero number or true; zero, false, null, strings and errors are false.
-func (x *Expr) Match(src Source, env *Env) bool { return x.Eval(src, env).Truth() }
+func (x *Expr) Match(src Source, env *Env) bool {
+	e := evaluator{src: src, env: env, x: x}
+	return e.test()
+}
 
 // maxSlots is how many distinct fields a raw-JSON evaluation caches on the
 // stack; expressions with more fields look the rest up one by one.
-const maxSlots = 16
+const maxSlots = 8
 
 // EvalJSON evaluates the expression over a JSON object given as raw bytes,
 // such as a flespi message: a name is a flat key, dots included
@@ -134,7 +147,7 @@ func (x *Expr) EvalJSON(data []byte, env *Env) Value {
 }
 
 // MatchJSON is EvalJSON in a boolean context. It does not allocate.
-func (x *Expr) MatchJSON(data []byte, env *Env) bool { return x.evalRaw(data, env, false).Truth() }
+func (x *Expr) MatchJSON(data []byte, env *Env) bool { return x.testRaw(data, env, false) }
 
 // EvalObject evaluates over a JSON object given as raw bytes, such as a REST
 // item, where a dotted name is a path: "configuration.ident" is the member
@@ -146,16 +159,29 @@ func (x *Expr) EvalObject(data []byte, env *Env) Value {
 }
 
 // MatchObject is EvalObject in a boolean context.
-func (x *Expr) MatchObject(data []byte, env *Env) bool { return x.evalRaw(data, env, true).Truth() }
+func (x *Expr) MatchObject(data []byte, env *Env) bool { return x.testRaw(data, env, true) }
 
 func (x *Expr) evalRaw(data []byte, env *Env, nested bool) Value {
-	var slots [maxSlots]Value
-	js := jsonSource{data: bytesString(data), nested: nested}
-	n := min(len(x.fields), maxSlots)
-	js.slots = slots[:n]
-	js.names = x.fields
-	e := evaluator{js: &js, env: env, x: x}
+	// The slots live inside the evaluator, on this stack frame: escape
+	// analysis is not field-sensitive, so a pointer to a separate array would
+	// leak along with the Source and Env the evaluator also holds.
+	e := evaluator{env: env, x: x, raw: true}
+	e.js.data = bytesString(data)
+	e.js.nested = nested
+	e.js.n = min(len(x.fields), maxSlots)
+	e.js.names = x.fields
+	e.js.lenMask = x.lenMask
 	return e.eval(x.prog)
+}
+
+func (x *Expr) testRaw(data []byte, env *Env, nested bool) bool {
+	e := evaluator{env: env, x: x, raw: true}
+	e.js.data = bytesString(data)
+	e.js.nested = nested
+	e.js.n = min(len(x.fields), maxSlots)
+	e.js.names = x.fields
+	e.js.lenMask = x.lenMask
+	return e.test()
 }
 
 // EvalMessage evaluates over a decoded message (flat parameter names).
@@ -165,7 +191,7 @@ func (x *Expr) EvalMessage(m *protocol.Message, env *Env) Value {
 
 // MatchMessage is EvalMessage in a boolean context.
 func (x *Expr) MatchMessage(m *protocol.Message, env *Env) bool {
-	return x.Eval(MessageSource{m}, env).Truth()
+	return x.Match(MessageSource{m}, env)
 }
 
 func cloneValue(v Value) Value {
@@ -247,19 +273,21 @@ func (s ObjectSource) Lookup(name string) (Value, bool) {
 // jsonSource is the per-evaluation state over raw JSON. It lives on the
 // evaluating goroutine's stack.
 type jsonSource struct {
-	data   string
-	nested bool
-	filled bool     // flat mode: the single pass has run
-	done   uint32   // nested mode: bit i set when slot i is resolved
-	slots  []Value  // slot i holds field i; kind error+errMissing when absent
-	names  []string // the expression's fields
+	data    string
+	nested  bool
+	filled  bool            // flat mode: the single pass has run
+	done    uint32          // nested mode: bit i set when slot i is resolved
+	n       int             // slots in use
+	slots   [maxSlots]Value // slot i holds field i; kind error+errMissing when absent
+	names   []string        // the expression's fields
+	lenMask uint64          // bit n set when a field is n bytes long (bit 63: 63 or more)
 }
 
 var missing = Value{kind: KindError, code: errMissing}
 
 // slot returns field i's value; ok is false when the member is absent.
 func (j *jsonSource) slot(i int, name string) (Value, bool) {
-	if i >= len(j.slots) {
+	if i >= j.n {
 		return j.lookup(name)
 	}
 	if j.nested {
@@ -281,28 +309,83 @@ func (j *jsonSource) slot(i int, name string) (Value, bool) {
 	return v, true
 }
 
-// fill makes the one pass over a flat object.
+// fill makes the one pass over a flat object. It is the hot loop of
+// filtering raw messages, so it is written for speed: keys are rejected by
+// length with one bit test, scalar values are skipped with a tight loop
+// and never parsed unless wanted, and the pass stops as soon as every field
+// is found. Malformed input ends the pass early; it never panics.
 func (j *jsonSource) fill() {
 	j.filled = true
-	for i := range j.slots {
+	for i := range j.n {
 		j.slots[i] = missing
 	}
-	it, ok := newObjIter(j.data)
-	if !ok {
+	d := j.data
+	mask := j.lenMask
+	i := skipSpace(d, 0)
+	if i >= len(d) || d[i] != '{' {
 		return
 	}
-	left := len(j.slots)
+	i++
+	left := j.n
 	for left > 0 {
-		k, esc, v, ok := it.next()
-		if !ok {
+		if i+1 < len(d) && d[i] == ',' && d[i+1] == '"' {
+			i++ // compact JSON: the common case
+		}
+		for i < len(d) && (d[i] <= ' ' || d[i] == ',') {
+			i++
+		}
+		if i >= len(d) || d[i] != '"' {
 			return
 		}
-		if esc {
-			k = unquote(k)
+		ks := i + 1
+		k, esc := scanString(d, ks)
+		if k < 0 {
+			return
 		}
-		for i := range j.slots {
-			if j.slots[i].kind == KindError && len(j.fieldName(i)) == len(k) && j.fieldName(i) == k {
-				j.slots[i] = rawValue(v)
+		key := d[ks:k]
+		i = k + 1
+		if i+1 < len(d) && d[i] == ':' && d[i+1] > ' ' {
+			i++ // compact JSON
+		} else {
+			for i < len(d) && d[i] <= ' ' {
+				i++
+			}
+			if i >= len(d) || d[i] != ':' {
+				return
+			}
+			i++
+			for i < len(d) && d[i] <= ' ' {
+				i++
+			}
+			if i >= len(d) {
+				return
+			}
+		}
+		vs := i
+		switch d[i] {
+		case '"':
+			if i, _ = scanString(d, i+1); i < 0 {
+				return
+			}
+			i++
+		case '{', '[':
+			if i = skipValue(d, i); i < 0 {
+				return
+			}
+		default:
+			for i < len(d) && !scalarEnd[d[i]] {
+				i++
+			}
+		}
+		if !esc && mask&(1<<min(len(key), 63)) == 0 {
+			continue
+		}
+		if esc {
+			key = unquote(key)
+		}
+		for s := range j.n {
+			if j.names[s] == key && j.slots[s].code == errMissing {
+				j.slots[s] = rawValue(d[vs:i])
 				left--
 				break
 			}
@@ -325,4 +408,54 @@ func (j *jsonSource) lookup(name string) (Value, bool) {
 		return Value{}, false
 	}
 	return rawValue(raw), true
+}
+
+// scalarEnd marks the bytes that end a number or literal in JSON.
+var scalarEnd = func() (t [256]bool) {
+	for _, c := range ",}] \t\r\n" {
+		t[c] = true
+	}
+	for c := range 0x20 {
+		t[c] = true
+	}
+	return t
+}()
+
+// scanString finds the closing quote of the string whose body starts at
+// d[i]; it returns its index (or -1) and whether the body has escapes. It
+// reads eight bytes at a time (SWAR): typical keys and values are 5-30 bytes,
+// too short for IndexByte's call overhead to pay off.
+func scanString(d string, i int) (int, bool) {
+	esc := false
+	for {
+		for i+8 <= len(d) {
+			w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(d[i:]), 8))
+			m := hasByte(w, '"') | hasByte(w, '\\')
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		for i < len(d) && d[i] != '"' && d[i] != '\\' {
+			i++
+		}
+		if i >= len(d) {
+			return -1, esc
+		}
+		if d[i] == '"' {
+			return i, esc
+		}
+		esc = true
+		i += 2 // skip the escaped byte
+	}
+}
+
+// hasByte has the high bit set in each byte of x equal to c, exact for the
+// lowest such byte (higher ones may be false positives, never used).
+func hasByte(x uint64, c byte) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	y := x ^ (lo * uint64(c))
+	return (y - lo) &^ y & hi
 }

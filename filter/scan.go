@@ -2,6 +2,7 @@ package filter
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -35,17 +36,23 @@ func skipSpace(d string, i int) int {
 // skipString returns the index after the closing quote of the string that
 // starts at d[i] == '"', and whether it held a backslash; -1 if unterminated.
 func skipString(d string, i int) (int, bool) {
-	esc := false
-	for i++; i < len(d); i++ {
-		switch d[i] {
-		case '"':
-			return i + 1, esc
-		case '\\':
-			esc = true
-			i++
+	start := i + 1
+	for j := start; ; {
+		q := strings.IndexByte(d[j:], '"')
+		if q < 0 {
+			return -1, false
 		}
+		j += q
+		// The quote is escaped when an odd number of backslashes precede it.
+		bs := 0
+		for k := j - 1; k >= start && d[k] == '\\'; k-- {
+			bs++
+		}
+		if bs%2 == 0 {
+			return j + 1, strings.IndexByte(d[start:j], '\\') >= 0
+		}
+		j++
 	}
-	return -1, esc
 }
 
 // skipValue returns the index after the JSON value starting at d[i], or -1.

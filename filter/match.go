@@ -1,0 +1,137 @@
+package filter
+
+// Boolean contexts get a flatter program than Eval: a tree of &&, || and
+// not() over other expressions becomes a list of leaf tests with a jump for
+// each outcome, as a compiler emits short-circuit code. A leaf that fails
+// makes the whole expression an error, which a boolean context reads as
+// false, so Match stops at the first failing leaf. The walk is a loop, not
+// recursion, and "parameter op constant" leaves are tested inline.
+
+type step struct {
+	n      *node // the leaf, in the evaluation tree
+	field  *node // n's left operand when n is "field op constant"
+	onTrue int32 // next step; stepTrue or stepFalse end the walk
+	onFals int32
+}
+
+const (
+	stepTrue  = -1
+	stepFalse = -2
+)
+
+// maxSteps bounds the jump list; bigger expressions use the tree walk.
+const maxSteps = 256
+
+func leafCount(n *node) int {
+	switch {
+	case n.op == opAnd || n.op == opOr:
+		return leafCount(n.kids[0]) + leafCount(n.kids[1])
+	case n.op == opCall && n.fn.id == fnNot:
+		return leafCount(n.kids[0])
+	}
+	return 1
+}
+
+func (x *Expr) buildSteps() {
+	if c := leafCount(x.prog); c > maxSteps || c < 2 && !isFieldCompare(x.prog) {
+		return
+	}
+	x.steps = x.emit(x.prog, stepTrue, stepFalse, nil)
+}
+
+func isFieldCompare(n *node) bool {
+	switch n.op {
+	case opEq, opNe, opLt, opLe, opGt, opGe:
+		return n.kids[0].op == opField && n.kids[1].op == opLit
+	}
+	return false
+}
+
+func (x *Expr) emit(n *node, t, f int32, out []step) []step {
+	switch {
+	case n.op == opAnd:
+		next := int32(len(out) + leafCount(n.kids[0]))
+		out = x.emit(n.kids[0], next, f, out)
+		return x.emit(n.kids[1], t, f, out)
+	case n.op == opOr:
+		next := int32(len(out) + leafCount(n.kids[0]))
+		out = x.emit(n.kids[0], t, next, out)
+		return x.emit(n.kids[1], t, f, out)
+	case n.op == opCall && n.fn.id == fnNot:
+		return x.emit(n.kids[0], f, t, out)
+	}
+	s := step{n: n, onTrue: t, onFals: f}
+	if isFieldCompare(n) {
+		s.field = n.kids[0]
+	}
+	return append(out, s)
+}
+
+// test evaluates the program in a boolean context.
+func (e *evaluator) test() bool {
+	steps := e.x.steps
+	if steps == nil {
+		return e.eval(e.x.prog).Truth()
+	}
+	i := int32(0)
+	for {
+		s := &steps[i]
+		var r bool
+		if s.field != nil {
+			var ok bool
+			if r, ok = e.testCompare(s.n, s.field); !ok {
+				return false
+			}
+		} else {
+			v := e.eval(s.n)
+			if v.kind == KindError {
+				return false
+			}
+			r = v.Truth()
+		}
+		if r {
+			i = s.onTrue
+		} else {
+			i = s.onFals
+		}
+		if i < 0 {
+			return i == stepTrue
+		}
+	}
+}
+
+// testCompare is "field op constant" inline; ok is false on an error.
+func (e *evaluator) testCompare(n, f *node) (r, ok bool) {
+	v, found := e.field(f)
+	if !found {
+		if !f.dollar {
+			return false, false
+		}
+		v = Value{}
+	}
+	c := &n.kids[1].val
+	if v.kind == KindNumber && c.kind == KindNumber {
+		a, b := v.num, c.num
+		switch n.op {
+		case opEq:
+			return a == b, true
+		case opNe:
+			return a != b, true
+		case opLt:
+			return a < b, true
+		case opLe:
+			return a <= b, true
+		case opGt:
+			return a > b, true
+		}
+		return a >= b, true
+	}
+	if v.kind == KindString && n.pat != nil && n.patRight {
+		return n.pat.match(v.str) == (n.op == opEq), true
+	}
+	res := e.compare(n, v, *c)
+	if res.kind == KindError {
+		return false, false
+	}
+	return res.num != 0, true
+}
