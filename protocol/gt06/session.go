@@ -137,6 +137,8 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 		f.content = b[hl+1 : n-6]
 		f.serial = be16(b[n-6:])
 		f.hasSerial = true
+	} else {
+		f.content = b[hl+1 : n-2] // lenient: too short for serial and CRC, kept raw
 	}
 	first := len(r.Messages)
 	if err := s.decodePacket(&f, r); err != nil {
