@@ -148,3 +148,39 @@ func BenchmarkMatchTopic(b *testing.B) {
 		})
 	}
 }
+
+// matchReference is MatchTopic written the obvious, allocating way: the
+// oracle for FuzzMatchTopic.
+func matchReference(filter, topic string) bool {
+	if strings.HasPrefix(topic, "$") && (strings.HasPrefix(filter, "+") || strings.HasPrefix(filter, "#")) {
+		return false
+	}
+	f, t := strings.Split(filter, "/"), strings.Split(topic, "/")
+	for i, fl := range f {
+		if fl == "#" {
+			return true
+		}
+		if i >= len(t) || fl != "+" && fl != t[i] {
+			return false
+		}
+	}
+	return len(f) == len(t)
+}
+
+func FuzzMatchTopic(f *testing.F) {
+	for _, tt := range matchTests {
+		f.Add(tt.filter, tt.topic)
+	}
+	f.Fuzz(func(t *testing.T, filter, topic string) {
+		if ValidateFilter(filter) != nil || ValidateTopic(topic) != nil {
+			MatchTopic(filter, topic) // must not panic on anything
+			return
+		}
+		if got, want := MatchTopic(filter, topic), matchReference(filter, topic); got != want {
+			t.Fatalf("MatchTopic(%q, %q) = %v, reference says %v", filter, topic, got, want)
+		}
+		if MatchTopic(topic, topic) != true {
+			t.Fatalf("topic %q does not match itself", topic)
+		}
+	})
+}
