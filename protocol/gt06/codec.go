@@ -86,8 +86,11 @@ func split(data []byte, max int) (int, []byte, error) {
 	if data[end-2] == '\r' && data[end-1] == '\n' && end <= max {
 		return end, data[:end], nil
 	}
-	// The length field is wrong: look for the stop marker instead.
-	for p := hl + 1; p+1 < len(data) && p+2 <= max; p++ {
+	// The length field is wrong: look for the stop marker instead, within
+	// maxScan bytes (frames with a wrong length are short; the bound keeps
+	// a hostile trickle of bytes from costing quadratic time).
+	limit := min(max, maxScan)
+	for p := hl + 1; p+1 < len(data) && p+2 <= limit; p++ {
 		if data[p] != '\r' || data[p+1] != '\n' {
 			continue
 		}
@@ -95,11 +98,18 @@ func split(data []byte, max int) (int, []byte, error) {
 			return p + 2, data[:p+2], nil
 		}
 	}
-	if len(data) >= max {
-		return 0, nil, protocol.Errorf(Name, 0, protocol.ErrFrameTooLarge, "no stop marker within the frame size limit")
+	if len(data) >= limit {
+		if limit == max {
+			return 0, nil, protocol.Errorf(Name, 0, protocol.ErrFrameTooLarge, "no stop marker within the frame size limit")
+		}
+		return 0, nil, protocol.Errorf(Name, 2, protocol.ErrMalformed, "wrong length field and no stop marker within 4 KiB")
 	}
 	return 0, nil, nil
 }
+
+// maxScan bounds the search for the stop marker of a frame whose length
+// field is wrong.
+const maxScan = 4 << 10
 
 // isMarkerPrefix reports whether b starts like a frame: "78 78", "79 79", or
 // the first byte of one.

@@ -21,7 +21,7 @@
 // length (Wi-Fi packets with length 0, 3 or 8, a status packet with 8 for
 // 10): when the length does not end on "0D 0A", the frame ends at the first
 // "0D 0A" followed by the next start marker or by the end of what has been
-// read. Bytes that do not start with "78 78" or "79 79" are an
+// read, searched for within 4 KiB. Bytes that do not start with "78 78" or "79 79" are an
 // [protocol.ErrMalformed] error, and a Split error drops the connection; a
 // frame longer than MaxFrameSize is [protocol.ErrFrameTooLarge].
 //

@@ -181,10 +181,18 @@ func TestSplit(t *testing.T) {
 			t.Errorf("%s: Split(%s) = %d, %v; want %d, %v", tc.comment, tc.in, adv, err, tc.adv, tc.err)
 		}
 	}
-	// Garbage without a stop marker is bounded.
+	// Garbage without a stop marker is bounded: by the frame size limit,
+	// and for a wrong length field by the 4 KiB search window.
 	junk := append([]byte{0x78, 0x78, 0x01}, make([]byte, 100)...)
 	if _, _, err := c.Split(junk, false); !errors.Is(err, protocol.ErrFrameTooLarge) {
 		t.Fatalf("unbounded frame: %v", err)
+	}
+	junk = append([]byte{0x78, 0x78, 0x01}, make([]byte, 5000)...)
+	if _, _, err := (&Codec{}).Split(junk, false); !errors.Is(err, protocol.ErrMalformed) {
+		t.Fatalf("unbounded search: %v", err)
+	}
+	if adv, _, err := (&Codec{}).Split(junk[:4000], false); adv != 0 || err != nil {
+		t.Fatalf("within the search window: %d, %v", adv, err)
 	}
 }
 
