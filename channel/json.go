@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -94,7 +95,7 @@ func identString(v protocol.Value) (string, error) {
 }
 
 // ValidIdent reports whether s can be a device ident: 1 to [MaxIdentLen]
-// bytes of printable characters, without the '#', '+' and '/' that MQTT
+// bytes of printable UTF-8 characters, without the '#', '+' and '/' that MQTT
 // topics reserve (flespi's rule).
 func ValidIdent(s string) error {
 	if s == "" {
@@ -102,6 +103,9 @@ func ValidIdent(s string) error {
 	}
 	if len(s) > MaxIdentLen {
 		return fmt.Errorf("%w: ident longer than %d bytes", ErrBadMessage, MaxIdentLen)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%w: ident %q is not UTF-8", ErrBadMessage, s)
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '#' || r == '+' || r == '/' }); i >= 0 {
 		return fmt.Errorf("%w: ident %q has a forbidden character at %d", ErrBadMessage, s, i)
