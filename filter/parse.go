@@ -137,7 +137,7 @@ type parser struct {
 func parse(src string, loose bool, lim Limits, ft *funcTable) (n *node, err error) {
 	lim = lim.withDefaults()
 	if len(src) > lim.MaxSize {
-		return nil, newSyntaxError(src, lim.MaxSize, ErrLimit, "expression longer than "+strconv.Itoa(lim.MaxSize)+" bytes")
+		return nil, newSyntaxError(src, 0, ErrLimit, "expression longer than "+strconv.Itoa(lim.MaxSize)+" bytes")
 	}
 	p := &parser{src: src, loose: loose, lim: lim, funcs: ft}
 	p.next()

@@ -83,7 +83,7 @@ const maxTopicFilter = 4096
 // spec's expression.
 func ParseTopicFilter(s string) (*TopicFilter, error) {
 	if len(s) > maxTopicFilter {
-		return nil, newSyntaxError(s, maxTopicFilter, ErrLimit, "topic filter longer than "+strconv.Itoa(maxTopicFilter)+" bytes")
+		return nil, newSyntaxError(s, 0, ErrLimit, "topic filter longer than "+strconv.Itoa(maxTopicFilter)+" bytes")
 	}
 	f := &TopicFilter{}
 	rest := s
