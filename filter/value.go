@@ -144,7 +144,8 @@ func (v Value) reason() string {
 	return "error"
 }
 
-// Equal reports whether v and w are the same value (errors compare by reason).
+// Equal reports whether v and w are the same value (errors compare by
+// reason, NaN equals NaN).
 func (v Value) Equal(w Value) bool {
 	if v.kind != w.kind {
 		return false
@@ -153,7 +154,7 @@ func (v Value) Equal(w Value) bool {
 	case KindNull:
 		return true
 	case KindBool, KindNumber:
-		return v.num == w.num
+		return v.num == w.num || math.IsNaN(v.num) && math.IsNaN(w.num)
 	case KindError:
 		return v.reason() == w.reason()
 	}
