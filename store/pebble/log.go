@@ -16,7 +16,9 @@ import (
 	"github.com/gnssgate/gnssgate/store/internal/codec"
 )
 
-// A log record is key 'l'+seq and value time (Unix ns) + cumulative size
+// The log lives in its own pebble instance (dir/log): its keys only ever
+// grow, so its tables are never rewritten by compactions caused by other
+// data. A log record is key 'l'+seq and value time (Unix ns) + cumulative size
 // (bytes of records 1..seq) + the encoded message. The cumulative size makes
 // the log's size, and the cut point for a size cap, computable from two keys
 // without scanning; append times are non-decreasing, so the cut point for age
@@ -56,37 +58,42 @@ type plog struct {
 
 func openLog(d *DB) (*plog, error) {
 	l := &plog{d: d, notify: make(chan struct{}), consumers: map[string]uint64{}}
-	// High-water mark: written with every append, so sequence numbers are
-	// never reused even when retention empties the log.
-	if v, closer, err := d.db.Get([]byte{tagLogMeta}); err == nil {
-		if len(v) != 24 {
-			closer.Close()
-			return nil, corrupt([]byte{tagLogMeta}, codec.ErrBad)
-		}
-		l.last, l.cum, l.lastTime = u64(v), u64(v[8:]), int64(u64(v[16:]))
-		closer.Close()
-	} else if !errors.Is(err, pebble.ErrNotFound) {
-		return nil, err
-	}
-	l.first = l.last + 1
-	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagLog}, UpperBound: []byte{tagLog + 1}})
+	it, err := d.logdb.NewIter(&pebble.IterOptions{LowerBound: []byte{tagLog}, UpperBound: []byte{tagLog + 1}})
 	if err != nil {
 		return nil, err
 	}
-	if it.First() {
-		l.first = u64(it.Key()[1:])
-		if it.Last() {
-			if got := u64(it.Key()[1:]); got != l.last {
-				it.Close()
-				return nil, corrupt(it.Key(), errors.New("last record does not match the high-water mark"))
-			}
+	if it.Last() {
+		// The newest record carries the high-water mark in its header.
+		if len(it.Key()) != 9 || len(it.Value()) < recHeader {
+			it.Close()
+			return nil, corrupt(it.Key(), codec.ErrTruncated)
 		}
+		l.last = u64(it.Key()[1:])
+		l.lastTime, l.cum = int64(u64(it.Value())), u64(it.Value()[8:])
+		it.First()
+		l.first = u64(it.Key()[1:])
 		h, err := l.header(l.first)
 		if err != nil {
 			it.Close()
 			return nil, err
 		}
 		l.bytes = int64(l.cum - (h.cum - h.size))
+	} else {
+		// Retention emptied the log: the mark was saved when it did, so
+		// sequence numbers are never reused.
+		if v, closer, err := d.logdb.Get([]byte{tagLogMeta}); err == nil {
+			if len(v) != 24 {
+				closer.Close()
+				it.Close()
+				return nil, corrupt([]byte{tagLogMeta}, codec.ErrBad)
+			}
+			l.last, l.cum, l.lastTime = u64(v), u64(v[8:]), int64(u64(v[16:]))
+			closer.Close()
+		} else if !errors.Is(err, pebble.ErrNotFound) {
+			it.Close()
+			return nil, err
+		}
+		l.first = l.last + 1
 	}
 	if err := it.Close(); err != nil {
 		return nil, err
@@ -115,7 +122,7 @@ type recInfo struct {
 // header reads a record's header.
 func (l *plog) header(seq uint64) (recInfo, error) {
 	k := logKey(seq)
-	v, closer, err := l.d.db.Get(k)
+	v, closer, err := l.d.logdb.Get(k)
 	if err != nil {
 		return recInfo{}, err
 	}
@@ -163,6 +170,19 @@ func (l *plog) cutTo(b *pebble.Batch, newFirst uint64) error {
 	}
 	if err := b.DeleteRange(logKey(l.first), logKey(newFirst), nil); err != nil {
 		return err
+	}
+	if newFirst > l.last {
+		// Emptied: save the high-water mark the newest record carried.
+		// Written only then, so log files hold nothing but records and
+		// flushed tables never overlap: pebble moves them down the
+		// levels without rewriting them.
+		var meta [24]byte
+		binary.BigEndian.PutUint64(meta[:], l.last)
+		binary.BigEndian.PutUint64(meta[8:], l.cum)
+		binary.BigEndian.PutUint64(meta[16:], uint64(l.lastTime))
+		if err := b.Set([]byte{tagLogMeta}, meta[:], nil); err != nil {
+			return err
+		}
 	}
 	l.bytes = int64(l.cum - base)
 	l.first = newFirst
@@ -238,13 +258,13 @@ func (l *plog) Append(ctx context.Context, msgs []protocol.Message) (uint64, err
 	}
 	need := int64(len(buf) + len(msgs)*9)
 
-	b := l.d.db.NewBatchWithSize(len(buf) + len(msgs)*24 + 64)
+	b := l.d.logdb.NewBatchWithSize(len(buf) + len(msgs)*24 + 64)
 	defer b.Close()
 	l.mu.Lock()
 	if err := l.makeRoom(b, need); err != nil {
 		if errors.Is(err, store.ErrFull) && b.Count() > 0 {
 			// Consumed records were released; keep that.
-			if aerr := l.d.db.Apply(b, syncWrite); aerr != nil {
+			if aerr := l.d.logdb.Apply(b, syncWrite); aerr != nil {
 				err = aerr
 			}
 		}
@@ -273,17 +293,9 @@ func (l *plog) Append(ctx context.Context, msgs []protocol.Message) (uint64, err
 		start = end
 	}
 	last := first + uint64(len(msgs)) - 1
-	var meta [24]byte
-	binary.BigEndian.PutUint64(meta[:], last)
-	binary.BigEndian.PutUint64(meta[8:], cum)
-	binary.BigEndian.PutUint64(meta[16:], uint64(now))
-	if err := b.Set([]byte{tagLogMeta}, meta[:], nil); err != nil {
-		l.mu.Unlock()
-		return 0, err
-	}
 	// Hand the batch to the WAL in order; its fsync is shared with every
 	// other batch waiting at the same time (group commit).
-	if err := l.d.db.ApplyNoSyncWait(b, syncWrite); err != nil {
+	if err := l.d.logdb.ApplyNoSyncWait(b, syncWrite); err != nil {
 		l.mu.Unlock()
 		return 0, err
 	}
@@ -320,7 +332,7 @@ func (l *plog) Read(ctx context.Context, from uint64, max int) ([]store.Record, 
 		return nil, nil
 	}
 	from = maxU(from, 1)
-	it, err := l.d.db.NewIter(&pebble.IterOptions{LowerBound: logKey(from), UpperBound: logKey(last + 1)})
+	it, err := l.d.logdb.NewIter(&pebble.IterOptions{LowerBound: logKey(from), UpperBound: logKey(last + 1)})
 	if err != nil {
 		return nil, err
 	}
@@ -485,12 +497,12 @@ func (l *plog) Trim(ctx context.Context) error {
 	if err != nil || cut <= l.first {
 		return err
 	}
-	b := l.d.db.NewBatch()
+	b := l.d.logdb.NewBatch()
 	defer b.Close()
 	n := int64(cut - l.first)
 	if err := l.cutTo(b, cut); err != nil {
 		return err
 	}
 	l.dropped += n
-	return l.d.db.Apply(b, syncWrite)
+	return l.d.logdb.Apply(b, syncWrite)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,7 +41,8 @@ type Options struct {
 
 // DB is a durable [store.Store] in one directory. Safe for concurrent use.
 type DB struct {
-	db     *pebble.DB
+	logdb  *pebble.DB // the log alone: append-only keys
+	db     *pebble.DB // cursors, history, telemetry
 	cfg    store.Config
 	now    func() time.Time
 	logger *slog.Logger
@@ -93,26 +95,33 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	cache := pebble.NewCache(o.CacheSize)
 	d.cache = cache
-	popts := &pebble.Options{
-		Cache:                       cache,
-		MemTableSize:                o.MemTableSize,
-		MemTableStopWritesThreshold: o.MemTables,
-		FormatMajorVersion:          pebble.FormatNewest,
-		Logger:                      pebbleLogger{d.logger},
+	popts := func(memtable uint64) *pebble.Options {
+		return &pebble.Options{
+			Cache:                       cache,
+			MemTableSize:                memtable,
+			MemTableStopWritesThreshold: o.MemTables,
+			FormatMajorVersion:          pebble.FormatNewest,
+			Logger:                      pebbleLogger{d.logger},
+		}
 	}
-	db, err := pebble.Open(dir, popts)
-	if err != nil {
+	var err error
+	if d.logdb, err = pebble.Open(filepath.Join(dir, "log"), popts(o.MemTableSize)); err != nil {
 		cache.Unref()
 		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
 	}
-	d.db = db
+	if d.db, err = pebble.Open(filepath.Join(dir, "state"), popts(o.MemTableSize/2)); err != nil {
+		d.logdb.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
+	}
 	if d.log, err = openLog(d); err == nil {
 		if d.hist, err = openHistory(d); err == nil {
 			d.tel, err = openTelemetry(d)
 		}
 	}
 	if err != nil {
-		db.Close()
+		d.db.Close()
+		d.logdb.Close()
 		cache.Unref()
 		return nil, err
 	}
@@ -139,7 +148,7 @@ func (d *DB) Close() error {
 	d.bg.Wait()
 	d.closeMu.Lock() // every call in progress has left
 	defer d.closeMu.Unlock()
-	err := d.db.Close()
+	err := errors.Join(d.logdb.Close(), d.db.Close())
 	d.cache.Unref()
 	return err
 }

@@ -73,6 +73,7 @@ const maxNames = 4096
 // is not safe for concurrent use; the zero Decoder is ready.
 type Decoder struct {
 	names   map[string]string
+	prev    []string // names of the previous message by position
 	scratch protocol.Message
 }
 
@@ -131,7 +132,7 @@ func (d *Decoder) decodeInto(m *protocol.Message, data []byte) error {
 		pos = start + int(l)
 		return start, pos, nil
 	}
-	for range n {
+	for i := range int(n) {
 		s, e, err := bytesOf()
 		if err != nil {
 			return err
@@ -139,7 +140,19 @@ func (d *Decoder) decodeInto(m *protocol.Message, data []byte) error {
 		if s == e {
 			return ErrBad
 		}
-		name := d.name(data[s:e])
+		// Consecutive messages usually carry the same names in the same
+		// order: compare with the previous one before the map lookup.
+		var name string
+		if i < len(d.prev) && d.prev[i] == string(data[s:e]) {
+			name = d.prev[i]
+		} else {
+			name = d.name(data[s:e])
+			if i < len(d.prev) {
+				d.prev[i] = name
+			} else if i == len(d.prev) && i < maxNames {
+				d.prev = append(d.prev, name)
+			}
+		}
 		if pos >= len(data) {
 			return ErrTruncated
 		}
@@ -193,7 +206,8 @@ func (d *Decoder) decodeInto(m *protocol.Message, data []byte) error {
 		default:
 			return ErrBad
 		}
-		m.Set(name, v)
+		// Names are distinct in what Append wrote; Add skips Set's search.
+		m.Add(name, v)
 	}
 	if pos != len(data) {
 		return ErrBad
