@@ -204,8 +204,10 @@ var errCloseAfterReply = errors.New("channel: codec asked to close")
 func (s *Server) serveConn(c *Conn) {
 	log := s.logger()
 	defer s.endConn(c)
-	s.setState(c, StateNew)
+	// The session exists before anyone hears of the connection, so that a
+	// ConnState callback may already send it commands.
 	dec := protocol.NewStreamDecoder(c.guard, protocol.TCP, s.maxFrame())
+	s.setState(c, StateNew)
 	fn := c.frame
 	buf := make([]byte, readBufferSize)
 	idle, rt := s.idleTimeout(), s.readTimeout()

@@ -1,11 +1,13 @@
 package channel
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -422,7 +424,8 @@ func (s *Server) closePacketConns() {
 	}
 }
 
-// Conns returns a snapshot of the open connections and live UDP sessions.
+// Conns returns a snapshot of the open connections and live UDP sessions,
+// oldest first.
 func (s *Server) Conns() []ConnInfo {
 	s.mu.Lock()
 	cs := make([]*Conn, 0, len(s.conns))
@@ -434,6 +437,7 @@ func (s *Server) Conns() []ConnInfo {
 	for i, c := range cs {
 		out[i] = c.Info()
 	}
+	slices.SortFunc(out, func(a, b ConnInfo) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

@@ -141,8 +141,8 @@ func (s *Server) serveSession(c *Conn, key string) {
 		s.mu.Unlock()
 	}
 	defer forget()
-	s.setState(c, StateNew)
 	dec := protocol.NewStreamDecoder(c.guard, protocol.UDP, s.maxFrame())
+	s.setState(c, StateNew)
 	fn := c.frame
 	var expire <-chan time.Time
 	var timer *time.Timer
