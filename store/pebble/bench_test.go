@@ -7,8 +7,8 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"syscall"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 

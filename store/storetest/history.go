@@ -196,8 +196,8 @@ func testHistoryAge(t *testing.T, h *harness) {
 		},
 	}})
 	m, ctx := in.messages(), ctxT(t)
-	fill(t, m, "d", now-7200, 10)   // two hours old
-	fill(t, m, "d", now-60, 10)     // a minute old
+	fill(t, m, "d", now-7200, 10) // two hours old
+	fill(t, m, "d", now-60, 10)   // a minute old
 	fill(t, m, "forever", now-1e6, 3)
 	if err := m.Trim(ctx); err != nil {
 		t.Fatal(err)
