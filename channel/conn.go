@@ -251,12 +251,11 @@ func (s *Server) serveConn(c *Conn) {
 			var ne net.Error
 			switch {
 			case errors.As(err, &ne) && ne.Timeout():
-				if s.shutdown.Load() {
-					continue // interrupted by Shutdown: finish a partial frame or leave
-				}
 				if midFrame && rt > 0 && time.Since(frameStart) >= rt {
 					s.stats.readTimeouts.Add(1)
 					c.fail(fmt.Errorf("channel: %s: %w: no complete frame within %v (%d bytes held)", c.peer, os.ErrDeadlineExceeded, rt, dec.Buffered()))
+				} else if s.shutdown.Load() {
+					continue // interrupted by Shutdown: finish a partial frame, or leave at the top
 				} else {
 					s.stats.idleClosed.Add(1)
 					log.Debug("channel: idle connection closed", "peer", c.peer, "ident", c.Ident(), "idle", idle)

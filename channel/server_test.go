@@ -328,3 +328,23 @@ func TestMaxFrameSize(t *testing.T) {
 	c.Write([]byte("D" + strings.Repeat("x", 300))) // no newline: a frame that never ends
 	expectClosed(t, c, 2*time.Second)
 }
+
+func TestShutdownWaitsForAPartialFrameOnlyUntilReadTimeout(t *testing.T) {
+	srv := &Server{Codec: lineCodec{}, Handler: newSink(), ReadTimeout: 200 * time.Millisecond}
+	c := dial(t, start(t, srv))
+	c.Write([]byte("Lx\nDhalf a frame")) // and then nothing
+	readN(t, c, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("Shutdown took %v", d)
+	}
+	expectClosed(t, c, time.Second)
+	if st := srv.Stats(); st.ReadTimeouts != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
