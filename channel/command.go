@@ -52,14 +52,14 @@ func (c *Call) Wait(ctx context.Context) (protocol.CommandResponse, error) {
 	}
 }
 
-// Result returns the outcome of a completed call; before completion it
-// returns ok false.
-func (c *Call) Result() (resp protocol.CommandResponse, err error, ok bool) {
+// Result returns the outcome of a completed call without waiting; before
+// completion the error is [ErrPending].
+func (c *Call) Result() (protocol.CommandResponse, error) {
 	select {
 	case <-c.done:
-		return c.resp, c.err, true
+		return c.resp, c.err
 	default:
-		return protocol.CommandResponse{}, nil, false
+		return protocol.CommandResponse{}, ErrPending
 	}
 }
 

@@ -21,6 +21,8 @@ var (
 	ErrCommandExpired = errors.New("channel: command expired")
 	// ErrQueueFull: too many commands are queued for one ident.
 	ErrQueueFull = errors.New("channel: command queue full")
+	// ErrPending: Call.Result was asked before the call completed.
+	ErrPending = errors.New("channel: command pending")
 	// ErrCanceled: the command was canceled by its caller.
 	ErrCanceled = errors.New("channel: command canceled")
 	// ErrBadMessage: a JSON message given to the HTTP or MQTT channel breaks

@@ -348,3 +348,22 @@ func TestShutdownWaitsForAPartialFrameOnlyUntilReadTimeout(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+func TestWriteTimeoutDropsADeviceThatDoesNotRead(t *testing.T) {
+	srv := &Server{Codec: lineCodec{}, Handler: newSink(), WriteTimeout: 200 * time.Millisecond}
+	c := dial(t, start(t, srv))
+	c.(*net.TCPConn).SetReadBuffer(4096)
+	c.Write([]byte("Lsleepy\n"))
+	readN(t, c, 2)
+	waitFor(t, "registration", func() bool { return srv.Conn("sleepy") != nil })
+	// A command far larger than the socket buffers; the device never reads.
+	call := srv.Send("sleepy", protocol.Command{Text: strings.Repeat("x", 16<<20)}, time.Minute)
+	waitFor(t, "the connection to be dropped", func() bool { return srv.Stats().Conns == 0 })
+	// The command never got through whole: it waits for the next connection.
+	if _, err := call.Result(); err != ErrPending {
+		t.Fatal("the call completed")
+	}
+	if st := srv.Stats(); st.QueuedCommands != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
