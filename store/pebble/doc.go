@@ -1,0 +1,51 @@
+// Package pebble is the embedded durable [store.Store], on CockroachDB's
+// Pebble engine. [Open] a directory and use [DB.Log], [DB.Messages] and
+// [DB.Telemetry]; see package store for the contracts.
+//
+// # Layout
+//
+// The directory holds two Pebble instances sharing one block cache:
+// "log" holds nothing but log records, keyed by sequence number, so its
+// keys only ever grow, flushed tables never overlap and Pebble moves them
+// down its levels without rewriting them; "state" holds consumer cursors,
+// device history (keyed by device, then timestamp: a query is one seek plus
+// sequential reads, whatever the store's size) and telemetry.
+//
+// Messages are stored in a compact binary form (faster to decode than JSON,
+// and exact for every value kind). Each log record also carries its append
+// time and the cumulative size of the log up to it, so the log's size and
+// the cut points for age and size retention are found by binary search,
+// without scanning.
+//
+// # Durability and group commit
+//
+// An append assigns sequence numbers and hands its batch to Pebble's
+// write-ahead log under one short lock, then waits for the fsync outside
+// it. Pebble syncs the WAL for every batch waiting at that moment at once,
+// so many concurrent appenders share each fsync, and because batches enter
+// the WAL in sequence order, a crash can only lose a suffix of unacknowledged
+// batches: never a hole, never an acknowledged batch. The WAL is
+// checksummed: a torn final write is discarded on recovery and never read as
+// a message. Records become visible to readers only once synced.
+//
+// # Retention
+//
+// Age and size retention delete a prefix of the log with one range
+// deletion; Pebble drops whole tables covered by it without rewriting
+// anything. Age retention runs every [store.LogConfig.TrimInterval]
+// (default one minute) and for history every
+// [store.HistoryConfig.TrimInterval] (default one hour). With
+// [store.DropOldest] a full log frees 1% of its cap beyond what an append
+// needs, so that a full log does not pay a range deletion per append.
+//
+// # Memory
+//
+// Memory does not grow with the data: a block cache of [Options.CacheSize]
+// (32 MiB by default) shared by both instances, and at most
+// [Options.MemTables] memtables of [Options.MemTableSize] (16 MiB) for the
+// log and of half that for the state, so about 128 MiB in all by default,
+// after which writes wait for flushes. Telemetry is also served from
+// memory: devices times parameters (bounded by
+// [store.TelemetryConfig.MaxParams]), independent of how many messages
+// arrive. Consumer cursors are held in memory too (one number each).
+package pebble
