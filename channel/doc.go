@@ -107,7 +107,8 @@
 // # HTTP and MQTT channels
 //
 // [HTTP] is an http.Handler for flespi's HTTP channel: a POST body is a
-// JSON array of messages or one object; "ident" is required (a string or
+// JSON array of messages or one object (or, with MessagesPath, an object
+// holding them at a gjson path); "ident" is required (a string or
 // a whole number, without '#', '+', '/' or control characters),
 // "timestamp" is Unix seconds or ISO-8601 (UTC when no zone; the server
 // time when absent), unknown parameters are kept. Bad input gets a 4xx with

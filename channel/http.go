@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/tidwall/gjson"
 )
 
 // DefaultMaxBodySize bounds an HTTP channel request body when
@@ -36,6 +37,10 @@ type HTTP struct {
 	// IdentField names the parameter that holds the ident; "" means
 	// "ident". The value is copied to "ident".
 	IdentField string
+	// MessagesPath, when set, is a gjson path (github.com/tidwall/gjson
+	// syntax, e.g. "data.items") to the message array or object inside a
+	// body that wraps them, as flespi's "object plus JSON path" option.
+	MessagesPath string
 	// MaxBodySize bounds a request body; 0 means [DefaultMaxBodySize].
 	MaxBodySize int64
 	// MaxMessages bounds the messages in one request; 0 means no limit
@@ -118,7 +123,19 @@ func (h *HTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	} else {
-		msgs, err = rules.decode(body, "", now)
+		payload := body
+		if h.MessagesPath != "" {
+			if !gjson.ValidBytes(body) {
+				err = fmt.Errorf("%w: body is not JSON", ErrBadMessage)
+			} else if r := gjson.GetBytes(body, h.MessagesPath); !r.Exists() {
+				err = fmt.Errorf("%w: nothing at %q in the body", ErrBadMessage, h.MessagesPath)
+			} else {
+				payload = []byte(r.Raw)
+			}
+		}
+		if err == nil {
+			msgs, err = rules.decode(payload, "", now)
+		}
 	}
 	if err != nil {
 		h.stats.rejected.Add(1)

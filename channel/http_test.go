@@ -157,3 +157,21 @@ func TestHTTPDecoderExtensionPoint(t *testing.T) {
 		t.Fatalf("no ident: %d", resp.StatusCode)
 	}
 }
+
+func TestHTTPMessagesPath(t *testing.T) {
+	k := newSink()
+	ts := httptest.NewServer(&HTTP{Handler: k, MessagesPath: "payload.items", Logger: quietLogger()})
+	defer ts.Close()
+	if code, body := postJSON(t, ts.URL, `{"payload":{"items":[{"ident":"a"},{"ident":"b"}]},"meta":1}`); code != 200 {
+		t.Fatalf("%d %s", code, body)
+	}
+	if n := len(k.messages()); n != 2 {
+		t.Fatalf("%d messages", n)
+	}
+	if code, body := postJSON(t, ts.URL, `{"payload":{}}`); code != 400 || !strings.Contains(body, "nothing at") {
+		t.Fatalf("%d %s", code, body)
+	}
+	if code, _ := postJSON(t, ts.URL, `{"payload":`); code != 400 {
+		t.Fatalf("truncated body: %d", code)
+	}
+}
