@@ -47,7 +47,11 @@
 // for a Subscribe that wants it, then acknowledged and dropped with a
 // warning. Subscribe right after New. Every local subscription has a queue (Config.QueueLen) and
 // a goroutine, so handlers of different subscriptions run concurrently and
-// each sees its messages in order; a full queue stops reading from the broker.
+// each sees its messages in order; a full queue stops reading from the
+// broker. That back-pressure also holds up the PUBACKs of this connection's
+// own publishes, so a handler that publishes QoS 1 into a subscription whose
+// queue is full waits until its context ends: give such handlers a deadline
+// or a larger Config.QueueLen.
 //
 // flespi's extensions are emulated on the client where that is sound:
 //
