@@ -54,10 +54,10 @@
 // A name may contain dots and '#' ("position.speed", "ain#2"). Over a
 // message ([Expr.EvalJSON], [Expr.EvalMessage]) it is a flat key, looked up
 // literally. Over a REST object ([Expr.EvalObject]) it is a path:
-// "configuration.ident" is the member ident of configuration, a member whose
-// own name holds the dots wins ("telemetry.position.speed" reaches
-// {"telemetry":{"position.speed":…}}), and a number segment indexes an
-// array. json(value, key|index) reaches inside JSON values: by member name,
+// "configuration.ident" is the member ident of configuration, a member may
+// itself be named with dots ("telemetry.position.speed" reaches
+// {"telemetry":{"position.speed":…}}; members are tried in document order and
+// the first that resolves wins), and a number segment indexes an array. json(value, key|index) reaches inside JSON values: by member name,
 // or by 0-based position (objects in document order); json('name', k) and
 // exists('name') take a parameter's name as a string literal. x[k] is
 // json(x, k).

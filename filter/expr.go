@@ -1,11 +1,8 @@
 package filter
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -151,9 +148,10 @@ func (x *Expr) MatchJSON(data []byte, env *Env) bool { return x.testRaw(data, en
 
 // EvalObject evaluates over a JSON object given as raw bytes, such as a REST
 // item, where a dotted name is a path: "configuration.ident" is the member
-// ident of the member configuration. A member whose own name contains the
-// dots wins, so "telemetry.position.speed" also reaches
-// {"telemetry":{"position.speed":…}}; a number segment indexes an array.
+// ident of the member configuration. A member may itself be named with dots,
+// so "telemetry.position.speed" also reaches {"telemetry":{"position.speed":…}}
+// (members are tried in document order, the first that resolves wins); a
+// number segment indexes an array.
 func (x *Expr) EvalObject(data []byte, env *Env) Value {
 	return cloneValue(x.evalRaw(data, env, true))
 }
@@ -408,54 +406,4 @@ func (j *jsonSource) lookup(name string) (Value, bool) {
 		return Value{}, false
 	}
 	return rawValue(raw), true
-}
-
-// scalarEnd marks the bytes that end a number or literal in JSON.
-var scalarEnd = func() (t [256]bool) {
-	for _, c := range ",}] \t\r\n" {
-		t[c] = true
-	}
-	for c := range 0x20 {
-		t[c] = true
-	}
-	return t
-}()
-
-// scanString finds the closing quote of the string whose body starts at
-// d[i]; it returns its index (or -1) and whether the body has escapes. It
-// reads eight bytes at a time (SWAR): typical keys and values are 5-30 bytes,
-// too short for IndexByte's call overhead to pay off.
-func scanString(d string, i int) (int, bool) {
-	esc := false
-	for {
-		for i+8 <= len(d) {
-			w := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(d[i:]), 8))
-			m := hasByte(w, '"') | hasByte(w, '\\')
-			if m == 0 {
-				i += 8
-				continue
-			}
-			i += bits.TrailingZeros64(m) >> 3
-			break
-		}
-		for i < len(d) && d[i] != '"' && d[i] != '\\' {
-			i++
-		}
-		if i >= len(d) {
-			return -1, esc
-		}
-		if d[i] == '"' {
-			return i, esc
-		}
-		esc = true
-		i += 2 // skip the escaped byte
-	}
-}
-
-// hasByte has the high bit set in each byte of x equal to c, exact for the
-// lowest such byte (higher ones may be false positives, never used).
-func hasByte(x uint64, c byte) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	y := x ^ (lo * uint64(c))
-	return (y - lo) &^ y & hi
 }

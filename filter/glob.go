@@ -61,8 +61,10 @@ func globMatch(p, s string) bool {
 	return pi == len(p)
 }
 
-// pattern is a wildcard pattern prepared at compile time.
-type pattern struct {
+// Pattern is a wildcard pattern (see [Glob]) prepared once for many matches:
+// plain text, prefix*, *suffix and *infix* patterns match without the general
+// algorithm. It is immutable and safe for concurrent use.
+type Pattern struct {
 	text   string
 	kind   uint8 // patExact, patPrefix, patSuffix, patContains, patGlob
 	needle string
@@ -76,8 +78,17 @@ const (
 	patGlob
 )
 
-func compilePattern(p string) *pattern {
-	pt := &pattern{text: p, kind: patGlob}
+// NewPattern prepares a wildcard pattern.
+func NewPattern(p string) *Pattern { return compilePattern(p) }
+
+// String returns the pattern text.
+func (pt *Pattern) String() string { return pt.text }
+
+// Match reports whether s matches the pattern.
+func (pt *Pattern) Match(s string) bool { return pt.match(s) }
+
+func compilePattern(p string) *Pattern {
+	pt := &Pattern{text: p, kind: patGlob}
 	switch {
 	case !hasWild(p):
 		pt.kind, pt.needle = patExact, p
@@ -91,7 +102,7 @@ func compilePattern(p string) *pattern {
 	return pt
 }
 
-func (pt *pattern) match(s string) bool {
+func (pt *Pattern) match(s string) bool {
 	switch pt.kind {
 	case patExact:
 		return s == pt.needle

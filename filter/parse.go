@@ -97,7 +97,7 @@ type node struct {
 
 	// Set by compile on the evaluation tree only.
 	slot     int32    // opField: index into Expr.fields
-	pat      *pattern // opEq/opNe: the constant wildcard pattern, if any
+	pat      *Pattern // opEq/opNe: the constant wildcard pattern, if any
 	patRight bool     // the pattern is the right operand
 }
 

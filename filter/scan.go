@@ -1,8 +1,9 @@
 package filter
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -36,23 +37,11 @@ func skipSpace(d string, i int) int {
 // skipString returns the index after the closing quote of the string that
 // starts at d[i] == '"', and whether it held a backslash; -1 if unterminated.
 func skipString(d string, i int) (int, bool) {
-	start := i + 1
-	for j := start; ; {
-		q := strings.IndexByte(d[j:], '"')
-		if q < 0 {
-			return -1, false
-		}
-		j += q
-		// The quote is escaped when an odd number of backslashes precede it.
-		bs := 0
-		for k := j - 1; k >= start && d[k] == '\\'; k-- {
-			bs++
-		}
-		if bs%2 == 0 {
-			return j + 1, strings.IndexByte(d[start:j], '\\') >= 0
-		}
-		j++
+	e, esc := scanString(d, i+1)
+	if e < 0 {
+		return -1, esc
 	}
+	return e + 1, esc
 }
 
 // skipValue returns the index after the JSON value starting at d[i], or -1.
@@ -66,38 +55,61 @@ func skipValue(d string, i int) int {
 		j, _ := skipString(d, i)
 		return j
 	case '{', '[':
-		depth := 0
-		for ; i < len(d); i++ {
-			switch d[i] {
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			case '"':
-				j, _ := skipString(d, i)
-				if j < 0 {
-					return -1
-				}
-				i = j - 1
-			}
-		}
-		return -1
+		return skipContainer(d, i)
 	}
 	j := i
-	for j < len(d) {
-		c := d[j]
-		if c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-			break
-		}
+	for j < len(d) && !scalarEnd[d[j]] {
 		j++
 	}
 	if j == i {
 		return -1
 	}
 	return j
+}
+
+// skipContainer skips the object or array at d[i], jumping eight bytes at a
+// time to the next quote or bracket.
+func skipContainer(d string, i int) int {
+	depth := 0
+	for i < len(d) {
+		for i+8 <= len(d) {
+			w := load64(d, i)
+			m := hasByte(w, '"') | hasByte(w, '{') | hasByte(w, '}') | hasByte(w, '[') | hasByte(w, ']')
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		if i >= len(d) {
+			return -1
+		}
+		switch d[i] {
+		case '"':
+			e, _ := scanString(d, i+1)
+			if e < 0 {
+				return -1
+			}
+			i = e + 1
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			depth--
+			i++
+			if depth <= 0 {
+				return i
+			}
+		default:
+			i++
+		}
+	}
+	return -1
+}
+
+func load64(d string, i int) uint64 {
+	return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(d[i:]), 8))
 }
 
 // member is one object member found by forEachMember.
@@ -301,12 +313,13 @@ func lookupFlat(d, name string) (string, bool) {
 	}
 }
 
-// lookupPath resolves a dotted path in the object d: a member whose name is
-// the whole path wins; otherwise a member named by a prefix up to a dot whose
-// value is an object (or an array, indexed by the next segment) is searched
-// for the rest. So "configuration.ident" reaches {"configuration":{"ident":…}}
-// and "telemetry.position.speed" reaches {"telemetry":{"position.speed":…}}.
-// The search is bounded by the number of dots in path.
+// lookupPath resolves a dotted path in the object d. Members are tried in
+// document order: one named by the whole path is the answer; one named by a
+// prefix up to a dot, whose value is an object (or an array, indexed by the
+// next segment), is searched for the rest. The first member that resolves
+// wins. So "configuration.ident" reaches {"configuration":{"ident":…}} and
+// "telemetry.position.speed" reaches {"telemetry":{"position.speed":…}}.
+// Each byte is scanned at most once per dot in path.
 func lookupPath(d, path string) (string, bool) {
 	i := skipSpace(d, 0)
 	if i < len(d) && d[i] == '[' {
@@ -316,12 +329,10 @@ func lookupPath(d, path string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	var cand string // first member matching a prefix
-	candRest := ""
 	for {
 		k, esc, v, ok := it.next()
 		if !ok {
-			break
+			return "", false
 		}
 		if esc {
 			k = unquote(k)
@@ -329,14 +340,12 @@ func lookupPath(d, path string) (string, bool) {
 		if k == path {
 			return v, true
 		}
-		if cand == "" && len(k) < len(path) && path[len(k)] == '.' && path[:len(k)] == k && (v[0] == '{' || v[0] == '[') {
-			cand, candRest = v, path[len(k)+1:]
+		if len(k) < len(path) && path[len(k)] == '.' && path[:len(k)] == k && (v[0] == '{' || v[0] == '[') {
+			if r, ok := lookupPath(v, path[len(k)+1:]); ok {
+				return r, true
+			}
 		}
 	}
-	if cand != "" {
-		return lookupPath(cand, candRest)
-	}
-	return "", false
 }
 
 // lookupArrayPath indexes an array by the path's first segment.
@@ -368,4 +377,144 @@ func cut(s string, sep byte) (before, after string, found bool) {
 		}
 	}
 	return s, "", false
+}
+
+// EachPath calls fn with each value that path reaches in the JSON object
+// obj, in document order, until fn returns false. Path resolution is that of
+// [Expr.EvalObject] (members are tried in document order; one named by the
+// whole remaining path, or by a prefix up to a dot whose value resolves the
+// rest; the first that resolves wins), except that an array met on the way
+// fans out to each element, and an array at the end yields each element:
+// "groups.id" reaches every group's id. A number segment still indexes an
+// array ("groups.0.id").
+//
+// Values are only valid during the call: strings may alias obj. EachPath
+// reports whether path reached anything; it never allocates unless a key or
+// string holds escapes.
+func EachPath(obj []byte, path string, fn func(Value) bool) bool {
+	found, _ := eachPath(bytesString(obj), path, 0, fn)
+	return found
+}
+
+// eachPath reports whether path reached a value, and whether to go on
+// (false when fn asked to stop).
+func eachPath(d, path string, depth int, fn func(Value) bool) (found, cont bool) {
+	if depth > 32 {
+		return false, true
+	}
+	i := skipSpace(d, 0)
+	if i >= len(d) {
+		return false, true
+	}
+	switch d[i] {
+	case '[':
+		it, _ := newArrIter(d)
+		seg, rest, more := cut(path, '.')
+		if n, err := strconv.Atoi(seg); err == nil && n >= 0 {
+			for j := 0; ; j++ {
+				v, ok := it.next()
+				if !ok {
+					return false, true
+				}
+				if j == n {
+					if !more {
+						return true, fn(rawValue(v))
+					}
+					return eachPath(v, rest, depth+1, fn)
+				}
+			}
+		}
+		for {
+			v, ok := it.next()
+			if !ok {
+				return found, true
+			}
+			f, c := eachPath(v, path, depth+1, fn)
+			found = found || f
+			if !c {
+				return found, false
+			}
+		}
+	case '{':
+		it, _ := newObjIter(d)
+		for {
+			k, esc, v, ok := it.next()
+			if !ok {
+				return false, true
+			}
+			if esc {
+				k = unquote(k)
+			}
+			if k == path {
+				if j := skipSpace(v, 0); j < len(v) && v[j] == '[' {
+					ait, _ := newArrIter(v)
+					for {
+						e, ok := ait.next()
+						if !ok {
+							return true, true
+						}
+						if !fn(rawValue(e)) {
+							return true, false
+						}
+					}
+				}
+				return true, fn(rawValue(v))
+			}
+			if len(k) < len(path) && path[len(k)] == '.' && path[:len(k)] == k && (v[0] == '{' || v[0] == '[') {
+				if f, c := eachPath(v, path[len(k)+1:], depth+1, fn); f || !c {
+					return f, c
+				}
+			}
+		}
+	}
+	return false, true
+}
+
+// scalarEnd marks the bytes that end a number or literal in JSON.
+var scalarEnd = func() (t [256]bool) {
+	for _, c := range ",}] \t\r\n" {
+		t[c] = true
+	}
+	for c := range 0x20 {
+		t[c] = true
+	}
+	return t
+}()
+
+// scanString finds the closing quote of the string whose body starts at
+// d[i]; it returns its index (or -1) and whether the body has escapes. It
+// reads eight bytes at a time (SWAR): typical keys and values are 5-30 bytes,
+// too short for IndexByte's call overhead to pay off.
+func scanString(d string, i int) (int, bool) {
+	esc := false
+	for {
+		for i+8 <= len(d) {
+			m := hasByte(load64(d, i), '"') | hasByte(load64(d, i), '\\')
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+			break
+		}
+		for i < len(d) && d[i] != '"' && d[i] != '\\' {
+			i++
+		}
+		if i >= len(d) {
+			return -1, esc
+		}
+		if d[i] == '"' {
+			return i, esc
+		}
+		esc = true
+		i += 2 // skip the escaped byte
+	}
+}
+
+// hasByte has the high bit set in each byte of x equal to c, exact for the
+// lowest such byte (higher ones may be false positives, never used).
+func hasByte(x uint64, c byte) uint64 {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	y := x ^ (lo * uint64(c))
+	return (y - lo) &^ y & hi
 }

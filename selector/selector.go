@@ -1,0 +1,317 @@
+package selector
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gnssgate/gnssgate/filter"
+)
+
+// Selector chooses items of a collection, as the {selector} segment of a
+// flespi REST path does. It is immutable and safe for concurrent use.
+type Selector struct {
+	ids   []int64 // sorted, unique; empty: no id condition
+	terms []term  // all must hold
+}
+
+type term struct {
+	path    string
+	neg     bool   // "!=" rather than "="
+	value   string // wildcard pattern: * any run, ? one character
+	pat     *filter.Pattern
+	num     float64
+	isNum   bool         // value is a plain number: numbers compare numerically
+	expr    *filter.Expr // {expression} term
+	exprSrc string
+}
+
+// Parse parses a selector:
+//
+//	all                          every item
+//	1,2,5                        items whose id is listed (a set)
+//	configuration.ident=1234*    items whose value at a path matches a pattern
+//	protocol_name!=teltonika     … or does not
+//	{name=="car*" || id==3}      items for which a flespi expression is true
+//
+// Comma-separated terms are ANDed; bare ids together form one set. A path
+// is dotted (configuration.ident is the member ident of configuration; see
+// filter.EachPath for flat dotted keys and arrays); "==" may be written for
+// "=". A pattern may be quoted ("…" or '…') to hold commas. Expressions use
+// the filter package with "=" accepted as "==" and are evaluated over the
+// item with dotted names as paths.
+func Parse(s string) (*Selector, error) {
+	if len(s) > MaxLen {
+		return nil, syntaxError(s, 0, ErrTooLong, "selector longer than "+strconv.Itoa(MaxLen)+" bytes")
+	}
+	if s == "" {
+		return nil, syntaxError(s, 0, ErrSyntax, "empty selector")
+	}
+	sel := &Selector{}
+	all := false
+	off := 0
+	for off <= len(s) {
+		end, err := termEnd(s, off)
+		if err != nil {
+			return nil, err
+		}
+		t := s[off:end]
+		switch {
+		case t == "":
+			return nil, syntaxError(s, off, ErrSyntax, "empty selector term")
+		case t == "all":
+			all = true
+		case isDigits(t):
+			id, err := strconv.ParseInt(t, 10, 64)
+			if err != nil {
+				return nil, syntaxError(s, off, ErrSyntax, "id out of range")
+			}
+			sel.ids = append(sel.ids, id)
+		case t[0] == '{':
+			if t[len(t)-1] != '}' {
+				return nil, syntaxError(s, off+len(t), ErrSyntax, "expression term must end with '}'")
+			}
+			x, err := filter.CompileFilter(t[1 : len(t)-1])
+			if err != nil {
+				return nil, shift(s, off+1, err)
+			}
+			sel.terms = append(sel.terms, term{expr: x, exprSrc: x.String()})
+		default:
+			pt, err := parsePathTerm(s, off, t)
+			if err != nil {
+				return nil, err
+			}
+			sel.terms = append(sel.terms, pt)
+		}
+		off = end + 1
+	}
+	_ = all // "all" adds no condition; with other terms it is redundant
+	slices.Sort(sel.ids)
+	sel.ids = slices.Compact(sel.ids)
+	return sel, nil
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// termEnd finds the comma that ends the term starting at off (or len(s)),
+// skipping commas inside {…} (with quoted strings) and quoted values.
+func termEnd(s string, off int) (int, error) {
+	depth := 0
+	var quote byte
+	for i := off; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && depth > 0 {
+				i++
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			quote = c
+		case c == '{':
+			depth++
+		case c == '}':
+			depth--
+			if depth < 0 {
+				return 0, syntaxError(s, i, ErrSyntax, "unexpected '}'")
+			}
+		case c == ',' && depth == 0:
+			return i, nil
+		}
+	}
+	if quote != 0 {
+		return 0, syntaxError(s, len(s), ErrSyntax, "unterminated quote")
+	}
+	if depth > 0 {
+		return 0, syntaxError(s, len(s), ErrSyntax, "unterminated '{'")
+	}
+	return len(s), nil
+}
+
+func isPathChar(c byte) bool {
+	return c == '_' || c == '.' || c == '#' || c == '-' || c == '$' ||
+		'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func parsePathTerm(s string, off int, t string) (term, error) {
+	i := 0
+	for i < len(t) && isPathChar(t[i]) {
+		i++
+	}
+	path := t[:i]
+	if path == "" || path[0] == '.' || path[len(path)-1] == '.' || strings.Contains(path, "..") {
+		return term{}, syntaxError(s, off, ErrSyntax, "bad selector term (want an id, all, path=value or {expression})")
+	}
+	var tm term
+	tm.path = path
+	rest := t[i:]
+	switch {
+	case strings.HasPrefix(rest, "=="):
+		rest = rest[2:]
+	case strings.HasPrefix(rest, "!="):
+		tm.neg = true
+		rest = rest[2:]
+	case strings.HasPrefix(rest, "="):
+		rest = rest[1:]
+	default:
+		return term{}, syntaxError(s, off+i, ErrSyntax, "want '=' or '!=' after path '"+path+"'")
+	}
+	vOff := off + len(t) - len(rest)
+	if len(rest) >= 2 && (rest[0] == '"' || rest[0] == '\'') {
+		if rest[len(rest)-1] != rest[0] || strings.IndexByte(rest[1:len(rest)-1], rest[0]) >= 0 {
+			return term{}, syntaxError(s, vOff, ErrSyntax, "bad quoted value")
+		}
+		rest = rest[1 : len(rest)-1]
+	} else if rest != "" && (rest[0] == '"' || rest[0] == '\'') {
+		return term{}, syntaxError(s, vOff, ErrSyntax, "bad quoted value")
+	}
+	if len(rest) > 1024 {
+		return term{}, syntaxError(s, vOff, filter.ErrLimit, "pattern longer than 1024 bytes")
+	}
+	tm.value = rest
+	tm.pat = filter.NewPattern(rest)
+	if !strings.ContainsAny(rest, "*?") {
+		if f, err := strconv.ParseFloat(rest, 64); err == nil && rest != "" && isNumberText(rest) {
+			tm.num, tm.isNum = f, true
+		}
+	}
+	return tm, nil
+}
+
+// isNumberText accepts JSON-style numbers only (ParseFloat also takes "inf",
+// "0x1p3" and underscores).
+func isNumberText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+			return false
+		}
+	}
+	return true
+}
+
+// All reports whether the selector selects every item.
+func (s *Selector) All() bool { return len(s.ids) == 0 && len(s.terms) == 0 }
+
+// IDs returns the id set, if the selector has one (a copy, sorted).
+func (s *Selector) IDs() []int64 { return slices.Clone(s.ids) }
+
+// String returns the canonical form: "all", or the id set (sorted) followed by
+// the other terms in their order, expressions in canonical form.
+// Parse(s.String()) selects the same items.
+func (s *Selector) String() string {
+	if s.All() {
+		return "all"
+	}
+	var b strings.Builder
+	for _, id := range s.ids {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	for _, t := range s.terms {
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		if t.expr != nil {
+			b.WriteString("{" + t.exprSrc + "}")
+			continue
+		}
+		b.WriteString(t.path)
+		if t.neg {
+			b.WriteString("!=")
+		} else {
+			b.WriteByte('=')
+		}
+		b.WriteString(quoteValue(t.value))
+	}
+	return b.String()
+}
+
+func quoteValue(v string) string {
+	if v == "" || strings.ContainsAny(v, ",{}") || v[0] == '"' || v[0] == '\'' {
+		if strings.IndexByte(v, '"') < 0 {
+			return `"` + v + `"`
+		}
+		return "'" + v + "'"
+	}
+	return v
+}
+
+// Match reports whether the item, a JSON object, is selected. The id set
+// compares with the item's "id" member.
+func (s *Selector) Match(item []byte) bool { return s.MatchEnv(item, nil) }
+
+// MatchEnv is Match with an evaluation environment for expressions (now(),
+// time zone, metadata); build one Env per request.
+func (s *Selector) MatchEnv(item []byte, env *filter.Env) bool {
+	if len(s.ids) > 0 {
+		ok := false
+		filter.EachPath(item, "id", func(v filter.Value) bool {
+			if f, isNum := v.Float(); isNum && f == float64(int64(f)) {
+				_, ok = slices.BinarySearch(s.ids, int64(f))
+			}
+			return false
+		})
+		if !ok {
+			return false
+		}
+	}
+	for i := range s.terms {
+		if !s.terms[i].match(item, env) {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *term) match(item []byte, env *filter.Env) bool {
+	if t.expr != nil {
+		return t.expr.MatchObject(item, env)
+	}
+	hit := false
+	found := filter.EachPath(item, t.path, func(v filter.Value) bool {
+		hit = t.matchValue(v)
+		return !hit
+	})
+	if !found {
+		return false
+	}
+	return hit != t.neg
+}
+
+// matchValue compares one value with the pattern: strings by wildcard match,
+// numbers numerically when the pattern is a number (else by their JSON
+// text), booleans and null by their JSON text. Objects never match.
+func (t *term) matchValue(v filter.Value) bool {
+	switch v.Kind() {
+	case filter.KindString:
+		s, _ := v.Str()
+		return t.pat.Match(s)
+	case filter.KindNumber:
+		f, _ := v.Float()
+		if t.isNum {
+			return f == t.num
+		}
+		var buf [32]byte
+		return t.pat.Match(string(v.AppendJSON(buf[:0])))
+	case filter.KindBool:
+		b, _ := v.Bool()
+		return t.pat.Match(strconv.FormatBool(b))
+	case filter.KindNull:
+		return t.pat.Match("null")
+	}
+	return false
+}
