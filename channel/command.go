@@ -74,22 +74,26 @@ func (c *Call) Sent() (time.Time, bool) {
 // with [ErrCanceled]. A command already sent cannot be taken back: only
 // its answer is ignored.
 func (c *Call) Cancel() {
-	if c.complete(protocol.CommandResponse{}, ErrCanceled) {
-		c.forget()
-	}
+	c.finish(protocol.CommandResponse{}, ErrCanceled, c.forget)
 }
 
 func (c *Call) expire() {
-	if c.complete(protocol.CommandResponse{}, ErrCommandExpired) {
+	c.finish(protocol.CommandResponse{}, ErrCommandExpired, func() {
 		c.forget()
 		if c.srv != nil {
 			c.srv.stats.commandsExpired.Add(1)
 		}
-	}
+	})
 }
 
 // complete sets the outcome once; it reports whether this call did it.
 func (c *Call) complete(resp protocol.CommandResponse, err error) bool {
+	return c.finish(resp, err, nil)
+}
+
+// finish sets the outcome once and, if it did, runs before (bookkeeping
+// that a waiter must see done) before waking the waiters.
+func (c *Call) finish(resp protocol.CommandResponse, err error, before func()) bool {
 	first := false
 	c.once.Do(func() {
 		first = true
@@ -99,6 +103,9 @@ func (c *Call) complete(resp protocol.CommandResponse, err error) bool {
 			c.timer.Stop()
 		}
 		c.mu.Unlock()
+		if before != nil {
+			before()
+		}
 		close(c.done)
 	})
 	return first
@@ -339,9 +346,11 @@ func (c *Conn) answered(resps []protocol.CommandResponse) {
 			continue
 		}
 		r.Data = bytes.Clone(r.Data) // the Result's storage is reused
-		if call.complete(r, nil) && c.srv != nil {
-			c.srv.stats.commandsAnswered.Add(1)
-		}
+		call.finish(r, nil, func() {
+			if c.srv != nil {
+				c.srv.stats.commandsAnswered.Add(1)
+			}
+		})
 	}
 }
 
