@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -293,4 +295,60 @@ func TestRecordingOfUnidentifiedAndFilteredDevices(t *testing.T) {
 	if files, _ := filepath.Glob(filepath.Join(dir, "356307042441013", "*")); len(files) != 0 {
 		t.Fatalf("a device outside Idents was recorded: %v", files)
 	}
+}
+
+// TestManyDevicesConcurrently runs devices in parallel (the race detector
+// watches the registry, counters and commands), then closes them all.
+func TestManyDevicesConcurrently(t *testing.T) {
+	h := &memHandler{}
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: h}
+	addr := start(t, srv)
+	_, frame := teltonikaFrame(t, 3)
+	const devices, packets = 40, 5
+	conns := make([]net.Conn, devices)
+	errc := make(chan error, devices)
+	for i := range conns {
+		conns[i] = dial(t, addr)
+		go func(c net.Conn, imei string) {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			c.Write(append([]byte{0, 15}, imei...))
+			b := make([]byte, 4)
+			if _, err := io.ReadFull(c, b[:1]); err != nil {
+				errc <- err
+				return
+			}
+			for range packets {
+				c.Write(frame)
+				if _, err := io.ReadFull(c, b); err != nil || b[3] != 3 {
+					errc <- fmt.Errorf("ack %x: %v", b, err)
+					return
+				}
+			}
+			errc <- nil
+		}(conns[i], fmt.Sprintf("%015d", 356000000000000+i))
+	}
+	for range devices {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.count.Load(); got != devices*packets*3 {
+		t.Fatalf("%d messages", got)
+	}
+	infos := srv.Conns()
+	if len(infos) != devices {
+		t.Fatalf("%d connections listed", len(infos))
+	}
+	for i := 1; i < len(infos); i++ {
+		if infos[i].ID <= infos[i-1].ID || infos[i].Ident == "" || infos[i].MessagesIn != packets*3 {
+			t.Fatalf("listing %+v", infos[i])
+		}
+	}
+	if n := srv.CloseAll(); n != devices {
+		t.Fatalf("CloseAll closed %d", n)
+	}
+	for _, c := range conns {
+		expectClosed(t, c, 2*time.Second)
+	}
+	waitFor(t, "the registry to empty", func() bool { return srv.Stats().Conns == 0 })
 }
