@@ -14,7 +14,9 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/protocoltest"
+	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
+	"github.com/gnssgate/gnssgate/protocol/wialonips"
 	"github.com/gnssgate/gnssgate/protocol/traffic"
 )
 
@@ -351,4 +353,38 @@ func TestManyDevicesConcurrently(t *testing.T) {
 		expectClosed(t, c, 2*time.Second)
 	}
 	waitFor(t, "the registry to empty", func() bool { return srv.Stats().Conns == 0 })
+}
+
+// TestOtherCodecs runs the GT06 and Wialon IPS codecs through the same
+// server: nothing in channel is Teltonika-specific.
+func TestOtherCodecs(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		codec protocol.Codec
+		ident string
+	}{
+		{"codecs/gt06.hex", &gt06.Codec{}, "123456789012345"},
+		{"codecs/wialonips.hex", &wialonips.Codec{}, "862462031400566"},
+	} {
+		t.Run(tc.codec.Name(), func(t *testing.T) {
+			k := newSink()
+			srv := &Server{Codec: tc.codec, Handler: k}
+			c := dial(t, start(t, srv))
+			converse(t, c, loadTraffic(t, tc.file))
+			hasPosition := func() bool {
+				for _, m := range k.messages() {
+					if _, ok := m.Float("position.latitude"); ok {
+						return true
+					}
+				}
+				return false
+			}
+			waitFor(t, "a message with a position", hasPosition)
+			for _, m := range k.messages() {
+				if m.Ident() != tc.ident {
+					t.Fatalf("message %s", &m)
+				}
+			}
+		})
+	}
 }
