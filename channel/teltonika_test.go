@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
-	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
-	"github.com/gnssgate/gnssgate/protocol/wialonips"
 	"github.com/gnssgate/gnssgate/protocol/traffic"
+	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
 
 // loadTraffic reads a recording from testdata.
