@@ -12,6 +12,7 @@ import (
 
 	"github.com/eclipse/paho.golang/packets"
 	mqtt "github.com/eclipse/paho.golang/paho"
+	"github.com/eclipse/paho.golang/paho/session"
 
 	"github.com/gnssgate/gnssgate/broker"
 )
@@ -167,16 +168,28 @@ func (b *Broker) setDown() {
 }
 
 // client waits for a connection while ctx allows.
-func (b *Broker) client(ctx context.Context) (*mqtt.Client, error) {
+func (b *Broker) client(ctx context.Context) (*mqtt.Client, error) { return b.clientAfter(ctx, nil) }
+
+// clientAfter waits for a connection other than last.
+func (b *Broker) clientAfter(ctx context.Context, last *mqtt.Client) (*mqtt.Client, error) {
 	for {
 		b.upMu.Lock()
 		cli, up := b.cli, b.upCh
 		b.upMu.Unlock()
-		if cli != nil {
+		if cli != nil && cli != last {
 			return cli, nil
+		}
+		var wait <-chan time.Time
+		if cli != nil {
+			// last is dead but the loop has not noticed yet.
+			wait = time.After(5 * time.Millisecond)
 		}
 		select {
 		case <-up:
+			if cli != nil {
+				<-wait
+			}
+		case <-wait:
 		case <-b.ctx.Done():
 			return nil, broker.ErrClosed
 		case <-ctx.Done():
@@ -185,8 +198,56 @@ func (b *Broker) client(ctx context.Context) (*mqtt.Client, error) {
 	}
 }
 
+// withClient runs op on a connection. When op found no connection (nothing
+// was sent) it runs again on the next one. When repeatable, op is also
+// abandoned when its connection dies and run again on the next: for
+// SUBSCRIBE, and for PUBLISH without a session to resend it (at least once).
+// Otherwise a PUBLISH in flight completes when the session resends it.
+func (b *Broker) withClient(ctx context.Context, repeatable bool, op func(context.Context, *mqtt.Client) error) error {
+	var last *mqtt.Client
+	for {
+		cli, err := b.clientAfter(ctx, last)
+		if err != nil {
+			return err
+		}
+		opCtx, cancel := context.WithCancel(ctx)
+		if repeatable {
+			go func() {
+				select {
+				case <-cli.Done():
+					cancel()
+				case <-opCtx.Done():
+				}
+			}()
+		}
+		err = op(opCtx, cli)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case b.ctx.Err() != nil:
+			return broker.ErrClosed
+		case ctx.Err() != nil:
+			return err
+		case errors.Is(err, session.ErrNoConnection), repeatable && isDone(cli):
+			last = cli
+			continue
+		}
+		return err
+	}
+}
+
+func isDone(cli *mqtt.Client) bool {
+	select {
+	case <-cli.Done():
+		return true
+	default:
+		return false
+	}
+}
+
 // isConnLoss reports errors that mean the connection went away mid-call.
 func isConnLoss(err error) bool {
 	return errors.Is(err, mqtt.ErrConnectionLost) || errors.Is(err, mqtt.ErrNetworkErrorAfterStored) ||
-		errors.Is(err, net.ErrClosed)
+		errors.Is(err, net.ErrClosed) || errors.Is(err, session.ErrNoConnection)
 }

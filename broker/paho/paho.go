@@ -154,22 +154,20 @@ func (b *Broker) resubscribe() {
 
 func (b *Broker) sendSubscribe(ctx context.Context, ss *serverSub, retainHandling byte) error {
 	s := &mqtt.Subscribe{Subscriptions: []mqtt.SubscribeOptions{{Topic: ss.filter, QoS: 1, RetainHandling: retainHandling}}}
-	if b.subIDs.Load() {
+	if b.subIDs.Load() && ss.id != 0 {
 		id := ss.id
 		s.Properties = &mqtt.SubscribeProperties{SubscriptionIdentifier: &id}
 	}
-	cli, err := b.client(ctx)
-	if err != nil {
-		return err
-	}
-	ack, err := cli.Subscribe(ctx, s)
-	if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
-		return reasonError("subscribe "+ss.filter, ack.Reasons[0])
-	}
-	if err != nil {
-		return connError(err)
-	}
-	return nil
+	return b.withClient(ctx, true, func(ctx context.Context, cli *mqtt.Client) error {
+		ack, err := cli.Subscribe(ctx, s)
+		if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
+			return reasonError("subscribe "+ss.filter, ack.Reasons[0])
+		}
+		if err != nil {
+			return connError(err)
+		}
+		return nil
+	})
 }
 
 // Publish sends m and, for QoS 1 and 2, returns after the broker's PUBACK
@@ -186,21 +184,17 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 	if m.QoS > 2 {
 		return fmt.Errorf("broker/paho: QoS %d: %w", m.QoS, broker.ErrUnsupported)
 	}
-	cli, err := b.client(ctx)
-	if err != nil {
-		return err
-	}
-	resp, err := cli.Publish(ctx, toPaho(m))
-	if resp != nil && resp.ReasonCode >= 0x80 {
-		return reasonError("publish "+m.Topic, resp.ReasonCode)
-	}
-	if err != nil {
-		if b.isClosed() {
-			return broker.ErrClosed
+	p := toPaho(m)
+	return b.withClient(ctx, !b.persistent(), func(ctx context.Context, cli *mqtt.Client) error {
+		resp, err := cli.Publish(ctx, p)
+		if resp != nil && resp.ReasonCode >= 0x80 {
+			return reasonError("publish "+m.Topic, resp.ReasonCode)
 		}
-		return connError(err)
-	}
-	return nil
+		if err != nil {
+			return connError(err)
+		}
+		return nil
+	})
 }
 
 // Subscribe subscribes on the external broker (sharing one server

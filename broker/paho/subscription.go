@@ -2,6 +2,7 @@ package paho
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	mqtt "github.com/eclipse/paho.golang/paho"
@@ -61,14 +62,15 @@ func (s *subscription) Unsubscribe(ctx context.Context) error {
 	if !last || closed {
 		return nil
 	}
-	cli, err := b.client(ctx)
+	err := b.withClient(ctx, true, func(ctx context.Context, cli *mqtt.Client) error {
+		_, err := cli.Unsubscribe(ctx, &mqtt.Unsubscribe{Topics: []string{ss.filter}})
+		return err
+	})
 	if err != nil {
-		// The server subscription stays on the session; messages it brings
+		// Delivery to this subscription has stopped anyway; the server
+		// subscription may stay on the session, and messages it brings
 		// find no local subscription and are acknowledged and dropped.
-		return nil
-	}
-	if _, err := cli.Unsubscribe(ctx, &mqtt.Unsubscribe{Topics: []string{ss.filter}}); err != nil {
-		return connError(err)
+		return fmt.Errorf("broker/paho: unsubscribe %s: %w", ss.filter, connError(err))
 	}
 	return nil
 }
