@@ -9,13 +9,20 @@ import (
 
 // compile copies the parsed tree into the evaluation tree: fields get slots,
 // constant wildcard patterns are prepared, and constant subtrees are folded.
-func (x *Expr) compile(n *node) *node {
-	c := *n
+func (x *Expr) compile(n *node, a *nodeArena) *node {
+	c := a.alloc(32)
+	*c = *n
 	if len(n.kids) > 0 {
-		c.kids = make([]*node, len(n.kids))
-		for i, k := range n.kids {
-			c.kids[i] = x.compile(k)
+		var buf [2]*node
+		kids := buf[:0]
+		if len(n.kids) > len(buf) {
+			kids = make([]*node, 0, len(n.kids))
 		}
+		kids = kids[:len(n.kids)]
+		for i, k := range n.kids {
+			kids[i] = x.compile(k, a)
+		}
+		c.setKids(kids...)
 	}
 	switch c.op {
 	case opField:
@@ -25,7 +32,9 @@ func (x *Expr) compile(n *node) *node {
 		case fnJSON, fnExists:
 			// A string literal names a parameter: json('key.s', 0), exists('x').
 			if k := c.kids[0]; k.op == opLit && k.val.kind == KindString && k.val.str != "" {
-				c.kids[0] = &node{op: opField, dollar: true, pos: k.pos, name: k.val.str, slot: x.slotFor(k.val.str)}
+				f := a.alloc(32)
+				*f = node{op: opField, dollar: true, pos: k.pos, name: k.val.str, slot: x.slotFor(k.val.str)}
+				c.kids[0] = f
 			}
 		}
 	case opEq, opNe:
@@ -37,13 +46,13 @@ func (x *Expr) compile(n *node) *node {
 			c.pat = compilePattern(l.val.str)
 		}
 	}
-	if foldable(&c) {
+	if foldable(c) {
 		e := evaluator{x: x}
-		if v := e.eval(&c); v.kind != KindError {
-			return &node{op: opLit, pos: c.pos, val: v}
+		if v := e.eval(c); v.kind != KindError {
+			*c = node{op: opLit, pos: c.pos, val: v}
 		}
 	}
-	return &c
+	return c
 }
 
 func (x *Expr) slotFor(name string) int32 {

@@ -97,12 +97,13 @@ func (c *Config) Compile(expr string) (*Expr, error) {
 		return nil, err
 	}
 	x := &Expr{ast: ast}
-	x.prog = x.compile(ast)
+	var a nodeArena
+	x.prog = x.compile(ast, &a)
 	x.buildSteps()
 	for _, f := range x.fields {
 		x.lenMask |= 1 << min(len(f), 63)
 	}
-	x.canon = string(appendNode(nil, ast, 0, false))
+	x.canon = string(appendNode(make([]byte, 0, len(expr)+16), ast, 0, false))
 	return x, nil
 }
 

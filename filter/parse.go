@@ -99,6 +99,8 @@ type node struct {
 	slot     int32    // opField: index into Expr.fields
 	pat      *Pattern // opEq/opNe: the constant wildcard pattern, if any
 	patRight bool     // the pattern is the right operand
+
+	kidsBuf [2]*node // backing store of kids for unary and binary nodes
 }
 
 type tokKind uint8
@@ -127,6 +129,7 @@ type parser struct {
 	loose  bool // "=" means "=="
 	lim    Limits
 	funcs  *funcTable
+	arena  nodeArena
 	depth  int
 	nodes  int
 	err    *SyntaxError
@@ -181,7 +184,32 @@ func (p *parser) newNode(op opcode, pos int) *node {
 	if p.nodes > p.lim.MaxNodes {
 		p.fail(pos, ErrLimit, "expression has more than "+strconv.Itoa(p.lim.MaxNodes)+" nodes")
 	}
-	return &node{op: op, pos: int32(pos)}
+	n := p.arena.alloc(len(p.src)/3 + 4)
+	n.op, n.pos = op, int32(pos)
+	return n
+}
+
+// nodeArena hands out nodes from chunks, so that a parse or a compile makes
+// a few allocations rather than one per node.
+type nodeArena struct{ buf []node }
+
+// alloc returns a zeroed node; a new chunk holds about hint nodes.
+func (a *nodeArena) alloc(hint int) *node {
+	if len(a.buf) == cap(a.buf) {
+		a.buf = make([]node, 0, min(max(hint, 8), 512))
+	}
+	a.buf = a.buf[:len(a.buf)+1]
+	return &a.buf[len(a.buf)-1]
+}
+
+// setKids points n.kids at n's inline array when it fits.
+func (n *node) setKids(k ...*node) {
+	if len(k) <= len(n.kidsBuf) {
+		copy(n.kidsBuf[:], k)
+		n.kids = n.kidsBuf[:len(k):len(k)]
+		return
+	}
+	n.kids = append([]*node(nil), k...)
 }
 
 func (p *parser) enter(pos int) bool {
@@ -464,7 +492,7 @@ func (p *parser) binary(minPrec int) *node {
 		n := p.newNode(op, p.tok.pos)
 		p.next()
 		right := p.binary(precedence[op] + 1)
-		n.kids = []*node{left, right}
+		n.setKids(left, right)
 		left = n
 	}
 	return left
@@ -481,7 +509,7 @@ func (p *parser) unary() *node {
 			return n
 		}
 		p.next()
-		n.kids = []*node{p.unary()}
+		n.setKids(p.unary())
 		p.leave()
 		return n
 	}
@@ -505,7 +533,7 @@ func (p *parser) postfix() *node {
 			return ix
 		}
 		p.next()
-		ix.kids = []*node{n, p.expr()}
+		ix.setKids(n, p.expr())
 		p.expect("]")
 		p.leave()
 		n = ix
