@@ -96,4 +96,48 @@
 // overflow. Syntax errors are [*SyntaxError] values with offset, line and
 // column ("unexpected ')' (1:14)") and a caret [SyntaxError.Snippet]; they
 // wrap [ErrSyntax], [ErrLimit], [ErrUnknownFunction] or [ErrArgCount].
+//
+// # Decisions and deviations
+//
+// Where flespi's documents are silent, contradict each other, or describe an
+// older engine, this package decides as follows. Each line names the case in
+// testdata/flespi-expressions.jsonl it concerns, if any.
+//
+//   - "accelerations" (an array parameter): the older knowledge base says such
+//     a reference makes evaluation impossible; the current one allows JSON
+//     results. We return the JSON value; use json() to look inside.
+//   - "param1" (the bare existence check retired in 2019) compiles and
+//     evaluates to the parameter's value, but a string is false in a boolean
+//     context, so as a filter it never passes: the observable effect of
+//     flespi's "invalid". Strings are false in boolean contexts in general
+//     (the older knowledge base's "any valid string is 1" is not followed).
+//   - "field1=1|field1=100" (the retired '|' separator) compiles, since | is
+//     C's bitwise OR, but bitwise operators refuse booleans, so evaluation is
+//     an error and the filter never passes. "email=123@gmail.com" and
+//     "param1!=" are syntax errors, as flespi's "invalid" says.
+//   - exists() returns true or false (flespi's newer engine), which compare
+//     equal to the 1 and 0 of the older text.
+//   - mileage(), previous(), geofence() and other calculator functions are
+//     not built in; the embedding program adds them with [Config.Funcs] (the
+//     vector test adds mileage() as a function that fails, so the lazy if()
+//     in the forum's example shows it is never called).
+//   - "hour(begin)>8": date functions use [Env.Location], UTC when nil, which
+//     is what the vector's derived result assumes.
+//   - metadata() reads [Env.Metadata]; the vector's "__metadata" context
+//     member is test scaffolding for it.
+//   - !, ?: and the "~" wildcard operator appear only in flespi's AI skill
+//     file, which contradicts the knowledge base; they are not implemented
+//     and ~ is C's bitwise NOT.
+//   - String concatenation with + is unconfirmed and is a type error.
+//   - A comparison between a string and a non-string casts the string to a
+//     number; a non-numeric string makes it an error. So $x != "abc" with x
+//     absent is an error (false), not true.
+//   - json(v, k) and v[k] give null for an absent member or index.
+//   - Wildcard patterns have no escape: '*' and '?' are always wildcards.
+//   - $filter: modified_since=T (from the original task statement) means at
+//     or after T, modified_since>T (flespi's skill file) strictly after;
+//     several specs may share a level joined by '&', and $filter levels may
+//     repeat; all must hold. The MQTT 5 "cid" SUBSCRIBE property and
+//     subscription identifiers are the broker's business.
+//   - distance() returns kilometres (flespi's mileage unit; unconfirmed).
 package filter

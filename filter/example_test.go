@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gnssgate/gnssgate/filter"
 )
@@ -45,4 +46,46 @@ func ExampleSyntaxError() {
 	// unexpected ')' (1:16)
 	//  | speed > (1 + 2))
 	//  |                ^
+}
+
+// A struct-backed Source, and a custom function with an injected clock.
+func ExampleConfig_Compile() {
+	cfg := &filter.Config{
+		LooseEquals: true,
+		Funcs: []filter.Func{{
+			Name: "double", Usage: "double(x)", Description: "twice x", MinArgs: 1, MaxArgs: 1,
+			Call: func(_ *filter.Env, args []filter.Value) filter.Value {
+				f, ok := args[0].Float()
+				if !ok {
+					return filter.Errorf("double() wants a number")
+				}
+				return filter.Number(2 * f)
+			},
+		}},
+	}
+	x, err := cfg.Compile(`double(Value) >= 200 && Origin = "MOW" && now() > 1e9`)
+	if err != nil {
+		panic(err)
+	}
+	env := &filter.Env{Now: time.Unix(1700000000, 0)} // one per batch
+	src := filter.SourceFunc(func(name string) (filter.Value, bool) {
+		switch name {
+		case "Origin":
+			return filter.String("MOW"), true
+		case "Value":
+			return filter.Number(100), true
+		}
+		return filter.Value{}, false
+	})
+	fmt.Println(x, x.Match(src, env))
+	// Output:
+	// double(Value) >= 200 && Origin == "MOW" && now() > 1000000000 true
+}
+
+func ExampleExpr_EvalObject() {
+	x := filter.MustCompile(`configuration.ident == "3526*" && telemetry.position.speed.value > 50`)
+	dev := []byte(`{"id":7,"configuration":{"ident":"352625066004561"},"telemetry":{"position.speed":{"value":72,"ts":1700000000}}}`)
+	fmt.Println(x.EvalObject(dev, nil))
+	// Output:
+	// true
 }

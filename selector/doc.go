@@ -35,4 +35,16 @@
 //
 // A [Selector] is immutable and safe for concurrent use; String gives its
 // canonical form.
+//
+// # Decisions
+//
+//   - Bare ids form a set and every other term is ANDed (see above).
+//   - "all" combined with other terms adds nothing; String drops it.
+//   - The knowledge base's wildcard examples (FM?640, 86435*) do not name
+//     their field; the tests use them as values of path terms.
+//   - fields accepts dotted paths and keeps the parents ("configuration.ident"
+//     gives {"configuration":{"ident":…}}), beyond flespi's flat field names.
+//   - [Query.Apply] always includes "pagination"; limit 0 means no limit.
+//   - Numbers in selectors are float64 like everywhere in flespi expressions;
+//     ids above 2^53 do not compare exactly.
 package selector
