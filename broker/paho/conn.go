@@ -126,7 +126,7 @@ func (b *Broker) connect(u *url.URL, first bool) (*mqtt.Client, <-chan error, er
 	n := b.ups.Add(1)
 	b.log.Info("mqtt connected", "client_id", b.cfg.ClientID, "session_present", ack.SessionPresent, "connection", n)
 	if n > 1 {
-		go b.resubscribe()
+		b.resubscribe(cli)
 	}
 	return cli, lost, nil
 }

@@ -130,12 +130,12 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 }
 
-// resubscribe renews every server subscription after a reconnection. A
-// session the broker kept already has them; retain handling 1 then avoids
-// sending the retained messages again.
-func (b *Broker) resubscribe() {
-	b.opMu.Lock()
-	defer b.opMu.Unlock()
+// resubscribe renews every server subscription on a new connection, before
+// the connection is offered to Publish, so that a publisher cannot overtake
+// the resubscription. A session the broker kept already has them; retain
+// handling 1 then avoids sending the retained messages again. It takes no
+// opMu: a Subscribe may hold it while waiting for this very connection.
+func (b *Broker) resubscribe(cli *mqtt.Client) {
 	b.mu.Lock()
 	subs := make([]*serverSub, 0, len(b.servers))
 	for _, ss := range b.servers {
@@ -144,20 +144,28 @@ func (b *Broker) resubscribe() {
 	b.mu.Unlock()
 	for _, ss := range subs {
 		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.ConnectTimeout)
-		err := b.sendSubscribe(ctx, ss, 1)
+		ack, err := cli.Subscribe(ctx, b.subscribePacket(ss, 1))
 		cancel()
+		if err == nil && ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
+			err = reasonError("subscribe "+ss.filter, ack.Reasons[0])
+		}
 		if err != nil {
 			b.log.Error("mqtt resubscribe failed", "filter", ss.filter, "err", err)
 		}
 	}
 }
 
-func (b *Broker) sendSubscribe(ctx context.Context, ss *serverSub, retainHandling byte) error {
+func (b *Broker) subscribePacket(ss *serverSub, retainHandling byte) *mqtt.Subscribe {
 	s := &mqtt.Subscribe{Subscriptions: []mqtt.SubscribeOptions{{Topic: ss.filter, QoS: 1, RetainHandling: retainHandling}}}
 	if b.subIDs.Load() && ss.id != 0 {
 		id := ss.id
 		s.Properties = &mqtt.SubscribeProperties{SubscriptionIdentifier: &id}
 	}
+	return s
+}
+
+func (b *Broker) sendSubscribe(ctx context.Context, ss *serverSub, retainHandling byte) error {
+	s := b.subscribePacket(ss, retainHandling)
 	return b.withClient(ctx, true, func(ctx context.Context, cli *mqtt.Client) error {
 		ack, err := cli.Subscribe(ctx, s)
 		if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
