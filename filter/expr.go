@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"math/bits"
 	"strings"
 	"time"
 
@@ -361,6 +362,7 @@ func (j *jsonSource) fill() {
 			}
 		}
 		vs := i
+		wanted := esc || mask&(1<<min(len(key), 63)) != 0
 		switch d[i] {
 		case '"':
 			if i, _ = scanString(d, i+1); i < 0 {
@@ -372,11 +374,20 @@ func (j *jsonSource) fill() {
 				return
 			}
 		default:
+			if !wanted {
+				// An unwanted scalar: jump straight to the next key's quote
+				// (or the object's end), crossing the value and the comma
+				// in one SWAR search.
+				if i = nextQuoteOrBrace(d, i); i < 0 || d[i] == '}' {
+					return
+				}
+				continue
+			}
 			for i < len(d) && !scalarEnd[d[i]] {
 				i++
 			}
 		}
-		if !esc && mask&(1<<min(len(key), 63)) == 0 {
+		if !wanted {
 			continue
 		}
 		if esc {
@@ -390,6 +401,24 @@ func (j *jsonSource) fill() {
 			}
 		}
 	}
+}
+
+// nextQuoteOrBrace returns the index of the first '"' or '}' at or after i,
+// or -1.
+func nextQuoteOrBrace(d string, i int) int {
+	for i+8 <= len(d) {
+		w := load64(d, i)
+		if m := hasByte(w, '"') | hasByte(w, '}'); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for ; i < len(d); i++ {
+		if d[i] == '"' || d[i] == '}' {
+			return i
+		}
+	}
+	return -1
 }
 
 // names is set by the evaluator: the expression's field list.
