@@ -388,3 +388,31 @@ func TestOtherCodecs(t *testing.T) {
 		})
 	}
 }
+
+func TestRecordingUDPSessions(t *testing.T) {
+	dir := t.TempDir()
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: newSink(), Record: &DirRecorder{Dir: dir}, IdleTimeout: 100 * time.Millisecond}
+	addr, _ := startUDP(t, srv)
+	dev, err := net.Dial("udp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	rec := loadTraffic(t, "teltonika-udp.hex")
+	udpExchange(t, dev, string(rec[0].Data))
+	waitFor(t, "the session to expire", func() bool { return srv.Stats().Conns == 0 })
+	files, _ := filepath.Glob(filepath.Join(dir, "352093086403655", "*.hex"))
+	if len(files) != 1 {
+		t.Fatalf("recordings %v", files)
+	}
+	f, _ := os.Open(files[0])
+	defer f.Close()
+	got, err := traffic.Parse(f)
+	if err != nil || len(got) != 2 || !bytes.Equal(got[0].Data, rec[0].Data) || got[1].Dir != traffic.Out || !bytes.Equal(got[1].Data, rec[1].Data) {
+		t.Fatalf("recording %+v: %v", got, err)
+	}
+	o := protocoltest.Decode(&teltonika.Codec{}, protocol.UDP, [][]byte{got[0].Data})
+	if o.Err != nil || len(o.Messages) != 1 || !bytes.Equal(o.Replies, rec[1].Data) {
+		t.Fatalf("replay %+v", o)
+	}
+}
