@@ -250,8 +250,11 @@ func (c *HistoryConfig) TrimIntervalOrDefault() time.Duration {
 	return c.TrimInterval
 }
 
-// Filter selects messages; filter.Compile's result satisfies it. Match must
-// be safe for concurrent use.
+// Filter selects messages. Match must be safe for concurrent use. A compiled
+// filter expression plugs in through [FilterFunc]:
+//
+//	x, err := filter.Compile(`position.speed > 0`)
+//	q.Filter = store.FilterFunc(func(m *protocol.Message) bool { return x.MatchMessage(m, nil) })
 type Filter interface {
 	Match(m *protocol.Message) bool
 }
