@@ -127,7 +127,8 @@ type Server struct {
 	ConnState func(*Conn, ConnState)
 	// OnError, when set, is called with every connection-level error: a
 	// decode error, a handler error, a recovered panic ([*PanicError]), a
-	// failed write, a timeout. c is nil for errors of the listener.
+	// failed write, an incomplete frame past ReadTimeout (idle closes are
+	// only logged). c is nil for errors of the listener.
 	OnError func(c *Conn, err error)
 	// Record, when set, records each connection's raw traffic in the
 	// protocol/traffic format; see [Recorder] and [DirRecorder].
