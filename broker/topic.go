@@ -82,26 +82,42 @@ func MatchTopic(filter, topic string) bool {
 	if topic != "" && topic[0] == '$' && filter != "" && (filter[0] == '+' || filter[0] == '#') {
 		return false
 	}
+	// One pass over both strings; i and j sit at the start of a level.
+	i, j := 0, 0
 	for {
-		fl, frest, fmore := strings.Cut(filter, "/")
-		if fl == "#" {
-			return true
-		}
-		tl, trest, tmore := strings.Cut(topic, "/")
-		if fl != "+" && fl != tl {
-			return false
-		}
 		switch {
-		case fmore && tmore:
-			filter, topic = frest, trest
-		case !fmore && !tmore:
+		case i < len(filter) && filter[i] == '#':
 			return true
-		case fmore:
-			// The topic ended: "a/#" still matches "a".
-			return frest == "#"
+		case i < len(filter) && filter[i] == '+':
+			i++
+			if i < len(filter) && filter[i] != '/' {
+				return false // not a valid filter
+			}
+			for j < len(topic) && topic[j] != '/' {
+				j++
+			}
 		default:
-			return false
+			for i < len(filter) && filter[i] != '/' {
+				if j == len(topic) || topic[j] != filter[i] {
+					return false
+				}
+				i++
+				j++
+			}
+			if j < len(topic) && topic[j] != '/' {
+				return false
+			}
 		}
+		// Both levels ended: i and j are at '/' or at the end.
+		if i == len(filter) {
+			return j == len(topic)
+		}
+		if j == len(topic) {
+			// The topic ended: "a/#" still matches "a".
+			return filter[i+1:] == "#"
+		}
+		i++
+		j++
 	}
 }
 
