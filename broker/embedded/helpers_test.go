@@ -314,3 +314,9 @@ func (c *collector) next(t testing.TB) broker.Message {
 	}
 	return broker.Message{}
 }
+
+func subOpt(filter string, qos byte) packets.Subscription {
+	return packets.Subscription{Filter: filter, Qos: qos}
+}
+
+func runtimeGosched() { time.Sleep(50 * time.Microsecond) }

@@ -1,0 +1,136 @@
+package embedded
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+)
+
+var payload16 = []byte("0123456789abcdef")
+
+// BenchmarkInProcessPublish: one in-process publisher, one in-process
+// subscriber, QoS 1, 16-byte payloads.
+func BenchmarkInProcessPublish(b *testing.B) {
+	s := New(&Config{MaxQueuedBytes: 1 << 30, Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	var n atomic.Int64
+	done := make(chan struct{})
+	target := int64(b.N)
+	mustSub(b, s, "bench/+", broker.HandlerFunc(func(context.Context, broker.Message) error {
+		if n.Add(1) == target {
+			close(done)
+		}
+		return nil
+	}))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Publish(ctx, broker.Message{Topic: "bench/1", QoS: 1, Payload: payload16})
+	}
+	<-done
+}
+
+// rawSubscribers connects n MQTT 3.1.1 clients subscribed to topic that
+// read and discard (QoS 0) and returns a counter of bytes received.
+func rawSubscribers(b *testing.B, addr, topic string, n int) *atomic.Int64 {
+	var got atomic.Int64
+	for i := 0; i < n; i++ {
+		r := dialRaw(b, addr)
+		r.connect("", true, 0, nil)
+		r.subscribe(1, subOpt(topic, 0))
+		go func() {
+			buf := make([]byte, 32<<10)
+			for {
+				k, err := r.br.Read(buf)
+				got.Add(int64(k))
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	return &got
+}
+
+// BenchmarkFanout1000: one in-process QoS 0 publish to 1,000 TCP
+// subscribers (16-byte payload); ns/op is per publish, i.e. per 1,000
+// deliveries.
+func BenchmarkFanout1000(b *testing.B) {
+	srv, addr := startServer(b, &Config{AllowAnonymous: true, MaxQueuedBytes: 64 << 20, Logger: slog.New(slog.DiscardHandler)})
+	got := rawSubscribers(b, addr, "fan", 1000)
+	ctx := context.Background()
+	per := int64(1 + 1 + 2 + 3 + len(payload16)) // header, length, topic "fan", payload
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		srv.Publish(ctx, broker.Message{Topic: "fan", Payload: payload16})
+	}
+	// Wait until every delivery is written or deliveries stop (QoS 0 may
+	// be dropped for a subscriber that falls MaxQueuedBytes behind).
+	want := per * int64(b.N) * 1000
+	last, idle := int64(-1), 0
+	for got.Load() < want && idle < 100 {
+		if n := got.Load(); n == last {
+			idle++
+		} else {
+			last, idle = n, 0
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(got.Load())/float64(per)/float64(b.N), "deliveries/op")
+}
+
+// BenchmarkTCPPublishQoS1: one MQTT 3.1.1 client publishing QoS 1 over TCP,
+// 64 publishes in flight, to one in-process subscriber.
+func BenchmarkTCPPublishQoS1(b *testing.B) {
+	srv, addr := startServer(b, &Config{AllowAnonymous: true, MaxQueuedBytes: 1 << 30, Logger: slog.New(slog.DiscardHandler)})
+	var n atomic.Int64
+	mustSub(b, srv, "in/+", broker.HandlerFunc(func(context.Context, broker.Message) error {
+		n.Add(1)
+		return nil
+	}))
+	r := dialRaw(b, addr)
+	r.connect("pub", true, 0, nil)
+	pkt := []byte{0x32, byte(2 + 4 + 2 + len(payload16)), 0, 4, 'i', 'n', '/', '1', 0, 0}
+	pkt = append(pkt, payload16...)
+	acks := make(chan struct{}, 64)
+	go func() {
+		br := bufio.NewReader(r.nc)
+		buf := make([]byte, 4)
+		for {
+			if _, err := io.ReadFull(br, buf); err != nil {
+				return
+			}
+			<-acks
+		}
+	}()
+	w := bufio.NewWriter(r.nc)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := uint16(i%65535 + 1)
+		pkt[8], pkt[9] = byte(id>>8), byte(id)
+		select {
+		case acks <- struct{}{}:
+		default:
+			w.Flush()
+			acks <- struct{}{}
+		}
+		w.Write(pkt)
+	}
+	w.Flush()
+	for len(acks) > 0 {
+		runtimeGosched()
+	}
+	b.StopTimer()
+	_ = net.IPv4len
+}
