@@ -199,10 +199,13 @@ func cutParam(item []byte) (name, typ []byte, ok bool) {
 // setParam registers one parameter. A value that does not fit its type is
 // not registered, as the spec says; a bad name fails the whole field.
 func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ byte, val []byte) bool {
-	if !validParamName(rawName) || m.Len() >= maxParams {
+	if m.Len() >= maxParams {
 		return false
 	}
-	name, asBool := s.paramName(rawName)
+	name, asBool, ok := s.paramName(rawName)
+	if !ok {
+		return false
+	}
 	var v protocol.Value
 	switch typ {
 	case '1':
@@ -262,12 +265,16 @@ func validParamName(b []byte) bool {
 // for the parameters flespi's Wialon IPS channel names, "custom.<name>" for
 // the rest. Names are remembered per session so that a steady stream of
 // packets does not allocate them again.
-func (s *Session) paramName(raw []byte) (name string, asBool bool) {
+// ok is false for a name that is empty, too long or not printable UTF-8.
+func (s *Session) paramName(raw []byte) (name string, asBool, ok bool) {
 	if n, b, ok := knownParam(raw); ok {
-		return n, b
+		return n, b, true
 	}
 	if n, ok := s.names[string(raw)]; ok {
-		return n, false
+		return n, false, true // validated when it was cached
+	}
+	if !validParamName(raw) {
+		return "", false, false
 	}
 	n := "custom." + string(raw)
 	if len(s.names) < maxNameCache {
@@ -276,5 +283,5 @@ func (s *Session) paramName(raw []byte) (name string, asBool bool) {
 		}
 		s.names[n[len("custom."):]] = n
 	}
-	return n, false
+	return n, false, true
 }
