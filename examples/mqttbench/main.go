@@ -10,8 +10,8 @@
 //	go run ./examples/mqttbench -scenario fanin -n 50 -subs 5 -qos 1
 //
 // -n sets the scenario's size: p2p uses n publishers and n subscribers,
-// fanout 1 publisher and n subscribers, fanin n publishers and -subs
-// subscribers (default n/5, at least 2). -rate paces each publisher (messages
+// fanout 1 publisher and n subscribers (1000 without -n), fanin n publishers
+// and -subs subscribers (default n/5, at least 2). -rate paces each publisher (messages
 // per second); without it a QoS 0 publisher sends as fast as it can and a QoS
 // 1 publisher keeps -inflight publishes awaiting PUBACK. Publisher, broker
 // and subscribers share one machine's clock, so run it on the broker's host
@@ -48,7 +48,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		addr     = fs.String("addr", "127.0.0.1:1883", "MQTT broker `host:port`")
 		scenario = fs.String("scenario", "p2p", "p2p, fanout or fanin")
 		qos      = fs.Int("qos", 0, "QoS for publish and subscribe: 0 or 1")
-		n        = fs.Int("n", 10, "scenario size (see the command doc)")
+		n        = fs.Int("n", 10, "scenario size (see the command doc; fanout defaults to 1000)")
 		pubs     = fs.Int("pubs", 0, "publishers (overrides the scenario default)")
 		subs     = fs.Int("subs", 0, "subscribers (overrides the scenario default)")
 		duration = fs.Duration("duration", 10*time.Second, "how long to publish")
@@ -77,7 +77,11 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "p2p":
 		cfg.Pubs, cfg.Subs = *n, *n
 	case "fanout":
-		cfg.Pubs, cfg.Subs = 1, *n
+		size := *n
+		if !flagSet(fs, "n") {
+			size = 1000 // the published fan-out scenario
+		}
+		cfg.Pubs, cfg.Subs = 1, size
 	case "fanin":
 		cfg.Pubs, cfg.Subs = *n, max(2, *n/5)
 	default:
@@ -110,4 +114,10 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "  latency p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms\n",
 		res.P50ms, res.P90ms, res.P99ms, res.Maxms)
 	return 0
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
