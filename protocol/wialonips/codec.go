@@ -28,8 +28,10 @@ type Codec struct {
 	Lenient bool
 	// CheckPassword, when set, is asked at login whether the device may log
 	// in; password is "" when the device sends NA or nothing. A false
-	// answer replies #AL#01 and closes the connection. Nil accepts every
-	// device. It may be called concurrently from many sessions.
+	// answer replies #AL#01 and closes the connection, and a TCP
+	// connection whose login was not accepted gets no packet decoded. Nil
+	// accepts every device. UDP datagrams carry no password and are not
+	// checked. It may be called concurrently from many sessions.
 	CheckPassword func(ident, password string) bool
 }
 

@@ -53,8 +53,9 @@
 // Decode returns a [*protocol.DecodeError] for what the spec has no answer
 // for: text that is not "#TYPE#…" ([protocol.ErrMalformed]), an unknown or
 // server-only packet type ([protocol.ErrUnsupported]), a container that does
-// not inflate. The channel then decides whether to drop the connection. A
-// rejected login (#AL#0, #AL#01) sets Result.Close.
+// not inflate, and (with Codec.CheckPassword set) a TCP packet before an
+// accepted login. The channel then decides whether to drop the connection.
+// A rejected login (#AL#0, #AL#01) sets Result.Close.
 //
 // # Messages
 //

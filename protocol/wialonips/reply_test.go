@@ -199,6 +199,22 @@ func TestNotAnswered(t *testing.T) {
 	}
 }
 
+func TestPasswordRequiresLogin(t *testing.T) {
+	c := &wialonips.Codec{CheckPassword: func(id, pw string) bool { return pw == "secret" }}
+	if o := run(t, c, protocol.TCP, "#SD#"+sdBody+"\r\n"); !errors.Is(o.Err, protocol.ErrMalformed) || len(o.Messages) != 0 {
+		t.Errorf("data before login: err %v, %d messages", o.Err, len(o.Messages))
+	}
+	if o := run(t, c, protocol.TCP, "#L#1;bad\r\n#SD#"+sdBody+"\r\n"); !errors.Is(o.Err, protocol.ErrMalformed) || len(o.Messages) != 0 {
+		t.Errorf("data after a rejected login: err %v, %d messages", o.Err, len(o.Messages))
+	}
+	if o := run(t, c, protocol.TCP, "#L#1;secret\r\n#SD#"+sdBody+"\r\n"); o.Err != nil || len(o.Messages) != 1 {
+		t.Errorf("data after login: err %v, %d messages", o.Err, len(o.Messages))
+	}
+	if o := run(t, c, protocol.UDP, "1#SD#"+sdBody+"\r\n"); o.Err != nil || len(o.Messages) != 1 {
+		t.Errorf("udp: err %v, %d messages", o.Err, len(o.Messages))
+	}
+}
+
 func TestCommandAnswers(t *testing.T) {
 	o := run(t, &wialonips.Codec{}, protocol.TCP, login11, "#AM#1\r\n")
 	if o.Err != nil || len(o.Responses) != 1 || o.Responses[0].Text != "1" || len(o.Messages) != 0 {

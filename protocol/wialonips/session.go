@@ -37,10 +37,11 @@ type Session struct {
 	checkPass func(ident, password string) bool
 	transport protocol.Transport
 
-	version int
-	ident   string
-	names   map[string]string
-	ain     []string // "ain#N" names, made once per session
+	version  int
+	ident    string
+	loggedIn bool // a login was accepted (only consulted with CheckPassword)
+	names    map[string]string
+	ain      []string // "ain#N" names, made once per session
 
 	// Decompression state, reused from container to container.
 	zr      io.ReadCloser
@@ -173,6 +174,11 @@ func (s *Session) decodeLine(line, bin []byte, off int, r *protocol.Result) erro
 			return err
 		}
 	}
+	if s.checkPass != nil && !s.loggedIn && s.transport == protocol.TCP && string(typ) != "L" {
+		// Passwords are checked: a device must not get round the check by
+		// skipping the login the spec requires first.
+		return protocol.Errorf(Name, off, protocol.ErrMalformed, "packet before a successful login")
+	}
 	switch string(typ) {
 	case "L":
 		s.login(body, r)
@@ -304,6 +310,7 @@ func (s *Session) login(body []byte, r *protocol.Result) {
 		return
 	}
 	s.setIdent(ident)
+	s.loggedIn = true
 	s.reply(r, "AL", "1")
 }
 
