@@ -61,4 +61,12 @@
 // "$share/workers/$filter/cid=123/flespi/message/gw/devices/+".
 //
 // [Filter.Match], [MatchTopic] and [Share.Pick] do not allocate.
+//
+// # Optional features
+//
+// Not every implementation can honour everything a filter can say: an
+// external broker cannot make a shared group sticky. Such a Broker implements
+// [FeatureReporter]; [Supports] asks it, and brokertest skips what a broker
+// reports it lacks. Calls that need a missing feature fail with an error
+// wrapping [ErrUnsupported].
 package broker
