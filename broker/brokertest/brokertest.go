@@ -34,7 +34,7 @@ const (
 	// take (an external broker redelivers only after a reconnect).
 	redeliveryWait = 20 * time.Second
 	// quiet is how long the suite watches for deliveries that must not come.
-	quiet = 300 * time.Millisecond
+	quiet = 200 * time.Millisecond
 )
 
 // Run runs the conformance suite. newBroker returns a fresh, working broker

@@ -165,6 +165,7 @@ func (b *memBroker) Close() error {
 }
 
 func TestSuiteOnMemoryBroker(t *testing.T) {
+	t.Parallel()
 	brokertest.Run(t, func(t *testing.T) broker.Broker { return newMemBroker() })
 }
 
@@ -175,6 +176,7 @@ type limited struct{ *memBroker }
 func (limited) Supports(f broker.Feature) bool { return f == broker.FeatureProperties }
 
 func TestSuiteSkipsMissingFeatures(t *testing.T) {
+	t.Parallel()
 	var skipped []string
 	t.Run("suite", func(t *testing.T) {
 		brokertest.Run(t, func(t *testing.T) broker.Broker {
