@@ -29,10 +29,13 @@ type phist struct {
 	// uniq is the next tie-breaker; its high-water mark is stored with every
 	// write so it never goes backwards across restarts.
 	uniq uint64
+	// cache holds the counters of devices seen since open: one small entry
+	// per device, so a write does not read them back from disk.
+	cache map[string]devCount
 }
 
 func openHistory(d *DB) (*phist, error) {
-	h := &phist{d: d, uniq: 1}
+	h := &phist{d: d, uniq: 1, cache: map[string]devCount{}}
 	v, closer, err := d.db.Get([]byte{tagHistUniq})
 	switch {
 	case err == nil:
@@ -63,8 +66,12 @@ type devCount struct{ count, bytes int64 }
 
 // counts reads a device's counters. The caller holds mu.
 func (h *phist) counts(ident string) (devCount, error) {
+	if c, ok := h.cache[ident]; ok {
+		return c, nil
+	}
 	v, closer, err := h.d.db.Get(deviceKey(ident))
 	if errors.Is(err, pebble.ErrNotFound) {
+		h.cache[ident] = devCount{}
 		return devCount{}, nil
 	}
 	if err != nil {
@@ -74,10 +81,22 @@ func (h *phist) counts(ident string) (devCount, error) {
 	if len(v) != 16 {
 		return devCount{}, corrupt(deviceKey(ident), codec.ErrBad)
 	}
-	return devCount{int64(u64(v)), int64(u64(v[8:]))}, nil
+	c := devCount{int64(u64(v)), int64(u64(v[8:]))}
+	h.cache[ident] = c
+	return c, nil
 }
 
+// forget drops cached counters after a failed write; they are read again.
+func (h *phist) forget(idents []string) {
+	for _, ident := range idents {
+		delete(h.cache, ident)
+	}
+}
+
+// putCounts writes a device's counters in b and caches them; a caller whose
+// b then fails to apply calls forget.
 func (h *phist) putCounts(b *pebble.Batch, ident string, c devCount) error {
+	h.cache[ident] = c
 	if c.count <= 0 {
 		return b.Delete(deviceKey(ident), nil)
 	}
@@ -98,13 +117,28 @@ func (h *phist) Store(ctx context.Context, msgs []protocol.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	// Indexed, so that size rotation can read the entries it adds.
-	b := h.d.db.NewIndexedBatch()
+	b, err := h.apply(msgs)
+	if err != nil {
+		return err
+	}
 	defer b.Close()
+	// Synced outside mu: concurrent writers share the fsync.
+	return b.SyncWait()
+}
+
+// apply writes msgs into the WAL and memtable, in order under mu, without
+// waiting for the fsync.
+func (h *phist) apply(msgs []protocol.Message) (_ *pebble.Batch, err error) {
 	h.mu.Lock()
+	defer h.mu.Unlock()
+	// Encode first: whether a device needs size rotation decides the kind
+	// of batch.
+	type entry struct{ key, val int } // ends in buf
+	var buf []byte
+	entries := make([]entry, len(msgs))
 	counts := map[string]devCount{}
 	var order []string
-	var key, val []byte
+	rotate := false
 	for i := range msgs {
 		m := &msgs[i]
 		ident := m.Ident()
@@ -113,49 +147,64 @@ func (h *phist) Store(ctx context.Context, msgs []protocol.Message) error {
 		if !ok {
 			var err error
 			if c, err = h.counts(ident); err != nil {
-				h.mu.Unlock()
-				return err
+				return nil, err
 			}
 			order = append(order, ident)
 		}
-		key = histKey(key[:0], ident, ts, h.uniq)
+		start := len(buf)
+		buf = histKey(buf, ident, ts, h.uniq)
 		h.uniq++
-		val = codec.Append(val[:0], m)
-		if err := b.Set(key, val, nil); err != nil {
-			h.mu.Unlock()
-			return err
-		}
+		entries[i].key = len(buf)
+		buf = codec.Append(buf, m)
+		entries[i].val = len(buf)
 		c.count++
-		c.bytes += int64(len(key) + len(val))
+		c.bytes += int64(len(buf) - start)
 		counts[ident] = c
+		if max := h.d.cfg.History.RetentionFor(ident).MaxBytes; max > 0 && c.bytes > max {
+			rotate = true
+		}
+	}
+	var b *pebble.Batch
+	if rotate {
+		// Indexed, so that the rotation scan sees the entries it adds
+		// (a late black-box message may be the oldest).
+		b = h.d.db.NewIndexedBatch()
+	} else {
+		b = h.d.db.NewBatchWithSize(len(buf) + len(msgs)*8 + 64)
+	}
+	defer func() {
+		if err != nil {
+			b.Close()
+		}
+	}()
+	start := 0
+	for _, e := range entries {
+		if err := b.Set(buf[start:e.key], buf[e.key:e.val], nil); err != nil {
+			return nil, err
+		}
+		start = e.val
 	}
 	for _, ident := range order {
 		c := counts[ident]
 		if max := h.d.cfg.History.RetentionFor(ident).MaxBytes; max > 0 && c.bytes > max {
-			// The batch is indexed, so the rotation scan sees its entries.
 			var err error
 			if c, err = h.rotate(b, ident, c, max-max/10); err != nil {
-				h.mu.Unlock()
-				return err
+				return nil, err
 			}
 		}
 		if err := h.putCounts(b, ident, c); err != nil {
-			h.mu.Unlock()
-			return err
+			return nil, err
 		}
 	}
 	var u [8]byte
 	binary.BigEndian.PutUint64(u[:], h.uniq)
 	if err := b.Set([]byte{tagHistUniq}, u[:], nil); err != nil {
-		h.mu.Unlock()
-		return err
+		return nil, err
 	}
 	if err := h.d.db.ApplyNoSyncWait(b, syncWrite); err != nil {
-		h.mu.Unlock()
-		return err
+		return nil, err
 	}
-	h.mu.Unlock()
-	return b.SyncWait()
+	return b, nil
 }
 
 // rotate deletes a device's oldest entries until its size is at most target,
@@ -257,9 +306,14 @@ func (h *phist) deleteSpan(ident string, lo, hi []byte) (int64, error) {
 		return 0, err
 	}
 	if err := h.putCounts(b, ident, c); err != nil {
+		h.forget([]string{ident})
 		return 0, err
 	}
-	return n, h.d.db.Apply(b, syncWrite)
+	if err := h.d.db.Apply(b, syncWrite); err != nil {
+		h.forget([]string{ident})
+		return 0, err
+	}
+	return n, nil
 }
 
 func (h *phist) Delete(ctx context.Context, ident string, from, to float64) (int64, error) {
