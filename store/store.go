@@ -134,7 +134,9 @@ type Log interface {
 	// acknowledged. Batches from concurrent callers are ordered as the log
 	// accepted them and share fsyncs. It fails with [ErrFull] (policy
 	// [Block]) or [ErrTooLarge] and then stores nothing. Append of no
-	// messages returns (0, nil). The log does not keep msgs.
+	// messages returns (0, nil). The log does not keep msgs. ctx is
+	// honoured until the batch is handed to storage; after that Append
+	// waits for the fsync (short) so that its result is never ambiguous.
 	Append(ctx context.Context, msgs []protocol.Message) (first uint64, err error)
 
 	// Read returns up to max records with Seq >= from, in order, without
