@@ -44,3 +44,45 @@ func BenchmarkARC1K(b *testing.B) {
 		ARC.Checksum(data)
 	}
 }
+
+// bitwise is the textbook bit-at-a-time CRC, the reference the tables must
+// match for every length (the slicing loop and its tail).
+func bitwise(p Params, b []byte) uint16 {
+	crc := p.Init
+	for _, c := range b {
+		if p.Reflected {
+			crc ^= uint16(c)
+			for range 8 {
+				if crc&1 != 0 {
+					crc = crc>>1 ^ reverse(p.Poly)
+				} else {
+					crc >>= 1
+				}
+			}
+		} else {
+			crc ^= uint16(c) << 8
+			for range 8 {
+				if crc&0x8000 != 0 {
+					crc = crc<<1 ^ p.Poly
+				} else {
+					crc <<= 1
+				}
+			}
+		}
+	}
+	return crc ^ p.XorOut
+}
+
+func TestMatchesBitwiseAtEveryLength(t *testing.T) {
+	data := make([]byte, 70)
+	for i := range data {
+		data[i] = byte(i*37 + 11)
+	}
+	for _, tab := range []*Table{ARC, X25, Kermit, Modbus, CCITTFalse} {
+		for n := 0; n <= len(data); n++ {
+			if got, want := tab.Checksum(data[:n]), bitwise(tab.Params(), data[:n]); got != want {
+				t.Fatalf("%s, %d bytes: %04X, bitwise %04X", tab.Params().Name, n, got, want)
+			}
+		}
+	}
+}

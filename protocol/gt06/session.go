@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // Protocol numbers this codec decodes.
@@ -113,7 +114,7 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 	lengthBad := declaredLen(b) != body
 	crcBad := true
 	if body >= 5 {
-		crcBad = crcX25(b[2:n-4]) != be16(b[n-4:])
+		crcBad = crc16.X25.Checksum(b[2:n-4]) != be16(b[n-4:])
 	}
 	if (crcBad || lengthBad) && !s.codec.Lenient {
 		switch {
@@ -122,7 +123,7 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 		case body < 5:
 			return protocol.Errorf(Name, hl, protocol.ErrChecksum, "frame too short to hold a serial number and CRC")
 		default:
-			return protocol.Errorf(Name, n-4, protocol.ErrChecksum, fmt.Sprintf("CRC-16/X-25 %04x, computed %04x", be16(b[n-4:]), crcX25(b[2:n-4])))
+			return protocol.Errorf(Name, n-4, protocol.ErrChecksum, fmt.Sprintf("CRC-16/X-25 %04x, computed %04x", be16(b[n-4:]), crc16.X25.Checksum(b[2:n-4])))
 		}
 	}
 	f := frame{marker: b[0], proto: b[hl], offset: hl + 1, wifiCount: -1}
@@ -325,7 +326,7 @@ func appendPacket(dst []byte, ext bool, proto byte, a, b []byte, serial uint16) 
 	dst = append(dst, a...)
 	dst = append(dst, b...)
 	dst = append(dst, byte(serial>>8), byte(serial))
-	crc := crcX25(dst[start+2:])
+	crc := crc16.X25.Checksum(dst[start+2:])
 	return append(dst, byte(crc>>8), byte(crc), '\r', '\n')
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // Command names [Session.EncodeCommand] understands.
@@ -46,7 +47,7 @@ func (s *Session) EncodeCommand(dst []byte, c protocol.Command) ([]byte, error) 
 		dst = append(dst, c.Text...)
 		if v2 {
 			dst = append(dst, ';')
-			dst = appendCRC(dst, arc.checksum(dst[start:]))
+			dst = appendCRC(dst, crc16.ARC.Checksum(dst[start:]))
 		}
 		return append(dst, '\r', '\n'), nil
 	case CommandCustom:
@@ -67,7 +68,7 @@ func (s *Session) EncodeCommand(dst []byte, c protocol.Command) ([]byte, error) 
 		dst = appendInt(dst, len(c.Data))
 		if v2 {
 			dst = append(dst, ';')
-			dst = appendCRC(dst, arc.checksum(c.Data))
+			dst = appendCRC(dst, crc16.ARC.Checksum(c.Data))
 		}
 		dst = append(dst, '\r', '\n')
 		return append(dst, c.Data...), nil

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // isNA reports whether a field carries no data: "NA" or empty (devices in
@@ -292,7 +294,7 @@ func parseCRC(b []byte) (uint16, bool) {
 // crcMatches checks a CRC field against the covered text.
 func crcMatches(covered, field []byte) bool {
 	want, ok := parseCRC(field)
-	return ok && arc.checksum(covered) == want
+	return ok && crc16.ARC.Checksum(covered) == want
 }
 
 // appendCRC writes a CRC16 as four upper-case hex digits.
