@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // GPRS message types.
@@ -165,5 +166,5 @@ func appendGPRS(dst []byte, codec byte, imei, payload []byte, max int) ([]byte, 
 	dst = append(dst, imei...)
 	dst = append(dst, payload...)
 	dst = append(dst, 1)
-	return binary.BigEndian.AppendUint32(dst, uint32(checksum(dst[start:]))), nil
+	return binary.BigEndian.AppendUint32(dst, uint32(crc16.ARC.Checksum(dst[start:]))), nil
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
 // Session is one TCP connection or one UDP remote address. It remembers the
@@ -103,7 +104,7 @@ func (s *Session) decodePacket(frame []byte, r *protocol.Result) error {
 	for _, c := range crcField {
 		crc = crc<<8 | uint32(c)
 	}
-	badCRC := len(crcField) != 4 || crc > 0xFFFF || uint16(crc) != checksum(body)
+	badCRC := len(crcField) != 4 || crc > 0xFFFF || uint16(crc) != crc16.ARC.Checksum(body)
 	if !s.codec.Lenient {
 		switch {
 		case uint64(length) != uint64(len(body)):
@@ -111,7 +112,7 @@ func (s *Session) decodePacket(frame []byte, r *protocol.Result) error {
 		case len(crcField) != 4:
 			return protocol.Errorf(Name, 8+len(body), protocol.ErrChecksum, "CRC field of "+strconv.Itoa(len(crcField))+" bytes")
 		case badCRC:
-			return protocol.Errorf(Name, 8+len(body), protocol.ErrChecksum, "CRC "+strconv.FormatUint(uint64(crc), 16)+", computed "+strconv.FormatUint(uint64(checksum(body)), 16))
+			return protocol.Errorf(Name, 8+len(body), protocol.ErrChecksum, "CRC "+strconv.FormatUint(uint64(crc), 16)+", computed "+strconv.FormatUint(uint64(crc16.ARC.Checksum(body)), 16))
 		}
 	}
 	if len(body) < 3 {
