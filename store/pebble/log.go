@@ -11,7 +11,6 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
 )
@@ -54,10 +53,21 @@ type plog struct {
 
 	cmu       sync.Mutex // consumers
 	consumers map[string]uint64
+
+	// Group commit (append.go): callers queue, one committer applies
+	// everything queued as one batch, one syncer waits for fsyncs in order.
+	qmu    sync.Mutex
+	queue  []*appendReq
+	kick   chan struct{}  // capacity 1: "the queue is not empty"
+	synced chan committed // applied groups, in WAL order
+	stop   chan struct{}
+	loops  sync.WaitGroup
+	broken error // a storage error: appends fail until reopened (mu)
 }
 
 func openLog(d *DB) (*plog, error) {
-	l := &plog{d: d, notify: make(chan struct{}), consumers: map[string]uint64{}}
+	l := &plog{d: d, notify: make(chan struct{}), consumers: map[string]uint64{},
+		kick: make(chan struct{}, 1), synced: make(chan committed, 16), stop: make(chan struct{})}
 	it, err := d.logdb.NewIter(&pebble.IterOptions{LowerBound: []byte{tagLog}, UpperBound: []byte{tagLog + 1}})
 	if err != nil {
 		return nil, err
@@ -238,82 +248,6 @@ func (l *plog) makeRoom(b *pebble.Batch, need int64) error {
 		}
 	}
 	return nil
-}
-
-func (l *plog) Append(ctx context.Context, msgs []protocol.Message) (uint64, error) {
-	if err := l.d.enter(ctx); err != nil {
-		return 0, err
-	}
-	defer l.d.leave()
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	// Encode outside the lock; the header is filled in under it.
-	var buf []byte
-	ends := make([]int, len(msgs))
-	for i := range msgs {
-		buf = append(buf, make([]byte, recHeader)...)
-		buf = codec.Append(buf, &msgs[i])
-		ends[i] = len(buf)
-	}
-	need := int64(len(buf) + len(msgs)*9)
-
-	b := l.d.logdb.NewBatchWithSize(len(buf) + len(msgs)*24 + 64)
-	defer b.Close()
-	l.mu.Lock()
-	if err := l.makeRoom(b, need); err != nil {
-		if errors.Is(err, store.ErrFull) && b.Count() > 0 {
-			// Consumed records were released; keep that.
-			if aerr := l.d.logdb.Apply(b, syncWrite); aerr != nil {
-				err = aerr
-			}
-		}
-		l.mu.Unlock()
-		return 0, err
-	}
-	now := l.d.now().UnixNano()
-	if now < l.lastTime {
-		now = l.lastTime // append times never go backwards
-	}
-	first := l.last + 1
-	cum := l.cum
-	start := 0
-	key := make([]byte, 9)
-	key[0] = tagLog
-	for i, end := range ends {
-		rec := buf[start:end]
-		cum += uint64(len(rec) + 9)
-		binary.BigEndian.PutUint64(rec, uint64(now))
-		binary.BigEndian.PutUint64(rec[8:], cum)
-		binary.BigEndian.PutUint64(key[1:], first+uint64(i))
-		if err := b.Set(key, rec, nil); err != nil {
-			l.mu.Unlock()
-			return 0, err
-		}
-		start = end
-	}
-	last := first + uint64(len(msgs)) - 1
-	// Hand the batch to the WAL in order; its fsync is shared with every
-	// other batch waiting at the same time (group commit).
-	if err := l.d.logdb.ApplyNoSyncWait(b, syncWrite); err != nil {
-		l.mu.Unlock()
-		return 0, err
-	}
-	l.last, l.cum, l.lastTime = last, cum, now
-	l.bytes += need
-	l.mu.Unlock()
-	if err := b.SyncWait(); err != nil {
-		return 0, err
-	}
-	// The WAL is synced in order: every earlier batch is durable too.
-	l.dmu.Lock()
-	if last > l.durable {
-		l.durable = last
-		close(l.notify)
-		l.notify = make(chan struct{})
-	}
-	l.dmu.Unlock()
-	return first, nil
 }
 
 func (l *plog) durableLast() uint64 {

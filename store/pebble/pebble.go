@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
@@ -97,6 +98,10 @@ func Open(dir string, opts *Options) (*DB, error) {
 	d.cache = cache
 	popts := func(memtable uint64) *pebble.Options {
 		return &pebble.Options{
+			// The plain file system: pebble's default wraps it to time
+			// every disk operation (slow-disk warnings), a cost on every
+			// append.
+			FS:                          vfs.Default,
 			Cache:                       cache,
 			MemTableSize:                memtable,
 			MemTableStopWritesThreshold: o.MemTables,
@@ -125,6 +130,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		cache.Unref()
 		return nil, err
 	}
+	d.log.start()
 	d.startSweeps()
 	return d, nil
 }
@@ -148,6 +154,7 @@ func (d *DB) Close() error {
 	d.bg.Wait()
 	d.closeMu.Lock() // every call in progress has left
 	defer d.closeMu.Unlock()
+	d.log.shutdown()
 	err := errors.Join(d.logdb.Close(), d.db.Close())
 	d.cache.Unref()
 	return err
