@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -104,21 +105,43 @@ func (d *Decoder) name(b []byte) string {
 
 func (d *Decoder) decodeInto(m *protocol.Message, data []byte) error {
 	m.Reset()
+	// Two passes: the first validates and sizes the string values, so that
+	// one allocation holds them all (and only them); the second builds the
+	// parameters straight into m. Parsing twice costs less than copying
+	// parameters around, which GC write barriers make expensive.
+	_, total, err := d.parse(nil, data, "", nil)
+	if err != nil {
+		return err
+	}
+	var all string
+	if total > 0 {
+		var b strings.Builder
+		b.Grow(total)
+		d.parse(nil, data, "", &b)
+		all = b.String()
+	}
+	_, _, err = d.parse(m, data, all, nil)
+	return err
+}
+
+// parse walks an encoded message. With m nil it validates and returns the
+// parameter count and the string bytes (writing them to strs if set); with
+// m set it adds the parameters, their string values cut from all in order.
+func (d *Decoder) parse(m *protocol.Message, data []byte, all string, strs *strings.Builder) (int, int, error) {
 	if len(data) == 0 {
-		return ErrTruncated
+		return 0, 0, ErrTruncated
 	}
 	if data[0] != version {
-		return ErrBad
+		return 0, 0, ErrBad
 	}
-	var all string // one allocation backs every string value of the message
 	pos := 1
 	n, w := binary.Uvarint(data[pos:])
 	if w <= 0 {
-		return ErrTruncated
+		return 0, 0, ErrTruncated
 	}
 	pos += w
 	if n > uint64(len(data)) { // every parameter takes at least two bytes
-		return ErrBad
+		return 0, 0, ErrBad
 	}
 	bytesOf := func() (int, int, error) {
 		l, w := binary.Uvarint(data[pos:])
@@ -132,29 +155,32 @@ func (d *Decoder) decodeInto(m *protocol.Message, data []byte) error {
 		pos = start + int(l)
 		return start, pos, nil
 	}
+	total, off := 0, 0
 	for i := range int(n) {
 		s, e, err := bytesOf()
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		if s == e {
-			return ErrBad
+			return 0, 0, ErrBad
 		}
-		// Consecutive messages usually carry the same names in the same
-		// order: compare with the previous one before the map lookup.
 		var name string
-		if i < len(d.prev) && d.prev[i] == string(data[s:e]) {
-			name = d.prev[i]
-		} else {
-			name = d.name(data[s:e])
-			if i < len(d.prev) {
-				d.prev[i] = name
-			} else if i == len(d.prev) && i < maxNames {
-				d.prev = append(d.prev, name)
+		if m != nil {
+			// Consecutive messages usually carry the same names in the
+			// same order: compare with the previous one before the map.
+			if i < len(d.prev) && d.prev[i] == string(data[s:e]) {
+				name = d.prev[i]
+			} else {
+				name = d.name(data[s:e])
+				if i < len(d.prev) {
+					d.prev[i] = name
+				} else if i == len(d.prev) && i < maxNames {
+					d.prev = append(d.prev, name)
+				}
 			}
 		}
 		if pos >= len(data) {
-			return ErrTruncated
+			return 0, 0, ErrTruncated
 		}
 		k := protocol.Kind(data[pos])
 		pos++
@@ -163,56 +189,67 @@ func (d *Decoder) decodeInto(m *protocol.Message, data []byte) error {
 		case protocol.KindNull:
 		case protocol.KindBool:
 			if pos >= len(data) {
-				return ErrTruncated
+				return 0, 0, ErrTruncated
 			}
 			if data[pos] > 1 {
-				return ErrBad
+				return 0, 0, ErrBad
 			}
 			v = protocol.Bool(data[pos] == 1)
 			pos++
 		case protocol.KindInt:
 			i, w := binary.Varint(data[pos:])
 			if w <= 0 {
-				return ErrTruncated
+				return 0, 0, ErrTruncated
 			}
 			pos += w
 			v = protocol.Int(i)
 		case protocol.KindUint:
 			u, w := binary.Uvarint(data[pos:])
 			if w <= 0 {
-				return ErrTruncated
+				return 0, 0, ErrTruncated
 			}
 			pos += w
 			v = protocol.Uint(u)
 		case protocol.KindFloat:
 			if len(data)-pos < 8 {
-				return ErrTruncated
+				return 0, 0, ErrTruncated
 			}
 			v = protocol.Float(math.Float64frombits(binary.LittleEndian.Uint64(data[pos:])))
 			pos += 8
 		case protocol.KindString, protocol.KindJSON:
 			s, e, err := bytesOf()
 			if err != nil {
-				return err
+				return 0, 0, err
 			}
-			if all == "" {
-				all = string(data)
+			total += e - s
+			if strs != nil {
+				strs.Write(data[s:e])
 			}
-			if k == protocol.KindString {
-				v = protocol.String(all[s:e])
-			} else {
-				v = protocol.RawJSON(all[s:e])
+			if m != nil {
+				if off+e-s > len(all) {
+					return 0, 0, ErrBad
+				}
+				str := all[off : off+e-s]
+				off += e - s
+				if k == protocol.KindString {
+					v = protocol.String(str)
+				} else {
+					v = protocol.RawJSON(str)
+				}
 			}
 		default:
-			return ErrBad
+			return 0, 0, ErrBad
 		}
-		// Names are distinct in what Append wrote; Add skips Set's search.
-		m.Add(name, v)
+		if m != nil {
+			// Names are distinct in what Append wrote; Add skips Set's
+			// search.
+			m.Add(name, v)
+		}
 	}
 	if pos != len(data) {
-		return ErrBad
+		return 0, 0, ErrBad
 	}
-	return nil
+	return int(n), total, nil
 }
 
 // LogOverhead is what a log record costs beyond its encoded message: the key
