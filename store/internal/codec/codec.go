@@ -73,19 +73,38 @@ const maxNames = 4096
 // Decoder decodes messages, sharing parameter-name strings between them. It
 // is not safe for concurrent use; the zero Decoder is ready.
 type Decoder struct {
-	names   map[string]string
-	prev    []string // names of the previous message by position
-	scratch protocol.Message
+	names map[string]string
+	prev  []string // names of the previous message by position
+	spans [][2]int // string values of the message being decoded
 }
 
 // Decode decodes data into a new message whose storage does not alias data.
+// It allocates twice: the parameters, at their exact count, and one string
+// holding every string value.
 func (d *Decoder) Decode(data []byte) (protocol.Message, error) {
-	if err := d.decodeInto(&d.scratch, data); err != nil {
+	// Two passes: the first validates and locates the string values, so
+	// that one allocation holds them all (and only them); the second builds
+	// the parameters straight into the message. Parsing twice costs less
+	// than copying parameters around, which GC write barriers make dear.
+	d.spans = d.spans[:0]
+	n, total, err := d.parse(nil, data, "")
+	if err != nil {
 		return protocol.Message{}, err
 	}
-	// Clone allocates the parameter slice at its exact size, once.
-	m := d.scratch.Clone()
-	d.scratch.Reset()
+	var all string
+	if total > 0 {
+		var b strings.Builder
+		b.Grow(total)
+		for _, sp := range d.spans {
+			b.Write(data[sp[0]:sp[1]])
+		}
+		all = b.String()
+	}
+	var m protocol.Message
+	m.Grow(n)
+	if _, _, err := d.parse(&m, data, all); err != nil {
+		return protocol.Message{}, err
+	}
 	return m, nil
 }
 
@@ -103,31 +122,11 @@ func (d *Decoder) name(b []byte) string {
 	return s
 }
 
-func (d *Decoder) decodeInto(m *protocol.Message, data []byte) error {
-	m.Reset()
-	// Two passes: the first validates and sizes the string values, so that
-	// one allocation holds them all (and only them); the second builds the
-	// parameters straight into m. Parsing twice costs less than copying
-	// parameters around, which GC write barriers make expensive.
-	_, total, err := d.parse(nil, data, "", nil)
-	if err != nil {
-		return err
-	}
-	var all string
-	if total > 0 {
-		var b strings.Builder
-		b.Grow(total)
-		d.parse(nil, data, "", &b)
-		all = b.String()
-	}
-	_, _, err = d.parse(m, data, all, nil)
-	return err
-}
-
-// parse walks an encoded message. With m nil it validates and returns the
-// parameter count and the string bytes (writing them to strs if set); with
-// m set it adds the parameters, their string values cut from all in order.
-func (d *Decoder) parse(m *protocol.Message, data []byte, all string, strs *strings.Builder) (int, int, error) {
+// parse walks an encoded message. With m nil it validates, returns the
+// parameter count and the string values' total size, and records where they
+// are in d.spans; with m set it adds the parameters, their string values cut
+// from all in order.
+func (d *Decoder) parse(m *protocol.Message, data []byte, all string) (int, int, error) {
 	if len(data) == 0 {
 		return 0, 0, ErrTruncated
 	}
@@ -222,8 +221,8 @@ func (d *Decoder) parse(m *protocol.Message, data []byte, all string, strs *stri
 				return 0, 0, err
 			}
 			total += e - s
-			if strs != nil {
-				strs.Write(data[s:e])
+			if m == nil {
+				d.spans = append(d.spans, [2]int{s, e})
 			}
 			if m != nil {
 				if off+e-s > len(all) {
