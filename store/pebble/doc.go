@@ -19,14 +19,20 @@
 //
 // # Durability and group commit
 //
-// An append assigns sequence numbers and hands its batch to Pebble's
-// write-ahead log under one short lock, then waits for the fsync outside
-// it. Pebble syncs the WAL for every batch waiting at that moment at once,
-// so many concurrent appenders share each fsync, and because batches enter
-// the WAL in sequence order, a crash can only lose a suffix of unacknowledged
-// batches: never a hole, never an acknowledged batch. The WAL is
-// checksummed: a torn final write is discarded on recovery and never read as
-// a message. Records become visible to readers only once synced.
+// Appends are group-committed. Callers queue their encoded batches; one
+// committer goroutine takes everything queued, assigns sequence numbers,
+// applies the size policy and hands it to Pebble's write-ahead log as one
+// batch; one syncer goroutine waits for each group's fsync, in order, then
+// publishes the new durable end and wakes the group's callers. While one
+// group's fsync is in flight the next group is being applied, so 64
+// goroutines appending one message each share batches, WAL records and
+// fsyncs. Because groups enter the WAL in sequence order, a crash can only
+// lose a suffix of unacknowledged appends: never a hole, never an
+// acknowledged batch. The WAL is checksummed: a torn final write is
+// discarded on recovery and never read as a message. Records become visible
+// to readers only once synced. After a storage error (a failed write or
+// fsync) the log refuses appends with that error until it is reopened, since
+// what reached the disk is then unknown.
 //
 // # Retention
 //
