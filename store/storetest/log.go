@@ -20,6 +20,7 @@ var logTests = []testCase{
 	{"AgeRetention", false, testAgeRetention},
 	{"OverflowBlock", false, testOverflowBlock},
 	{"OverflowDropOldest", false, testOverflowDrop},
+	{"OverflowConcurrent", false, testOverflowConcurrent},
 	{"Closed", false, testLogClosed},
 	{"Restart", true, testLogRestart},
 	{"RestartAfterEmptied", true, testLogRestartEmptied},
@@ -469,5 +470,48 @@ func testLogRestartEmptied(t *testing.T, h *harness) {
 	}
 	if first := check(in.log().Append(ctx, []protocol.Message{Message("a", 1, 1)}))(t); first != 8 {
 		t.Fatalf("sequence numbers reused after restart: got %d, want 8", first)
+	}
+}
+
+// Many appenders against a full log: every batch is stored whole or not at
+// all, and the cap holds.
+func testOverflowConcurrent(t *testing.T, h *harness) {
+	size := recordSize(t, h)
+	max := 50 * size
+	in := h.start(t, store.Config{Log: store.LogConfig{MaxBytes: max}})
+	l, ctx := in.log(), ctxT(t)
+	var mu sync.Mutex
+	stored := map[uint64]int{} // first seq → message number of the batch
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for b := 0; ; b++ {
+				n := w*1000 + b*3
+				first, err := l.Append(ctx, batch("w", n, 3))
+				if errors.Is(err, store.ErrFull) {
+					return
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				stored[first] = n
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	st := check(l.Stats(ctx))(t)
+	if st.Bytes > max || st.Count != int64(3*len(stored)) {
+		t.Fatalf("stats %+v after %d stored batches (cap %d)", st, len(stored), max)
+	}
+	recs := check(l.Read(ctx, 1, 1000))(t)
+	for first, n := range stored {
+		for i := range 3 {
+			if r := recs[first-1+uint64(i)]; msgN(&r.Message) != n+i {
+				t.Fatalf("seq %d holds %d, want %d", r.Seq, msgN(&r.Message), n+i)
+			}
+		}
 	}
 }

@@ -16,6 +16,7 @@ var telemetryTests = []testCase{
 	{"Watch", false, testTelemetryWatch},
 	{"MaxParams", false, testTelemetryMaxParams},
 	{"Invalid", false, testTelemetryInvalid},
+	{"ConcurrentUpdates", false, testTelemetryConcurrent},
 	{"Restart", true, testTelemetryRestart},
 }
 
@@ -213,5 +214,33 @@ func testTelemetryRestart(t *testing.T, h *harness) {
 	}
 	if v := value(t, tel, "d", "position.latitude"); v.Time != 2000 {
 		t.Fatalf("older value won after restart: %+v", v)
+	}
+}
+
+// Concurrent updates in random time order: the newest timestamp wins.
+func testTelemetryConcurrent(t *testing.T, h *harness) {
+	in := h.start(t, store.Config{})
+	tel, ctx := in.telemetry(), ctxT(t)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				ts := float64((i*37+w*11)%400 + 1) // 1..400, shuffled
+				if err := tel.Update(ctx, []protocol.Message{tmsg("d", ts, "x", ts)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var newest float64
+	for w := range 8 {
+		for i := range 50 {
+			newest = max(newest, float64((i*37+w*11)%400+1))
+		}
+	}
+	if v := value(t, tel, "d", "x"); v.Time != newest || !v.Value.Equal(protocol.Float(newest)) {
+		t.Fatalf("after concurrent updates: %+v, want time and value %g", v, newest)
 	}
 }
