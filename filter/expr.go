@@ -120,6 +120,9 @@ func (x *Expr) Fields() []string { return append([]string(nil), x.fields...) }
 // Eval evaluates the expression over src. The result is an error value (see
 // [Value.Err]) when evaluation fails; it never panics.
 func (x *Expr) Eval(src Source, env *Env) Value {
+	if x == nil || x.prog == nil {
+		return errVal(errFunc, "filter: Expr not compiled", 0)
+	}
 	e := evaluator{src: src, env: env, x: x}
 	return e.eval(x.prog)
 }
@@ -127,6 +130,9 @@ func (x *Expr) Eval(src Source, env *Env) Value {
 // Match evaluates the expression in a boolean context: true only for a
 // non-zero number or true; zero, false, null, strings and errors are false.
 func (x *Expr) Match(src Source, env *Env) bool {
+	if x == nil || x.prog == nil {
+		return false
+	}
 	e := evaluator{src: src, env: env, x: x}
 	return e.test()
 }
@@ -162,6 +168,9 @@ func (x *Expr) EvalObject(data []byte, env *Env) Value {
 func (x *Expr) MatchObject(data []byte, env *Env) bool { return x.testRaw(data, env, true) }
 
 func (x *Expr) evalRaw(data []byte, env *Env, nested bool) Value {
+	if x == nil || x.prog == nil {
+		return errVal(errFunc, "filter: Expr not compiled", 0)
+	}
 	// The slots live inside the evaluator, on this stack frame: escape
 	// analysis is not field-sensitive, so a pointer to a separate array would
 	// leak along with the Source and Env the evaluator also holds.
@@ -175,6 +184,9 @@ func (x *Expr) evalRaw(data []byte, env *Env, nested bool) Value {
 }
 
 func (x *Expr) testRaw(data []byte, env *Env, nested bool) bool {
+	if x == nil || x.prog == nil {
+		return false
+	}
 	e := evaluator{env: env, x: x, raw: true}
 	e.js.data = bytesString(data)
 	e.js.nested = nested
@@ -310,10 +322,11 @@ func (j *jsonSource) slot(i int, name string) (Value, bool) {
 }
 
 // fill makes the one pass over a flat object. It is the hot loop of
-// filtering raw messages, so it is written for speed: keys are rejected by
-// length with one bit test, scalar values are skipped with a tight loop
-// and never parsed unless wanted, and the pass stops as soon as every field
-// is found. Malformed input ends the pass early; it never panics.
+// filtering raw messages, so it is written for speed: strings and unwanted
+// scalars are crossed eight bytes at a time (SWAR), keys are rejected by
+// length with one bit test before any comparison, values are parsed only when
+// wanted, and the pass stops as soon as every field is found. Malformed
+// input ends the pass early; it never panics.
 func (j *jsonSource) fill() {
 	j.filled = true
 	for i := range j.n {
@@ -328,41 +341,53 @@ func (j *jsonSource) fill() {
 	i++
 	left := j.n
 	for left > 0 {
-		if i+1 < len(d) && d[i] == ',' && d[i+1] == '"' {
-			i++ // compact JSON: the common case
-		}
-		for i < len(d) && (d[i] <= ' ' || d[i] == ',') {
+		// At a member: skip ',' and white space to the key's quote.
+		for i < len(d) && d[i] != '"' {
+			if c := d[i]; c != ',' && c > ' ' {
+				return // '}' or garbage: the end
+			}
 			i++
 		}
-		if i >= len(d) || d[i] != '"' {
-			return
-		}
 		ks := i + 1
-		k, esc := scanString(d, ks)
-		if k < 0 {
+		// The key's closing quote; a backslash sends us to the careful path.
+		k := ks
+		for k+8 <= len(d) {
+			w := load64(d, k)
+			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+				k += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			k += 8
+		}
+		for k < len(d) && d[k] != '"' && d[k] != '\\' {
+			k++
+		}
+		esc := false
+		if k < len(d) && d[k] == '\\' {
+			if k, esc = scanString(d, ks); k < 0 {
+				return
+			}
+		}
+		if k >= len(d) {
 			return
 		}
 		key := d[ks:k]
 		i = k + 1
-		if i+1 < len(d) && d[i] == ':' && d[i+1] > ' ' {
-			i++ // compact JSON
-		} else {
-			for i < len(d) && d[i] <= ' ' {
-				i++
-			}
-			if i >= len(d) || d[i] != ':' {
-				return
-			}
+		for i < len(d) && d[i] <= ' ' {
 			i++
-			for i < len(d) && d[i] <= ' ' {
-				i++
-			}
-			if i >= len(d) {
-				return
-			}
 		}
-		vs := i
+		if i >= len(d) || d[i] != ':' {
+			return
+		}
+		i++
+		for i < len(d) && d[i] <= ' ' {
+			i++
+		}
+		if i >= len(d) {
+			return
+		}
 		wanted := esc || mask&(1<<min(len(key), 63)) != 0
+		vs := i
 		switch d[i] {
 		case '"':
 			if i, _ = scanString(d, i+1); i < 0 {
@@ -370,15 +395,15 @@ func (j *jsonSource) fill() {
 			}
 			i++
 		case '{', '[':
-			if i = skipValue(d, i); i < 0 {
+			if i = skipContainer(d, i); i < 0 {
 				return
 			}
 		default:
 			if !wanted {
 				// An unwanted scalar: jump straight to the next key's quote
-				// (or the object's end), crossing the value and the comma
-				// in one SWAR search.
-				if i = nextQuoteOrBrace(d, i); i < 0 || d[i] == '}' {
+				// (or the object's end), crossing the value and the comma.
+				i = nextQuoteOrBrace(d, i)
+				if i < 0 {
 					return
 				}
 				continue
@@ -407,8 +432,7 @@ func (j *jsonSource) fill() {
 // or -1.
 func nextQuoteOrBrace(d string, i int) int {
 	for i+8 <= len(d) {
-		w := load64(d, i)
-		if m := hasByte(w, '"') | hasByte(w, '}'); m != 0 {
+		if m := hasByte(load64(d, i), '"') | hasByte(load64(d, i), '}'); m != 0 {
 			return i + bits.TrailingZeros64(m)>>3
 		}
 		i += 8
