@@ -3,17 +3,19 @@ package paho
 import (
 	"crypto/tls"
 	"log/slog"
-	"math/rand/v2"
 	"time"
+
+	"github.com/eclipse/paho.golang/autopaho"
 )
 
 // Config configures a connection to an external MQTT 5 broker. The zero
 // value of every field but Server has a documented default.
 type Config struct {
 	// Server is the broker's URL: mqtt://host:1883 (or tcp://), tls://,
-	// mqtts:// or ssl:// for TLS. A bare "host:port" means mqtt://.
+	// mqtts:// or ssl:// for TLS, ws://host:port/path or wss:// for MQTT
+	// over WebSocket. A bare "host:port" means mqtt://.
 	Server string
-	// TLS configures TLS connections; nil uses the system roots.
+	// TLS configures TLS and wss connections; nil uses the system roots.
 	TLS *tls.Config
 
 	// ClientID identifies the session on the broker. Empty means a random
@@ -40,9 +42,10 @@ type Config struct {
 	// ConnectTimeout bounds each connection attempt; zero means 10 s.
 	ConnectTimeout time.Duration
 	// ReconnectMin and ReconnectMax bound the delay between failed
-	// connection attempts, which doubles from ReconnectMin up to
-	// ReconnectMax, with jitter. The first attempt after a lost connection
-	// is immediate. Zero means 250 ms and 30 s.
+	// connection attempts: a random delay of at least ReconnectMin (and at
+	// least 1 ms) under a cap that doubles from 2×ReconnectMin up to
+	// ReconnectMax (autopaho's exponential backoff). The first attempt
+	// after a lost connection is immediate. Zero means 250 ms and 30 s.
 	ReconnectMin, ReconnectMax time.Duration
 
 	// QueueLen is the number of messages buffered per subscription before
@@ -85,18 +88,16 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// backoff returns the delay before connection attempt n (0 = first).
-func (c Config) backoff(n int) time.Duration {
-	if n <= 0 {
-		return 0
+// reconnectBackoff returns the delay before connection attempt n of one
+// reconnection (0 = the first, which is immediate): random between
+// ReconnectMin and a cap that starts at twice ReconnectMin and doubles up to
+// ReconnectMax, so that many clients do not reconnect in step.
+func (c Config) reconnectBackoff() autopaho.Backoff {
+	lo := max(c.ReconnectMin, time.Millisecond) // autopaho counts milliseconds
+	if c.ReconnectMax <= lo {
+		return autopaho.NewConstantBackoff(lo)
 	}
-	d := c.ReconnectMin
-	for i := 1; i < n && d < c.ReconnectMax; i++ {
-		d *= 2
-	}
-	d = min(d, c.ReconnectMax)
-	// Jitter in [d/2, d) so that many clients do not reconnect in step.
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	return autopaho.NewExponentialBackoff(lo, c.ReconnectMax, min(2*lo, c.ReconnectMax), 2)
 }
 
 // sessionExpirySeconds converts SessionExpiry to the CONNECT property.

@@ -2,211 +2,181 @@ package paho
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/packets"
 	mqtt "github.com/eclipse/paho.golang/paho"
 	"github.com/eclipse/paho.golang/paho/session"
+	"github.com/eclipse/paho.golang/paho/session/state"
 
 	"github.com/gnssgate/gnssgate/broker"
 )
 
-// The connection manager. autopaho would do this, but it imports
-// golang.org/x/net/proxy, which this module does not require; the loop is
-// small enough to own: dial, CONNECT, wait for the connection to fail,
-// reconnect with backoff, keep one session state across connections so
-// that unacknowledged QoS 1 publishes are resent.
+// The connection is autopaho's: it dials (TCP, TLS, WebSocket), sends
+// CONNECT (clean start only the first time, the session expiry, the
+// credentials), reconnects with backoff and keeps one session state across
+// connections, so that paho resends unacknowledged QoS 1 publishes.
+//
+// What stays here is a gate in front of it. autopaho hands a new connection
+// to its Publish before OnConnectionUp runs, so a publisher could overtake
+// the resubscription and, where the server kept no session, publish to
+// nobody. The gate opens for a connection only after its resubscription.
+// A publisher holds sendMu shared from the gate check until paho has picked
+// the connection (PublishHook, or the call returning first); the callbacks
+// take it exclusively when a connection comes or goes, so no publisher that
+// saw the old connection open can land on the new one.
 
-// loop keeps a connection up until b.ctx ends. firstUp receives the result
-// of the first successful connection (nil) exactly once.
-func (b *Broker) loop(u *url.URL, firstUp chan<- struct{}) {
-	defer close(b.loopDone)
-	first := true
-	for attempt := 0; ; attempt++ {
-		select {
-		case <-time.After(b.cfg.backoff(attempt)):
-		case <-b.ctx.Done():
-			return
-		}
-		cli, lost, err := b.connect(u, first)
-		if err != nil {
-			if b.ctx.Err() != nil {
-				return
-			}
-			b.log.Warn("mqtt connection attempt failed", "attempt", attempt+1, "err", err)
-			continue
-		}
-		if first {
-			first = false
-			close(firstUp)
-		}
-		attempt = -1
-		b.setUp(cli)
-		select {
-		case err = <-lost:
-			b.setDown()
-			b.log.Warn("mqtt connection lost", "err", err)
-			<-cli.Done()
-		case <-b.ctx.Done():
-			b.setDown()
-			d := &mqtt.Disconnect{ReasonCode: 0}
-			if b.generated {
-				// Nobody can resume a session under a random id: end it
-				// rather than leave it on the server for SessionExpiry.
-				var zero uint32
-				d.Properties = &mqtt.DisconnectProperties{SessionExpiryInterval: &zero}
-			}
-			cli.Disconnect(d)
-			<-cli.Done()
-			return
-		}
-	}
+// connState is one connection as the gate sees it.
+type connState struct {
+	n    int64         // connection number, 1 for the first
+	down chan struct{} // closed when this connection is lost
 }
 
-// connect makes one connection attempt.
-func (b *Broker) connect(u *url.URL, first bool) (*mqtt.Client, <-chan error, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.ConnectTimeout)
-	defer cancel()
-	conn, err := b.dial(ctx, u)
-	if err != nil {
-		return nil, nil, err
-	}
-	lost := make(chan error, 1)
-	report := func(err error) {
-		select {
-		case lost <- err:
-		default:
-		}
-	}
-	cli := mqtt.NewClient(mqtt.ClientConfig{
-		ClientID:                   b.cfg.ClientID,
-		Conn:                       conn,
-		Session:                    b.session,
-		OnPublishReceived:          []func(mqtt.PublishReceived) (bool, error){b.onPublish},
-		EnableManualAcknowledgment: true,
-		SendAcksInterval:           5 * time.Millisecond,
-		OnClientError:              report,
-		OnServerDisconnect: func(d *mqtt.Disconnect) {
-			report(fmt.Errorf("server sent DISCONNECT, reason code 0x%02x", d.ReasonCode))
+// clientConfig maps Config onto autopaho's.
+func (b *Broker) clientConfig(u *url.URL) autopaho.ClientConfig {
+	c := b.cfg
+	cc := autopaho.ClientConfig{
+		ServerUrls:                    []*url.URL{u},
+		TlsCfg:                        c.TLS,
+		KeepAlive:                     uint16(min(c.KeepAlive/time.Second, 0xFFFF)),
+		CleanStartOnInitialConnection: c.CleanStart,
+		SessionExpiryInterval:         c.sessionExpirySeconds(),
+		ReconnectBackoff:              c.reconnectBackoff(),
+		ConnectTimeout:                c.ConnectTimeout,
+		ConnectUsername:               c.Username,
+		ConnectPassword:               []byte(c.Password),
+		OnConnectionUp:                b.connectionUp,
+		OnConnectionDown:              b.connectionDown,
+		OnConnectError: func(err error) {
+			b.lastErr.Store(&err)
+			b.log.Warn("mqtt connection attempt failed", "err", err)
 		},
-	})
-	expiry := b.cfg.sessionExpirySeconds()
-	keepAlive := min(b.cfg.KeepAlive/time.Second, 0xFFFF)
-	cp := &mqtt.Connect{
-		ClientID:   b.cfg.ClientID,
-		KeepAlive:  uint16(keepAlive),
-		CleanStart: first && b.cfg.CleanStart,
-		Properties: &mqtt.ConnectProperties{SessionExpiryInterval: &expiry},
+		Errors:     slogLogger{b.log, slog.LevelWarn},
+		PahoErrors: slogLogger{b.log, slog.LevelWarn},
+		ClientConfig: mqtt.ClientConfig{
+			ClientID:                   c.ClientID,
+			Session:                    &guardedSession{State: b.session},
+			OnPublishReceived:          []func(mqtt.PublishReceived) (bool, error){b.onPublish},
+			EnableManualAcknowledgment: true,
+			SendAcksInterval:           5 * time.Millisecond,
+			PublishHook:                b.publishing,
+			OnClientError: func(err error) {
+				b.log.Warn("mqtt connection lost", "err", err)
+			},
+			OnServerDisconnect: func(d *mqtt.Disconnect) {
+				b.log.Warn("mqtt connection lost: server sent DISCONNECT", "reason_code", fmt.Sprintf("0x%02x", d.ReasonCode))
+			},
+		},
 	}
-	if b.cfg.Username != "" {
-		cp.Username, cp.UsernameFlag = b.cfg.Username, true
-	}
-	if b.cfg.Password != "" {
-		cp.Password, cp.PasswordFlag = []byte(b.cfg.Password), true
-	}
-	ack, err := cli.Connect(ctx, cp)
-	if err != nil {
-		conn.Close()
-		if ack != nil {
-			return nil, nil, reasonError("connect", ack.ReasonCode)
+	if b.generated {
+		// Nobody can resume a session under a random id: end it rather
+		// than leave it on the server for SessionExpiry.
+		cc.DisconnectPacketBuilder = func() *mqtt.Disconnect {
+			var zero uint32
+			return &mqtt.Disconnect{Properties: &mqtt.DisconnectProperties{SessionExpiryInterval: &zero}}
 		}
-		return nil, nil, err
 	}
+	return cc
+}
+
+// connectionUp runs on autopaho's goroutine after each CONNACK. It must
+// not block: the resubscription runs on its own and opens the gate.
+func (b *Broker) connectionUp(cm *autopaho.ConnectionManager, ack *mqtt.Connack) {
 	subIDs := true
 	if ack.Properties != nil {
 		subIDs = ack.Properties.SubIDAvailable
 	}
 	b.subIDs.Store(subIDs)
 	n := b.ups.Add(1)
+	b.sendMu.Lock()
+	b.latest = n
+	b.sendMu.Unlock()
 	b.log.Info("mqtt connected", "client_id", b.cfg.ClientID, "session_present", ack.SessionPresent, "connection", n)
-	if n > 1 {
-		b.resubscribe(cli)
-	}
-	return cli, lost, nil
+	go b.resubscribe(cm, n)
 }
 
-// dial opens the network connection; keeping it lets the adapter drop the
-// connection on purpose so that the broker redelivers.
-func (b *Broker) dial(ctx context.Context, u *url.URL) (net.Conn, error) {
-	var raw net.Conn
-	var err error
-	switch strings.ToLower(u.Scheme) {
-	case "tls", "ssl", "mqtts":
-		d := tls.Dialer{Config: b.cfg.TLS}
-		raw, err = d.DialContext(ctx, "tcp", u.Host)
-	default:
-		var d net.Dialer
-		raw, err = d.DialContext(ctx, "tcp", u.Host)
-	}
-	if err != nil {
-		return nil, err
-	}
-	c := packets.NewThreadSafeConn(raw)
-	b.conn.Store(&c)
-	return c, nil
-}
-
-func (b *Broker) setUp(cli *mqtt.Client) {
-	b.upMu.Lock()
-	defer b.upMu.Unlock()
-	b.cli = cli
-	close(b.upCh)
-}
-
-func (b *Broker) setDown() {
+// connectionDown runs on autopaho's goroutine after a connection ended and
+// before the next attempt.
+func (b *Broker) connectionDown() bool {
 	b.gen.Add(1)
-	b.upMu.Lock()
-	defer b.upMu.Unlock()
-	b.cli = nil
-	b.upCh = make(chan struct{})
+	b.sendMu.Lock()
+	b.lost = b.latest
+	if b.cur != nil {
+		close(b.cur.down)
+		b.cur = nil
+		b.readyCh = make(chan struct{})
+	}
+	b.sendMu.Unlock()
+	return true // keep reconnecting
 }
 
-// client waits for a connection while ctx allows.
-func (b *Broker) client(ctx context.Context) (*mqtt.Client, error) { return b.clientAfter(ctx, nil) }
+// open lets operations use connection n, unless a newer one came or n is
+// already lost.
+func (b *Broker) open(n int64) {
+	b.sendMu.Lock()
+	defer b.sendMu.Unlock()
+	if b.latest != n || b.lost == n || b.cur != nil {
+		return
+	}
+	b.cur = &connState{n: n, down: make(chan struct{})}
+	close(b.readyCh)
+}
 
-// clientAfter waits for a connection other than last.
-func (b *Broker) clientAfter(ctx context.Context, last *mqtt.Client) (*mqtt.Client, error) {
+// awaitConn waits for an open connection other than last. It returns with
+// sendMu held shared; release (idempotent) lets connections change again.
+func (b *Broker) awaitConn(ctx context.Context, last *connState) (c *connState, release func(), err error) {
 	for {
-		b.upMu.Lock()
-		cli, up := b.cli, b.upCh
-		b.upMu.Unlock()
-		if cli != nil && cli != last {
-			return cli, nil
+		b.sendMu.RLock()
+		cur, ready := b.cur, b.readyCh
+		if cur != nil && cur != last {
+			var once sync.Once
+			return cur, func() { once.Do(b.sendMu.RUnlock) }, nil
 		}
+		b.sendMu.RUnlock()
 		var wait <-chan time.Time
-		if cli != nil {
-			// last is dead but the loop has not noticed yet.
+		if cur != nil {
+			// last failed but autopaho has not reported it lost yet.
 			wait = time.After(5 * time.Millisecond)
 		}
 		select {
-		case <-up:
-			if cli != nil {
-				<-wait
-			}
+		case <-ready:
 		case <-wait:
 		case <-b.ctx.Done():
-			return nil, broker.ErrClosed
+			return nil, nil, broker.ErrClosed
 		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %w", broker.ErrNotConnected, ctx.Err())
+			return nil, nil, fmt.Errorf("%w: %w", broker.ErrNotConnected, ctx.Err())
 		}
 	}
 }
 
-// withClient runs op on a connection. When op found no connection (nothing
-// was sent) it runs again on the next one. When repeatable, op is also
-// abandoned when its connection dies and run again on the next: for
-// SUBSCRIBE, and for PUBLISH without a session to resend it (at least once).
-// Otherwise a PUBLISH in flight completes when the session resends it.
-func (b *Broker) withClient(ctx context.Context, repeatable bool, op func(context.Context, *mqtt.Client) error) error {
-	var last *mqtt.Client
+// publishing is paho's PublishHook: paho has picked the connection for p,
+// so its publisher no longer holds the gate.
+func (b *Broker) publishing(p *mqtt.Publish) {
+	if release, ok := b.entered.LoadAndDelete(p); ok {
+		release.(func())()
+	}
+}
+
+// withConn runs op on an open connection. op must call release once it no
+// longer needs the connection to stay the same (for a publish: through
+// PublishHook). When op found no connection (nothing was sent) it runs
+// again on the next one. When repeatable, op is also abandoned when its
+// connection is lost and run again on the next: for SUBSCRIBE, and for
+// PUBLISH without a session to resend it (at least once). Otherwise a
+// PUBLISH in flight completes when the session resends it.
+func (b *Broker) withConn(ctx context.Context, repeatable bool, op func(ctx context.Context, release func()) error) error {
+	var last *connState
 	for {
-		cli, err := b.clientAfter(ctx, last)
+		c, release, err := b.awaitConn(ctx, last)
 		if err != nil {
 			return err
 		}
@@ -214,13 +184,14 @@ func (b *Broker) withClient(ctx context.Context, repeatable bool, op func(contex
 		if repeatable {
 			go func() {
 				select {
-				case <-cli.Done():
+				case <-c.down:
 					cancel()
 				case <-opCtx.Done():
 				}
 			}()
 		}
-		err = op(opCtx, cli)
+		err = op(opCtx, release)
+		release()
 		cancel()
 		switch {
 		case err == nil:
@@ -229,17 +200,18 @@ func (b *Broker) withClient(ctx context.Context, repeatable bool, op func(contex
 			return broker.ErrClosed
 		case ctx.Err() != nil:
 			return err
-		case errors.Is(err, session.ErrNoConnection), repeatable && isDone(cli):
-			last = cli
+		case errors.Is(err, autopaho.ConnectionDownError), errors.Is(err, session.ErrNoConnection),
+			repeatable && isLost(c):
+			last = c
 			continue
 		}
 		return err
 	}
 }
 
-func isDone(cli *mqtt.Client) bool {
+func isLost(c *connState) bool {
 	select {
-	case <-cli.Done():
+	case <-c.down:
 		return true
 	default:
 		return false
@@ -249,5 +221,45 @@ func isDone(cli *mqtt.Client) bool {
 // isConnLoss reports errors that mean the connection went away mid-call.
 func isConnLoss(err error) bool {
 	return errors.Is(err, mqtt.ErrConnectionLost) || errors.Is(err, mqtt.ErrNetworkErrorAfterStored) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, session.ErrNoConnection)
+		errors.Is(err, net.ErrClosed) || errors.Is(err, session.ErrNoConnection) ||
+		errors.Is(err, autopaho.ConnectionDownError)
+}
+
+// guardedSession keeps a publish from entering paho's session state while
+// a new connection installs itself there. state.State.AddToSession checks
+// for a connection under its lock but then reads the send quota without
+// it, and ConAckReceived replaces that quota: a publish that started on a
+// connection just lost races the next connection (the race detector shows
+// it when publishes and reconnections overlap). A blocked AddToSession does
+// not hold up ConAckReceived for long: it waits only for the send quota,
+// and losing the connection, which always comes first, aborts that wait.
+type guardedSession struct {
+	*state.State
+	mu sync.RWMutex
+}
+
+func (g *guardedSession) ConAckReceived(w io.Writer, cp *packets.Connect, ca *packets.Connack) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.State.ConAckReceived(w, cp, ca)
+}
+
+func (g *guardedSession) AddToSession(ctx context.Context, p session.Packet, resp chan<- packets.ControlPacket) error {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.State.AddToSession(ctx, p, resp)
+}
+
+// slogLogger adapts slog to paho's logger interface.
+type slogLogger struct {
+	l     *slog.Logger
+	level slog.Level
+}
+
+func (s slogLogger) Println(v ...any) {
+	s.l.Log(context.Background(), s.level, "paho: "+strings.TrimSuffix(fmt.Sprintln(v...), "\n"))
+}
+
+func (s slogLogger) Printf(format string, v ...any) {
+	s.l.Log(context.Background(), s.level, "paho: "+fmt.Sprintf(format, v...))
 }

@@ -3,24 +3,50 @@
 //
 // # Connection
 //
-// [New] connects and returns once the first connection is up. The Broker then
-// keeps one connection: when it drops it reconnects at once, then with
-// exponential backoff (Config.ReconnectMin … ReconnectMax, with jitter), and
-// renews every subscription after each reconnection. Publish and Subscribe
-// wait for a connection while their context allows and return an error
-// wrapping broker.ErrNotConnected when it does not.
+// The connection is managed by paho's autopaho: [New] starts an
+// autopaho.ConnectionManager and returns once the first connection is up.
+// autopaho dials (mqtt://, tcp://, TLS with tls://, ssl:// or mqtts://, and
+// MQTT over WebSocket with ws:// or wss://), reconnects at once when the
+// connection drops, then with its exponential backoff (Config.ReconnectMin
+// … ReconnectMax, with jitter), and keeps one in-memory session state across
+// connections, so paho resends unacknowledged QoS 1 publishes.
 //
 // The session is persistent by default: clean start only if Config.CleanStart,
 // Session Expiry Interval from Config.SessionExpiry (10 days by default). With
 // a configured ClientID a restarted process resumes its session, getting the
 // QoS 1 messages published while it was away; with a generated ClientID the
-// session ends on Close. The session state for outgoing QoS 1 messages is kept
-// in memory across reconnections, so paho resends unacknowledged publishes.
+// session ends on Close.
 //
-// The package manages the connection itself rather than with paho's autopaho:
-// autopaho needs golang.org/x/net, which this module does not depend on.
-// Only mqtt://, tcp:// and TLS (tls://, ssl://, mqtts://) are supported;
-// WebSocket URLs are refused with broker.ErrUnsupported.
+// What this package adds in front of autopaho:
+//
+//   - Every server subscription is made again on each new connection
+//     (autopaho's OnConnectionUp), and a gate keeps Publish, Subscribe and
+//     Unsubscribe off a connection until that is done. autopaho offers a
+//     new connection to its own Publish before OnConnectionUp runs, so
+//     without the gate a publisher could overtake the resubscription and,
+//     where the server kept no session, publish to nobody. A publisher
+//     holds the gate until paho has picked the connection (PublishHook);
+//     connection changes wait for that, so a publisher that saw the old
+//     connection cannot land on a new one unsubscribed.
+//   - Publish and Subscribe wait for a connection while their context allows
+//     and return an error wrapping broker.ErrNotConnected when it does not
+//     (autopaho's Publish fails at once while disconnected). Publish does not
+//     use autopaho's publish queue: the contract returns only after PUBACK,
+//     which a fire-and-forget queue cannot tell.
+//   - Forcing a reconnection for redelivery (below): autopaho has no call
+//     for that, so the adapter closes the socket of the paho client the
+//     refused message came on (paho.Client.TerminateConnectionForTest,
+//     the only way to drop a connection that autopaho then notices;
+//     Client.Disconnect can stop the client without autopaho learning of it).
+//   - A guard around paho's in-memory session state, so that a QoS 1 publish
+//     that started on a connection just lost cannot race the next
+//     connection's CONNACK handling (paho reads its send quota without a
+//     lock, and a message stored after the resend pass would wait for a
+//     PUBACK that never comes).
+//
+// WebSocket goes through autopaho's gorilla/websocket dialer with the "mqtt"
+// subprotocol; the tests check that ws:// URLs reach it, but no WebSocket
+// broker was available to test a ws connection end to end.
 //
 // # Acknowledgements and handler errors
 //

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/eclipse/paho.golang/autopaho"
 	mqtt "github.com/eclipse/paho.golang/paho"
 	"github.com/eclipse/paho.golang/paho/session/state"
 	"github.com/google/uuid"
@@ -27,19 +27,23 @@ type Broker struct {
 	cfg       Config
 	generated bool               // ClientID was generated: end the session on Close
 	session   *state.State       // kept across connections
-	stop      context.CancelFunc // ends the connection loop and handler contexts
+	stop      context.CancelFunc // ends the connection manager and handler contexts
 	ctx       context.Context    // handlers' context
 	log       *slog.Logger
-	loopDone  chan struct{}
+	cm        *autopaho.ConnectionManager
 
-	upMu sync.Mutex
-	cli  *mqtt.Client  // nil while disconnected
-	upCh chan struct{} // closed when cli is set
+	// The gate in front of autopaho's connection (conn.go).
+	sendMu  sync.RWMutex
+	cur     *connState    // the open connection; nil until resubscribed
+	readyCh chan struct{} // closed when cur is set
+	latest  int64         // number of the newest connection
+	lost    int64         // number of the last connection lost
+	entered sync.Map      // *mqtt.Publish → release, until paho picked a connection
 
-	conn   atomic.Pointer[net.Conn] // current connection, closed to force a reconnect
-	gen    atomic.Uint64            // bumped whenever a connection is lost
-	subIDs atomic.Bool              // the server supports subscription identifiers
-	ups    atomic.Int64             // connections made so far
+	lastErr atomic.Pointer[error] // of the last failed connection attempt
+	gen     atomic.Uint64         // bumped whenever a connection is lost
+	subIDs  atomic.Bool           // the server supports subscription identifiers
+	ups     atomic.Int64          // connections made so far
 
 	opMu sync.Mutex // serialises SUBSCRIBE/UNSUBSCRIBE traffic
 
@@ -96,9 +100,12 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("broker/paho: Config.Server: %w", err)
 	}
 	switch strings.ToLower(u.Scheme) {
-	case "mqtt", "tcp", "tls", "ssl", "mqtts":
+	case "mqtt", "tcp", "tls", "ssl", "mqtts", "ws", "wss": // autopaho dials these
 	default:
-		return nil, fmt.Errorf("broker/paho: Config.Server %q: scheme %q: %w (use mqtt, tcp, tls, ssl or mqtts)", cfg.Server, u.Scheme, broker.ErrUnsupported)
+		return nil, fmt.Errorf("broker/paho: Config.Server %q: scheme %q: %w (use mqtt, tcp, tls, ssl, mqtts, ws or wss)", cfg.Server, u.Scheme, broker.ErrUnsupported)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("broker/paho: Config.Server %q: no host", cfg.Server)
 	}
 	b := &Broker{
 		cfg:     cfg,
@@ -113,29 +120,37 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	b.subIDs.Store(true)
 
+	// Ours, not autopaho's default, so that Close can release it.
 	b.session = state.NewInMemory()
-	b.upCh = make(chan struct{})
-	b.loopDone = make(chan struct{})
+	b.readyCh = make(chan struct{})
 	b.ctx, b.stop = context.WithCancel(context.Background())
-	firstUp := make(chan struct{})
-	go b.loop(u, firstUp)
-	select {
-	case <-firstUp:
-		return b, nil
-	case <-ctx.Done():
+	cm, err := autopaho.NewConnection(b.ctx, b.clientConfig(u))
+	if err != nil {
 		b.stop()
-		<-b.loopDone
 		b.session.Close()
-		return nil, fmt.Errorf("broker/paho: connecting to %s: %w: %w", u.Host, broker.ErrNotConnected, ctx.Err())
+		return nil, fmt.Errorf("broker/paho: %w", err)
 	}
+	b.cm = cm
+	_, release, err := b.awaitConn(ctx, nil)
+	if err == nil {
+		release()
+		return b, nil
+	}
+	b.stop()
+	<-cm.Done()
+	b.session.Close()
+	if last := b.lastErr.Load(); last != nil {
+		return nil, fmt.Errorf("broker/paho: connecting to %s: %w: %w (last attempt: %v)", u.Host, broker.ErrNotConnected, ctx.Err(), *last)
+	}
+	return nil, fmt.Errorf("broker/paho: connecting to %s: %w: %w", u.Host, broker.ErrNotConnected, ctx.Err())
 }
 
-// resubscribe renews every server subscription on a new connection, before
-// the connection is offered to Publish, so that a publisher cannot overtake
-// the resubscription. A session the broker kept already has them; retain
-// handling 1 then avoids sending the retained messages again. It takes no
-// opMu: a Subscribe may hold it while waiting for this very connection.
-func (b *Broker) resubscribe(cli *mqtt.Client) {
+// resubscribe renews every server subscription on connection n, then opens
+// the gate for it, so that a publisher cannot overtake the resubscription.
+// A session the broker kept already has them; retain handling 1 then
+// avoids sending the retained messages again. It takes no opMu: a
+// Subscribe may hold it while waiting for this very connection.
+func (b *Broker) resubscribe(cm *autopaho.ConnectionManager, n int64) {
 	b.mu.Lock()
 	subs := make([]*serverSub, 0, len(b.servers))
 	for _, ss := range b.servers {
@@ -144,15 +159,16 @@ func (b *Broker) resubscribe(cli *mqtt.Client) {
 	b.mu.Unlock()
 	for _, ss := range subs {
 		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.ConnectTimeout)
-		ack, err := cli.Subscribe(ctx, b.subscribePacket(ss, 1))
+		ack, err := cm.Subscribe(ctx, b.subscribePacket(ss, 1))
 		cancel()
-		if err == nil && ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
+		if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
 			err = reasonError("subscribe "+ss.filter, ack.Reasons[0])
 		}
-		if err != nil {
+		if err != nil && b.ctx.Err() == nil && b.ups.Load() == n {
 			b.log.Error("mqtt resubscribe failed", "filter", ss.filter, "err", err)
 		}
 	}
+	b.open(n)
 }
 
 func (b *Broker) subscribePacket(ss *serverSub, retainHandling byte) *mqtt.Subscribe {
@@ -166,8 +182,9 @@ func (b *Broker) subscribePacket(ss *serverSub, retainHandling byte) *mqtt.Subsc
 
 func (b *Broker) sendSubscribe(ctx context.Context, ss *serverSub, retainHandling byte) error {
 	s := b.subscribePacket(ss, retainHandling)
-	return b.withClient(ctx, true, func(ctx context.Context, cli *mqtt.Client) error {
-		ack, err := cli.Subscribe(ctx, s)
+	return b.withConn(ctx, true, func(ctx context.Context, release func()) error {
+		release()
+		ack, err := b.cm.Subscribe(ctx, s)
 		if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
 			return reasonError("subscribe "+ss.filter, ack.Reasons[0])
 		}
@@ -193,8 +210,11 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 		return fmt.Errorf("broker/paho: QoS %d: %w", m.QoS, broker.ErrUnsupported)
 	}
 	p := toPaho(m)
-	return b.withClient(ctx, !b.persistent(), func(ctx context.Context, cli *mqtt.Client) error {
-		resp, err := cli.Publish(ctx, p)
+	return b.withConn(ctx, !b.persistent(), func(ctx context.Context, release func()) error {
+		// PublishHook releases the gate once paho picked the connection.
+		b.entered.Store(p, release)
+		resp, err := b.cm.Publish(ctx, p)
+		b.entered.Delete(p)
 		if resp != nil && resp.ReasonCode >= 0x80 {
 			return reasonError("publish "+m.Topic, resp.ReasonCode)
 		}
@@ -430,14 +450,18 @@ func (b *Broker) adopt(o orphan) {
 
 // redeliver drops the connection the refused message came on, so that the
 // broker sends every unacknowledged message of the session again.
-func (b *Broker) redeliver(gen uint64) {
+//
+// paho has no other way to drop a connection without ending the session:
+// Client.Disconnect stops the client before its reader sees the socket
+// close, and then autopaho may never learn that the connection ended.
+// Closing the socket is what a network failure does, which autopaho
+// handles; paho names the call "ForTest" because that is its usual use.
+func (b *Broker) redeliver(gen uint64, cli *mqtt.Client) {
 	if !b.gen.CompareAndSwap(gen, gen+1) {
 		return // that connection is already gone
 	}
-	if c := b.conn.Load(); c != nil {
-		b.log.Info("mqtt reconnecting so that the broker redelivers a refused message")
-		(*c).Close()
-	}
+	b.log.Info("mqtt reconnecting so that the broker redelivers a refused message")
+	cli.TerminateConnectionForTest()
 }
 
 // persistent reports whether the broker keeps the session across a
@@ -484,8 +508,8 @@ func (b *Broker) Close() error {
 	for _, s := range subs {
 		s.stop()
 	}
-	b.stop()
-	<-b.loopDone
+	b.stop() // autopaho sends DISCONNECT and stops
+	<-b.cm.Done()
 	b.session.Close()
 	return nil
 }

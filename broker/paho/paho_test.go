@@ -3,8 +3,11 @@ package paho
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,7 +78,7 @@ func testReconnect(t *testing.T, expiry time.Duration) {
 		t.Fatal(err)
 	}
 	before := b.ups.Load()
-	(*b.conn.Load()).Close()
+	b.cm.TerminateConnectionForTest()
 	// Publish races the drop: it must wait for the next connection.
 	if err := b.Publish(ctx, broker.Message{Topic: topic, Payload: []byte("after"), QoS: 1}); err != nil {
 		t.Fatalf("Publish after reconnect: %v", err)
@@ -146,13 +149,24 @@ func TestConfigErrors(t *testing.T) {
 	if _, err := New(ctx, Config{}); err == nil {
 		t.Error("New with no Server succeeded")
 	}
-	if _, err := New(ctx, Config{Server: "ws://127.0.0.1:1"}); !errors.Is(err, broker.ErrUnsupported) {
-		t.Errorf("ws scheme: %v, want ErrUnsupported", err)
+	if _, err := New(ctx, Config{Server: "ftp://127.0.0.1:1"}); !errors.Is(err, broker.ErrUnsupported) {
+		t.Errorf("ftp scheme: %v, want ErrUnsupported", err)
 	}
-	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	defer cancel()
-	if _, err := New(short, Config{Server: "127.0.0.1:1", Logger: quietLogger()}); !errors.Is(err, broker.ErrNotConnected) {
-		t.Errorf("unreachable server: %v, want ErrNotConnected", err)
+	if _, err := New(ctx, Config{Server: "mqtt://"}); err == nil || errors.Is(err, broker.ErrNotConnected) {
+		t.Errorf("no host: %v, want a configuration error", err)
+	}
+	// Accepted schemes, nobody listening: New gives up with ctx.
+	for _, server := range []string{"127.0.0.1:1", "ws://127.0.0.1:1/mqtt", "tls://127.0.0.1:1"} {
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		_, err := New(short, Config{Server: server, Logger: quietLogger()})
+		cancel()
+		if !errors.Is(err, broker.ErrNotConnected) {
+			t.Errorf("unreachable %s: %v, want ErrNotConnected", server, err)
+		}
+		// The last attempt's error tells which dialer autopaho used.
+		if strings.HasPrefix(server, "ws:") && !strings.Contains(err.Error(), "websocket") {
+			t.Errorf("unreachable %s: %v, want a websocket dial error", server, err)
+		}
 	}
 }
 
@@ -189,5 +203,78 @@ func TestHandlerErrorRedelivers(t *testing.T) {
 	}
 	if b.ups.Load() <= ups {
 		t.Fatal("redelivered without a reconnection: the PUBACK was not withheld")
+	}
+}
+
+// Publishes racing repeated connection losses: every QoS 1 message reaches
+// the subscriber, also without a session, where only the resubscription
+// (which the gate puts before any publish on a new connection) brings it.
+func TestReconnectRace(t *testing.T) {
+	for _, expiry := range []time.Duration{0, -1} {
+		t.Run(fmt.Sprint("expiry=", expiry), func(t *testing.T) {
+			b := newTestBroker(t, Config{ReconnectMin: 10 * time.Millisecond, SessionExpiry: expiry})
+			defer b.Close()
+			topic := "gnssgate-test/" + uuid.NewString() + "/race"
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			var mu sync.Mutex
+			seen := map[string]bool{}
+			if _, err := b.Subscribe(ctx, topic, broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+				mu.Lock()
+				seen[string(m.Payload)] = true
+				mu.Unlock()
+				return nil
+			})); err != nil {
+				t.Fatal(err)
+			}
+			const n = 20
+			ups := b.ups.Load()
+			for i := range n {
+				b.cm.TerminateConnectionForTest()
+				if err := b.Publish(ctx, broker.Message{Topic: topic, Payload: []byte(fmt.Sprint(i)), QoS: 1}); err != nil {
+					t.Fatalf("Publish %d: %v", i, err)
+				}
+			}
+			for {
+				mu.Lock()
+				got := len(seen)
+				mu.Unlock()
+				if got == n {
+					break
+				}
+				select {
+				case <-ctx.Done():
+					t.Fatalf("got %d of %d messages", got, n)
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			if b.ups.Load()-ups < n/2 {
+				t.Fatalf("only %d reconnections", b.ups.Load()-ups)
+			}
+		})
+	}
+}
+
+func TestReconnectBackoff(t *testing.T) {
+	tests := []struct {
+		min, max time.Duration
+	}{
+		{250 * time.Millisecond, 30 * time.Second},
+		{time.Second, time.Second},            // equal bounds: constant
+		{100 * time.Microsecond, time.Second}, // below autopaho's millisecond
+		{time.Millisecond, 2 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		c := Config{ReconnectMin: tt.min, ReconnectMax: tt.max}.withDefaults()
+		f := c.reconnectBackoff()
+		if d := f(0); d != 0 {
+			t.Errorf("%v..%v: first attempt waits %v", tt.min, tt.max, d)
+		}
+		lo := max(tt.min, time.Millisecond)
+		for n := 1; n < 40; n++ {
+			if d := f(n); d < lo || d > max(tt.max, lo) {
+				t.Errorf("%v..%v: attempt %d waits %v", tt.min, tt.max, n, d)
+			}
+		}
 	}
 }

@@ -62,8 +62,9 @@ func (s *subscription) Unsubscribe(ctx context.Context) error {
 	if !last || closed {
 		return nil
 	}
-	err := b.withClient(ctx, true, func(ctx context.Context, cli *mqtt.Client) error {
-		_, err := cli.Unsubscribe(ctx, &mqtt.Unsubscribe{Topics: []string{ss.filter}})
+	err := b.withConn(ctx, true, func(ctx context.Context, release func()) error {
+		release()
+		_, err := b.cm.Unsubscribe(ctx, &mqtt.Unsubscribe{Topics: []string{ss.filter}})
 		return err
 	})
 	if err != nil {
@@ -144,7 +145,7 @@ func (s *subscription) handle(d delivery) {
 		d.ack.failed.Store(true)
 		if b.persistent() {
 			b.log.Warn("handler failed; withholding PUBACK and reconnecting for redelivery", "filter", s.filter.String(), "topic", d.msg.Topic, "err", err)
-			b.redeliver(d.ack.gen)
+			b.redeliver(d.ack.gen, d.ack.client)
 		} else {
 			b.log.Warn("handler failed; without a persistent session the message is lost", "filter", s.filter.String(), "topic", d.msg.Topic, "err", err)
 			d.ack.failed.Store(false)
