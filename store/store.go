@@ -366,7 +366,7 @@ type Telemetry interface {
 	Get(ctx context.Context, ident string, names ...string) ([]TelemetryValue, error)
 	// Watch calls fn after every Update that changed something, in the
 	// order updates were applied, from the updating goroutine, before
-	// Update returns: fn must be quick and must not call Update. The
-	// returned func stops the calls.
+	// Update returns, never concurrently with itself: fn must be quick and
+	// must not call Update. The returned func stops the calls.
 	Watch(fn func(TelemetryChange)) (stop func())
 }

@@ -19,9 +19,13 @@ import (
 // MaxParams, not by how many messages arrive.
 type ptel struct {
 	d        *DB
-	mu       sync.Mutex // orders updates and notifications
+	mu       sync.Mutex // orders updates
 	table    telem.Table
 	watchers telem.Watchers
+	// turn is closed when the previous update has notified: updates wait
+	// for their fsync concurrently but notify in the order they applied,
+	// so a watcher never sees an older value after a newer one.
+	turn chan struct{}
 }
 
 func telKey(ident, name string) []byte {
@@ -29,7 +33,8 @@ func telKey(ident, name string) []byte {
 }
 
 func openTelemetry(d *DB) (*ptel, error) {
-	t := &ptel{d: d, table: telem.Table{MaxParams: d.cfg.Telemetry.MaxParamsOrDefault()}}
+	t := &ptel{d: d, table: telem.Table{MaxParams: d.cfg.Telemetry.MaxParamsOrDefault()}, turn: make(chan struct{})}
+	close(t.turn)
 	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTel}, UpperBound: []byte{tagTel + 1}})
 	if err != nil {
 		return nil, err
@@ -61,14 +66,31 @@ func (t *ptel) Update(ctx context.Context, msgs []protocol.Message) error {
 	if err := telem.Validate(msgs); err != nil {
 		return err
 	}
+	b, changes, prev, mine, err := t.apply(msgs)
+	if err != nil || b == nil {
+		return err
+	}
+	defer b.Close()
+	err = b.SyncWait() // concurrent updates share the fsync
+	<-prev
+	if err == nil {
+		t.watchers.Notify(changes)
+	}
+	close(mine)
+	return err
+}
+
+// apply merges msgs and hands their writes to the WAL under mu, without
+// waiting for the fsync. It returns the batch (nil when nothing changed),
+// the changes to announce, and the turn to wait for and the one to close.
+func (t *ptel) apply(msgs []protocol.Message) (_ *pebble.Batch, _ []store.TelemetryChange, prev, mine chan struct{}, _ error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	batch := t.table.Merge(msgs)
 	if len(batch.Changes) == 0 && len(batch.Evicted) == 0 {
-		return nil
+		return nil, nil, nil, nil, nil
 	}
 	b := t.d.db.NewBatch()
-	defer b.Close()
 	var val []byte
 	var one protocol.Message
 	for _, c := range batch.Changes {
@@ -78,27 +100,26 @@ func (t *ptel) Update(ctx context.Context, msgs []protocol.Message) error {
 			val = binary.BigEndian.AppendUint64(val[:0], orderedFloat(v.Time))
 			val = codec.Append(val, &one)
 			if err := b.Set(telKey(c.Ident, v.Name), val, nil); err != nil {
-				return err
+				b.Close()
+				return nil, nil, nil, nil, err
 			}
 		}
 	}
 	for ident, names := range batch.Evicted {
 		for _, n := range names {
 			if err := b.Delete(telKey(ident, n), nil); err != nil {
-				return err
+				b.Close()
+				return nil, nil, nil, nil, err
 			}
 		}
 	}
 	if err := t.d.db.ApplyNoSyncWait(b, syncWrite); err != nil {
-		return err
+		b.Close()
+		return nil, nil, nil, nil, err
 	}
-	// Waiting under mu keeps notifications in update order; concurrent
-	// log appends still share this fsync.
-	if err := b.SyncWait(); err != nil {
-		return err
-	}
-	t.watchers.Notify(batch.Changes)
-	return nil
+	prev, mine = t.turn, make(chan struct{})
+	t.turn = mine
+	return b, batch.Changes, prev, mine, nil
 }
 
 func (t *ptel) Get(ctx context.Context, ident string, names ...string) ([]store.TelemetryValue, error) {
