@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -150,9 +151,23 @@ func BenchmarkConsumerRead(b *testing.B) {
 		}
 	}
 	msgsPerSec(b, int64(b.N), cpu)
+	reportMemory(b)
+}
+
+// reportMemory reports the Go heap in use and the process's resident set:
+// both should stay flat whatever the store's size.
+func reportMemory(b *testing.B) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			var kb int
+			if _, err := fmt.Sscanf(line, "VmRSS: %d kB", &kb); err == nil {
+				b.ReportMetric(float64(kb)/1024, "rss-MB")
+			}
+		}
+	}
 }
 
 // A history query returning 1000 messages of one device out of a store of
@@ -205,6 +220,7 @@ func BenchmarkHistoryQuery1000(b *testing.B) {
 				}
 				i += 7
 			}
+			reportMemory(b)
 		})
 	}
 }
