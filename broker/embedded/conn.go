@@ -151,7 +151,7 @@ func (c *conn) shutdown(code byte, send bool) {
 func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
 	var fh packets.FixedHeader
 	if c.keepAlive > 0 {
-		if now := time.Now(); now.Sub(c.deadlineSet) > time.Second {
+		if now := c.srv.now(); now.Sub(c.deadlineSet) > time.Second {
 			c.nc.SetReadDeadline(now.Add(c.keepAlive * 3 / 2))
 			c.deadlineSet = now
 		}
@@ -729,7 +729,7 @@ func (c *conn) handlePublish(se *session, pk *packets.Packet, body []byte) error
 		}
 	} else {
 		m := &message{topic: topic, payload: pk.Payload, qos: qos, retain: pk.FixedHeader.Retain,
-			created: time.Now(), origin: se}
+			created: s.now(), origin: se}
 		if c.version == 5 {
 			p := &pk.Properties
 			m.props = msgProps{payloadFormat: p.PayloadFormat, payloadFormatSet: p.PayloadFormatFlag,
@@ -779,7 +779,7 @@ func (c *conn) serveREST(topic string, pk *packets.Packet) {
 		if rt == "" || !validTopicName(rt) || s.auth.Authorize(c.ctx, c.client, rt, true) != nil {
 			return
 		}
-		m := &message{topic: rt, payload: resp.Body, qos: 1, created: time.Now()}
+		m := &message{topic: rt, payload: resp.Body, qos: 1, created: s.now()}
 		m.props.correlation = corr
 		m.props.user = []packets.UserProperty{{Key: "http_code", Val: strconv.Itoa(resp.Status)}}
 		s.publish(m)

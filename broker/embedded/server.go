@@ -40,6 +40,7 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	closed    bool
 
+	clock      atomic.Int64 // Unix ns, refreshed every clockTick: time.Now is costly on the hot path
 	nconns     atomic.Int64
 	sessionSeq atomic.Uint64
 	wg         sync.WaitGroup
@@ -65,8 +66,10 @@ func New(cfg *Config) *Server {
 	}
 	s.retained.m = make(map[string]*message)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(1)
+	s.clock.Store(time.Now().UnixNano())
+	s.wg.Add(2)
 	go s.janitor()
+	go s.tick()
 	return s
 }
 
@@ -212,7 +215,7 @@ func (s *Server) Publish(ctx context.Context, m broker.Message) error {
 	if m.QoS > 2 {
 		return fmt.Errorf("embedded: QoS %d out of range", m.QoS)
 	}
-	msg := fromBroker(m, time.Now())
+	msg := fromBroker(m, s.now())
 	s.publish(msg)
 	return nil
 }
@@ -324,6 +327,27 @@ func pickShared(g *shareGroup, msg *message) *subscription {
 		}
 	}
 	return g.members[int(start%uint32(n))]
+}
+
+// clockTick is the resolution of Server.now: message timestamps, expiry
+// and deadlines are accurate to it.
+const clockTick = 5 * time.Millisecond
+
+// now is a coarse clock for per-packet timestamps.
+func (s *Server) now() time.Time { return time.Unix(0, s.clock.Load()) }
+
+func (s *Server) tick() {
+	defer s.wg.Done()
+	t := time.NewTicker(clockTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.clock.Store(now.UnixNano())
+		}
+	}
 }
 
 // janitor drops expired retained messages.

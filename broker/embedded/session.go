@@ -109,7 +109,7 @@ func (s *session) takeLocked(out []writeItem, limit, max int) []writeItem {
 		d := s.queue.peek()
 		if d.msg.expiry.IsZero() == false {
 			if now.IsZero() {
-				now = time.Now()
+				now = s.srv.now()
 			}
 			if d.msg.expired(now) {
 				s.queuedBytes -= d.msg.size

@@ -109,7 +109,7 @@ func (s *Server) runSink(se *session, k *sink) {
 			}
 			d := se.queue.pop()
 			se.mu.Unlock()
-			now := time.Now()
+			now := s.now()
 			if !d.msg.expired(now) {
 				m := d.msg.toBroker(d.qos, d.retain, now)
 				pause := 10 * time.Millisecond

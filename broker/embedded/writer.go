@@ -44,7 +44,7 @@ func (c *conn) writeLoop(se *session) {
 			if cap(ctrl) > ctrlLimit*2 {
 				ctrl = nil
 			}
-			now := time.Now()
+			now := c.srv.now()
 			for i := range items {
 				var ok bool
 				buf, ok = c.appendItem(buf, &items[i], now)
@@ -88,7 +88,7 @@ func putBuf(bp *[]byte, buf []byte) {
 }
 
 func (c *conn) write(b []byte) bool {
-	c.nc.SetWriteDeadline(time.Now().Add(c.srv.lim.writeTimeout))
+	c.nc.SetWriteDeadline(c.srv.now().Add(c.srv.lim.writeTimeout))
 	if _, err := c.nc.Write(b); err != nil {
 		c.srv.log.Debug("embedded: write", "client", c.client.ID, "err", err)
 		return false
