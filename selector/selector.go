@@ -240,11 +240,18 @@ func (s *Selector) String() string {
 	return b.String()
 }
 
+// quoteValue prints a pattern so that Parse reads it back: bare when that
+// is unambiguous, else in the quotes it does not contain. A value holding
+// both quote characters can only have come from a bare form with balanced
+// quotes, which reads back as it is.
 func quoteValue(v string) string {
-	if v == "" || strings.ContainsAny(v, ",{}") || v[0] == '"' || v[0] == '\'' {
-		if strings.IndexByte(v, '"') < 0 {
-			return `"` + v + `"`
-		}
+	plain := v != "" && v[0] != '=' && !strings.ContainsAny(v, ",{}\"'")
+	switch {
+	case plain:
+		return v
+	case strings.IndexByte(v, '"') < 0:
+		return `"` + v + `"`
+	case strings.IndexByte(v, '\'') < 0:
 		return "'" + v + "'"
 	}
 	return v
