@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"iter"
+	"slices"
 	"strings"
 )
 
@@ -79,6 +80,11 @@ func (m *Message) Set(name string, v Value) {
 func (m *Message) Add(name string, v Value) {
 	m.params = append(m.params, Param{Name: name, Value: v})
 }
+
+// Grow makes room for n more parameters, so that the next n calls to Add or
+// Set do not allocate. A decoder that knows the parameter count allocates a
+// message's storage once, at its size.
+func (m *Message) Grow(n int) { m.params = slices.Grow(m.params, n) }
 
 // SetFloat sets a float parameter.
 func (m *Message) SetFloat(name string, f float64) { m.Set(name, Float(f)) }
