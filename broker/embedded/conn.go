@@ -40,9 +40,12 @@ type conn struct {
 	srv   *Server
 	nc    net.Conn
 	br    *bufio.Reader
-	wake  chan struct{}
 	done  chan struct{} // closed after detach
-	wdone chan struct{} // closed when the writer exits
+	wdone chan struct{} // closed when writing has ended for good
+	// wstate runs the writer goroutine on demand, so an idle connection
+	// costs one goroutine (the reader), not two.
+	wstate    atomic.Int32
+	wdoneOnce sync.Once
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -54,6 +57,8 @@ type conn struct {
 	// Guarded by sess.mu.
 	ctrl    []byte
 	closing bool
+
+	ctrlSpare []byte // owned by the running writer
 
 	// Owned by the writer goroutine (set before it starts).
 	aliasOut    map[string]uint16
@@ -74,17 +79,44 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{srv: s, nc: nc, wake: make(chan struct{}, 1), done: make(chan struct{}),
-		wdone: make(chan struct{})}
+	c := &conn{srv: s, nc: nc, done: make(chan struct{}), wdone: make(chan struct{})}
+	c.wstate.Store(writerNotReady)
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	return c
 }
 
+// Writer states.
+const (
+	writerIdle     = iota // no writer goroutine
+	writerRunning         // a writer goroutine is draining
+	writerMore            // running, and more work arrived meanwhile
+	writerDead            // writing has ended for good
+	writerNotReady        // before CONNACK: work waits
+)
+
+// signal makes sure a writer goroutine will look at the connection's work.
 func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+	for {
+		switch st := c.wstate.Load(); st {
+		case writerIdle:
+			if c.wstate.CompareAndSwap(writerIdle, writerRunning) {
+				go c.writeLoop()
+				return
+			}
+		case writerRunning:
+			if c.wstate.CompareAndSwap(writerRunning, writerMore) {
+				return
+			}
+		default: // more already pending, dead, or not ready
+			return
+		}
 	}
+}
+
+// endWriting marks writing as finished for good.
+func (c *conn) endWriting() {
+	c.wstate.Store(writerDead)
+	c.wdoneOnce.Do(func() { close(c.wdone) })
 }
 
 func (c *conn) close() { c.closeOnce.Do(func() { c.nc.Close() }) }
@@ -97,7 +129,7 @@ func (c *conn) serve() {
 	if err != nil {
 		c.srv.log.Debug("embedded: connect refused", "remote", c.nc.RemoteAddr(), "err", err)
 		c.close()
-		close(c.wdone)
+		c.endWriting()
 		if se != nil {
 			c.detach(se, err)
 		} else {
@@ -123,7 +155,7 @@ func (c *conn) serve() {
 // an MQTT 5 client when send is set. It does not wait.
 func (c *conn) shutdown(code byte, send bool) {
 	se := c.sess.Load()
-	if se == nil {
+	if se == nil || c.wstate.Load() == writerNotReady {
 		c.close()
 		return
 	}
@@ -401,7 +433,8 @@ func (c *conn) handshake() (*session, error) {
 	c.nc.SetReadDeadline(time.Time{})
 	c.deadlineSet = time.Time{}
 	c.sess.Store(se)
-	go c.writeLoop(se)
+	c.wstate.Store(writerIdle)
+	c.signal() // work that arrived before CONNACK
 	if cb := s.cfg.ConnState; cb != nil {
 		cb(c.client, StateConnected, nil)
 	}

@@ -12,69 +12,82 @@ const writeBatch = 64
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
 
-// writeLoop is the only goroutine writing to the connection after CONNACK:
-// control packets first, then messages from the session, flushed in one
-// write per wake-up when the client keeps up.
-func (c *conn) writeLoop(se *session) {
-	defer close(c.wdone)
-	defer c.close()
-	var ctrl []byte
-	items := make([]writeItem, 0, writeBatch)
+var itemsPool = sync.Pool{New: func() any { s := make([]writeItem, 0, writeBatch); return &s }}
+
+// writeLoop drains the connection's work: control packets first, then
+// messages from the session, in one write per round when the client keeps
+// up. It is started by signal and returns when there is nothing left, so
+// that idle connections have no writer goroutine; only one runs at a time.
+func (c *conn) writeLoop() {
+	se := c.sess.Load()
+	ip := itemsPool.Get().(*[]writeItem)
+	defer itemsPool.Put(ip)
+	items := *ip
+	for {
+		c.wstate.Store(writerRunning)
+		if !c.drain(se, items) {
+			c.close()
+			c.endWriting()
+			return
+		}
+		if c.wstate.CompareAndSwap(writerRunning, writerIdle) {
+			return
+		}
+	}
+}
+
+// drain writes everything pending; false means the connection is done
+// (closing, or a write failed).
+func (c *conn) drain(se *session, items []writeItem) bool {
+	bp := bufPool.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() { putBuf(bp, buf) }()
 	var dropped []uint16
-	for range c.wake {
-		bp := bufPool.Get().(*[]byte)
-		buf := (*bp)[:0]
-		closing := false
-		for {
-			se.mu.Lock()
-			ctrl, c.ctrl = c.ctrl, ctrl[:0]
-			closing = c.closing
-			items = items[:0]
-			if !closing {
-				items = se.takeLocked(items, c.limit, writeBatch)
-			}
-			if len(ctrl) > 0 {
-				se.cond.Broadcast()
-			}
-			se.mu.Unlock()
-			if len(ctrl) == 0 && len(items) == 0 {
-				break
-			}
-			buf = append(buf, ctrl...)
-			if cap(ctrl) > ctrlLimit*2 {
-				ctrl = nil
-			}
-			now := c.srv.now()
-			for i := range items {
-				var ok bool
-				buf, ok = c.appendItem(buf, &items[i], now)
-				if !ok && items[i].id != 0 {
-					dropped = append(dropped, items[i].id)
-				}
-				items[i] = writeItem{}
-			}
-			for _, id := range dropped {
-				se.ack(id)
-			}
-			dropped = dropped[:0]
-			if len(buf) >= 32<<10 || closing {
-				if !c.write(buf) {
-					putBuf(bp, buf)
-					return
-				}
-				buf = buf[:0]
-			}
-			if closing {
-				break
-			}
+	for {
+		se.mu.Lock()
+		ctrl := c.ctrl
+		c.ctrl = c.ctrlSpare[:0]
+		closing := c.closing
+		items = items[:0]
+		if !closing {
+			items = se.takeLocked(items, c.limit, writeBatch)
 		}
-		if len(buf) > 0 && !c.write(buf) {
-			putBuf(bp, buf)
-			return
+		if len(ctrl) > 0 {
+			se.cond.Broadcast()
 		}
-		putBuf(bp, buf)
+		se.mu.Unlock()
+		if len(ctrl) == 0 && len(items) == 0 {
+			if len(buf) > 0 && !c.write(buf) {
+				return false
+			}
+			return !closing
+		}
+		buf = append(buf, ctrl...)
+		c.ctrlSpare = ctrl
+		if cap(ctrl) > ctrlLimit*2 {
+			c.ctrlSpare = nil
+		}
+		now := c.srv.now()
+		for i := range items {
+			var ok bool
+			buf, ok = c.appendItem(buf, &items[i], now)
+			if !ok && items[i].id != 0 {
+				dropped = append(dropped, items[i].id)
+			}
+			items[i] = writeItem{}
+		}
+		for _, id := range dropped {
+			se.ack(id)
+		}
+		dropped = dropped[:0]
+		if len(buf) >= 32<<10 || closing {
+			if !c.write(buf) {
+				return false
+			}
+			buf = buf[:0]
+		}
 		if closing {
-			return
+			return false
 		}
 	}
 }
