@@ -476,3 +476,47 @@ func TestNoLocal(t *testing.T) {
 	c.pub(t, &paho.Publish{Topic: "nl", QoS: 1, Payload: []byte("self")})
 	c.none(t, 150*time.Millisecond)
 }
+
+// TestFilterPerSubscription: two overlapping subscriptions of one client,
+// one behind a $filter: each is judged by its own predicate (never a merged
+// one), and the subscription identifiers show which matched.
+func TestFilterPerSubscription(t *testing.T) {
+	s, addr := startServer(t, nil)
+	if !s.Supports(broker.FeatureFilterSpec) {
+		t.Skip("package broker cannot evaluate $filter specs yet")
+	}
+	r := dialRaw(t, addr)
+	r.v = 5
+	r.connect("filters", true, 30, nil)
+	for i, f := range []string{"$filter/cid=123/dev/+", "dev/1"} {
+		pk := &packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe}, PacketID: uint16(i + 1),
+			Filters: packets.Subscriptions{{Filter: f, Qos: 1}}}
+		pk.Properties.SubscriptionIdentifier = []int{i + 1}
+		r.sendPacket(pk)
+		if sa := r.read(); sa.FixedHeader.Type != packets.Suback || sa.ReasonCodes[0] != 1 {
+			t.Fatalf("%s: %+v", f, sa)
+		}
+	}
+	ctx := context.Background()
+	pub := func(topic, cid string) {
+		m := broker.Message{Topic: topic, Payload: []byte(cid)}
+		if cid != "" {
+			m.Properties.UserProperties = []broker.UserProperty{{Key: "cid", Value: cid}}
+		}
+		s.Publish(ctx, m)
+	}
+	pub("dev/1", "456") // only the plain subscription
+	pub("dev/2", "123") // only the filtered one
+	pub("dev/1", "123") // both: one message, both ids
+	pub("dev/2", "456") // neither
+	for _, want := range []string{"dev/1 456 [2]", "dev/2 123 [1]", "dev/1 123 [1 2]"} {
+		m := r.read()
+		if got := fmt.Sprintf("%s %s %v", m.TopicName, m.Payload, m.Properties.SubscriptionIdentifier); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	r.nc.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+	if _, err := r.br.ReadByte(); err == nil {
+		t.Fatal("message delivered that no subscription accepts")
+	}
+}
