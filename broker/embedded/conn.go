@@ -322,7 +322,9 @@ func (c *conn) handshake() (*session, error) {
 	props := packets.Properties{}
 	id := cp.ClientIdentifier
 	if id == "" {
-		if c.version != 5 && !cp.Clean {
+		// A persistent session nobody can name again would only hold
+		// memory until it expires: refused for every version.
+		if !cp.Clean {
 			return nil, c.refuse(0x85, errors.New("empty client ID with a persistent session"))
 		}
 		var b [12]byte

@@ -359,3 +359,20 @@ func TestCloseDisconnectsClients(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+func TestZeroLengthClientID(t *testing.T) {
+	_, addr := startServer(t, nil)
+	for _, v := range []byte{4, 5} {
+		r := dialRaw(t, addr)
+		r.v = v
+		if ca := r.connect("", false, 30, nil); ca.ReasonCode == 0 {
+			t.Fatalf("v%d: empty client ID with a persistent session accepted", v)
+		}
+		r = dialRaw(t, addr)
+		r.v = v
+		ca := r.connect("", true, 30, nil)
+		if ca.ReasonCode != 0 || (v == 5 && !strings.HasPrefix(ca.Properties.AssignedClientID, "auto-")) {
+			t.Fatalf("v%d: clean connect with empty ID: %+v", v, ca)
+		}
+	}
+}
