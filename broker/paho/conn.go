@@ -64,7 +64,7 @@ func (b *Broker) clientConfig(u *url.URL) autopaho.ClientConfig {
 		PahoErrors: slogLogger{b.log, slog.LevelWarn},
 		ClientConfig: mqtt.ClientConfig{
 			ClientID:                   c.ClientID,
-			Session:                    &guardedSession{State: b.session},
+			Session:                    b.guard,
 			OnPublishReceived:          []func(mqtt.PublishReceived) (bool, error){b.onPublish},
 			EnableManualAcknowledgment: true,
 			SendAcksInterval:           5 * time.Millisecond,
@@ -96,7 +96,10 @@ func (b *Broker) connectionUp(cm *autopaho.ConnectionManager, ack *mqtt.Connack)
 		subIDs = ack.Properties.SubIDAvailable
 	}
 	b.subIDs.Store(subIDs)
-	n := b.ups.Add(1)
+	// OnConnectionUp comes after the connection's CONNACK and before the
+	// next one's, so the session's count numbers this connection.
+	n := b.guard.current()
+	b.ups.Store(n)
 	b.sendMu.Lock()
 	b.latest = n
 	b.sendMu.Unlock()
@@ -180,7 +183,7 @@ func (b *Broker) withConn(ctx context.Context, repeatable bool, op func(ctx cont
 		if err != nil {
 			return err
 		}
-		opCtx, cancel := context.WithCancel(ctx)
+		opCtx, cancel := context.WithCancel(context.WithValue(ctx, connKey{}, c.n))
 		if repeatable {
 			go func() {
 				select {
@@ -225,29 +228,55 @@ func isConnLoss(err error) bool {
 		errors.Is(err, autopaho.ConnectionDownError)
 }
 
-// guardedSession keeps a publish from entering paho's session state while
-// a new connection installs itself there. state.State.AddToSession checks
-// for a connection under its lock but then reads the send quota without
-// it, and ConAckReceived replaces that quota: a publish that started on a
-// connection just lost races the next connection (the race detector shows
-// it when publishes and reconnections overlap). A blocked AddToSession does
-// not hold up ConAckReceived for long: it waits only for the send quota,
-// and losing the connection, which always comes first, aborts that wait.
+// guardedSession wraps paho's session state, which all connections share,
+// against two races between a request that started on a connection just
+// lost and the next connection:
+//
+//   - paho's client writes a request to its own connection but stores it in
+//     the shared session: a QoS 1 publish through the dead client, stored
+//     after the next connection's CONNACK resent the session, is never
+//     sent and waits for a PUBACK until it times out. Requests carry the
+//     number of the connection they were meant for (connKey) and are
+//     refused, with nothing stored, when that is no longer the session's.
+//   - state.State.AddToSession checks for a connection under its lock but
+//     reads the send quota after it, while ConAckReceived replaces the
+//     quota (a data race). AddToSession and ConAckReceived exclude each
+//     other here; a blocked AddToSession waits only for the send quota, and
+//     losing the connection, which always comes before the next CONNACK,
+//     aborts that wait.
 type guardedSession struct {
 	*state.State
-	mu sync.RWMutex
+	mu    sync.RWMutex
+	conns int64 // connections established, numbering them from 1
 }
+
+// connKey is the context key for the connection number a request is for.
+type connKey struct{}
 
 func (g *guardedSession) ConAckReceived(w io.Writer, cp *packets.Connect, ca *packets.Connack) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.State.ConAckReceived(w, cp, ca)
+	err := g.State.ConAckReceived(w, cp, ca)
+	if err == nil {
+		g.conns++ // paho's Connect succeeds once this has
+	}
+	return err
 }
 
 func (g *guardedSession) AddToSession(ctx context.Context, p session.Packet, resp chan<- packets.ControlPacket) error {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
+	if n, ok := ctx.Value(connKey{}).(int64); ok && n != g.conns {
+		return session.ErrNoConnection
+	}
 	return g.State.AddToSession(ctx, p, resp)
+}
+
+// current returns the number of the newest connection.
+func (g *guardedSession) current() int64 {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.conns
 }
 
 // slogLogger adapts slog to paho's logger interface.

@@ -38,11 +38,12 @@
 //     refused message came on (paho.Client.TerminateConnectionForTest,
 //     the only way to drop a connection that autopaho then notices;
 //     Client.Disconnect can stop the client without autopaho learning of it).
-//   - A guard around paho's in-memory session state, so that a QoS 1 publish
-//     that started on a connection just lost cannot race the next
-//     connection's CONNACK handling (paho reads its send quota without a
-//     lock, and a message stored after the resend pass would wait for a
-//     PUBACK that never comes).
+//   - A guard around paho's in-memory session state, which all connections
+//     share: a request that started on a connection just lost is refused
+//     by the session (and made again on the next connection) instead of
+//     being stored in the next connection's session after its resend pass,
+//     where a QoS 1 publish would wait for a PUBACK that never comes; and
+//     paho's unlocked read of its send quota cannot race the next CONNACK.
 //
 // WebSocket goes through autopaho's gorilla/websocket dialer with the "mqtt"
 // subprotocol; the tests check that ws:// URLs reach it, but no WebSocket

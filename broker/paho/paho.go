@@ -27,6 +27,7 @@ type Broker struct {
 	cfg       Config
 	generated bool               // ClientID was generated: end the session on Close
 	session   *state.State       // kept across connections
+	guard     *guardedSession    // session as paho sees it
 	stop      context.CancelFunc // ends the connection manager and handler contexts
 	ctx       context.Context    // handlers' context
 	log       *slog.Logger
@@ -122,6 +123,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 
 	// Ours, not autopaho's default, so that Close can release it.
 	b.session = state.NewInMemory()
+	b.guard = &guardedSession{State: b.session}
 	b.readyCh = make(chan struct{})
 	b.ctx, b.stop = context.WithCancel(context.Background())
 	cm, err := autopaho.NewConnection(b.ctx, b.clientConfig(u))

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	mqtt "github.com/eclipse/paho.golang/paho"
 	"github.com/google/uuid"
 
 	"github.com/gnssgate/gnssgate/broker"
@@ -277,4 +279,41 @@ func TestReconnectBackoff(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Close ends the session of a generated client id (nobody could resume it)
+// and keeps the session of a configured one.
+func TestCloseEndsGeneratedSession(t *testing.T) {
+	for _, configured := range []bool{false, true} {
+		cfg := Config{}
+		if configured {
+			cfg.ClientID = "gnssgate-test-" + uuid.NewString()
+		}
+		b := newTestBroker(t, cfg)
+		id := b.ClientID()
+		b.Close()
+		if got := sessionPresent(t, id); got != configured {
+			t.Errorf("configured id %v: session present after Close = %v", configured, got)
+		}
+	}
+}
+
+// sessionPresent connects as id without clean start, reports whether the
+// server had a session, and ends it.
+func sessionPresent(t *testing.T, id string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", testenv.MQTTAddr(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli := mqtt.NewClient(mqtt.ClientConfig{ClientID: id, Conn: conn})
+	ack, err := cli.Connect(ctx, &mqtt.Connect{ClientID: id, KeepAlive: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.Disconnect(&mqtt.Disconnect{})
+	return ack.SessionPresent
 }
