@@ -160,7 +160,7 @@ func (b *Broker) resubscribe(cm *autopaho.ConnectionManager, n int64) {
 	}
 	b.mu.Unlock()
 	for _, ss := range subs {
-		ctx, cancel := context.WithTimeout(b.ctx, b.cfg.ConnectTimeout)
+		ctx, cancel := context.WithTimeout(context.WithValue(b.ctx, connKey{}, n), b.cfg.ConnectTimeout)
 		ack, err := cm.Subscribe(ctx, b.subscribePacket(ss, 1))
 		cancel()
 		if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
