@@ -283,7 +283,7 @@ func (l *plog) Read(ctx context.Context, from uint64, max int) ([]store.Record, 
 		if err != nil {
 			return nil, corrupt(it.Key(), err)
 		}
-		out = append(out, store.Record{Seq: u64(it.Key()[1:]), Time: time.Unix(0, int64(u64(v))), Message: m})
+		out = append(out, store.Record{Seq: u64(it.Key()[1:]), Time: time.Unix(0, int64(u64(v))).UTC(), Message: m})
 	}
 	return out, it.Error()
 }
