@@ -378,7 +378,11 @@ func (r *retainedStore) set(msg *message) {
 		delete(r.m, msg.topic)
 		return
 	}
-	r.m[msg.topic] = msg
+	// The stored copy forgets its publisher: No Local concerns live
+	// delivery only, and the session must not be kept alive by it.
+	cp := *msg
+	cp.origin = nil
+	r.m[msg.topic] = &cp
 }
 
 func (r *retainedStore) alive(m *message, now time.Time, maxAge time.Duration) bool {

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -30,6 +31,9 @@ func (c *conn) writeLoop() {
 			c.endWriting()
 			return
 		}
+		// Yield once before going idle: publishers about to add work
+		// then share this goroutine and this write.
+		runtime.Gosched()
 		if c.wstate.CompareAndSwap(writerRunning, writerIdle) {
 			return
 		}
