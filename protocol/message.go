@@ -84,7 +84,13 @@ func (m *Message) Add(name string, v Value) {
 // Grow makes room for n more parameters, so that the next n calls to Add or
 // Set do not allocate. A decoder that knows the parameter count allocates a
 // message's storage once, at its size.
-func (m *Message) Grow(n int) { m.params = slices.Grow(m.params, n) }
+func (m *Message) Grow(n int) {
+	if m.params == nil && n > 0 {
+		m.params = make([]Param, 0, n) // the common case: a fresh message decoded at its size
+		return
+	}
+	m.params = slices.Grow(m.params, n)
+}
 
 // SetFloat sets a float parameter.
 func (m *Message) SetFloat(name string, f float64) { m.Set(name, Float(f)) }
