@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/filter"
+	"github.com/gnssgate/gnssgate/protocol"
 )
 
 func ExampleCompile() {
@@ -88,4 +89,25 @@ func ExampleExpr_EvalObject() {
 	fmt.Println(x.EvalObject(dev, nil))
 	// Output:
 	// true
+}
+
+func ExampleExpr_MatchMessage() {
+	var m protocol.Message
+	m.SetString("ident", "352625066004561")
+	m.SetFloat("position.speed", 72.5)
+	m.SetBool("engine.ignition.status", true)
+	x := filter.MustCompile(`position.speed > 60 && engine.ignition.status && $din == null`)
+	fmt.Println(x.MatchMessage(&m, nil))
+	// Output:
+	// true
+}
+
+func ExampleCatalogue() {
+	for _, f := range filter.Catalogue()[:3] {
+		fmt.Printf("%s %s %d..%d\n", f.Name, f.Usage, f.Arguments.Min, f.Arguments.Max)
+	}
+	// Output:
+	// abs abs(x) 1..1
+	// ceil ceil(x) 1..1
+	// day day([time]) 0..1
 }
