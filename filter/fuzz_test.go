@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -88,5 +89,41 @@ func FuzzParseTopicFilter(f *testing.F) {
 		}
 		tf.Match(TopicMessage{Topic: "a/b", Payload: []byte(in), CID: 1, Timestamp: 2})
 		tf.MatchTopic("a/b")
+	})
+}
+
+// FuzzFillAgrees checks the optimised single pass (fill) against the plain
+// member iterator (lookupFlat): on every valid JSON document both must find
+// the same members with the same values. (On malformed input the two may
+// stop at different places; FuzzEvalJSON checks that they never panic.)
+func FuzzFillAgrees(f *testing.F) {
+	f.Add([]byte(benchMessage))
+	f.Add([]byte(evalDoc))
+	f.Add([]byte(`{"a":1,"b":"x,\"y","c.d":[1,{"a":2}],"e":{"b":3},"a":9}`))
+	f.Add([]byte(`{ "a" : 1 , "b":"\u0062" }`))
+	names := []string{"a", "b", "c.d", "e", "esc.key"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		var js jsonSource
+		js.data = string(data)
+		js.names = names
+		js.n = len(names)
+		for _, n := range names {
+			js.lenMask |= 1 << min(len(n), 63)
+		}
+		js.fill()
+		for i, n := range names {
+			raw, ok := lookupFlat(js.data, n)
+			got := js.slots[i]
+			present := !(got.kind == KindError && got.code == errMissing)
+			if ok != present {
+				t.Fatalf("%q in %q: lookupFlat %v, fill %v", n, data, ok, present)
+			}
+			if ok && !rawValue(raw).Equal(got) {
+				t.Fatalf("%q in %q: lookupFlat %v, fill %v", n, data, rawValue(raw), got)
+			}
+		}
 	})
 }
