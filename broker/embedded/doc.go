@@ -63,6 +63,17 @@
 // and protocol violations close the connection (after a DISCONNECT with the
 // reason code for MQTT 5 clients); decoding never panics.
 //
+// # Saturation and memory
+//
+// The broker acknowledges a QoS 1 or 2 publish once the message is queued
+// for every subscriber; it never slows publishers down for slow
+// subscribers (one stalled consumer must not throttle everybody). When
+// subscribers drain slower than publishers publish, latency grows with the
+// queues until MaxQueuedBytes drops messages for the slow sessions. An
+// idle connection costs about 13.6 KB (one goroutine with its stack, a
+// 2 KiB read buffer, session and subscription); the writer goroutine
+// exists only while there is something to write.
+//
 // # In-process path
 //
 // Server implements broker.Broker: Publish and Subscribe reach network
