@@ -557,12 +557,7 @@ func (c *conn) detach(se *session, cause error) {
 	}
 	if mine && !gone && expiry > 0 && !closing {
 		se.expireTimer = time.AfterFunc(time.Duration(expiry)*time.Second, func() {
-			se.mu.Lock()
-			offline := se.conn == nil
-			se.mu.Unlock()
-			if offline {
-				s.endSession(se)
-			}
+			s.endSessionIf(se, true)
 		})
 	}
 	se.mu.Unlock()

@@ -466,17 +466,23 @@ func (s *Server) sendRetained(sub *subscription) {
 
 // endSession removes se: its subscriptions, queue and pending will (which
 // is published now).
-func (s *Server) endSession(se *session) {
+func (s *Server) endSession(se *session) { s.endSessionIf(se, false) }
+
+// endSessionIf ends se; with onlyOffline, only if no connection is attached
+// at that moment (checked under the same locks attach takes, so a client
+// resuming the session at the instant it expires keeps it).
+func (s *Server) endSessionIf(se *session, onlyOffline bool) {
 	s.mu.Lock()
+	se.mu.Lock()
+	if se.gone || (onlyOffline && se.conn != nil) {
+		se.mu.Unlock()
+		s.mu.Unlock()
+		return
+	}
 	if s.sessions[se.id] == se {
 		delete(s.sessions, se.id)
 	}
 	s.mu.Unlock()
-	se.mu.Lock()
-	if se.gone {
-		se.mu.Unlock()
-		return
-	}
 	se.gone = true
 	subs := se.subs
 	se.subs = map[string]*subscription{}

@@ -27,6 +27,12 @@ func (c *conn) writeLoop() {
 	for {
 		c.wstate.Store(writerRunning)
 		if !c.drain(se, items) {
+			// Nothing will drain c.ctrl any more: release a reader
+			// waiting for room in it.
+			se.mu.Lock()
+			c.closing = true
+			se.cond.Broadcast()
+			se.mu.Unlock()
 			c.close()
 			c.endWriting()
 			return
