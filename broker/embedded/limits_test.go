@@ -376,3 +376,17 @@ func TestZeroLengthClientID(t *testing.T) {
 		}
 	}
 }
+
+// A client pinging just inside a short keep-alive stays connected.
+func TestKeepAliveHonoured(t *testing.T) {
+	_, addr := startServer(t, nil)
+	r := dialRaw(t, addr)
+	r.connect("pinger", true, 1, nil)
+	for i := 0; i < 3; i++ {
+		time.Sleep(900 * time.Millisecond)
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("ping %d: %+v", i, pk)
+		}
+	}
+}
