@@ -8,5 +8,6 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	brokertest.Run(t, func(t *testing.T) broker.Broker { return New(nil) })
 }

@@ -62,6 +62,7 @@ func TestProtocolErrorsDisconnect(t *testing.T) {
 }
 
 func TestMQTT5DisconnectReasons(t *testing.T) {
+	t.Parallel()
 	_, addr := startServer(t, &Config{AllowAnonymous: true, MaxPacketSize: 256})
 	r := dialRaw(t, addr)
 	r.v = 5
@@ -108,6 +109,7 @@ func TestTopicAliases(t *testing.T) {
 }
 
 func TestReceiveMaximumFlowControl(t *testing.T) {
+	t.Parallel()
 	s, addr := startServer(t, nil)
 	r := dialRaw(t, addr)
 	r.v = 5
@@ -141,6 +143,7 @@ func TestMaximumPacketSizeOutbound(t *testing.T) {
 }
 
 func TestServerKeepAlive(t *testing.T) {
+	t.Parallel()
 	_, addr := startServer(t, &Config{AllowAnonymous: true, ServerKeepAlive: time.Second})
 	r := dialRaw(t, addr)
 	r.v = 5
@@ -379,6 +382,7 @@ func TestZeroLengthClientID(t *testing.T) {
 
 // A client pinging just inside a short keep-alive stays connected.
 func TestKeepAliveHonoured(t *testing.T) {
+	t.Parallel()
 	_, addr := startServer(t, nil)
 	r := dialRaw(t, addr)
 	r.connect("pinger", true, 1, nil)

@@ -158,6 +158,7 @@ func TestInProcessRedeliversOnHandlerError(t *testing.T) {
 }
 
 func TestRetained(t *testing.T) {
+	t.Parallel()
 	s, addr := startServer(t, &Config{AllowAnonymous: true, Timestamps: true})
 	ctx := context.Background()
 	s.Publish(ctx, broker.Message{Topic: "state/1", Payload: []byte("on"), Retain: true, QoS: 1})
@@ -190,6 +191,7 @@ func TestRetained(t *testing.T) {
 }
 
 func TestRetainedMaxAgeFromTimestamp(t *testing.T) {
+	t.Parallel()
 	s := New(&Config{RetainedMaxAge: time.Hour})
 	defer s.Close()
 	ctx := context.Background()
@@ -214,6 +216,7 @@ func TestRetainedMaxAgeFromTimestamp(t *testing.T) {
 }
 
 func TestPersistentSessionV5(t *testing.T) {
+	t.Parallel()
 	_, addr := startServer(t, nil)
 	cp := &paho.Connect{ClientID: "persist", CleanStart: true, KeepAlive: 30,
 		Properties: &paho.ConnectProperties{SessionExpiryInterval: u32(60)}}
@@ -284,6 +287,7 @@ func TestPersistentSessionV311Redelivery(t *testing.T) {
 }
 
 func TestSessionIdleExpiry(t *testing.T) {
+	t.Parallel()
 	s, addr := startServer(t, &Config{AllowAnonymous: true, MaxSessionIdle: time.Second})
 	r := dialRaw(t, addr)
 	r.connect("idle", false, 30, nil)
@@ -305,6 +309,7 @@ func TestSessionIdleExpiry(t *testing.T) {
 }
 
 func TestWill(t *testing.T) {
+	t.Parallel()
 	s, addr := startServer(t, nil)
 	col := newCollector()
 	mustSub(t, s, "will/#", col)
@@ -331,6 +336,7 @@ func TestWill(t *testing.T) {
 }
 
 func TestWillDelay(t *testing.T) {
+	t.Parallel()
 	s, addr := startServer(t, nil)
 	col := newCollector()
 	mustSub(t, s, "will/#", col)
