@@ -394,3 +394,15 @@ func TestKeepAliveHonoured(t *testing.T) {
 		}
 	}
 }
+
+func TestTopicAliasZeroRefused(t *testing.T) {
+	_, addr := startServer(t, nil)
+	r := dialRaw(t, addr)
+	r.v = 5
+	r.connect("alias0", true, 30, nil)
+	// PUBLISH QoS 1 "a", id 1, properties: Topic Alias 0, payload "x".
+	r.send([]byte{0x32, 10, 0, 1, 'a', 0, 1, 3, 0x23, 0, 0, 'x'})
+	if code := r.expectClosed(); code != 0x94 {
+		t.Fatalf("reason 0x%x, want 0x94 topic alias invalid", code)
+	}
+}
