@@ -38,6 +38,10 @@ type Config struct {
 	// Messages beyond it are dropped for that session, so a slow consumer
 	// cannot grow memory without bound. 0 means 16 MiB.
 	MaxQueuedBytes int
+	// MaxTotalQueuedBytes bounds the queued bytes of all sessions together,
+	// so many persistent sessions cannot add up to more; beyond it messages
+	// are dropped for the sessions they would be queued for. 0 means 1 GiB.
+	MaxTotalQueuedBytes int64
 	// MaxSubscriptions bounds the subscriptions of one session; 0 means 1000.
 	MaxSubscriptions int
 	// MaxTopicAliases is the Topic Alias Maximum announced to MQTT 5 clients
@@ -131,6 +135,7 @@ func (f RESTHandlerFunc) ServeREST(ctx context.Context, r RESTRequest) RESTRespo
 // limits is Config with defaults applied.
 type limits struct {
 	maxConns, maxSessions, maxPacket, maxInflight, maxQueued, maxSubs int
+	maxTotalQueued                                                    int64
 	topicAliasMax                                                     uint16
 	serverKeepAlive                                                   uint16 // seconds, 0 = none
 	maxSessionIdle                                                    uint32 // seconds
@@ -163,6 +168,10 @@ func (c *Config) limits() limits {
 	}
 	if l.maxQueued <= 0 {
 		l.maxQueued = 16 << 20
+	}
+	l.maxTotalQueued = c.MaxTotalQueuedBytes
+	if l.maxTotalQueued <= 0 {
+		l.maxTotalQueued = 1 << 30
 	}
 	if l.maxSubs <= 0 {
 		l.maxSubs = 1000

@@ -55,7 +55,8 @@
 // client cannot get around the limits: packets larger than MaxPacketSize
 // are refused before they are read into memory, at most MaxConnections
 // connections and MaxSessions sessions exist, each session queues at most
-// MaxQueuedBytes (then drops messages for that session only), keeps at most
+// MaxQueuedBytes (then drops messages for that session only) and all
+// sessions together at most MaxTotalQueuedBytes, each keeps at most
 // MaxInflight unacknowledged messages, holds at most MaxSubscriptions
 // subscriptions and 64 KiB of unsent acknowledgements (a client that
 // publishes without reading stalls its own reads), and a client that does

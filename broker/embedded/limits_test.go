@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"runtime"
 	"strings"
@@ -404,5 +405,55 @@ func TestTopicAliasZeroRefused(t *testing.T) {
 	r.send([]byte{0x32, 10, 0, 1, 'a', 0, 1, 3, 0x23, 0, 0, 'x'})
 	if code := r.expectClosed(); code != 0x94 {
 		t.Fatalf("reason 0x%x, want 0x94 topic alias invalid", code)
+	}
+}
+
+// Many offline persistent sessions cannot add up to more than
+// MaxTotalQueuedBytes, and the counters return to zero.
+func TestTotalQueuedBound(t *testing.T) {
+	const total = 256 << 10
+	s, addr := startServer(t, &Config{AllowAnonymous: true, MaxTotalQueuedBytes: total})
+	for i := 0; i < 20; i++ {
+		r := dialRaw(t, addr)
+		r.connect(fmt.Sprintf("offline-%d", i), false, 0, nil)
+		r.subscribe(1, subOpt("bulk", 1))
+		r.nc.Close()
+	}
+	time.Sleep(100 * time.Millisecond)
+	for i := 0; i < 2000; i++ {
+		s.Publish(context.Background(), broker.Message{Topic: "bulk", QoS: 1, Payload: make([]byte, 512)})
+	}
+	if q := s.queuedTotal.Load(); q > total || q < total/2 {
+		t.Fatalf("queued %d bytes in total, bound %d", q, total)
+	}
+	s.mu.Lock()
+	var sum int
+	for _, se := range s.sessions {
+		se.mu.Lock()
+		sum += se.queuedBytes
+		se.mu.Unlock()
+	}
+	s.mu.Unlock()
+	if int64(sum) != s.queuedTotal.Load() {
+		t.Fatalf("sessions hold %d bytes, total counter says %d", sum, s.queuedTotal.Load())
+	}
+	// A client resuming its session drains its share.
+	r := dialRaw(t, addr)
+	r.connect("offline-0", false, 0, nil)
+	for {
+		pk := r.read()
+		if pk == nil {
+			t.Fatal("connection ended")
+		}
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: pk.PacketID})
+		s.mu.Lock()
+		se := s.sessions["offline-0"]
+		s.mu.Unlock()
+		se.mu.Lock()
+		left := se.queuedBytes
+		se.mu.Unlock()
+		if left == 0 {
+			break
+		}
 	}
 }

@@ -40,10 +40,12 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	closed    bool
 
-	clock      atomic.Int64 // Unix ns, refreshed every clockTick: time.Now is costly on the hot path
-	nconns     atomic.Int64
-	sessionSeq atomic.Uint64
-	wg         sync.WaitGroup
+	clock  atomic.Int64 // Unix ns, refreshed every clockTick: time.Now is costly on the hot path
+	nconns atomic.Int64
+	// queuedTotal is the sum of every session's queuedBytes.
+	queuedTotal atomic.Int64
+	sessionSeq  atomic.Uint64
+	wg          sync.WaitGroup
 }
 
 var _ broker.Broker = (*Server)(nil)
@@ -487,7 +489,8 @@ func (s *Server) endSessionIf(se *session, onlyOffline bool) {
 	subs := se.subs
 	se.subs = map[string]*subscription{}
 	se.queue.reset()
-	se.inflight, se.resend, se.queuedBytes = nil, nil, 0
+	se.addQueued(-se.queuedBytes)
+	se.inflight, se.resend = nil, nil
 	if se.expireTimer != nil {
 		se.expireTimer.Stop()
 	}

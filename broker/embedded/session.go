@@ -50,7 +50,8 @@ func (s *session) deliver(d delivery) {
 		s.mu.Unlock()
 		return
 	}
-	if s.queuedBytes+d.msg.size > s.srv.lim.maxQueued {
+	if s.queuedBytes+d.msg.size > s.srv.lim.maxQueued ||
+		s.srv.queuedTotal.Load()+int64(d.msg.size) > s.srv.lim.maxTotalQueued {
 		s.dropped++
 		n := s.dropped
 		s.mu.Unlock()
@@ -60,7 +61,7 @@ func (s *session) deliver(d delivery) {
 		return
 	}
 	s.queue.push(d)
-	s.queuedBytes += d.msg.size
+	s.addQueued(d.msg.size)
 	c, k := s.conn, s.sink
 	s.mu.Unlock()
 	if c != nil {
@@ -68,6 +69,13 @@ func (s *session) deliver(d delivery) {
 	} else if k != nil {
 		k.signal()
 	}
+}
+
+// addQueued accounts queued bytes in the session and server-wide. Call
+// with s.mu held.
+func (s *session) addQueued(delta int) {
+	s.queuedBytes += delta
+	s.srv.queuedTotal.Add(int64(delta))
 }
 
 // allocID returns a free packet ID. Call with s.mu held; in-flight
@@ -112,13 +120,13 @@ func (s *session) takeLocked(out []writeItem, limit, max int) []writeItem {
 				now = s.srv.now()
 			}
 			if d.msg.expired(now) {
-				s.queuedBytes -= d.msg.size
+				s.addQueued(-d.msg.size)
 				s.queue.pop()
 				continue
 			}
 		}
 		if d.qos == 0 {
-			s.queuedBytes -= d.msg.size
+			s.addQueued(-d.msg.size)
 			out = append(out, writeItem{d: s.queue.pop()})
 			continue
 		}
@@ -144,7 +152,7 @@ func (s *session) ack(id uint16) {
 	o, ok := s.inflight[id]
 	if ok {
 		delete(s.inflight, id)
-		s.queuedBytes -= o.msg.size
+		s.addQueued(-o.msg.size)
 	}
 	c := s.conn
 	s.mu.Unlock()

@@ -127,7 +127,7 @@ func (s *Server) runSink(se *session, k *sink) {
 				}
 			}
 			se.mu.Lock()
-			se.queuedBytes -= d.msg.size
+			se.addQueued(-d.msg.size)
 			se.mu.Unlock()
 		}
 	}
