@@ -526,3 +526,30 @@ func TestFilterPerSubscription(t *testing.T) {
 		t.Fatal("message delivered that no subscription accepts")
 	}
 }
+
+func TestMQTT31(t *testing.T) {
+	_, addr := startServer(t, nil)
+	r := dialRaw(t, addr)
+	r.v = 3
+	ca := r.connect("old-device", true, 30, func(pk *packets.Packet) {
+		pk.Connect.ProtocolName = []byte("MQIsdp")
+	})
+	if ca.ReasonCode != 0 {
+		t.Fatalf("MQTT 3.1 CONNACK return code %d", ca.ReasonCode)
+	}
+	r.subscribe(1, subOpt("v31/#", 1))
+	r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, PacketID: 2,
+		TopicName: "v31/x", Payload: []byte("hi")})
+	var gotAck, gotMsg bool
+	for !gotAck || !gotMsg {
+		pk := r.read()
+		switch {
+		case pk == nil:
+			t.Fatal("connection ended")
+		case pk.FixedHeader.Type == packets.Puback:
+			gotAck = true
+		case pk.FixedHeader.Type == packets.Publish && string(pk.Payload) == "hi":
+			gotMsg = true
+		}
+	}
+}

@@ -55,6 +55,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		maxConns  = fs.Int("max-connections", 0, "connection limit; 0 = 100000")
 		maxPacket = fs.Int("max-packet", 0, "largest packet in bytes; 0 = 1 MiB")
 		maxQueued = fs.Int("max-queued", 0, "queued bytes per session; 0 = 16 MiB")
+		maxTotal  = fs.Int64("max-total-queued", 0, "queued bytes of all sessions together; 0 = 1 GiB")
 		inflight  = fs.Int("max-inflight", 0, "unacknowledged messages per client; 0 = 64")
 		idle      = fs.Duration("max-session-idle", 0, "how long persistent sessions outlive their connection; 0 = 240h")
 		retAge    = fs.Duration("retained-max-age", 0, "drop retained messages older than this; 0 = never")
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	cfg := embedded.Config{
 		AllowAnonymous: *anonymous, ServerKeepAlive: *keepAlive, MaxConnections: *maxConns,
-		MaxPacketSize: *maxPacket, MaxQueuedBytes: *maxQueued, MaxInflight: *inflight,
+		MaxPacketSize: *maxPacket, MaxQueuedBytes: *maxQueued, MaxTotalQueuedBytes: *maxTotal, MaxInflight: *inflight,
 		MaxSessionIdle: *idle, RetainedMaxAge: *retAge, Timestamps: *stamps, Logger: log,
 		ConnState: func(c *embedded.Client, st embedded.ConnState, err error) {
 			log.Debug("client", "id", c.ID, "state", st, "remote", c.RemoteAddr, "err", err)
