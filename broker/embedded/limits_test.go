@@ -304,7 +304,7 @@ func TestReservedPrefixAndREST(t *testing.T) {
 		t.Fatalf("client publish under flespi/ delivered: %s", m.Topic)
 	case <-time.After(100 * time.Millisecond):
 	}
-	if len(s.retained.m) != 0 {
+	if s.retained.len() != 0 {
 		t.Fatal("client publish under flespi/ retained")
 	}
 	c.pub(t, &paho.Publish{Topic: "flespi/rest/get/gw/devices/all", QoS: 1, Payload: []byte("{}"),

@@ -210,7 +210,7 @@ func TestRetainedMaxAgeFromTimestamp(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 	s.retained.sweep(time.Now(), time.Hour)
-	if n := len(s.retained.m); n != 1 {
+	if n := s.retained.len(); n != 1 {
 		t.Fatalf("%d retained after sweep, want 1", n)
 	}
 }

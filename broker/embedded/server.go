@@ -8,7 +8,6 @@ import (
 	"net"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -66,7 +65,6 @@ func New(cfg *Config) *Server {
 	if s.auth == nil {
 		s.auth = TokenAuthorizer{}
 	}
-	s.retained.m = make(map[string]*message)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock.Store(time.Now().UnixNano())
 	s.wg.Add(2)
@@ -363,54 +361,6 @@ func (s *Server) janitor() {
 			return
 		case now := <-t.C:
 			s.retained.sweep(now, s.cfg.RetainedMaxAge)
-		}
-	}
-}
-
-// retainedStore keeps the last retained message per topic.
-type retainedStore struct {
-	mu sync.RWMutex
-	m  map[string]*message
-}
-
-func (r *retainedStore) set(msg *message) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(msg.payload) == 0 {
-		delete(r.m, msg.topic)
-		return
-	}
-	// The stored copy forgets its publisher: No Local concerns live
-	// delivery only, and the session must not be kept alive by it.
-	cp := *msg
-	cp.origin = nil
-	r.m[msg.topic] = &cp
-}
-
-func (r *retainedStore) alive(m *message, now time.Time, maxAge time.Duration) bool {
-	return !m.expired(now) && (maxAge <= 0 || now.Sub(m.timestamp()) < maxAge)
-}
-
-// collect returns the live retained messages matching f.
-func (r *retainedStore) collect(f *parsedFilter, now time.Time, maxAge time.Duration) []*message {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	var out []*message
-	for topic, m := range r.m {
-		if f.Match(topic) && r.alive(m, now, maxAge) {
-			out = append(out, m)
-		}
-	}
-	slices.SortFunc(out, func(a, b *message) int { return strings.Compare(a.topic, b.topic) })
-	return out
-}
-
-func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for topic, m := range r.m {
-		if !r.alive(m, now, maxAge) {
-			delete(r.m, topic)
 		}
 	}
 }

@@ -1,0 +1,167 @@
+package embedded
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// retainedStore keeps the last retained message per topic in a tree of
+// topic levels, so a subscription collects only what its filter can match
+// instead of scanning every retained topic.
+type retainedStore struct {
+	mu   sync.RWMutex
+	root rnode
+	n    int
+}
+
+type rnode struct {
+	children map[string]*rnode
+	msg      *message
+}
+
+func (r *retainedStore) len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.n
+}
+
+func (r *retainedStore) set(msg *message) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(msg.payload) == 0 {
+		r.remove(&r.root, msg.topic)
+		return
+	}
+	n := &r.root
+	for rest := msg.topic; ; {
+		l, after, more := strings.Cut(rest, "/")
+		c := n.children[l]
+		if c == nil {
+			if n.children == nil {
+				n.children = make(map[string]*rnode)
+			}
+			c = &rnode{}
+			n.children[l] = c
+		}
+		n = c
+		if !more {
+			break
+		}
+		rest = after
+	}
+	if n.msg == nil {
+		r.n++
+	}
+	// The stored copy forgets its publisher: No Local concerns live
+	// delivery only, and the session must not be kept alive by it.
+	cp := *msg
+	cp.origin = nil
+	n.msg = &cp
+}
+
+// remove deletes topic's message below n and prunes empty nodes; it
+// reports whether n became empty.
+func (r *retainedStore) remove(n *rnode, topic string) bool {
+	l, rest, more := strings.Cut(topic, "/")
+	c := n.children[l]
+	if c == nil {
+		return false
+	}
+	if more {
+		r.remove(c, rest)
+	} else if c.msg != nil {
+		c.msg = nil
+		r.n--
+	}
+	if c.msg == nil && len(c.children) == 0 {
+		delete(n.children, l)
+	}
+	return n.msg == nil && len(n.children) == 0
+}
+
+func (r *retainedStore) alive(m *message, now time.Time, maxAge time.Duration) bool {
+	return !m.expired(now) && (maxAge <= 0 || now.Sub(m.timestamp()) < maxAge)
+}
+
+// collect returns the live retained messages matching f, by topic.
+func (r *retainedStore) collect(f *parsedFilter, now time.Time, maxAge time.Duration) []*message {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []*message
+	add := func(m *message) {
+		if r.alive(m, now, maxAge) {
+			out = append(out, m)
+		}
+	}
+	for _, p := range f.paths {
+		r.walk(&r.root, p, 0, add)
+	}
+	slices.SortFunc(out, func(a, b *message) int { return strings.Compare(a.topic, b.topic) })
+	if len(f.paths) > 1 { // comma lists with '+' can reach a topic twice
+		out = slices.CompactFunc(out, func(a, b *message) bool { return a == b })
+	}
+	return out
+}
+
+func (r *retainedStore) walk(n *rnode, path []string, i int, add func(*message)) {
+	if i == len(path) {
+		if n.msg != nil {
+			add(n.msg)
+		}
+		return
+	}
+	switch l := path[i]; l {
+	case "#":
+		if n.msg != nil && i > 0 { // "a/#" matches "a"
+			add(n.msg)
+		}
+		for k, c := range n.children {
+			if i == 0 && strings.HasPrefix(k, "$") {
+				continue
+			}
+			r.all(c, add)
+		}
+	case "+":
+		for k, c := range n.children {
+			if i == 0 && strings.HasPrefix(k, "$") {
+				continue
+			}
+			r.walk(c, path, i+1, add)
+		}
+	default:
+		if c := n.children[l]; c != nil {
+			r.walk(c, path, i+1, add)
+		}
+	}
+}
+
+func (r *retainedStore) all(n *rnode, add func(*message)) {
+	if n.msg != nil {
+		add(n.msg)
+	}
+	for _, c := range n.children {
+		r.all(c, add)
+	}
+}
+
+// sweep drops expired messages and prunes empty nodes.
+func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sweepNode(&r.root, now, maxAge)
+}
+
+func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration) {
+	if n.msg != nil && !r.alive(n.msg, now, maxAge) {
+		n.msg = nil
+		r.n--
+	}
+	for k, c := range n.children {
+		r.sweepNode(c, now, maxAge)
+		if c.msg == nil && len(c.children) == 0 {
+			delete(n.children, k)
+		}
+	}
+}
