@@ -31,7 +31,10 @@ type Config struct {
 	// MaxInflight bounds the QoS 1 and 2 messages sent to a client and not
 	// yet acknowledged (MQTT 5 clients may ask for fewer with Receive
 	// Maximum); it is also the Receive Maximum announced to clients for
-	// their QoS 2 publishes. 0 means 64; at most 65535.
+	// their QoS 2 publishes. 0 means 1024; at most 65535. In-flight messages
+	// count against MaxQueuedBytes; a small window caps a subscriber's
+	// throughput at window / round-trip time (64 messages held fan-in to a
+	// few shared subscribers back to seconds of queueing in benchmarks).
 	MaxInflight int
 	// MaxQueuedBytes bounds the payload and topic bytes waiting for one
 	// session (offline, or online but reading slower than messages arrive).
@@ -161,7 +164,7 @@ func (c *Config) limits() limits {
 		l.maxPacket = 268435455 + 5
 	}
 	if l.maxInflight <= 0 {
-		l.maxInflight = 64
+		l.maxInflight = 1024
 	}
 	if l.maxInflight > 65535 {
 		l.maxInflight = 65535

@@ -68,7 +68,7 @@ func TestMQTT5DisconnectReasons(t *testing.T) {
 	r := dialRaw(t, addr)
 	r.v = 5
 	ca := r.connect("big", true, 30, nil)
-	if ca.Properties.MaximumPacketSize != 256 || ca.Properties.ReceiveMaximum != 64 {
+	if ca.Properties.MaximumPacketSize != 256 || ca.Properties.ReceiveMaximum != 1024 {
 		t.Fatalf("CONNACK properties %+v", ca.Properties)
 	}
 	r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish}, TopicName: "a", Payload: make([]byte, 300)})

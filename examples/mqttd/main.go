@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		maxPacket = fs.Int("max-packet", 0, "largest packet in bytes; 0 = 1 MiB")
 		maxQueued = fs.Int("max-queued", 0, "queued bytes per session; 0 = 16 MiB")
 		maxTotal  = fs.Int64("max-total-queued", 0, "queued bytes of all sessions together; 0 = 1 GiB")
-		inflight  = fs.Int("max-inflight", 0, "unacknowledged messages per client; 0 = 64")
+		inflight  = fs.Int("max-inflight", 0, "unacknowledged messages per client; 0 = 1024")
 		idle      = fs.Duration("max-session-idle", 0, "how long persistent sessions outlive their connection; 0 = 240h")
 		retAge    = fs.Duration("retained-max-age", 0, "drop retained messages older than this; 0 = never")
 		stamps    = fs.Bool("timestamps", false, "add flespi's 'timestamp' user property to every message")
