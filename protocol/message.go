@@ -194,7 +194,7 @@ func (m *Message) AppendJSON(dst []byte) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, p.Name)
+		dst = AppendJSONString(dst, p.Name)
 		dst = append(dst, ':')
 		dst = p.Value.AppendJSON(dst)
 	}

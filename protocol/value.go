@@ -170,9 +170,9 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case KindUint:
 		return strconv.AppendUint(dst, v.bits, 10)
 	case KindFloat:
-		return appendFloat(dst, math.Float64frombits(v.bits))
+		return AppendJSONFloat(dst, math.Float64frombits(v.bits))
 	case KindString:
-		return appendString(dst, v.str)
+		return AppendJSONString(dst, v.str)
 	case KindJSON:
 		return append(dst, v.str...)
 	}
@@ -181,7 +181,7 @@ func (v Value) AppendJSON(dst []byte) []byte {
 
 // appendFloat writes f the way ECMAScript (and encoding/json) does, so that
 // output is stable and familiar; NaN and infinities become null.
-func appendFloat(dst []byte, f float64) []byte {
+func AppendJSONFloat(dst []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
@@ -206,7 +206,7 @@ const hexDigits = "0123456789abcdef"
 
 // appendString writes s as a JSON string. HTML-significant characters are
 // left alone (unlike encoding/json): messages are data, not markup.
-func appendString(dst []byte, s string) []byte {
+func AppendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
