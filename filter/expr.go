@@ -340,6 +340,9 @@ func (j *jsonSource) fill() {
 	}
 	i++
 	left := j.n
+	// Escapes are rare in messages; without any (one vectorised search
+	// tells) keys end at their first quote.
+	noEsc := strings.IndexByte(d, '\\') < 0
 	for left > 0 {
 		// At a member: skip ',' and white space to the key's quote.
 		for i < len(d) && d[i] != '"' {
@@ -351,16 +354,23 @@ func (j *jsonSource) fill() {
 		ks := i + 1
 		// The key's closing quote; a backslash sends us to the careful path.
 		k := ks
-		for k+8 <= len(d) {
-			w := load64(d, k)
-			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
-				k += bits.TrailingZeros64(m) >> 3
-				break
+		if noEsc {
+			// No backslash anywhere: the first quote ends the key.
+			if k = nextQuote(d, k); k < 0 {
+				return
 			}
-			k += 8
-		}
-		for k < len(d) && d[k] != '"' && d[k] != '\\' {
-			k++
+		} else {
+			for k+8 <= len(d) {
+				w := load64(d, k)
+				if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+					k += bits.TrailingZeros64(m) >> 3
+					break
+				}
+				k += 8
+			}
+			for k < len(d) && d[k] != '"' && d[k] != '\\' {
+				k++
+			}
 		}
 		esc := false
 		if k < len(d) && d[k] == '\\' {
@@ -390,7 +400,12 @@ func (j *jsonSource) fill() {
 		vs := i
 		switch d[i] {
 		case '"':
-			if i, _ = scanString(d, i+1); i < 0 {
+			if noEsc {
+				i = nextQuote(d, i+1)
+			} else {
+				i, _ = scanString(d, i+1)
+			}
+			if i < 0 {
 				return
 			}
 			i++
@@ -426,6 +441,22 @@ func (j *jsonSource) fill() {
 			}
 		}
 	}
+}
+
+// nextQuote returns the index of the first '"' at or after i, or -1.
+func nextQuote(d string, i int) int {
+	for i+8 <= len(d) {
+		if m := hasByte(load64(d, i), '"'); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for ; i < len(d); i++ {
+		if d[i] == '"' {
+			return i
+		}
+	}
+	return -1
 }
 
 // nextQuoteOrBrace returns the index of the first '"' or '}' at or after i,
