@@ -467,3 +467,45 @@ func TestTotalQueuedBound(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A client that publishes QoS 1 without ever reading, while subscribed to
+// its own topic: the writer blocks on the socket, PUBACKs pile up until the
+// reader waits for room, and once the write times out the connection must
+// be torn down completely (reader released, session ended), not hang.
+func TestNonReadingPublisherIsDropped(t *testing.T) {
+	s, addr := startServer(t, &Config{AllowAnonymous: true, WriteTimeout: 300 * time.Millisecond})
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.(*net.TCPConn).SetReadBuffer(4096)
+	nc.Write([]byte{0x10, 15, 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 0, 0, 3, 'n', 'r', 'p'})
+	nc.Write([]byte{0x82, 6, 0, 1, 0, 1, 'x', 0})
+	pub := append([]byte{0x32, 0x85, 0x08, 0, 1, 'x', 0, 0}, make([]byte, 1024)...)
+	go func() {
+		for i := 1; i <= 200_000; i++ {
+			pub[6], pub[7] = byte(i>>8), byte(i)
+			if pub[6] == 0 && pub[7] == 0 {
+				pub[7] = 1
+			}
+			nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := nc.Write(pub); err != nil {
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s.mu.Lock()
+		_, still := s.sessions["nrp"]
+		s.mu.Unlock()
+		if !still && s.nconns.Load() == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connection still served (%d) or session kept (%v) 15 s after its writes stalled", s.nconns.Load(), still)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
