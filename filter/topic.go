@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/gnssgate/gnssgate/protocol"
 )
 
 // TopicMessage is what a $filter subscription is matched against: one MQTT
@@ -361,7 +363,7 @@ func (o *messageObject) Lookup(name string) (Value, bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendQuoted(b, l)
+			b = protocol.AppendJSONString(b, l)
 		}
 		return JSON(string(append(b, ']'))), true
 	case "cid":
@@ -382,9 +384,9 @@ func (o *messageObject) Lookup(name string) (Value, bool) {
 			if len(b) > 1 {
 				b = append(b, ',')
 			}
-			b = appendQuoted(b, u.Key)
+			b = protocol.AppendJSONString(b, u.Key)
 			b = append(b, ':')
-			b = appendQuoted(b, u.Value)
+			b = protocol.AppendJSONString(b, u.Value)
 		}
 		return JSON(string(append(b, '}'))), true
 	case "payload":

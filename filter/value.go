@@ -3,7 +3,8 @@ package filter
 import (
 	"math"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/gnssgate/gnssgate/protocol"
 )
 
 // Kind is the type of a [Value].
@@ -171,67 +172,15 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case KindBool:
 		return strconv.AppendBool(dst, v.num != 0)
 	case KindNumber:
-		return appendNumber(dst, v.num)
+		return protocol.AppendJSONFloat(dst, v.num)
 	case KindString:
-		return appendQuoted(dst, v.str)
+		return protocol.AppendJSONString(dst, v.str)
 	case KindJSON:
 		return append(dst, v.str...)
 	case KindError:
 		dst = append(dst, `{"error":`...)
-		dst = appendQuoted(dst, v.reason())
+		dst = protocol.AppendJSONString(dst, v.reason())
 		return append(dst, '}')
 	}
 	return append(dst, "null"...)
-}
-
-// appendNumber writes f as ECMAScript does; NaN and infinities are null.
-func appendNumber(dst []byte, f float64) []byte {
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return append(dst, "null"...)
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	return strconv.AppendFloat(dst, f, format, -1, 64)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendQuoted writes s as a JSON string.
-func appendQuoted(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		if c < 0x80 {
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, `\ufffd`...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }
