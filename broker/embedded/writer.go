@@ -55,8 +55,12 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 	var dropped []uint16
 	for {
 		se.mu.Lock()
+		// Swap buffers only when there is something to take, so c.ctrl
+		// and c.ctrlSpare never share an array.
 		ctrl := c.ctrl
-		c.ctrl = c.ctrlSpare[:0]
+		if len(ctrl) > 0 {
+			c.ctrl, c.ctrlSpare = c.ctrlSpare[:0], nil
+		}
 		closing := c.closing
 		items = items[:0]
 		if !closing {
@@ -72,10 +76,11 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 			}
 			return !closing
 		}
-		buf = append(buf, ctrl...)
-		c.ctrlSpare = ctrl
-		if cap(ctrl) > ctrlLimit*2 {
-			c.ctrlSpare = nil
+		if len(ctrl) > 0 {
+			buf = append(buf, ctrl...)
+			if cap(ctrl) <= ctrlLimit*2 {
+				c.ctrlSpare = ctrl // no longer referenced by c.ctrl
+			}
 		}
 		now := c.srv.now()
 		for i := range items {
