@@ -3,25 +3,30 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
-
-	"github.com/cockroachdb/pebble/v2"
+	"math"
+	"sync"
+	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
 )
 
-// Appends are group-committed in two stages, each one goroutine:
+// Appends are group-committed by one writer goroutine. Callers encode their
+// batch, queue it and wait; the writer takes everything queued, assigns
+// sequence numbers, applies the retention policy, hands it to pebble's WAL
+// as one batch (under mu, so the WAL holds batches in sequence order and a
+// crash can only lose a suffix), waits for its fsync, publishes the new
+// durable end and wakes the group's callers.
 //
-//   - the committer takes every queued Append, assigns sequence numbers,
-//     applies the retention policy and hands one pebble batch to the WAL
-//     (ApplyNoSyncWait), under mu, so the WAL holds batches in sequence
-//     order and a crash can only lose a suffix;
-//   - the syncer waits for each group's fsync in order, publishes the new
-//     durable end and wakes the group's callers.
-//
-// While one group's fsync is in flight the next group is being applied, and
-// a group of any size costs one WAL record, one fsync and one wake-up per
-// caller: 64 goroutines appending one message each share almost everything.
+// An fsync costs tens of microseconds of CPU and a few hundred of waiting
+// whatever it covers, so what matters is how many appends share one. While
+// the writer waits for an fsync, arrivals queue up. When it finishes, the
+// callers it wakes usually append again at once (a channel acknowledges and
+// reads the next packet), so the writer waits for as many appends as it
+// just completed before syncing again, but never longer than one fsync
+// takes: 64 goroutines appending one message each share one fsync instead of
+// splitting into two alternating halves, and a lone appender is never
+// delayed (it is the one appender the writer waits for).
 
 type appendReq struct {
 	buf   []byte // records, each a blank header and the encoded message
@@ -32,19 +37,20 @@ type appendReq struct {
 	done  chan struct{}
 }
 
-type committed struct {
-	b    *pebble.Batch
-	reqs []*appendReq
-	last uint64 // last sequence number the batch holds
-}
+// Requests are pooled with their buffers and channel: an append then
+// allocates nothing of its own.
+var appendReqs = sync.Pool{New: func() any { return &appendReq{done: make(chan struct{}, 1)} }}
+
+// maxPooledBuf keeps a huge batch's buffer from living on in the pool.
+const maxPooledBuf = 64 << 10
 
 func (l *plog) start() {
-	l.loops.Add(2)
-	go l.commitLoop()
-	go l.syncLoop()
+	l.wait = math.MaxInt
+	l.loops.Add(1)
+	go l.writeLoop()
 }
 
-// shutdown stops the loops once no Append is in progress.
+// shutdown stops the writer once no Append is in progress.
 func (l *plog) shutdown() {
 	close(l.stop)
 	l.loops.Wait()
@@ -58,43 +64,85 @@ func (l *plog) Append(ctx context.Context, msgs []protocol.Message) (uint64, err
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	r := &appendReq{ends: make([]int, len(msgs)), done: make(chan struct{})}
+	r := appendReqs.Get().(*appendReq)
+	var blank [recHeader]byte
 	for i := range msgs {
-		r.buf = append(r.buf, make([]byte, recHeader)...)
+		r.buf = append(r.buf, blank[:]...)
 		r.buf = codec.Append(r.buf, &msgs[i])
-		r.ends[i] = len(r.buf)
+		r.ends = append(r.ends, len(r.buf))
 	}
 	r.need = int64(len(r.buf) + len(msgs)*9)
 	l.qmu.Lock()
 	l.queue = append(l.queue, r)
+	kick := len(l.queue) >= l.wait
+	if kick {
+		l.wait = math.MaxInt // one kick is enough
+	}
 	l.qmu.Unlock()
-	select {
-	case l.kick <- struct{}{}:
-	default: // already kicked
+	if kick {
+		select {
+		case l.kick <- struct{}{}:
+		default: // already kicked
+		}
 	}
 	<-r.done
-	return r.first, r.err
+	first, err := r.first, r.err
+	if cap(r.buf) <= maxPooledBuf {
+		*r = appendReq{buf: r.buf[:0], ends: r.ends[:0], done: r.done}
+		appendReqs.Put(r)
+	}
+	return first, err
 }
 
-func (l *plog) commitLoop() {
+func (l *plog) writeLoop() {
 	defer l.loops.Done()
-	defer close(l.synced)
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
+	var (
+		group    []*appendReq
+		expect   int           // callers the last sync woke: they usually come back
+		deadline time.Time     // until when to wait for them
+		fsync    time.Duration // recent fsync duration, smoothed
+	)
 	for {
-		select {
-		case <-l.kick:
-		case <-l.stop:
-			return
-		}
+		// Wait for expect appends until the deadline, then for one.
+		l.qmu.Lock()
 		for {
-			l.qmu.Lock()
-			group := l.queue
-			l.queue = nil
-			l.qmu.Unlock()
-			if len(group) == 0 {
+			want := 1
+			if expect > 1 && time.Now().Before(deadline) {
+				want = expect
+			}
+			if len(l.queue) >= want {
 				break
 			}
-			l.commitGroup(group)
+			l.wait = want
+			l.qmu.Unlock()
+			timed := want > 1
+			if timed {
+				linger.Reset(time.Until(deadline))
+			}
+			select {
+			case <-l.kick:
+			case <-linger.C:
+			case <-l.stop:
+				linger.Stop()
+				return
+			}
+			if timed {
+				linger.Stop()
+			}
+			l.qmu.Lock()
 		}
+		l.wait = math.MaxInt // the writer looks at the queue itself until it waits again
+		group, l.queue = l.queue, group[:0]
+		l.qmu.Unlock()
+
+		start := time.Now()
+		l.commitGroup(group)
+		end := time.Now()
+		fsync = (3*fsync + end.Sub(start)) / 4
+		expect, deadline = len(group), end.Add(min(fsync, 2*time.Millisecond))
+		clear(group) // the requests go back to their pools
 	}
 }
 
@@ -103,20 +151,16 @@ func finish(reqs []*appendReq, err error) {
 		if r.err == nil && err != nil {
 			r.err, r.first = err, 0
 		}
-		close(r.done)
+		r.done <- struct{}{}
 	}
 }
 
+// commitGroup stores a group durably and wakes its callers.
 func (l *plog) commitGroup(group []*appendReq) {
-	size := 64
-	for _, r := range group {
-		size += len(r.buf) + len(r.ends)*24
-	}
-	b := l.d.logdb.NewBatchWithSize(size)
+	b := l.batch
 	l.mu.Lock()
 	if l.broken != nil {
 		l.mu.Unlock()
-		b.Close()
 		finish(group, l.broken)
 		return
 	}
@@ -150,40 +194,37 @@ func (l *plog) commitGroup(group []*appendReq) {
 		r.first = first
 	}
 	l.lastTime = now
-	if l.broken == nil && !b.Empty() {
+	empty := b.Empty()
+	if l.broken == nil && !empty {
+		// Applied under mu, synced outside it: Stats and Trim need not wait
+		// for the disk.
 		if err := l.d.logdb.ApplyNoSyncWait(b, syncWrite); err != nil {
 			l.broken = err
 		}
 	}
 	broken, last := l.broken, l.last
 	l.mu.Unlock()
-	if broken != nil || b.Empty() {
-		b.Close()
-		finish(group, broken)
-		return
-	}
-	l.synced <- committed{b: b, reqs: group, last: last}
-}
-
-func (l *plog) syncLoop() {
-	defer l.loops.Done()
-	for c := range l.synced {
-		err := c.b.SyncWait()
-		c.b.Close()
-		if err != nil {
+	if broken == nil && !empty {
+		broken = b.SyncWait()
+		if broken != nil {
 			l.mu.Lock()
-			l.broken = err
+			l.broken = broken
 			l.mu.Unlock()
-		} else {
-			// The WAL is synced in order: every earlier group is durable.
-			l.dmu.Lock()
-			if c.last > l.durable {
-				l.durable = c.last
-				close(l.notify)
-				l.notify = make(chan struct{})
-			}
-			l.dmu.Unlock()
 		}
-		finish(c.reqs, err)
 	}
+	if broken == nil {
+		b.Reset()
+	} else {
+		// What pebble holds of a failed batch is unknown: never reuse it.
+		l.batch = l.d.logdb.NewBatch()
+	}
+	if broken == nil && !empty {
+		// The WAL is synced in order: every earlier group is durable.
+		l.dmu.Lock()
+		l.durable = last
+		close(l.notify)
+		l.notify = make(chan struct{})
+		l.dmu.Unlock()
+	}
+	finish(group, broken)
 }

@@ -54,12 +54,13 @@ type plog struct {
 	cmu       sync.Mutex // consumers
 	consumers map[string]uint64
 
-	// Group commit (append.go): callers queue, one committer applies
-	// everything queued as one batch, one syncer waits for fsyncs in order.
+	// Group commit (append.go): callers queue, one writer applies and
+	// syncs everything queued as one batch.
 	qmu    sync.Mutex
 	queue  []*appendReq
-	kick   chan struct{}  // capacity 1: "the queue is not empty"
-	synced chan committed // applied groups, in WAL order
+	wait   int           // queue length at which to kick the writer (qmu)
+	kick   chan struct{} // capacity 1: "the queue holds wait requests"
+	batch  *pebble.Batch // the writer's, reused
 	stop   chan struct{}
 	loops  sync.WaitGroup
 	broken error // a storage error: appends fail until reopened (mu)
@@ -67,7 +68,7 @@ type plog struct {
 
 func openLog(d *DB) (*plog, error) {
 	l := &plog{d: d, notify: make(chan struct{}), consumers: map[string]uint64{},
-		kick: make(chan struct{}, 1), synced: make(chan committed, 16), stop: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), batch: d.logdb.NewBatch()}
 	it, err := d.logdb.NewIter(&pebble.IterOptions{LowerBound: []byte{tagLog}, UpperBound: []byte{tagLog + 1}})
 	if err != nil {
 		return nil, err
