@@ -3,6 +3,7 @@ package embedded
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -507,5 +508,58 @@ func TestNonReadingPublisherIsDropped(t *testing.T) {
 			t.Fatalf("connection still served (%d) or session kept (%v) 15 s after its writes stalled", s.nconns.Load(), still)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestStreamIntegrity pipelines QoS 1 publishes to a topic the same client
+// subscribes to: the writer interleaves PUBACKs and deliveries, and every
+// PUBACK id and every delivered payload must come back intact and in order.
+func TestStreamIntegrity(t *testing.T) {
+	_, addr := startServer(t, nil)
+	r := dialRaw(t, addr)
+	r.connect("integrity", true, 0, nil)
+	r.subscribe(1, subOpt("echo", 0))
+	const n = 20_000
+	errc := make(chan error, 1)
+	go func() {
+		var buf []byte
+		for i := 1; i <= n; i++ {
+			id := uint16(i%65000 + 1)
+			buf = append(buf, 0x32, 2+4+2+8, 0, 4, 'e', 'c', 'h', 'o', byte(id>>8), byte(id))
+			buf = binary.BigEndian.AppendUint64(buf, uint64(i))
+			if len(buf) > 16<<10 || i == n {
+				r.nc.SetWriteDeadline(time.Now().Add(10 * time.Second))
+				if _, err := r.nc.Write(buf); err != nil {
+					errc <- err
+					return
+				}
+				buf = buf[:0]
+			}
+		}
+		errc <- nil
+	}()
+	acks, msgs := 0, 0
+	for acks < n || msgs < n {
+		pk := r.read()
+		if pk == nil {
+			t.Fatalf("connection ended after %d acks, %d messages", acks, msgs)
+		}
+		switch pk.FixedHeader.Type {
+		case packets.Puback:
+			acks++
+			if want := uint16(acks%65000 + 1); pk.PacketID != want {
+				t.Fatalf("PUBACK %d has id %d, want %d", acks, pk.PacketID, want)
+			}
+		case packets.Publish:
+			msgs++
+			if pk.TopicName != "echo" || len(pk.Payload) != 8 || binary.BigEndian.Uint64(pk.Payload) != uint64(msgs) {
+				t.Fatalf("message %d: topic %q payload % x", msgs, pk.TopicName, pk.Payload)
+			}
+		default:
+			t.Fatalf("unexpected packet %d", pk.FixedHeader.Type)
+		}
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
 	}
 }
