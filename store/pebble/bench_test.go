@@ -121,7 +121,9 @@ func fillLog(b *testing.B, db *pebble.DB, n int) {
 	msgs := make([]protocol.Message, 1000)
 	for i := 0; i < n; i += len(msgs) {
 		for j := range msgs {
-			msgs[j] = storetest.Message("356307042441013", 1.7e9+float64(i+j), i+j)
+			// 1000 devices interleaved, as a busy channel's log is: no
+			// two consecutive records share an ident.
+			msgs[j] = storetest.Message(fmt.Sprintf("3563070424%05d", (i+j)%1000), 1.7e9+float64(i+j), i+j)
 		}
 		if _, err := db.Log().Append(ctx, msgs); err != nil {
 			b.Fatal(err)

@@ -261,20 +261,29 @@ func (h *phist) Query(ctx context.Context, ident string, q store.Query) ([]proto
 		move, ok = it.Prev, it.Last()
 	}
 	for ; ok; ok = move() {
-		m, err := dec.Decode(it.Value())
-		if err != nil {
+		// Decode straight into the result: a message the filter rejects
+		// leaves its storage in the next slot for the next one.
+		if len(out) == cap(out) {
+			out = append(out, protocol.Message{})[:len(out)]
+		}
+		out = out[:len(out)+1]
+		m := &out[len(out)-1]
+		if err := dec.DecodeInto(m, it.Value()); err != nil {
 			return nil, corrupt(it.Key(), err)
 		}
-		if q.Filter != nil && !q.Filter.Match(&m) {
+		if q.Filter != nil && !q.Filter.Match(m) {
+			out = out[:len(out)-1]
 			continue
 		}
 		if len(q.Fields) > 0 {
-			m = store.Project(&m, q.Fields)
+			*m = store.Project(m, q.Fields)
 		}
-		out = append(out, m)
 		if q.Count > 0 && len(out) == q.Count {
 			break
 		}
+	}
+	if len(out) < cap(out) {
+		out[:cap(out)][len(out)] = protocol.Message{} // a rejected message's storage
 	}
 	return out, it.Error()
 }
