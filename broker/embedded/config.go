@@ -63,6 +63,13 @@ type Config struct {
 	// one, else from its publication. 0 means retained messages live until
 	// replaced, deleted or expired by their own Message Expiry Interval.
 	RetainedMaxAge time.Duration
+	// MaxRetained and MaxRetainedBytes bound the retained messages kept
+	// (count, and topic plus payload bytes); a retained publish to a new
+	// topic beyond them is delivered but not retained (replacing an existing
+	// retained message is always allowed). 0 means 1,000,000 messages and
+	// 512 MiB.
+	MaxRetained      int
+	MaxRetainedBytes int64
 	// Timestamps adds a "timestamp" user property (Unix seconds with
 	// fraction) to every message that does not carry one, as flespi does.
 	Timestamps bool
@@ -138,7 +145,8 @@ func (f RESTHandlerFunc) ServeREST(ctx context.Context, r RESTRequest) RESTRespo
 // limits is Config with defaults applied.
 type limits struct {
 	maxConns, maxSessions, maxPacket, maxInflight, maxQueued, maxSubs int
-	maxTotalQueued                                                    int64
+	maxTotalQueued, maxRetainedBytes                                  int64
+	maxRetained                                                       int
 	topicAliasMax                                                     uint16
 	serverKeepAlive                                                   uint16 // seconds, 0 = none
 	maxSessionIdle                                                    uint32 // seconds
@@ -171,6 +179,13 @@ func (c *Config) limits() limits {
 	}
 	if l.maxQueued <= 0 {
 		l.maxQueued = 16 << 20
+	}
+	l.maxRetained, l.maxRetainedBytes = c.MaxRetained, c.MaxRetainedBytes
+	if l.maxRetained <= 0 {
+		l.maxRetained = 1_000_000
+	}
+	if l.maxRetainedBytes <= 0 {
+		l.maxRetainedBytes = 512 << 20
 	}
 	l.maxTotalQueued = c.MaxTotalQueuedBytes
 	if l.maxTotalQueued <= 0 {

@@ -53,15 +53,16 @@
 // Subscribe filters the default Authorizer (TokenAuthorizer) enforces;
 // anonymous clients are refused unless Config.AllowAnonymous. A hostile
 // client cannot get around the limits: packets larger than MaxPacketSize
-// are refused before they are read into memory, at most MaxConnections
-// connections and MaxSessions sessions exist, each session queues at most
+// are refused before they are read into memory; at most MaxConnections
+// connections and MaxSessions sessions exist; each session queues at most
 // MaxQueuedBytes (then drops messages for that session only) and all
-// sessions together at most MaxTotalQueuedBytes, each keeps at most
-// MaxInflight unacknowledged messages, holds at most MaxSubscriptions
-// subscriptions and 64 KiB of unsent acknowledgements (a client that
-// publishes without reading stalls its own reads), and a client that does
-// not read for WriteTimeout is disconnected. Malformed packets, bad flags
-// and protocol violations close the connection (after a DISCONNECT with the
+// sessions together at most MaxTotalQueuedBytes; each keeps at most
+// MaxInflight unacknowledged messages, MaxSubscriptions subscriptions and
+// 64 KiB of unsent acknowledgements (a client that publishes without
+// reading stalls its own reads); retained messages are bounded by
+// MaxRetained and MaxRetainedBytes; and a client that does not read for
+// WriteTimeout is disconnected. Malformed packets, bad flags and protocol
+// violations close the connection (after a DISCONNECT with the
 // reason code for MQTT 5 clients); decoding never panics.
 //
 // # Saturation and memory

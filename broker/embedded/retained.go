@@ -11,10 +11,15 @@ import (
 // topic levels, so a subscription collects only what its filter can match
 // instead of scanning every retained topic.
 type retainedStore struct {
-	mu   sync.RWMutex
-	root rnode
-	n    int
+	mu       sync.RWMutex
+	root     rnode
+	n        int
+	bytes    int64
+	maxN     int   // 0: unbounded
+	maxBytes int64 // 0: unbounded
 }
+
+func retainedSize(m *message) int64 { return int64(len(m.topic) + len(m.payload)) }
 
 type rnode struct {
 	children map[string]*rnode
@@ -27,12 +32,17 @@ func (r *retainedStore) len() int {
 	return r.n
 }
 
-func (r *retainedStore) set(msg *message) {
+// set stores msg (an empty payload deletes the topic's message). It
+// reports false when a new topic was refused by the limits.
+func (r *retainedStore) set(msg *message) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(msg.payload) == 0 {
 		r.remove(&r.root, msg.topic)
-		return
+		return true
+	}
+	if r.maxN > 0 && (r.n >= r.maxN || r.bytes+retainedSize(msg) > r.maxBytes) && !r.has(msg.topic) {
+		return false
 	}
 	n := &r.root
 	for rest := msg.topic; ; {
@@ -53,12 +63,30 @@ func (r *retainedStore) set(msg *message) {
 	}
 	if n.msg == nil {
 		r.n++
+	} else {
+		r.bytes -= retainedSize(n.msg)
 	}
+	r.bytes += retainedSize(msg)
 	// The stored copy forgets its publisher: No Local concerns live
 	// delivery only, and the session must not be kept alive by it.
 	cp := *msg
 	cp.origin = nil
 	n.msg = &cp
+	return true
+}
+
+func (r *retainedStore) has(topic string) bool {
+	n := &r.root
+	for rest := topic; ; {
+		l, after, more := strings.Cut(rest, "/")
+		if n = n.children[l]; n == nil {
+			return false
+		}
+		if !more {
+			return n.msg != nil
+		}
+		rest = after
+	}
 }
 
 // remove deletes topic's message below n and prunes empty nodes; it
@@ -72,6 +100,7 @@ func (r *retainedStore) remove(n *rnode, topic string) bool {
 	if more {
 		r.remove(c, rest)
 	} else if c.msg != nil {
+		r.bytes -= retainedSize(c.msg)
 		c.msg = nil
 		r.n--
 	}
@@ -155,6 +184,7 @@ func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
 
 func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration) {
 	if n.msg != nil && !r.alive(n.msg, now, maxAge) {
+		r.bytes -= retainedSize(n.msg)
 		n.msg = nil
 		r.n--
 	}

@@ -1,7 +1,9 @@
 package embedded
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -69,5 +71,40 @@ func BenchmarkSubscribeRetained(b *testing.B) {
 			b.Fatalf("%d retained", n)
 		}
 	}
-	_ = broker.MatchTopic
+}
+
+func TestRetainedLimits(t *testing.T) {
+	s := New(&Config{MaxRetained: 3, MaxRetainedBytes: 1 << 20, Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	ctx := context.Background()
+	pub := func(topic, payload string) {
+		s.Publish(ctx, broker.Message{Topic: topic, Payload: []byte(payload), Retain: true})
+	}
+	pub("r/1", "a")
+	pub("r/2", "b")
+	pub("r/3", "c")
+	pub("r/4", "refused") // a fourth topic
+	pub("r/1", "replaced")
+	if n := s.retained.len(); n != 3 || s.retained.has("r/4") {
+		t.Fatalf("%d retained, r/4 kept: %v", n, s.retained.has("r/4"))
+	}
+	pub("r/2", "") // delete, then there is room
+	pub("r/4", "d")
+	if !s.retained.has("r/4") {
+		t.Fatal("r/4 refused although there was room")
+	}
+	for _, tp := range []string{"r/1", "r/3", "r/4"} {
+		pub(tp, "")
+	}
+	if s.retained.len() != 0 || s.retained.bytes != 0 {
+		t.Fatalf("after deleting all: %d messages, %d bytes", s.retained.len(), s.retained.bytes)
+	}
+	// The byte bound.
+	s2 := New(&Config{MaxRetainedBytes: 100, Logger: slog.New(slog.DiscardHandler)})
+	defer s2.Close()
+	s2.Publish(ctx, broker.Message{Topic: "big", Payload: make([]byte, 90), Retain: true})
+	s2.Publish(ctx, broker.Message{Topic: "more", Payload: make([]byte, 20), Retain: true})
+	if s2.retained.has("more") || !s2.retained.has("big") {
+		t.Fatal("byte bound not applied")
+	}
 }

@@ -65,6 +65,7 @@ func New(cfg *Config) *Server {
 	if s.auth == nil {
 		s.auth = TokenAuthorizer{}
 	}
+	s.retained.maxN, s.retained.maxBytes = s.lim.maxRetained, s.lim.maxRetainedBytes
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock.Store(time.Now().UnixNano())
 	s.wg.Add(2)
@@ -230,8 +231,8 @@ func (s *Server) publish(msg *message) {
 			Val: strconv.FormatFloat(ts, 'f', -1, 64)})
 	}
 	msg.setSize()
-	if msg.retain {
-		s.retained.set(msg)
+	if msg.retain && !s.retained.set(msg) {
+		s.log.Warn("embedded: retained message limit reached, not retaining", "topic", msg.topic)
 	}
 	s.route(msg)
 }
