@@ -70,6 +70,22 @@ func BenchmarkAppendConcurrent64(b *testing.B) {
 	msgsPerSec(b, int64(b.N), cpu)
 }
 
+// One goroutine appending one message at a time: the latency of a synced
+// append, which group commit must not lengthen for a lone appender.
+func BenchmarkAppendSerial(b *testing.B) {
+	db := openBench(b, b.TempDir())
+	ctx := context.Background()
+	msgs := []protocol.Message{storetest.Message("356307042441013", 1.7e9, 1)}
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		if _, err := db.Log().Append(ctx, msgs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	msgsPerSec(b, int64(b.N), cpu)
+}
+
 // One goroutine appending batches of 100.
 func BenchmarkAppendBatch100(b *testing.B) {
 	db := openBench(b, b.TempDir())
