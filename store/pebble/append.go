@@ -23,10 +23,11 @@ import (
 // the writer waits for an fsync, arrivals queue up. When it finishes, the
 // callers it wakes usually append again at once (a channel acknowledges and
 // reads the next packet), so the writer waits for as many appends as it
-// just completed before syncing again, but never longer than one fsync
-// takes: 64 goroutines appending one message each share one fsync instead of
-// splitting into two alternating halves, and a lone appender is never
-// delayed (it is the one appender the writer waits for).
+// just completed before syncing again, but never longer than a recent
+// commit took (2 ms at most): 64 goroutines appending one message each
+// share one fsync instead of splitting into two alternating halves, and a
+// lone appender is never delayed (it is the one appender the writer waits
+// for).
 
 type appendReq struct {
 	buf   []byte // records, each a blank header and the encoded message
@@ -102,7 +103,7 @@ func (l *plog) writeLoop() {
 		group    []*appendReq
 		expect   int           // callers the last sync woke: they usually come back
 		deadline time.Time     // until when to wait for them
-		fsync    time.Duration // recent fsync duration, smoothed
+		round    time.Duration // recent commit (apply and fsync) duration, smoothed
 	)
 	for {
 		// Wait for expect appends until the deadline, then for one.
@@ -140,8 +141,8 @@ func (l *plog) writeLoop() {
 		start := time.Now()
 		l.commitGroup(group)
 		end := time.Now()
-		fsync = (3*fsync + end.Sub(start)) / 4
-		expect, deadline = len(group), end.Add(min(fsync, 2*time.Millisecond))
+		round = (3*round + end.Sub(start)) / 4
+		expect, deadline = len(group), end.Add(min(round, 2*time.Millisecond))
 		clear(group) // the requests go back to their pools
 	}
 }

@@ -42,11 +42,11 @@
 // whatever it covers, so the writer makes groups as large as it can without
 // delaying anyone much: after a sync that woke n callers it waits for n
 // appends (callers that append in a loop come straight back) but never
-// longer than a recent fsync took, then syncs whatever is queued. 64
+// longer than a recent commit took, then syncs whatever is queued. 64
 // goroutines appending one message each then share one fsync per round
 // (about 3 µs of CPU per message, over 200,000 messages a second in
 // BenchmarkAppendConcurrent64); a lone appender is never delayed, and an
-// append arriving while nobody is expected waits at most one fsync time.
+// append arriving while others are expected waits at most one commit time.
 //
 // # Retention
 //
