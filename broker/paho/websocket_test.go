@@ -1,0 +1,47 @@
+package paho
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/embedded"
+)
+
+// The Mosquitto on the CI machine has no WebSocket listener, so ws:// is
+// tested against this module's embedded broker, which serves MQTT over
+// WebSocket.
+func TestWebSocketRoundTrip(t *testing.T) {
+	srv := embedded.New(&embedded.Config{AllowAnonymous: true, Logger: quietLogger()})
+	defer srv.Close()
+	hs := httptest.NewServer(srv.WebSocketHandler())
+	defer hs.Close()
+
+	b := newTestBroker(t, Config{Server: "ws://" + strings.TrimPrefix(hs.URL, "http://") + "/mqtt"})
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := make(chan broker.Message, 1)
+	sub, err := b.Subscribe(ctx, "ws/test/+", broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+		got <- m
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe(ctx)
+	if err := b.Publish(ctx, broker.Message{Topic: "ws/test/1", Payload: []byte("hello"), QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case m := <-got:
+		if m.Topic != "ws/test/1" || string(m.Payload) != "hello" {
+			t.Fatalf("got %q %q", m.Topic, m.Payload)
+		}
+	case <-ctx.Done():
+		t.Fatal("no message over ws://")
+	}
+}
