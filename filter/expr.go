@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"encoding/binary"
 	"math/bits"
 	"strings"
 	"time"
@@ -60,9 +61,9 @@ type Expr struct {
 	prog   *node // folded and resolved, for evaluation
 	fields []string
 	canon  string
-	// lenMask: see jsonSource.lenMask.
-	lenMask uint64
-	steps   []step // jump list for boolean contexts; nil: use the tree
+	// lenMask, keyMask: see jsonSource.
+	lenMask, keyMask uint64
+	steps            []step // jump list for boolean contexts; nil: use the tree
 }
 
 // Compile compiles an expression in flespi's syntax ("==" for equality).
@@ -101,9 +102,7 @@ func (c *Config) Compile(expr string) (*Expr, error) {
 	var a nodeArena
 	x.prog = x.compile(ast, &a)
 	x.buildSteps()
-	for _, f := range x.fields {
-		x.lenMask |= 1 << min(len(f), 63)
-	}
+	x.lenMask, x.keyMask = fieldMasks(x.fields)
 	x.canon = string(appendNode(make([]byte, 0, len(expr)+16), ast, 0, false))
 	return x, nil
 }
@@ -179,7 +178,7 @@ func (x *Expr) evalRaw(data []byte, env *Env, nested bool) Value {
 	e.js.nested = nested
 	e.js.n = min(len(x.fields), maxSlots)
 	e.js.names = x.fields
-	e.js.lenMask = x.lenMask
+	e.js.lenMask, e.js.keyMask = x.lenMask, x.keyMask
 	return e.eval(x.prog)
 }
 
@@ -192,7 +191,7 @@ func (x *Expr) testRaw(data []byte, env *Env, nested bool) bool {
 	e.js.nested = nested
 	e.js.n = min(len(x.fields), maxSlots)
 	e.js.names = x.fields
-	e.js.lenMask = x.lenMask
+	e.js.lenMask, e.js.keyMask = x.lenMask, x.keyMask
 	return e.test()
 }
 
@@ -293,6 +292,7 @@ type jsonSource struct {
 	slots   [maxSlots]Value // slot i holds field i; kind error+errMissing when absent
 	names   []string        // the expression's fields
 	lenMask uint64          // bit n set when a field is n bytes long (bit 63: 63 or more)
+	keyMask uint64          // bit keyHash(f) set for each field f
 }
 
 var missing = Value{kind: KindError, code: errMissing}
@@ -322,11 +322,13 @@ func (j *jsonSource) slot(i int, name string) (Value, bool) {
 }
 
 // fill makes the one pass over a flat object. It is the hot loop of
-// filtering raw messages, so it is written for speed: strings and unwanted
-// scalars are crossed eight bytes at a time (SWAR), keys are rejected by
-// length with one bit test before any comparison, values are parsed only when
-// wanted, and the pass stops as soon as every field is found. Malformed
-// input ends the pass early; it never panics.
+// filtering raw messages, so it is written for speed: keys are rejected by
+// length with one bit test before any comparison, values are parsed only
+// when wanted, and the pass stops as soon as every field is found. A
+// document without backslashes (nearly every message) takes fillPlain;
+// one with escapes the careful loop below, which crosses strings and
+// unwanted scalars eight bytes at a time (SWAR). Malformed input ends the
+// pass early; it never panics.
 func (j *jsonSource) fill() {
 	j.filled = true
 	for i := range j.n {
@@ -340,9 +342,13 @@ func (j *jsonSource) fill() {
 	}
 	i++
 	left := j.n
-	// Escapes are rare in messages; without any (one vectorised search
-	// tells) keys end at their first quote.
-	noEsc := strings.IndexByte(d, '\\') < 0
+	if left == 0 {
+		return
+	}
+	if strings.IndexByte(d, '\\') < 0 {
+		j.fillPlain(d, i)
+		return
+	}
 	for left > 0 {
 		// At a member: skip ',' and white space to the key's quote.
 		for i < len(d) && d[i] != '"' {
@@ -354,23 +360,16 @@ func (j *jsonSource) fill() {
 		ks := i + 1
 		// The key's closing quote; a backslash sends us to the careful path.
 		k := ks
-		if noEsc {
-			// No backslash anywhere: the first quote ends the key.
-			if k = nextQuote(d, k); k < 0 {
-				return
+		for k+8 <= len(d) {
+			w := load64(d, k)
+			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+				k += bits.TrailingZeros64(m) >> 3
+				break
 			}
-		} else {
-			for k+8 <= len(d) {
-				w := load64(d, k)
-				if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
-					k += bits.TrailingZeros64(m) >> 3
-					break
-				}
-				k += 8
-			}
-			for k < len(d) && d[k] != '"' && d[k] != '\\' {
-				k++
-			}
+			k += 8
+		}
+		for k < len(d) && d[k] != '"' && d[k] != '\\' {
+			k++
 		}
 		esc := false
 		if k < len(d) && d[k] == '\\' {
@@ -400,12 +399,7 @@ func (j *jsonSource) fill() {
 		vs := i
 		switch d[i] {
 		case '"':
-			if noEsc {
-				i = nextQuote(d, i+1)
-			} else {
-				i, _ = scanString(d, i+1)
-			}
-			if i < 0 {
+			if i, _ = scanString(d, i+1); i < 0 {
 				return
 			}
 			i++
@@ -433,14 +427,255 @@ func (j *jsonSource) fill() {
 		if esc {
 			key = unquote(key)
 		}
-		for s := range j.n {
-			if j.names[s] == key && j.slots[s].code == errMissing {
-				j.slots[s] = rawValue(d[vs:i])
-				left--
-				break
+		if j.put(key, d[vs:i]) {
+			left--
+		}
+	}
+}
+
+// put stores the value of member key in the first unset slot of that name,
+// and reports whether it did.
+func (j *jsonSource) put(key, raw string) bool {
+	for s := range j.n {
+		if j.names[s] == key && j.slots[s].code == errMissing {
+			j.slots[s] = rawValue(raw)
+			return true
+		}
+	}
+	return false
+}
+
+// fillPlain is fill over a document without backslashes, from just after
+// its '{'. Every string ends at its next quote, so the pass hops between
+// the positions of '"' and '}' (see plainScan) instead of reading bytes: a
+// key is the text between two quotes, a string value likewise, and after
+// an unwanted number or literal the next such position is the next key's
+// quote or the object's end. It accepts and rejects what fill's careful
+// loop does: separators after a string, container or wanted scalar must be
+// ',' or white space, and an unwanted scalar is crossed to the next '"' or
+// '}'.
+func (j *jsonSource) fillPlain(d string, i int) {
+	s := plainScan{r: maskReader{d: d, start: -1}, end: i}
+	s.seek(i)
+	mask := j.keyMask
+	left := j.n
+	for {
+		ks, ke, v, wanted := s.hop(d, mask)
+		if ks < 0 {
+			return
+		}
+		if v < 0 {
+			// White space around ':', or no ':'.
+			if v = skipSpace(d, ke+1); v >= len(d) || d[v] != ':' {
+				return
+			}
+			if v = skipSpace(d, v+1); v >= len(d) {
+				return
+			}
+		}
+		var end int
+		switch d[v] {
+		case '"':
+			s.pop() // the opening quote, at v: only ':' and space precede it
+			e := s.popQuote()
+			if e < 0 {
+				return
+			}
+			end = e + 1
+		case '{', '[':
+			if end = skipContainer(d, v); end < 0 {
+				return
+			}
+			s.seek(end)
+		default:
+			if !wanted {
+				s.end = -1
+				continue
+			}
+			end = v
+			for end < len(d) && !scalarEnd[d[end]] {
+				end++
+			}
+		}
+		s.end = end
+		if wanted && j.put(d[ks:ke], d[v:end]) {
+			if left--; left == 0 {
+				return
 			}
 		}
 	}
+}
+
+// fieldMasks returns the masks that let the single pass skip keys that are
+// no field: lenMask has bit min(len, 63) set for each name, keyMask bit
+// keyHash of its length and first eight bytes.
+func fieldMasks(names []string) (lenMask, keyMask uint64) {
+	for _, f := range names {
+		lenMask |= 1 << min(len(f), 63)
+		var b [8]byte
+		copy(b[:], f)
+		keyMask |= 1 << keyHash(len(f), binary.LittleEndian.Uint64(b[:]))
+	}
+	return lenMask, keyMask
+}
+
+// keyHash maps a key's length and its first eight bytes (zero-padded) to
+// 0..63.
+func keyHash(n int, w uint64) uint {
+	return uint(((w ^ uint64(n)) * 0x9e3779b97f4a7c15) >> 58)
+}
+
+// plainScan is fillPlain's position: the bits of the current 64-byte block
+// not yet visited, and where the last value ended.
+type plainScan struct {
+	r    maskReader
+	base int    // offset in d of bit 0 of cur
+	cur  uint64 // '"'/'}' positions not yet visited in this block
+	end  int    // end of the last value, whose separator is unchecked; -1 none
+}
+
+// refill returns the next block with bits after base, or -1.
+func (s *plainScan) refill(base int) (int, uint64) {
+	for {
+		base += 64
+		m, ok := s.r.mask(base)
+		if !ok {
+			return -1, 0
+		}
+		if m != 0 {
+			return base, m
+		}
+	}
+}
+
+// seek makes the next bit the first at or after pos.
+func (s *plainScan) seek(pos int) {
+	s.base = pos &^ 63
+	m, _ := s.r.mask(s.base)
+	s.cur = m &^ (1<<(pos-s.base) - 1)
+}
+
+// pop returns the next '"' or '}' position, or -1.
+func (s *plainScan) pop() int {
+	if s.cur == 0 {
+		if s.base, s.cur = s.refill(s.base); s.base < 0 {
+			return -1
+		}
+	}
+	p := s.base + bits.TrailingZeros64(s.cur)
+	s.cur &= s.cur - 1
+	return p
+}
+
+// popQuote returns the next '"' position, or -1.
+func (s *plainScan) popQuote() int {
+	for {
+		p := s.pop()
+		if p < 0 || s.r.d[p] == '"' {
+			return p
+		}
+	}
+}
+
+// hop crosses the members whose keys have unwanted lengths and returns the
+// next member's key d[ks:ke] and the start of its value, v. It handles the
+// compact common case itself ("key":value with a scalar or string value)
+// and returns v = -1 when there is white space around ':' or none at all,
+// and ks = -1 at the end of the object or of the data. Its loop keeps its
+// state in registers: it makes no call but to fetch the next block.
+func (s *plainScan) hop(d string, mask uint64) (ks, ke, v int, wanted bool) {
+	base, cur, end := s.base, s.cur, s.end
+	for {
+		for cur == 0 {
+			if base, cur = s.refill(base); base < 0 {
+				return -1, 0, 0, false
+			}
+		}
+		p := base + bits.TrailingZeros64(cur)
+		cur &= cur - 1
+		if uint(p) >= uint(len(d)) || d[p] != '"' {
+			return -1, 0, 0, false // '}' or the end of the data
+		}
+		if end >= 0 && (p != end+1 || d[end] != ',') && !separator(d, end, p) {
+			return -1, 0, 0, false
+		}
+		// The key's closing quote ('}' inside a key is skipped).
+		k := 0
+		for {
+			for cur == 0 {
+				if base, cur = s.refill(base); base < 0 {
+					return -1, 0, 0, false
+				}
+			}
+			k = base + bits.TrailingZeros64(cur)
+			cur &= cur - 1
+			if uint(k) >= uint(len(d)) {
+				return -1, 0, 0, false
+			}
+			if d[k] == '"' {
+				break
+			}
+		}
+		v = k + 2
+		if v >= len(d) || d[k+1] != ':' || d[v] <= ' ' {
+			s.base, s.cur = base, cur
+			return p + 1, k, -1, true
+		}
+		// Is the key (probably) a field? Hash its length and first eight
+		// bytes; put compares exactly.
+		n := k - p - 1
+		wanted = true
+		if p+9 <= len(d) {
+			w := load64(d, p+1)
+			if n < 8 {
+				w &= 1<<(8*uint(n)) - 1
+			}
+			wanted = mask&(1<<keyHash(n, w)) != 0
+		}
+		if wanted || d[v] == '{' || d[v] == '[' {
+			s.base, s.cur = base, cur
+			return p + 1, k, v, wanted
+		}
+		if d[v] != '"' {
+			end = -1 // an unwanted scalar: the next bit is the next key
+			continue
+		}
+		// An unwanted string: its opening quote is the next bit (v), then
+		// its closing quote.
+		for n := 0; n < 2; {
+			for cur == 0 {
+				if base, cur = s.refill(base); base < 0 {
+					return -1, 0, 0, false
+				}
+			}
+			e := base + bits.TrailingZeros64(cur)
+			cur &= cur - 1
+			if uint(e) >= uint(len(d)) {
+				return -1, 0, 0, false
+			}
+			if d[e] == '"' {
+				n++
+				end = e + 1
+			}
+		}
+	}
+}
+
+// separator reports whether d[from:to] holds only ',' and white space (and
+// to >= from: a scalar may not hide a quote).
+func separator(d string, from, to int) bool {
+	if to == from+1 && d[from] == ',' {
+		return true
+	}
+	if to < from {
+		return false
+	}
+	for _, c := range []byte(d[from:to]) {
+		if c != ',' && c > ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 // nextQuote returns the index of the first '"' at or after i, or -1.

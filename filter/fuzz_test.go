@@ -110,9 +110,7 @@ func FuzzFillAgrees(f *testing.F) {
 		js.data = string(data)
 		js.names = names
 		js.n = len(names)
-		for _, n := range names {
-			js.lenMask |= 1 << min(len(n), 63)
-		}
+		js.lenMask, js.keyMask = fieldMasks(names)
 		js.fill()
 		for i, n := range names {
 			raw, ok := lookupFlat(js.data, n)

@@ -1,0 +1,63 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func structMasks(p *byte, blocks int, out *[maskWindow]uint64)
+// SSE2 only (the amd64 baseline): 16 bytes per compare.
+TEXT ·structMasks(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ blocks+8(FP), CX
+	MOVQ out+16(FP), DI
+	MOVQ $0x2222222222222222, AX
+	MOVQ AX, X0
+	PUNPCKLQDQ X0, X0
+	MOVQ $0x7d7d7d7d7d7d7d7d, AX
+	MOVQ AX, X1
+	PUNPCKLQDQ X1, X1
+	TESTQ CX, CX
+	JLE done
+
+loop:
+	MOVOU 0(SI), X2
+	MOVOU X2, X3
+	PCMPEQB X0, X2
+	PCMPEQB X1, X3
+	POR X3, X2
+	PMOVMSKB X2, AX
+
+	MOVOU 16(SI), X4
+	MOVOU X4, X5
+	PCMPEQB X0, X4
+	PCMPEQB X1, X5
+	POR X5, X4
+	PMOVMSKB X4, BX
+
+	MOVOU 32(SI), X6
+	MOVOU X6, X7
+	PCMPEQB X0, X6
+	PCMPEQB X1, X7
+	POR X7, X6
+	PMOVMSKB X6, DX
+
+	MOVOU 48(SI), X8
+	MOVOU X8, X9
+	PCMPEQB X0, X8
+	PCMPEQB X1, X9
+	POR X9, X8
+	PMOVMSKB X8, R8
+
+	SHLQ $16, BX
+	ORQ BX, AX
+	SHLQ $32, DX
+	ORQ DX, AX
+	SHLQ $48, R8
+	ORQ R8, AX
+	MOVQ AX, 0(DI)
+
+	ADDQ $64, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNZ loop
+
+done:
+	RET
