@@ -465,13 +465,20 @@ func (j *jsonSource) fillPlain(d string, i int) {
 			return
 		}
 		if v < 0 {
-			// White space around ':', or no ':'.
+			// The careful way: a '}' inside the key, white space around
+			// ':', or no ':'.
+			if d[ke] != '"' {
+				if ke = s.popQuote(); ke < 0 {
+					return
+				}
+			}
 			if v = skipSpace(d, ke+1); v >= len(d) || d[v] != ':' {
 				return
 			}
 			if v = skipSpace(d, v+1); v >= len(d) {
 				return
 			}
+			wanted = true // put compares exactly
 		}
 		var end int
 		switch d[v] {
@@ -577,16 +584,18 @@ func (s *plainScan) popQuote() int {
 	}
 }
 
-// hop crosses the members whose keys have unwanted lengths and returns the
-// next member's key d[ks:ke] and the start of its value, v. It handles the
+// hop crosses the members whose keys are no field and returns the next
+// member's key d[ks:ke] and the start of its value, v. It handles the
 // compact common case itself ("key":value with a scalar or string value)
-// and returns v = -1 when there is white space around ':' or none at all,
-// and ks = -1 at the end of the object or of the data. Its loop keeps its
-// state in registers: it makes no call but to fetch the next block.
+// and leaves the rest to fillPlain: v = -1 when the key holds a '}' (ke is
+// then that '}') or there is white space around ':' or none at all; ks = -1
+// at the end of the object or of the data. Its loop has no inner loop and
+// calls only to fetch the next block, so its state stays in registers.
 func (s *plainScan) hop(d string, mask uint64) (ks, ke, v int, wanted bool) {
 	base, cur, end := s.base, s.cur, s.end
 	for {
-		for cur == 0 {
+		// The key's opening quote, or '}'.
+		if cur == 0 {
 			if base, cur = s.refill(base); base < 0 {
 				return -1, 0, 0, false
 			}
@@ -599,25 +608,16 @@ func (s *plainScan) hop(d string, mask uint64) (ks, ke, v int, wanted bool) {
 		if end >= 0 && (p != end+1 || d[end] != ',') && !separator(d, end, p) {
 			return -1, 0, 0, false
 		}
-		// The key's closing quote ('}' inside a key is skipped).
-		k := 0
-		for {
-			for cur == 0 {
-				if base, cur = s.refill(base); base < 0 {
-					return -1, 0, 0, false
-				}
-			}
-			k = base + bits.TrailingZeros64(cur)
-			cur &= cur - 1
-			if uint(k) >= uint(len(d)) {
+		// Its closing quote.
+		if cur == 0 {
+			if base, cur = s.refill(base); base < 0 {
 				return -1, 0, 0, false
 			}
-			if d[k] == '"' {
-				break
-			}
 		}
+		k := base + bits.TrailingZeros64(cur)
+		cur &= cur - 1
 		v = k + 2
-		if v >= len(d) || d[k+1] != ':' || d[v] <= ' ' {
+		if uint(v) >= uint(len(d)) || d[k] != '"' || d[k+1] != ':' || d[v] <= ' ' {
 			s.base, s.cur = base, cur
 			return p + 1, k, -1, true
 		}
@@ -628,36 +628,46 @@ func (s *plainScan) hop(d string, mask uint64) (ks, ke, v int, wanted bool) {
 		if p+9 <= len(d) {
 			w := load64(d, p+1)
 			if n < 8 {
-				w &= 1<<(8*uint(n)) - 1
+				w &= 1<<(8*uint(n)&63) - 1
 			}
 			wanted = mask&(1<<keyHash(n, w)) != 0
 		}
-		if wanted || d[v] == '{' || d[v] == '[' {
+		c := d[v]
+		if wanted || c == '{' || c == '[' {
 			s.base, s.cur = base, cur
 			return p + 1, k, v, wanted
 		}
-		if d[v] != '"' {
+		if c != '"' {
 			end = -1 // an unwanted scalar: the next bit is the next key
 			continue
 		}
 		// An unwanted string: its opening quote is the next bit (v), then
-		// its closing quote.
-		for n := 0; n < 2; {
-			for cur == 0 {
-				if base, cur = s.refill(base); base < 0 {
-					return -1, 0, 0, false
-				}
-			}
-			e := base + bits.TrailingZeros64(cur)
-			cur &= cur - 1
-			if uint(e) >= uint(len(d)) {
+		// comes its closing quote.
+		if cur == 0 {
+			if base, cur = s.refill(base); base < 0 {
 				return -1, 0, 0, false
 			}
-			if d[e] == '"' {
-				n++
-				end = e + 1
+		}
+		cur &= cur - 1
+		if cur == 0 {
+			if base, cur = s.refill(base); base < 0 {
+				return -1, 0, 0, false
 			}
 		}
+		e := base + bits.TrailingZeros64(cur)
+		cur &= cur - 1
+		if uint(e) >= uint(len(d)) {
+			return -1, 0, 0, false
+		}
+		if d[e] != '"' {
+			// '}' inside the string.
+			s.base, s.cur = base, cur
+			if e = s.popQuote(); e < 0 {
+				return -1, 0, 0, false
+			}
+			base, cur = s.base, s.cur
+		}
+		end = e + 1
 	}
 }
 

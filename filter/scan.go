@@ -111,7 +111,7 @@ func skipContainer(d string, i int) int {
 // load64 reads d[i:i+8] as a little-endian word; the caller guarantees
 // i+8 <= len(d), so no bounds check is spent here.
 func load64(d string, i int) uint64 {
-	return binary.LittleEndian.Uint64(unsafe.Slice((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(d)), i)), 8))
+	return binary.LittleEndian.Uint64((*[8]byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(d)), i))[:])
 }
 
 // member is one object member found by forEachMember.
