@@ -54,6 +54,7 @@ func (b *Broker) clientConfig(u *url.URL) autopaho.ClientConfig {
 		ConnectTimeout:                c.ConnectTimeout,
 		ConnectUsername:               c.Username,
 		ConnectPassword:               []byte(c.Password),
+		AttemptConnection:             b.dial,
 		OnConnectionUp:                b.connectionUp,
 		OnConnectionDown:              b.connectionDown,
 		OnConnectError: func(err error) {

@@ -5,8 +5,12 @@
 //
 // The connection is managed by paho's autopaho: [New] starts an
 // autopaho.ConnectionManager and returns once the first connection is up.
-// autopaho dials (mqtt://, tcp://, TLS with tls://, ssl:// or mqtts://, and
-// MQTT over WebSocket with ws:// or wss://), reconnects at once when the
+// The adapter dials (mqtt://, tcp://, TLS with tls://, ssl:// or mqtts://,
+// and MQTT over WebSocket with ws:// or wss://, through gorilla/websocket
+// with the "mqtt" subprotocol) in autopaho's AttemptConnection hook, so
+// that it reads the byte stream before paho does (see Subscription
+// identifiers below); autopaho's all_proxy support is therefore not
+// available. autopaho reconnects at once when the
 // connection drops, then with its exponential backoff (Config.ReconnectMin
 // … ReconnectMax, with jitter), and keeps one in-memory session state across
 // connections, so paho resends unacknowledged QoS 1 publishes.
@@ -45,9 +49,8 @@
 //     where a QoS 1 publish would wait for a PUBACK that never comes; and
 //     paho's unlocked read of its send quota cannot race the next CONNACK.
 //
-// WebSocket goes through autopaho's gorilla/websocket dialer with the "mqtt"
-// subprotocol; the tests check that ws:// URLs reach it, but no WebSocket
-// broker was available to test a ws connection end to end.
+// The conformance suite (broker/brokertest) runs against Mosquitto over TCP
+// and against broker/embedded over TCP and over WebSocket.
 //
 // # Acknowledgements and handler errors
 //
@@ -68,7 +71,7 @@
 // subscription identifier, derived from the filter text so that it is the
 // same in a restarted process; local subscriptions with the same filter share
 // it and messages are routed by identifier (by topic matching if the server
-// has no identifiers). A resumed session delivers its queued messages right
+// has no identifiers; see Subscription identifiers). A resumed session delivers its queued messages right
 // after CONNECT, before the application subscribed again: such a QoS 1
 // message is held (its PUBACK, and so every later one, waits) for up to 10 s
 // for a Subscribe that wants it, then acknowledged and dropped with a
@@ -97,4 +100,34 @@
 // A subscription added to an existing server subscription sends SUBSCRIBE
 // again so the server delivers the retained messages it is owed; the other
 // local subscriptions on that filter receive those retained messages again.
+//
+// # Subscription identifiers
+//
+// A message matching several server subscriptions of one client reaches it
+// either as one PUBLISH per subscription, each with that subscription's
+// identifier (Mosquitto), or as one PUBLISH carrying every matching
+// identifier (broker/embedded and other servers; MQTT 5 §3.3.4 allows
+// both). paho's packet codec keeps only the last identifier of a PUBLISH,
+// which with a merging server would deliver the message to one of the
+// overlapping subscriptions only. The adapter therefore reads the
+// connection through a small filter of its own: a PUBLISH with two or
+// more identifiers has them replaced by one user property, under a key
+// random to the Broker (a publisher cannot forge it), listing them all;
+// onPublish takes that property off again and delivers the message once to
+// every server subscription named, whichever way the server sent it.
+// Shared subscriptions are routed the same way (a group's copy names the
+// group's identifier; one local member gets it), and "$filter" specs and
+// comma lists are applied per local subscription after that. Every other
+// packet, and a PUBLISH with at most one identifier, passes through the
+// filter unchanged; the cost is one extra copy of a PUBLISH as it is read.
+//
+// Two alternatives were rejected: paho.golang exposes no raw packet bytes
+// (its Publish keeps a single *int identifier and nothing else of the
+// properties), and probing each connection for merging behaviour (two
+// overlapping subscriptions on a private topic, one message, count the
+// copies) needs publish and subscribe rights on an arbitrary topic, which
+// ThingsBoard and token-restricted flespi connections do not grant, adds a
+// round trip to every connection, and still could not tell which
+// subscriptions a merged copy matched when a server merges a shared
+// subscription's identifier into the same copy.
 package paho

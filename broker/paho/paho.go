@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,7 @@ import (
 type Broker struct {
 	cfg       Config
 	generated bool               // ClientID was generated: end the session on Close
+	idKey     string             // user property carrying subscription identifiers (subids.go)
 	session   *state.State       // kept across connections
 	guard     *guardedSession    // session as paho sees it
 	stop      context.CancelFunc // ends the connection manager and handler contexts
@@ -114,6 +116,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 		servers: map[string]*serverSub{},
 		byID:    map[int]*serverSub{},
 		retired: map[int]bool{},
+		idKey:   "gnssgate-subscription-ids-" + uuid.NewString(),
 	}
 	if cfg.ClientID == "" {
 		b.cfg.ClientID = "gnssgate-" + uuid.NewString()
@@ -358,16 +361,13 @@ func (ss *serverSub) remove(s *subscription) {
 // It runs on paho's single receiving goroutine, so deliveries keep the
 // broker's order; a full subscription queue blocks it (back-pressure).
 func (b *Broker) onPublish(pr mqtt.PublishReceived) (bool, error) {
+	ids := subscriptionIDs(pr.Packet, b.idKey) // before fromPaho: it strips ours
 	m := fromPaho(pr.Packet)
 	gen := b.gen.Load()
 	origin := broker.Origin{Time: time.Now()}
 	var targets []*subscription
 
 	b.mu.Lock()
-	var subID *int
-	if p := pr.Packet.Properties; p != nil {
-		subID = p.SubscriptionIdentifier
-	}
 	route := func(ss *serverSub) {
 		for _, s := range ss.plain {
 			if s.filter.MatchMessage(m, origin) {
@@ -383,13 +383,22 @@ func (b *Broker) onPublish(pr mqtt.PublishReceived) (bool, error) {
 		}
 	}
 	orphaned := false
-	if subID != nil {
-		if ss := b.byID[*subID]; ss != nil {
-			route(ss)
-		} else {
-			// A subscription of a resumed session, not yet made again in
-			// this process (or one we just removed).
-			orphaned = !b.retired[*subID]
+	if len(ids) > 0 {
+		// One copy per subscription (one identifier each) or one copy for
+		// all of them (every identifier): either way each server
+		// subscription named gets the message once.
+		var routed []*serverSub
+		for _, id := range ids {
+			ss := b.byID[id]
+			switch {
+			case ss == nil:
+				// A subscription of a resumed session, not yet made again
+				// in this process (or one we just removed).
+				orphaned = orphaned || !b.retired[id]
+			case !slices.Contains(routed, ss): // a server repeating an identifier
+				routed = append(routed, ss)
+				route(ss)
+			}
 		}
 	} else {
 		// No identifier: every server subscription that has none (all of
@@ -405,10 +414,11 @@ func (b *Broker) onPublish(pr mqtt.PublishReceived) (bool, error) {
 		a = &ack{b: b, pub: pr.Packet, client: pr.Client, gen: gen, at: origin.Time}
 		a.pending.Store(int32(len(targets)))
 		switch {
-		case len(targets) > 0:
 		case orphaned:
-			a.pending.Store(1)
+			// Also wanted by a subscription not made again yet.
+			a.pending.Add(1)
 			b.adopt(orphan{msg: m, ack: a})
+		case len(targets) > 0:
 		default:
 			// Its subscription's filters do not want it (a widened comma
 			// list or a $filter spec) or it is gone.

@@ -2,12 +2,14 @@ package paho
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/brokertest"
 	"github.com/gnssgate/gnssgate/broker/embedded"
 )
 
@@ -44,4 +46,39 @@ func TestWebSocketRoundTrip(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no message over ws://")
 	}
+}
+
+// The embedded broker merges overlapping subscriptions into one copy with
+// every subscription identifier (MQTT 5 §3.3.4); the adapter must deliver
+// that copy to every matching local subscription.
+func TestWebSocketConformance(t *testing.T) {
+	srv := embedded.New(&embedded.Config{AllowAnonymous: true, Logger: quietLogger()})
+	t.Cleanup(func() { srv.Close() })
+	hs := httptest.NewServer(srv.WebSocketHandler())
+	t.Cleanup(hs.Close)
+	url := "ws://" + strings.TrimPrefix(hs.URL, "http://") + "/mqtt"
+	brokertest.Run(t, func(t *testing.T) broker.Broker { return newTestBroker(t, Config{Server: url}) })
+}
+
+// The same over plain TCP.
+func TestEmbeddedConformance(t *testing.T) {
+	srv := embedded.New(&embedded.Config{AllowAnonymous: true, Logger: quietLogger()})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		srv.Serve(ctx, ln)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		srv.Close()
+		ln.Close()
+		<-done
+	})
+	addr := ln.Addr().String()
+	brokertest.Run(t, func(t *testing.T) broker.Broker { return newTestBroker(t, Config{Server: addr}) })
 }
