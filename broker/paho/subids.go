@@ -2,6 +2,7 @@ package paho
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -128,8 +129,8 @@ func (c *subIDConn) Read(p []byte) (int, error) {
 		c.pass = length
 		return c.Read(p)
 	}
-	body := make([]byte, length)
-	if _, err := io.ReadFull(c.r, body); err != nil {
+	body, err := readBody(c.r, length)
+	if err != nil {
 		return 0, err
 	}
 	if nb, changed := rewritePublish(head[0], body, c.key); changed {
@@ -137,6 +138,20 @@ func (c *subIDConn) Read(p []byte) (int, error) {
 	}
 	c.out, c.next = head, body
 	return c.Read(p)
+}
+
+// readBody reads a packet body of length bytes. Beyond 64 KiB memory
+// follows the bytes that arrive, not the length the server claims.
+func readBody(r io.Reader, length int) ([]byte, error) {
+	if length <= 64<<10 {
+		body := make([]byte, length)
+		_, err := io.ReadFull(r, body)
+		return body, err
+	}
+	var buf bytes.Buffer
+	buf.Grow(64 << 10)
+	_, err := io.CopyN(&buf, r, int64(length))
+	return buf.Bytes(), err
 }
 
 // rewritePublish returns the body of a PUBLISH (fixed header flags in h)

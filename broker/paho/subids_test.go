@@ -183,3 +183,92 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	r.off = (r.off + n) % len(r.pkt)
 	return n, nil
 }
+
+// FuzzSubIDConn reads an arbitrary byte stream directly and through
+// subIDConn, with paho's decoder and reads of random sizes: both must see
+// the same packets (PUBLISH topic, packet identifier and payload) up to
+// the first error, and subIDConn must not fail where the direct read did
+// not.
+func FuzzSubIDConn(f *testing.F) {
+	props := slices.Concat(strProp(38, "k", "v"), subIDProp(5), subIDProp(300))
+	f.Add(slices.Concat(packet(0x32, publishBody("a/b", 7, props, "hello")), []byte{0xD0, 0x00}, packet(0x30, publishBody("c", 0, subIDProp(9), "x"))), uint8(3))
+	f.Add(slices.Concat([]byte{0x40, 0x02, 0x00, 0x07}, packet(0x3B, publishBody("t", 1, slices.Concat(subIDProp(1), subIDProp(2)), ""))), uint8(1))
+	f.Add([]byte{0x30, 0xFF, 0xFF, 0xFF, 0x7F}, uint8(0))
+	f.Fuzz(func(t *testing.T, stream []byte, chunk uint8) {
+		direct := bytes.NewReader(stream)
+		c := &subIDConn{key: testKey, r: bufio.NewReader(bytes.NewReader(stream))}
+		wrapped := &chunkReader{r: c, n: int(chunk)%7 + 1}
+		for range framed(stream) {
+			want, werr := packets.ReadPacket(direct)
+			got, gerr := packets.ReadPacket(wrapped)
+			if werr != nil {
+				return // after the first error the streams may differ
+			}
+			if gerr != nil {
+				t.Fatalf("through subIDConn: %v (direct read: %v)", gerr, want)
+			}
+			if want.Type != got.Type {
+				t.Fatalf("packet type %d, want %d", got.Type, want.Type)
+			}
+			if w, ok := want.Content.(*packets.Publish); ok {
+				g := got.Content.(*packets.Publish)
+				if w.Topic != g.Topic || w.PacketID != g.PacketID || !bytes.Equal(w.Payload, g.Payload) {
+					t.Fatalf("publish %+v, want %+v", g, w)
+				}
+			}
+		}
+	})
+}
+
+// chunkReader reads at most n bytes at a time.
+type chunkReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) { return c.r.Read(p[:min(len(p), c.n)]) }
+
+// framed counts the packets at the start of stream whose remaining length,
+// decoded as paho does, fits in the stream: paho would allocate a claimed
+// gigabyte before reading it, which the fuzzer must not do.
+func framed(stream []byte) int {
+	n := 0
+	for i := 0; i < len(stream) && n < 64; n++ {
+		i++
+		length, shift := 0, 0
+		for {
+			if i >= len(stream) || shift > 21 { // MQTT allows 4 bytes; paho more
+				return n
+			}
+			d := stream[i]
+			i++
+			length |= int(d&0x7F) << shift
+			shift += 7
+			if d < 0x80 {
+				break
+			}
+		}
+		if length > len(stream)-i {
+			return n
+		}
+		i += length
+	}
+	return n
+}
+
+func TestSubIDConnLargePublish(t *testing.T) {
+	payload := string(bytes.Repeat([]byte("p"), 100<<10))
+	stream := packet(0x32, publishBody("big", 1, slices.Concat(subIDProp(1), subIDProp(2)), payload))
+	pubs, _ := readPublishes(t, stream)
+	if len(pubs) != 1 || string(pubs[0].Payload) != payload {
+		t.Fatal("large publish changed")
+	}
+	if ids := subscriptionIDs(pubs[0], testKey); !slices.Equal(ids, []int{1, 2}) {
+		t.Fatalf("ids %v", ids)
+	}
+	// A server claiming more than it sends costs what it sent, not what it claimed.
+	c := &subIDConn{key: testKey, r: bufio.NewReader(bytes.NewReader(stream[:1<<10]))}
+	if _, err := packets.ReadPacket(c); err == nil {
+		t.Fatal("truncated publish decoded")
+	}
+}
