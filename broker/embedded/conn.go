@@ -76,7 +76,17 @@ type conn struct {
 	connectExpiry0 bool
 	restSem        chan struct{}
 	closeOnce      sync.Once
+	// linger is set once the read loop has ended with an error the server
+	// answers with a DISCONNECT: the socket is then closed by lingerClose.
+	linger atomic.Bool
 }
+
+// After a DISCONNECT with an error code, the server keeps reading (and
+// discarding) for at most lingerTime or lingerBytes before closing.
+const (
+	lingerTime  = 2 * time.Second
+	lingerBytes = 1 << 20
+)
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, done: make(chan struct{}), wdone: make(chan struct{})}
@@ -119,7 +129,36 @@ func (c *conn) endWriting() {
 	c.wdoneOnce.Do(func() { close(c.wdone) })
 }
 
-func (c *conn) close() { c.closeOnce.Do(func() { c.nc.Close() }) }
+func (c *conn) close() {
+	c.closeOnce.Do(func() {
+		if c.linger.Load() {
+			go c.lingerClose()
+			return
+		}
+		c.nc.Close()
+	})
+}
+
+// lingerClose closes a connection the server ends with a DISCONNECT while
+// the client may still be sending (pipelined PUBLISHes, PUBRELs for the
+// PUBRECs it is reading). Closing a socket with input still arriving makes
+// the kernel answer with a reset: the client's next write fails and the
+// reset may discard the DISCONNECT it has not read yet, so it never learns
+// the reason code. Instead: end our side (FIN after the DISCONNECT), read
+// and discard until the client closes, for at most lingerTime and
+// lingerBytes, then close. Nothing more is sent (MQTT 5 §3.14.4).
+func (c *conn) lingerClose() {
+	defer c.nc.Close()
+	// Server.Close does not wait for lingering clients.
+	defer context.AfterFunc(c.srv.ctx, func() { c.nc.Close() })()
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		if cw.CloseWrite() != nil {
+			return
+		}
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, c.nc, lingerBytes)
+}
 
 // serve runs the connection: handshake, read loop, then detach.
 func (c *conn) serve() {
@@ -145,6 +184,10 @@ func (c *conn) serve() {
 	}
 	if err != nil && !errors.Is(err, errNormalDisconnect) && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 		c.srv.log.Debug("embedded: connection ended", "client", c.client.ID, "err", err)
+	}
+	if code >= 0x80 && c.version == 5 {
+		// The read loop is over: lingerClose may read the socket.
+		c.linger.Store(true)
 	}
 	c.shutdown(code, code >= 0x80)
 	<-c.wdone

@@ -63,7 +63,9 @@
 // MaxRetained and MaxRetainedBytes; and a client that does not read for
 // WriteTimeout is disconnected. Malformed packets, bad flags and protocol
 // violations close the connection (after a DISCONNECT with the
-// reason code for MQTT 5 clients); decoding never panics.
+// reason code for MQTT 5 clients, then up to 2 s and 1 MiB of input read
+// and discarded, so that a client still sending gets the DISCONNECT rather
+// than a connection reset); decoding never panics.
 //
 // # Saturation and memory
 //
