@@ -62,8 +62,9 @@ type Expr struct {
 	fields []string
 	canon  string
 	// lenMask, keyMask: see jsonSource.
-	lenMask, keyMask uint64
-	steps            []step // jump list for boolean contexts; nil: use the tree
+	lenMask uint64
+	keys    keyFilter
+	steps   []step // jump list for boolean contexts; nil: use the tree
 }
 
 // Compile compiles an expression in flespi's syntax ("==" for equality).
@@ -102,7 +103,7 @@ func (c *Config) Compile(expr string) (*Expr, error) {
 	var a nodeArena
 	x.prog = x.compile(ast, &a)
 	x.buildSteps()
-	x.lenMask, x.keyMask = fieldMasks(x.fields)
+	x.lenMask, x.keys = fieldMasks(x.fields)
 	x.canon = string(appendNode(make([]byte, 0, len(expr)+16), ast, 0, false))
 	return x, nil
 }
@@ -178,7 +179,7 @@ func (x *Expr) evalRaw(data []byte, env *Env, nested bool) Value {
 	e.js.nested = nested
 	e.js.n = min(len(x.fields), maxSlots)
 	e.js.names = x.fields
-	e.js.lenMask, e.js.keyMask = x.lenMask, x.keyMask
+	e.js.lenMask, e.js.keys = x.lenMask, x.keys
 	return e.eval(x.prog)
 }
 
@@ -191,7 +192,7 @@ func (x *Expr) testRaw(data []byte, env *Env, nested bool) bool {
 	e.js.nested = nested
 	e.js.n = min(len(x.fields), maxSlots)
 	e.js.names = x.fields
-	e.js.lenMask, e.js.keyMask = x.lenMask, x.keyMask
+	e.js.lenMask, e.js.keys = x.lenMask, x.keys
 	return e.test()
 }
 
@@ -292,7 +293,7 @@ type jsonSource struct {
 	slots   [maxSlots]Value // slot i holds field i; kind error+errMissing when absent
 	names   []string        // the expression's fields
 	lenMask uint64          // bit n set when a field is n bytes long (bit 63: 63 or more)
-	keyMask uint64          // bit keyHash(f) set for each field f
+	keys    keyFilter       // the fields, for fillPlain
 }
 
 var missing = Value{kind: KindError, code: errMissing}
@@ -446,21 +447,78 @@ func (j *jsonSource) put(key, raw string) bool {
 }
 
 // fillPlain is fill over a document without backslashes, from just after
-// its '{'. Every string ends at its next quote, so the pass hops between
-// the positions of '"' and '}' (see plainScan) instead of reading bytes: a
-// key is the text between two quotes, a string value likewise, and after
-// an unwanted number or literal the next such position is the next key's
-// quote or the object's end. It accepts and rejects what fill's careful
-// loop does: separators after a string, container or wanted scalar must be
-// ',' or white space, and an unwanted scalar is crossed to the next '"' or
-// '}'.
+// its '{'. Every string ends at its next quote, so the pass reads bit masks
+// of a few bytes' positions (see blockMasks) rather than the bytes.
+//
+// While the blocks hold no container bracket, no '}' and no quote followed
+// by white space, every '"' directly followed by ':' ends a key of the
+// object, and the quote before it starts that key: the walk visits only
+// those, and looks at a value only when its key is probably a field. From
+// the first block that holds anything else, the pass hops between the
+// positions of '"' and brackets instead (see plainScan.hop): a key is the
+// text between two quotes, a string value likewise, and after an unwanted
+// number or literal the next such position is the next key's quote or the
+// object's end. Separators after strings, containers and wanted scalars
+// must then be ',' or white space, as in fill's careful loop.
 func (j *jsonSource) fillPlain(d string, i int) {
-	s := plainScan{r: maskReader{d: d, start: -1}, end: i}
-	s.seek(i)
-	mask := j.keyMask
+	s := plainScan{r: maskReader{d: d, start: -1}}
+	keys := j.keys
 	left := j.n
+	kLast, qLast := -1, -1 // the last key end visited; the last quote seen
+	for base := i &^ 63; ; base += 64 {
+		if !s.r.load(base) {
+			return
+		}
+		b := (base - s.r.start) >> 6 & (maskWindow - 1)
+		q, kb, x := s.r.m.q[b], s.r.m.k[b], s.r.m.x[b]
+		if base < i {
+			below := uint64(1)<<(i-base) - 1 // the '{' and what precedes it
+			q, kb, x = q&^below, kb&^below, x&^below
+		}
+		if x != 0 {
+			break
+		}
+		for kb != 0 {
+			k := base + bits.TrailingZeros64(kb)
+			kb &= kb - 1
+			p := qLast
+			if before := q & (1<<(uint(k-base)&63) - 1); before != 0 {
+				p = base + bits.Len64(before) - 1
+			}
+			kLast = k
+			// Is the key (probably) a field? Hash its length and first
+			// eight bytes; put compares exactly.
+			if p+9 <= len(d) && p < k && !keys.has(k-p-1, keyWord(d, p+1, k-p-1)) {
+				continue
+			}
+			if p < 0 || p >= k {
+				return
+			}
+			v := skipSpace(d, k+2)
+			end := skipValue(d, v)
+			if end < 0 {
+				return
+			}
+			if j.put(d[p+1:k], d[v:end]) {
+				if left--; left == 0 {
+					return
+				}
+			}
+		}
+		if q != 0 {
+			qLast = base + bits.Len64(q) - 1
+		}
+	}
+	// Hop from the member after the last key visited.
+	s.end = i
+	if kLast >= 0 {
+		if s.end = skipValue(d, skipSpace(d, kLast+2)); s.end < 0 {
+			return
+		}
+	}
+	s.seek(s.end)
 	for {
-		ks, ke, v, wanted := s.hop(d, mask)
+		ks, ke, v, wanted := s.hop(d, keys)
 		if ks < 0 {
 			return
 		}
@@ -513,24 +571,49 @@ func (j *jsonSource) fillPlain(d string, i int) {
 	}
 }
 
-// fieldMasks returns the masks that let the single pass skip keys that are
-// no field: lenMask has bit min(len, 63) set for each name, keyMask bit
-// keyHash of its length and first eight bytes.
-func fieldMasks(names []string) (lenMask, keyMask uint64) {
+// fieldMasks returns what lets the single pass skip keys that are no
+// field: lenMask has bit min(len, 63) set for each name (for keys with
+// escapes), keys holds their lengths and first eight bytes.
+func fieldMasks(names []string) (lenMask uint64, keys keyFilter) {
 	for _, f := range names {
 		lenMask |= 1 << min(len(f), 63)
 		var b [8]byte
 		copy(b[:], f)
-		keyMask |= 1 << keyHash(len(f), binary.LittleEndian.Uint64(b[:]))
+		keys.add(len(f), binary.LittleEndian.Uint64(b[:]))
 	}
-	return lenMask, keyMask
+	return lenMask, keys
 }
 
-// keyHash maps a key's length and its first eight bytes (zero-padded) to
-// 0..63.
-func keyHash(n int, w uint64) uint {
-	return uint(((w ^ uint64(n)) * 0x9e3779b97f4a7c15) >> 58)
+// keyFilter is a two-hash Bloom filter of 2×64 bits over a key's length
+// and first eight bytes: with a few fields, about one key in 500 that is
+// no field gets through (to an exact comparison), and the test has no
+// branch, as key lengths vary unpredictably.
+type keyFilter struct{ a, b uint64 }
+
+func keyHashes(n int, w uint64) (uint64, uint64) {
+	h := (w ^ uint64(n)) * 0x9e3779b97f4a7c15
+	return h >> 58, h >> 52 & 63
 }
+
+func (f *keyFilter) add(n int, w uint64) {
+	h1, h2 := keyHashes(n, w)
+	f.a |= 1 << h1
+	f.b |= 1 << h2
+}
+
+func (f keyFilter) has(n int, w uint64) bool {
+	h1, h2 := keyHashes(n, w)
+	return f.a>>(h1&63)&(f.b>>(h2&63))&1 != 0
+}
+
+// keyWord returns the first min(n, 8) bytes of d[i:] as a little-endian
+// word, zero-padded; the caller guarantees i+8 <= len(d).
+func keyWord(d string, i, n int) uint64 {
+	return load64(d, i) & prefixMask[min(uint(n), 8)]
+}
+
+// prefixMask[n] keeps the first n bytes of a little-endian word.
+var prefixMask = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff, ^uint64(0)}
 
 // plainScan is fillPlain's position: the bits of the current 64-byte block
 // not yet visited, and where the last value ended.
@@ -591,7 +674,7 @@ func (s *plainScan) popQuote() int {
 // then that '}') or there is white space around ':' or none at all; ks = -1
 // at the end of the object or of the data. Its loop has no inner loop and
 // calls only to fetch the next block, so its state stays in registers.
-func (s *plainScan) hop(d string, mask uint64) (ks, ke, v int, wanted bool) {
+func (s *plainScan) hop(d string, keys keyFilter) (ks, ke, v int, wanted bool) {
 	base, cur, end := s.base, s.cur, s.end
 	for {
 		// The key's opening quote, or '}'.
@@ -623,15 +706,7 @@ func (s *plainScan) hop(d string, mask uint64) (ks, ke, v int, wanted bool) {
 		}
 		// Is the key (probably) a field? Hash its length and first eight
 		// bytes; put compares exactly.
-		n := k - p - 1
-		wanted = true
-		if p+9 <= len(d) {
-			w := load64(d, p+1)
-			if n < 8 {
-				w &= 1<<(8*uint(n)&63) - 1
-			}
-			wanted = mask&(1<<keyHash(n, w)) != 0
-		}
+		wanted = p+9 > len(d) || keys.has(k-p-1, keyWord(d, p+1, k-p-1))
 		c := d[v]
 		if wanted || c == '{' || c == '[' {
 			s.base, s.cur = base, cur

@@ -2,6 +2,8 @@ package filter
 
 import (
 	"encoding/json"
+	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -110,7 +112,7 @@ func FuzzFillAgrees(f *testing.F) {
 		js.data = string(data)
 		js.names = names
 		js.n = len(names)
-		js.lenMask, js.keyMask = fieldMasks(names)
+		js.lenMask, js.keys = fieldMasks(names)
 		js.fill()
 		for i, n := range names {
 			raw, ok := lookupFlat(js.data, n)
@@ -122,6 +124,23 @@ func FuzzFillAgrees(f *testing.F) {
 			if ok && !rawValue(raw).Equal(got) {
 				t.Fatalf("%q in %q: lookupFlat %v, fill %v", n, data, rawValue(raw), got)
 			}
+		}
+	})
+}
+
+// FuzzShortDecimal checks the fast number parser against strconv.
+func FuzzShortDecimal(f *testing.F) {
+	for _, s := range []string{"72", "-0", "54.687157", "0.7", "123456789012345", "1.", ".5", "-", "1e3", "0x1F", "9007199254740993", "-12.50"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseShortDecimal(s)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("%q: parseShortDecimal %v, ParseFloat %v %v", s, got, want, err)
 		}
 	})
 }

@@ -110,7 +110,8 @@ func (e *evaluator) testCompare(n, f *node) (r, ok bool) {
 		v = Value{}
 	}
 	c := &n.kids[1].val
-	if v.kind == KindNumber && c.kind == KindNumber {
+	// Numbers and booleans compare as numbers (true is 1), as in compare.
+	if (v.kind == KindNumber || v.kind == KindBool) && (c.kind == KindNumber || c.kind == KindBool) {
 		a, b := v.num, c.num
 		switch n.op {
 		case opEq:

@@ -285,12 +285,57 @@ func rawValue(raw string) Value {
 			return Null()
 		}
 	default:
+		if f, ok := parseShortDecimal(raw); ok {
+			return Number(f)
+		}
 		if f, err := strconv.ParseFloat(raw, 64); err == nil || isRangeErr(err) {
 			return Number(f)
 		}
 	}
 	return errVal(errIndex, "malformed JSON", 0)
 }
+
+// parseShortDecimal parses the common JSON number -?d+(.d+)? with at most
+// 15 digits, the case strconv.ParseFloat also answers exactly with one
+// division (both the digits and the power of ten are exact float64s, and
+// IEEE division rounds correctly). ok is false for anything else.
+func parseShortDecimal(s string) (float64, bool) {
+	neg := s != "" && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if s == "" || len(s) > 16 {
+		return 0, false
+	}
+	var m uint64
+	frac, digits, dot := 0, 0, -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			m = m*10 + uint64(c-'0')
+			digits++
+		case c == '.' && dot < 0 && i > 0 && i < len(s)-1:
+			dot = i
+		default:
+			return 0, false
+		}
+	}
+	if digits > 15 {
+		return 0, false
+	}
+	if dot >= 0 {
+		frac = len(s) - dot - 1
+	}
+	f := float64(m) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// pow10 holds the powers of ten up to 10^15, all exact in a float64.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 func isRangeErr(err error) bool {
 	ne, ok := err.(*strconv.NumError)

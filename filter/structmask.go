@@ -2,61 +2,97 @@ package filter
 
 import "unsafe"
 
-// The single pass over a document without backslashes (fillPlain) does not
-// look at most bytes at all: in such a document every string ends at its
-// next quote, so the members of a flat object are found from the positions
-// of two bytes alone, '"' and '}'. Those positions are computed 64 bytes at
-// a time into bit masks (with SSE2 on amd64) and the pass hops from bit to
-// bit. A 1 KB flespi message has about 100 such bits.
+// The single pass over a document without backslashes (fillPlain) looks at
+// few bytes: in such a document every string ends at its next quote, so
+// the members of an object are found from the positions of a few bytes.
+// Those positions are computed 64 bytes at a time into bit masks (with SSE2
+// on amd64, in Go elsewhere):
+//
+//   - q: '"';
+//   - k: '"' directly followed by ':' — the end of a key, in a document
+//     without backslashes;
+//   - x: what the fastest walk cannot handle: '{', '[' and '}', and '"'
+//     followed by white space (or any byte up to ' '), as in "key" : 1.
+//
+// Bit i of a block's mask is byte i of the block; k and x look at the byte
+// after the block too.
 
 // maskWindow is how many 64-byte blocks one structMasks call covers: enough
 // to amortise the call, few enough that a pass stopping early wastes little.
 const maskWindow = 8
 
+// blockMasks holds the masks of up to maskWindow blocks. The assembly
+// relies on this layout.
+type blockMasks struct {
+	q, k, x [maskWindow]uint64
+}
+
 // structMasksGeneric is structMasks in Go, for other architectures and as
-// the reference the assembly is tested against.
-func structMasksGeneric(p *byte, blocks int, out *[maskWindow]uint64) {
-	b := unsafe.Slice(p, blocks*64)
-	for k := range blocks {
-		var m uint64
-		for i, c := range b[k*64 : k*64+64] {
-			if c == '"' || c == '}' {
-				m |= 1 << i
+// the reference the assembly is tested against. It reads blocks*64+1 bytes.
+func structMasksGeneric(p *byte, blocks int, out *blockMasks) {
+	b := unsafe.Slice(p, blocks*64+1)
+	for blk := range blocks {
+		var q, k, x uint64
+		for i := range 64 {
+			c, next := b[blk*64+i], b[blk*64+i+1]
+			bit := uint64(1) << i
+			if c == '"' {
+				q |= bit
+				if next == ':' {
+					k |= bit
+				}
+				if next <= ' ' {
+					x |= bit
+				}
+			}
+			if c == '{' || c == '[' || c == '}' {
+				x |= bit
 			}
 		}
-		out[k] = m
+		out.q[blk], out.k[blk], out.x[blk] = q, k, x
 	}
 }
 
-// maskReader hands out the '"'/'}' masks of d's 64-byte blocks, computing
-// them a window at a time. It lives on the caller's stack.
+// maskReader hands out the masks of d's 64-byte blocks, computing them a
+// window at a time. It lives on the caller's stack.
 type maskReader struct {
 	d     string
-	start int // offset in d of buf[0]'s block
-	nb    int // blocks in buf
-	buf   [maskWindow]uint64
+	start int // offset in d of the first block in m
+	nb    int // blocks in m
+	m     blockMasks
 }
 
-// mask returns the mask of the block at d[start:] (start a multiple of
-// 64; bit i is byte start+i), or false when start is past the end. A last
-// block shorter than 64 bytes is padded with zeros, which match nothing.
-func (r *maskReader) mask(start int) (uint64, bool) {
+// load makes the block at d[start:] (start a multiple of 64) available as
+// block index (start-r.start)>>6 and reports false when start is past the
+// end. A last block is padded with zeros, which match nothing.
+func (r *maskReader) load(start int) bool {
 	if k := (start - r.start) >> 6; start >= r.start && k < r.nb {
-		return r.buf[k], true
+		return true
 	}
 	rest := len(r.d) - start
 	if rest <= 0 || start < 0 {
-		return 0, false
+		return false
 	}
 	r.start = start
-	if rest >= 64 {
-		r.nb = min(rest>>6, maskWindow)
-		structMasks((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(r.d)), start)), r.nb, &r.buf)
+	if rest > 64 {
+		// Full blocks, each with its next byte inside d.
+		r.nb = min((rest-1)>>6, maskWindow)
+		structMasks((*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(r.d)), start)), r.nb, &r.m)
 	} else {
-		var tail [64]byte
+		var tail [80]byte
 		copy(tail[:], r.d[start:])
-		structMasks(&tail[0], 1, &r.buf)
+		structMasks(&tail[0], 1, &r.m)
 		r.nb = 1
 	}
-	return r.buf[0], true
+	return true
+}
+
+// mask returns the positions of '"', '}', '{' and '[' in the block at
+// d[start:] (for plainScan), or false past the end.
+func (r *maskReader) mask(start int) (uint64, bool) {
+	if !r.load(start) {
+		return 0, false
+	}
+	k := (start - r.start) >> 6
+	return r.m.q[k&(maskWindow-1)] | r.m.x[k&(maskWindow-1)], true
 }

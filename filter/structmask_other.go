@@ -2,8 +2,9 @@
 
 package filter
 
-// structMasks sets out[k] to the mask of '"' and '}' bytes in the 64 bytes
-// at p+64k, for k < blocks (blocks <= maskWindow); bit i is byte i.
-func structMasks(p *byte, blocks int, out *[maskWindow]uint64) {
+// structMasks computes the q, k and x masks (see blockMasks) of the blocks
+// of 64 bytes at p, p+64, …, for blocks <= maskWindow blocks; it reads
+// blocks*64+1 bytes.
+func structMasks(p *byte, blocks int, out *blockMasks) {
 	structMasksGeneric(p, blocks, out)
 }

@@ -7,22 +7,23 @@ import (
 )
 
 // TestStructMasks checks the (assembly) block masks against the Go
-// reference on random bytes rich in '"' and '}'.
+// reference on random bytes rich in the bytes they look for.
 func TestStructMasks(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	alphabet := []byte(`"}{ab:,\ ` + "\x00\xff")
-	buf := make([]byte, maskWindow*64)
-	for range 200 {
+	alphabet := []byte(`"}{[]ab:,\ ` + "\x00\x1f\x20\x21\t\n\xff\x7b\x5b\x3a")
+	buf := make([]byte, maskWindow*64+1)
+	for range 300 {
 		for i := range buf {
 			buf[i] = alphabet[rng.IntN(len(alphabet))]
 		}
 		for blocks := 1; blocks <= maskWindow; blocks++ {
-			var got, want [maskWindow]uint64
+			var got, want blockMasks
 			structMasks(&buf[0], blocks, &got)
 			structMasksGeneric(&buf[0], blocks, &want)
 			if got != want {
 				t.Fatalf("blocks %d: got %x, want %x", blocks, got, want)
 			}
+			testArchMasks(t, buf, blocks, &want)
 		}
 	}
 }
@@ -30,32 +31,37 @@ func TestStructMasks(t *testing.T) {
 // TestFillPlainShapes covers the separators and values fillPlain treats
 // specially, against the plain iterator.
 func TestFillPlainShapes(t *testing.T) {
-	names := []string{"a", "b", "c.d", "key.with}brace", "long.key.name.over.eight"}
+	names := []string{"a", "b", "c.d", "key.with}brace", "long.key.name.over.eight", ""}
+	pad := string(make([]byte, 70))
 	docs := []string{
 		`{"a":1,"b":"x","c.d":true}`,
 		`{ "a" : 1 , "b" : "x}" , "c.d" : [1,{"a":2}] }`,
 		"{\"x\":\"}\",\n\t\"a\":\n2,\"b\":{\"c.d\":3},\"c.d\":null}",
 		`{"key.with}brace":5,"long.key.name.over.eight":"v","a":1}`,
 		`{"z":1}` + string(make([]byte, 100)),
-		`{"pad":"` + string(make([]byte, 70)) + `","a":"tail"}`,
+		`{"pad":"` + pad + `","a":"tail"}`,
+		`{"pad":"` + pad + pad + `","a":"tail","b":2,"long.key.name.over.eight":[1,2],"c.d":{"a":1}}`,
+		`{"p1":"` + pad + `","q":1,"r":2,"s":3,"t":4,"u":5,"v":6,"w":7,"x":8,"y":9,"b":[{"a":1}],"a":3}`,
+		`{"p1":"` + pad + `","q":1,"r":2,"s":3,"t":4,"u":5,"v":6,"w":7,"x":8,"y":9,"b" :1,"a":3}`,
+		`{"p1":"` + pad + `","q":1,"r":2,"s":3,"t":4,"u":5,"v":6,"w":7,"x":8,"y":9,"b":"{","a":3}`,
+		`{"":1,"a":2}`,
 		`{"a":1`, `{"a":"x`, `{"a"`, `{"a":1 "b":2}`, `{"a":"x" "b":2}`, `{"a":"x",,"b":2}`,
-		`{"a":1}"b":2`, `{"b":"x"}"a":1`, `{"a":tr"ue,"b":1}`,
+		`{"a":1}"b":2`, `{"b":"x"}"a":1`, `{"a":tr"ue,"b":1}`, `{":1`, `{"`, `{"a":`,
 	}
 	for _, doc := range docs {
 		var js jsonSource
 		js.data = doc
 		js.names = names
 		js.n = len(names)
-		js.lenMask, js.keyMask = fieldMasks(names)
+		js.lenMask, js.keys = fieldMasks(names)
 		js.fill()
+		if !json.Valid([]byte(doc)) {
+			continue // only the absence of panics matters
+		}
 		for i, n := range names {
 			raw, ok := lookupFlat(doc, n)
 			got := js.slots[i]
 			present := !(got.kind == KindError && got.code == errMissing)
-			valid := json.Valid([]byte(doc))
-			if !valid {
-				continue // only the absence of panics matters
-			}
 			if ok != present || ok && !rawValue(raw).Equal(got) {
 				t.Errorf("%q in %q: lookupFlat %v %v, fill %v", n, doc, ok, rawValue(raw), got)
 			}
