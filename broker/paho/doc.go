@@ -50,7 +50,8 @@
 //     paho's unlocked read of its send quota cannot race the next CONNACK.
 //
 // The conformance suite (broker/brokertest) runs against Mosquitto over TCP
-// and against broker/embedded over TCP and over WebSocket.
+// and against broker/embedded over TCP and over WebSocket; tls://, mqtts://
+// and wss:// round trips are tested against broker/embedded.
 //
 // # Acknowledgements and handler errors
 //
