@@ -10,6 +10,22 @@
 // interoperability suite expects: anonymous access, SUBSCRIBE to
 // "test/nosubscribe" refused with 0x80, and a server keep-alive of 60 s.
 // It stops on SIGINT or SIGTERM.
+//
+// # Paho interoperability suite
+//
+// interop.sh runs the suite's client_test.py (MQTT 3.1.1) and
+// client_test5.py (MQTT 5.0) from a local checkout of
+// github.com/eclipse/paho.mqtt.testing (not part of this repository; it
+// downloads nothing), each test in its own process against a fresh
+// mqttd -paho, 90 s per test:
+//
+//	examples/mqttd/interop.sh ~/src/paho.mqtt.testing/interoperability
+//	examples/mqttd/interop.sh ~/src/paho.mqtt.testing/interoperability client_test5.py Test.test_will_delay
+//
+// client_test5.py's test_request_response is racy by itself: after client
+// B's SUBSCRIBE it waits for client A's SUBACK (already there) instead of
+// B's, so A's request may reach the broker before B's subscription and is
+// then, correctly, delivered to nobody.
 package main
 
 import (
