@@ -323,11 +323,11 @@ func (j *jsonSource) slot(i int, name string) (Value, bool) {
 }
 
 // fill makes the one pass over a flat object. It is the hot loop of
-// filtering raw messages, so it is written for speed: keys are rejected by
-// length with one bit test before any comparison, values are parsed only
-// when wanted, and the pass stops as soon as every field is found. A
-// document without backslashes (nearly every message) takes fillPlain;
-// one with escapes the careful loop below, which crosses strings and
+// filtering raw messages, so it is written for speed: keys that are no
+// field are rejected before any comparison, values are parsed only when
+// wanted, and the pass stops as soon as every field is found. fillPlain
+// reads bit masks of the document instead of its bytes while it holds no
+// backslash; from the first one on, fillCareful crosses strings and
 // unwanted scalars eight bytes at a time (SWAR). Malformed input ends the
 // pass early; it never panics.
 func (j *jsonSource) fill() {
@@ -336,20 +336,20 @@ func (j *jsonSource) fill() {
 		j.slots[i] = missing
 	}
 	d := j.data
-	mask := j.lenMask
 	i := skipSpace(d, 0)
 	if i >= len(d) || d[i] != '{' {
 		return
 	}
 	i++
-	left := j.n
-	if left == 0 {
-		return
-	}
-	if strings.IndexByte(d, '\\') < 0 {
+	if j.n > 0 {
 		j.fillPlain(d, i)
-		return
 	}
+}
+
+// fillCareful is fill's loop for documents with backslashes, from a member
+// boundary at d[i] with left fields to find.
+func (j *jsonSource) fillCareful(d string, i, left int) {
+	mask := j.lenMask
 	for left > 0 {
 		// At a member: skip ',' and white space to the key's quote.
 		for i < len(d) && d[i] != '"' {
@@ -486,9 +486,9 @@ func (j *jsonSource) fillPlain(d string, i int) {
 				p = base + bits.Len64(before) - 1
 			}
 			kLast = k
-			// Is the key (probably) a field? Hash its length and first
+			// Is the key (probably) a field? Hash its length and last
 			// eight bytes; put compares exactly.
-			if p+9 <= len(d) && p < k && !keys.has(k-p-1, keyWord(d, p+1, k-p-1)) {
+			if k >= 8 && p < k && !keys.has(k-p-1, keyWord(d, k, k-p-1)) {
 				continue
 			}
 			if p < 0 || p >= k {
@@ -515,6 +515,10 @@ func (j *jsonSource) fillPlain(d string, i int) {
 		if s.end = skipValue(d, skipSpace(d, kLast+2)); s.end < 0 {
 			return
 		}
+	}
+	if strings.IndexByte(d[s.end:], '\\') >= 0 {
+		j.fillCareful(d, s.end, left)
+		return
 	}
 	s.seek(s.end)
 	for {
@@ -573,19 +577,20 @@ func (j *jsonSource) fillPlain(d string, i int) {
 
 // fieldMasks returns what lets the single pass skip keys that are no
 // field: lenMask has bit min(len, 63) set for each name (for keys with
-// escapes), keys holds their lengths and first eight bytes.
+// escapes), keys holds their lengths and last eight bytes.
 func fieldMasks(names []string) (lenMask uint64, keys keyFilter) {
 	for _, f := range names {
 		lenMask |= 1 << min(len(f), 63)
 		var b [8]byte
-		copy(b[:], f)
+		m := min(len(f), 8)
+		copy(b[8-m:], f[len(f)-m:])
 		keys.add(len(f), binary.LittleEndian.Uint64(b[:]))
 	}
 	return lenMask, keys
 }
 
 // keyFilter is a two-hash Bloom filter of 2×64 bits over a key's length
-// and first eight bytes: with a few fields, about one key in 500 that is
+// and last eight bytes: with a few fields, about one key in 500 that is
 // no field gets through (to an exact comparison), and the test has no
 // branch, as key lengths vary unpredictably.
 type keyFilter struct{ a, b uint64 }
@@ -606,14 +611,16 @@ func (f keyFilter) has(n int, w uint64) bool {
 	return f.a>>(h1&63)&(f.b>>(h2&63))&1 != 0
 }
 
-// keyWord returns the first min(n, 8) bytes of d[i:] as a little-endian
-// word, zero-padded; the caller guarantees i+8 <= len(d).
-func keyWord(d string, i, n int) uint64 {
-	return load64(d, i) & prefixMask[min(uint(n), 8)]
+// keyWord returns the last min(n, 8) bytes before d[k] (a key's last
+// bytes: in dotted names they differ more than the first ones) in the top
+// bytes of a little-endian word, the rest zero; the caller guarantees
+// 8 <= k <= len(d).
+func keyWord(d string, k, n int) uint64 {
+	return load64(d, k-8) & suffixMask[min(uint(n), 8)]
 }
 
-// prefixMask[n] keeps the first n bytes of a little-endian word.
-var prefixMask = [9]uint64{0, 0xff, 0xffff, 0xffffff, 0xffffffff, 0xffffffffff, 0xffffffffffff, 0xffffffffffffff, ^uint64(0)}
+// suffixMask[n] keeps the top n bytes of a word.
+var suffixMask = [9]uint64{0, 0xff << 56, 0xffff << 48, 0xffffff << 40, 0xffffffff << 32, 0xffffffffff << 24, 0xffffffffffff << 16, 0xffffffffffffff << 8, ^uint64(0)}
 
 // plainScan is fillPlain's position: the bits of the current 64-byte block
 // not yet visited, and where the last value ended.
@@ -704,9 +711,9 @@ func (s *plainScan) hop(d string, keys keyFilter) (ks, ke, v int, wanted bool) {
 			s.base, s.cur = base, cur
 			return p + 1, k, -1, true
 		}
-		// Is the key (probably) a field? Hash its length and first eight
+		// Is the key (probably) a field? Hash its length and last eight
 		// bytes; put compares exactly.
-		wanted = p+9 > len(d) || keys.has(k-p-1, keyWord(d, p+1, k-p-1))
+		wanted = k < 8 || keys.has(k-p-1, keyWord(d, k, k-p-1))
 		c := d[v]
 		if wanted || c == '{' || c == '[' {
 			s.base, s.cur = base, cur

@@ -2,17 +2,17 @@ package filter
 
 import "unsafe"
 
-// The single pass over a document without backslashes (fillPlain) looks at
-// few bytes: in such a document every string ends at its next quote, so
-// the members of an object are found from the positions of a few bytes.
+// The single pass (fillPlain) looks at few bytes: where a document holds no
+// backslash, every string ends at its next quote, so the members of an
+// object are found from the positions of a few bytes.
 // Those positions are computed 64 bytes at a time into bit masks (with SSE2
 // on amd64, in Go elsewhere):
 //
 //   - q: '"';
 //   - k: '"' directly followed by ':' — the end of a key, in a document
 //     without backslashes;
-//   - x: what the fastest walk cannot handle: '{', '[' and '}', and '"'
-//     followed by white space (or any byte up to ' '), as in "key" : 1.
+//   - x: what the fastest walk cannot handle: '{', '[', '}' and '\\', and
+//     '"' followed by white space (or any byte up to ' '), as in "key" : 1.
 //
 // Bit i of a block's mask is byte i of the block; k and x look at the byte
 // after the block too.
@@ -45,7 +45,7 @@ func structMasksGeneric(p *byte, blocks int, out *blockMasks) {
 					x |= bit
 				}
 			}
-			if c == '{' || c == '[' || c == '}' {
+			if c == '{' || c == '[' || c == '}' || c == '\\' {
 				x |= bit
 			}
 		}

@@ -8,7 +8,7 @@
 // bytes i+1.
 //   q = a == '"'
 //   k = q & (b == ':')
-//   x = (a|0x20) == '{' | a == '}' | q & (min(b, 0x20) == b)
+//   x = (a|0x20) == '{' | a == '}' | a == '\\' | q & (min(b, 0x20) == b)
 // out.q, out.k and out.x are 64 bytes apart.
 TEXT ·structMasksSSE2(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), SI
@@ -29,6 +29,9 @@ TEXT ·structMasksSSE2(SB), NOSPLIT, $0-24
 	MOVQ $0x7d7d7d7d7d7d7d7d, AX
 	MOVQ AX, X4
 	PUNPCKLQDQ X4, X4
+	MOVQ $0x5c5c5c5c5c5c5c5c, AX
+	MOVQ AX, X5
+	PUNPCKLQDQ X5, X5
 	TESTQ CX, CX
 	JLE done
 
@@ -47,6 +50,9 @@ loop:
 	MOVO X6, X11
 	POR X2, X11
 	PCMPEQB X3, X11
+	MOVO X6, X12
+	PCMPEQB X5, X12
+	POR X12, X11
 	PCMPEQB X4, X6
 	POR X11, X6
 	POR X10, X6
@@ -71,6 +77,9 @@ loop:
 	MOVO X6, X11
 	POR X2, X11
 	PCMPEQB X3, X11
+	MOVO X6, X12
+	PCMPEQB X5, X12
+	POR X12, X11
 	PCMPEQB X4, X6
 	POR X11, X6
 	POR X10, X6
@@ -98,6 +107,9 @@ loop:
 	MOVO X6, X11
 	POR X2, X11
 	PCMPEQB X3, X11
+	MOVO X6, X12
+	PCMPEQB X5, X12
+	POR X12, X11
 	PCMPEQB X4, X6
 	POR X11, X6
 	POR X10, X6
@@ -125,6 +137,9 @@ loop:
 	MOVO X6, X11
 	POR X2, X11
 	PCMPEQB X3, X11
+	MOVO X6, X12
+	PCMPEQB X5, X12
+	POR X12, X11
 	PCMPEQB X4, X6
 	POR X11, X6
 	POR X10, X6
@@ -171,6 +186,9 @@ TEXT ·structMasksAVX2(SB), NOSPLIT, $0-24
 	MOVQ $0x7d, AX
 	MOVQ AX, X4
 	VPBROADCASTB X4, Y4
+	MOVQ $0x5c, AX
+	MOVQ AX, X5
+	VPBROADCASTB X5, Y5
 	TESTQ CX, CX
 	JLE avxdone
 
@@ -185,6 +203,8 @@ avxloop:
 	VPAND Y8, Y10, Y10
 	VPOR Y2, Y6, Y11
 	VPCMPEQB Y3, Y11, Y11
+	VPCMPEQB Y5, Y6, Y12
+	VPOR Y12, Y11, Y11
 	VPCMPEQB Y4, Y6, Y6
 	VPOR Y11, Y6, Y6
 	VPOR Y10, Y6, Y6
@@ -201,6 +221,8 @@ avxloop:
 	VPAND Y8, Y10, Y10
 	VPOR Y2, Y6, Y11
 	VPCMPEQB Y3, Y11, Y11
+	VPCMPEQB Y5, Y6, Y12
+	VPOR Y12, Y11, Y11
 	VPCMPEQB Y4, Y6, Y6
 	VPOR Y11, Y6, Y6
 	VPOR Y10, Y6, Y6

@@ -3,6 +3,7 @@ package filter
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -32,7 +33,7 @@ func TestStructMasks(t *testing.T) {
 // specially, against the plain iterator.
 func TestFillPlainShapes(t *testing.T) {
 	names := []string{"a", "b", "c.d", "key.with}brace", "long.key.name.over.eight", ""}
-	pad := string(make([]byte, 70))
+	pad := strings.Repeat("p", 70)
 	docs := []string{
 		`{"a":1,"b":"x","c.d":true}`,
 		`{ "a" : 1 , "b" : "x}" , "c.d" : [1,{"a":2}] }`,
@@ -45,9 +46,13 @@ func TestFillPlainShapes(t *testing.T) {
 		`{"p1":"` + pad + `","q":1,"r":2,"s":3,"t":4,"u":5,"v":6,"w":7,"x":8,"y":9,"b" :1,"a":3}`,
 		`{"p1":"` + pad + `","q":1,"r":2,"s":3,"t":4,"u":5,"v":6,"w":7,"x":8,"y":9,"b":"{","a":3}`,
 		`{"":1,"a":2}`,
+		`{"p1":"` + pad + `","q":1,"r":"s","a":1,"b":"x\"y","c.d":2}`,
+		`{"p1":"` + pad + `","q":1,"r":"s","t":2,"b\u0000":1,"\u0062":"x\\","c.d":"\"","a":3}`,
+		`{"p1":"` + pad + `","q":1,"r":"s","t":2,"u":{"v":[1,"\"]}"]},"a":3,"long.key.name.over.eight":4}`,
 		`{"a":1`, `{"a":"x`, `{"a"`, `{"a":1 "b":2}`, `{"a":"x" "b":2}`, `{"a":"x",,"b":2}`,
 		`{"a":1}"b":2`, `{"b":"x"}"a":1`, `{"a":tr"ue,"b":1}`, `{":1`, `{"`, `{"a":`,
 	}
+	invalid := 0
 	for _, doc := range docs {
 		var js jsonSource
 		js.data = doc
@@ -56,6 +61,7 @@ func TestFillPlainShapes(t *testing.T) {
 		js.lenMask, js.keys = fieldMasks(names)
 		js.fill()
 		if !json.Valid([]byte(doc)) {
+			invalid++
 			continue // only the absence of panics matters
 		}
 		for i, n := range names {
@@ -66,5 +72,8 @@ func TestFillPlainShapes(t *testing.T) {
 				t.Errorf("%q in %q: lookupFlat %v %v, fill %v", n, doc, ok, rawValue(raw), got)
 			}
 		}
+	}
+	if invalid != 13 {
+		t.Errorf("%d invalid documents, want 13", invalid)
 	}
 }
