@@ -57,10 +57,11 @@ type idleResult struct {
 	// BytesPerConn is (After.RSS - Before.RSS) / Alive: what one idle
 	// connection costs the broker in resident memory, kernel socket
 	// buffers not included.
-	BytesPerConn float64 `json:"bytes_per_conn,omitempty"`
+	// Nil when memory was not sampled or no connection was alive.
+	BytesPerConn *float64 `json:"bytes_per_conn,omitempty"`
 	// Extrapolated50k is Before.RSS + 50,000 × BytesPerConn: a linear
 	// extrapolation, not a measurement.
-	Extrapolated50k int64 `json:"extrapolated_rss_50000_bytes,omitempty"`
+	Extrapolated50k *int64 `json:"extrapolated_rss_50000_bytes,omitempty"`
 }
 
 // fdReserve is what the load generator keeps open besides its connections
@@ -187,8 +188,9 @@ wait:
 	res.Alive = countAlive(live)
 	res.Dropped = res.Connected - res.Alive
 	if res.Before != nil && res.After != nil && res.Alive > 0 {
-		res.BytesPerConn = float64(res.After.RSS-res.Before.RSS) / float64(res.Alive)
-		res.Extrapolated50k = res.Before.RSS + int64(res.BytesPerConn*50000)
+		per := float64(res.After.RSS-res.Before.RSS) / float64(res.Alive)
+		ext := res.Before.RSS + int64(per*50000)
+		res.BytesPerConn, res.Extrapolated50k = &per, &ext
 	}
 	return res, nil
 }

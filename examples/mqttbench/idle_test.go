@@ -206,7 +206,7 @@ func TestRunIdleEmbedded(t *testing.T) {
 			t.Errorf("subscribe=%v: %+v", subscribe, res)
 		}
 		if res.Before == nil || res.After == nil || res.Before.RSS <= 0 || res.After.RSS <= 0 || res.PeakRSS < res.After.RSS ||
-			res.Extrapolated50k != res.Before.RSS+int64(res.BytesPerConn*50000) {
+			res.BytesPerConn == nil || res.Extrapolated50k == nil || *res.Extrapolated50k != res.Before.RSS+int64(*res.BytesPerConn*50000) {
 			t.Errorf("subscribe=%v: memory %+v %+v peak %d extrapolation %d", subscribe, res.Before, res.After, res.PeakRSS, res.Extrapolated50k)
 		}
 	}
@@ -219,7 +219,7 @@ func TestRunIdleFailuresAndDrops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Connected != 10 || res.Failed != 10 || res.Alive != 10 || res.Before != nil || res.BytesPerConn != 0 {
+	if res.Connected != 10 || res.Failed != 10 || res.Alive != 10 || res.Before != nil || res.BytesPerConn != nil {
 		t.Errorf("MaxConnections 10, 20 clients: %+v", res)
 	}
 

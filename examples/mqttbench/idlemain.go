@@ -75,16 +75,16 @@ func printIdle(w io.Writer, r idleResult) {
 	if r.After.Smaps {
 		fmt.Fprintf(w, "  smaps_rollup after: Pss %s, anonymous %s\n", mib(r.After.Pss), mib(r.After.Anon))
 	}
-	if r.Alive == 0 {
+	if r.BytesPerConn == nil || r.Extrapolated50k == nil {
 		fmt.Fprintln(w, "  no connection alive at the end of the hold: no bytes per connection, no extrapolation")
 		return
 	}
-	fmt.Fprintf(w, "  %.0f bytes of broker RSS per connection (kernel socket buffers not included)\n", r.BytesPerConn)
+	fmt.Fprintf(w, "  %.0f bytes of broker RSS per connection (kernel socket buffers not included)\n", *r.BytesPerConn)
 	verdict := "within"
-	if r.Extrapolated50k > 1<<30 {
+	if *r.Extrapolated50k > 1<<30 {
 		verdict = "over"
 	}
-	fmt.Fprintf(w, "  EXTRAPOLATION, not measured: 50,000 such clients ≈ %s RSS (%s 1 GiB)\n", mib(r.Extrapolated50k), verdict)
+	fmt.Fprintf(w, "  EXTRAPOLATION, not measured: 50,000 such clients ≈ %s RSS (%s 1 GiB)\n", mib(*r.Extrapolated50k), verdict)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
