@@ -341,7 +341,12 @@ func (j *jsonSource) fill() {
 		return
 	}
 	i++
-	if j.n > 0 {
+	switch {
+	case j.n == 0:
+	case len(d) <= 64:
+		// One block: its masks would cost more than they save.
+		j.fillCareful(d, i, j.n)
+	default:
 		j.fillPlain(d, i)
 	}
 }
@@ -466,10 +471,14 @@ func (j *jsonSource) fillPlain(d string, i int) {
 	left := j.n
 	kLast, qLast := -1, -1 // the last key end visited; the last quote seen
 	for base := i &^ 63; ; base += 64 {
-		if !s.r.load(base) {
-			return
+		off := base - s.r.start
+		if uint(off) >= uint(s.r.nb)<<6 {
+			if !s.r.load(base) {
+				return
+			}
+			off = base - s.r.start
 		}
-		b := (base - s.r.start) >> 6 & (maskWindow - 1)
+		b := off >> 6 & (maskWindow - 1)
 		q, kb, x := s.r.m.q[b], s.r.m.k[b], s.r.m.x[b]
 		if base < i {
 			below := uint64(1)<<(i-base) - 1 // the '{' and what precedes it
