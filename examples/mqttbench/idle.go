@@ -30,6 +30,8 @@ type idleConfig struct {
 	Hold        time.Duration // how long to hold the connections after the last one connected
 	PID         int           // broker process whose memory is sampled; 0 = not sampled
 	Concurrency int           // connections being set up at once; 0 = 64
+	Steps       int           // connect in this many equal batches, sampling RSS after each; 0 = 1
+	StepSettle  time.Duration // pause between a batch and its RSS sample; 0 = 1 s
 	Logger      *slog.Logger
 }
 
@@ -62,6 +64,21 @@ type idleResult struct {
 	// Extrapolated50k is Before.RSS + 50,000 × BytesPerConn: a linear
 	// extrapolation, not a measurement.
 	Extrapolated50k *int64 `json:"extrapolated_rss_50000_bytes,omitempty"`
+	// Steps are the RSS samples after each connection batch (-steps > 1).
+	Steps []idleStep `json:"steps,omitempty"`
+	// MarginalBytesPerConn is the least-squares slope of RSS over Steps:
+	// the cost of one more connection once the broker has used up memory it
+	// had freed before the run.
+	MarginalBytesPerConn *float64 `json:"marginal_bytes_per_conn,omitempty"`
+	// ExtrapolatedMarginal50k is the last step's RSS plus the remaining
+	// clients up to 50,000 at the marginal cost: also an extrapolation.
+	ExtrapolatedMarginal50k *int64 `json:"extrapolated_marginal_rss_50000_bytes,omitempty"`
+}
+
+// idleStep is the broker's RSS with Conns connections open.
+type idleStep struct {
+	Conns int   `json:"conns"`
+	RSS   int64 `json:"rss_bytes"`
 }
 
 // fdReserve is what the load generator keeps open besides its connections
@@ -82,6 +99,9 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.StepSettle <= 0 {
+		cfg.StepSettle = time.Second
 	}
 	res := idleResult{Scenario: "idle", Addr: cfg.Addr, Requested: cfg.N, Subscribed: cfg.Subscribe,
 		KeepAlive: cfg.KeepAlive, PID: cfg.PID, Failures: map[string]int{}}
@@ -109,28 +129,55 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 	runID := uuid.NewString()[:8]
 	conns := make([]net.Conn, cfg.N)
 	errs := make([]error, cfg.N)
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range min(cfg.Concurrency, cfg.N) {
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Write([]byte{pktDisconnect, 0}) // a polite goodbye; errors do not matter now
+				c.Close()
+			}
+		}
+	}()
+	// Ping from the first connection on, as a real client would: opening
+	// thousands may take longer than the keep-alive.
+	var pings pinger
+	if cfg.KeepAlive > 0 {
+		pctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= cfg.N || ctx.Err() != nil {
-					return
-				}
-				conns[i], errs[i] = idleConnect(ctx, cfg, i, runID)
-				if d := done.Add(1); d%1000 == 0 {
-					cfg.Logger.Info("connecting", "done", d, "of", cfg.N)
+			pings.run(pctx, time.Duration(cfg.KeepAlive)*time.Second*3/4)
+		}()
+		defer wg.Wait() // before the connections close
+		defer stop()
+	}
+
+	start := time.Now()
+	steps := min(max(cfg.Steps, 1), cfg.N)
+	for k := 1; k <= steps && ctx.Err() == nil; k++ {
+		from, to := cfg.N*(k-1)/steps, cfg.N*k/steps
+		connectRange(ctx, cfg, runID, conns[from:to], errs[from:to], from, &pings)
+		cfg.Logger.Info("connecting", "done", to, "of", cfg.N)
+		if steps == 1 || cfg.PID == 0 {
+			continue
+		}
+		// Let the broker finish its per-connection work before sampling.
+		select {
+		case <-time.After(cfg.StepSettle):
+		case <-ctx.Done():
+		}
+		if m := sample(); m != nil {
+			open := 0
+			for _, c := range conns[:to] {
+				if c != nil {
+					open++
 				}
 			}
-		}()
+			res.Steps = append(res.Steps, idleStep{Conns: open, RSS: m.RSS})
+		}
 	}
-	wg.Wait()
 	res.ConnectSec = time.Since(start).Seconds()
-	live := conns[:0]
+	var live []net.Conn
 	for i, c := range conns {
 		switch {
 		case c != nil:
@@ -141,12 +188,11 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 			res.Failures["not attempted (interrupted)"]++
 		}
 	}
-	defer func() {
-		for _, c := range live {
-			c.Write([]byte{pktDisconnect, 0}) // a polite goodbye; errors do not matter now
-			c.Close()
-		}
-	}()
+	if per, ok := slope(res.Steps); ok {
+		last := res.Steps[len(res.Steps)-1]
+		ext := last.RSS + int64(per*float64(50000-last.Conns))
+		res.MarginalBytesPerConn, res.ExtrapolatedMarginal50k = &per, &ext
+	}
 	res.Connected = len(live)
 	res.Failed = cfg.N - res.Connected
 	cfg.Logger.Info("connected", "connected", res.Connected, "failed", res.Failed, "seconds", res.ConnectSec)
@@ -157,12 +203,6 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 	defer hold.Stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	var ping <-chan time.Time
-	if cfg.KeepAlive > 0 {
-		pt := time.NewTicker(time.Duration(cfg.KeepAlive) * time.Second * 3 / 4)
-		defer pt.Stop()
-		ping = pt.C
-	}
 	notePeak := func(m *memSample) {
 		if m != nil {
 			res.PeakRSS = max(res.PeakRSS, m.RSS)
@@ -178,8 +218,6 @@ wait:
 			break wait
 		case <-tick.C:
 			notePeak(sample())
-		case <-ping:
-			pingAll(live)
 		}
 	}
 	res.HoldSec = time.Since(holdStart).Seconds()
@@ -193,6 +231,50 @@ wait:
 		res.BytesPerConn, res.Extrapolated50k = &per, &ext
 	}
 	return res, nil
+}
+
+// connectRange fills conns and errs, connections first to first+len(conns)-1,
+// cfg.Concurrency at a time.
+func connectRange(ctx context.Context, cfg idleConfig, runID string, conns []net.Conn, errs []error, first int, pings *pinger) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(cfg.Concurrency, len(conns)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(conns) || ctx.Err() != nil {
+					return
+				}
+				conns[i], errs[i] = idleConnect(ctx, cfg, first+i, runID)
+				if conns[i] != nil {
+					pings.add(conns[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// slope fits RSS = a + b·conns by least squares and returns b, the
+// marginal cost of a connection. Unlike the before/after difference it does
+// not count heap the broker had freed earlier and reuses first.
+func slope(steps []idleStep) (float64, bool) {
+	if len(steps) < 2 {
+		return 0, false
+	}
+	var sx, sy, sxx, sxy float64
+	for _, s := range steps {
+		x, y := float64(s.Conns), float64(s.RSS)
+		sx, sy, sxx, sxy = sx+x, sy+y, sxx+x*x, sxy+x*y
+	}
+	n := float64(len(steps))
+	d := n*sxx - sx*sx
+	if d == 0 {
+		return 0, false
+	}
+	return (n*sxy - sx*sy) / d, true
 }
 
 // idleConnect opens connection i: TCP, CONNECT, CONNACK and, with
@@ -240,6 +322,34 @@ func idleConnect(ctx context.Context, cfg idleConfig, i int, runID string) (net.
 	c.SetDeadline(time.Time{})
 	ok = true
 	return c, nil
+}
+
+// pinger sends PINGREQ on every connection added to it, every interval.
+type pinger struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (p *pinger) add(c net.Conn) {
+	p.mu.Lock()
+	p.conns = append(p.conns, c)
+	p.mu.Unlock()
+}
+
+func (p *pinger) run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.mu.Lock()
+			conns := p.conns // appends leave this prefix alone
+			p.mu.Unlock()
+			pingAll(conns)
+		}
+	}
 }
 
 // pingAll sends PINGREQ on every connection. The PINGRESPs stay in the

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -158,6 +159,26 @@ func FuzzReadPacket(f *testing.F) {
 	})
 }
 
+func TestSlope(t *testing.T) {
+	for _, c := range []struct {
+		steps []idleStep
+		want  float64
+		ok    bool
+	}{
+		{[]idleStep{{1000, 11e6}, {2000, 12e6}, {3000, 13e6}}, 1000, true},
+		{[]idleStep{{1000, 11e6}, {2000, 11e6}}, 0, true},
+		{[]idleStep{{0, 5e6}, {100, 5e6 + 1e5 + 10}, {200, 5e6 + 2e5 - 10}, {300, 5e6 + 3e5}}, 1000 - 0.02, true},
+		{[]idleStep{{1000, 11e6}}, 0, false},
+		{[]idleStep{{1000, 11e6}, {1000, 12e6}}, 0, false},
+		{nil, 0, false},
+	} {
+		got, ok := slope(c.steps)
+		if ok != c.ok || got < c.want-1e-6 || got > c.want+1e-6 {
+			t.Errorf("slope(%v) = %v, %v; want %v, %v", c.steps, got, ok, c.want, c.ok)
+		}
+	}
+}
+
 func TestParseKB(t *testing.T) {
 	status := []byte("Name:\tmosquitto\nVmHWM:\t   10188 kB\nVmRSS:\t    9000 kB\nThreads:\t1\n")
 	got := parseKB(status, "VmRSS:", "VmHWM:", "VmSwap:")
@@ -191,24 +212,46 @@ func startEmbedded(t *testing.T, cfg *embedded.Config) (*embedded.Server, string
 }
 
 // 50 idle clients against the in-process broker, with a 1 s keep-alive
-// and a 2 s hold: they stay connected only if the scenario pings. The
-// memory sampled is this test process's own (broker and clients).
+// and a 2 s hold: they stay connected only if the scenario pings, also
+// while it is still connecting (3 steps of 0.7 s). The memory sampled is
+// this test process's own (broker and clients).
 func TestRunIdleEmbedded(t *testing.T) {
 	_, addr := startEmbedded(t, &embedded.Config{})
 	for _, subscribe := range []bool{false, true} {
-		res, err := runIdle(context.Background(), idleConfig{Addr: addr, N: 50, KeepAlive: 1, Subscribe: subscribe,
-			Hold: 2 * time.Second, PID: os.Getpid(), SourceIPs: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2)},
-			Logger: quiet()})
-		if err != nil {
-			t.Fatal(err)
+		t.Run(fmt.Sprint("subscribe=", subscribe), func(t *testing.T) {
+			t.Parallel()
+			testRunIdleEmbedded(t, addr, subscribe)
+		})
+	}
+}
+
+func testRunIdleEmbedded(t *testing.T, addr string, subscribe bool) {
+	steps := 1
+	if !subscribe {
+		steps = 3
+	}
+	res, err := runIdle(context.Background(), idleConfig{Addr: addr, N: 50, KeepAlive: 1, Subscribe: subscribe,
+		Steps: steps, StepSettle: 700 * time.Millisecond,
+		Hold: 2 * time.Second, PID: os.Getpid(), SourceIPs: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2)},
+		Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Connected != 50 || res.Failed != 0 || res.Alive != 50 || res.Dropped != 0 || len(res.Failures) != 0 {
+		t.Errorf("subscribe=%v: %+v", subscribe, res)
+	}
+	if res.Before == nil || res.After == nil || res.Before.RSS <= 0 || res.After.RSS <= 0 || res.PeakRSS < res.After.RSS ||
+		res.BytesPerConn == nil || res.Extrapolated50k == nil || *res.Extrapolated50k != res.Before.RSS+int64(*res.BytesPerConn*50000) {
+		t.Errorf("subscribe=%v: memory %+v %+v peak %d", subscribe, res.Before, res.After, res.PeakRSS)
+	}
+	if steps == 3 {
+		if len(res.Steps) != 3 || res.Steps[0].Conns != 16 || res.Steps[1].Conns != 33 || res.Steps[2].Conns != 50 ||
+			res.MarginalBytesPerConn == nil || res.ExtrapolatedMarginal50k == nil ||
+			*res.ExtrapolatedMarginal50k != res.Steps[2].RSS+int64(*res.MarginalBytesPerConn*(50000-50)) {
+			t.Errorf("steps %+v", res.Steps)
 		}
-		if res.Connected != 50 || res.Failed != 0 || res.Alive != 50 || res.Dropped != 0 || len(res.Failures) != 0 {
-			t.Errorf("subscribe=%v: %+v", subscribe, res)
-		}
-		if res.Before == nil || res.After == nil || res.Before.RSS <= 0 || res.After.RSS <= 0 || res.PeakRSS < res.After.RSS ||
-			res.BytesPerConn == nil || res.Extrapolated50k == nil || *res.Extrapolated50k != res.Before.RSS+int64(*res.BytesPerConn*50000) {
-			t.Errorf("subscribe=%v: memory %+v %+v peak %d extrapolation %d", subscribe, res.Before, res.After, res.PeakRSS, res.Extrapolated50k)
-		}
+	} else if len(res.Steps) != 0 || res.MarginalBytesPerConn != nil {
+		t.Errorf("one step: steps %+v, marginal %v", res.Steps, res.MarginalBytesPerConn)
 	}
 }
 
@@ -250,7 +293,7 @@ func TestMainIdle(t *testing.T) {
 	_, addr := startEmbedded(t, &embedded.Config{})
 	pid := os.Getpid()
 	var out, errOut bytes.Buffer
-	args := []string{"-scenario", "idle", "-addr", addr, "-n", "10", "-pid", itoa(pid), "-hold", "100ms"}
+	args := []string{"-scenario", "idle", "-addr", addr, "-n", "10", "-pid", itoa(pid), "-hold", "100ms", "-steps", "1"}
 	if code := mainRun(context.Background(), append(args, "-json"), &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
@@ -266,7 +309,7 @@ func TestMainIdle(t *testing.T) {
 		!strings.Contains(out.String(), "EXTRAPOLATION, not measured: 50,000") || !strings.Contains(out.String(), "connected 10") {
 		t.Errorf("exit %d, text report:\n%s", code, out.String())
 	}
-	for _, bad := range [][]string{{"-source-ips", "127.0.0.1,nope"}, {"-keepalive", "70000"}} {
+	for _, bad := range [][]string{{"-source-ips", "127.0.0.1,nope"}, {"-keepalive", "70000"}, {"-steps", "0"}} {
 		if code := mainRun(context.Background(), append([]string{"-scenario", "idle", "-addr", addr}, bad...), &out, &errOut); code != 2 {
 			t.Errorf("%v: exit %d, want 2", bad, code)
 		}

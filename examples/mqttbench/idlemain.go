@@ -13,22 +13,22 @@ import (
 
 // idleArgs are the command-line flags of the idle scenario.
 type idleArgs struct {
-	n, pid, keepAlive int
-	sourceIPs         string
-	hold              time.Duration
-	subscribe         bool
+	n, pid, keepAlive, steps int
+	sourceIPs                string
+	hold                     time.Duration
+	subscribe                bool
 }
 
 func mainIdle(ctx context.Context, fs *flag.FlagSet, a idleArgs, base config, asJSON bool, stdout, stderr io.Writer) int {
 	if !flagSet(fs, "n") {
 		a.n = 1000
 	}
-	if a.keepAlive < 0 || a.keepAlive > 65535 || a.hold < 0 || a.pid < 0 {
-		fmt.Fprintln(stderr, "mqttbench: -keepalive must be 0..65535, -hold and -pid not negative")
+	if a.keepAlive < 0 || a.keepAlive > 65535 || a.hold < 0 || a.pid < 0 || a.steps < 1 {
+		fmt.Fprintln(stderr, "mqttbench: -keepalive must be 0..65535, -hold and -pid not negative, -steps at least 1")
 		return 2
 	}
 	cfg := idleConfig{Addr: base.Addr, N: a.n, KeepAlive: uint16(a.keepAlive), Subscribe: a.subscribe,
-		Hold: a.hold, PID: a.pid, Logger: base.Logger}
+		Hold: a.hold, PID: a.pid, Steps: a.steps, Logger: base.Logger}
 	if a.sourceIPs != "" {
 		for _, s := range strings.Split(a.sourceIPs, ",") {
 			ip := net.ParseIP(strings.TrimSpace(s))
@@ -80,11 +80,18 @@ func printIdle(w io.Writer, r idleResult) {
 		return
 	}
 	fmt.Fprintf(w, "  %.0f bytes of broker RSS per connection (kernel socket buffers not included)\n", *r.BytesPerConn)
-	verdict := "within"
-	if *r.Extrapolated50k > 1<<30 {
-		verdict = "over"
+	fmt.Fprintf(w, "  EXTRAPOLATION, not measured: 50,000 such clients ≈ %s RSS (%s 1 GiB)\n", mib(*r.Extrapolated50k), verdict(*r.Extrapolated50k))
+	if r.MarginalBytesPerConn != nil {
+		fmt.Fprintf(w, "  marginal cost over %d steps: %.0f bytes per connection; EXTRAPOLATION from %d connections: 50,000 ≈ %s RSS (%s 1 GiB)\n",
+			len(r.Steps), *r.MarginalBytesPerConn, r.Steps[len(r.Steps)-1].Conns, mib(*r.ExtrapolatedMarginal50k), verdict(*r.ExtrapolatedMarginal50k))
 	}
-	fmt.Fprintf(w, "  EXTRAPOLATION, not measured: 50,000 such clients ≈ %s RSS (%s 1 GiB)\n", mib(*r.Extrapolated50k), verdict)
+}
+
+func verdict(rss int64) string {
+	if rss > 1<<30 {
+		return "over"
+	}
+	return "within"
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -30,7 +30,11 @@
 //
 // It reports connections made, failed (by cause) and still alive after the
 // hold, broker RSS before and after, bytes per connection, and a linear
-// extrapolation to 50,000 clients, labelled as such. Connections cost the
+// extrapolation to 50,000 clients, labelled as such. A broker reuses heap
+// it freed before the run (Mosquitto's RSS may not move for the first
+// thousands of clients), so the clients connect in -steps batches with an
+// RSS sample after each, and the least-squares slope over them is reported
+// as the marginal cost of a connection, with its own extrapolation. Connections cost the
 // load generator a socket each and no goroutine, but every socket is a file
 // descriptor: -n must stay below this process's open-file limit (ulimit -n)
 // by 64. For more connections than one process may open, run several
@@ -84,6 +88,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		keepAlive = fs.Int("keepalive", 300, "idle: keep-alive in `seconds` sent in CONNECT and honoured with PINGREQ; 0 = none")
 		hold      = fs.Duration("hold", 30*time.Second, "idle: how long to hold the connections")
 		subscribe = fs.Bool("subscribe", false, "idle: subscribe every client to a topic of its own")
+		steps     = fs.Int("steps", 4, "idle: connect in this many batches, sampling RSS after each (marginal bytes per connection)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -102,7 +107,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *scenario == "idle" {
 		return mainIdle(ctx, fs, idleArgs{n: *n, pid: *pid, sourceIPs: *sourceIPs, keepAlive: *keepAlive,
-			hold: *hold, subscribe: *subscribe}, cfg, *asJSON, stdout, stderr)
+			hold: *hold, subscribe: *subscribe, steps: *steps}, cfg, *asJSON, stdout, stderr)
 	}
 	switch *scenario {
 	case "p2p":
