@@ -444,7 +444,7 @@ func (j *jsonSource) fillCareful(d string, i, left int) {
 func (j *jsonSource) put(key, raw string) bool {
 	for s := range j.n {
 		if j.names[s] == key && j.slots[s].code == errMissing {
-			j.slots[s] = rawValue(raw)
+			setRawValue(&j.slots[s], raw)
 			return true
 		}
 	}

@@ -102,6 +102,19 @@ func (e *evaluator) test() bool {
 
 // testCompare is "field op constant" inline; ok is false on an error.
 func (e *evaluator) testCompare(n, f *node) (r, ok bool) {
+	if e.raw && !e.js.nested && int(f.slot) < e.js.n {
+		// Read the slot in place: copying a Value costs more than the test.
+		if !e.js.filled {
+			e.js.fill()
+		}
+		if v := &e.js.slots[f.slot]; v.kind != KindError || v.code != errMissing {
+			return e.compareTo(n, v)
+		}
+		if !f.dollar {
+			return false, false
+		}
+		return e.compareTo(n, &Value{})
+	}
 	v, found := e.field(f)
 	if !found {
 		if !f.dollar {
@@ -109,6 +122,11 @@ func (e *evaluator) testCompare(n, f *node) (r, ok bool) {
 		}
 		v = Value{}
 	}
+	return e.compareTo(n, &v)
+}
+
+// compareTo is testCompare once the field's value is known.
+func (e *evaluator) compareTo(n *node, v *Value) (r, ok bool) {
 	c := &n.kids[1].val
 	// Numbers and booleans compare as numbers (true is 1), as in compare.
 	if (v.kind == KindNumber || v.kind == KindBool) && (c.kind == KindNumber || c.kind == KindBool) {
@@ -130,7 +148,7 @@ func (e *evaluator) testCompare(n, f *node) (r, ok bool) {
 	if v.kind == KindString && n.pat != nil && n.patRight {
 		return n.pat.match(v.str) == (n.op == opEq), true
 	}
-	res := e.compare(n, v, *c)
+	res := e.compare(n, *v, *c)
 	if res.kind == KindError {
 		return false, false
 	}

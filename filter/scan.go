@@ -255,44 +255,64 @@ func unquote(s string) string {
 // rawValue converts one raw JSON value into a Value. Strings without escapes
 // alias raw. Malformed scalars are errors.
 func rawValue(raw string) Value {
+	var v Value
+	setRawValue(&v, raw)
+	return v
+}
+
+// setRawValue stores rawValue(raw) in *v field by field. The single pass
+// fills its slots with it: a Value returned and then copied is written in
+// small pieces and read back in 16-byte ones, which stalls store forwarding
+// on every copy.
+func setRawValue(v *Value, raw string) {
+	v.code, v.pos, v.num, v.str = 0, 0, 0, ""
 	if raw == "" {
-		return errVal(errIndex, "malformed JSON", 0)
+		v.kind, v.code, v.str = KindError, errIndex, "malformed JSON"
+		return
 	}
 	switch raw[0] {
 	case '"':
 		if len(raw) < 2 {
-			return errVal(errIndex, "malformed JSON", 0)
+			break
 		}
 		body := raw[1 : len(raw)-1]
+		v.kind, v.str = KindString, body
 		for i := 0; i < len(body); i++ {
 			if body[i] == '\\' {
-				return String(unquote(body))
+				v.str = unquote(body)
+				break
 			}
 		}
-		return String(body)
+		return
 	case '{', '[':
-		return JSON(raw)
+		v.kind, v.str = KindJSON, raw
+		return
 	case 't':
 		if raw == "true" {
-			return Bool(true)
+			v.kind, v.num = KindBool, 1
+			return
 		}
 	case 'f':
 		if raw == "false" {
-			return Bool(false)
+			v.kind = KindBool
+			return
 		}
 	case 'n':
 		if raw == "null" {
-			return Null()
+			v.kind = KindNull
+			return
 		}
 	default:
 		if f, ok := parseShortDecimal(raw); ok {
-			return Number(f)
+			v.kind, v.num = KindNumber, f
+			return
 		}
 		if f, err := strconv.ParseFloat(raw, 64); err == nil || isRangeErr(err) {
-			return Number(f)
+			v.kind, v.num = KindNumber, f
+			return
 		}
 	}
-	return errVal(errIndex, "malformed JSON", 0)
+	v.kind, v.code, v.str = KindError, errIndex, "malformed JSON"
 }
 
 // parseShortDecimal parses the common JSON number -?d+(.d+)? with at most
