@@ -81,6 +81,18 @@
 // not allocate. Strings without escapes alias the input during evaluation;
 // EvalJSON copies a string result before returning it.
 //
+// The pass reads bit masks of the document, 64 bytes at a time (SSE2 or
+// AVX2 on amd64, plain Go elsewhere or with the purego build tag), rather
+// than its bytes: while no backslash, bracket or space before a ':' has been
+// met, a quote directly followed by ':' ends a key, so it visits key ends
+// only, and a key is looked at only if a filter of the fields' lengths and
+// last eight bytes lets it through. A 1 KB flespi message with three fields
+// takes about 300 ns. Past such a byte it hops between quotes and brackets,
+// and past a backslash it reads the bytes. On valid JSON the pass finds
+// exactly what a member-by-member iteration finds (FuzzFillAgrees); on
+// malformed JSON it may stop earlier or later than that iteration, and never
+// panics or reads outside the input (FuzzEvalJSON).
+//
 // # $filter topics
 //
 // [ParseTopicFilter] splits "[$share/group/]$filter/spec/topic" into the share

@@ -103,6 +103,11 @@ func FuzzFillAgrees(f *testing.F) {
 	f.Add([]byte(evalDoc))
 	f.Add([]byte(`{"a":1,"b":"x,\"y","c.d":[1,{"a":2}],"e":{"b":3},"a":9}`))
 	f.Add([]byte(`{ "a" : 1 , "b":"\u0062" }`))
+	// Longer than one 64-byte block, so that the mask walk runs: keys
+	// straddling blocks, then a container, a spaced key and an escape.
+	f.Add([]byte(`{"pad":"0123456789012345678901234567890123456789","x.y":1,"e":"v","c.d":2,` +
+		`"q":[{"a":1}],"b" : "w","z":"\"","a":3}`))
+	f.Add([]byte(`{"pad":"0123456789012345678901234567890123456789012345678901234","a":"}","b":1}`))
 	names := []string{"a", "b", "c.d", "e", "esc.key"}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !json.Valid(data) {
