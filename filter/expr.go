@@ -351,8 +351,10 @@ func (j *jsonSource) fill() {
 	}
 }
 
-// fillCareful is fill's loop for documents with backslashes, from a member
-// boundary at d[i] with left fields to find.
+// fillCareful is fill's loop for the part of a document after its first
+// backslash, and for documents of one block: from a member boundary at d[i]
+// with left fields to find, it reads the bytes, crossing strings and
+// unwanted scalars eight bytes at a time (SWAR), and decodes escaped keys.
 func (j *jsonSource) fillCareful(d string, i, left int) {
 	mask := j.lenMask
 	for left > 0 {
@@ -451,20 +453,21 @@ func (j *jsonSource) put(key, raw string) bool {
 	return false
 }
 
-// fillPlain is fill over a document without backslashes, from just after
-// its '{'. Every string ends at its next quote, so the pass reads bit masks
-// of a few bytes' positions (see blockMasks) rather than the bytes.
+// fillPlain is fill from just after the object's '{'. Where there is no
+// backslash, every string ends at its next quote, so the pass reads bit
+// masks of a few bytes' positions (see blockMasks) rather than the bytes.
 //
-// While the blocks hold no container bracket, no '}' and no quote followed
-// by white space, every '"' directly followed by ':' ends a key of the
-// object, and the quote before it starts that key: the walk visits only
-// those, and looks at a value only when its key is probably a field. From
-// the first block that holds anything else, the pass hops between the
-// positions of '"' and brackets instead (see plainScan.hop): a key is the
-// text between two quotes, a string value likewise, and after an unwanted
-// number or literal the next such position is the next key's quote or the
-// object's end. Separators after strings, containers and wanted scalars
-// must then be ',' or white space, as in fill's careful loop.
+// While the blocks hold no bracket, no backslash and no quote followed by
+// white space, every '"' directly followed by ':' ends a key of the object,
+// and the quote before it starts that key: the walk visits only those, and
+// looks at a value only when its key is probably a field. From the first
+// block that holds anything else, and the member after the last key
+// visited, the pass hops between the positions of '"' and brackets instead
+// (see plainScan.hop): a key is the text between two quotes, a string value
+// likewise, and after an unwanted number or literal the next such position
+// is the next key's quote or the object's end; separators after strings,
+// containers and wanted scalars must be ',' or white space, as in
+// fillCareful, which takes over if a backslash follows.
 func (j *jsonSource) fillPlain(d string, i int) {
 	s := plainScan{r: maskReader{d: d, start: -1}}
 	keys := j.keys
@@ -536,7 +539,7 @@ func (j *jsonSource) fillPlain(d string, i int) {
 			return
 		}
 		if v < 0 {
-			// The careful way: a '}' inside the key, white space around
+			// The careful way: a bracket inside the key, white space around
 			// ':', or no ':'.
 			if d[ke] != '"' {
 				if ke = s.popQuote(); ke < 0 {
@@ -636,7 +639,7 @@ var suffixMask = [9]uint64{0, 0xff << 56, 0xffff << 48, 0xffffff << 40, 0xffffff
 type plainScan struct {
 	r    maskReader
 	base int    // offset in d of bit 0 of cur
-	cur  uint64 // '"'/'}' positions not yet visited in this block
+	cur  uint64 // quote and bracket positions not yet visited in this block
 	end  int    // end of the last value, whose separator is unchecked; -1 none
 }
 
@@ -661,7 +664,7 @@ func (s *plainScan) seek(pos int) {
 	s.cur = m &^ (1<<(pos-s.base) - 1)
 }
 
-// pop returns the next '"' or '}' position, or -1.
+// pop returns the next quote or bracket position, or -1.
 func (s *plainScan) pop() int {
 	if s.cur == 0 {
 		if s.base, s.cur = s.refill(s.base); s.base < 0 {
@@ -686,14 +689,14 @@ func (s *plainScan) popQuote() int {
 // hop crosses the members whose keys are no field and returns the next
 // member's key d[ks:ke] and the start of its value, v. It handles the
 // compact common case itself ("key":value with a scalar or string value)
-// and leaves the rest to fillPlain: v = -1 when the key holds a '}' (ke is
-// then that '}') or there is white space around ':' or none at all; ks = -1
+// and leaves the rest to fillPlain: v = -1 when the key holds a bracket
+// (ke is then that bracket) or there is white space around ':' or none at all; ks = -1
 // at the end of the object or of the data. Its loop has no inner loop and
 // calls only to fetch the next block, so its state stays in registers.
 func (s *plainScan) hop(d string, keys keyFilter) (ks, ke, v int, wanted bool) {
 	base, cur, end := s.base, s.cur, s.end
 	for {
-		// The key's opening quote, or '}'.
+		// The key's opening quote, or '}' (or garbage).
 		if cur == 0 {
 			if base, cur = s.refill(base); base < 0 {
 				return -1, 0, 0, false
@@ -751,7 +754,7 @@ func (s *plainScan) hop(d string, keys keyFilter) (ks, ke, v int, wanted bool) {
 			return -1, 0, 0, false
 		}
 		if d[e] != '"' {
-			// '}' inside the string.
+			// A bracket inside the string.
 			s.base, s.cur = base, cur
 			if e = s.popQuote(); e < 0 {
 				return -1, 0, 0, false

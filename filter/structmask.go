@@ -87,7 +87,7 @@ func (r *maskReader) load(start int) bool {
 	return true
 }
 
-// mask returns the positions of '"', '}', '{' and '[' in the block at
+// mask returns the positions of '"', brackets and backslashes in the block at
 // d[start:] (for plainScan), or false past the end.
 func (r *maskReader) mask(start int) (uint64, bool) {
 	if !r.load(start) {
