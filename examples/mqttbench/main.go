@@ -34,7 +34,10 @@
 // it freed before the run (Mosquitto's RSS may not move for the first
 // thousands of clients), so the clients connect in -steps batches with an
 // RSS sample after each, and the least-squares slope over them is reported
-// as the marginal cost of a connection, with its own extrapolation. Connections cost the
+// as the marginal cost of a connection, with its own extrapolation. A
+// broker that once held more clients than this run may show no growth at
+// all: measure a freshly started one (a private instance on its own port)
+// for figures that mean something. Connections cost the
 // load generator a socket each and no goroutine, but every socket is a file
 // descriptor: -n must stay below this process's open-file limit (ulimit -n)
 // by 64. For more connections than one process may open, run several
