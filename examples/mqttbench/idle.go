@@ -49,7 +49,7 @@ type idleResult struct {
 	Subscribed bool           `json:"subscribed"` // one unique topic per client
 	KeepAlive  uint16         `json:"keepalive_s"`
 	SourceIPs  []string       `json:"source_ips,omitempty"`
-	ConnectSec float64        `json:"connect_seconds"`
+	ConnectSec float64        `json:"connect_seconds"` // time spent connecting, pauses between steps excluded
 	HoldSec    float64        `json:"hold_seconds"`
 
 	PID     int        `json:"pid"`                      // 0: memory was not sampled
@@ -153,6 +153,7 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 	}
 
 	start := time.Now()
+	var settled time.Duration // pauses between steps, not connecting
 	steps := min(max(cfg.Steps, 1), cfg.N)
 	for k := 1; k <= steps && ctx.Err() == nil; k++ {
 		from, to := cfg.N*(k-1)/steps, cfg.N*k/steps
@@ -162,10 +163,12 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 			continue
 		}
 		// Let the broker finish its per-connection work before sampling.
+		settleStart := time.Now()
 		select {
 		case <-time.After(cfg.StepSettle):
 		case <-ctx.Done():
 		}
+		settled += time.Since(settleStart)
 		if m := sample(); m != nil {
 			open := 0
 			for _, c := range conns[:to] {
@@ -176,7 +179,7 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 			res.Steps = append(res.Steps, idleStep{Conns: open, RSS: m.RSS})
 		}
 	}
-	res.ConnectSec = time.Since(start).Seconds()
+	res.ConnectSec = (time.Since(start) - settled).Seconds()
 	var live []net.Conn
 	for i, c := range conns {
 		switch {
