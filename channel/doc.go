@@ -25,7 +25,8 @@
 // heartbeat) are answered at once. The HTTP channel answers 200 only after
 // the handler accepted the request's messages (503 otherwise), and the MQTT
 // channel acknowledges a QoS 1 message only then (the [broker.Handler]
-// contract).
+// contract). [LogHandler] is that handler for a [store.Log]: it appends each
+// batch and returns nil once the batch is durable.
 //
 // Every message is stamped with "server.timestamp" (Unix seconds with
 // microseconds), "peer" (the device's ip:port), the connection's "ident"
