@@ -66,24 +66,7 @@ func TestWebSocketConformance(t *testing.T) {
 
 // The same over plain TCP.
 func TestEmbeddedConformance(t *testing.T) {
-	srv := embedded.New(&embedded.Config{AllowAnonymous: true, Logger: quietLogger()})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		srv.Serve(ctx, ln)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		srv.Close()
-		ln.Close()
-		<-done
-	})
-	addr := ln.Addr().String()
+	addr := startEmbedded(t)
 	brokertest.Run(t, func(t *testing.T) broker.Broker { return newTestBroker(t, Config{Server: addr}) })
 }
 
