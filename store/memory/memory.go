@@ -15,6 +15,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
+	"github.com/gnssgate/gnssgate/store/internal/mark"
 	"github.com/gnssgate/gnssgate/store/internal/telem"
 )
 
@@ -39,7 +40,7 @@ func New(cfg *store.Config) *Store {
 		s.cfg = *cfg
 	}
 	s.now = s.cfg.Clock()
-	s.log = memLog{s: s, first: 1, notify: make(chan struct{}), consumers: map[string]uint64{}}
+	s.log = memLog{s: s, first: 1, consumers: map[string]uint64{}}
 	s.hist = memHistory{s: s, devices: map[string]*device{}}
 	s.tel = memTelemetry{s: s, table: telem.Table{MaxParams: s.cfg.Telemetry.MaxParamsOrDefault()}}
 	return s
@@ -108,7 +109,7 @@ type memLog struct {
 	lastTime  time.Time
 	dropped   int64
 	consumers map[string]uint64
-	notify    chan struct{} // closed and replaced on every append
+	appended  mark.Mark // last, for waiters
 }
 
 func (l *memLog) kept() []logRec { return l.recs[l.head:] }
@@ -198,8 +199,7 @@ func (l *memLog) Append(ctx context.Context, msgs []protocol.Message) (uint64, e
 	}
 	l.recs = append(l.recs, recs...)
 	l.last += uint64(len(recs))
-	close(l.notify)
-	l.notify = make(chan struct{})
+	l.appended.Advance(l.last)
 	return first, nil
 }
 
@@ -261,24 +261,7 @@ func (l *memLog) ReadInto(ctx context.Context, from uint64, dst []store.Record) 
 }
 
 func (l *memLog) Wait(ctx context.Context, after uint64) (uint64, error) {
-	for {
-		if err := l.s.check(ctx); err != nil {
-			return 0, err
-		}
-		l.mu.Lock()
-		last, ch := l.last, l.notify
-		l.mu.Unlock()
-		if last > after {
-			return last, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-l.s.closed:
-			return 0, store.ErrClosed
-		}
-	}
+	return l.appended.Wait(ctx, after, l.s.closed, l.s.check)
 }
 
 func (l *memLog) Cursor(ctx context.Context, consumer string) (uint64, error) {

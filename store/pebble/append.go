@@ -221,11 +221,7 @@ func (l *plog) commitGroup(group []*appendReq) {
 	}
 	if broken == nil && !empty {
 		// The WAL is synced in order: every earlier group is durable.
-		l.dmu.Lock()
-		l.durable = last
-		close(l.notify)
-		l.notify = make(chan struct{})
-		l.dmu.Unlock()
+		l.durable.Advance(last)
 	}
 	finish(group, broken)
 }

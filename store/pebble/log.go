@@ -13,6 +13,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
+	"github.com/gnssgate/gnssgate/store/internal/mark"
 )
 
 // The log lives in its own pebble instance (dir/log): its keys only ever
@@ -46,10 +47,8 @@ type plog struct {
 	dropped  int64
 
 	// durable is the last record known to be on stable storage; readers
-	// see nothing beyond it. notify is closed and replaced when it moves.
-	dmu     sync.Mutex
-	durable uint64
-	notify  chan struct{}
+	// see nothing beyond it, and Wait waits for it to move.
+	durable mark.Mark
 
 	cmu       sync.Mutex // consumers
 	consumers map[string]uint64
@@ -67,7 +66,7 @@ type plog struct {
 }
 
 func openLog(d *DB) (*plog, error) {
-	l := &plog{d: d, notify: make(chan struct{}), consumers: map[string]uint64{},
+	l := &plog{d: d, consumers: map[string]uint64{},
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), batch: d.logdb.NewBatch()}
 	it, err := d.logdb.NewIter(&pebble.IterOptions{LowerBound: []byte{tagLog}, UpperBound: []byte{tagLog + 1}})
 	if err != nil {
@@ -109,7 +108,7 @@ func openLog(d *DB) (*plog, error) {
 	if err := it.Close(); err != nil {
 		return nil, err
 	}
-	l.durable = l.last
+	l.durable.Advance(l.last)
 	cit, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagCursor}, UpperBound: []byte{tagCursor + 1}})
 	if err != nil {
 		return nil, err
@@ -251,11 +250,7 @@ func (l *plog) makeRoom(b *pebble.Batch, need int64) error {
 	return nil
 }
 
-func (l *plog) durableLast() uint64 {
-	l.dmu.Lock()
-	defer l.dmu.Unlock()
-	return l.durable
-}
+func (l *plog) durableLast() uint64 { return l.durable.Load() }
 
 func (l *plog) Read(ctx context.Context, from uint64, max int) ([]store.Record, error) {
 	if err := l.d.enter(ctx); err != nil {
@@ -325,27 +320,12 @@ func maxU(a, b uint64) uint64 {
 }
 
 func (l *plog) Wait(ctx context.Context, after uint64) (uint64, error) {
-	for {
+	return l.durable.Wait(ctx, after, l.d.done, func(ctx context.Context) error {
 		if l.d.closed.Load() {
-			return 0, store.ErrClosed
+			return store.ErrClosed
 		}
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		l.dmu.Lock()
-		last, ch := l.durable, l.notify
-		l.dmu.Unlock()
-		if last > after {
-			return last, nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return 0, ctx.Err()
-		case <-l.d.done:
-			return 0, store.ErrClosed
-		}
-	}
+		return ctx.Err()
+	})
 }
 
 func (l *plog) Cursor(ctx context.Context, consumer string) (uint64, error) {
