@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -39,7 +38,7 @@ var errNormalDisconnect = errors.New("embedded: client disconnected")
 type conn struct {
 	srv   *Server
 	nc    net.Conn
-	br    *bufio.Reader
+	in    *input
 	done  chan struct{} // closed after detach
 	wdone chan struct{} // closed when writing has ended for good
 	// wstate runs the writer goroutine on demand, so an idle connection
@@ -160,23 +159,41 @@ func (c *conn) lingerClose() {
 	io.CopyN(io.Discard, c.nc, lingerBytes)
 }
 
-// serve runs the connection: handshake, read loop, then detach.
+// serve runs the connection: handshake, read loop, then detach. An idle
+// connection's goroutine waits in readLoop under serve: both frames are kept
+// small (the work is in non-inlined helpers) so that the runtime can shrink
+// an idle reader's stack, most of what an idle connection costs.
 func (c *conn) serve() {
 	defer c.cancel()
-	c.br = bufio.NewReaderSize(c.nc, 2048)
-	se, err := c.handshake()
-	if err != nil {
-		c.srv.log.Debug("embedded: connect refused", "remote", c.nc.RemoteAddr(), "err", err)
-		c.close()
-		c.endWriting()
-		if se != nil {
-			c.detach(se, err)
-		} else {
-			close(c.done)
-		}
-		return
+	c.in = newInput(c.nc)
+	if se := c.start(); se != nil {
+		c.finish(se, c.readLoop(se))
 	}
-	err = c.readLoop(se)
+}
+
+// start runs the handshake; it returns nil when the connection is over.
+//
+//go:noinline
+func (c *conn) start() *session {
+	se, err := c.handshake()
+	if err == nil {
+		return se
+	}
+	c.srv.log.Debug("embedded: connect refused", "remote", c.nc.RemoteAddr(), "err", err)
+	c.close()
+	c.endWriting()
+	if se != nil {
+		c.detach(se, err)
+	} else {
+		close(c.done)
+	}
+	return nil
+}
+
+// finish ends a connection whose read loop returned err.
+//
+//go:noinline
+func (c *conn) finish(se *session, err error) {
 	code := byte(0)
 	var pe *ProtocolError
 	if errors.As(err, &pe) {
@@ -224,7 +241,18 @@ func (c *conn) shutdown(code byte, send bool) {
 // readPacket reads one packet; the body is freshly allocated and owned by
 // the caller (decoded strings point into it).
 func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
-	var fh packets.FixedHeader
+	c.refreshDeadline()
+	b, err := c.in.ReadByte()
+	if err != nil {
+		return packets.FixedHeader{}, nil, err
+	}
+	return c.readPacketFrom(b)
+}
+
+// refreshDeadline moves the keep-alive read deadline forward.
+//
+//go:noinline
+func (c *conn) refreshDeadline() {
 	if c.keepAlive > 0 {
 		// Refreshing the deadline costs a syscall-ish timer update: do it at
 		// most every keepAlive/4 (≤ 1 s), which still leaves every packet
@@ -234,16 +262,19 @@ func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
 			c.deadlineSet = now
 		}
 	}
-	b, err := c.br.ReadByte()
-	if err != nil {
-		return fh, nil, err
-	}
+}
+
+// readPacketFrom reads the rest of a packet whose first byte is b.
+//
+//go:noinline
+func (c *conn) readPacketFrom(b byte) (packets.FixedHeader, []byte, error) {
+	var fh packets.FixedHeader
 	if err := fh.Decode(b); err != nil {
 		return fh, nil, &ProtocolError{Code: 0x81, Packet: "fixed header", Err: err}
 	}
 	rem, shift, n := 0, 0, 1
 	for {
-		b, err := c.br.ReadByte()
+		b, err := c.in.ReadByte()
 		if err != nil {
 			return fh, nil, err
 		}
@@ -263,7 +294,7 @@ func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
 	}
 	fh.Remaining = rem
 	body := make([]byte, rem)
-	if _, err := io.ReadFull(c.br, body); err != nil {
+	if _, err := io.ReadFull(c.in, body); err != nil {
 		return fh, nil, err
 	}
 	return fh, body, nil
@@ -651,63 +682,86 @@ func (c *conn) ack(se *session, typ byte, id uint16, code byte) {
 
 func (c *conn) readLoop(se *session) error {
 	for {
-		fh, body, err := c.readPacket()
+		c.refreshDeadline()
+		b, err := c.in.ReadByte() // an idle connection waits here
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				return &ProtocolError{Code: 0x8D, Packet: "keep alive", Err: err}
-			}
-			return err
+			return readErr(err)
 		}
-		pk := packets.Packet{FixedHeader: fh, ProtocolVersion: c.version}
-		switch fh.Type {
-		case packets.Publish:
-			err = c.handlePublish(se, &pk, body)
-		case packets.Puback, packets.Pubcomp:
-			if err = decode(fh.Type, func() error { return pk.PubackDecode(body) }); err == nil {
-				se.ack(pk.PacketID)
-			}
-		case packets.Pubrec:
-			if err = decode(fh.Type, func() error { return pk.PubrecDecode(body) }); err == nil {
-				c.handlePubrec(se, pk.PacketID, pk.ReasonCode)
-			}
-		case packets.Pubrel:
-			if err = decode(fh.Type, func() error { return pk.PubrelDecode(body) }); err == nil {
-				se.mu.Lock()
-				_, ok := se.inQoS2[pk.PacketID]
-				delete(se.inQoS2, pk.PacketID)
-				se.mu.Unlock()
-				code := byte(0)
-				if !ok {
-					code = 0x92
-				}
-				c.ack(se, packets.Pubcomp, pk.PacketID, code)
-			}
-		case packets.Subscribe:
-			if err = decode(fh.Type, func() error { return pk.SubscribeDecode(body) }); err == nil {
-				err = c.handleSubscribe(se, &pk)
-			}
-		case packets.Unsubscribe:
-			if err = decode(fh.Type, func() error { return pk.UnsubscribeDecode(body) }); err == nil {
-				err = c.handleUnsubscribe(se, &pk)
-			}
-		case packets.Pingreq:
-			if len(body) != 0 {
-				err = &ProtocolError{Code: 0x81, Packet: "PINGREQ", Err: errors.New("non-empty body")}
-			} else {
-				c.queueCtrl(se, packets.Pingresp<<4, 0)
-			}
-		case packets.Disconnect:
-			if err = decode(fh.Type, func() error { return pk.DisconnectDecode(body) }); err == nil {
-				err = c.handleDisconnect(se, &pk)
-			}
-		default:
-			err = &ProtocolError{Code: 0x82, Packet: packetName(fh.Type), Err: errors.New("unexpected packet")}
-		}
+		fh, body, err := c.readPacketFrom(b)
 		if err != nil {
+			return readErr(err)
+		}
+		if err := c.handle(se, fh, body); err != nil {
 			return err
 		}
 	}
+}
+
+// readErr turns a read deadline (keep-alive) into its protocol error.
+//
+//go:noinline
+func readErr(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &ProtocolError{Code: 0x8D, Packet: "keep alive", Err: err}
+	}
+	return err
+}
+
+// handle dispatches one packet. It is a separate frame from readLoop so
+// that the decoded packets.Packet (about a kilobyte) is not on the stack
+// while an idle connection waits for its next packet: a shallow stack at
+// the wait lets the runtime shrink an idle reader's stack to its minimum,
+// which is most of an idle connection's memory.
+//
+//go:noinline
+func (c *conn) handle(se *session, fh packets.FixedHeader, body []byte) (err error) {
+	pk := packets.Packet{FixedHeader: fh, ProtocolVersion: c.version}
+	switch fh.Type {
+	case packets.Publish:
+		err = c.handlePublish(se, &pk, body)
+	case packets.Puback, packets.Pubcomp:
+		if err = decode(fh.Type, func() error { return pk.PubackDecode(body) }); err == nil {
+			se.ack(pk.PacketID)
+		}
+	case packets.Pubrec:
+		if err = decode(fh.Type, func() error { return pk.PubrecDecode(body) }); err == nil {
+			c.handlePubrec(se, pk.PacketID, pk.ReasonCode)
+		}
+	case packets.Pubrel:
+		if err = decode(fh.Type, func() error { return pk.PubrelDecode(body) }); err == nil {
+			se.mu.Lock()
+			_, ok := se.inQoS2[pk.PacketID]
+			delete(se.inQoS2, pk.PacketID)
+			se.mu.Unlock()
+			code := byte(0)
+			if !ok {
+				code = 0x92
+			}
+			c.ack(se, packets.Pubcomp, pk.PacketID, code)
+		}
+	case packets.Subscribe:
+		if err = decode(fh.Type, func() error { return pk.SubscribeDecode(body) }); err == nil {
+			err = c.handleSubscribe(se, &pk)
+		}
+	case packets.Unsubscribe:
+		if err = decode(fh.Type, func() error { return pk.UnsubscribeDecode(body) }); err == nil {
+			err = c.handleUnsubscribe(se, &pk)
+		}
+	case packets.Pingreq:
+		if len(body) != 0 {
+			err = &ProtocolError{Code: 0x81, Packet: "PINGREQ", Err: errors.New("non-empty body")}
+		} else {
+			c.queueCtrl(se, packets.Pingresp<<4, 0)
+		}
+	case packets.Disconnect:
+		if err = decode(fh.Type, func() error { return pk.DisconnectDecode(body) }); err == nil {
+			err = c.handleDisconnect(se, &pk)
+		}
+	default:
+		err = &ProtocolError{Code: 0x82, Packet: packetName(fh.Type), Err: errors.New("unexpected packet")}
+	}
+	return err
 }
 
 func (c *conn) handleDisconnect(se *session, pk *packets.Packet) error {

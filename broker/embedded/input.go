@@ -1,0 +1,166 @@
+package embedded
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+)
+
+// inputSize is the read buffer a connection borrows while bytes are
+// waiting to be parsed.
+const inputSize = 4 << 10
+
+var inputPool = sync.Pool{New: func() any { b := make([]byte, inputSize); return &b }}
+
+// input is a connection's buffered reader. An idle MQTT connection spends
+// its life waiting for the next packet, and with a bufio.Reader it would
+// hold a read buffer for all of that time. On a socket (syscall.Conn),
+// input instead waits for readability through syscall.RawConn and takes a
+// pooled buffer only once there is something to read, giving it back as
+// soon as everything in it has been parsed: an idle connection holds no
+// buffer, and a busy one makes the same system calls as bufio (one read
+// per burst, one EAGAIN before each wait). Other connections (TLS,
+// WebSocket, net.Pipe) go through a bufio.Reader.
+type input struct {
+	br *bufio.Reader // non-socket connections
+
+	raw  syscall.RawConn
+	buf  *[]byte // borrowed from inputPool while it holds unread bytes
+	r, w int
+
+	// The state of one raw read, kept here so that readFn is built once.
+	dst    []byte // nil: read into a pooled buffer
+	n      int
+	err    error
+	readFn func(fd uintptr) bool
+}
+
+func newInput(nc net.Conn) *input {
+	in := &input{}
+	if raw := rawConn(nc); raw != nil {
+		in.raw = raw
+		in.readFn = in.readSyscall
+		return in
+	}
+	in.br = bufio.NewReaderSize(nc, 2048)
+	return in
+}
+
+// ReadByte implements io.ByteReader.
+func (in *input) ReadByte() (byte, error) {
+	if in.br != nil {
+		return in.br.ReadByte()
+	}
+	if in.r == in.w {
+		if err := in.fill(); err != nil {
+			return 0, err
+		}
+	}
+	b := (*in.buf)[in.r]
+	in.r++
+	in.releaseIfEmpty()
+	return b, nil
+}
+
+// Read implements io.Reader.
+func (in *input) Read(p []byte) (int, error) {
+	if in.br != nil {
+		return in.br.Read(p)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if in.r == in.w {
+		if len(p) >= inputSize {
+			// A large body: read straight into it, as bufio does.
+			return in.read(p)
+		}
+		if err := in.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, (*in.buf)[in.r:in.w])
+	in.r += n
+	in.releaseIfEmpty()
+	return n, nil
+}
+
+// fill reads at least one byte into a pooled buffer; in.r == in.w.
+func (in *input) fill() error {
+	n, err := in.read(nil)
+	if n == 0 {
+		return err
+	}
+	in.r, in.w = 0, n
+	return nil
+}
+
+// read waits until the socket is readable and reads into p or, when p is
+// nil, into a buffer from inputPool that it leaves in in.buf. It returns
+// n > 0 or an error (io.EOF at the end of the stream).
+func (in *input) read(p []byte) (int, error) {
+	in.dst, in.n, in.err = p, 0, nil
+	if err := in.raw.Read(in.readFn); err != nil {
+		return 0, err
+	}
+	in.dst = nil
+	if in.err != nil {
+		return 0, in.err
+	}
+	if in.n == 0 {
+		return 0, io.EOF
+	}
+	return in.n, nil
+}
+
+// readSyscall is the syscall.RawConn callback: it returns false, to wait
+// for readability, when the socket has nothing yet. The pooled buffer is
+// taken only for the attempt and given back before waiting.
+func (in *input) readSyscall(fd uintptr) bool {
+	dst, pooled := in.dst, false
+	if dst == nil {
+		if in.buf == nil {
+			in.buf = inputPool.Get().(*[]byte)
+			pooled = true
+		}
+		dst = *in.buf
+	}
+	for {
+		n, err := syscall.Read(int(fd), dst)
+		switch err {
+		case nil:
+			in.n = n
+			if n == 0 && pooled {
+				in.putBuf()
+			}
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			if pooled {
+				in.putBuf()
+			}
+			return false
+		default:
+			if pooled {
+				in.putBuf()
+			}
+			in.err = &net.OpError{Op: "read", Net: "tcp", Err: err}
+			return true
+		}
+	}
+}
+
+func (in *input) releaseIfEmpty() {
+	if in.r == in.w && in.buf != nil {
+		in.r, in.w = 0, 0
+		in.putBuf()
+	}
+}
+
+func (in *input) putBuf() {
+	inputPool.Put(in.buf)
+	in.buf = nil
+}
