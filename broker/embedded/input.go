@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"bufio"
 	"io"
 	"net"
 	"sync"
@@ -16,19 +15,20 @@ var inputPool = sync.Pool{New: func() any { b := make([]byte, inputSize); return
 
 // input is a connection's buffered reader. An idle MQTT connection spends
 // its life waiting for the next packet, and with a bufio.Reader it would
-// hold a read buffer for all of that time. On a socket (syscall.Conn),
-// input instead waits for readability through syscall.RawConn and takes a
-// pooled buffer only once there is something to read, giving it back as
-// soon as everything in it has been parsed: an idle connection holds no
-// buffer, and a busy one makes the same system calls as bufio (one read
-// per burst, one EAGAIN before each wait). Other connections (TLS,
-// WebSocket, net.Pipe) go through a bufio.Reader.
+// hold a read buffer for all of that time. input holds one (from a pool)
+// only while it has unread bytes. On a socket (syscall.Conn) it waits for
+// readability through syscall.RawConn and takes the buffer once there is
+// something to read: the same system calls as bufio (one read per burst,
+// one EAGAIN before each wait). Other connections (TLS, WebSocket,
+// net.Pipe) wait in a one-byte read and then read what else is there
+// into the pooled buffer; every MQTT packet is at least two bytes, so that
+// second read is one the parser needs anyway.
 type input struct {
-	br *bufio.Reader // non-socket connections
-
-	raw  syscall.RawConn
-	buf  *[]byte // borrowed from inputPool while it holds unread bytes
+	nc   net.Conn
+	raw  syscall.RawConn // nil: not a socket
+	buf  *[]byte         // borrowed from inputPool while it holds unread bytes
 	r, w int
+	one  [1]byte
 
 	// The state of one raw read, kept here so that readFn is built once.
 	dst    []byte // nil: read into a pooled buffer
@@ -38,21 +38,16 @@ type input struct {
 }
 
 func newInput(nc net.Conn) *input {
-	in := &input{}
+	in := &input{nc: nc}
 	if raw := rawConn(nc); raw != nil {
 		in.raw = raw
 		in.readFn = in.readSyscall
-		return in
 	}
-	in.br = bufio.NewReaderSize(nc, 2048)
 	return in
 }
 
 // ReadByte implements io.ByteReader.
 func (in *input) ReadByte() (byte, error) {
-	if in.br != nil {
-		return in.br.ReadByte()
-	}
 	if in.r == in.w {
 		if err := in.fill(); err != nil {
 			return 0, err
@@ -66,15 +61,15 @@ func (in *input) ReadByte() (byte, error) {
 
 // Read implements io.Reader.
 func (in *input) Read(p []byte) (int, error) {
-	if in.br != nil {
-		return in.br.Read(p)
-	}
 	if len(p) == 0 {
 		return 0, nil
 	}
 	if in.r == in.w {
 		if len(p) >= inputSize {
 			// A large body: read straight into it, as bufio does.
+			if in.raw == nil {
+				return in.nc.Read(p)
+			}
 			return in.read(p)
 		}
 		if err := in.fill(); err != nil {
@@ -89,11 +84,28 @@ func (in *input) Read(p []byte) (int, error) {
 
 // fill reads at least one byte into a pooled buffer; in.r == in.w.
 func (in *input) fill() error {
+	if in.raw == nil {
+		return in.fillConn()
+	}
 	n, err := in.read(nil)
 	if n == 0 {
 		return err
 	}
 	in.r, in.w = 0, n
+	return nil
+}
+
+// fillConn fills from a connection that is not a socket.
+func (in *input) fillConn() error {
+	if _, err := io.ReadFull(in.nc, in.one[:]); err != nil {
+		return err
+	}
+	in.buf = inputPool.Get().(*[]byte)
+	b := *in.buf
+	b[0] = in.one[0]
+	// An error here comes back at the next fill, after this byte.
+	n, _ := in.nc.Read(b[1:])
+	in.r, in.w = 0, 1+max(n, 0)
 	return nil
 }
 

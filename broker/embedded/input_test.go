@@ -39,21 +39,29 @@ func tcpPair(t testing.TB) (server, client net.Conn) {
 
 func TestInputUsesRawSocketForTCP(t *testing.T) {
 	s, _ := tcpPair(t)
-	if in := newInput(s); in.raw == nil || in.br != nil {
+	if in := newInput(s); in.raw == nil {
 		t.Fatal("a TCP connection should be read through its raw socket")
 	}
 	p1, p2 := net.Pipe()
 	defer p1.Close()
 	defer p2.Close()
-	if in := newInput(p1); in.raw != nil || in.br == nil {
-		t.Fatal("a net.Pipe should be read through bufio")
+	if in := newInput(p1); in.raw != nil {
+		t.Fatal("a net.Pipe has no raw socket")
 	}
 }
 
 // TestInputStream sends bytes in uneven writes and reads them back with a
 // mix of ReadByte, small reads and reads larger than the pooled buffer.
 func TestInputStream(t *testing.T) {
-	s, c := tcpPair(t)
+	t.Run("socket", func(t *testing.T) { s, c := tcpPair(t); testInputStream(t, s, c) })
+	t.Run("conn", func(t *testing.T) { s, c := tcpPair(t); testInputStream(t, plainConn{s}, c) })
+}
+
+// plainConn hides a TCP connection's socket: input reads it as it reads
+// TLS or WebSocket connections.
+type plainConn struct{ net.Conn }
+
+func testInputStream(t *testing.T, s, c net.Conn) {
 	in := newInput(s)
 	want := make([]byte, 3*inputSize+123)
 	for i := range want {
@@ -107,7 +115,11 @@ func TestInputStream(t *testing.T) {
 
 // TestInputHoldsNoBufferWhileWaiting: the point of input.
 func TestInputHoldsNoBufferWhileWaiting(t *testing.T) {
-	s, c := tcpPair(t)
+	t.Run("socket", func(t *testing.T) { s, c := tcpPair(t); testInputNoBuffer(t, s, c) })
+	t.Run("conn", func(t *testing.T) { s, c := tcpPair(t); testInputNoBuffer(t, plainConn{s}, c) })
+}
+
+func testInputNoBuffer(t *testing.T, s, c net.Conn) {
 	in := newInput(s)
 	c.Write([]byte{1, 2})
 	for range 2 {
@@ -121,7 +133,7 @@ func TestInputHoldsNoBufferWhileWaiting(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { _, err := in.ReadByte(); done <- err }()
 	time.Sleep(20 * time.Millisecond)
-	c.Write([]byte{3})
+	c.Write([]byte{3, 4})
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -173,14 +185,23 @@ func TestInputPeerReset(t *testing.T) {
 }
 
 // BenchmarkInput reads 30-byte packets from a loopback socket through the
-// raw-socket input and, for comparison, through bufio as before.
+// raw socket, through the path TLS and WebSocket take, and through bufio
+// (what input replaced).
 func BenchmarkInput(b *testing.B) {
-	for _, mode := range []string{"raw", "bufio"} {
+	for _, mode := range []string{"socket", "conn", "bufio"} {
 		b.Run(mode, func(b *testing.B) {
 			s, c := tcpPair(b)
-			in := newInput(s)
-			if mode == "bufio" {
-				in = &input{br: bufio.NewReaderSize(s, 2048)}
+			var in interface {
+				io.Reader
+				io.ByteReader
+			}
+			switch mode {
+			case "socket":
+				in = newInput(s)
+			case "conn":
+				in = newInput(plainConn{s})
+			case "bufio":
+				in = bufio.NewReaderSize(s, 2048)
 			}
 			pkt := make([]byte, 30)
 			body := make([]byte, len(pkt)-1)
