@@ -68,8 +68,36 @@ func fuzzSeeds() [][]byte {
 }
 
 // FuzzConn feeds arbitrary bytes to a connection: the server must neither
-// panic nor hang, whatever it is sent.
+// panic nor hang, whatever it is sent. The connection is a net.Pipe, read
+// as TLS and WebSocket connections are.
 func FuzzConn(f *testing.F) {
+	fuzzConn(f, func(t *testing.T) (client, server net.Conn) {
+		client, server = net.Pipe()
+		return client, server
+	})
+}
+
+// FuzzConnTCP is FuzzConn over loopback TCP, the raw-socket read path.
+func FuzzConnTCP(f *testing.F) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer ln.Close()
+	fuzzConn(f, func(t *testing.T) (client, server net.Conn) {
+		client, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		server, err = ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return client, server
+	})
+}
+
+func fuzzConn(f *testing.F, pair func(t *testing.T) (client, server net.Conn)) {
 	for _, s := range fuzzSeeds() {
 		f.Add(s)
 	}
@@ -77,7 +105,7 @@ func FuzzConn(f *testing.F) {
 		MaxSessionIdle: time.Second, Logger: slog.New(slog.DiscardHandler)})
 	defer s.Close()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		client, server := net.Pipe()
+		client, server := pair(t)
 		s.ServeConn(server)
 		go io.Copy(io.Discard, client)
 		client.SetWriteDeadline(time.Now().Add(2 * time.Second))
