@@ -15,7 +15,8 @@
 # Known test bug: client_test5.py test_request_response waits on client A's
 # SUBACK (callback.subscribeds) after client B subscribes, then publishes
 # before B's subscription is guaranteed to exist; it fails whenever the
-# broker is slower than the test's next line. See examples/mqttd's doc.
+# broker is slower than the test's next line, which happens mostly when
+# another process keeps a core busy. See examples/mqttd's doc.
 set -u
 dir=${1:?usage: interop.sh /path/to/paho.mqtt.testing/interoperability [suite] [Test.name ...]}
 shift
