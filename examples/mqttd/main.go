@@ -26,7 +26,7 @@
 // B's SUBSCRIBE it waits for client A's SUBACK (already there) instead of
 // B's, so A's request may reach the broker before B's subscription and is
 // then, correctly, delivered to nobody. On an otherwise idle machine the
-// whole suite passes (37 of 37; test_request_response 19 of 20 reruns).
+// whole suite passes (37 of 37; test_request_response in 25 of 26 runs).
 // With another process keeping a core busy, the thread the kernel wakes for
 // B's SUBSCRIBE often runs only after the test has sent A's request, and
 // the test fails most runs, where single-threaded Mosquitto passes; at a
