@@ -242,6 +242,7 @@ func (c *conn) shutdown(code byte, send bool) {
 // the caller (decoded strings point into it).
 func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
 	c.refreshDeadline()
+	c.in.idle()
 	b, err := c.in.ReadByte()
 	if err != nil {
 		return packets.FixedHeader{}, nil, err
@@ -683,6 +684,7 @@ func (c *conn) ack(se *session, typ byte, id uint16, code byte) {
 func (c *conn) readLoop(se *session) error {
 	for {
 		c.refreshDeadline()
+		c.in.idle()
 		b, err := c.in.ReadByte() // an idle connection waits here
 		if err != nil {
 			return readErr(err)

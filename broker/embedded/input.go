@@ -15,14 +15,14 @@ var inputPool = sync.Pool{New: func() any { b := make([]byte, inputSize); return
 
 // input is a connection's buffered reader. An idle MQTT connection spends
 // its life waiting for the next packet, and with a bufio.Reader it would
-// hold a read buffer for all of that time. input holds one (from a pool)
-// only while it has unread bytes. On a socket (syscall.Conn) it waits for
-// readability through syscall.RawConn and takes the buffer once there is
-// something to read: the same system calls as bufio (one read per burst,
-// one EAGAIN before each wait). Other connections (TLS, WebSocket,
-// net.Pipe) wait in a one-byte read and then read what else is there
-// into the pooled buffer; every MQTT packet is at least two bytes, so that
-// second read is one the parser needs anyway.
+// hold a read buffer for all of that time. input takes one from a pool
+// when a packet starts arriving and gives it back, through idle, when the
+// packet has been read and nothing else is buffered. On a socket
+// (syscall.Conn) it waits for readability through syscall.RawConn and takes
+// the buffer once there is something to read: the same system calls as
+// bufio (one read per burst, one EAGAIN before each wait). Other
+// connections (TLS, WebSocket, net.Pipe) wait for a packet's first byte in
+// a one-byte read and read the rest into the pooled buffer.
 type input struct {
 	nc   net.Conn
 	raw  syscall.RawConn // nil: not a socket
@@ -55,7 +55,6 @@ func (in *input) ReadByte() (byte, error) {
 	}
 	b := (*in.buf)[in.r]
 	in.r++
-	in.releaseIfEmpty()
 	return b, nil
 }
 
@@ -78,35 +77,50 @@ func (in *input) Read(p []byte) (int, error) {
 	}
 	n := copy(p, (*in.buf)[in.r:in.w])
 	in.r += n
-	in.releaseIfEmpty()
 	return n, nil
 }
 
-// fill reads at least one byte into a pooled buffer; in.r == in.w.
+// fill reads at least one byte into the buffer, taking one from the pool
+// if input holds none; in.r == in.w.
 func (in *input) fill() error {
-	if in.raw == nil {
-		return in.fillConn()
+	in.r, in.w = 0, 0
+	if in.raw != nil {
+		n, err := in.read(nil)
+		if n == 0 {
+			return err
+		}
+		in.w = n
+		return nil
 	}
-	n, err := in.read(nil)
-	if n == 0 {
-		return err
+	if in.buf == nil {
+		// Waiting for a packet: no buffer until its first byte is in.
+		if _, err := io.ReadFull(in.nc, in.one[:]); err != nil {
+			return err
+		}
+		in.buf = inputPool.Get().(*[]byte)
+		(*in.buf)[0] = in.one[0]
+		in.w = 1
+		return nil
 	}
-	in.r, in.w = 0, n
-	return nil
+	for {
+		n, err := in.nc.Read(*in.buf)
+		if n > 0 {
+			in.w = n
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
-// fillConn fills from a connection that is not a socket.
-func (in *input) fillConn() error {
-	if _, err := io.ReadFull(in.nc, in.one[:]); err != nil {
-		return err
+// idle gives the buffer back to the pool if nothing is left in it. The
+// connection calls it between packets, before waiting for the next one.
+func (in *input) idle() {
+	if in.r == in.w && in.buf != nil {
+		in.r, in.w = 0, 0
+		in.putBuf()
 	}
-	in.buf = inputPool.Get().(*[]byte)
-	b := *in.buf
-	b[0] = in.one[0]
-	// An error here comes back at the next fill, after this byte.
-	n, _ := in.nc.Read(b[1:])
-	in.r, in.w = 0, 1+max(n, 0)
-	return nil
 }
 
 // read waits until the socket is readable and reads into p or, when p is
@@ -162,13 +176,6 @@ func (in *input) readSyscall(fd uintptr) bool {
 			in.err = &net.OpError{Op: "read", Net: "tcp", Err: err}
 			return true
 		}
-	}
-}
-
-func (in *input) releaseIfEmpty() {
-	if in.r == in.w && in.buf != nil {
-		in.r, in.w = 0, 0
-		in.putBuf()
 	}
 }
 

@@ -108,7 +108,7 @@ func testInputStream(t *testing.T, s, c net.Conn) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("read %d bytes, want %d (first difference matters)", len(got), len(want))
 	}
-	if in.buf != nil {
+	if in.idle(); in.buf != nil {
 		t.Fatal("the pooled buffer is still held after everything was read")
 	}
 }
@@ -127,7 +127,7 @@ func testInputNoBuffer(t *testing.T, s, c net.Conn) {
 			t.Fatal(err)
 		}
 	}
-	if in.buf != nil {
+	if in.idle(); in.buf != nil {
 		t.Fatal("buffer held after the input was drained")
 	}
 	done := make(chan error, 1)
@@ -136,6 +136,39 @@ func testInputNoBuffer(t *testing.T, s, c net.Conn) {
 	c.Write([]byte{3, 4})
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInputReadsWhatIsThere: a read in the middle of a packet returns the
+// bytes that arrived, even one, and never waits for more. (An earlier
+// version read a second time after a one-byte read, which deadlocked
+// when the packet's last byte arrived alone.)
+func TestInputReadsWhatIsThere(t *testing.T) {
+	t.Run("socket", func(t *testing.T) { s, c := tcpPair(t); testInputReadsWhatIsThere(t, s, c) })
+	t.Run("conn", func(t *testing.T) { s, c := tcpPair(t); testInputReadsWhatIsThere(t, plainConn{s}, c) })
+	t.Run("pipe", func(t *testing.T) {
+		s, c := net.Pipe()
+		defer s.Close()
+		defer c.Close()
+		testInputReadsWhatIsThere(t, s, c)
+	})
+}
+
+func testInputReadsWhatIsThere(t *testing.T, s, c net.Conn) {
+	in := newInput(s)
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i, chunk := range [][]byte{{0x30, 3}, {0}, {1}, {'x'}} {
+		go c.Write(chunk)
+		for range chunk {
+			if _, err := in.ReadByte(); err != nil {
+				t.Fatalf("chunk %d: %v", i, err)
+			}
+		}
+	}
+	go c.Write([]byte{1, 2, 3})
+	buf := make([]byte, 10)
+	if n, err := io.ReadAtLeast(in, buf, 3); n != 3 || err != nil {
+		t.Fatalf("read %d, %v; want the 3 bytes written", n, err)
 	}
 }
 
