@@ -239,7 +239,8 @@ func (c *conn) shutdown(code byte, send bool) {
 }
 
 // readPacket reads one packet; the body is freshly allocated and owned by
-// the caller (decoded strings point into it).
+// the caller (decoded strings point into it). Its frame stays small: an
+// idle connection waits in it (see serve).
 func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
 	c.refreshDeadline()
 	c.in.idle()
@@ -683,13 +684,7 @@ func (c *conn) ack(se *session, typ byte, id uint16, code byte) {
 
 func (c *conn) readLoop(se *session) error {
 	for {
-		c.refreshDeadline()
-		c.in.idle()
-		b, err := c.in.ReadByte() // an idle connection waits here
-		if err != nil {
-			return readErr(err)
-		}
-		fh, body, err := c.readPacketFrom(b)
+		fh, body, err := c.readPacket() // an idle connection waits here
 		if err != nil {
 			return readErr(err)
 		}

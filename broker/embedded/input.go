@@ -26,7 +26,7 @@ var inputPool = sync.Pool{New: func() any { b := make([]byte, inputSize); return
 type input struct {
 	nc   net.Conn
 	raw  syscall.RawConn // nil: not a socket
-	buf  *[]byte         // borrowed from inputPool while it holds unread bytes
+	buf  *[]byte         // borrowed from inputPool from a packet's first byte until idle
 	r, w int
 	one  [1]byte
 
@@ -173,7 +173,7 @@ func (in *input) readSyscall(fd uintptr) bool {
 			if pooled {
 				in.putBuf()
 			}
-			in.err = &net.OpError{Op: "read", Net: "tcp", Err: err}
+			in.err = &net.OpError{Op: "read", Net: in.nc.LocalAddr().Network(), Err: err}
 			return true
 		}
 	}

@@ -7,5 +7,6 @@ import (
 	"syscall"
 )
 
-// rawConn: outside Unix every connection is read through bufio.
+// rawConn: outside Unix input reads every connection through its Read
+// method.
 func rawConn(net.Conn) syscall.RawConn { return nil }

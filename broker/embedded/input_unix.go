@@ -8,7 +8,8 @@ import (
 )
 
 // rawConn returns the raw socket of a TCP or Unix connection, nil for any
-// other net.Conn (TLS, WebSocket, net.Pipe), which is read through bufio.
+// other net.Conn (TLS, WebSocket, net.Pipe), which input reads through
+// its Read method.
 func rawConn(nc net.Conn) syscall.RawConn {
 	var sc syscall.Conn
 	switch c := nc.(type) {
