@@ -79,20 +79,8 @@ func FuzzConn(f *testing.F) {
 
 // FuzzConnTCP is FuzzConn over loopback TCP, the raw-socket read path.
 func FuzzConnTCP(f *testing.F) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer ln.Close()
 	fuzzConn(f, func(t *testing.T) (client, server net.Conn) {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		server, err = ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
+		server, client = tcpPair(t)
 		return client, server
 	})
 }

@@ -320,3 +320,29 @@ func subOpt(filter string, qos byte) packets.Subscription {
 }
 
 func runtimeGosched() { time.Sleep(50 * time.Microsecond) }
+
+// tcpPair returns both ends of a real loopback TCP connection.
+func tcpPair(t testing.TB) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	type res struct {
+		c   net.Conn
+		err error
+	}
+	ch := make(chan res, 1)
+	go func() { c, err := ln.Accept(); ch <- res{c, err} }()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := <-ch
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Cleanup(func() { r.c.Close(); client.Close() })
+	return r.c, client
+}

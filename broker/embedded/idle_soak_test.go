@@ -41,13 +41,7 @@ func TestIdleConnectionsMemory(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("GNSSGATE_IDLE_CLIENTS")); err == nil && v > 0 {
 		n = v
 	}
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		t.Fatal(err)
-	}
-	lim.Cur = lim.Max
-	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	tcp := min(n, int(lim.Cur)-200)
+	tcp := min(n, raiseFileLimit(t)-200)
 	if v, err := strconv.Atoi(os.Getenv("GNSSGATE_IDLE_TCP")); err == nil && v >= 0 {
 		tcp = min(tcp, v)
 	}
@@ -125,10 +119,7 @@ func TestIdleClientProcess(t *testing.T) {
 	}
 	addr, count, _ := strings.Cut(spec, ",")
 	n, _ := strconv.Atoi(count)
-	var lim syscall.Rlimit
-	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-	lim.Cur = lim.Max
-	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	raiseFileLimit(t)
 	conns := make([]net.Conn, 0, n)
 	for i := range n {
 		c, err := net.Dial("tcp", addr)
@@ -171,6 +162,20 @@ func idleClient(c net.Conn, i int) error {
 		return fmt.Errorf("SUBACK: %w", err)
 	}
 	return nil
+}
+
+// raiseFileLimit raises this process's open-file limit to its hard limit
+// and returns the limit in force.
+func raiseFileLimit(t *testing.T) int {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	}
+	return int(lim.Cur)
 }
 
 // vmRSS reads this process's resident set size.
