@@ -25,6 +25,12 @@ const (
 	ParamValid      = "position.valid"
 	ParamHDOP       = "position.hdop"
 
+	// ParamCommandResponse carries a device's answer to a command as text.
+	// A codec puts it in a message whenever the device answers, so that an
+	// answer nobody waits for (a command sent by SMS or another server, an
+	// answer the device sends on its own) is stored rather than lost.
+	ParamCommandResponse = "command.response"
+
 	// Lenient-mode marks: a frame whose checksum or length field was wrong,
 	// accepted because the codec was asked to be lenient.
 	ParamChecksumInvalid = "frame.checksum.invalid"
@@ -64,6 +70,7 @@ var catalogue = []ParamInfo{
 	{"event.seqnum", KindFloat, "", "event sequence number"},
 	{"event.generation.enum", KindFloat, "", "why the record was made (Teltonika codec 16: 0 on exit, 1 on entrance, 2 on both, 4 hysteresis, 5 on change, 6 eventual, 7 periodical)"},
 	{"driver.message", KindString, "", "text message from the driver"},
+	{"command.response", KindString, "", "the device's answer to a command, as text"},
 	{"record.seqnum", KindFloat, "", "record or packet sequence number"},
 	{"message.buffered.status", KindBool, "", "message was sent from the black box"},
 	{"alarm.event.trigger", KindBool, "", "an alarm was raised"},
