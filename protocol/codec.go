@@ -79,6 +79,15 @@ type Splitter interface {
 	Split(data []byte, atEOF bool) (advance int, frame []byte, err error)
 }
 
+// Refuser is implemented by sessions of protocols that can tell a device it
+// was refused (a rejected login, for instance Teltonika's 0x00 or Wialon
+// IPS's "#AL#0"). A channel that closes a connection which sent data
+// without identifying itself sends Refusal's bytes first; protocols with no
+// such reply simply do not implement it.
+type Refuser interface {
+	Refusal() []byte
+}
+
 // CommandEncoder is implemented by sessions that can send commands to the
 // device. EncodeCommand appends the command's wire form to dst.
 type CommandEncoder interface {
