@@ -16,6 +16,10 @@ const (
 	ParamProtocolID      = "protocol.id"
 	ParamPeer            = "peer"
 
+	// Stamped by a gateway that registers devices (flespi's names).
+	ParamDeviceID   = "device.id"
+	ParamDeviceName = "device.name"
+
 	ParamLatitude   = "position.latitude"
 	ParamLongitude  = "position.longitude"
 	ParamAltitude   = "position.altitude"
