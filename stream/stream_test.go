@@ -20,8 +20,8 @@ import (
 // recorder is a sink that keeps what it was given and fails on demand.
 type recorder struct {
 	mu      sync.Mutex
-	got     []got   // accepted messages, in order
-	writes  []int   // batch sizes
+	got     []got // accepted messages, in order
+	writes  []int // batch sizes
 	fail    func(b *stream.Batch) error
 	changed chan struct{}
 }
