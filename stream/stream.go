@@ -105,6 +105,9 @@ type Config struct {
 	Validate *filter.Expr
 	// Convert selects the parameters forwarded and their JSON form.
 	Convert Convert
+	// NoJSON leaves Message.JSON empty, for sinks that read Message only
+	// (a history writer): the encoding is then not paid for.
+	NoJSON bool
 
 	// MaxBatch bounds the messages of one Write; 0 means
 	// [DefaultMaxBatch] (1,000).
@@ -781,7 +784,11 @@ func (s *Stream) build(recs []store.Record) {
 	buf := s.buf[:0]
 	ends := s.ends[:0] // offsets first: buf may move while it grows
 	for i := range recs {
-		buf = s.cfg.Convert.apply(&recs[i].Message, buf, &s.scratch)
+		if s.cfg.NoJSON {
+			s.cfg.Convert.retain(&recs[i].Message)
+		} else {
+			buf = s.cfg.Convert.apply(&recs[i].Message, buf, &s.scratch)
+		}
 		ends = append(ends, len(buf))
 	}
 	s.ends = ends

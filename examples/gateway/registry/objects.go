@@ -36,7 +36,9 @@ type Channel struct {
 // ChannelConfig is a channel's "configuration".
 type ChannelConfig struct {
 	// TCP and UDP are listen addresses ("host:port", ":5027"); either may
-	// be empty. TLS listens with TLS (the protocol over a TLS session).
+	// be empty. An HTTP channel without TCP is served by the gateway's HTTP
+	// server at /http/{channel id}; an MQTT channel listens nowhere (it
+	// subscribes to Topics).
 	TCP string `json:"tcp,omitempty"`
 	UDP string `json:"udp,omitempty"`
 	// AutoCreateDevices registers a device for every new ident that sends
@@ -47,6 +49,14 @@ type ChannelConfig struct {
 	Lenient bool `json:"lenient,omitempty"`
 	// Record keeps every connection's raw traffic (the traffic viewer).
 	Record bool `json:"record,omitempty"`
+	// IdentField names the parameter holding the ident (HTTP and MQTT
+	// channels); "" means "ident".
+	IdentField string `json:"ident_field,omitempty"`
+	// Topics are the MQTT filters an MQTT channel subscribes to, on the
+	// gateway's broker; IdentTopicLevel, when positive, takes the ident
+	// from that level of the topic (from 1).
+	Topics          []string `json:"topics,omitempty"`
+	IdentTopicLevel int      `json:"ident_topic_level,omitempty"`
 }
 
 // AutoCreate reports the effective AutoCreateDevices.

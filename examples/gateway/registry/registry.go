@@ -597,7 +597,9 @@ func checkChannel(c *Channel, known func(string) bool) error {
 		return invalid("protocol_name", "required")
 	case known != nil && !known(c.ProtocolName):
 		return invalid("protocol_name", "unknown protocol %q", c.ProtocolName)
-	case c.Configuration.TCP == "" && c.Configuration.UDP == "":
+	case c.ProtocolName == "mqtt" && len(c.Configuration.Topics) == 0:
+		return invalid("configuration.topics", "an MQTT channel needs topics to subscribe to")
+	case c.ProtocolName != "http" && c.ProtocolName != "mqtt" && c.Configuration.TCP == "" && c.Configuration.UDP == "":
 		return invalid("configuration", "a tcp or udp listen address is required")
 	}
 	return nil
