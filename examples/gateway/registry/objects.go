@@ -107,8 +107,8 @@ type Stream struct {
 	// ConvertMessage keeps only some parameters and chooses nested JSON.
 	ConvertMessage *Convert `json:"convert_message,omitempty"`
 	// Channels and Devices are the stream's subscriptions.
-	Channels []int64       `json:"channels"`
-	Devices  []int64       `json:"devices"`
+	Channels []int64        `json:"channels"`
+	Devices  []int64        `json:"devices"`
 	Metadata map[string]any `json:"metadata,omitempty"`
 }
 
