@@ -3,7 +3,7 @@
 // names: the quickest way to see what a device sent.
 //
 //	go run ./examples/decode -p teltonika 000f333536333037303432343431303133 000000000000003608...
-//	go run ./examples/decode -p wialon-ips -text '#L#2.0;356307042441013;NA;CE9B' -replies
+//	go run ./examples/decode -p wialon-ips -text '#L#2.0;356307042441013;NA;CF2A' -replies
 //	go run ./examples/decode -p gt06 -f capture.hex -lenient
 //
 // HEX arguments, or the lines of the -f file (the protocol/traffic format: hex
