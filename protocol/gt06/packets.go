@@ -362,7 +362,8 @@ func (s *Session) gpsLBS1(f *frame, r *protocol.Result) bool {
 // mode, re-upload flag and, when the product counts it, mileage. With
 // Codec.Model set to an NT model (and for 0x25, their driver packet), the
 // layout is the NT firmware's: location source, IMEI (8, BCD), device
-// time, GPS block, LBS length and cell (0x25: 4-byte cell id), terminal
+// time, GPS block, LBS length and cell (0x25: 4-byte cell id and a signal
+// byte), terminal
 // info, external voltage (0.01 V), battery voltage (0.1 V), GSM signal,
 // alarm, language, mileage (3 bytes, m), running time (3 bytes, minutes)
 // and, in 0x25, a driver id (length, type, id).
@@ -400,12 +401,21 @@ func (s *Session) gpsLBSNT(f *frame, r *protocol.Result) bool {
 	if f.proto == typeGPSLBSDriver {
 		cs = cellCID4
 	}
-	// The LBS length counts the bytes after it.
-	if len(rest) < 1 || int(rest[0]) < cs.size(rest[1:]) || len(rest) < 1+int(rest[0])+7+6 {
+	// The LBS length byte varies between firmware (it counts itself or
+	// not); the cell is read by its own layout, and a length beyond 9 adds
+	// that many bytes after it (a signal byte in 0x25).
+	if len(rest) < 1 || rest[0] == 0 {
 		return false
 	}
-	lbs := rest[1 : 1+int(rest[0])]
-	rest = rest[1+int(rest[0]):]
+	n := cs.size(rest[1:])
+	if extra := int(rest[0]) - 9; extra > 0 {
+		n += extra
+	}
+	if n < 0 || len(rest) < 1+n+7+6 {
+		return false
+	}
+	lbs := rest[1 : 1+n]
+	rest = rest[1+n:]
 	m := s.begin(r)
 	putGPS(m, c[head:])
 	cs.put(m, lbs)
@@ -485,7 +495,8 @@ func (s *Session) locationRFID(f *frame, r *protocol.Result) bool {
 // status2 decodes the 0x36 status of Jimi 4G firmware (no GPS block):
 // terminal info, voltage level, GSM signal, alarm, language, then modules
 // (type 2, length 1): 0x0018 battery voltage (0.01 V), 0x0032 startup
-// status, 0x006A battery level (%); others kept in hex.
+// status, 0x006A battery level (%); others kept in hex. It is acknowledged
+// like the other status packets.
 func (s *Session) status2(f *frame, r *protocol.Result) bool {
 	c := f.content
 	if len(c) < 5 {
@@ -515,6 +526,8 @@ func (s *Session) status2(f *frame, r *protocol.Result) bool {
 		}
 	}
 	end(m, f)
+	// A status packet: answered, unlike the 0x36 location forms.
+	r.Reply = AppendAck(r.Reply[:0], f.marker == extended, f.proto, f.serial)
 	return true
 }
 
