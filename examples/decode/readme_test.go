@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gnssgate/gnssgate/examples/internal/codecs"
 	"github.com/gnssgate/gnssgate/examples/internal/readme"
 )
 
@@ -91,5 +92,17 @@ func wantEqual(t *testing.T, what, got, want string) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s %q, want %q", what, got, want)
+	}
+}
+
+// The README's "Supported protocols" table has a row for every codec of
+// decode -list and none for a codec that is not there.
+func TestREADMEProtocolTable(t *testing.T) {
+	rows, err := readme.ProtocolNames("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(slices.Sorted(slices.Values(rows)), codecs.Names()) {
+		t.Fatalf("README.md protocol table %v, decode -list %v", rows, codecs.Names())
 	}
 }

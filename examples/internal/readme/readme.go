@@ -133,3 +133,27 @@ func split(line string) (words []string, text string, err error) {
 	}
 	return words, strings.TrimSpace(line[:end]), nil
 }
+
+// ProtocolNames returns the first column of the "Supported protocols"
+// table of path, without the backquotes, in table order.
+func ProtocolNames(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, "## "):
+			in = strings.TrimSpace(line) == "## Supported protocols"
+		case in && strings.HasPrefix(line, "| `"):
+			cell, _, _ := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+			names = append(names, strings.Trim(cell, "`"))
+		}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%s: no \"Supported protocols\" table", path)
+	}
+	return names, nil
+}

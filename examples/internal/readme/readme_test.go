@@ -33,3 +33,17 @@ func TestCommands(t *testing.T) {
 		t.Fatal("a variable was accepted")
 	}
 }
+
+func TestProtocolNames(t *testing.T) {
+	md := "# x\n## Supported protocols\n\n| name | a |\n|---|---|\n| `one` | x |\n| `two` | y |\n\n## Next\n| `no` | z |\n"
+	path := filepath.Join(t.TempDir(), "README.md")
+	os.WriteFile(path, []byte(md), 0o644)
+	got, err := ProtocolNames(path)
+	if err != nil || !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("%v %v", got, err)
+	}
+	os.WriteFile(path, []byte("# none\n"), 0o644)
+	if _, err := ProtocolNames(path); err == nil {
+		t.Fatal("no table, no error")
+	}
+}
