@@ -704,12 +704,14 @@ func (s *Session) statusSteps(f *frame, r *protocol.Result) bool {
 // GSM signal, alarm/language; 0x27 and 0xA4 add a geofence number. What
 // follows: 4 bytes are the mileage (JM-VL03 0x26), 8 bytes of a 0x16 an
 // RFID card. One 0x16 variant has no LBS length byte (its content is
-// exactly 31 bytes). An LBS length of 0 means no cell; some firmware then
+// exactly 31 bytes). The alarm is kept when the GPS block holds no valid
+// position (the position is then left out). An LBS length of 0 means no
+// cell; some firmware then
 // sends a 45-byte cell area anyway, zeros after its first 9 bytes, which is
 // skipped.
 func (s *Session) alarm(f *frame, r *protocol.Result) bool {
 	c := f.content
-	if len(c) < gpsLen+5 || !gpsFits(c) {
+	if len(c) < gpsLen+5 {
 		return false
 	}
 	cs := cell2G
@@ -780,7 +782,7 @@ func (s *Session) lbsStatus(f *frame, r *protocol.Result) bool {
 	}
 	var ts int64
 	hasTime := false
-	if n := cs.size(c); n < 0 || len(c) != n+5 {
+	if n := cs.size(c); n < 0 || len(c) != n+5 && len(c) != n {
 		if len(c) < 6+8 {
 			return false
 		}
