@@ -376,9 +376,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// Selectors from flespi's API basics.
 	for sel, want := range map[string]int{
-		"configuration.ident=3563070424*":  3,
-		"protocol_name=teltonika":          1,
-		"{last_active > (now() - 86400)}":  3,
+		"configuration.ident=3563070424*":           3,
+		"protocol_name=teltonika":                   1,
+		"{last_active > (now() - 86400)}":           3,
 		"{exists(\"telemetry.position.latitude\")}": 3,
 		"{distance(telemetry.position.latitude, telemetry.position.longitude, 54.6872, 25.2797) < 100}": 3,
 	} {
