@@ -148,7 +148,6 @@ func results(t *testing.T, out map[string]any) []map[string]any {
 
 // tracker is a simulated device on a TCP connection.
 type tracker struct {
-	t    *testing.T
 	s    device.Session
 	c    net.Conn
 	buf  []byte
@@ -158,24 +157,34 @@ type tracker struct {
 
 func dial(t *testing.T, proto, addr string, n uint64) *tracker {
 	t.Helper()
+	tr, err := dialErr(proto, addr, n)
+	if err != nil {
+		t.Fatalf("%s: %v", proto, err)
+	}
+	t.Cleanup(func() { tr.c.Close() })
+	return tr
+}
+
+// dialErr connects tracker n of a protocol and logs in.
+func dialErr(proto, addr string, n uint64) (*tracker, error) {
 	s, err := device.New(proto, device.IMEI(35630704240000+n), device.Options{})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	tr := &tracker{t: t, s: s, c: c, trk: device.NewTrack(n, 1, device.Area{}, time.Unix(1_800_000_000, 0)),
+	tr := &tracker{s: s, c: c, trk: device.NewTrack(n, 1, device.Area{}, time.Unix(1_800_000_000, 0)),
 		when: time.Unix(1_800_000_000, 0)}
-	t.Cleanup(func() { c.Close() })
 	var p device.Packet
 	if s.Login(&p) {
 		if err := tr.exchange(&p); err != nil {
-			t.Fatalf("%s login: %v", proto, err)
+			c.Close()
+			return nil, fmt.Errorf("login: %w", err)
 		}
 	}
-	return tr
+	return tr, nil
 }
 
 // exchange sends p and waits for its ACK.
