@@ -100,7 +100,7 @@ var Options = []Option{
 	{"mqtt-ws", "ADDR", ":8083", "serve the embedded MQTT broker over WebSocket on ADDR (path /mqtt)"},
 	{"channel", "PROTOCOL=ADDR", "", "run a channel (repeatable; PROTOCOL=udp://ADDR for UDP); when given, only the listed channels run"},
 	{"token", "SECRET", "", "the master token (at least 16 characters); without it a new data directory gets one, printed once"},
-	{"log-format", "text|json", "text", "log format"},
+	{"log-format", "FORMAT", "text", "log format: text or json"},
 	{"log-level", "LEVEL", "info", "log level: debug, info, warn, error"},
 	{"log-max-age", "DURATION", "720h", "how long the log keeps messages for streams and channels' buffers"},
 }
@@ -403,4 +403,19 @@ func DefaultChannels(names []string) []Channel {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// ChannelsMarkdown returns the README's table of default channels for the
+// protocols in names.
+func ChannelsMarkdown(names []string) string {
+	var b strings.Builder
+	b.WriteString("| protocol | TCP | UDP |\n|---|---|---|\n")
+	for _, c := range DefaultChannels(names) {
+		udp := "—"
+		if c.UDP != "" {
+			udp = c.UDP
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, c.TCP, udp)
+	}
+	return b.String()
 }

@@ -43,8 +43,8 @@ func Commands(path, program string) ([]Command, error) {
 			inSh = !inSh && (trimmed == "```sh" || trimmed == "```shell" || trimmed == "```bash")
 			continue
 		}
-		if !inSh || trimmed == "" {
-			continue
+		if !inSh || trimmed == "" || !strings.Contains(trimmed, "go run ./examples/") {
+			continue // not an example program's command line: not ours to read
 		}
 		words, text, err := split(trimmed)
 		if err != nil {
