@@ -3,6 +3,7 @@ package egts
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -52,7 +53,7 @@ func (c *recordCtx) command(d []byte) bool {
 			m.Set(paramCmdCode, protocol.Int(int64(le16(cd[3:]))))
 			data = cd[5:]
 			if len(data) > 0 && printable(data) {
-				txt += ": " + string(bytes.TrimRight(data, "\x00"))
+				txt += ": " + strings.ToValidUTF8(string(bytes.TrimRight(data, "\x00")), "\uFFFD")
 			}
 		}
 		m.Set(paramCmdResult, protocol.Int(int64(cct)))

@@ -303,7 +303,12 @@ func (c *recordCtx) posData(d []byte) bool {
 
 // round7 keeps 7 decimals (1 cm): the 32-bit scaling gives no more, and
 // the rounding keeps the JSON short and stable.
-func round7(v float64) float64 { return math.Round(v*1e7) / 1e7 }
+func round7(v float64) float64 {
+	if v = math.Round(v*1e7) / 1e7; v == 0 {
+		return 0 // not -0, which JSON cannot tell apart
+	}
+	return v
+}
 
 // extPosData decodes EGTS_SR_EXT_POS_DATA: flags, then VDOP, HDOP, PDOP
 // (0.01), satellites and navigation systems as flagged.
