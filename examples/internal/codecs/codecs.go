@@ -10,6 +10,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/egts"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/jt808"
+	"github.com/gnssgate/gnssgate/protocol/navtelecom"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
@@ -32,6 +33,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	egts.Name: func(o Options) protocol.Codec {
 		return &egts.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	navtelecom.Name: func(o Options) protocol.Codec {
+		return &navtelecom.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 	jt808.Name: func(o Options) protocol.Codec {
 		return &jt808.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
