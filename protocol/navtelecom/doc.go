@@ -13,7 +13,7 @@
 // Built from Navtelecom's protocol documents (NTCB "Текстовый и бинарный
 // протоколы передачи данных" v3.5 for Signal/Smart devices, and the FLEX
 // 1.0/2.0/3.0 field tables), and checked against real captures. Devices
-// connect over TCP (Traccar's "navis" port is 5180).
+// connect over TCP, to the port the server is given.
 //
 // # NTCB frames
 //

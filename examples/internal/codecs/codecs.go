@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/arnavi"
 	"github.com/gnssgate/gnssgate/protocol/egts"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/jt808"
@@ -30,6 +31,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	arnavi.Name: func(o Options) protocol.Codec {
+		return &arnavi.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 	egts.Name: func(o Options) protocol.Codec {
 		return &egts.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
