@@ -17,21 +17,21 @@ func tags(m *protocol.Message, d []byte) {
 	for ; len(d) >= 5; d = d[5:] {
 		t := d[0]
 		// The first tag of a number appends its parameters (each number has
-		// names of its own); a repeated number, and the inputs that tags 6
-		// and 9 share, replace.
+		// names of its own); a repeated number replaces them. "din" and
+		// "dout", which tags 6 and 9 share, are always set.
 		put := m.Add
-		if seen[t>>6]&(1<<(t&63)) != 0 || t == 0x06 || t == 0x09 || t == 0x05 {
+		if seen[t>>6]&(1<<(t&63)) != 0 {
 			put = m.Set
 		}
 		seen[t>>6] |= 1 << (t & 63)
-		tag(put, t, d[1:5])
+		tag(put, m.Set, t, d[1:5])
 	}
 	if len(d) > 0 {
 		m.Set(paramTail, protocol.String(hexString(d)))
 	}
 }
 
-func tag(put func(string, protocol.Value), t byte, v []byte) {
+func tag(put, set func(string, protocol.Value), t byte, v []byte) {
 	u := le32(v)
 	switch {
 	case t == 0x01: // battery mV (bytes 0-1), external mV (bytes 2-3); 0 or 0xFFFF: none
@@ -66,7 +66,7 @@ func tag(put func(string, protocol.Value), t byte, v []byte) {
 		val := int64(le16(v[2:]))
 		switch v[0] {
 		case 1:
-			put("din", protocol.Int(val))
+			set("din", protocol.Int(val))
 			put(paramVirtualIgnition, protocol.Bool(v[1]&1 != 0))
 			put(paramCallButton, protocol.Bool(v[1]&2 != 0))
 		case 6:
@@ -87,8 +87,8 @@ func tag(put func(string, protocol.Value), t byte, v []byte) {
 		put("gsm.signal.level", protocol.Int(int64(v[3])))
 	case t == 0x09: // device status
 		put(paramStatus, protocol.Int(int64(u)))
-		put("din", protocol.Int(int64(u&0xFF)))
-		put("dout", protocol.Int(int64(u>>8&0x0F)))
+		set("din", protocol.Int(int64(u&0xFF)))
+		set("dout", protocol.Int(int64(u>>8&0x0F)))
 		put(paramGSMState, protocol.Int(int64(u>>12&3)))
 		put(paramGNSSState, protocol.Int(int64(u>>14&3)))
 		put("movement.status", protocol.Bool(u&(1<<16) != 0))

@@ -3,7 +3,6 @@ package egts
 import (
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
@@ -320,15 +319,18 @@ func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
-const hexDigits = "0123456789abcdef"
 
-// hexString is hex.EncodeToString with one allocation instead of two.
+// hexString is hex.EncodeToString with one allocation (up to 64 bytes,
+// the usual size, are encoded on the stack).
 func hexString(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(2 * len(b))
-	for _, c := range b {
-		sb.WriteByte(hexDigits[c>>4])
-		sb.WriteByte(hexDigits[c&0x0F])
+	const digits = "0123456789abcdef"
+	var stack [128]byte
+	out := stack[:0]
+	if 2*len(b) > len(stack) {
+		out = make([]byte, 0, 2*len(b))
 	}
-	return sb.String()
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&0x0F])
+	}
+	return string(out)
 }

@@ -2,7 +2,6 @@ package jt808
 
 import (
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -222,15 +221,19 @@ func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-// hexString is hex.EncodeToString with one allocation instead of two.
+// hexString is hex.EncodeToString with one allocation (up to 64 bytes,
+// the usual size, are encoded on the stack).
 func hexString(b []byte) string {
-	var sb strings.Builder
-	sb.Grow(2 * len(b))
-	for _, c := range b {
-		sb.WriteByte(hexDigit(c >> 4))
-		sb.WriteByte(hexDigit(c))
+	const digits = "0123456789abcdef"
+	var stack [128]byte
+	out := stack[:0]
+	if 2*len(b) > len(stack) {
+		out = make([]byte, 0, 2*len(b))
 	}
-	return sb.String()
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&0x0F])
+	}
+	return string(out)
 }
 
 // text reads a fixed-width text field: NUL and space padding dropped,

@@ -2,6 +2,7 @@ package jt808
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"strconv"
 	"time"
@@ -124,24 +125,31 @@ func (s *Session) Decode(frame []byte, r *protocol.Result) error {
 		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "frame not delimited by 0x7E")
 	}
 	escBad := false
-	if cap(s.buf) < n {
-		s.buf = make([]byte, 0, max(n, 256))
-	}
-	b := s.buf[:n]
-	sum, k := byte(0), 0
-	for i := 1; i < n-1; i++ {
-		c := frame[i]
-		if c == escape && i+1 < n-1 && (frame[i+1] == 0x01 || frame[i+1] == 0x02) {
-			i++
-			c = 0x7C + frame[i] // 7D 01 → 7D, 7D 02 → 7E
-		} else if c == escape || c == flag {
-			escBad = true
+	inner := frame[1 : n-1]
+	var b []byte
+	var sum byte
+	if bytes.IndexByte(inner, escape) < 0 && bytes.IndexByte(inner, flag) < 0 {
+		b, sum = inner, xorBytes(inner) // nothing escaped: decode in place
+	} else {
+		if cap(s.buf) < n {
+			s.buf = make([]byte, 0, max(n, 256))
 		}
-		b[k] = c
-		k++
-		sum ^= c
+		b = s.buf[:n]
+		k := 0
+		for i := 0; i < len(inner); i++ {
+			c := inner[i]
+			if c == escape && i+1 < len(inner) && (inner[i+1] == 0x01 || inner[i+1] == 0x02) {
+				i++
+				c = 0x7C + inner[i] // 7D 01 → 7D, 7D 02 → 7E
+			} else if c == escape || c == flag {
+				escBad = true
+			}
+			b[k] = c
+			k++
+		}
+		b = b[:k]
+		sum = xorBytes(b)
 	}
-	b = b[:k]
 	if len(b) < 13 {
 		return protocol.Errorf(Name, n, protocol.ErrTruncated, "frame shorter than a message header and check code")
 	}
@@ -262,6 +270,23 @@ func luhn(v uint64) byte {
 }
 
 func hexDigit(v byte) byte { return "0123456789abcdef"[v&0x0F] }
+
+// xorBytes is the XOR of b's bytes, eight at a time.
+func xorBytes(b []byte) byte {
+	var x uint64
+	for len(b) >= 8 {
+		x ^= binary.LittleEndian.Uint64(b)
+		b = b[8:]
+	}
+	x ^= x >> 32
+	x ^= x >> 16
+	x ^= x >> 8
+	r := byte(x)
+	for _, c := range b {
+		r ^= c
+	}
+	return r
+}
 
 func (s *Session) decodeMessage(h *header, r *protocol.Result) error {
 	if h.id == msgJointech || h.id == msgJointechBlind {

@@ -429,14 +429,17 @@ func printable(b []byte) bool {
 	return true
 }
 
-// hexString is hex.EncodeToString with one allocation instead of two.
+// hexString is hex.EncodeToString with one allocation (up to 64 bytes,
+// the usual size, are encoded on the stack).
 func hexString(b []byte) string {
 	const digits = "0123456789abcdef"
-	var sb strings.Builder
-	sb.Grow(2 * len(b))
-	for _, c := range b {
-		sb.WriteByte(digits[c>>4])
-		sb.WriteByte(digits[c&0x0F])
+	var stack [128]byte
+	out := stack[:0]
+	if 2*len(b) > len(stack) {
+		out = make([]byte, 0, 2*len(b))
 	}
-	return sb.String()
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&0x0F])
+	}
+	return string(out)
 }
