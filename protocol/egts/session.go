@@ -319,7 +319,6 @@ func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
-
 // hexString is hex.EncodeToString with one allocation (up to 64 bytes,
 // the usual size, are encoded on the stack).
 func hexString(b []byte) string {
