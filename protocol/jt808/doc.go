@@ -77,9 +77,12 @@
 //
 // An RSA-encrypted body (encryption bits set) and the packages of a split
 // message after the first are kept raw and acknowledged. Jointech's 0x5501
-// and 0x5502 (another vendor's binary location under this header, with a
-// one-byte serial) are kept raw and not answered. The parenthesised text
-// frames the same Jointech devices send ("(id,1,001,ELOCK,3,…)") become a
+// and 0x5502 (their JT600 binary location under this header, with a
+// one-byte serial: time, coordinates, speed in knots, course, signal,
+// satellites, odometer, battery, cell, status and alarm words, items; 0x5502
+// is a blind-area re-upload) are decoded and not answered. The
+// parenthesised text frames the same Jointech devices send
+// ("(id,1,001,ELOCK,3,…)") become a
 // message with "command.response"; "(…,BASE,2,TIME)" is answered with TIME
 // replaced by the UTC time yyyyMMddHHmmss.
 //

@@ -136,3 +136,9 @@ var alarmBits = [32]string{
 	30: "custom.rollover.event.trigger",
 	31: "custom.illegal.door.event.trigger",
 }
+
+// Parameters of Jointech's locations (0x5501, 0x5502).
+const (
+	paramProduct       = "custom.product.type"
+	paramJointechAlarm = "custom.jointech.alarm.bitmask"
+)

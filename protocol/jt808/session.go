@@ -41,8 +41,8 @@ const (
 	msgCompressed       = 0x0901
 	msgRSAKey           = 0x0A00
 
-	// Jointech (JT701 locks) locations in another vendor's binary layout,
-	// with a one-byte serial; kept raw and not answered.
+	// Jointech (JT701 locks) locations in their JT600 binary layout, with
+	// a one-byte serial; not answered.
 	msgJointech      = 0x5501
 	msgJointechBlind = 0x5502
 )
@@ -290,7 +290,7 @@ func xorBytes(b []byte) byte {
 
 func (s *Session) decodeMessage(h *header, r *protocol.Result) error {
 	if h.id == msgJointech || h.id == msgJointechBlind {
-		s.raw(h, r)
+		s.jointech(h, r)
 		return nil
 	}
 	if enc := h.props >> 10 & 7; enc != 0 {
