@@ -118,13 +118,15 @@ func (s *Session) fix(m *protocol.Message, f [][]byte) bool {
 	if v, err := strconv.ParseFloat(string(f[t+4]), 64); err == nil && v >= 0 && v <= 360 {
 		m.Add(protocol.ParamDirection, protocol.Float(v))
 	}
-	if altIdx > 0 {
+	if altIdx > 0 && len(f[altIdx]) > 0 { // parsing "" would allocate its error
 		if v, err := strconv.ParseFloat(string(f[altIdx]), 64); err == nil {
 			m.Add(protocol.ParamAltitude, protocol.Float(v))
 		}
 	}
-	if v, err := strconv.Atoi(string(f[satIdx])); err == nil && v >= 0 && v < 256 {
-		m.Add(protocol.ParamSatellites, protocol.Int(int64(v)))
+	if len(f[satIdx]) > 0 {
+		if v, err := strconv.Atoi(string(f[satIdx])); err == nil && v >= 0 && v < 256 {
+			m.Add(protocol.ParamSatellites, protocol.Int(int64(v)))
+		}
 	}
 	m.Add(protocol.ParamValid, protocol.Bool(string(f[fixIdx]) == "1"))
 	intField(m, paramIndex, f[3], 1)
@@ -138,6 +140,9 @@ func (s *Session) fix(m *protocol.Message, f [][]byte) bool {
 
 // intField adds a whole-number field, scaled, when it parses.
 func intField(m *protocol.Message, name string, v []byte, scale float64) {
+	if len(v) == 0 {
+		return
+	}
 	i, err := strconv.ParseInt(string(v), 10, 64)
 	if err != nil {
 		return
