@@ -7,7 +7,11 @@ import (
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/arnavi"
+	"github.com/gnssgate/gnssgate/protocol/egts"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
+	"github.com/gnssgate/gnssgate/protocol/jt808"
+	"github.com/gnssgate/gnssgate/protocol/navtelecom"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
@@ -27,6 +31,18 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	arnavi.Name: func(o Options) protocol.Codec {
+		return &arnavi.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	egts.Name: func(o Options) protocol.Codec {
+		return &egts.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	navtelecom.Name: func(o Options) protocol.Codec {
+		return &navtelecom.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	jt808.Name: func(o Options) protocol.Codec {
+		return &jt808.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 }
 
