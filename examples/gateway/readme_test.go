@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -9,20 +10,41 @@ import (
 	"github.com/gnssgate/gnssgate/examples/internal/codecs"
 )
 
+var update = flag.Bool("update", false, "rewrite the README's generated tables")
+
 // The README's tables of options and default channels are made from the
 // same lists as -h and the defaults: a changed option or port fails here
-// until the README says it.
+// until the README says it (-update rewrites them).
 func TestREADMETables(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	const path = "../../README.md"
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	readme := string(raw)
 	for name, table := range map[string]string{
-		"options":          config.Markdown(),
-		"default channels": config.ChannelsMarkdown(codecs.Names()),
+		"options":  config.Markdown(),
+		"channels": config.ChannelsMarkdown(codecs.Names()),
 	} {
-		if !strings.Contains(string(readme), table) {
-			t.Errorf("README.md lacks the current %s table:\n%s", name, table)
+		open, end := "<!-- "+name+":", "<!-- /"+name+" -->"
+		i := strings.Index(readme, open)
+		j := strings.Index(readme, end)
+		if i < 0 || j < i {
+			t.Fatalf("README.md has no %q … %q markers", open, end)
+		}
+		body := i + strings.Index(readme[i:], "-->\n") + 4
+		if readme[body:j] == table {
+			continue
+		}
+		if *update {
+			readme = readme[:body] + table + readme[j:]
+			continue
+		}
+		t.Errorf("README.md's %s table is not current (go test ./examples/gateway -run TestREADMETables -update):\n%s", name, table)
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(readme), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -379,7 +379,7 @@ var Ports = map[string]struct {
 	"navtelecom":          {5180, false},
 	"jt808":               {5015, true},
 	"egts":                {5176, false},
-	"arnavi":              {5189, false},
+	"arnavi":              {5100, false},
 	"suntech":             {5011, true},
 	"calamp":              {5082, true},
 	"watch":               {5093, false},
