@@ -200,7 +200,7 @@ func (s *fieldScanner) decimal() (float64, bool) {
 	if frac > 0 {
 		v /= pow10[frac]
 	}
-	if neg {
+	if neg && mant != 0 { // "-0.000000" is 0, not −0
 		v = -v
 	}
 	return v, true

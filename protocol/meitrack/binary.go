@@ -52,22 +52,34 @@ type cceState struct {
 	wifi     []byte // wifi.access.points JSON
 	event    uint64
 	hasEvent bool
-	seen     [8]uint64 // IDs met in this packet: 0x00–0xFF, then 0xFE00–0xFEFF
+	seen     [16]uint64 // IDs met: 0x00–0xFF, 0xFE00–0xFEFF, then both again for the variable-length group
 }
 
-// put adds a parameter, or replaces it when the packet repeats its ID (a
-// message never repeats a name).
-func (x *cceState) put(m *protocol.Message, id uint16, name string, v protocol.Value) {
+// repeat marks id and reports whether the packet met it already: a packet
+// that repeats an ID keeps the first value, so a message never repeats a
+// name and a hostile packet costs linear time.
+func (x *cceState) repeat(id uint16, variable bool) bool {
 	k := uint(id & 0xFF)
 	if id > 0xFF {
 		k += 256
 	}
+	if variable { // the variable-length group has IDs of its own (0x25: Wi-Fi, not RFID)
+		k += 512
+	}
 	if x.seen[k/64]&(1<<(k%64)) != 0 {
-		m.Set(name, v)
-		return
+		return true
 	}
 	x.seen[k/64] |= 1 << (k % 64)
-	m.Add(name, v)
+	return false
+}
+
+// seenFixed reports whether a fixed-size group of the packet had id.
+func (x *cceState) seenFixed(id uint16) bool {
+	k := uint(id & 0xFF)
+	if id > 0xFF {
+		k += 256
+	}
+	return x.seen[k/64]&(1<<(k%64)) != 0
 }
 
 // cceParams decodes one packet: index, then the four parameter groups.
@@ -113,6 +125,9 @@ func (s *Session) cceParams(m *protocol.Message, p []byte, base int) error {
 			}
 			v := p[off : off+size]
 			off += size
+			if extra.repeat(id, group == 3) {
+				continue
+			}
 			if group < 3 {
 				cceNumber(m, id, size, leUint(v), &extra)
 			} else {
@@ -149,53 +164,53 @@ func cceNumber(m *protocol.Message, id uint16, size int, v uint64, x *cceState) 
 	case id == 0x01 && size == 1, id == 0x40 && size == 2:
 		x.event, x.hasEvent = v, true // 0x40, the two-byte code, comes later and wins
 	case id == 0x02 && size == 4:
-		x.put(m, id, protocol.ParamLatitude, protocol.Float(float64(int32(v))/1e6))
+		m.Add(protocol.ParamLatitude, protocol.Float(float64(int32(v))/1e6))
 	case id == 0x03 && size == 4:
-		x.put(m, id, protocol.ParamLongitude, protocol.Float(float64(int32(v))/1e6))
+		m.Add(protocol.ParamLongitude, protocol.Float(float64(int32(v))/1e6))
 	case id == 0x04 && size == 4:
-		x.put(m, id, protocol.ParamTimestamp, protocol.Int(epoch2000+int64(v)))
+		m.Add(protocol.ParamTimestamp, protocol.Int(epoch2000+int64(v)))
 	case id == 0x05 && size == 1:
-		x.put(m, id, protocol.ParamValid, protocol.Bool(v != 0))
+		m.Add(protocol.ParamValid, protocol.Bool(v != 0))
 	case id == 0x06 && size == 1:
-		x.put(m, id, protocol.ParamSatellites, protocol.Int(int64(v)))
+		m.Add(protocol.ParamSatellites, protocol.Int(int64(v)))
 	case id == 0x07 && size == 1:
-		x.put(m, id, paramGSMSignal, protocol.Int(int64(v)))
+		m.Add(paramGSMSignal, protocol.Int(int64(v)))
 	case id == 0x08 && size == 2:
-		x.put(m, id, protocol.ParamSpeed, protocol.Int(int64(v)))
+		m.Add(protocol.ParamSpeed, protocol.Int(int64(v)))
 	case id == 0x09 && size == 2:
-		x.put(m, id, protocol.ParamDirection, protocol.Int(int64(v)))
+		m.Add(protocol.ParamDirection, protocol.Int(int64(v)))
 	case id == 0x0A && size == 2:
-		x.put(m, id, protocol.ParamHDOP, protocol.Float(float64(v)/10))
+		m.Add(protocol.ParamHDOP, protocol.Float(float64(v)/10))
 	case id == 0x0B && size == 2:
-		x.put(m, id, protocol.ParamAltitude, protocol.Int(int64(int16(v))))
+		m.Add(protocol.ParamAltitude, protocol.Int(int64(int16(v))))
 	case id == 0x0C && size == 4:
-		x.put(m, id, paramMileage, protocol.Float(float64(v)/1000))
+		m.Add(paramMileage, protocol.Float(float64(v)/1000))
 	case id == 0x0D && size == 4:
 		m.Set(paramMotorHours, protocol.Float(float64(v)/3600))
 	case id == 0x14 && size == 1:
-		x.put(m, id, paramDout, protocol.Int(int64(v)))
+		m.Add(paramDout, protocol.Int(int64(v)))
 	case id == 0x15 && size == 1:
-		x.put(m, id, paramDin, protocol.Int(int64(v)))
+		m.Add(paramDin, protocol.Int(int64(v)))
 	case id >= 0x16 && id <= 0x18 && size == 2:
-		x.put(m, id, ainNames[id-0x16], protocol.Float(float64(v)/100))
+		m.Add(ainNames[id-0x16], protocol.Float(float64(v)/100))
 	case id == 0x19 && size == 2:
-		x.put(m, id, paramBattery, protocol.Float(float64(v)/100))
+		m.Add(paramBattery, protocol.Float(float64(v)/100))
 	case id == 0x1A && size == 2:
-		x.put(m, id, paramPower, protocol.Float(float64(v)/100))
+		m.Add(paramPower, protocol.Float(float64(v)/100))
 	case id == 0x25 && size == 4:
-		x.put(m, id, paramIButton, protocol.String(hex8(uint32(v))))
+		m.Add(paramIButton, protocol.String(hex8(uint32(v))))
 	case id == 0x29 && size == 2:
-		x.put(m, id, paramFuelLevel, protocol.Float(float64(v)/100))
+		m.Add(paramFuelLevel, protocol.Float(float64(v)/100))
 	case id == 0x99 && size == 2:
-		x.put(m, id, paramRPM, protocol.Int(int64(v)))
+		m.Add(paramRPM, protocol.Int(int64(v)))
 	case (id == 0x91 || id == 0x92) && size == 2:
 		m.Set(paramCANSpeed, protocol.Int(int64(v)))
 	case id == 0xFE69 && size == 1:
-		x.put(m, id, paramBatteryLvl, protocol.Int(int64(v)))
+		m.Add(paramBatteryLvl, protocol.Int(int64(v)))
 	case id == 0xFEF4 && size == 4:
 		m.Set(paramMotorHours, protocol.Float(float64(v)/60)) // minutes
 	default:
-		x.put(m, id, customName(id), protocol.Uint(v))
+		m.Add(customName(id), protocol.Uint(v))
 	}
 }
 
@@ -214,10 +229,10 @@ func cceBytes(m *protocol.Message, id uint16, v []byte, x *cceState) {
 		}
 		if id == 0x0E {
 			if mcc != 0 {
-				x.put(m, id, paramMCC, protocol.Int(int64(mcc)))
-				x.put(m, id, paramMNC, protocol.Int(int64(mnc)))
-				x.put(m, id, paramLAC, protocol.Int(int64(lac)))
-				x.put(m, id, paramCellID, protocol.Int(int64(ci)))
+				m.Add(paramMCC, protocol.Int(int64(mcc)))
+				m.Add(paramMNC, protocol.Int(int64(mnc)))
+				m.Add(paramLAC, protocol.Int(int64(lac)))
+				m.Add(paramCellID, protocol.Int(int64(ci)))
 			}
 			return
 		}
@@ -257,8 +272,10 @@ func cceBytes(m *protocol.Message, id uint16, v []byte, x *cceState) {
 		x.wifi = append(x.wifi, '}')
 	case id >= 0x2A && id <= 0x31 && len(v) == 3:
 		m.Set(temperatureName(int(v[0])), protocol.Float(float64(int16(binary.LittleEndian.Uint16(v[1:])))/100))
+	case x.seenFixed(id): // the same ID with a fixed size came first: one name, the later value
+		m.Set(customName(id), protocol.String(hexLower(v)))
 	default:
-		x.put(m, id, customName(id), protocol.String(hexLower(v)))
+		m.Add(customName(id), protocol.String(hexLower(v)))
 	}
 }
 

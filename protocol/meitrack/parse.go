@@ -55,7 +55,7 @@ func parseDecimal(b []byte) (float64, bool) {
 	if frac > 0 {
 		v /= pow10[frac]
 	}
-	if neg {
+	if neg && mant != 0 { // "-0.000000" is 0, not −0
 		v = -v
 	}
 	return v, true
@@ -66,7 +66,7 @@ func slowDecimal(b []byte, neg bool) (float64, bool) {
 	if err != nil {
 		return 0, false
 	}
-	if neg {
+	if neg && v != 0 {
 		v = -v
 	}
 	return v, true
