@@ -9,6 +9,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/meitrack"
+	"github.com/gnssgate/gnssgate/protocol/ruptela"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
@@ -31,6 +32,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	meitrack.Name: func(o Options) protocol.Codec {
 		return &meitrack.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	ruptela.Name: func(o Options) protocol.Codec {
+		return &ruptela.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 }
 
