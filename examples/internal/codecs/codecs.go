@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/galileosky"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/meitrack"
 	"github.com/gnssgate/gnssgate/protocol/ruptela"
@@ -35,6 +36,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	ruptela.Name: func(o Options) protocol.Codec {
 		return &ruptela.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	galileosky.Name: func(o Options) protocol.Codec {
+		return &galileosky.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 }
 
