@@ -1,6 +1,8 @@
 package meitrack
 
 import (
+	"bytes"
+
 	"github.com/gnssgate/gnssgate/protocol"
 )
 
@@ -96,9 +98,11 @@ func split(data []byte, atEOF bool, max int) (int, []byte, error) {
 	}
 	limit := min(len(data), max, maxText)
 	for p := h.comma + 1; p < limit; p++ {
-		if data[p] != '*' {
-			continue
+		i := bytes.IndexByte(data[p:limit], '*')
+		if i < 0 {
+			break
 		}
+		p += i
 		n, more := textEnd(data, p, atEOF)
 		if more {
 			return 0, nil, nil

@@ -119,7 +119,8 @@
 // 0x91/0x92 can.vehicle.speed, 0x99 can.engine.rpm, 0xFE69 battery.level,
 // 0xFEF4 engine hours (minutes → engine.motorhours). Every other ID is kept
 // as custom.param.<id> (two-byte IDs as 0xFExx in decimal): numbers raw,
-// variable-length values in hex.
+// variable-length values in hex. A packet that repeats an ID keeps its
+// first value.
 //
 // # Commands
 //
