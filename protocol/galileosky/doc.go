@@ -17,9 +17,11 @@
 // and GALILEOSKY GLONASS/GPS Satellite v4.0 user's manuals (packet
 // structure, the head and main packets, the confirmation, the command and
 // answer packets, the tags and their units) and the "Galileosky protocol"
-// (2023) for the extended tags' container. Tag lengths the manual pages at
-// hand do not show were checked against open decoders (Traccar,
-// pikhovkin/galileosky) and the captures.
+// (2023), which adds the extended tags behind tag 0xFE. Tag lengths and
+// layouts the manual pages at hand do not show (among them 0xFE's u16
+// length, the compressed packet's minimal data set and the Iridium
+// elements) come from what open decoders (Traccar, pikhovkin/galileosky)
+// show, checked on the captures.
 //
 // # Packets
 //

@@ -13,9 +13,11 @@
 //
 // Built from Meitrack's documents: the "MEITRACK T622 GPRS Protocol" V1.2
 // (frame format §1.1, AAA fields §1.2, event codes §1.5, every command of
-// §3 with its examples, the CCC compressed format §3.45) and the "MEITRACK
-// GPRS Protocol" V1.6 for MVT340/MVT380/MVT100/MVT600/MVT800/T1/T3/MT90/TC68
-// (analog input scaling). Meitrack publishes no complete description of the
+// §3 with its examples, the CCC compressed format §3.45), with the "MEITRACK
+// GPRS Protocol" V1.6 naming the MVT340/MVT380/MVT100/MVT600/MVT800/T1/T3/
+// MT90/TC68 family. The analog scaling of those models is the one open
+// decoders apply (Traccar, Drivetech meitrack-parser), checked against
+// captures whose voltages it makes plausible. Meitrack publishes no complete description of the
 // binary CCE report of the T333/T366/P88L generation: its parameter IDs come
 // from flespi's Meitrack channel documentation (which names the parameters
 // of IDs 0x16–0x19, 0x41, 0xFE, …) and from what open decoders (Traccar)
