@@ -37,6 +37,7 @@ import (
 	"github.com/gnssgate/gnssgate/examples/gateway/node"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/internal/codecs"
+	"github.com/gnssgate/gnssgate/internal/tlsconf"
 	"github.com/gnssgate/gnssgate/protocol"
 )
 
@@ -152,17 +153,24 @@ func channels(cfg *config.Config) ([]node.ChannelSpec, bool, error) {
 			specs = append(specs, node.ChannelSpec{Name: f.Protocol, Protocol: f.Protocol, Origin: "config"})
 		}
 		l := node.Listen{Addr: f.Addr}
-		if f.Network == "udp" {
+		switch f.Network {
+		case "udp":
 			specs[i].UDP = l
-		} else {
+		case "tls":
+			if cfg.TLSCert == "" || cfg.TLSKey == "" {
+				return nil, false, fmt.Errorf("-channel %s: a tls:// channel needs -tls-cert and -tls-key", v)
+			}
+			specs[i].TLS = l
+			specs[i].Config.Certificate = tlsconf.Files{Cert: cfg.TLSCert, Key: cfg.TLSKey, CA: cfg.TLSCA}
+		default:
 			specs[i].TCP = l
 		}
 	}
 	for _, c := range cfg.Channels {
 		specs = append(specs, node.ChannelSpec{Name: c.Name, Protocol: c.Protocol, Origin: "config",
-			TCP: node.Listen{Addr: c.TCP}, UDP: node.Listen{Addr: c.UDP},
+			TCP: node.Listen{Addr: c.TCP}, UDP: node.Listen{Addr: c.UDP}, TLS: node.Listen{Addr: c.TLS},
 			Config: registry.ChannelConfig{AutoCreateDevices: c.AutoCreateDevices, Lenient: c.Lenient, Record: c.Record,
-				IdentField: c.IdentField, Topics: c.Topics, IdentTopicLevel: c.IdentTopicLevel}})
+				IdentField: c.IdentField, Topics: c.Topics, IdentTopicLevel: c.IdentTopicLevel, Certificate: c.Certificate}})
 	}
 	if len(specs) > 0 {
 		return specs, true, nil
@@ -202,6 +210,9 @@ func banner(out io.Writer, n *node.Node, cfg *config.Config) {
 		}
 		if addr[1] != "" {
 			parts = append(parts, "udp "+addr[1])
+		}
+		if addr[2] != "" {
+			parts = append(parts, "tls "+addr[2])
 		}
 		if c.ProtocolName == "http" && c.Configuration.TCP == "" && a.HTTP != "" {
 			parts = append(parts, fmt.Sprintf("POST http://%s/http/%d", a.HTTP, id))

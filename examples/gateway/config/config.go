@@ -32,6 +32,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/internal/tlsconf"
 )
 
 // Config is the gateway's configuration.
@@ -45,6 +46,9 @@ type Config struct {
 	LogFormat string        `yaml:"log-format"`
 	LogLevel  string        `yaml:"log-level"`
 	LogMaxAge time.Duration `yaml:"log-max-age"`
+	TLSCert   string        `yaml:"tls-cert"`
+	TLSKey    string        `yaml:"tls-key"`
+	TLSCA     string        `yaml:"tls-ca"`
 
 	// Objects a deployment declares (file only).
 	Channels []Channel    `yaml:"channels"`
@@ -59,16 +63,18 @@ type Config struct {
 
 // Channel declares a channel in the file.
 type Channel struct {
-	Name              string   `yaml:"name"`
-	Protocol          string   `yaml:"protocol"`
-	TCP               string   `yaml:"tcp"`
-	UDP               string   `yaml:"udp"`
-	AutoCreateDevices *bool    `yaml:"auto_create_devices"`
-	Lenient           bool     `yaml:"lenient"`
-	Record            bool     `yaml:"record"`
-	IdentField        string   `yaml:"ident_field"`
-	Topics            []string `yaml:"topics"`
-	IdentTopicLevel   int      `yaml:"ident_topic_level"`
+	Name              string        `yaml:"name"`
+	Protocol          string        `yaml:"protocol"`
+	TCP               string        `yaml:"tcp"`
+	UDP               string        `yaml:"udp"`
+	TLS               string        `yaml:"tls"`
+	Certificate       tlsconf.Files `yaml:"certificate"`
+	AutoCreateDevices *bool         `yaml:"auto_create_devices"`
+	Lenient           bool          `yaml:"lenient"`
+	Record            bool          `yaml:"record"`
+	IdentField        string        `yaml:"ident_field"`
+	Topics            []string      `yaml:"topics"`
+	IdentTopicLevel   int           `yaml:"ident_topic_level"`
 }
 
 // DeviceSpec, StreamSpec and TokenSpec are the REST API's objects, in
@@ -98,7 +104,10 @@ var Options = []Option{
 	{"http", "ADDR", ":8080", "serve the REST API, HTTP channels, /metrics, /healthz and /readyz on ADDR"},
 	{"mqtt", "ADDR", ":1883", "serve the embedded MQTT broker on ADDR (TCP)"},
 	{"mqtt-ws", "ADDR", ":8083", "serve the embedded MQTT broker over WebSocket on ADDR (path /mqtt)"},
-	{"channel", "PROTOCOL=ADDR", "", "run a channel (repeatable; PROTOCOL=udp://ADDR for UDP); when given, only the listed channels run"},
+	{"channel", "PROTOCOL=ADDR", "", "run a channel (repeatable; PROTOCOL=udp://ADDR for UDP, PROTOCOL=tls://ADDR for TLS); when given, only the listed channels run"},
+	{"tls-cert", "FILE", "", "certificate (PEM chain) of tls:// channels"},
+	{"tls-key", "FILE", "", "private key (PEM) of tls:// channels"},
+	{"tls-ca", "FILE", "", "CA (PEM) whose client certificates tls:// channels require; empty accepts devices without one"},
 	{"token", "SECRET", "", "the master token (at least 16 characters); without it a new data directory gets one, printed once"},
 	{"log-format", "FORMAT", "text", "log format: text or json"},
 	{"log-level", "LEVEL", "info", "log level: debug, info, warn, error"},
@@ -147,6 +156,12 @@ func (c *Config) setValue(name, v string, explicit bool) error {
 			return fmt.Errorf("-log-level: want debug, info, warn or error, not %q", v)
 		}
 		c.LogLevel = v
+	case "tls-cert":
+		c.TLSCert = v
+	case "tls-key":
+		c.TLSKey = v
+	case "tls-ca":
+		c.TLSCA = v
 	case "log-max-age":
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -256,6 +271,12 @@ func (c *Config) load(file string) error {
 			v = f.LogLevel
 		case "log-max-age":
 			v = f.LogMaxAge.String()
+		case "tls-cert":
+			v = f.TLSCert
+		case "tls-key":
+			v = f.TLSKey
+		case "tls-ca":
+			v = f.TLSCA
 		default:
 			return fmt.Errorf("%s: unknown key %q", file, key)
 		}
@@ -303,11 +324,11 @@ func Markdown() string {
 	return b.String()
 }
 
-// ChannelFlag is one -channel value: PROTOCOL=ADDR or PROTOCOL=udp://ADDR
-// (tcp:// is the default scheme).
+// ChannelFlag is one -channel value: PROTOCOL=ADDR, PROTOCOL=udp://ADDR or
+// PROTOCOL=tls://ADDR (tcp:// is the default scheme).
 type ChannelFlag struct {
 	Protocol string
-	Network  string // "tcp" or "udp"
+	Network  string // "tcp", "udp" or "tls"
 	Addr     string
 }
 
@@ -319,8 +340,8 @@ func ParseChannel(s string) (ChannelFlag, error) {
 	}
 	f := ChannelFlag{Protocol: proto, Network: "tcp", Addr: addr}
 	if scheme, rest, ok := strings.Cut(addr, "://"); ok {
-		if scheme != "tcp" && scheme != "udp" {
-			return ChannelFlag{}, fmt.Errorf("-channel %q: scheme %q: want tcp:// or udp://", s, scheme)
+		if scheme != "tcp" && scheme != "udp" && scheme != "tls" {
+			return ChannelFlag{}, fmt.Errorf("-channel %q: scheme %q: want tcp://, udp:// or tls://", s, scheme)
 		}
 		f.Network, f.Addr = scheme, rest
 	}

@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -30,13 +31,13 @@ type channelRuntime struct {
 
 // runningChannel is one started channel.
 type runningChannel struct {
-	ch       registry.Channel
-	srv      *channel.Server // tracker protocols
-	http     *channel.HTTP   // protocol "http"
-	tcp, udp string          // bound addresses
-	err      error
-	stop     context.CancelFunc
-	done     sync.WaitGroup
+	ch            registry.Channel
+	srv           *channel.Server // tracker protocols
+	http          *channel.HTTP   // protocol "http"
+	tcp, udp, tls string          // bound addresses
+	err           error
+	stop          context.CancelFunc
+	done          sync.WaitGroup
 }
 
 func newChannelRuntime(n *Node) *channelRuntime {
@@ -166,6 +167,19 @@ func (r *channelRuntime) startOne(c registry.Channel) *runningChannel {
 			go func() { defer rc.done.Done(); rc.srv.Serve(ctx, ln) }()
 		}
 	}
+	if c.Configuration.TLS != "" {
+		tc, err := c.Configuration.Certificate.Server()
+		var ln net.Listener
+		if err == nil {
+			ln, err = n.bind("channel "+c.Name+" (tls)", "tcp", r.listen(c, c.Configuration.TLS), "-channel "+c.ProtocolName+"=tls://ADDR")
+		}
+		rc.err = errors.Join(rc.err, err)
+		if ln != nil {
+			rc.tls = ln.Addr().String()
+			rc.done.Add(1)
+			go func() { defer rc.done.Done(); rc.srv.Serve(ctx, tls.NewListener(ln, tc)) }()
+		}
+	}
 	if c.Configuration.UDP != "" {
 		pc, err := n.bindUDP("channel "+c.Name+" (udp)", r.listen(c, c.Configuration.UDP), "-channel "+c.ProtocolName+"=udp://ADDR")
 		rc.err = errors.Join(rc.err, err)
@@ -212,12 +226,12 @@ func (r *channelRuntime) shutdown(ctx context.Context) {
 	r.ctx = nil
 }
 
-func (r *channelRuntime) addrs() map[int64][2]string {
+func (r *channelRuntime) addrs() map[int64][3]string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := map[int64][2]string{}
+	out := map[int64][3]string{}
 	for id, rc := range r.running {
-		out[id] = [2]string{rc.tcp, rc.udp}
+		out[id] = [3]string{rc.tcp, rc.udp, rc.tls}
 	}
 	return out
 }
@@ -253,6 +267,9 @@ func (r *channelRuntime) state(id int64) rest.ChannelState {
 	}
 	if rc.udp != "" {
 		uris = append(uris, "udp://"+rc.udp)
+	}
+	if rc.tls != "" {
+		uris = append(uris, "tls://"+rc.tls)
 	}
 	if rc.http != nil && rc.ch.Configuration.TCP == "" {
 		uris = append(uris, "/http/"+strconv.FormatInt(id, 10))

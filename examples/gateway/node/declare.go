@@ -22,7 +22,7 @@ func (n *Node) declare(ctx context.Context) error {
 	for _, spec := range n.cfg.Channels {
 		c := registry.Channel{Meta: registry.Meta{CID: registry.RootCID}, Name: spec.Name, ProtocolName: spec.Protocol,
 			Enabled: true, Configuration: spec.Config, Origin: spec.Origin}
-		c.Configuration.TCP, c.Configuration.UDP = spec.TCP.Addr, spec.UDP.Addr
+		c.Configuration.TCP, c.Configuration.UDP, c.Configuration.TLS = spec.TCP.Addr, spec.UDP.Addr, spec.TLS.Addr
 		if id, ok := n.Registry.Channels.Lookup("name=" + spec.Name); ok {
 			if _, err := n.Registry.Channels.Update(ctx, id, func(old *registry.Channel) error {
 				c.Metadata = old.Metadata

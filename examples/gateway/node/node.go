@@ -82,9 +82,9 @@ type Config struct {
 
 // ChannelSpec declares a channel.
 type ChannelSpec struct {
-	Name     string
-	Protocol string
-	TCP, UDP Listen
+	Name          string
+	Protocol      string
+	TCP, UDP, TLS Listen
 	// Config is the rest of the channel's configuration.
 	Config registry.ChannelConfig
 	// Origin is "default" for the default table, "config" otherwise.
@@ -127,8 +127,8 @@ type Node struct {
 // Addrs are the addresses a running node listens on.
 type Addrs struct {
 	HTTP, MQTT, MQTTWebSocket string
-	// Channels maps channel ids to their TCP and UDP addresses.
-	Channels map[int64][2]string
+	// Channels maps channel ids to their TCP, UDP and TLS addresses.
+	Channels map[int64][3]string
 	// Skipped lists the default listeners that could not bind.
 	Skipped []string
 }
@@ -475,7 +475,11 @@ func (n *Node) Close() error {
 // republishTelemetry publishes every device's telemetry as retained state
 // once at start: a broker without persistence lost it in the restart.
 func (n *Node) republishTelemetry(ctx context.Context) error {
-	<-n.ready
+	select {
+	case <-n.ready:
+	case <-ctx.Done():
+		return nil
+	}
 	for _, d := range n.Registry.Devices.List() {
 		if err := n.tel.PublishDevice(ctx, n.db.Telemetry(), d.Configuration.Ident); err != nil && !errors.Is(err, store.ErrNotFound) {
 			if ctx.Err() != nil {

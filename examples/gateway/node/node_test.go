@@ -3,6 +3,7 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,8 +20,11 @@ import (
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
 	"github.com/gnssgate/gnssgate/examples/gateway/node"
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/internal/codecs"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
+	"github.com/gnssgate/gnssgate/internal/testcert"
+	"github.com/gnssgate/gnssgate/internal/tlsconf"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/stream"
 	"github.com/gnssgate/gnssgate/stream/httpsink"
@@ -469,5 +473,50 @@ func TestRESTErrors(t *testing.T) {
 	g.rest("POST", "/gw/devices", []map[string]any{{"configuration": map[string]any{"ident": "dup"}}})
 	if status, _ := g.rest("POST", "/gw/devices", []map[string]any{{"configuration": map[string]any{"ident": "dup"}}}); status != 409 {
 		t.Errorf("duplicate ident: %d", status)
+	}
+}
+
+// A TLS channel: a device that encrypts logs in and is acknowledged over a
+// real TLS handshake; with a CA configured, a device without a client
+// certificate is refused at the handshake.
+func TestTLSChannel(t *testing.T) {
+	ca := testcert.NewCA(t)
+	srv, cli := ca.Server(), ca.Client("tracker")
+	cfg := testConfig(t.TempDir())
+	cfg.Channels = []node.ChannelSpec{{Name: "teltonika-tls", Protocol: device.Teltonika, Origin: "config",
+		TLS:    node.Listen{Addr: "127.0.0.1:0"},
+		Config: registry.ChannelConfig{Certificate: tlsconf.Files{Cert: srv.CertFile, Key: srv.KeyFile, CA: ca.File}}}}
+	g := start(t, cfg)
+	id, _ := g.Registry.Channels.Lookup("name=teltonika-tls")
+	addr := g.Addrs().Channels[id][2]
+
+	s, _ := device.New(device.Teltonika, device.IMEI(35630704249999), device.Options{})
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool, Certificates: []tls.Certificate{cli.TLS}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tr := &tracker{s: s, c: c, trk: device.NewTrack(7, 1, device.Area{}, time.Unix(1_800_000_000, 0)), when: time.Unix(1_800_000_000, 0)}
+	var p device.Packet
+	s.Login(&p)
+	if err := tr.exchange(&p); err != nil {
+		t.Fatalf("login over TLS: %v", err)
+	}
+	if _, err := tr.send(); err != nil {
+		t.Fatalf("record over TLS: %v", err)
+	}
+	waitFor(t, "the device", func() bool { _, ok := g.Registry.DeviceByIdent(s.Ident()); return ok })
+
+	bare, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool})
+	if err == nil {
+		bare.SetDeadline(time.Now().Add(5 * time.Second))
+		_, err = bare.Write([]byte{0x00, 0x0f})
+		if err == nil {
+			_, err = bare.Read(make([]byte, 1))
+		}
+		bare.Close()
+	}
+	if err == nil {
+		t.Fatal("a device without a client certificate was served")
 	}
 }

@@ -3,6 +3,8 @@ package registry
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/gnssgate/gnssgate/internal/tlsconf"
 )
 
 // Meta is what every object has: its id, unique within its kind, and the
@@ -41,6 +43,11 @@ type ChannelConfig struct {
 	// subscribes to Topics).
 	TCP string `json:"tcp,omitempty"`
 	UDP string `json:"udp,omitempty"`
+	// TLS listens for devices that encrypt: the protocol over TLS 1.2+,
+	// with Certificate (its CA, when set, requires client certificates
+	// signed by it).
+	TLS         string        `json:"tls,omitempty"`
+	Certificate tlsconf.Files `json:"certificate,omitempty"`
 	// AutoCreateDevices registers a device for every new ident that sends
 	// a message (nil means true). With false, messages of unregistered
 	// idents are stored without "device.id".

@@ -599,8 +599,15 @@ func checkChannel(c *Channel, known func(string) bool) error {
 		return invalid("protocol_name", "unknown protocol %q", c.ProtocolName)
 	case c.ProtocolName == "mqtt" && len(c.Configuration.Topics) == 0:
 		return invalid("configuration.topics", "an MQTT channel needs topics to subscribe to")
-	case c.ProtocolName != "http" && c.ProtocolName != "mqtt" && c.Configuration.TCP == "" && c.Configuration.UDP == "":
-		return invalid("configuration", "a tcp or udp listen address is required")
+	case c.ProtocolName != "http" && c.ProtocolName != "mqtt" && c.Configuration.TCP == "" && c.Configuration.UDP == "" && c.Configuration.TLS == "":
+		return invalid("configuration", "a tcp, udp or tls listen address is required")
+	case c.Configuration.TLS != "" && (c.Configuration.Certificate.Cert == "" || c.Configuration.Certificate.Key == ""):
+		return invalid("configuration.certificate", "a TLS channel needs a certificate and a key (cert, key)")
+	}
+	if c.Configuration.TLS != "" {
+		if _, err := c.Configuration.Certificate.Server(); err != nil {
+			return invalid("configuration.certificate", "%v", err)
+		}
 	}
 	return nil
 }

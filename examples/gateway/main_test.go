@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the gateway's goroutines.
+type syncBuffer struct {
+	mu chanMutex
+	b  bytes.Buffer
+}
+
+type chanMutex chan struct{}
+
+func (m chanMutex) lock()   { m <- struct{}{} }
+func (m chanMutex) unlock() { <-m }
+
+func newBuf() *syncBuffer { return &syncBuffer{mu: make(chanMutex, 1)} }
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.lock()
+	defer s.mu.unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.lock()
+	defer s.mu.unlock()
+	return s.b.String()
+}
+
+func TestUsageAndBadFlags(t *testing.T) {
+	out := newBuf()
+	if code := run(context.Background(), []string{"-h"}, out, out); code != 0 || !strings.Contains(out.String(), "-channel PROTOCOL=ADDR") {
+		t.Fatalf("-h: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"-nope"}, {"-log-format", "xml"}, {"-channel", "teltonika"}, {"-channel", "nosuch=:1"}, {"stray"}} {
+		out := newBuf()
+		if code := run(context.Background(), args, out, out); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (bad usage)\n%s", args, code, out)
+		}
+	}
+}
+
+// A port given explicitly that cannot be bound stops the gateway with exit
+// status 1 and one line saying why; a taken default port does not.
+func TestTakenPorts(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	stderr := newBuf()
+	code := run(context.Background(), []string{"-data", t.TempDir(), "-http", taken.Addr().String(), "-mqtt", "", "-mqtt-ws", "",
+		"-channel", "teltonika=127.0.0.1:0"}, newBuf(), stderr)
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	last := lines[len(lines)-1]
+	if code != 1 || !strings.Contains(last, "cannot listen on "+taken.Addr().String()) {
+		t.Fatalf("exit %d, last line %q", code, last)
+	}
+}
+
+// The gateway starts, prints its banner, and shuts down cleanly on its
+// signal (ctx).
+func TestStartAndStop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr := newBuf(), newBuf()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-data", t.TempDir(), "-http", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-mqtt-ws", "",
+			"-channel", "teltonika=127.0.0.1:0", "-channel", "teltonika=udp://127.0.0.1:0"}, stdout, stderr)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stdout.String(), "channels:") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s\n%s", stdout, stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := stdout.String()
+	for _, want := range []string{"master token", "REST API", "MQTT broker", "teltonika (channel 1)", "udp 127.0.0.1:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d after a clean shutdown\n%s", code, stderr)
+	}
+}
