@@ -349,9 +349,9 @@ func TestIOTable(t *testing.T) {
 		{72, 4, 0xFFFFFF8D}, // Dallas temperature -115 (0.1 °C): -11.5 °C
 		{16, 4, 123456789},  // odometer m → km
 		{78, 8, 0x0102030405060708},
-		{241, 4, 24602},         // operator code, kept as text
-		{102, 4, 90},            // engine hours: 90 min → 1.5 h
-		{25, 2, 0xF830},         // BLE temperature -2000 (0.01 °C)
+		{241, 4, 24602},            // operator code, kept as text
+		{102, 4, 90},               // engine hours: 90 min → 1.5 h
+		{25, 2, 0xF830},            // BLE temperature -2000 (0.01 °C)
 		{1500, 2, 7}, {1500, 2, 8}, // a large ID, repeated: last wins, once
 		{239, 1, 0}, // a repeated small ID: last wins, once
 	}
