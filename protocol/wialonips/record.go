@@ -3,6 +3,7 @@ package wialonips
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -202,7 +203,7 @@ func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ b
 	if m.Len() >= maxParams {
 		return false
 	}
-	name, asBool, ok := s.paramName(rawName)
+	name, asBool, known, ok := s.paramName(rawName)
 	if !ok {
 		return false
 	}
@@ -236,8 +237,15 @@ func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ b
 		}
 		v = protocol.Bool(f != 0)
 	}
-	// Only parameters from this field can share a name: a device that
-	// repeats one gets its last value, as Set gives.
+	// A catalogue name may already be set by a field of the packet (HDOP,
+	// the ADC list) or by another alias (gsm, gsm_lvl): the parameter
+	// replaces it, as Set does.
+	if known {
+		m.Set(name, v)
+		return true
+	}
+	// Only custom parameters from this field can share a name: a device
+	// that repeats one gets its last value, as Set gives.
 	ps := m.Params()
 	for i := start; i < len(ps); i++ {
 		if ps[i].Name == name {
@@ -261,27 +269,31 @@ func validParamName(b []byte) bool {
 	return true
 }
 
-// paramName maps a device's parameter name to the message's: a flespi name
-// for the parameters flespi's Wialon IPS channel names, "custom.<name>" for
-// the rest. Names are remembered per session so that a steady stream of
-// packets does not allocate them again.
-// ok is false for a name that is empty, too long or not printable UTF-8.
-func (s *Session) paramName(raw []byte) (name string, asBool, ok bool) {
-	if n, b, ok := knownParam(raw); ok {
-		return n, b, true
+// paramName maps a device's parameter name to the message's: a catalogue
+// name for the parameters of knownParams and indexedParams, "custom.<name>"
+// for the rest. Names are remembered per session so that a steady stream of
+// packets does not allocate them again. known is true for catalogue names,
+// which may also be set by a packet field (hdop, the ADC list). ok is false
+// for a name that is empty, too long or not printable UTF-8.
+func (s *Session) paramName(raw []byte) (name string, asBool, known, ok bool) {
+	if d, ok := knownParams[string(raw)]; ok {
+		return d.name, d.asBool, true, true
 	}
 	if n, ok := s.names[string(raw)]; ok {
-		return n, false, true // validated when it was cached
+		return n, false, !strings.HasPrefix(n, "custom."), true // validated when it was cached
 	}
 	if !validParamName(raw) {
-		return "", false, false
+		return "", false, false, false
 	}
-	n := "custom." + string(raw)
+	n, known := indexedParam(raw)
+	if !known {
+		n = "custom." + string(raw)
+	}
 	if len(s.names) < maxNameCache {
 		if s.names == nil {
 			s.names = make(map[string]string)
 		}
-		s.names[n[len("custom."):]] = n
+		s.names[string(raw)] = n
 	}
-	return n, false, true
+	return n, false, known, true
 }
