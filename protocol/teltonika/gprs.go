@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
@@ -187,5 +189,11 @@ func (s *Session) answerMessage(r *protocol.Result, resp protocol.CommandRespons
 	if resp.Timestamp >= minSecs && resp.Timestamp < maxMillis/1000 {
 		m.Add(protocol.ParamTimestamp, protocol.Float(resp.Timestamp))
 	}
-	m.Add(protocol.ParamCommandResponse, protocol.String(resp.Text))
+	text := resp.Text
+	if !utf8.ValidString(text) {
+		// Answers are ASCII; stray bytes become U+FFFD so the message
+		// survives a JSON round trip (the Response keeps them as sent).
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	m.Add(protocol.ParamCommandResponse, protocol.String(text))
 }
