@@ -220,9 +220,9 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 	}
 	m := r.NewMessage()
 	// Room for the header and the elements the record says it has (bounded
-	// by what the bytes left can hold: an element takes at least idSize+1).
+	// by what the bytes left can hold: an element takes at least 2 bytes).
 	total := l.uint(b, off+fixed-l.cntSize, l.cntSize)
-	m.Grow(13 + min(total, (len(b)-off-fixed)/(l.idSize+1)))
+	m.Grow(13 + min(total, (len(b)-off-fixed)>>1))
 	// The names set here are distinct, and distinct from every IO name, so
 	// they are added without a search.
 	if s.ident != "" {
@@ -372,8 +372,16 @@ func group[ID idWidth, W valueWidth](s *Session, m *protocol.Message, seen *ioSe
 					v = protocol.Int(int64(u))
 				case fastBool:
 					v = protocol.Bool(u != 0)
-				default:
+				case fastDiv:
 					v = protocol.Float(float64(u) / divisors[e.scale])
+				default: // fastSigned
+					shift := 64 - 8*uint(w)
+					i := int64(u<<shift) >> shift
+					if e.scale == scaleNone {
+						v = protocol.Int(i)
+					} else {
+						v = protocol.Float(float64(i) / divisors[e.scale])
+					}
 				}
 				m.Add(e.name, v)
 				continue

@@ -102,6 +102,7 @@ const (
 	fastInt              // the raw number
 	fastBool             // non-zero is true
 	fastDiv              // unsigned, divided by its scale
+	fastSigned           // two's complement, divided by its scale if it has one
 )
 
 func fastOf(k ioKind, sc scale) fast {
@@ -112,6 +113,8 @@ func fastOf(k ioKind, sc scale) fast {
 		return fastDiv
 	case k == ioBool:
 		return fastBool
+	case k == ioSigned:
+		return fastSigned
 	}
 	return fastNone
 }
@@ -272,14 +275,18 @@ func (s *Session) value(e *ioEntry, u uint64, w int) protocol.Value {
 		binary.BigEndian.PutUint64(b[:], u)
 		return protocol.String(asciiText(b[8-w:]))
 	case ioOperator:
-		// The operator rarely changes: keep its text to spare an
-		// allocation per record.
-		if u != s.opCode || s.opText == "" {
-			s.opCode, s.opText = u, strconv.FormatUint(u, 10)
-		}
-		return protocol.String(s.opText)
+		return protocol.String(s.operator(u))
 	}
 	return protocol.Uint(u)
+}
+
+// operator returns the text of a GSM operator code. The operator rarely
+// changes: its text is kept to spare an allocation per record.
+func (s *Session) operator(u uint64) string {
+	if u != s.opCode || s.opText == "" {
+		s.opCode, s.opText = u, strconv.FormatUint(u, 10)
+	}
+	return s.opText
 }
 
 // valueBytes converts a variable-length (Codec 8 Extended NX) element: a

@@ -132,7 +132,9 @@ func (s *Session) decodePacket(frame []byte, r *protocol.Result) error {
 	if err != nil {
 		return err
 	}
-	markInvalid(r.Messages[first:], badCRC, badLength)
+	if badCRC || badLength {
+		markInvalid(r.Messages[first:], badCRC, badLength)
+	}
 	r.Ident = s.ident
 	var ack [4]byte
 	binary.BigEndian.PutUint32(ack[:], uint32(n))
@@ -170,11 +172,11 @@ func (s *Session) decodeUDP(d []byte, r *protocol.Result) error {
 	if 8+n > len(d) {
 		return protocol.Errorf(Name, 6, protocol.ErrTruncated, "IMEI of "+strconv.Itoa(n)+" bytes")
 	}
-	imei := d[8 : 8+n]
-	if !validIMEI(imei) {
-		return protocol.Errorf(Name, 8, protocol.ErrMalformed, "IMEI is not 15 digits")
-	}
-	if s.ident != string(imei) { // the comparison does not allocate
+	// A remote address sends the same IMEI every time: it is checked once.
+	if imei := d[8 : 8+n]; s.ident != string(imei) { // the comparison does not allocate
+		if !validIMEI(imei) {
+			return protocol.Errorf(Name, 8, protocol.ErrMalformed, "IMEI is not 15 digits")
+		}
 		s.ident = string(imei)
 	}
 	r.Ident = s.ident
@@ -192,7 +194,9 @@ func (s *Session) decodeUDP(d []byte, r *protocol.Result) error {
 	if err != nil {
 		return err
 	}
-	markInvalid(r.Messages[first:], false, badLength)
+	if badLength {
+		markInvalid(r.Messages[first:], false, badLength)
+	}
 	r.SetReply([]byte{0, 5, packetID[0], packetID[1], 1, avlID, byte(count)})
 	return nil
 }
