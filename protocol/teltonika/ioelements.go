@@ -98,11 +98,11 @@ type ioEntry struct {
 type fast uint8
 
 const (
-	fastNone fast = iota // not inline: value does it
-	fastInt              // the raw number
-	fastBool             // non-zero is true
-	fastDiv              // unsigned, divided by its scale
-	fastSigned           // two's complement, divided by its scale if it has one
+	fastNone   fast = iota // not inline: value does it
+	fastInt                // the raw number
+	fastBool               // non-zero is true
+	fastDiv                // unsigned, divided by its scale
+	fastSigned             // two's complement, divided by its scale if it has one
 )
 
 func fastOf(k ioKind, sc scale) fast {
