@@ -11,12 +11,14 @@ package teltonika
 //
 //   - a name: the ID means the same on every list of that family (the
 //     comment quotes Teltonika's property name, size, type and unit);
-//   - "": no common name, but the list says the value is signed (or hex),
-//     so custom.param.<id> is read that way rather than as a raw unsigned.
+//   - "": no common name, but the list types the value signed, so
+//     custom.param.<id> is read as two's complement rather than unsigned.
 //
 // Scales turn Teltonika's units into the catalogue's: mV → V, m → km,
-// 0.1 °C → °C, minutes → hours. IDs without a row keep custom.param.<id> with
-// their raw unsigned value.
+// 0.1 °C → °C, minutes → hours. Where an FMX6 list gives no multiplier, the
+// value range decides: analog inputs and voltages of 0..30000 are mV, Dallas
+// temperatures of -550..1150 are 0.1 °C. IDs without a row keep
+// custom.param.<id> with their raw unsigned value.
 var ioTable = [...]ioRow{
 	{1, famAll, ioBool, scaleNone, "din#1"},                                // Digital Input 1, 1 B unsigned
 	{2, famAll, ioBool, scaleNone, "din#2"},                                // Digital Input 2, 1 B unsigned
