@@ -2,10 +2,11 @@ package wialonips
 
 import "strconv"
 
-// paramDef is how a parameter with a common name is registered.
+// paramDef is how a parameter is registered.
 type paramDef struct {
 	name   string
 	asBool bool // a number that is registered as true when non-zero
+	field  bool // the name may already be set by a field of #D# (HDOP, ADC)
 }
 
 // knownParams maps the parameter names with one meaning to the catalogue's
@@ -18,65 +19,68 @@ type paramDef struct {
 // a device's "Battery" (4.03 in a capture) is not the level "battery" is.
 // The table of doc.go lists the same rows.
 var knownParams = map[string]paramDef{
-	"SOS":           {"alarm.event.trigger", true},
-	"text":          {"driver.message", false},
-	"mcc":           {"gsm.mcc", false},
-	"mnc":           {"gsm.mnc", false},
-	"lac":           {"gsm.lac", false},
-	"cell_id":       {"gsm.cellid", false},
-	"pwr_ext":       {"external.powersource.voltage", false},
-	"pwr_int":       {"battery.voltage", false},
-	"battery":       {"battery.level", false},
-	"bat":           {"battery.level", false},
-	"accelerometer": {"absolute.acceleration", false},
-	"accel_res":     {"absolute.deceleration", false},
-	"axis_weight":   {"can.axle.weight", false},
-	"cool_temp":     {"can.engine.coolant.temperature", false},
-	"engine_temp":   {"can.engine.temperature", false},
-	"fuel_volume":   {"can.fuel.volume", false},
-	"fuel_level":    {"fuel.level", false},
-	"gsm":           {"gsm.signal.level", false},
-	"gsm_lvl":       {"gsm.signal.level", false},
-	"odometer":      {"vehicle.mileage", false},
-	"mileage":       {"vehicle.mileage", false},
-	"ign":           {"engine.ignition.status", true},
-	"ignition":      {"engine.ignition.status", true},
-	"temp":          {"sensor.temperature", false},
-	"hdop":          {"position.hdop", false},
-	"rpm":           {"engine.rpm", false},
+	"SOS":           {name: "alarm.event.trigger", asBool: true},
+	"text":          {name: "driver.message"},
+	"mcc":           {name: "gsm.mcc"},
+	"mnc":           {name: "gsm.mnc"},
+	"lac":           {name: "gsm.lac"},
+	"cell_id":       {name: "gsm.cellid"},
+	"pwr_ext":       {name: "external.powersource.voltage"},
+	"pwr_int":       {name: "battery.voltage"},
+	"battery":       {name: "battery.level"},
+	"bat":           {name: "battery.level"},
+	"accelerometer": {name: "absolute.acceleration"},
+	"accel_res":     {name: "absolute.deceleration"},
+	"axis_weight":   {name: "can.axle.weight"},
+	"cool_temp":     {name: "can.engine.coolant.temperature"},
+	"engine_temp":   {name: "can.engine.temperature"},
+	"fuel_volume":   {name: "can.fuel.volume"},
+	"fuel_level":    {name: "fuel.level"},
+	"gsm":           {name: "gsm.signal.level"},
+	"gsm_lvl":       {name: "gsm.signal.level"},
+	"odometer":      {name: "vehicle.mileage"},
+	"mileage":       {name: "vehicle.mileage"},
+	"ign":           {name: "engine.ignition.status", asBool: true},
+	"ignition":      {name: "engine.ignition.status", asBool: true},
+	"temp":          {name: "sensor.temperature"},
+	"hdop":          {name: "position.hdop", field: true},
+	"rpm":           {name: "engine.rpm"},
 }
 
 // indexedParams are the families a device numbers from 1: temp1,
 // temp2, … and the spec's mcc1, lac1, … of several cells.
-var indexedParams = [...]struct{ prefix, name string }{
-	{"temp", "sensor.temperature#"},
-	{"adc", "ain#"},
-	{"mcc", "gsm.mcc#"},
-	{"mnc", "gsm.mnc#"},
-	{"lac", "gsm.lac#"},
-	{"cell_id", "gsm.cellid#"},
+var indexedParams = [...]struct {
+	prefix, name string
+	field        bool // the ADC list of #D# sets ain#N too
+}{
+	{"temp", "sensor.temperature#", false},
+	{"adc", "ain#", true},
+	{"mcc", "gsm.mcc#", false},
+	{"mnc", "gsm.mnc#", false},
+	{"lac", "gsm.lac#", false},
+	{"cell_id", "gsm.cellid#", false},
 }
 
 // maxIndex bounds the index of a numbered family (temp64 is a sensor,
 // temp99999 is not).
 const maxIndex = 64
 
-// indexedParam returns the catalogue name of a numbered parameter such as
+// indexedParam returns the definition of a numbered parameter such as
 // "temp3" (sensor.temperature#3); ok is false for other names.
-func indexedParam(raw []byte) (name string, ok bool) {
+func indexedParam(raw []byte) (d paramDef, ok bool) {
 	for _, p := range indexedParams {
 		if len(raw) <= len(p.prefix) || string(raw[:len(p.prefix)]) != p.prefix {
 			continue
 		}
 		digits := raw[len(p.prefix):]
 		if digits[0] == '0' || len(digits) > 2 {
-			return "", false
+			return paramDef{}, false
 		}
 		n, ok := parseUint(digits)
 		if !ok || n == 0 || n > maxIndex {
-			return "", false
+			return paramDef{}, false
 		}
-		return p.name + strconv.FormatUint(n, 10), true
+		return paramDef{name: p.name + strconv.FormatUint(n, 10), field: p.field}, true
 	}
-	return "", false
+	return paramDef{}, false
 }
