@@ -339,8 +339,9 @@ type (
 
 // group adds the fixed-width elements in g: each an AVL ID of ID's size and
 // a value of W's size. The common conversions (a raw number, a boolean, a
-// scaled unsigned number) of an ID below indexed seen once on the record
-// are done here, inline; the rest goes through addIO.
+// scaled unsigned or a two's-complement number) of an ID below indexed seen
+// once on the record are done here, inline; the rest (text, hex, the
+// operator code, large and repeated IDs) goes through addIO.
 func group[ID idWidth, W valueWidth](s *Session, m *protocol.Message, seen *ioSet, g []byte) {
 	var id0 ID
 	var w0 W
@@ -376,11 +377,11 @@ func group[ID idWidth, W valueWidth](s *Session, m *protocol.Message, seen *ioSe
 					v = protocol.Float(float64(u) / divisors[e.scale])
 				default: // fastSigned
 					shift := 64 - 8*uint(w)
-					i := int64(u<<shift) >> shift
+					n := int64(u<<shift) >> shift
 					if e.scale == scaleNone {
-						v = protocol.Int(i)
+						v = protocol.Int(n)
 					} else {
-						v = protocol.Float(float64(i) / divisors[e.scale])
+						v = protocol.Float(float64(n) / divisors[e.scale])
 					}
 				}
 				m.Add(e.name, v)
