@@ -19,6 +19,10 @@ package teltonika
 // value range decides: analog inputs and voltages of 0..30000 are mV, Dallas
 // temperatures of -550..1150 are 0.1 °C. IDs without a row keep
 // custom.param.<id> with their raw unsigned value.
+//
+// One ID is named though a list disagrees: 66 (external voltage) is 0.001 V
+// on every FMB list but FMB930's, which says 0.01 V; the table follows the
+// others.
 var ioTable = [...]ioRow{
 	{1, famAll, ioBool, scaleNone, "din#1"},                                // Digital Input 1, 1 B unsigned
 	{2, famAll, ioBool, scaleNone, "din#2"},                                // Digital Input 2, 1 B unsigned
