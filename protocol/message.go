@@ -128,6 +128,20 @@ func (m *Message) Delete(name string) bool {
 	return true
 }
 
+// Retain keeps the parameters for which keep returns true, in order, and
+// removes the others without allocating.
+func (m *Message) Retain(keep func(p *Param) bool) {
+	n := 0
+	for i := range m.params {
+		if keep(&m.params[i]) {
+			m.params[n] = m.params[i]
+			n++
+		}
+	}
+	clear(m.params[n:])
+	m.params = m.params[:n]
+}
+
 // Lookup returns the named parameter's value.
 func (m *Message) Lookup(name string) (Value, bool) {
 	if i := m.index(name); i >= 0 {

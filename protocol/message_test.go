@@ -213,3 +213,18 @@ func FuzzMessageJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestRetain(t *testing.T) {
+	var m Message
+	for i, n := range []string{"a", "b.x", "c", "b.y", "d"} {
+		m.Add(n, Int(int64(i)))
+	}
+	m.Retain(func(p *Param) bool { return p.Name != "c" && p.Name != "a" })
+	if got := m.String(); got != `{"b.x":1,"b.y":3,"d":4}` {
+		t.Fatalf("Retain kept %s", got)
+	}
+	m.Retain(func(*Param) bool { return false })
+	if m.Len() != 0 {
+		t.Fatalf("Retain(nothing) left %s", m.String())
+	}
+}

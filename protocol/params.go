@@ -16,6 +16,10 @@ const (
 	ParamProtocolID      = "protocol.id"
 	ParamPeer            = "peer"
 
+	// Stamped by a gateway that registers devices (flespi's names).
+	ParamDeviceID   = "device.id"
+	ParamDeviceName = "device.name"
+
 	ParamLatitude   = "position.latitude"
 	ParamLongitude  = "position.longitude"
 	ParamAltitude   = "position.altitude"
@@ -76,6 +80,7 @@ var catalogue = []ParamInfo{
 	{"alarm.event.trigger", KindBool, "", "an alarm was raised"},
 	{"sos.event.trigger", KindBool, "", "SOS / panic button pressed"},
 	{"engine.ignition.status", KindBool, "", "ignition on"},
+	{"engine.motorhours", KindFloat, "h", "engine running time (the device's run-time counter)"},
 	{"movement.status", KindBool, "", "device is moving"},
 	{"external.powersource.voltage", KindFloat, "V", "external power voltage"},
 	{"external.powersource.status", KindBool, "", "external power connected"},
@@ -89,6 +94,9 @@ var catalogue = []ParamInfo{
 	{"din#N", KindBool, "", "digital input N"},
 	{"dout#N", KindBool, "", "digital output N"},
 	{"ain#N", KindFloat, "V", "analog input N"},
+	{"rs232.sensor.value#N", KindFloat, "", "value of the sensor on RS232 port N (fuel level sensors: raw level)"},
+	{"rs485.sensor.value#N", KindFloat, "", "value of RS485 sensor N (fuel level sensors: raw level)"},
+	{"rs485.sensor.temperature#N", KindFloat, "°C", "temperature reported by RS485 sensor N"},
 	{"gsm.signal.level", KindFloat, "", "GSM signal level as the protocol reports it"},
 	{"gsm.signal.dbm", KindFloat, "dBm", "GSM signal strength"},
 	{"gsm.mcc", KindFloat, "", "mobile country code"},
@@ -112,9 +120,7 @@ var catalogue = []ParamInfo{
 	{"vehicle.trip.mileage", KindFloat, "km", "mileage of the current trip"},
 	{"vehicle.vin", KindString, "", "vehicle identification number"},
 	{"device.temperature", KindFloat, "°C", "device temperature"},
-	{"sensor.temperature", KindFloat, "°C", "temperature sensor"},
-	{"sensor.temperature#N", KindFloat, "°C", "temperature sensor N"},
-	{"onewire.sensor.temperature#N", KindFloat, "°C", "1-Wire (Dallas) temperature sensor N"},
+	{"temperature#N", KindFloat, "°C", "external temperature sensor N (1-Wire, RS485 and the like)"},
 	{"onewire.sensor.id#N", KindString, "", "1-Wire (Dallas) sensor N id, hex"},
 	{"ble.sensor.temperature#N", KindFloat, "°C", "Bluetooth LE sensor N temperature"},
 	{"ble.sensor.humidity#N", KindFloat, "%", "Bluetooth LE sensor N relative humidity"},
@@ -124,18 +130,26 @@ var catalogue = []ParamInfo{
 	{"lls.fuel.level#N", KindFloat, "", "LLS fuel level sensor N, raw (level units or litres, as calibrated)"},
 	{"lls.temperature#N", KindFloat, "°C", "LLS fuel level sensor N temperature"},
 	{"device.model", KindString, "", "device model"},
+	{"device.manufacturer", KindString, "", "device manufacturer as the device reports it"},
+	{"device.imei", KindString, "", "device IMEI when the ident is another identifier"},
+	{"device.firmware.version", KindString, "", "firmware version the device reports"},
+	{"device.hardware.version", KindString, "", "hardware version the device reports"},
 	{"device.type.enum", KindFloat, "", "device type code the device reports"},
 	{"timezone", KindString, "", "device time zone as reported, e.g. +08:00"},
 	{"can.vehicle.mileage", KindFloat, "km", "odometer read from the CAN bus"},
 	{"can.vehicle.speed", KindFloat, "km/h", "speed read from the CAN bus"},
 	{"can.engine.rpm", KindFloat, "rpm", "engine speed read from the CAN bus"},
+	{"can.engine.motorhours", KindFloat, "h", "engine hours read from the CAN bus"},
 	{"can.fuel.level", KindFloat, "%", "fuel level read from the CAN bus"},
 	{"can.fuel.volume", KindFloat, "l", "fuel volume read from the CAN bus"},
+	{"can.fuel.consumed", KindFloat, "l", "fuel used in total, read from the CAN bus"},
 	{"can.engine.temperature", KindFloat, "°C", "engine temperature read from the CAN bus"},
+	{"can.8bit.value#N", KindFloat, "", "a CAN value the device is set to read, 8 bits, raw"},
+	{"can.16bit.value#N", KindFloat, "", "a CAN value the device is set to read, 16 bits, raw"},
+	{"can.32bit.value#N", KindFloat, "", "a CAN value the device is set to read, 32 bits, raw"},
 	{"can.engine.coolant.temperature", KindFloat, "°C", "engine coolant temperature read from the CAN bus"},
+	{"can.dtc", KindString, "", "diagnostic trouble code read from the vehicle, e.g. P0010"},
 	{"can.engine.load.level", KindFloat, "%", "engine load read from the CAN bus"},
-	{"can.engine.motorhours", KindFloat, "h", "engine hours read from the CAN bus"},
-	{"can.fuel.consumed", KindFloat, "l", "fuel consumed in total, read from the CAN bus"},
 	{"can.fuel.rate", KindFloat, "l/h", "fuel rate read from the CAN bus"},
 	{"can.accelerator.pedal.position", KindFloat, "%", "accelerator pedal position read from the CAN bus"},
 	{"can.adblue.level", KindFloat, "%", "AdBlue level read from the CAN bus"},
@@ -158,7 +172,10 @@ var catalogue = []ParamInfo{
 	{"obd.dtc.count", KindFloat, "", "number of diagnostic trouble codes read over OBD-II"},
 	{"engine.rpm", KindFloat, "rpm", "engine speed"},
 	{"fuel.level", KindFloat, "%", "fuel level"},
+	{"fuel.volume", KindFloat, "l", "fuel volume"},
 	{"ibutton.code", KindString, "", "iButton / driver key code, hex"},
+	{"driver.name", KindString, "", "driver name read from a driver card"},
+	{"vehicle.registration.number", KindString, "", "licence plate"},
 	{"barcode.id", KindString, "", "barcode read by a scanner on the device"},
 	{"harsh.acceleration.event.trigger", KindBool, "", "harsh acceleration"},
 	{"harsh.braking.event.trigger", KindBool, "", "harsh braking"},
@@ -167,6 +184,7 @@ var catalogue = []ParamInfo{
 	{"towing.event.trigger", KindBool, "", "towing detected"},
 	{"shock.event.trigger", KindBool, "", "shock or vibration detected"},
 	{"geofence.inside.status", KindBool, "", "inside a geofence"},
+	{"geofence.id", KindFloat, "", "geofence or area the event refers to"},
 	{"absolute.acceleration", KindFloat, "g", "module of the accelerometer vector"},
 	{"absolute.deceleration", KindFloat, "g", "module of the deceleration from the accelerometer"},
 	{"wifi.access.points", KindJSON, "", "Wi-Fi access points seen: [{\"mac\",\"rssi\"}]"},

@@ -184,6 +184,25 @@ type Log interface {
 	Trim(ctx context.Context) error
 }
 
+// Identifier is implemented by logs that have a stable identity: a string,
+// unique among logs, that a log keeps for its whole life (a durable engine
+// keeps it across restarts). Together with a record's Seq it names one
+// record everywhere, which is how streams give every delivered message an
+// id that a receiver can deduplicate on. Both engines of this module
+// implement it.
+type Identifier interface {
+	ID() string
+}
+
+// LogID returns l's identity when l implements [Identifier], and "" when
+// it does not.
+func LogID(l Log) string {
+	if i, ok := l.(Identifier); ok {
+		return i.ID()
+	}
+	return ""
+}
+
 // LogStats describes a [Log] at one moment.
 type LogStats struct {
 	Count  int64     // records kept: Last-First+1, or 0

@@ -86,7 +86,7 @@
 // din#N, 179/180 → dout#N, 9/6 → ain#N (V), 16 → vehicle.mileage (m →
 // km), 199 → vehicle.trip.mileage, 21 → gsm.signal.level, 69 →
 // gnss.state.enum, 80 → data.mode.enum, 200 → sleep.mode.enum, 241 →
-// gsm.operator.code ("24602"), 72..75 → onewire.sensor.temperature#N
+// gsm.operator.code ("24602"), 72..75 → temperature#N
 // (0.1 °C → °C), 25..28 → ble.sensor.temperature#N, the OBD-II elements
 // (30..60) → obd.*, the LV-CAN/ALL-CAN elements (81..90, 102, 110..122) →
 // can.*, EYE sensors (10800..) → eye.sensor.*, and so on: about 100 IDs on

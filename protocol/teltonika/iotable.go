@@ -30,9 +30,9 @@ var ioTable = [...]ioRow{
 	{4, famFMX6, ioBool, scaleNone, "din#4"},                               // Digital Input 4, 1 B unsigned
 	{5, famFMX6, ioHex, scaleNone, "onewire.sensor.id#5"},                  // Dallas Temperature ID 5, 8 B unsigned
 	{6, famFMB, ioUnsigned, scaleDiv1000, "ain#2"},                         // Analog Input 2, 2 B unsigned, ×0.001 V
-	{6, famFMX6, ioSigned, scaleDiv10, "onewire.sensor.temperature#5"},     // Dallas Temperature 5, 2 B signed °C
+	{6, famFMX6, ioSigned, scaleDiv10, "temperature#5"},                    // Dallas Temperature 5, 2 B signed °C
 	{7, famFMX6, ioHex, scaleNone, "onewire.sensor.id#6"},                  // Dallas Temperature ID 6, 8 B unsigned
-	{8, famFMX6, ioSigned, scaleDiv10, "onewire.sensor.temperature#6"},     // Dallas Temperature 6, 2 B signed °C
+	{8, famFMX6, ioSigned, scaleDiv10, "temperature#6"},                    // Dallas Temperature 6, 2 B signed °C
 	{9, famAll, ioUnsigned, scaleDiv1000, "ain#1"},                         // Analog Input 1, 2 B unsigned, ×0.001 V
 	{10, famFMX6, ioUnsigned, scaleDiv1000, "ain#2"},                       // Analog Input 2, 2 B unsigned V
 	{11, famFMX6, ioUnsigned, scaleDiv1000, "ain#3"},                       // Analog Input 3, 2 B unsigned V
@@ -80,10 +80,10 @@ var ioTable = [...]ioRow{
 	{70, famFMX6, ioSigned, scaleDiv10, "device.temperature"},              // PCB Temperature, 2 B signed °C
 	{71, famFMB, ioHex, scaleNone, "onewire.sensor.id#4"},                  // Dallas Temperature ID 4, 8 B unsigned
 	{71, famFMX6, ioUnsigned, scaleNone, "gnss.state.enum"},                // GNSS Status, 1 B unsigned
-	{72, famAll, ioSigned, scaleDiv10, "onewire.sensor.temperature#1"},     // Dallas Temperature 1, 4 B signed, ×0.1 °C
-	{73, famAll, ioSigned, scaleDiv10, "onewire.sensor.temperature#2"},     // Dallas Temperature 2, 4 B signed, ×0.1 °C
-	{74, famAll, ioSigned, scaleDiv10, "onewire.sensor.temperature#3"},     // Dallas Temperature 3, 4 B signed, ×0.1 °C
-	{75, famAll, ioSigned, scaleDiv10, "onewire.sensor.temperature#4"},     // Dallas Temperature 4, 4 B signed, ×0.1 °C
+	{72, famAll, ioSigned, scaleDiv10, "temperature#1"},                    // Dallas Temperature 1, 4 B signed, ×0.1 °C
+	{73, famAll, ioSigned, scaleDiv10, "temperature#2"},                    // Dallas Temperature 2, 4 B signed, ×0.1 °C
+	{74, famAll, ioSigned, scaleDiv10, "temperature#3"},                    // Dallas Temperature 3, 4 B signed, ×0.1 °C
+	{75, famAll, ioSigned, scaleDiv10, "temperature#4"},                    // Dallas Temperature 4, 4 B signed, ×0.1 °C
 	{76, famFMB, ioHex, scaleNone, "onewire.sensor.id#1"},                  // Dallas Temperature ID 1, 8 B unsigned
 	{77, famFMB, ioHex, scaleNone, "onewire.sensor.id#2"},                  // Dallas Temperature ID 2, 8 B unsigned
 	{78, famAll, ioHex, scaleNone, "ibutton.code"},                         // iButton, 8 B unsigned

@@ -370,7 +370,7 @@ func TestIOTable(t *testing.T) {
 		"battery.voltage":              protocol.Float(4.083),
 		"gsm.signal.level":             protocol.Int(4),
 		"custom.param.18":              protocol.Int(-222),
-		"onewire.sensor.temperature#1": protocol.Float(-11.5),
+		"temperature#1":                protocol.Float(-11.5),
 		"vehicle.mileage":              protocol.Float(123456.789),
 		"ibutton.code":                 protocol.String("0102030405060708"),
 		"gsm.operator.code":            protocol.String("24602"),
@@ -457,15 +457,15 @@ func TestFamilies(t *testing.T) {
 		{FamilyFMB, map[string]protocol.Value{
 			"obd.dtc.count": protocol.Int(7), "external.powersource.voltage": protocol.Float(12),
 			"vehicle.mileage": protocol.Float(5), "custom.param.216": protocol.Int(7000),
-			"onewire.sensor.temperature#1": protocol.Float(-10)}},
+			"temperature#1": protocol.Float(-10)}},
 		{FamilyFMX6, map[string]protocol.Value{
 			"custom.param.30": protocol.Int(7), "external.powersource.voltage": protocol.Float(12),
 			"custom.param.16": protocol.Int(5000), "vehicle.mileage": protocol.Float(7),
-			"onewire.sensor.temperature#1": protocol.Float(-10)}},
+			"temperature#1": protocol.Float(-10)}},
 		{FamilyBoth, map[string]protocol.Value{
 			"custom.param.30": protocol.Int(7), "external.powersource.voltage": protocol.Float(12),
 			"custom.param.16": protocol.Int(5000), "custom.param.216": protocol.Int(7000),
-			"onewire.sensor.temperature#1": protocol.Float(-10)}},
+			"temperature#1": protocol.Float(-10)}},
 	} {
 		r, err := decodeOne(t, &Codec{Family: tc.f}, protocol.TCP, tcpPacket(body))
 		if err != nil {

@@ -104,7 +104,7 @@
 //	gsm, gsm_lvl        gsm.signal.level                          as reported
 //	odometer, mileage   vehicle.mileage                   km
 //	ign, ignition       engine.ignition.status (boolean)
-//	temp, tempN         sensor.temperature, sensor.temperature#N  °C
+//	temp, tempN         temperature#1, temperature#N      °C      temp is sensor 1
 //	hdop                position.hdop                             replaces the HDOP field
 //	adcN                ain#N                             V       Wialon device pages; replaces the ADC field's
 //	rpm                 engine.rpm                        rpm

@@ -42,7 +42,7 @@ var knownParams = map[string]paramDef{
 	"mileage":       {name: "vehicle.mileage"},
 	"ign":           {name: "engine.ignition.status", asBool: true},
 	"ignition":      {name: "engine.ignition.status", asBool: true},
-	"temp":          {name: "sensor.temperature"},
+	"temp":          {name: "temperature#1"},
 	"hdop":          {name: "position.hdop", field: true},
 	"rpm":           {name: "engine.rpm"},
 }
@@ -53,7 +53,7 @@ var indexedParams = [...]struct {
 	prefix, name string
 	field        bool // the ADC list of #D# sets ain#N too
 }{
-	{"temp", "sensor.temperature#", false},
+	{"temp", "temperature#", false},
 	{"adc", "ain#", true},
 	{"mcc", "gsm.mcc#", false},
 	{"mnc", "gsm.mnc#", false},
@@ -66,7 +66,7 @@ var indexedParams = [...]struct {
 const maxIndex = 64
 
 // indexedParam returns the definition of a numbered parameter such as
-// "temp3" (sensor.temperature#3); ok is false for other names.
+// "temp3" (temperature#3); ok is false for other names.
 func indexedParam(raw []byte) (d paramDef, ok bool) {
 	for _, p := range indexedParams {
 		if len(raw) <= len(p.prefix) || string(raw[:len(p.prefix)]) != p.prefix {

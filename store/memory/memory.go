@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
@@ -40,7 +42,7 @@ func New(cfg *store.Config) *Store {
 		s.cfg = *cfg
 	}
 	s.now = s.cfg.Clock()
-	s.log = memLog{s: s, first: 1, consumers: map[string]uint64{}}
+	s.log = memLog{s: s, id: uuid.NewString(), first: 1, consumers: map[string]uint64{}}
 	s.hist = memHistory{s: s, devices: map[string]*device{}}
 	s.tel = memTelemetry{s: s, table: telem.Table{MaxParams: s.cfg.Telemetry.MaxParamsOrDefault()}}
 	return s
@@ -100,6 +102,7 @@ type logRec struct {
 
 type memLog struct {
 	s         *Store
+	id        string
 	mu        sync.Mutex
 	recs      []logRec // recs[head:] are kept; recs[head].seq == first
 	head      int
@@ -111,6 +114,9 @@ type memLog struct {
 	consumers map[string]uint64
 	appended  mark.Mark // last, for waiters
 }
+
+// ID returns the log's identity, a UUID made by New ([store.Identifier]).
+func (l *memLog) ID() string { return l.id }
 
 func (l *memLog) kept() []logRec { return l.recs[l.head:] }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/google/uuid"
 
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
@@ -33,7 +34,8 @@ func logKey(seq uint64) []byte {
 }
 
 type plog struct {
-	d *DB
+	d  *DB
+	id string // identity, see ID
 
 	// mu orders appends: sequence numbers are assigned and batches handed
 	// to pebble's WAL under it, so the WAL holds batches in sequence order
@@ -108,6 +110,9 @@ func openLog(d *DB) (*plog, error) {
 	if err := it.Close(); err != nil {
 		return nil, err
 	}
+	if l.id, err = loadLogID(d); err != nil {
+		return nil, err
+	}
 	l.durable.Advance(l.last)
 	cit, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagCursor}, UpperBound: []byte{tagCursor + 1}})
 	if err != nil {
@@ -122,6 +127,30 @@ func openLog(d *DB) (*plog, error) {
 	}
 	return l, cit.Close()
 }
+
+// loadLogID reads the log's identity, making and storing one at first open.
+func loadLogID(d *DB) (string, error) {
+	v, closer, err := d.db.Get([]byte{tagLogID})
+	if err == nil {
+		defer closer.Close()
+		if len(v) == 0 {
+			return "", corrupt([]byte{tagLogID}, codec.ErrBad)
+		}
+		return string(v), nil
+	}
+	if !errors.Is(err, pebble.ErrNotFound) {
+		return "", err
+	}
+	id := uuid.NewString()
+	if err := d.db.Set([]byte{tagLogID}, []byte(id), syncWrite); err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// ID returns the log's identity: a UUID made when the store was created,
+// the same after every reopen ([store.Identifier]).
+func (l *plog) ID() string { return l.id }
 
 type recInfo struct {
 	time int64  // Unix ns

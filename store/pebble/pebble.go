@@ -72,6 +72,7 @@ const (
 	tagDevice   = 'd' // 'd' ident → count, bytes
 	tagHistUniq = 'u' // history tie-breaker high-water
 	tagTel      = 't' // 't' len(ident) ident name → ts, value
+	tagLogID    = 'i' // the log's identity, made at first open
 )
 
 // Open opens (creating if needed) the store in dir. nil opts means defaults.

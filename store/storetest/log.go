@@ -25,6 +25,7 @@ var logTests = []testCase{
 	{"Closed", false, testLogClosed},
 	{"Restart", true, testLogRestart},
 	{"RestartAfterEmptied", true, testLogRestartEmptied},
+	{"Identity", false, testLogIdentity},
 }
 
 func testAppendRead(t *testing.T, h *harness) {
@@ -576,5 +577,28 @@ func testOverflowConcurrent(t *testing.T, h *harness) {
 				t.Fatalf("seq %d holds %d, want %d", r.Seq, msgN(&r.Message), n+i)
 			}
 		}
+	}
+}
+
+// A log that has an identity keeps it for its life, across reopen for a
+// durable engine, and two stores do not share one.
+func testLogIdentity(t *testing.T, h *harness) {
+	in := h.start(t, store.Config{})
+	id := store.LogID(in.log())
+	if _, ok := in.log().(store.Identifier); !ok {
+		t.Skip("log has no identity")
+	}
+	if id == "" {
+		t.Fatal("ID() is empty")
+	}
+	if other := h.start(t, store.Config{}); store.LogID(other.log()) == id {
+		t.Fatalf("two stores share the identity %q", id)
+	}
+	if !h.durable {
+		return
+	}
+	in.reopen()
+	if got := store.LogID(in.log()); got != id {
+		t.Fatalf("identity %q became %q across reopen", id, got)
 	}
 }
