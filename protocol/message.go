@@ -78,6 +78,14 @@ func (m *Message) Set(name string, v Value) {
 // Adding a name the message already has makes its JSON repeat a key; use
 // Set unless the names are known to be distinct.
 func (m *Message) Add(name string, v Value) {
+	if n := len(m.params); n < cap(m.params) {
+		// Fill the slot in place: append would build the Param on the
+		// stack and copy it, a cost decoders pay per parameter.
+		m.params = m.params[:n+1]
+		p := &m.params[n]
+		p.Name, p.Value = name, v
+		return
+	}
 	m.params = append(m.params, Param{Name: name, Value: v})
 }
 

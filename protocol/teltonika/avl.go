@@ -2,9 +2,8 @@ package teltonika
 
 import (
 	"encoding/binary"
-	"math"
 	"strconv"
-	"strings"
+	"unsafe"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -80,6 +79,14 @@ func (l layout) uint(b []byte, off, size int) int {
 		return int(b[off])
 	}
 	return int(binary.BigEndian.Uint16(b[off:]))
+}
+
+// id reads the AVL ID at off.
+func (l layout) id(b []byte, off int) uint16 {
+	if l.idSize == 1 {
+		return uint16(b[off])
+	}
+	return binary.BigEndian.Uint16(b[off:])
 }
 
 // walkRecord returns the offset just past the record at off.
@@ -200,7 +207,9 @@ func shortRecord(off int) error {
 	return protocol.Errorf(Name, off, protocol.ErrMalformed, "record overruns the packet")
 }
 
-// decodeRecord decodes the record at b[off:] into a new message of r.
+// decodeRecord decodes the record at b[off:] into a new message of r. It is
+// the hot path of the codec: names and conversions come from the session's
+// index, and parameters are appended without a search.
 func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) (int, error) {
 	fixed := recordHeader + l.idSize + l.cntSize
 	if l.genType {
@@ -210,6 +219,10 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 		return 0, shortRecord(off)
 	}
 	m := r.NewMessage()
+	// Room for the header and the elements the record says it has (bounded
+	// by what the bytes left can hold: an element takes at least 2 bytes).
+	total := l.uint(b, off+fixed-l.cntSize, l.cntSize)
+	m.Grow(13 + min(total, (len(b)-off-fixed)>>1))
 	// The names set here are distinct, and distinct from every IO name, so
 	// they are added without a search.
 	if s.ident != "" {
@@ -218,7 +231,7 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 	ms := binary.BigEndian.Uint64(b[off:])
 	m.Add(protocol.ParamTimestamp, protocol.Float(float64(ms)/1000))
 	prio := b[off+8]
-	g := b[off+9:]
+	g := b[off+9 : off+recordHeader]
 	lon := int32(binary.BigEndian.Uint32(g))
 	lat := int32(binary.BigEndian.Uint32(g[4:]))
 	sats := g[12]
@@ -228,7 +241,7 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 	m.Add(protocol.ParamDirection, protocol.Int(int64(binary.BigEndian.Uint16(g[10:]))))
 	m.Add(protocol.ParamSpeed, protocol.Int(int64(binary.BigEndian.Uint16(g[13:]))))
 	m.Add(protocol.ParamSatellites, protocol.Int(int64(sats)))
-	m.Add(protocol.ParamValid, protocol.Bool(sats > 0 && math.Abs(float64(lat)) <= 90e7 && math.Abs(float64(lon)) <= 180e7))
+	m.Add(protocol.ParamValid, protocol.Bool(sats > 0 && lat >= -90e7 && lat <= 90e7 && lon >= -180e7 && lon <= 180e7))
 	m.Add(ParamPriority, protocol.Int(int64(prio)))
 	off += recordHeader
 	m.Add(ParamEvent, protocol.Int(int64(l.uint(b, off, l.idSize))))
@@ -245,45 +258,152 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 		}
 		n := l.uint(b, off, l.cntSize)
 		off += l.cntSize
-		if n*(l.idSize+w) > len(b)-off {
+		step := l.idSize + w
+		if n*step > len(b)-off {
 			return 0, shortRecord(off)
 		}
-		for range n {
-			e := s.ioElement(uint16(l.uint(b, off, l.idSize)))
-			if v := b[off+l.idSize : off+l.idSize+w]; w <= 8 {
-				seen.put(m, e.id, e.name, ioValue(e, v))
-			} else {
-				seen.put(m, e.id, e.name, protocol.String(hexString(v)))
-			}
-			off += l.idSize + w
+		end := off + n*step
+		g := b[off:end]
+		off = end
+		switch {
+		case w >= 8:
+			s.wideGroup(m, &seen, g, l.idSize, w)
+		case l.idSize == 1 && w == 1:
+			group[uint8, uint8](s, m, &seen, g)
+		case l.idSize == 1 && w == 2:
+			group[uint8, uint16](s, m, &seen, g)
+		case l.idSize == 1:
+			group[uint8, uint32](s, m, &seen, g)
+		case w == 1:
+			group[uint16, uint8](s, m, &seen, g)
+		case w == 2:
+			group[uint16, uint16](s, m, &seen, g)
+		default:
+			group[uint16, uint32](s, m, &seen, g)
 		}
 	}
 	if l.nx {
-		if off+2 > len(b) {
-			return 0, shortRecord(off)
-		}
-		n := int(binary.BigEndian.Uint16(b[off:]))
-		off += 2
-		for range n {
-			if off+4 > len(b) {
-				return 0, shortRecord(off)
-			}
-			id := binary.BigEndian.Uint16(b[off:])
-			size := int(binary.BigEndian.Uint16(b[off+2:]))
-			off += 4
-			if size > len(b)-off {
-				return 0, shortRecord(off)
-			}
-			e := s.ioElement(id)
-			// A variable-length element is a number only when the table
-			// names it and it fits; otherwise its bytes are kept as hex.
-			if size >= 1 && size <= 8 && e.kind != ioHex && !strings.HasPrefix(e.name, "custom.") {
-				seen.put(m, id, e.name, ioValue(e, b[off:off+size]))
-			} else {
-				seen.put(m, id, e.name, protocol.String(hexString(b[off:off+size])))
-			}
-			off += size
-		}
+		return s.nxGroup(m, &seen, b, off)
 	}
 	return off, nil
+}
+
+// wideGroup adds the elements of the 8-byte group (numbers) or of the
+// 16-byte group some FM63xx firmware sends (hex).
+func (s *Session) wideGroup(m *protocol.Message, seen *ioSet, g []byte, idSize, w int) {
+	for step := idSize + w; len(g) >= step; g = g[step:] {
+		id := uint16(g[0])
+		if idSize == 2 {
+			id = binary.BigEndian.Uint16(g)
+		}
+		if w == 8 {
+			s.addIO(m, seen, id, binary.BigEndian.Uint64(g[idSize:]), 8)
+		} else {
+			put(m, seen, id, s.entry(id).name, protocol.String(hexString(g[idSize:step])))
+		}
+	}
+}
+
+// nxGroup adds Codec 8 Extended's variable-length elements at b[off:] and
+// returns the offset past them.
+func (s *Session) nxGroup(m *protocol.Message, seen *ioSet, b []byte, off int) (int, error) {
+	if off+2 > len(b) {
+		return 0, shortRecord(off)
+	}
+	n := int(binary.BigEndian.Uint16(b[off:]))
+	off += 2
+	for range n {
+		if off+4 > len(b) {
+			return 0, shortRecord(off)
+		}
+		id := binary.BigEndian.Uint16(b[off:])
+		size := int(binary.BigEndian.Uint16(b[off+2:]))
+		off += 4
+		if size > len(b)-off {
+			return 0, shortRecord(off)
+		}
+		e := s.entry(id)
+		put(m, seen, id, e.name, s.valueBytes(e, b[off:off+size]))
+		off += size
+	}
+	return off, nil
+}
+
+// idWidth and valueWidth are the sizes of an element's AVL ID (Codec 8: 1
+// byte, 8E and 16: 2) and value (1, 2 or 4 bytes): group is instantiated
+// once per combination, so that its loop reads constant widths.
+type (
+	idWidth    interface{ ~uint8 | ~uint16 }
+	valueWidth interface{ ~uint8 | ~uint16 | ~uint32 }
+)
+
+// group adds the fixed-width elements in g: each an AVL ID of ID's size and
+// a value of W's size. The common conversions (a raw number, a boolean, a
+// scaled unsigned or a two's-complement number) of an ID below indexed seen
+// once on the record are done here, inline; the rest (text, hex, the
+// operator code, large and repeated IDs) goes through addIO.
+func group[ID idWidth, W valueWidth](s *Session, m *protocol.Message, seen *ioSet, g []byte) {
+	var id0 ID
+	var w0 W
+	idSize, w := int(unsafe.Sizeof(id0)), int(unsafe.Sizeof(w0))
+	step := idSize + w
+	low := &s.idx.low
+	for i := 0; i <= len(g)-step; i += step {
+		_ = g[i+step-1] // one bounds check for the element's bytes
+		id := uint16(g[i])
+		if idSize == 2 {
+			id = id<<8 | uint16(g[i+1])
+		}
+		var u uint64
+		switch p := i + idSize; w {
+		case 1:
+			u = uint64(g[p])
+		case 2:
+			u = uint64(g[p])<<8 | uint64(g[p+1])
+		default:
+			u = uint64(g[p])<<24 | uint64(g[p+1])<<16 | uint64(g[p+2])<<8 | uint64(g[p+3])
+		}
+		if id < indexed {
+			word, bit := &seen[id>>6], uint64(1)<<(id&63)
+			if e := &low[id]; e.fast != fastNone && *word&bit == 0 {
+				*word |= bit
+				var v protocol.Value
+				switch e.fast {
+				case fastInt:
+					v = protocol.Int(int64(u))
+				case fastBool:
+					v = protocol.Bool(u != 0)
+				case fastDiv:
+					v = protocol.Float(float64(u) / divisors[e.scale])
+				default: // fastSigned
+					shift := 64 - 8*uint(w)
+					n := int64(u<<shift) >> shift
+					if e.scale == scaleNone {
+						v = protocol.Int(n)
+					} else {
+						v = protocol.Float(float64(n) / divisors[e.scale])
+					}
+				}
+				m.Add(e.name, v)
+				continue
+			}
+		}
+		s.addIO(m, seen, id, u, w)
+	}
+}
+
+// addIO adds an element that needs a conversion, a search for a repeated
+// ID, or the lookup of a large ID.
+func (s *Session) addIO(m *protocol.Message, seen *ioSet, id uint16, u uint64, w int) {
+	e := s.entry(id)
+	put(m, seen, id, e.name, s.value(e, u, w))
+}
+
+// put adds or, for a repeated ID, replaces a parameter.
+func put(m *protocol.Message, seen *ioSet, id uint16, name string, v protocol.Value) {
+	if seen.first(id) {
+		m.Add(name, v)
+	} else {
+		m.Set(name, v)
+	}
 }

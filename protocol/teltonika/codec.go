@@ -21,6 +21,7 @@ const (
 	codec14    = 0x0E
 	codec15    = 0x0F
 	imeiDigits = 15
+	keepAlive  = 0xFF // the byte FMB devices send to keep a TCP link open
 )
 
 // Codec is the Teltonika protocol: the TCP IMEI handshake, Codec 8, 8
@@ -37,6 +38,10 @@ type Codec struct {
 	// [protocol.ParamLengthInvalid]; otherwise such frames are
 	// [protocol.ErrChecksum] errors.
 	Lenient bool
+	// Family is the AVL ID numbering IO elements are named by: the FMB
+	// firmware lists by default, [FamilyFMX6] for FMB64x/FMC64x/FMC650/
+	// FMM64x/FMM650 devices, [FamilyBoth] for a mix of the two.
+	Family Family
 }
 
 // Name returns "teltonika".
@@ -44,13 +49,14 @@ func (c *Codec) Name() string { return Name }
 
 // NewSession starts a connection (TCP) or a remote address (UDP).
 func (c *Codec) NewSession(t protocol.Transport) protocol.Session {
-	return &Session{codec: c, transport: t}
+	return &Session{codec: c, transport: t, idx: indexFor(c.Family)}
 }
 
 func (c *Codec) maxFrame() int { return protocol.FrameLimit(c.MaxFrameSize) }
 
 // Split cuts a TCP stream into IMEI packets (00 0F + 15 digits) and AVL or
-// GPRS packets (four zero bytes, u32 length, body, u32 CRC).
+// GPRS packets (four zero bytes, u32 length, body, u32 CRC), and skips the
+// 0xFF keep-alive bytes FMB devices send between packets.
 //
 // A packet whose length field disagrees with its content is still cut where
 // its content ends, so that decoding can report it (or, in lenient mode, keep
@@ -58,6 +64,15 @@ func (c *Codec) maxFrame() int { return protocol.FrameLimit(c.MaxFrameSize) }
 // field does not frame a plausible AVL body, Split walks the records to find
 // the body's real end.
 func (c *Codec) Split(data []byte, atEOF bool) (int, []byte, error) {
+	if len(data) > 0 && data[0] == keepAlive {
+		// FMB devices ping an idle TCP link with one 0xFF byte: it is
+		// consumed here and never reaches a session (no message, no reply).
+		n := 1
+		for n < len(data) && data[n] == keepAlive {
+			n++
+		}
+		return n, nil, nil
+	}
 	if len(data) < 2 {
 		return 0, nil, nil
 	}

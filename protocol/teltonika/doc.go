@@ -1,8 +1,10 @@
 // Package teltonika implements the Teltonika AVL protocol (FM/FMB/FMC/FMM
 // trackers) as a [protocol.Codec]: the TCP IMEI handshake, Codec 8, Codec 8
-// Extended and Codec 16 records (and GH3000 Codec 7) over TCP and UDP with the acknowledgements
-// the devices wait for, and the Codec 12/13/14/15 GPRS messages that carry
-// commands to a device and its answers back.
+// Extended and Codec 16 records (and GH3000 Codec 7) over TCP and UDP with
+// the acknowledgements the devices wait for, the Codec 12/13/14/15 GPRS
+// messages that carry commands to a device and its answers back (over TCP
+// and UDP), and the 0xFF keep-alive byte FMB devices send on an idle TCP
+// link.
 //
 // Sources: the Teltonika wiki pages "Teltonika Data Sending Protocols" and
 // "Codec", the per-model "Teltonika Data Sending Parameters ID" (AVL ID)
@@ -37,9 +39,14 @@
 // Over UDP each datagram is u16 length | u16 packet id | 01 | u8 AVL packet
 // id | u16 IMEI length | IMEI | codec id .. N2, with no CRC; the reply is
 // 00 05 | packet id | 01 | AVL packet id | u8 records accepted. The IMEI
-// must be 15 digits. GPRS messages (Codec 12 to 15) travel in their TCP form
-// over both transports, so a UDP session's commands are the same bytes as a
-// TCP session's.
+// must be 15 digits. A session's commands (Codec 12 and 14) are the same
+// bytes over both transports; a device's answers over UDP arrive either in
+// that TCP form or as a GPRS body after the UDP channel header, and both are
+// read.
+//
+// Between packets an FMB device may send single 0xFF bytes to keep an idle
+// TCP link open: [Codec.Split] consumes them; they make no message and get
+// no reply.
 //
 // A record is u64 milliseconds | priority | longitude, latitude (i32,
 // ×1e-7 degrees) | altitude (i16, m) | angle | satellites | speed (km/h) |
@@ -65,15 +72,30 @@
 // on entrance, 2 on both, 3 reserved, 4 hysteresis, 5 on change, 6
 // eventual, 7 periodical).
 //
-// IO elements whose meaning is the same across Teltonika's models get
-// flespi names, signedness and scale from one table in ioelements.go
-// (239 → engine.ignition.status, 66 → external.powersource.voltage in V,
-// 67 → battery.voltage, 1..3 → din#N, 9 → ain#1 in V, 16 →
-// vehicle.mileage in km, …). Every other element is kept as
-// custom.param.<id> with its raw value: unsigned, or two's complement for
-// the few the table marks signed (accelerometer axes, Dallas
-// temperatures). Variable-length and 16-byte elements are lowercase hex
-// text.
+// IO elements are named from one table (iotable.go), built from Teltonika's
+// per-model AVL ID lists. Teltonika numbers IDs in two ways: the FMB
+// firmware lists (FMB0/1/2/9xx, FMC and FMM 0/1/2/8/9xx, FMT, FMP, FMU,
+// MSP) share one numbering, and the FMX6 lists (FMB64x, FMC64x, FMC650,
+// FMM64x, FMM650) another, which gives about 230 IDs a different meaning.
+// [Codec.Family] selects one: [FamilyFMB] (the default), [FamilyFMX6], or
+// [FamilyBoth] for a mixed fleet, which names only what both lists agree
+// on. Within a family an ID gets a catalogue name when its meaning is the
+// same on every list of the family, with its scale turned into the
+// catalogue's unit: 239 → engine.ignition.status, 240 → movement.status,
+// 66 → external.powersource.voltage (mV → V), 67 → battery.voltage, 1..3 →
+// din#N, 179/180 → dout#N, 9/6 → ain#N (V), 16 → vehicle.mileage (m →
+// km), 199 → vehicle.trip.mileage, 21 → gsm.signal.level, 69 →
+// gnss.state.enum, 80 → data.mode.enum, 200 → sleep.mode.enum, 241 →
+// gsm.operator.code ("24602"), 72..75 → temperature#N
+// (0.1 °C → °C), 25..28 → ble.sensor.temperature#N, the OBD-II elements
+// (30..60) → obd.*, the LV-CAN/ALL-CAN elements (81..90, 102, 110..122) →
+// can.*, EYE sensors (10800..) → eye.sensor.*, and so on: about 100 IDs on
+// the FMB lists and 50 on the FMX6 lists. Every other element is kept as
+// custom.param.<id> with its raw value, unsigned or, where the list types
+// it signed (accelerometer axes 17..19, for instance), two's complement.
+// Variable-length (Codec 8E NX) elements are numbers when the table names
+// them with a numeric type, text for the ASCII ones (256 → vehicle.vin, 264
+// → barcode.id) and lowercase hex otherwise; 16-byte elements are hex.
 //
 // # Commands and answers
 //
@@ -84,8 +106,16 @@
 // [protocol.Result.Responses], in order (Teltonika carries no command id):
 // Codec 12 and 14 answers (type 6) and Codec 13 and 15 messages as Text,
 // with Codec 13/15's timestamp; other packet types (a camera's type 0x0D
-// file packets, a Codec 14 "not my IMEI" type 0x11) as Data. Answers are
-// not messages and have no reply.
+// file packets, a Codec 14 "not my IMEI" type 0x11) as Data. GPRS packets
+// get no reply.
+//
+// A text answer is also a message, so that it is stored when nobody waits
+// for it (a command sent by SMS or by another server, text a device sends
+// on its own with Codec 13 or 15): ident (once the IMEI is known),
+// command.response, and timestamp when the packet carries a plausible one
+// (Codec 13 and 15, 2000 to 2100); Codec 12 and 14 carry no time, so the
+// channel stamps the time of reception. The channel matches the Response
+// to a pending command when there is one.
 //
 // # Strict and lenient
 //
@@ -101,8 +131,11 @@
 // # Performance
 //
 // A Codec 8 Extended packet with one record and 20 IO elements decodes
-// into a reused Result in well under a microsecond with no allocations
-// (BenchmarkDecode): names come from a table built once, parameters are
-// appended without a search, and the CRC is computed eight bytes at a
-// time.
+// into a reused Result in under 400 ns with no allocations
+// (BenchmarkDecode): names and conversions come from a table built once per
+// family, each group of fixed-width elements is read by a loop
+// instantiated for its widths with the common conversions inline,
+// parameters are appended without a search, and the CRC is computed eight
+// bytes at a time. BENCHMARKS.md compares it with the fastest public Go
+// decoder, instruction for instruction.
 package teltonika

@@ -31,7 +31,7 @@ func Example() {
 	}
 	// Output:
 	// reply 01
-	// {"ident":"356307042441013","timestamp":1560161086,"position.latitude":0,"position.longitude":0,"position.altitude":0,"position.direction":0,"position.speed":0,"position.satellites":0,"position.valid":false,"event.priority.enum":1,"event.enum":1,"gsm.signal.level":3,"din#1":true,"external.powersource.voltage":24.079,"custom.param.241":24602,"ibutton.code":"0000000000000000"}
+	// {"ident":"356307042441013","timestamp":1560161086,"position.latitude":0,"position.longitude":0,"position.altitude":0,"position.direction":0,"position.speed":0,"position.satellites":0,"position.valid":false,"event.priority.enum":1,"event.enum":1,"gsm.signal.level":3,"din#1":true,"external.powersource.voltage":24.079,"gsm.operator.code":"24602","ibutton.code":"0000000000000000"}
 	// reply 00000001
 }
 

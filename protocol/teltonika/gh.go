@@ -131,6 +131,7 @@ func (s *Session) decodeGH(b []byte, off int, r *protocol.Result) (int, error) {
 	}
 	m.Add(ParamPriority, protocol.Int(int64(t>>30)))
 	var seen ioSet
+	names := customNames()
 	for i, w := range [3]int{1, 2, 4} {
 		if global&(2<<i) == 0 {
 			continue
@@ -139,7 +140,7 @@ func (s *Session) decodeGH(b []byte, off int, r *protocol.Result) (int, error) {
 		off++
 		for range n {
 			id := uint16(b[off])
-			seen.put(m, id, customNames[id], protocol.Uint(beUint(b[off+1:off+1+w])))
+			put(m, &seen, id, names[id], protocol.Uint(beUint(b[off+1:off+1+w])))
 			off += 1 + w
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
@@ -29,7 +31,8 @@ func isGPRS(codec byte) bool {
 }
 
 // decodeGPRS decodes a Codec 12/13/14/15 body (codec id .. N2) into
-// r.Responses. The device expects no reply.
+// r.Responses and, for text, messages (see answerMessage). The device
+// expects no reply.
 func (s *Session) decodeGPRS(body []byte, base int, r *protocol.Result) error {
 	codec := body[0]
 	n1, n2 := int(body[1]), int(body[len(body)-1])
@@ -102,6 +105,7 @@ func (s *Session) decodeGPRS(body []byte, base int, r *protocol.Result) error {
 		}
 		if typ == typeResponse || codec == codec13 || (codec == codec15 && typ == typeCodec15) {
 			resp.Text = string(payload)
+			s.answerMessage(r, resp)
 		} else {
 			start := len(s.scratch)
 			s.scratch = append(s.scratch, payload...)
@@ -167,4 +171,29 @@ func appendGPRS(dst []byte, codec byte, imei, payload []byte, max int) ([]byte, 
 	dst = append(dst, payload...)
 	dst = append(dst, 1)
 	return binary.BigEndian.AppendUint32(dst, uint32(crc16.ARC.Checksum(dst[start:]))), nil
+}
+
+// answerMessage records a text answer as a message too, so that an answer
+// nobody waits for (a command sent by SMS or by another server, text a
+// device sends on its own with Codec 13 or 15) is stored rather than lost;
+// the channel matches the Response to a pending command when there is one.
+// The message carries the ident (once the IMEI is known) and
+// command.response; its timestamp is the device's (Codec 13 and 15) when that
+// is a plausible date, and otherwise left for the channel to stamp with the
+// time of reception, as Codec 12 and 14 carry none.
+func (s *Session) answerMessage(r *protocol.Result, resp protocol.CommandResponse) {
+	m := r.NewMessage()
+	if s.ident != "" {
+		m.Add(protocol.ParamIdent, protocol.String(s.ident))
+	}
+	if resp.Timestamp >= minSecs && resp.Timestamp < maxMillis/1000 {
+		m.Add(protocol.ParamTimestamp, protocol.Float(resp.Timestamp))
+	}
+	text := resp.Text
+	if !utf8.ValidString(text) {
+		// Answers are ASCII; stray bytes become U+FFFD so the message
+		// survives a JSON round trip (the Response keeps them as sent).
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	m.Add(protocol.ParamCommandResponse, protocol.String(text))
 }

@@ -1,174 +1,329 @@
 package teltonika
 
 import (
+	"encoding/binary"
 	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
+
+// Family selects which of Teltonika's two AVL ID numberings a codec names
+// IO elements by. The zero value, [FamilyFMB], fits nearly every Teltonika
+// tracker in the field.
+type Family uint8
+
+const (
+	// FamilyFMB is the numbering of the FMB firmware lists: FMB0xx, FMB1xx,
+	// FMB2xx, FMB9xx, FMC and FMM 0xx/1xx/2xx/8xx/9xx, FMT100, FMP100,
+	// FMU1xx, MSP500 and the like. The default.
+	FamilyFMB Family = iota
+	// FamilyFMX6 is the numbering of the "professional" FMB64x, FMC64x,
+	// FMC650, FMM64x and FMM650 lists, where many IDs mean something else
+	// (30 is the CAN vehicle speed there, the number of DTCs on FMB).
+	FamilyFMX6
+	// FamilyBoth names only the IDs that mean the same on both numberings,
+	// for a channel whose devices are of both kinds; the others stay
+	// custom.param.<id>.
+	FamilyBoth
+)
+
+func (f Family) String() string {
+	switch f {
+	case FamilyFMB:
+		return "fmb"
+	case FamilyFMX6:
+		return "fmx6"
+	case FamilyBoth:
+		return "both"
+	}
+	return "Family(" + strconv.Itoa(int(f)) + ")"
+}
 
 // ioKind says how the raw big-endian bytes of an IO element become a value.
 type ioKind uint8
 
 const (
-	ioUnsigned ioKind = iota // unsigned integer (the default for unknown ids)
+	ioUnsigned ioKind = iota // unsigned integer (every ID without a row)
 	ioSigned                 // two's-complement integer of the element's width
 	ioBool                   // 0 false, anything else true
 	ioHex                    // bytes as lowercase hex text (identifiers)
+	ioText                   // ASCII text (VIN, barcode)
+	ioOperator               // GSM operator: MCC and MNC digits sent as a number, kept as text ("24602")
 )
 
-// ioElement is one row of the IO table: the flespi name of an AVL ID whose
-// meaning is the same across Teltonika's FM/FMB/FMC/FMM families, and how
-// to read it. div scales the integer: the value is raw/div (div 0 or 1: the
-// raw integer).
-type ioElement struct {
-	id   uint16
-	name string
-	kind ioKind
-	div  float64
+// family marks which numbering a table row belongs to.
+type family uint8
+
+const (
+	famFMB  family             = 1 << iota // the FMB firmware lists
+	famFMX6                                // the FMX6 lists
+	famAll  = famFMB | famFMX6             // both, with the same meaning
+)
+
+// scale divides a raw integer into the catalogue's unit.
+type scale uint8
+
+const (
+	scaleNone scale = iota
+	scaleDiv10
+	scaleDiv100
+	scaleDiv1000
+	scaleDiv60
+)
+
+var divisors = [...]float64{scaleNone: 1, scaleDiv10: 10, scaleDiv100: 100, scaleDiv1000: 1000, scaleDiv60: 60}
+
+// ioRow is one row of [ioTable].
+type ioRow struct {
+	id    uint16
+	fam   family
+	kind  ioKind
+	scale scale
+	name  string // "" keeps custom.param.<id>
 }
 
-// ioTable is the one place where AVL IDs get names, signedness and scale.
-// Sources: the Teltonika wiki "FMB… Teltonika Data Sending Parameters ID"
-// pages (FMB0/1/9 families, firmware 03.2x) cross-checked with the "FM36
-// AVL ID" page for the older FM family. An ID is named only where those
-// agree on its meaning and unit; everything else is kept as
-// custom.param.<id> with its raw value, as flespi does for an unregistered
-// device type. Notes on IDs left out on purpose:
-//
-//   - 4: digital input 4 on FM36, pulse counter of DIN1 on FMB.
-//   - 6, 10: analog input 2 on FMB (6) and FM36 (10); 10 is the SD card
-//     status on FMB.
-//   - 69 (GNSS status), 24 (GNSS speed), 80 (data mode), 200 (sleep mode):
-//     the FMB640 list numbers and ranges differ.
-//   - 66 is 0.001 V on every list but FMB930's, which says 0.01 V; we follow
-//     the majority and the FM36 list (mV).
-//
-// Signed elements without a common name keep their custom.param name but are
-// read as two's complement: the accelerometer axes (17-19, mG) and the Dallas
-// temperatures (72-75, 0.1 °C raw), so that -222 is not 65314 (traccar#4993).
-var ioTable = [...]ioElement{
-	{id: 1, name: "din#1", kind: ioBool},
-	{id: 2, name: "din#2", kind: ioBool},
-	{id: 3, name: "din#3", kind: ioBool},
-	{id: 9, name: "ain#1", div: 1000},                         // mV → V
-	{id: 16, name: "vehicle.mileage", div: 1000},              // total odometer, m → km
-	{id: 17, name: "custom.param.17", kind: ioSigned},         // axis X, mG
-	{id: 18, name: "custom.param.18", kind: ioSigned},         // axis Y, mG
-	{id: 19, name: "custom.param.19", kind: ioSigned},         // axis Z, mG
-	{id: 21, name: "gsm.signal.level"},                        // 0-5 as the device reports
-	{id: 66, name: "external.powersource.voltage", div: 1000}, // mV → V
-	{id: 67, name: "battery.voltage", div: 1000},              // mV → V
-	{id: 68, name: "battery.current", div: 1000},              // mA → A
-	{id: 72, name: "custom.param.72", kind: ioSigned},         // Dallas temperature 1, 0.1 °C
-	{id: 73, name: "custom.param.73", kind: ioSigned},         // Dallas temperature 2
-	{id: 74, name: "custom.param.74", kind: ioSigned},         // Dallas temperature 3
-	{id: 75, name: "custom.param.75", kind: ioSigned},         // Dallas temperature 4
-	{id: 78, name: "ibutton.code", kind: ioHex},               // iButton id, 8 bytes
-	{id: 113, name: "battery.level"},                          // %
-	{id: 179, name: "dout#1", kind: ioBool},                   // digital output 1
-	{id: 180, name: "dout#2", kind: ioBool},                   // digital output 2
-	{id: 181, name: "position.pdop", div: 10},                 // ×0.1
-	{id: 182, name: "position.hdop", div: 10},                 // ×0.1
-	{id: 205, name: "gsm.cellid"},                             // GSM cell id
-	{id: 206, name: "gsm.lac"},                                // location area code
-	{id: 239, name: "engine.ignition.status", kind: ioBool},   // ignition
-	{id: 240, name: "movement.status", kind: ioBool},          // movement
+// ioEntry is what decoding needs to know of one AVL ID.
+type ioEntry struct {
+	name   string
+	kind   ioKind
+	scale  scale
+	custom bool // name is custom.param.<id>
+	fast   fast // how group converts it inline, for values under 8 bytes
 }
 
-// staticNames is how many custom.param names are built once for the
-// package; rarer IDs above it are named per session (see nameCache).
-const staticNames = 1024
+// fast is the conversion of the common kinds, done inline.
+type fast uint8
 
-// ioIndex holds, for each AVL ID below staticNames, its table row or a
-// custom.param row. It is built once and never modified.
-var ioIndex = buildIOIndex(customNames)
+const (
+	fastNone   fast = iota // not inline: value does it
+	fastInt                // the raw number
+	fastBool               // non-zero is true
+	fastDiv                // unsigned, divided by its scale
+	fastSigned             // two's complement, divided by its scale if it has one
+)
 
-// customNames holds "custom.param.<id>" for every ID below staticNames,
-// table or not (GH3000 records use it: their IDs mean something else).
-var customNames = buildCustomNames()
-
-func buildCustomNames() *[staticNames]string {
-	var names [staticNames]string
-	for i := range names {
-		names[i] = "custom.param." + strconv.Itoa(i)
+func fastOf(k ioKind, sc scale) fast {
+	switch {
+	case k == ioUnsigned && sc == scaleNone:
+		return fastInt
+	case k == ioUnsigned:
+		return fastDiv
+	case k == ioBool:
+		return fastBool
+	case k == ioSigned:
+		return fastSigned
 	}
-	return &names
+	return fastNone
 }
 
-func buildIOIndex(names *[staticNames]string) *[staticNames]ioElement {
-	var idx [staticNames]ioElement
-	for i := range idx {
-		idx[i] = ioElement{id: uint16(i), name: names[i]}
+// indexed is how many AVL IDs are looked up directly; the few larger ones
+// with a row (EYE sensors, 108xx) are searched, and names of other large
+// IDs are cached per session (see Session.highEntry).
+const indexed = 1536
+
+// ioIndex is one family's view of the table, built once on first use.
+type ioIndex struct {
+	low  [indexed]ioEntry
+	high []highEntry // sorted by id
+}
+
+type highEntry struct {
+	id uint16
+	e  ioEntry
+}
+
+var (
+	customNames = sync.OnceValue(func() *[indexed]string {
+		var names [indexed]string
+		for i := range names {
+			names[i] = "custom.param." + strconv.Itoa(i)
+		}
+		return &names
+	})
+	indexes = [...]func() *ioIndex{
+		FamilyFMB:  sync.OnceValue(func() *ioIndex { return buildIndex(FamilyFMB) }),
+		FamilyFMX6: sync.OnceValue(func() *ioIndex { return buildIndex(FamilyFMX6) }),
+		FamilyBoth: sync.OnceValue(func() *ioIndex { return buildIndex(FamilyBoth) }),
 	}
-	for _, e := range ioTable {
-		idx[e.id] = e
+)
+
+// indexFor returns f's index; an unknown Family is treated as FamilyFMB.
+func indexFor(f Family) *ioIndex {
+	if int(f) >= len(indexes) {
+		f = FamilyFMB
 	}
-	return &idx
+	return indexes[f]()
+}
+
+// rowsFor returns the rows that apply to f.
+func rowsFor(f Family) []ioRow {
+	var rows []ioRow
+	conflict := make(map[uint16]bool, len(ioConflicts))
+	for _, id := range ioConflicts {
+		conflict[id] = true
+	}
+	for _, r := range ioTable {
+		switch f {
+		case FamilyFMB:
+			if r.fam&famFMB == 0 {
+				continue
+			}
+		case FamilyFMX6:
+			if r.fam&famFMX6 == 0 {
+				continue
+			}
+		case FamilyBoth:
+			if conflict[r.id] && r.fam != famAll {
+				continue
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func buildIndex(f Family) *ioIndex {
+	names := customNames()
+	idx := new(ioIndex)
+	for i := range idx.low {
+		idx.low[i] = ioEntry{name: names[i], custom: true, fast: fastInt}
+	}
+	for _, r := range rowsFor(f) {
+		e := ioEntry{name: r.name, kind: r.kind, scale: r.scale, fast: fastOf(r.kind, r.scale)}
+		if e.name == "" {
+			e.name, e.custom = "custom.param."+strconv.Itoa(int(r.id)), true
+			if int(r.id) < indexed {
+				e.name = names[r.id]
+			}
+		}
+		if int(r.id) < indexed {
+			idx.low[r.id] = e
+		} else {
+			idx.high = append(idx.high, highEntry{r.id, e})
+		}
+	}
+	return idx
 }
 
 // maxCachedNames bounds a session's cache of names for AVL IDs at or above
-// staticNames, so that a hostile device cycling through IDs costs at most
-// this many strings.
+// indexed, so that a hostile device cycling through IDs costs at most this
+// many strings.
 const maxCachedNames = 256
 
-// ioName returns the row for id, building and caching a custom.param name
-// for large IDs.
-func (s *Session) ioElement(id uint16) ioElement {
-	if int(id) < staticNames {
-		return ioIndex[id]
+// highEntry returns the entry of an ID at or above indexed.
+func (s *Session) highEntry(id uint16) *ioEntry {
+	high := s.idx.high
+	lo, hi := 0, len(high)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if high[mid].id < id {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
 	}
-	if name, ok := s.names[id]; ok {
-		return ioElement{id: id, name: name}
+	if lo < len(high) && high[lo].id == id {
+		return &high[lo].e
 	}
-	name := "custom.param." + strconv.Itoa(int(id))
+	if e, ok := s.names[id]; ok {
+		return e
+	}
+	e := &ioEntry{name: "custom.param." + strconv.Itoa(int(id)), custom: true, fast: fastInt}
 	if len(s.names) < maxCachedNames {
 		if s.names == nil {
-			s.names = make(map[uint16]string)
+			s.names = make(map[uint16]*ioEntry)
 		}
-		s.names[id] = name
+		s.names[id] = e
 	}
-	return ioElement{id: id, name: name}
+	return e
 }
 
-// ioValue reads one IO element of 1 to 8 bytes.
-func ioValue(e ioElement, raw []byte) protocol.Value {
-	var u uint64
-	for _, c := range raw {
-		u = u<<8 | uint64(c)
+// entry returns the table entry of id.
+func (s *Session) entry(id uint16) *ioEntry {
+	if id < indexed {
+		return &s.idx.low[id]
 	}
+	return s.highEntry(id)
+}
+
+// value converts the integer u read from an element of w bytes (1 to 8).
+func (s *Session) value(e *ioEntry, u uint64, w int) protocol.Value {
 	switch e.kind {
+	case ioUnsigned:
+		if e.scale != scaleNone {
+			return protocol.Float(float64(u) / divisors[e.scale])
+		}
+		return protocol.Uint(u)
+	case ioSigned:
+		shift := 64 - 8*uint(w)
+		i := int64(u<<shift) >> shift
+		if e.scale != scaleNone {
+			return protocol.Float(float64(i) / divisors[e.scale])
+		}
+		return protocol.Int(i)
 	case ioBool:
 		return protocol.Bool(u != 0)
 	case ioHex:
-		return protocol.String(hexString(raw))
-	case ioSigned:
-		shift := 64 - 8*uint(len(raw))
-		i := int64(u<<shift) >> shift
-		if e.div > 1 {
-			return protocol.Float(float64(i) / e.div)
-		}
-		return protocol.Int(i)
-	}
-	if e.div > 1 {
-		return protocol.Float(float64(u) / e.div)
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], u)
+		return protocol.String(hexString(b[8-w:]))
+	case ioText:
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], u)
+		return protocol.String(asciiText(b[8-w:]))
+	case ioOperator:
+		return protocol.String(s.operator(u))
 	}
 	return protocol.Uint(u)
 }
 
-// ioSet tracks the AVL IDs below 256 already set on a record's message, so
-// that each is added without a search and a repeated ID replaces the first
-// value instead of repeating the name. Larger IDs (rare) use Message.Set.
-type ioSet [4]uint64
-
-func (s *ioSet) put(m *protocol.Message, id uint16, name string, v protocol.Value) {
-	if id < 256 {
-		if bit := uint64(1) << (id & 63); s[id>>6]&bit == 0 {
-			s[id>>6] |= bit
-			m.Add(name, v)
-			return
-		}
+// operator returns the text of a GSM operator code. The operator rarely
+// changes: its text is kept to spare an allocation per record.
+func (s *Session) operator(u uint64) string {
+	if u != s.opCode || s.opText == "" {
+		s.opCode, s.opText = u, strconv.FormatUint(u, 10)
 	}
-	m.Set(name, v)
+	return s.opText
+}
+
+// valueBytes converts a variable-length (Codec 8 Extended NX) element: a
+// number when the table names the ID with a numeric kind and it fits in 8
+// bytes, text for text kinds, lowercase hex otherwise.
+func (s *Session) valueBytes(e *ioEntry, raw []byte) protocol.Value {
+	switch {
+	case e.kind == ioText:
+		return protocol.String(asciiText(raw))
+	case e.kind == ioHex || e.custom || len(raw) == 0 || len(raw) > 8:
+		return protocol.String(hexString(raw))
+	}
+	var u uint64
+	for _, c := range raw {
+		u = u<<8 | uint64(c)
+	}
+	return s.value(e, u, len(raw))
+}
+
+// ioSet tracks the AVL IDs below indexed already set on a record's message,
+// so that each is added without a search and a repeated ID replaces the
+// first value instead of repeating the name. Larger IDs (rare) use
+// Message.Set.
+type ioSet [indexed / 64]uint64
+
+// first reports whether id has not been seen yet on this record, and marks
+// it seen.
+func (s *ioSet) first(id uint16) bool {
+	if id >= indexed {
+		return false
+	}
+	bit := uint64(1) << (id & 63)
+	if s[id>>6]&bit != 0 {
+		return false
+	}
+	s[id>>6] |= bit
+	return true
 }
 
 const hexDigits = "0123456789abcdef"
@@ -180,4 +335,20 @@ func hexString(b []byte) string {
 		buf[2*i+1] = hexDigits[c&0xF]
 	}
 	return string(buf)
+}
+
+// asciiText returns ASCII bytes as text without the NUL or space padding
+// fixed-size fields carry; bytes that are not UTF-8 become U+FFFD so the
+// message survives a JSON round trip.
+func asciiText(b []byte) string {
+	for len(b) > 0 && (b[len(b)-1] == 0 || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && b[0] == 0 {
+		b = b[1:]
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }

@@ -13,9 +13,12 @@ import (
 type Session struct {
 	codec     *Codec
 	transport protocol.Transport
-	ident     string            // IMEI once known
-	names     map[uint16]string // custom.param names of AVL IDs ≥ staticNames
-	scratch   []byte            // copies of binary response payloads
+	ident     string              // IMEI once known
+	idx       *ioIndex            // the codec's Family's view of the AVL ID table
+	names     map[uint16]*ioEntry // custom.param entries of AVL IDs ≥ indexed
+	opCode    uint64              // last GSM operator code (AVL ID 241) and
+	opText    string              // its text, reused while it stays the same
+	scratch   []byte              // copies of binary response payloads
 }
 
 // IMEI returns the device's IMEI, or "" before the device has sent it.
@@ -25,6 +28,9 @@ func (s *Session) IMEI() string { return s.ident }
 // [Codec.Split] cut it, over UDP one datagram.
 func (s *Session) Decode(frame []byte, r *protocol.Result) error {
 	s.scratch = s.scratch[:0]
+	if len(frame) == 1 && frame[0] == keepAlive {
+		return nil // a keep-alive byte handed over by a framer other than Split
+	}
 	if s.transport == protocol.UDP && !hasPreamble(frame) {
 		return s.decodeUDP(frame, r)
 	}
@@ -126,7 +132,9 @@ func (s *Session) decodePacket(frame []byte, r *protocol.Result) error {
 	if err != nil {
 		return err
 	}
-	markInvalid(r.Messages[first:], badCRC, badLength)
+	if badCRC || badLength {
+		markInvalid(r.Messages[first:], badCRC, badLength)
+	}
 	r.Ident = s.ident
 	var ack [4]byte
 	binary.BigEndian.PutUint32(ack[:], uint32(n))
@@ -164,11 +172,11 @@ func (s *Session) decodeUDP(d []byte, r *protocol.Result) error {
 	if 8+n > len(d) {
 		return protocol.Errorf(Name, 6, protocol.ErrTruncated, "IMEI of "+strconv.Itoa(n)+" bytes")
 	}
-	imei := d[8 : 8+n]
-	if !validIMEI(imei) {
-		return protocol.Errorf(Name, 8, protocol.ErrMalformed, "IMEI is not 15 digits")
-	}
-	if s.ident != string(imei) { // the comparison does not allocate
+	// A remote address sends the same IMEI every time: it is checked once.
+	if imei := d[8 : 8+n]; s.ident != string(imei) { // the comparison does not allocate
+		if !validIMEI(imei) {
+			return protocol.Errorf(Name, 8, protocol.ErrMalformed, "IMEI is not 15 digits")
+		}
 		s.ident = string(imei)
 	}
 	r.Ident = s.ident
@@ -177,14 +185,18 @@ func (s *Session) decodeUDP(d []byte, r *protocol.Result) error {
 		return protocol.Errorf(Name, 8+n, protocol.ErrTruncated, "empty body")
 	}
 	if isGPRS(body[0]) {
-		return protocol.Errorf(Name, 8+n, protocol.ErrUnsupported, "GPRS codec inside a UDP AVL datagram")
+		// A command answer over UDP comes in the same channel header as
+		// AVL data, without a CRC, and expects no reply.
+		return s.decodeGPRS(body, 8+n, r)
 	}
 	first := len(r.Messages)
 	count, err := s.decodeAVL(body, 8+n, r)
 	if err != nil {
 		return err
 	}
-	markInvalid(r.Messages[first:], false, badLength)
+	if badLength {
+		markInvalid(r.Messages[first:], false, badLength)
+	}
 	r.SetReply([]byte{0, 5, packetID[0], packetID[1], 1, avlID, byte(count)})
 	return nil
 }

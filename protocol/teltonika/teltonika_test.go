@@ -2,8 +2,10 @@ package teltonika
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -223,12 +225,34 @@ func TestResponses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(r.Messages) != 0 || len(r.Reply) != 0 || len(r.Responses) != 1 {
-				t.Fatalf("%d messages, reply %x, %d responses", len(r.Messages), r.Reply, len(r.Responses))
+			if len(r.Reply) != 0 || len(r.Responses) != 1 {
+				t.Fatalf("reply %x, %d responses", r.Reply, len(r.Responses))
 			}
 			resp := r.Responses[0]
 			if resp.Text != tc.text || hex.EncodeToString(resp.Data) != tc.data || resp.Timestamp != tc.ts {
 				t.Fatalf("got %q data %x ts %v, want %q data %s ts %v", resp.Text, resp.Data, resp.Timestamp, tc.text, tc.data, tc.ts)
+			}
+			// A text answer is also a message, so that it is stored when no
+			// command waits for it; binary payloads are not.
+			if tc.text == "" {
+				if len(r.Messages) != 0 {
+					t.Fatalf("binary answer made %d messages", len(r.Messages))
+				}
+				return
+			}
+			if len(r.Messages) != 1 {
+				t.Fatalf("%d messages", len(r.Messages))
+			}
+			m := &r.Messages[0]
+			if got, _ := m.Str(protocol.ParamCommandResponse); got != tc.text {
+				t.Errorf("command.response %q", got)
+			}
+			// The device's time is the message's when it is a plausible date
+			// (the wiki's Codec 13 example, 1975, is not); otherwise the
+			// channel stamps the time of reception.
+			ts, ok := m.Timestamp()
+			if plausible := tc.ts >= minSecs; ok != plausible || ok && ts != tc.ts {
+				t.Errorf("timestamp %v %v, want %v", ts, ok, tc.ts)
 			}
 		})
 	}
@@ -324,9 +348,12 @@ func TestIOTable(t *testing.T) {
 	ios := []ioVal{
 		{239, 1, 1}, {1, 1, 0}, {66, 2, 12345}, {67, 2, 4083}, {21, 1, 4},
 		{18, 2, 0xFF22},     // signed axis: -222
-		{72, 4, 0xFFFFFF8D}, // Dallas temperature -115 (-11.5 °C raw ×0.1)
+		{72, 4, 0xFFFFFF8D}, // Dallas temperature -115 (0.1 °C): -11.5 °C
 		{16, 4, 123456789},  // odometer m → km
 		{78, 8, 0x0102030405060708},
+		{241, 4, 24602},            // operator code, kept as text
+		{102, 4, 90},               // engine hours: 90 min → 1.5 h
+		{25, 2, 0xF830},            // BLE temperature -2000 (0.01 °C)
 		{1500, 2, 7}, {1500, 2, 8}, // a large ID, repeated: last wins, once
 		{239, 1, 0}, // a repeated small ID: last wins, once
 	}
@@ -343,9 +370,12 @@ func TestIOTable(t *testing.T) {
 		"battery.voltage":              protocol.Float(4.083),
 		"gsm.signal.level":             protocol.Int(4),
 		"custom.param.18":              protocol.Int(-222),
-		"custom.param.72":              protocol.Int(-115),
+		"temperature#1":                protocol.Float(-11.5),
 		"vehicle.mileage":              protocol.Float(123456.789),
 		"ibutton.code":                 protocol.String("0102030405060708"),
+		"gsm.operator.code":            protocol.String("24602"),
+		"can.engine.motorhours":        protocol.Float(1.5),
+		"ble.sensor.temperature#1":     protocol.Float(-20),
 		"custom.param.1500":            protocol.Int(8),
 		"timestamp":                    protocol.Float(1600000000.5),
 		"position.latitude":            protocol.Float(54.6874321),
@@ -366,9 +396,86 @@ func TestIOTable(t *testing.T) {
 		}
 		seen[p.Name] = true
 	}
-	for _, e := range ioTable {
-		if _, ok := protocol.LookupParam(e.name); !ok {
-			t.Errorf("IO %d name %q is not in the protocol catalogue", e.id, e.name)
+}
+
+// The table is data: check what the decoder relies on, for every family.
+func TestIOTableRows(t *testing.T) {
+	// The names a record sets itself: no IO element may take one.
+	header := map[string]bool{}
+	for _, n := range []string{protocol.ParamIdent, protocol.ParamTimestamp, protocol.ParamLatitude,
+		protocol.ParamLongitude, protocol.ParamAltitude, protocol.ParamDirection, protocol.ParamSpeed,
+		protocol.ParamSatellites, protocol.ParamValid, ParamPriority, ParamEvent, ParamGeneration} {
+		header[n] = true
+	}
+	for _, f := range []Family{FamilyFMB, FamilyFMX6, FamilyBoth} {
+		names := map[string]uint16{}
+		ids := map[uint16]bool{}
+		for _, row := range rowsFor(f) {
+			if ids[row.id] {
+				t.Errorf("%v: AVL ID %d has two rows", f, row.id)
+			}
+			ids[row.id] = true
+			if row.name == "" {
+				if row.kind == ioUnsigned {
+					t.Errorf("%v: row %d says nothing (unnamed and unsigned)", f, row.id)
+				}
+				continue
+			}
+			if _, ok := protocol.LookupParam(row.name); !ok {
+				t.Errorf("%v: IO %d name %q is not in the protocol catalogue", f, row.id, row.name)
+			}
+			if other, dup := names[row.name]; dup {
+				t.Errorf("%v: IDs %d and %d are both named %q", f, other, row.id, row.name)
+			}
+			names[row.name] = row.id
+			if header[row.name] {
+				t.Errorf("%v: IO %d takes the record's own name %q", f, row.id, row.name)
+			}
+		}
+	}
+	for i := 1; i < len(ioConflicts); i++ {
+		if ioConflicts[i] <= ioConflicts[i-1] {
+			t.Fatalf("ioConflicts not sorted at %d", i)
+		}
+	}
+	for i := 1; i < len(ioTable); i++ {
+		if ioTable[i].id < ioTable[i-1].id {
+			t.Fatalf("ioTable not sorted at row %d (ID %d)", i, ioTable[i].id)
+		}
+	}
+}
+
+// The same AVL ID means different things on the FMB and FMX6 lists; each
+// Family names by its own list, and FamilyBoth only where they agree.
+func TestFamilies(t *testing.T) {
+	ios := []ioVal{{30, 1, 7}, {66, 2, 12000}, {16, 4, 5000}, {216, 4, 7000}, {72, 2, 0xFF9C}}
+	body := append(appendRecord8E([]byte{codec8E, 1}, 1_600_000_000_000, ios), 1)
+	for _, tc := range []struct {
+		f    Family
+		want map[string]protocol.Value
+	}{
+		{FamilyFMB, map[string]protocol.Value{
+			"obd.dtc.count": protocol.Int(7), "external.powersource.voltage": protocol.Float(12),
+			"vehicle.mileage": protocol.Float(5), "custom.param.216": protocol.Int(7000),
+			"temperature#1": protocol.Float(-10)}},
+		{FamilyFMX6, map[string]protocol.Value{
+			"custom.param.30": protocol.Int(7), "external.powersource.voltage": protocol.Float(12),
+			"custom.param.16": protocol.Int(5000), "vehicle.mileage": protocol.Float(7),
+			"temperature#1": protocol.Float(-10)}},
+		{FamilyBoth, map[string]protocol.Value{
+			"custom.param.30": protocol.Int(7), "external.powersource.voltage": protocol.Float(12),
+			"custom.param.16": protocol.Int(5000), "custom.param.216": protocol.Int(7000),
+			"temperature#1": protocol.Float(-10)}},
+	} {
+		r, err := decodeOne(t, &Codec{Family: tc.f}, protocol.TCP, tcpPacket(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := &r.Messages[0]
+		for name, v := range tc.want {
+			if got, ok := m.Lookup(name); !ok || !got.Equal(v) {
+				t.Errorf("%v: %s = %v, want %v\n%s", tc.f, name, got, v, m)
+			}
 		}
 	}
 }
@@ -378,7 +485,7 @@ func TestIOTable(t *testing.T) {
 func TestNameCacheBounded(t *testing.T) {
 	s := (&Codec{}).NewSession(protocol.TCP).(*Session)
 	for id := 2000; id < 2000+3*maxCachedNames; id++ {
-		if e := s.ioElement(uint16(id)); e.name != "custom.param."+strconv.Itoa(id) {
+		if e := s.entry(uint16(id)); e.name != "custom.param."+strconv.Itoa(id) {
 			t.Fatalf("name %q", e.name)
 		}
 	}
@@ -405,5 +512,66 @@ func TestSplit(t *testing.T) {
 	}
 	if _, _, err := c.Split(unhex(t, "00000100 00000036 08"), false); !errors.Is(err, protocol.ErrMalformed) {
 		t.Fatalf("bad preamble: %v", err)
+	}
+}
+
+// appendRecord8 appends one Codec 8 record (1-byte IDs and counts).
+func appendRecord8(b []byte, ms uint64, ios []ioVal) []byte {
+	b = binary.BigEndian.AppendUint64(b, ms)
+	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0) // priority, GPS element
+	b = append(b, 0, byte(len(ios)))                              // event ID, total
+	for _, w := range []int{1, 2, 4, 8} {
+		n := 0
+		for _, io := range ios {
+			if io.width == w {
+				n++
+			}
+		}
+		b = append(b, byte(n))
+		for _, io := range ios {
+			if io.width == w {
+				b = append(b, byte(io.id))
+				for i := w - 1; i >= 0; i-- {
+					b = append(b, byte(io.v>>(8*i)))
+				}
+			}
+		}
+	}
+	return b
+}
+
+// The inline conversions of group give what value, the general path, gives:
+// for every table row of every family, at every width, with Codec 8 and
+// Codec 8 Extended IDs.
+func TestGroupMatchesValue(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, f := range []Family{FamilyFMB, FamilyFMX6, FamilyBoth} {
+		c := &Codec{Family: f}
+		for _, row := range rowsFor(f) {
+			for _, w := range []int{1, 2, 4, 8} {
+				v := rng.Uint64()
+				if w < 8 {
+					v &= 1<<(8*w) - 1
+				}
+				io := []ioVal{{row.id, w, v}}
+				var bodies [][]byte
+				if row.id < 256 {
+					bodies = append(bodies, append(appendRecord8([]byte{codec8, 1}, 1_600_000_000_000, io), 1))
+				}
+				bodies = append(bodies, append(appendRecord8E([]byte{codec8E, 1}, 1_600_000_000_000, io), 1))
+				for _, body := range bodies {
+					s := c.NewSession(protocol.TCP).(*Session)
+					var r protocol.Result
+					if err := s.Decode(tcpPacket(body), &r); err != nil {
+						t.Fatal(err)
+					}
+					e := s.entry(row.id)
+					want := s.value(e, v, w)
+					if got, ok := r.Messages[0].Lookup(e.name); !ok || !got.Equal(want) {
+						t.Errorf("%v: ID %d, %d bytes %#x (codec %#x): %s = %v, want %v", f, row.id, w, v, body[0], e.name, got, want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -78,18 +78,45 @@
 // A value that does not fit its type is not registered, as the spec says;
 // integers written with a fraction are kept as numbers.
 //
-// Parameter names follow flespi's Wialon IPS channel: parameters without a
-// common name keep their own name under "custom." (flespi's rule for this
-// protocol), and those with one are renamed: SOS (spec: 1 = alarm) →
-// alarm.event.trigger (boolean), text (spec: a driver chat message) →
-// driver.message, pwr_int → battery.voltage, pwr_ext →
-// external.powersource.voltage, battery → battery.level, accelerometer →
-// absolute.acceleration, accel_res → absolute.deceleration, axis_weight →
-// can.axle.weight, cool_temp → can.engine.coolant.temperature, engine_temp →
-// can.engine.temperature, fuel_volume → can.fuel.volume. A #M# from the
-// device is a message with driver.message; a completed snapshot is a
-// message with image.name, image.timestamp and image.bin.jpeg (base64).
-// Pings, logins and answers make no messages.
+// Parameters with a common meaning get the catalogue's names; the others
+// keep their own name under "custom." (flespi's rule for this protocol).
+// Values are kept as sent, in the unit the name's convention uses; names
+// match exactly (the spec says lowercase: a device's "Battery" of 4.03 V is
+// not the level "battery" names).
+//
+//	device name         message name                      unit    source
+//	SOS                 alarm.event.trigger (boolean)             spec: 1 = alarm
+//	text                driver.message                            spec: driver chat
+//	mcc, mnc, lac,      gsm.mcc, gsm.mnc, gsm.lac,                spec: LBS
+//	cell_id             gsm.cellid
+//	mccN, mncN, lacN,   gsm.mcc#N, gsm.mnc#N, gsm.lac#N,          spec: several cells
+//	cell_idN            gsm.cellid#N
+//	pwr_ext             external.powersource.voltage      V       flespi, Wialon device pages
+//	pwr_int             battery.voltage                   V       flespi, Wialon device pages
+//	battery, bat        battery.level                     %       flespi
+//	accelerometer       absolute.acceleration             g       flespi
+//	accel_res           absolute.deceleration             g       flespi
+//	axis_weight         can.axle.weight                   kg      flespi
+//	cool_temp           can.engine.coolant.temperature    °C      flespi
+//	engine_temp         can.engine.temperature            °C      flespi
+//	fuel_volume         can.fuel.volume                   l       flespi
+//	fuel_level          fuel.level                        %
+//	gsm, gsm_lvl        gsm.signal.level                          as reported
+//	odometer, mileage   vehicle.mileage                   km
+//	ign, ignition       engine.ignition.status (boolean)
+//	temp, tempN         temperature#1, temperature#N      °C      temp is sensor 1
+//	hdop                position.hdop                             replaces the HDOP field
+//	adcN                ain#N                             V       Wialon device pages; replaces the ADC field's
+//	rpm                 engine.rpm                        rpm
+//
+// N runs from 1 to 64 without a leading zero. Names no document gives a
+// meaning or unit for stay custom: fuel and fuelN (raw level-sensor
+// readings, litres or percent depending on calibration), the can_* family
+// (can_mileage, can_fls, can_taho arrive as raw J1939 values whose scale
+// the device decides), and the rest. A #M# from the device is a message
+// with driver.message; a completed snapshot is a message with image.name,
+// image.timestamp and image.bin.jpeg (base64). Pings, logins and answers
+// make no messages.
 //
 // Messages have no timestamp when the device sends NA for date and time:
 // the spec says the server's time applies, and the channel stamps

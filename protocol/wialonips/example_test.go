@@ -26,7 +26,7 @@ func Example() {
 	}
 	// Output:
 	// reply "#AL#1\r\n"
-	// {"ident":"860000000000000","timestamp":1351006799,"position.latitude":53.90821,"position.longitude":27.524165,"position.speed":0,"position.direction":0,"position.altitude":300,"position.satellites":7,"position.hdop":1.1,"din":0,"dout":0,"ain#1":1,"ain#2":0,"ain#3":0,"ain#4":0,"custom.ign":1,"custom.dparam":3.14159265,"custom.tparam":"lorem","custom.iparam":-55,"alarm.event.trigger":true}
+	// {"ident":"860000000000000","timestamp":1351006799,"position.latitude":53.90821,"position.longitude":27.524165,"position.speed":0,"position.direction":0,"position.altitude":300,"position.satellites":7,"position.hdop":1.1,"din":0,"dout":0,"ain#1":1,"ain#2":0,"ain#3":0,"ain#4":0,"engine.ignition.status":true,"custom.dparam":3.14159265,"custom.tparam":"lorem","custom.iparam":-55,"alarm.event.trigger":true}
 	// reply "#AD#1\r\n"
 }
 

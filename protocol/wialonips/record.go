@@ -202,10 +202,11 @@ func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ b
 	if m.Len() >= maxParams {
 		return false
 	}
-	name, asBool, ok := s.paramName(rawName)
+	d, ok := s.paramName(rawName)
 	if !ok {
 		return false
 	}
+	name := d.name
 	var v protocol.Value
 	switch typ {
 	case '1':
@@ -229,15 +230,22 @@ func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ b
 	default:
 		v = protocol.String(text(val))
 	}
-	if asBool {
+	if d.asBool {
 		f, ok := v.Float()
 		if !ok {
 			return true
 		}
 		v = protocol.Bool(f != 0)
 	}
-	// Only parameters from this field can share a name: a device that
-	// repeats one gets its last value, as Set gives.
+	// A name may already be set by a field of the packet (HDOP, the ADC
+	// list): the parameter replaces it, as Set does.
+	if d.field {
+		m.Set(name, v)
+		return true
+	}
+	// Otherwise only parameters from this field can share a name (a device
+	// that repeats one, or sends two aliases such as gsm and gsm_lvl): the
+	// last value wins, as Set gives.
 	ps := m.Params()
 	for i := start; i < len(ps); i++ {
 		if ps[i].Name == name {
@@ -261,27 +269,29 @@ func validParamName(b []byte) bool {
 	return true
 }
 
-// paramName maps a device's parameter name to the message's: a flespi name
-// for the parameters flespi's Wialon IPS channel names, "custom.<name>" for
-// the rest. Names are remembered per session so that a steady stream of
-// packets does not allocate them again.
-// ok is false for a name that is empty, too long or not printable UTF-8.
-func (s *Session) paramName(raw []byte) (name string, asBool, ok bool) {
-	if n, b, ok := knownParam(raw); ok {
-		return n, b, true
+// paramName maps a device's parameter name to its definition: a catalogue
+// name for the parameters of knownParams and indexedParams, "custom.<name>"
+// for the rest. Definitions are remembered per session so that a steady
+// stream of packets costs one map lookup a parameter and allocates no name
+// again. ok is false for a name that is empty, too long or not printable
+// UTF-8.
+func (s *Session) paramName(raw []byte) (d paramDef, ok bool) {
+	if d, ok := s.names[string(raw)]; ok {
+		return d, true // validated when it was cached
 	}
-	if n, ok := s.names[string(raw)]; ok {
-		return n, false, true // validated when it was cached
+	if d, ok = knownParams[string(raw)]; !ok {
+		if !validParamName(raw) {
+			return paramDef{}, false
+		}
+		if d, ok = indexedParam(raw); !ok {
+			d = paramDef{name: "custom." + string(raw)}
+		}
 	}
-	if !validParamName(raw) {
-		return "", false, false
-	}
-	n := "custom." + string(raw)
 	if len(s.names) < maxNameCache {
 		if s.names == nil {
-			s.names = make(map[string]string)
+			s.names = make(map[string]paramDef)
 		}
-		s.names[n[len("custom."):]] = n
+		s.names[string(raw)] = d
 	}
-	return n, false, true
+	return d, true
 }

@@ -40,7 +40,7 @@ type Session struct {
 	version  int
 	ident    string
 	loggedIn bool // a login was accepted (only consulted with CheckPassword)
-	names    map[string]string
+	names    map[string]paramDef
 	ain      []string // "ain#N" names, made once per session
 
 	// Decompression state, reused from container to container.

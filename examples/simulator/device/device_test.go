@@ -337,8 +337,8 @@ func TestWialonIPSDecodesToTheSameValues(t *testing.T) {
 					c.num("dout", 0, 0)
 					c.num("external.powersource.voltage", pt.ExternalVoltage, 0.005+1e-9)
 					c.num("battery.voltage", pt.BatteryVoltage, 0.005+1e-9)
-					c.num("custom.gsm", float64(pt.GSMLevel), 0)
-					c.num("custom.odometer", pt.Odometer/1000, 0.0005+1e-9)
+					c.num("gsm.signal.level", float64(pt.GSMLevel), 0)
+					c.num("vehicle.mileage", pt.Odometer/1000, 0.0005+1e-9)
 					c.num("custom.pdop", pt.PDOP, 0.05+1e-9)
 				}
 			}
