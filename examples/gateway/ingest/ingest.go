@@ -31,6 +31,9 @@ type Ingest struct {
 	// Observe, when set, is told how long each batch's append took: the
 	// wait a tracker has for its ACK.
 	Observe func(time.Duration)
+	// Active, when set, is told each device's newest server time once its
+	// messages are durable: its "last_active".
+	Active func(ident string, serverTime float64)
 
 	created  atomic.Int64
 	appended atomic.Int64
@@ -84,6 +87,15 @@ func (in *Ingest) Append(ctx context.Context, ch registry.Channel, msgs []protoc
 	}
 	if in.Observe != nil {
 		in.Observe(time.Since(start))
+	}
+	if in.Active != nil {
+		for i := range msgs {
+			if st, ok := msgs[i].Float(protocol.ParamServerTimestamp); ok {
+				if ident := msgs[i].Ident(); ident != "" {
+					in.Active(ident, st)
+				}
+			}
+		}
 	}
 	in.appended.Add(int64(len(msgs)))
 	return nil

@@ -202,8 +202,8 @@ func (n *Node) open(ctx context.Context) error {
 	n.state = &platform.State{Broker: n.Broker, Logger: n.logger}
 
 	// 4. Ingest: channel → device → log.
-	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger}
 	n.devices = newDeviceState(n)
+	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger, Active: n.devices.active}
 	n.channels = newChannelRuntime(n)
 	n.streams = newStreamRuntime(n)
 	n.API.Live = &live{n}
@@ -264,7 +264,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 	// Log consumers: history and telemetry, the platform message topics,
 	// and the operator's streams — each a stream.Stream of the log.
-	historySink := &history.Writer{Messages: n.db.Messages(), Telemetry: n.db.Telemetry(), Active: n.devices.active}
+	historySink := &history.Writer{Messages: n.db.Messages(), Telemetry: n.db.Telemetry()}
 	stopTel := n.tel.Watch(n.db.Telemetry())
 	defer stopTel()
 	for _, c := range []struct {
