@@ -10,6 +10,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
+	"github.com/gnssgate/gnssgate/protocol/wialonretranslator"
 )
 
 // Options are the settings every codec takes.
@@ -27,6 +28,10 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	// The protocol has no checksum or length quirk to be lenient about.
+	wialonretranslator.Name: func(o Options) protocol.Codec {
+		return &wialonretranslator.Codec{MaxFrameSize: o.MaxFrameSize}
 	},
 }
 
