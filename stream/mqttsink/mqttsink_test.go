@@ -20,6 +20,7 @@ import (
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/broker/paho"
 	"github.com/gnssgate/gnssgate/internal/testenv"
+	"github.com/gnssgate/gnssgate/internal/testproxy"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/memory"
 	"github.com/gnssgate/gnssgate/stream"
@@ -28,79 +29,6 @@ import (
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// proxy is a TCP proxy in front of a broker that the test can cut: while
-// down it closes every connection, and accepts new ones only to close
-// them, so the client's reconnection attempts fail as against a dead
-// broker.
-type proxy struct {
-	ln     net.Listener
-	target string
-	down   atomic.Bool
-	mu     sync.Mutex
-	conns  map[net.Conn]bool
-}
-
-func newProxy(t testing.TB, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	go p.accept()
-	t.Cleanup(func() { ln.Close(); p.cut() })
-	return p
-}
-
-func (p *proxy) addr() string { return p.ln.Addr().String() }
-
-func (p *proxy) accept() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		if p.down.Load() {
-			c.Close()
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.mu.Lock()
-		p.conns[c], p.conns[up] = true, true
-		p.mu.Unlock()
-		go p.pipe(c, up)
-		go p.pipe(up, c)
-	}
-}
-
-func (p *proxy) pipe(dst, src net.Conn) {
-	io.Copy(dst, src)
-	dst.Close()
-	src.Close()
-	p.mu.Lock()
-	delete(p.conns, dst)
-	delete(p.conns, src)
-	p.mu.Unlock()
-}
-
-func (p *proxy) setDown(down bool) {
-	p.down.Store(down)
-	if down {
-		p.cut()
-	}
-}
-
-func (p *proxy) cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for c := range p.conns {
-		c.Close()
-	}
-}
 
 // subscriber is the suite's Target: a real subscriber that decodes every
 // message and keeps its message_id; SetDown is delegated.
@@ -146,10 +74,10 @@ func (s *subscriber) check(t *testing.T) {
 // subscriber directly, both with broker/paho.
 func mosquitto(t *testing.T, prefix string) (pub broker.Broker, sub *subscriber) {
 	addr := testenv.MQTTAddr(t)
-	px := newProxy(t, addr)
+	px := testproxy.New(t, addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	p, err := paho.New(ctx, paho.Config{Server: px.addr(), ReconnectMin: 5 * time.Millisecond,
+	p, err := paho.New(ctx, paho.Config{Server: px.Addr(), ReconnectMin: 5 * time.Millisecond,
 		ReconnectMax: 50 * time.Millisecond, ConnectTimeout: time.Second, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +88,7 @@ func mosquitto(t *testing.T, prefix string) (pub broker.Broker, sub *subscriber)
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	sub = &subscriber{setDown: px.setDown}
+	sub = &subscriber{setDown: px.SetDown}
 	if _, err := s.Subscribe(ctx, prefix+"#", broker.HandlerFunc(sub.handle)); err != nil {
 		t.Fatal(err)
 	}
@@ -344,9 +272,9 @@ func TestPipelinedPerTopicOrder(t *testing.T) {
 func TestDownMidBatchKeepsTopicOrder(t *testing.T) {
 	addr := testenv.MQTTAddr(t)
 	pre := prefix()
-	px := newProxy(t, addr)
+	px := testproxy.New(t, addr)
 	ctx := context.Background()
-	pub, err := paho.New(ctx, paho.Config{Server: px.addr(), ReconnectMin: 5 * time.Millisecond,
+	pub, err := paho.New(ctx, paho.Config{Server: px.Addr(), ReconnectMin: 5 * time.Millisecond,
 		ReconnectMax: 50 * time.Millisecond, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -357,15 +285,15 @@ func TestDownMidBatchKeepsTopicOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	sub := &subscriber{setDown: px.setDown}
+	sub := &subscriber{setDown: px.SetDown}
 	if _, err := s.Subscribe(ctx, pre+"#", broker.HandlerFunc(sub.handle)); err != nil {
 		t.Fatal(err)
 	}
 	var published atomic.Int64
 	hook := &hookBroker{Broker: pub, after: func() {
 		if published.Add(1) == 150 {
-			px.setDown(true)
-			time.AfterFunc(time.Second, func() { px.setDown(false) })
+			px.SetDown(true)
+			time.AfterFunc(time.Second, func() { px.SetDown(false) })
 		}
 	}}
 	sink, _ := mqttsink.New(&mqttsink.Config{Broker: hook, Topic: pre + "%ident%", PublishTimeout: 300 * time.Millisecond})
