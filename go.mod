@@ -8,6 +8,7 @@ require (
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/mochi-mqtt/server/v2 v2.7.9
+	github.com/rabbitmq/amqp091-go v1.17.0
 	github.com/tidwall/gjson v1.20.0
 )
 

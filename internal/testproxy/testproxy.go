@@ -22,6 +22,8 @@ type Proxy struct {
 	paused bool
 	conns  map[net.Conn]bool
 	n      int // connections accepted while up
+	// cutIn > 0 counts down the client bytes until the next cut.
+	cutIn int64
 }
 
 // New starts a proxy to target on a loopback port; it stops with the test.
@@ -107,12 +109,21 @@ func (p *Proxy) accept() {
 		p.conns[c], p.conns[up] = true, true
 		p.n++
 		p.mu.Unlock()
-		go p.pipe(c, up)
-		go p.pipe(up, c)
+		go p.pipe(c, up, false)
+		go p.pipe(up, c, true)
 	}
 }
 
-func (p *Proxy) pipe(dst, src net.Conn) {
+// CutAfter cuts every connection once n more bytes have gone from the
+// clients to the server: a failure in the middle of what a client sends,
+// at a point the test chooses. New connections are forwarded as usual.
+func (p *Proxy) CutAfter(n int64) {
+	p.mu.Lock()
+	p.cutIn = n
+	p.mu.Unlock()
+}
+
+func (p *Proxy) pipe(dst, src net.Conn, fromClient bool) {
 	defer func() {
 		dst.Close()
 		src.Close()
@@ -130,8 +141,21 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 				p.cond.Wait()
 			}
 			alive := p.conns[src]
+			cut := false
+			if fromClient && p.cutIn > 0 {
+				if int64(n) >= p.cutIn {
+					n, p.cutIn, cut = int(p.cutIn), 0, true
+				} else {
+					p.cutIn -= int64(n)
+				}
+			}
 			p.mu.Unlock()
 			if !alive {
+				return
+			}
+			if cut {
+				dst.Write(buf[:n])
+				p.cut()
 				return
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {

@@ -84,4 +84,12 @@ func TestProxy(t *testing.T) {
 	if n := p.Accepted(); n != 2 {
 		t.Fatalf("accepted %d, want 2", n)
 	}
+	p.CutAfter(7) // "ping\n" passes, the cut comes 2 bytes into the next
+	r3 := bufio.NewReader(c3)
+	if s, err := roundTrip(c3, r3, time.Second); s != "ping\n" || err != nil {
+		t.Fatalf("before the cut: %q %v", s, err)
+	}
+	if s, err := roundTrip(c3, r3, time.Second); err == nil {
+		t.Fatalf("after the cut: %q", s)
+	}
 }
