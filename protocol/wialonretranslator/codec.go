@@ -1,6 +1,7 @@
 package wialonretranslator
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/hex"
 	"math"
@@ -71,7 +72,20 @@ func (c *Codec) Split(data []byte, atEOF bool) (int, []byte, error) {
 // concurrent use.
 type Session struct {
 	limit int
+	// The strings of names and unit ids seen on this connection, so that
+	// a steady stream of packets does not allocate them again. Bounded:
+	// a connection that sends more distinct ones allocates the rest.
+	names  map[string]paramInfo
+	idents map[string]string
 }
+
+// paramInfo is a block's parameter name, as paramName makes it.
+type paramInfo struct {
+	param  string
+	isBool bool
+}
+
+const maxCached = 1024
 
 // Decode decodes one packet into one message and sets the reply to [Ack].
 func (s *Session) Decode(frame []byte, r *protocol.Result) error {
@@ -106,14 +120,24 @@ func (s *Session) Decode(frame []byte, r *protocol.Result) error {
 	flags := binary.BigEndian.Uint32(p[off+4:])
 	off += 8
 
-	ident := string(id)
+	ident, ok := s.idents[string(id)]
+	if !ok {
+		ident = string(id)
+		if s.idents == nil {
+			s.idents = make(map[string]string)
+		}
+		if len(s.idents) < maxCached {
+			s.idents[ident] = ident
+		}
+	}
 	r.Ident = ident
 	m := r.NewMessage()
 	m.Grow(12)
-	m.Add(protocol.ParamIdent, protocol.String(ident))
-	m.Add(protocol.ParamTimestamp, protocol.Int(int64(ts)))
+	w := writer{m: m, s: s}
+	w.set(protocol.ParamIdent, protocol.String(ident))
+	w.set(protocol.ParamTimestamp, protocol.Int(int64(ts)))
 	if flags&flagAlarm != 0 {
-		m.Add(paramAlarm, protocol.Bool(true))
+		w.set(paramAlarm, protocol.Bool(true))
 	}
 	for blocks := 0; off < len(p); blocks++ {
 		if blocks == maxBlocks {
@@ -142,7 +166,7 @@ func (s *Session) Decode(frame []byte, r *protocol.Result) error {
 			return protocol.Errorf(Name, start+1, protocol.ErrMalformed, "block data type "+strconv.Itoa(int(dtype)))
 		}
 		value := block[vstart:]
-		if err := setBlock(m, name, dtype, value, start+vstart); err != nil {
+		if err := w.block(name, dtype, value, start+vstart); err != nil {
 			return err
 		}
 		off = start + int(size)
@@ -151,10 +175,30 @@ func (s *Session) Decode(frame []byte, r *protocol.Result) error {
 	return nil
 }
 
-// setBlock adds one block's value to m.
-func setBlock(m *protocol.Message, name []byte, dtype byte, value []byte, at int) error {
+// writer sets a message's parameters. A packet rarely repeats a block,
+// so it appends without looking for the name unless a cheap fingerprint
+// of the names set so far says it may be there (Message.Set looks at
+// every parameter: quadratic in their number).
+type writer struct {
+	m    *protocol.Message
+	s    *Session
+	seen uint64 // a bit per fingerprint of the names set
+}
+
+func (w *writer) set(name string, v protocol.Value) {
+	bit := uint64(1) << ((uint(len(name)) ^ uint(name[len(name)-1])*7) & 63)
+	if w.seen&bit == 0 {
+		w.seen |= bit
+		w.m.Add(name, v)
+		return
+	}
+	w.m.Set(name, v)
+}
+
+// block adds one block's value.
+func (w *writer) block(name []byte, dtype byte, value []byte, at int) error {
 	if string(name) == blockPosinfo && dtype == typeBinary {
-		return setPosinfo(m, value, at)
+		return w.posinfo(value, at)
 	}
 	v, err := blockValue(dtype, value, at)
 	if err != nil {
@@ -162,22 +206,47 @@ func setBlock(m *protocol.Message, name []byte, dtype byte, value []byte, at int
 	}
 	if mp := byBlock(name); mp != nil {
 		if mv, ok := mapValue(mp.kind, v); ok {
-			m.Set(mp.param, mv)
+			w.set(mp.param, mv)
 			return nil
 		}
 	} else if n := adcIndex(name); n > 0 && v.IsNumber() {
-		m.Set("ain#"+strconv.Itoa(n), v)
+		w.set(ainName(n), v)
 		return nil
 	}
 	if v.IsNull() {
 		return nil
 	}
-	param, isBool := paramName(name)
+	nm, ok := w.s.names[string(name)]
+	if !ok {
+		nm.param, nm.isBool = paramName(name)
+		if w.s.names == nil {
+			w.s.names = make(map[string]paramInfo)
+		}
+		if len(w.s.names) < maxCached {
+			w.s.names[string(name)] = nm
+		}
+	}
+	param, isBool := nm.param, nm.isBool
 	if i, ok := v.Int(); ok && v.Kind() == protocol.KindInt && isBool {
 		v = protocol.Bool(i != 0)
 	}
-	m.Set(param, v)
+	w.set(param, v)
 	return nil
+}
+
+// ainNames are the names of the first analog inputs, made once.
+var ainNames = func() (names [33]string) {
+	for i := 1; i < len(names); i++ {
+		names[i] = "ain#" + strconv.Itoa(i)
+	}
+	return names
+}()
+
+func ainName(n int) string {
+	if n < len(ainNames) {
+		return ainNames[n]
+	}
+	return "ain#" + strconv.Itoa(n)
 }
 
 // blockValue reads a value of a data type; a double that is not finite
@@ -242,10 +311,10 @@ func mapValue(k kind, v protocol.Value) (protocol.Value, bool) {
 // satellites (u8).
 const posinfoSize = 8 + 8 + 8 + 2 + 2 + 1
 
-// setPosinfo adds the position block. Bytes past its documented fields
+// posinfo adds the position block. Bytes past its documented fields
 // are ignored (a later Wialon may add fields); coordinates that are not
 // finite numbers are left out.
-func setPosinfo(m *protocol.Message, b []byte, at int) error {
+func (w *writer) posinfo(b []byte, at int) error {
 	if len(b) < posinfoSize {
 		return protocol.Errorf(Name, at, protocol.ErrMalformed, "posinfo of "+strconv.Itoa(len(b))+" bytes, want "+strconv.Itoa(posinfoSize))
 	}
@@ -254,28 +323,62 @@ func setPosinfo(m *protocol.Message, b []byte, at int) error {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			continue
 		}
-		m.Set(name, protocol.Float(f))
+		w.set(name, protocol.Float(f))
 	}
-	m.Set(protocol.ParamSpeed, protocol.Int(int64(binary.BigEndian.Uint16(b[24:]))))
-	m.Set(protocol.ParamDirection, protocol.Int(int64(binary.BigEndian.Uint16(b[26:]))))
-	m.Set(protocol.ParamSatellites, protocol.Int(int64(b[28])))
+	w.set(protocol.ParamSpeed, protocol.Int(int64(binary.BigEndian.Uint16(b[24:]))))
+	w.set(protocol.ParamDirection, protocol.Int(int64(binary.BigEndian.Uint16(b[26:]))))
+	w.set(protocol.ParamSatellites, protocol.Int(int64(b[28])))
 	return nil
 }
 
 // cstring returns the bytes of b from off up to the next NUL, and the
 // offset after it; ok is false when there is no NUL.
 func cstring(b []byte, off int) (s []byte, next int, ok bool) {
-	for i := off; i < len(b); i++ {
-		if b[i] == 0 {
-			return b[off:i], i + 1, true
-		}
+	i := bytes.IndexByte(b[off:], 0)
+	if i < 0 {
+		return nil, 0, false
 	}
-	return nil, 0, false
+	return b[off : off+i], off + i + 1, true
 }
 
 // printable accepts UTF-8 without control characters, the rule for
-// parameter names ([protocol.Message]) and flespi idents.
-func printable[T string | []byte](b T) bool {
+// parameter names ([protocol.Message]) and flespi idents. ASCII is
+// checked eight bytes at a time.
+func printable(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if !plainASCII(binary.LittleEndian.Uint64(b[i:])) {
+			break
+		}
+	}
+	return printableTail(b[i:])
+}
+
+// printableString is printable for a string.
+func printableString(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if !plainASCII(x) {
+			break
+		}
+	}
+	return printableTail(s[i:])
+}
+
+// plainASCII reports that eight bytes are all in 0x20..0x7e. A false
+// answer may be wrong; the byte-by-byte check decides.
+func plainASCII(x uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	del := x ^ (0x7f * ones)
+	return x&highs == 0 && (x-0x20*ones)&^x&highs == 0 && (del-ones)&^del&highs == 0
+}
+
+func printableTail[T string | []byte](b T) bool {
 	ascii := true
 	for i := 0; i < len(b); i++ {
 		c := b[i]

@@ -52,7 +52,7 @@ func appendPacket(dst []byte, m *protocol.Message) ([]byte, error) {
 	if !ok || ident == "" {
 		return dst, unencodable("no ident")
 	}
-	if !printable(ident) {
+	if !printableString(ident) {
 		return dst, unencodable("ident %q holds control characters", ident)
 	}
 	ts, ok := m.Float(protocol.ParamTimestamp)
@@ -124,7 +124,7 @@ func appendPacket(dst []byte, m *protocol.Message) ([]byte, error) {
 				continue
 			}
 		}
-		if !printable(name) || len(name) > maxNameLen {
+		if !printableString(name) || len(name) > maxNameLen {
 			return dst, unencodable("parameter name %q is too long or holds control characters", cut(name))
 		}
 		if dst, err = appendGeneric(dst, genericBlockName(name), v); err != nil {

@@ -75,22 +75,86 @@ var table = []mapping{
 
 const paramAlarm = "alarm.event.trigger"
 
+// byBlock and byParam find a table row; a switch on strings compiles to
+// a search by length and value, cheaper than walking the table.
 func byBlock[T string | []byte](name T) *mapping {
-	for i := range table {
-		if table[i].block == string(name) {
-			return &table[i]
-		}
+	i := -1
+	switch string(name) {
+	case "avl_inputs":
+		i = 0
+	case "avl_outputs":
+		i = 1
+	case "avl_driver":
+		i = 2
+	case "pwr_ext":
+		i = 3
+	case "pwr_int":
+		i = 4
+	case "battery":
+		i = 5
+	case "gsm":
+		i = 6
+	case "ign":
+		i = 7
+	case "hdop":
+		i = 8
+	case "accelerometer":
+		i = 9
+	case "accel_res":
+		i = 10
+	case "axis_weight":
+		i = 11
+	case "cool_temp":
+		i = 12
+	case "engine_temp":
+		i = 13
+	case "fuel_volume":
+		i = 14
 	}
-	return nil
+	if i < 0 {
+		return nil
+	}
+	return &table[i]
 }
 
 func byParam(name string) *mapping {
-	for i := range table {
-		if table[i].param == name {
-			return &table[i]
-		}
+	i := -1
+	switch name {
+	case "din":
+		i = 0
+	case "dout":
+		i = 1
+	case "ibutton.code":
+		i = 2
+	case "external.powersource.voltage":
+		i = 3
+	case "battery.voltage":
+		i = 4
+	case "battery.level":
+		i = 5
+	case "gsm.signal.level":
+		i = 6
+	case "engine.ignition.status":
+		i = 7
+	case protocol.ParamHDOP:
+		i = 8
+	case "absolute.acceleration":
+		i = 9
+	case "absolute.deceleration":
+		i = 10
+	case "can.axle.weight":
+		i = 11
+	case "can.engine.coolant.temperature":
+		i = 12
+	case "can.engine.temperature":
+		i = 13
+	case "can.fuel.volume":
+		i = 14
 	}
-	return nil
+	if i < 0 {
+		return nil
+	}
+	return &table[i]
 }
 
 // adcIndex returns N for a block "adcN" (N ≥ 1), or 0.
