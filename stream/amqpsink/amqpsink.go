@@ -34,12 +34,19 @@
 // before any wait (AMQP keeps a channel's order, so this is pipelined and
 // ordered at once), then the sink waits for the confirms. A message is
 // accepted on its ack. It is refused for good when the broker nacks it (a
-// queue full with overflow reject-publish, an internal error; with
-// Config.RetryNacks a nack is retried instead) or returns it: publishes
+// queue full with overflow reject-publish, an internal error) or returns
+// it: publishes
 // are mandatory unless Config.AllowUnroutable, so a message no queue takes
 // comes back (basic.return, which RabbitMQ sends before the message's ack)
 // rather than vanishing. The refusals are reported per message in a
-// [*stream.BatchError]; the stream's reject policy takes them.
+// [*stream.BatchError]; the stream's reject policy takes them (by default
+// into the dead-letter log, from which [stream.Stream.Replay] sends them
+// again once the queue has room).
+//
+// A nack is not retried in place: by the time it arrives the broker may
+// have taken later messages of the batch (a full queue that a consumer
+// drained meanwhile), and sending the nacked one again would put it after
+// them.
 //
 // A lost connection or channel, or no confirm before the stream's write
 // timeout, fails the first unconfirmed message and every later one of the
@@ -61,6 +68,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/stream"
 	"github.com/gnssgate/gnssgate/stream/internal/mask"
+	"github.com/gnssgate/gnssgate/stream/internal/outcome"
 )
 
 // HeaderStream is the message header that names the stream.
@@ -85,9 +93,6 @@ type Config struct {
 	// no queue takes is then dropped by the broker and counted as
 	// accepted. By default it is returned and refused for good.
 	AllowUnroutable bool
-	// RetryNacks retries a nacked message instead of refusing it, for a
-	// queue whose overflow policy is reject-publish and that will drain.
-	RetryNacks bool
 	// Transient publishes with delivery mode 1 (not persisted by the
 	// broker); by default messages are persistent (2).
 	Transient bool
@@ -233,13 +238,7 @@ wait:
 			}
 			break
 		}
-		errs[i] = fmt.Errorf("%w %s", ErrNack, b.Messages[i].ID())
-		if !s.cfg.RetryNacks {
-			errs[i] = stream.Permanent(errs[i])
-		} else if failed < 0 || i < failed {
-			failed, waitErr = i, errs[i]
-			break
-		}
+		errs[i] = stream.Permanent(fmt.Errorf("%w %s", ErrNack, b.Messages[i].ID()))
 	}
 	for returns != nil {
 		select {
@@ -268,7 +267,7 @@ wait:
 		s.closeConn()
 	}
 	clear(s.pending)
-	return result(errs)
+	return outcome.Error(errs)
 }
 
 // publishing builds the AMQP message for m.
@@ -286,38 +285,6 @@ func (s *Sink) publishing(b *stream.Batch, m *stream.Message) amqp.Publishing {
 		AppId:        "gnssgate",
 		Body:         m.JSON,
 	}
-}
-
-// result turns the per-message outcomes into Write's error: nil, the one
-// retriable error every message failed with, or a BatchError.
-func result(errs []error) error {
-	failed, retriable := 0, 0
-	var first error
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		failed++
-		if !stream.IsPermanent(err) {
-			retriable++
-			if first == nil {
-				first = err
-			}
-		}
-	}
-	switch {
-	case failed == 0:
-		return nil
-	case retriable == len(errs):
-		return first
-	}
-	be := stream.NewBatchError()
-	for i, err := range errs {
-		if err != nil {
-			be.Failed(i, err)
-		}
-	}
-	return be
 }
 
 func (s *Sink) ioError(ctx context.Context, op string, err error) error {

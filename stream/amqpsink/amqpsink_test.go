@@ -162,34 +162,11 @@ func TestConformanceTopicExchange(t *testing.T) {
 	}, streamtest.Options{NoReject: true})
 }
 
+// runStream streams msgs through sink until all are committed.
 func runStream(t *testing.T, sink stream.Sink, msgs []protocol.Message, cfg stream.Config) *stream.Stream {
 	t.Helper()
-	l := memory.New(nil).Log()
-	if _, err := l.Append(context.Background(), msgs); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Name, cfg.StartAt, cfg.Logger = "t", stream.StartOldest, quiet
-	if cfg.RetryMin == 0 {
-		cfg.RetryMin, cfg.RetryMax = time.Millisecond, 20*time.Millisecond
-	}
-	s, err := stream.New(l, sink, &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if next, _ := l.Cursor(context.Background(), s.Consumer()); next == uint64(len(msgs))+1 {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not delivered: %+v", s.Stats())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	cfg.Logger = quiet
+	return streamtest.Deliver(t, sink, msgs, cfg)
 }
 
 func messages(n int) []protocol.Message {
@@ -269,8 +246,8 @@ func TestReturnedIsPermanent(t *testing.T) {
 	}
 }
 
-// A queue that is full with overflow reject-publish nacks: refused for
-// good by default, retried with RetryNacks until the queue drains.
+// A queue that is full with overflow reject-publish nacks: the nacked
+// messages are refused for good, the others accepted.
 func TestNack(t *testing.T) {
 	r := newRabbit(t)
 	q := r.queue(t, amqp.Table{"x-max-length": int32(5), "x-overflow": "reject-publish"})
@@ -291,27 +268,6 @@ func TestNack(t *testing.T) {
 		t.Fatalf("Write = %v, want messages 5..7 nacked for good", err)
 	}
 
-	// RetryNacks: the consumer starts late; nothing is lost, order holds.
-	if _, err := r.ch.QueuePurge(q, false); err != nil {
-		t.Fatal(err)
-	}
-	retrying, _ := amqpsink.New(&amqpsink.Config{URL: r.url, RoutingKey: q, RetryNacks: true})
-	defer retrying.Close()
-	started := make(chan *consumer, 1)
-	time.AfterFunc(300*time.Millisecond, func() {
-		c, err := r.startConsumer(q)
-		if err != nil {
-			t.Error(err)
-		}
-		started <- c
-	})
-	st = runStream(t, retrying, messages(40), stream.Config{MaxBatch: 40}).Stats()
-	if st.Accepted != 40 || st.Rejected != 0 || st.Retries == 0 {
-		t.Fatalf("stats %+v, want 40 accepted after retries", st)
-	}
-	c := <-started
-	waitDistinct(t, c, 40)
-	c.check(t)
 }
 
 func batch(n int) *stream.Batch {

@@ -2,13 +2,12 @@ package amqpsink_test
 
 import (
 	"context"
-	"syscall"
 	"testing"
-	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/gnssgate/gnssgate/stream/amqpsink"
+	"github.com/gnssgate/gnssgate/stream/streamtest"
 )
 
 // BenchmarkPublish sends batches of 1,000 messages to a RabbitMQ queue
@@ -32,7 +31,7 @@ func BenchmarkPublish(b *testing.B) {
 		}
 		defer sink.Close()
 		b.ReportAllocs()
-		cpu := cpuTime()
+		meter := streamtest.StartMeter()
 		for b.Loop() {
 			if err := sink.Write(ctx, bt); err != nil {
 				b.Fatal(err)
@@ -41,7 +40,7 @@ func BenchmarkPublish(b *testing.B) {
 			purge()
 			b.StartTimer()
 		}
-		report(b, len(bt.Messages), cpu)
+		meter.Report(b, len(bt.Messages))
 	})
 	b.Run("amqp091", func(b *testing.B) {
 		conn, err := amqp.Dial(r.url)
@@ -59,7 +58,7 @@ func BenchmarkPublish(b *testing.B) {
 		returns := ch.NotifyReturn(make(chan amqp.Return, 1024))
 		dcs := make([]*amqp.DeferredConfirmation, len(bt.Messages))
 		b.ReportAllocs()
-		cpu := cpuTime()
+		meter := streamtest.StartMeter()
 		for b.Loop() {
 			for i := range bt.Messages {
 				m := &bt.Messages[i]
@@ -84,19 +83,6 @@ func BenchmarkPublish(b *testing.B) {
 			purge()
 			b.StartTimer()
 		}
-		report(b, len(bt.Messages), cpu)
+		meter.Report(b, len(bt.Messages))
 	})
-}
-
-// cpuTime is the process's CPU time so far (user and system).
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func report(b *testing.B, perOp int, cpuStart time.Duration) {
-	n := float64(b.N * perOp)
-	b.ReportMetric(n/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64((cpuTime()-cpuStart).Microseconds())/n, "cpu-µs/msg")
 }

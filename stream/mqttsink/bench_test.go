@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	pahoclient "github.com/eclipse/paho.golang/paho"
 	"github.com/google/uuid"
@@ -88,13 +86,13 @@ func BenchmarkPublish(b *testing.B) {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
-			cpu := cpuTime()
+			meter := streamtest.StartMeter()
 			for b.Loop() {
 				if err := sink.Write(ctx, batch); err != nil {
 					b.Fatal(err)
 				}
 			}
-			report(b, len(batch.Messages), cpu)
+			meter.Report(b, len(batch.Messages))
 		})
 		b.Run(fmt.Sprintf("paho/inflight=%d", window), func(b *testing.B) {
 			conn, err := net.Dial("tcp", addr)
@@ -116,7 +114,7 @@ func BenchmarkPublish(b *testing.B) {
 				return err
 			}
 			b.ReportAllocs()
-			cpu := cpuTime()
+			meter := streamtest.StartMeter()
 			for b.Loop() {
 				if window == 1 {
 					for i := range batch.Messages {
@@ -141,22 +139,7 @@ func BenchmarkPublish(b *testing.B) {
 				}
 				wg.Wait()
 			}
-			report(b, len(batch.Messages), cpu)
+			meter.Report(b, len(batch.Messages))
 		})
 	}
-}
-
-// cpuTime is the process's CPU time so far (user and system): what a
-// message costs this process, which a busy machine disturbs less than
-// wall time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func report(b *testing.B, perOp int, cpuStart time.Duration) {
-	n := float64(b.N * perOp)
-	b.ReportMetric(n/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64((cpuTime()-cpuStart).Microseconds())/n, "cpu-µs/msg")
 }

@@ -77,6 +77,7 @@ import (
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/stream"
 	"github.com/gnssgate/gnssgate/stream/internal/mask"
+	"github.com/gnssgate/gnssgate/stream/internal/outcome"
 )
 
 // The MQTT 5 user properties the sink sets.
@@ -181,7 +182,7 @@ func (s *Sink) Write(ctx context.Context, b *stream.Batch) error {
 	} else {
 		s.pipelined(ctx, b, topics, errs)
 	}
-	return result(errs)
+	return outcome.Error(errs)
 }
 
 // serial publishes one message at a time and stops at the first
@@ -194,7 +195,7 @@ func (s *Sink) serial(ctx context.Context, b *stream.Batch, topics []string, err
 		if err := s.publish(ctx, b, i, topics[i]); err != nil {
 			errs[i] = err
 			if !stream.IsPermanent(err) {
-				failRest(errs, i+1, err)
+				outcome.FailFrom(errs, i+1, err)
 				return
 			}
 		}
@@ -241,7 +242,7 @@ func (s *Sink) pipelined(ctx context.Context, b *stream.Batch, topics []string, 
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			failRest(errs, i, fmt.Errorf("mqttsink: %w", ctx.Err()))
+			outcome.FailFrom(errs, i, fmt.Errorf("mqttsink: %w", ctx.Err()))
 			wg.Wait()
 			return
 		}
@@ -302,46 +303,4 @@ func (s *Sink) publish(ctx context.Context, b *stream.Batch, i int, topic string
 		return stream.Permanent(fmt.Errorf("mqttsink: message %s to %q: %w", m.ID(), topic, err))
 	}
 	return fmt.Errorf("mqttsink: message %s to %q: %w", m.ID(), topic, err)
-}
-
-// failRest marks every message from i on that has no outcome yet as
-// failed with err.
-func failRest(errs []error, i int, err error) {
-	for ; i < len(errs); i++ {
-		if errs[i] == nil {
-			errs[i] = err
-		}
-	}
-}
-
-// result turns the per-message outcomes into Write's error: nil, the one
-// retriable error every message failed with, or a BatchError.
-func result(errs []error) error {
-	failed, retriable := 0, 0
-	var first error
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		failed++
-		if !stream.IsPermanent(err) {
-			retriable++
-			if first == nil {
-				first = err
-			}
-		}
-	}
-	switch {
-	case failed == 0:
-		return nil
-	case retriable == len(errs):
-		return first
-	}
-	be := stream.NewBatchError()
-	for i, err := range errs {
-		if err != nil {
-			be.Failed(i, err)
-		}
-	}
-	return be
 }

@@ -210,34 +210,10 @@ func batchOf(n int) *stream.Batch {
 	return b
 }
 
-// runStream streams n messages through sink and waits until all are
-// committed.
+// runStream streams msgs through sink until all are committed.
 func runStream(t *testing.T, sink stream.Sink, msgs []protocol.Message, cfg stream.Config) *stream.Stream {
 	t.Helper()
-	l := memory.New(nil).Log()
-	if _, err := l.Append(context.Background(), msgs); err != nil {
-		t.Fatal(err)
-	}
-	cfg.Name, cfg.StartAt = "t", stream.StartOldest
-	cfg.RetryMin, cfg.RetryMax = time.Millisecond, 20*time.Millisecond
-	s, err := stream.New(l, sink, &cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if next, _ := l.Cursor(context.Background(), s.Consumer()); next == uint64(len(msgs))+1 {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not delivered: %+v", s.Stats())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	return streamtest.Deliver(t, sink, msgs, cfg)
 }
 
 func messages(n int) []protocol.Message {
