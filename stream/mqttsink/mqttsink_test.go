@@ -402,3 +402,26 @@ func TestNotAuthorizedIsPermanent(t *testing.T) {
 		t.Fatalf("reason %q", r)
 	}
 }
+
+// Retain: a subscriber that comes later gets each topic's last message.
+func TestRetain(t *testing.T) {
+	srv := embedded.New(&embedded.Config{Logger: quiet})
+	defer srv.Close()
+	sink, _ := mqttsink.New(&mqttsink.Config{Broker: srv, Topic: "last/%ident%", Retain: true})
+	runStream(t, sink, fleet(2, 3), stream.Config{})
+	sub := &subscriber{}
+	srv.Subscribe(context.Background(), "last/+", broker.HandlerFunc(sub.handle))
+	deadline := time.Now().Add(5 * time.Second)
+	for len(sub.Received()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	got := sub.Received()
+	if len(got) != 2 {
+		t.Fatalf("a late subscriber got %d retained messages, want 2", len(got))
+	}
+	for _, r := range got {
+		if ts, _ := r.Message.Float(protocol.ParamTimestamp); ts != 1.7e9+2 {
+			t.Fatalf("retained %s, want each device's last", r.Message.String())
+		}
+	}
+}
