@@ -210,7 +210,7 @@ func (s *Server) serveConn(c *Conn) {
 	s.setState(c, StateNew)
 	fn := c.frame
 	buf := make([]byte, readBufferSize)
-	idle, rt := s.idleTimeout(), s.readTimeout()
+	idle, rt, lt := s.idleTimeout(), s.readTimeout(), s.loginTimeout()
 	var frameStart time.Time // when the bytes of the incomplete frame began
 	for {
 		// The deadline is armed before the shutdown flag is read, and
@@ -233,6 +233,11 @@ func (s *Server) serveConn(c *Conn) {
 		if midFrame && rt > 0 && (dl.IsZero() || frameStart.Add(rt).Before(dl)) {
 			dl = frameStart.Add(rt)
 		}
+		// A device must say who it is within LoginTimeout of connecting.
+		loginBy := c.since.Add(lt)
+		if lt > 0 && c.Ident() == "" && (dl.IsZero() || loginBy.Before(dl)) {
+			dl = loginBy
+		}
 		c.nc.SetReadDeadline(dl)
 		if s.shutdown.Load() && !midFrame {
 			return
@@ -251,7 +256,10 @@ func (s *Server) serveConn(c *Conn) {
 			var ne net.Error
 			switch {
 			case errors.As(err, &ne) && ne.Timeout():
-				if midFrame && rt > 0 && time.Since(frameStart) >= rt {
+				if lt > 0 && c.Ident() == "" && time.Since(c.since) >= lt {
+					s.stats.loginTimeouts.Add(1)
+					c.fail(fmt.Errorf("%w: %s sent no login within %v (%d bytes in)", ErrLoginTimeout, c.peer, lt, c.bytesIn.Load()))
+				} else if midFrame && rt > 0 && time.Since(frameStart) >= rt {
 					s.stats.readTimeouts.Add(1)
 					c.fail(fmt.Errorf("channel: %s: %w: no complete frame within %v (%d bytes held)", c.peer, os.ErrDeadlineExceeded, rt, dec.Buffered()))
 				} else if s.shutdown.Load() {
@@ -359,6 +367,9 @@ func (c *Conn) frame(_ []byte, r *protocol.Result) error {
 		c.answered(r.Responses)
 	}
 	if n := len(r.Messages); n > 0 {
+		if c.Ident() == "" && !allIdentified(r.Messages) {
+			return c.refuse(n)
+		}
 		c.stamp(r.Messages)
 		c.msgsIn.Add(uint64(n))
 		s.stats.messagesIn.Add(uint64(n))
@@ -386,6 +397,32 @@ func (c *Conn) frame(_ []byte, r *protocol.Result) error {
 		s.flushQueue(c)
 	}
 	return nil
+}
+
+// allIdentified reports whether every message carries its own ident, as
+// the messages of protocols that put the ident in every frame do.
+func allIdentified(msgs []protocol.Message) bool {
+	for i := range msgs {
+		if id, ok := msgs[i].Str(protocol.ParamIdent); !ok || id == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// refuse turns away a frame whose messages have no ident: nothing is
+// stored or acknowledged, so that whoever can reach the port cannot write
+// into the store without a login. Over TCP the device gets the protocol's
+// refusal, when it has one, and the returned error closes the connection;
+// over UDP the datagram is dropped and the session goes on.
+func (c *Conn) refuse(n int) error {
+	c.srv.stats.unidentified.Add(1)
+	if c.network == "tcp" {
+		if b := c.guard.refusal(); len(b) > 0 {
+			c.write(b) // best effort: the connection closes either way
+		}
+	}
+	return fmt.Errorf("%w: %d message(s) from %s, which has not logged in", ErrNoIdent, n, c.peer)
 }
 
 // stamp adds the parameters the channel owns to each message.
@@ -501,6 +538,16 @@ func (s *splitGuardSession) Split(data []byte, atEOF bool) (int, []byte, error) 
 	g.cur = nil
 	g.unlock()
 	return adv, frame, err
+}
+
+// refusal returns the session's refusal reply ([protocol.Refuser]), or nil.
+func (g *guard) refusal() []byte {
+	g.lock()
+	defer g.unlock()
+	if rf, ok := g.sess.(protocol.Refuser); ok {
+		return append([]byte(nil), rf.Refusal()...)
+	}
+	return nil
 }
 
 // encode appends cmd's wire form to dst using the session, or fails with

@@ -28,6 +28,22 @@
 // contract). [LogHandler] is that handler for a [store.Log]: it appends each
 // batch and returns nil once the batch is durable.
 //
+// # No ident, no acknowledgement
+//
+// A message is stored only with the ident of the device that sent it.
+// When a frame decodes to messages on a connection that has not logged in
+// (and the messages carry no "ident" of their own), the Handler is not
+// called and no ACK is sent: over TCP the device gets the protocol's
+// refusal, when its session has one ([protocol.Refuser], e.g. Teltonika's
+// 0x00 or Wialon IPS's "#AL#0"), and the connection is closed; over UDP the
+// datagram is dropped. Either way the event is logged, reported to OnError
+// as [ErrNoIdent] and counted in [Stats].Unidentified. Otherwise whoever
+// can reach the port could write into the store. A TCP connection that has
+// not identified itself within LoginTimeout (1 minute by default) is
+// closed ([ErrLoginTimeout], [Stats].LoginTimeouts), and a UDP session
+// that has not is ended. The HTTP and MQTT channels refuse a message
+// without "ident" the same way (400, or a dropped payload).
+//
 // Every message is stamped with "server.timestamp" (Unix seconds with
 // microseconds), "peer" (the device's ip:port), the connection's "ident"
 // when the message has none, "timestamp" (server time) when the codec gave
@@ -45,7 +61,8 @@
 // # Connections, limits and failures
 //
 // The zero Server, with Codec and Handler set, has these defaults:
-// IdleTimeout 10 minutes (flespi's), ReadTimeout 1 minute (a started frame
+// IdleTimeout 10 minutes (flespi's), LoginTimeout 1 minute (a device must
+// identify itself within it), ReadTimeout 1 minute (a started frame
 // must complete within it, so a device trickling bytes cannot hold a
 // connection), WriteTimeout 30 s (a device that does not read is dropped),
 // MaxFrameSize 64 KiB (bytes held for one incomplete frame), MaxConns

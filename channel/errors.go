@@ -25,6 +25,14 @@ var (
 	ErrPending = errors.New("channel: command pending")
 	// ErrCanceled: the command was canceled by its caller.
 	ErrCanceled = errors.New("channel: command canceled")
+	// ErrNoIdent: a device sent messages before identifying itself (no
+	// login, and no ident in the frame). They are neither stored nor
+	// acknowledged: the TCP connection is closed after the protocol's
+	// refusal ([protocol.Refuser]), the UDP datagram is dropped.
+	ErrNoIdent = errors.New("channel: messages without ident refused")
+	// ErrLoginTimeout: a connection did not identify itself within
+	// [Server].LoginTimeout and was closed.
+	ErrLoginTimeout = errors.New("channel: no login within the login timeout")
 	// ErrBadMessage: a JSON message given to the HTTP or MQTT channel breaks
 	// the channel's rules (no ident, bad timestamp, not JSON, ...).
 	ErrBadMessage = errors.New("channel: bad message")

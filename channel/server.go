@@ -68,6 +68,7 @@ func (s ConnState) String() string {
 // Defaults used when the matching [Server] field is zero.
 const (
 	DefaultIdleTimeout  = 10 * time.Minute // flespi's TCP idle timeout
+	DefaultLoginTimeout = time.Minute
 	DefaultReadTimeout  = time.Minute
 	DefaultWriteTimeout = 30 * time.Second
 	DefaultCommandTTL   = 24 * time.Hour
@@ -95,6 +96,14 @@ type Server struct {
 	// sent nothing for this long. 0 means [DefaultIdleTimeout] (10 minutes,
 	// as flespi); negative means never.
 	IdleTimeout time.Duration
+	// LoginTimeout closes a connection whose device has not identified
+	// itself (no login, no frame carrying its ident) this long after it
+	// connected, and ends a UDP session that has not. A device logs in with
+	// its first frame, so the default is far below IdleTimeout: a port
+	// scanner or a half-open client does not hold a connection for ten
+	// minutes. 0 means [DefaultLoginTimeout] (1 minute); negative means
+	// only IdleTimeout applies.
+	LoginTimeout time.Duration
 	// ReadTimeout bounds the time a frame may take to arrive once its first
 	// bytes are in, so that a device trickling a partial frame cannot hold a
 	// connection until the idle timeout. 0 means [DefaultReadTimeout];
@@ -161,6 +170,13 @@ func (s *Server) idleTimeout() time.Duration {
 		return DefaultIdleTimeout
 	}
 	return s.IdleTimeout
+}
+
+func (s *Server) loginTimeout() time.Duration {
+	if s.LoginTimeout == 0 {
+		return DefaultLoginTimeout
+	}
+	return s.LoginTimeout
 }
 
 func (s *Server) readTimeout() time.Duration {

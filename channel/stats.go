@@ -10,6 +10,8 @@ type Stats struct {
 	ConnsRejected     uint64 // refused because of MaxConns
 	IdleClosed        uint64 // closed by IdleTimeout
 	ReadTimeouts      uint64 // closed because a frame did not complete within ReadTimeout
+	LoginTimeouts     uint64 // closed (or UDP sessions ended) because no ident came within LoginTimeout
+	Unidentified      uint64 // frames refused because their messages had no ident: TCP connection closed, UDP datagram dropped
 	BytesIn           uint64
 	BytesOut          uint64
 	MessagesIn        uint64 // decoded and given to the handler
@@ -29,6 +31,7 @@ type Stats struct {
 
 type counters struct {
 	connsTotal, connsRejected, idleClosed, readTimeouts atomic.Uint64
+	loginTimeouts, unidentified                         atomic.Uint64
 	bytesIn, bytesOut                                   atomic.Uint64
 	messagesIn, messagesAcked                           atomic.Uint64
 	handlerErrors, decodeErrors, panics                 atomic.Uint64
@@ -51,6 +54,7 @@ func (s *Server) Stats() Stats {
 	return Stats{
 		Conns: conns, ConnsTotal: c.connsTotal.Load(), ConnsRejected: c.connsRejected.Load(),
 		IdleClosed: c.idleClosed.Load(), ReadTimeouts: c.readTimeouts.Load(),
+		LoginTimeouts: c.loginTimeouts.Load(), Unidentified: c.unidentified.Load(),
 		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
 		MessagesIn: c.messagesIn.Load(), MessagesAcked: c.messagesAcked.Load(),
 		HandlerErrors: c.handlerErrors.Load(), DecodeErrors: c.decodeErrors.Load(), Panics: c.panics.Load(),

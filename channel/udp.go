@@ -151,6 +151,14 @@ func (s *Server) serveSession(c *Conn, key string) {
 		defer timer.Stop()
 		expire = timer.C
 	}
+	// A session that has not identified within LoginTimeout ends: its
+	// datagrams were dropped anyway, and it holds a place under MaxConns.
+	var loginC <-chan time.Time
+	if lt := s.loginTimeout(); lt > 0 {
+		login := time.NewTimer(lt)
+		defer login.Stop()
+		loginC = login.C
+	}
 	handle := func(d []byte) bool {
 		c.noteIn(d)
 		err := c.feed(dec, d, fn)
@@ -178,6 +186,18 @@ func (s *Server) serveSession(c *Conn, key string) {
 			if !handle(d) {
 				return
 			}
+		case <-loginC:
+			loginC = nil
+			if c.Ident() != "" {
+				continue
+			}
+			forget()
+			s.stats.loginTimeouts.Add(1)
+			if n := len(c.in); n > 0 {
+				s.stats.datagramsDropped.Add(uint64(n))
+			}
+			s.logger().Debug("channel: UDP session without login ended", "peer", c.peer, "timeout", s.loginTimeout())
+			return
 		case <-expire:
 			s.mu.Lock()
 			if len(c.in) == 0 {

@@ -23,11 +23,16 @@ type Convert struct {
 	Nested bool
 }
 
-// apply converts m in place (Fields) and appends its JSON to dst.
-func (c *Convert) apply(m *protocol.Message, dst []byte, scratch *[]bool) []byte {
+// retain applies Fields to m in place.
+func (c *Convert) retain(m *protocol.Message) {
 	if len(c.Fields) > 0 {
 		m.Retain(func(p *protocol.Param) bool { return store.MatchAny(c.Fields, p.Name) })
 	}
+}
+
+// apply converts m in place (Fields) and appends its JSON to dst.
+func (c *Convert) apply(m *protocol.Message, dst []byte, scratch *[]bool) []byte {
+	c.retain(m)
 	if !c.Nested {
 		return m.AppendJSON(dst)
 	}

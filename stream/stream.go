@@ -105,6 +105,9 @@ type Config struct {
 	Validate *filter.Expr
 	// Convert selects the parameters forwarded and their JSON form.
 	Convert Convert
+	// NoJSON leaves Message.JSON empty, for sinks that read Message only
+	// (a history writer): the encoding is then not paid for.
+	NoJSON bool
 
 	// MaxBatch bounds the messages of one Write; 0 means
 	// [DefaultMaxBatch] (1,000).
@@ -240,8 +243,9 @@ type Stream struct {
 	enabled   atomic.Bool
 	loaded    atomic.Bool // enabled state read from the log
 	loadMu    sync.Mutex
-	wake      chan struct{}
-	deliverMu sync.Mutex // one Write at a time: Run and Replay
+	wakeMu    sync.Mutex
+	wake      chan struct{} // closed and replaced by signal: wakes every waiter
+	deliverMu sync.Mutex    // one Write at a time: Run and Replay
 
 	mu      sync.Mutex // guards the fields below
 	gaps    []gap      // sequence ranges skipped because the stream was disabled
@@ -251,13 +255,6 @@ type Stream struct {
 	up      bool // connected since Run started
 	oldest  time.Time
 	lastErr error
-
-	// Batch building storage, owned by Run's goroutine.
-	recs    []store.Record
-	batch   Batch
-	buf     []byte
-	ends    []int
-	scratch []bool
 }
 
 // gap is a range [from, to) of records that arrived while the stream was
@@ -269,7 +266,7 @@ func New(log store.Log, sink Sink, cfg *Config) (*Stream, error) {
 	if cfg == nil || cfg.Name == "" {
 		return nil, ErrNoName
 	}
-	s := &Stream{log: log, sink: sink, cfg: *cfg, wake: make(chan struct{}, 1)}
+	s := &Stream{log: log, sink: sink, cfg: *cfg, wake: make(chan struct{})}
 	s.logID = s.cfg.LogID
 	if s.logID == "" {
 		s.logID = store.LogID(log)
@@ -423,12 +420,20 @@ func (s *Stream) SetEnabled(ctx context.Context, on bool) error {
 	return nil
 }
 
-// signal wakes Run from a wait.
+// signal wakes every goroutine of Run from its wait.
 func (s *Stream) signal() {
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.wakeMu.Lock()
+	close(s.wake)
+	s.wake = make(chan struct{})
+	s.wakeMu.Unlock()
+}
+
+// woken returns the channel the next signal closes. Take it before
+// checking the condition waited for, so that no signal is missed.
+func (s *Stream) woken() <-chan struct{} {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	return s.wake
 }
 
 func (s *Stream) event(e Event) {
@@ -500,29 +505,90 @@ func (s *Stream) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.up = false
 	s.mu.Unlock()
+
+	// A reader reads and converts the next batch while the one before is
+	// in flight; this goroutine delivers and commits, one batch at a time,
+	// in order. Two batch buffers alternate between them.
+	rctx, cancel := context.WithCancel(ctx)
+	free, ready := make(chan *slot, 2), make(chan *slot, 1)
+	free <- &slot{}
+	free <- &slot{}
+	readDone := make(chan error, 1)
+	go func() { readDone <- s.read(rctx, pos, free, ready) }()
+	defer func() {
+		cancel()
+		<-readDone
+	}()
 	committed := pos
 	for {
-		if err := s.waitEnabled(ctx); err != nil {
+		var sl *slot
+		select {
+		case sl = <-ready:
+		case err := <-readDone:
+			readDone <- err // for the deferred wait
 			return err
 		}
-		next, err := s.fill(ctx, pos, &committed)
-		if err != nil {
-			return err
-		}
-		if n := len(s.batch.Messages); n > 0 {
-			if err := s.deliverPending(ctx); err != nil {
+		if len(sl.batch.Messages) > 0 {
+			if err := s.deliverPending(ctx, sl); err != nil {
 				var rej *RejectedError
 				if errors.As(err, &rej) {
 					// Everything before the refused message is done.
-					s.commit(ctx, rejectedSeq(&s.batch, rej.ID), &committed)
+					s.commit(ctx, rejectedSeq(&sl.batch, rej.ID), &committed)
 					s.event(Event{Type: EventStopped, Err: rej})
 				}
 				return err
 			}
 		}
-		pos = next
-		if err := s.commit(ctx, pos, &committed); err != nil {
+		if err := s.commit(ctx, sl.next, &committed); err != nil {
 			return err
+		}
+		free <- sl
+	}
+}
+
+// slot holds one batch: its records, its messages and their JSON.
+type slot struct {
+	recs    []store.Record
+	batch   Batch
+	buf     []byte
+	ends    []int
+	scratch []bool
+	// next is the position after the last record examined: what the
+	// stream commits once the batch is delivered. A slot with no messages
+	// only moves the position.
+	next uint64
+}
+
+// read fills free slots with the next batches, from pos, and hands them
+// over in order until ctx ends or the log fails.
+func (s *Stream) read(ctx context.Context, pos uint64, free <-chan *slot, ready chan<- *slot) error {
+	sent := pos // the position handed over last
+	var sl *slot
+	for {
+		if err := s.waitEnabled(ctx); err != nil {
+			return err
+		}
+		if sl == nil {
+			select {
+			case sl = <-free:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		next, err := s.fill(ctx, sl, pos, sent)
+		if err != nil {
+			return err
+		}
+		pos, sl.next = next, next
+		if len(sl.batch.Messages) == 0 && next == sent {
+			continue // nothing to send, nothing to commit: keep the slot
+		}
+		sent = next
+		select {
+		case ready <- sl:
+			sl = nil
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
@@ -536,12 +602,16 @@ func rejectedSeq(b *Batch, id string) uint64 {
 	return b.Messages[0].Seq
 }
 
-// deliverPending delivers s.batch, waiting while the stream is disabled: a
-// batch read before the stream was disabled belongs to its queue.
-func (s *Stream) deliverPending(ctx context.Context) error {
+// deliverPending delivers a slot's batch, waiting while the stream is
+// disabled: a batch read before the stream was disabled belongs to its
+// queue.
+func (s *Stream) deliverPending(ctx context.Context, sl *slot) error {
+	s.mu.Lock()
+	s.oldest = sl.recs[0].Time
+	s.mu.Unlock()
 	for {
 		s.deliverMu.Lock()
-		err := s.deliver(ctx, s.batch.Messages, 0)
+		err := s.deliver(ctx, sl.batch.Messages, 0)
 		s.deliverMu.Unlock()
 		if !errors.Is(err, errPaused) {
 			s.mu.Lock()
@@ -590,15 +660,18 @@ func (s *Stream) commit(ctx context.Context, pos uint64, committed *uint64) erro
 
 // waitEnabled returns when the stream is enabled, or ctx's error.
 func (s *Stream) waitEnabled(ctx context.Context) error {
-	for !s.enabled.Load() {
+	for {
+		woken := s.woken()
+		if s.enabled.Load() {
+			return nil
+		}
 		s.setState(StateDisabled)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-s.wake:
+		case <-woken:
 		}
 	}
-	return nil
 }
 
 // skipGap returns pos moved past a gap it falls in, and the first gap start
@@ -625,13 +698,17 @@ func (s *Stream) skipGap(pos uint64) (uint64, uint64) {
 // read them again.
 const progressEvery = 4096
 
-// fill reads the next batch into s.batch, from pos, and returns the
-// position after the last record examined.
-func (s *Stream) fill(ctx context.Context, pos uint64, committed *uint64) (uint64, error) {
-	if cap(s.recs) < s.maxB {
-		s.recs = make([]store.Record, s.maxB)
+// fill reads the next batch into sl, from pos, and returns the position
+// after the last record examined. sent is the position handed to the
+// deliverer last: when nothing is to be sent, fill returns an empty batch
+// with the position so far before it waits (or every progressEvery
+// records), so that the deliverer commits it.
+func (s *Stream) fill(ctx context.Context, sl *slot, pos, sent uint64) (uint64, error) {
+	if cap(sl.recs) < s.maxB {
+		sl.recs = make([]store.Record, s.maxB)
 	}
-	recs := s.recs[:s.maxB]
+	recs := sl.recs[:s.maxB]
+	sl.batch.Messages = sl.batch.Messages[:0]
 	k := 0 // recs[:k] hold the batch
 	var deadline time.Time
 	var read, skipped, expired, dropped int64
@@ -658,13 +735,9 @@ func (s *Stream) fill(ctx context.Context, pos uint64, committed *uint64) (uint6
 			if k > 0 && (s.cfg.MaxWait <= 0 || !s.now().Before(deadline)) {
 				break
 			}
-			if k == 0 && pos > *committed {
-				// Nothing to send: keep the position examined so far.
-				if err := s.commit(ctx, pos, committed); err != nil {
-					return pos, err
-				}
-			}
-			if !s.enabled.Load() && k == 0 {
+			if k == 0 && (pos > sent || !s.enabled.Load()) {
+				// Nothing to send: have the position so far committed
+				// before waiting.
 				return pos, nil
 			}
 			if err := s.wait(ctx, pos, k, deadline); err != nil {
@@ -699,10 +772,8 @@ func (s *Stream) fill(ctx context.Context, pos uint64, committed *uint64) (uint6
 			}
 			k++
 		}
-		if k == 0 && pos-*committed >= progressEvery {
-			if err := s.commit(ctx, pos, committed); err != nil {
-				return pos, err
-			}
+		if k == 0 && pos-sent >= progressEvery {
+			return pos, nil
 		}
 		if !s.enabled.Load() {
 			break
@@ -723,12 +794,9 @@ func (s *Stream) fill(ctx context.Context, pos uint64, committed *uint64) (uint6
 		}
 		k = n
 	}
-	s.build(recs[:k])
+	s.build(sl, recs[:k])
 	s.mu.Lock()
 	s.stats.Last = max(s.stats.Last, pos-1)
-	if k > 0 {
-		s.oldest = recs[0].Time
-	}
 	s.mu.Unlock()
 	return pos, nil
 }
@@ -746,18 +814,18 @@ func (s *Stream) wait(ctx context.Context, pos uint64, k int, deadline time.Time
 		wctx, c2 = context.WithDeadline(wctx, deadline)
 		defer c2()
 	}
-	woken := make(chan struct{})
+	wake, done := s.woken(), make(chan struct{})
 	go func() {
 		select {
-		case <-s.wake:
+		case <-wake:
 			cancel()
 		case <-wctx.Done():
 		}
-		close(woken)
+		close(done)
 	}()
 	last, err := s.log.Wait(wctx, pos-1)
 	cancel()
-	<-woken
+	<-done
 	if err == nil {
 		s.mu.Lock()
 		s.stats.Last = max(s.stats.Last, last)
@@ -773,25 +841,29 @@ func (s *Stream) wait(ctx context.Context, pos uint64, k int, deadline time.Time
 	return err
 }
 
-// build turns the batch's records into s.batch: converted messages and
+// build turns the batch's records into sl.batch: converted messages and
 // their JSON in one buffer.
-func (s *Stream) build(recs []store.Record) {
-	s.batch.Stream = s.cfg.Name
-	msgs := s.batch.Messages[:0]
-	buf := s.buf[:0]
-	ends := s.ends[:0] // offsets first: buf may move while it grows
+func (s *Stream) build(sl *slot, recs []store.Record) {
+	sl.batch.Stream = s.cfg.Name
+	msgs := sl.batch.Messages[:0]
+	buf := sl.buf[:0]
+	ends := sl.ends[:0] // offsets first: buf may move while it grows
 	for i := range recs {
-		buf = s.cfg.Convert.apply(&recs[i].Message, buf, &s.scratch)
+		if s.cfg.NoJSON {
+			s.cfg.Convert.retain(&recs[i].Message)
+		} else {
+			buf = s.cfg.Convert.apply(&recs[i].Message, buf, &sl.scratch)
+		}
 		ends = append(ends, len(buf))
 	}
-	s.ends = ends
+	sl.ends = ends
 	start := 0
 	for i := range recs {
 		msgs = append(msgs, Message{Seq: recs[i].Seq, Time: recs[i].Time, Message: &recs[i].Message,
 			JSON: buf[start:ends[i]:ends[i]], log: s.logID})
 		start = ends[i]
 	}
-	s.batch.Messages, s.buf = msgs, buf
+	sl.batch.Messages, sl.buf = msgs, buf
 }
 
 // deliver writes msgs until each is accepted or rejected. It returns nil,
@@ -931,6 +1003,7 @@ func (s *Stream) backoff(ctx context.Context, attempt int, err error) error {
 		d = min(ra.After, hi)
 	}
 	s.setState(StateRetrying)
+	wake := s.woken()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -938,7 +1011,7 @@ func (s *Stream) backoff(ctx context.Context, attempt int, err error) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
-	case <-s.wake:
+	case <-wake:
 		// Disabled meanwhile, or a nudge: try again now (deliver checks).
 		return nil
 	}

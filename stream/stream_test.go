@@ -670,3 +670,52 @@ func TestIDsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Disabled while a batch is being retried and while the reader waits for
+// the log, then enabled: both wake, the batch read before is delivered,
+// and what arrived in between is not.
+func TestDisableDuringRetryThenEnable(t *testing.T) {
+	db := memory.New(nil)
+	l := db.Log()
+	rec := newRecorder()
+	var mu sync.Mutex
+	failing := true
+	rec.fail = func(*stream.Batch) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if failing {
+			return errors.New("down")
+		}
+		return nil
+	}
+	s := newStream(t, l, rec, stream.Config{StartAt: stream.StartOldest})
+	appendN(t, l, "a", 1, 0, 3)
+	stop := run(t, s)
+	waitFor := func(cond func() bool) {
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out: %+v", s.Stats())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitFor(func() bool { return s.Stats().Retries > 2 })
+	ctx := context.Background()
+	if err := s.SetEnabled(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, "a", 1, 3, 2) // lost to the stream
+	mu.Lock()
+	failing = false
+	mu.Unlock()
+	if err := s.SetEnabled(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, "a", 1, 5, 1)
+	waitCursor(t, l, s.Consumer(), 7)
+	stop()
+	if g := rec.snapshot(); !slices.Equal(ns(g), []uint64{1, 2, 3, 6}) {
+		t.Fatalf("delivered %v, want 1, 2, 3, 6", ns(g))
+	}
+}

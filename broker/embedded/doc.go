@@ -97,4 +97,18 @@
 // The MQTT packet codec is github.com/mochi-mqtt/server/v2/packets (only
 // that package); topic tree, sessions, delivery and limits are this
 // package's own. WebSocket uses github.com/gorilla/websocket.
+//
+// # Reading the code
+//
+// One file per stage of a message's life: server.go (Server, listeners,
+// Close), conn.go (a connection's life and read loop), packet.go (framing),
+// connect.go (the CONNECT handshake and authentication, DISCONNECT),
+// session.go (sessions created, resumed, detached, expired, wills),
+// publish.go (inbound PUBLISH and its QoS 1/2 acknowledgements),
+// deliver.go (routing to sessions, queues, in-flight messages and their
+// acknowledgements), writer.go (encoding and writing), subscribe.go
+// (SUBSCRIBE, UNSUBSCRIBE, retained messages on subscription), topics.go
+// (filters and the subscription tree), retained.go (the retained tree),
+// persist.go (the persistence interface), sink.go (in-process
+// subscribers), auth.go and websocket.go.
 package embedded

@@ -3,18 +3,14 @@ package embedded
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
-	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
-	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // Server is the embedded MQTT broker. It serves network clients on the
@@ -29,6 +25,7 @@ type Server struct {
 
 	tree     tree
 	retained retainedStore
+	state    persistence
 
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
@@ -66,6 +63,7 @@ func New(cfg *Config) *Server {
 		s.auth = TokenAuthorizer{}
 	}
 	s.retained.maxN, s.retained.maxBytes = s.lim.maxRetained, s.lim.maxRetainedBytes
+	s.state = memoryState{}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock.Store(time.Now().UnixNano())
 	s.wg.Add(2)
@@ -198,138 +196,6 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Publish routes m to every matching subscription, network or in-process,
-// and stores it when retained (an empty retained payload deletes the
-// retained message). It returns after m is queued for every subscriber;
-// in-process publishes are not subject to the Authorizer nor to the
-// reserved "flespi/" prefix.
-func (s *Server) Publish(ctx context.Context, m broker.Message) error {
-	if s.ctx.Err() != nil {
-		return broker.ErrClosed
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if !validTopicName(m.Topic) {
-		return fmt.Errorf("%w: %q", broker.ErrBadTopic, m.Topic)
-	}
-	if m.QoS > 2 {
-		return fmt.Errorf("embedded: QoS %d out of range", m.QoS)
-	}
-	msg := fromBroker(m, s.now())
-	s.publish(msg)
-	return nil
-}
-
-// publish adds the configured properties and routes msg.
-func (s *Server) publish(msg *message) {
-	if s.cfg.Timestamps && !hasUserProperty(msg.props.user, "timestamp") {
-		ts := float64(msg.created.UnixNano()) / 1e9
-		user := make([]packets.UserProperty, len(msg.props.user), len(msg.props.user)+1)
-		copy(user, msg.props.user)
-		msg.props.user = append(user, packets.UserProperty{Key: "timestamp",
-			Val: strconv.FormatFloat(ts, 'f', -1, 64)})
-	}
-	msg.setSize()
-	if msg.retain && !s.retained.set(msg) {
-		s.log.Warn("embedded: retained message limit reached, not retaining", "topic", msg.topic)
-	}
-	s.route(msg)
-}
-
-// route delivers msg to every matching subscription: once per session
-// (with the largest granted QoS and every matching subscription
-// identifier) for ordinary subscriptions whose own $filter and No Local
-// accept it, and to one member of each shared group.
-func (s *Server) route(msg *message) {
-	mt := matchPool.Get().(*matches)
-	defer func() {
-		mt.reset()
-		matchPool.Put(mt)
-	}()
-	s.tree.mu.RLock()
-	s.tree.match(msg.topic, mt)
-	var picked []*subscription
-	for _, g := range mt.groups {
-		if sub := pickShared(g, msg); sub != nil {
-			picked = append(picked, sub)
-		}
-	}
-	s.tree.mu.RUnlock()
-
-	subs := mt.subs
-	if len(subs) > 1 {
-		slices.SortFunc(subs, func(a, b *subscription) int {
-			switch {
-			case a.sess.num < b.sess.num:
-				return -1
-			case a.sess.num > b.sess.num:
-				return 1
-			}
-			return 0
-		})
-	}
-	for i := 0; i < len(subs); {
-		j := i + 1
-		for j < len(subs) && subs[j].sess == subs[i].sess {
-			j++
-		}
-		var d delivery
-		ok := false
-		for _, sub := range subs[i:j] {
-			if !sub.accepts(msg) {
-				continue
-			}
-			if !ok {
-				d = delivery{msg: msg}
-				ok = true
-			}
-			d.qos = max(d.qos, min(msg.qos, sub.qos))
-			if sub.rap && msg.retain {
-				d.retain = true
-			}
-			if sub.id > 0 {
-				d.subIDs = append(d.subIDs, sub.id)
-			}
-		}
-		if ok {
-			if len(d.subIDs) > 1 {
-				slices.Sort(d.subIDs)
-			}
-			subs[i].sess.deliver(d)
-		}
-		i = j
-	}
-	for _, sub := range picked {
-		d := delivery{msg: msg, qos: min(msg.qos, sub.qos)}
-		if sub.id > 0 {
-			d.subIDs = []int{sub.id}
-		}
-		sub.sess.deliver(d)
-	}
-}
-
-// pickShared chooses the member of a shared group that gets msg: by a hash
-// of the chosen topic levels for flespi sticky shares, otherwise round
-// robin preferring connected members. Call with the tree read-locked.
-func pickShared(g *shareGroup, msg *message) *subscription {
-	n := len(g.members)
-	if n == 0 || !g.members[0].accepts(msg) {
-		return nil
-	}
-	if i := g.members[0].filter.Share().Pick(msg.topic, n); i >= 0 {
-		return g.members[i]
-	}
-	start := atomic.AddUint32(&g.next, 1)
-	for k := 0; k < n; k++ {
-		sub := g.members[int((start+uint32(k))%uint32(n))]
-		if sub.sess.online.Load() {
-			return sub
-		}
-	}
-	return g.members[int(start%uint32(n))]
-}
-
 // clockTick is the resolution of Server.now: message timestamps, expiry
 // and deadlines are accurate to it.
 const clockTick = 5 * time.Millisecond
@@ -363,99 +229,6 @@ func (s *Server) janitor() {
 		case now := <-t.C:
 			s.retained.sweep(now, s.cfg.RetainedMaxAge)
 		}
-	}
-}
-
-// addSubscription stores sub in the session and the tree, replacing the
-// session's subscription with the same filter. It reports whether the
-// subscription is new. Call without locks.
-func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, err error) {
-	se.mu.Lock()
-	old := se.subs[sub.filter.String()]
-	if old == nil && len(se.subs) >= s.lim.maxSubs {
-		se.mu.Unlock()
-		return false, fmt.Errorf("embedded: client %q: more than %d subscriptions: %w", se.id, s.lim.maxSubs, ErrServerBusy)
-	}
-	if se.gone {
-		se.mu.Unlock()
-		return false, broker.ErrClosed
-	}
-	se.subs[sub.filter.String()] = sub
-	se.mu.Unlock()
-	if old != nil {
-		s.tree.remove(old)
-	}
-	s.tree.add(sub)
-	return old == nil, nil
-}
-
-func (s *Server) removeSubscription(se *session, filter string) bool {
-	se.mu.Lock()
-	old := se.subs[filter]
-	delete(se.subs, filter)
-	se.mu.Unlock()
-	if old != nil {
-		s.tree.remove(old)
-	}
-	return old != nil
-}
-
-// sendRetained queues the retained messages matching sub for its session.
-func (s *Server) sendRetained(sub *subscription) {
-	if sub.filter.shared() {
-		return // retained messages are not sent to shared subscriptions
-	}
-	for _, m := range s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge) {
-		if !sub.accepts(m) {
-			continue
-		}
-		d := delivery{msg: m, qos: min(m.qos, sub.qos), retain: true}
-		if sub.id > 0 {
-			d.subIDs = []int{sub.id}
-		}
-		sub.sess.deliver(d)
-	}
-}
-
-// endSession removes se: its subscriptions, queue and pending will (which
-// is published now).
-func (s *Server) endSession(se *session) { s.endSessionIf(se, false) }
-
-// endSessionIf ends se; with onlyOffline, only if no connection is attached
-// at that moment (checked under the same locks attach takes, so a client
-// resuming the session at the instant it expires keeps it).
-func (s *Server) endSessionIf(se *session, onlyOffline bool) {
-	s.mu.Lock()
-	se.mu.Lock()
-	if se.gone || (onlyOffline && se.conn != nil) {
-		se.mu.Unlock()
-		s.mu.Unlock()
-		return
-	}
-	if s.sessions[se.id] == se {
-		delete(s.sessions, se.id)
-	}
-	s.mu.Unlock()
-	se.gone = true
-	subs := se.subs
-	se.subs = map[string]*subscription{}
-	se.queue.reset()
-	se.addQueued(-se.queuedBytes)
-	se.inflight, se.resend = nil, nil
-	if se.expireTimer != nil {
-		se.expireTimer.Stop()
-	}
-	will := se.pendingWill
-	se.pendingWill = nil
-	if se.willTimer != nil {
-		se.willTimer.Stop()
-	}
-	se.mu.Unlock()
-	for _, sub := range subs {
-		s.tree.remove(sub)
-	}
-	if will != nil {
-		s.publish(will)
 	}
 }
 

@@ -1,10 +1,19 @@
 package embedded
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
 )
+
+// This file is a session's life: created or resumed (or taken over) when a
+// client connects, detached when its connection ends — the will published
+// or scheduled, the session ended or kept until it expires — and ended.
 
 // session is the state of one client ID: subscriptions, messages queued
 // and in flight, and incoming QoS 2 packet IDs. It outlives connections
@@ -42,121 +51,168 @@ func newSession(srv *Server, id string) *session {
 	return s
 }
 
-// deliver queues d for the session. Offline sessions drop QoS 0 messages;
-// a full queue drops the message for this session.
-func (s *session) deliver(d delivery) {
-	s.mu.Lock()
-	if s.gone || (d.qos == 0 && s.conn == nil && s.sink == nil) {
-		s.mu.Unlock()
-		return
-	}
-	if s.queuedBytes+d.msg.size > s.srv.lim.maxQueued ||
-		s.srv.queuedTotal.Load()+int64(d.msg.size) > s.srv.lim.maxTotalQueued {
-		s.dropped++
-		n := s.dropped
-		s.mu.Unlock()
-		if n == 1 || n%10000 == 0 {
-			s.srv.log.Warn("embedded: session queue full, dropping messages", "client", s.id, "dropped", n)
+// attach binds c to the session id, taking it over from another
+// connection, resuming it, or creating it.
+func (s *Server) attach(c *conn, id string, clean bool, expiry uint32) (*session, bool, error) {
+	for tries := 0; tries < 10; tries++ {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, false, broker.ErrClosed
 		}
-		return
-	}
-	s.queue.push(d)
-	s.addQueued(d.msg.size)
-	c, k := s.conn, s.sink
-	s.mu.Unlock()
-	if c != nil {
-		c.signal()
-	} else if k != nil {
-		k.signal()
-	}
-}
-
-// addQueued accounts queued bytes in the session and server-wide. Call
-// with s.mu held.
-func (s *session) addQueued(delta int) {
-	s.queuedBytes += delta
-	s.srv.queuedTotal.Add(int64(delta))
-}
-
-// allocID returns a free packet ID. Call with s.mu held; in-flight
-// messages are bounded below 65535 so a free ID exists.
-func (s *session) allocID() uint16 {
-	for {
-		s.nextID++
-		if s.nextID == 0 {
-			s.nextID = 1
-		}
-		if _, used := s.inflight[s.nextID]; !used {
-			return s.nextID
-		}
-	}
-}
-
-// writeItem is what the connection writer sends: a PUBLISH or a PUBREL.
-type writeItem struct {
-	d   delivery
-	id  uint16
-	dup bool
-	rel bool
-}
-
-// takeLocked moves up to max items from resend and the queue into out,
-// respecting the in-flight limit. Call with s.mu held.
-func (s *session) takeLocked(out []writeItem, limit, max int) []writeItem {
-	for len(s.resend) > 0 && len(out) < max {
-		o := s.resend[0]
-		s.resend[0] = nil
-		s.resend = s.resend[1:]
-		if cur, ok := s.inflight[o.id]; !ok || cur != o {
-			continue
-		}
-		out = append(out, writeItem{d: o.delivery, id: o.id, dup: true, rel: o.rel})
-	}
-	now := time.Time{}
-	for s.queue.len() > 0 && len(out) < max {
-		d := s.queue.peek()
-		if d.msg.expiry.IsZero() == false {
-			if now.IsZero() {
-				now = s.srv.now()
-			}
-			if d.msg.expired(now) {
-				s.addQueued(-d.msg.size)
-				s.queue.pop()
+		se := s.sessions[id]
+		if se != nil {
+			se.mu.Lock()
+			old := se.conn
+			se.mu.Unlock()
+			if old != nil {
+				s.mu.Unlock()
+				old.shutdown(0x8E, true)
+				select {
+				case <-old.done:
+				case <-time.After(5 * time.Second):
+					return nil, false, fmt.Errorf("embedded: session %q: takeover timed out: %w", id, ErrServerBusy)
+				}
 				continue
 			}
+			if clean {
+				s.mu.Unlock()
+				s.endSession(se)
+				continue
+			}
+			se.mu.Lock()
+			if se.gone {
+				se.mu.Unlock()
+				s.mu.Unlock()
+				continue
+			}
+			for _, t := range []*time.Timer{se.expireTimer, se.willTimer} {
+				if t != nil {
+					t.Stop()
+				}
+			}
+			se.expireTimer, se.willTimer, se.pendingWill = nil, nil, nil
+			se.conn, se.expiry = c, expiry
+			se.online.Store(true)
+			se.resend = se.resend[:0]
+			for _, o := range se.inflight {
+				se.resend = append(se.resend, o)
+			}
+			slices.SortFunc(se.resend, func(a, b *outbound) int { return int(a.seq - b.seq) })
+			se.mu.Unlock()
+			s.mu.Unlock()
+			c.signal()
+			return se, true, nil
 		}
-		if d.qos == 0 {
-			s.addQueued(-d.msg.size)
-			out = append(out, writeItem{d: s.queue.pop()})
-			continue
+		if len(s.sessions) >= s.lim.maxSessions {
+			s.mu.Unlock()
+			return nil, false, fmt.Errorf("embedded: %d sessions: %w", len(s.sessions), ErrServerBusy)
 		}
-		if len(s.inflight) >= limit {
-			break
-		}
-		o := &outbound{delivery: s.queue.pop(), id: s.allocID()}
-		s.seq++
-		o.seq = s.seq
-		if s.inflight == nil {
-			s.inflight = make(map[uint16]*outbound)
-		}
-		s.inflight[o.id] = o
-		out = append(out, writeItem{d: o.delivery, id: o.id})
+		se = newSession(s, id)
+		se.conn, se.expiry = c, expiry
+		se.online.Store(true)
+		s.sessions[id] = se
+		s.mu.Unlock()
+		return se, false, nil
 	}
-	return out
+	return nil, false, fmt.Errorf("embedded: session %q: attach: %w", id, ErrServerBusy)
 }
 
-// ack completes the in-flight message id (PUBACK, PUBCOMP, or a PUBREC
-// with an error code).
-func (s *session) ack(id uint16) {
-	s.mu.Lock()
-	o, ok := s.inflight[id]
-	if ok {
-		delete(s.inflight, id)
-		s.addQueued(-o.msg.size)
+// detach unbinds c from se after the connection ended: publishes or
+// schedules the will, and ends or schedules the end of the session.
+func (c *conn) detach(se *session, cause error) {
+	s := c.srv
+	c.cancel()
+	closing := s.ctx.Err() != nil
+	se.mu.Lock()
+	mine := se.conn == c
+	if mine {
+		se.conn = nil
+		se.online.Store(false)
+		se.resend = nil
 	}
-	c := s.conn
+	expiry, gone := se.expiry, se.gone
+	var will *message
+	if c.will != nil && !c.normalClose && !gone && !closing {
+		delay := min(c.willDelay, expiry)
+		if delay == 0 {
+			will = c.will
+		} else {
+			se.pendingWill = c.will
+			se.willTimer = time.AfterFunc(time.Duration(delay)*time.Second, func() {
+				se.mu.Lock()
+				w := se.pendingWill
+				se.pendingWill = nil
+				se.mu.Unlock()
+				if w != nil {
+					s.publish(w, routed{})
+				}
+			})
+		}
+	}
+	if mine && !gone && expiry > 0 && !closing {
+		se.expireTimer = time.AfterFunc(time.Duration(expiry)*time.Second, func() {
+			s.endSessionIf(se, true)
+		})
+	}
+	se.mu.Unlock()
+	if will != nil {
+		will.created = time.Now()
+		s.publish(will, routed{})
+	}
+	if mine && expiry == 0 && !gone {
+		s.endSession(se)
+	} else if mine && !gone {
+		s.state.saveSession(se, nil) // offline since now, maybe with a pending will
+	}
+	close(c.done)
+	if cb := s.cfg.ConnState; cb != nil && c.client != nil {
+		if errors.Is(cause, errNormalDisconnect) {
+			cause = nil
+		}
+		cb(c.client, StateDisconnected, cause)
+	}
+}
+
+// endSession removes se: its subscriptions, queue and pending will (which
+// is published now).
+func (s *Server) endSession(se *session) { s.endSessionIf(se, false) }
+
+// endSessionIf ends se; with onlyOffline, only if no connection is attached
+// at that moment (checked under the same locks attach takes, so a client
+// resuming the session at the instant it expires keeps it).
+func (s *Server) endSessionIf(se *session, onlyOffline bool) {
+	s.mu.Lock()
+	se.mu.Lock()
+	if se.gone || (onlyOffline && se.conn != nil) {
+		se.mu.Unlock()
+		s.mu.Unlock()
+		return
+	}
+	if s.sessions[se.id] == se {
+		delete(s.sessions, se.id)
+	}
 	s.mu.Unlock()
-	if ok && c != nil {
-		c.signal()
+	se.gone = true
+	subs := se.subs
+	se.subs = map[string]*subscription{}
+	se.queue.reset()
+	se.addQueued(-se.queuedBytes)
+	se.inflight, se.resend = nil, nil
+	if se.expireTimer != nil {
+		se.expireTimer.Stop()
+	}
+	will := se.pendingWill
+	se.pendingWill = nil
+	if se.willTimer != nil {
+		se.willTimer.Stop()
+	}
+	se.mu.Unlock()
+	for _, sub := range subs {
+		s.tree.remove(sub)
+	}
+	s.state.dropSession(se)
+	if will != nil {
+		s.publish(will, routed{})
 	}
 }

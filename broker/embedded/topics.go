@@ -186,11 +186,13 @@ func removeSub(list []*subscription, s *subscription) []*subscription {
 	return list
 }
 
-// matches collects what matches topic. Call with t.mu read-locked.
+// matches collects what matches topic (call match with t.mu read-locked)
+// and, in targets, the sessions route chose from that. Pooled.
 type matches struct {
-	subs   []*subscription
-	groups []*shareGroup
-	levels []string
+	subs    []*subscription
+	groups  []*shareGroup
+	levels  []string
+	targets []target
 }
 
 var matchPool = sync.Pool{New: func() any { return new(matches) }}
@@ -198,7 +200,8 @@ var matchPool = sync.Pool{New: func() any { return new(matches) }}
 func (m *matches) reset() {
 	clear(m.subs)
 	clear(m.groups)
-	m.subs, m.groups, m.levels = m.subs[:0], m.groups[:0], m.levels[:0]
+	clear(m.targets)
+	m.subs, m.groups, m.levels, m.targets = m.subs[:0], m.groups[:0], m.levels[:0], m.targets[:0]
 }
 
 func (m *matches) addNode(n *node) {

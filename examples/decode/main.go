@@ -3,18 +3,28 @@
 // names: the quickest way to see what a device sent.
 //
 //	go run ./examples/decode -p teltonika 000f333536333037303432343431303133 000000000000003608...
-//	go run ./examples/decode -p wialon-ips -text '#L#2.0;356307042441013;NA;CE9B' -replies
+//	go run ./examples/decode -p wialon-ips -text '#L#2.0;356307042441013;NA;CF2A' -replies
 //	go run ./examples/decode -p gt06 -f capture.hex -lenient
 //
 // HEX arguments, or the lines of the -f file (the protocol/traffic format: hex
 // with white space and '#' comments; '<' lines, bytes sent to the device, are
-// skipped), are one connection's byte stream in order; with -transport udp
-// each argument or line is one datagram. -text LINE adds a text line (CR LF
-// is appended when missing). With -replies, every reply the server would
-// send is written to stderr as "reply: <hex>".
+// skipped), are one connection's byte stream in order: the file first, then
+// the arguments. With -transport udp each argument or line is one datagram.
+// -text LINE adds a text line (CR LF is appended when missing). With
+// -replies, every reply the server would send is written to stderr as
+// "reply: <hex>".
 //
-// Exit status: 0 on success; 1 on bad input, with one line naming the
-// protocol, the byte offset and the reason; 2 on bad usage.
+// The -f input is decoded as it is read, one line at a time: memory stays
+// bounded whatever its size, and output appears as soon as a frame is
+// complete, so it can follow a live capture:
+//
+//	tail -f traffic/356307042441013/session.hex | go run ./examples/decode -p teltonika -f -
+//
+// Exit status: 0 on success; 1 on bad input (hex that does not parse, a line
+// longer than 1 MiB, a frame the codec rejects), with one line naming the
+// reason and where (the byte offset in the stream, or the line of the file);
+// 2 on bad usage (flags, protocol name, no input, a file that cannot be
+// opened).
 package main
 
 import (
@@ -87,46 +97,47 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return usage("protocol %s does not take HTTP requests", *name)
 	}
 
-	var chunks [][]byte
+	// The -f input is decoded as it is read, a line at a time, so memory
+	// stays bounded however long it is, and output appears while a live
+	// capture is still being written (tail -f capture.hex | decode -f -).
+	var src io.Reader
 	if *file != "" {
-		var r io.Reader = stdin
+		src = stdin
 		if *file != "-" {
 			f, err := os.Open(*file)
 			if err != nil {
 				return usage("%v", err)
 			}
 			defer f.Close()
-			r = f
-		}
-		recorded, err := traffic.Parse(r)
-		if err != nil {
-			return usage("%s: %v", *file, err)
-		}
-		for _, c := range recorded {
-			if c.Dir == traffic.In {
-				chunks = append(chunks, c.Data)
-			}
+			src = f
 		}
 	}
+	var extra [][]byte
 	for _, a := range fs.Args() {
 		b, err := traffic.ParseHex(a)
 		if err != nil {
-			return usage("bad hex argument %.40q: %v", a, err)
+			return badInput(stderr, fmt.Errorf("bad hex argument %.40q: %w", a, err))
 		}
-		chunks = append(chunks, b)
+		extra = append(extra, b)
 	}
 	for _, t := range texts {
 		if !strings.HasSuffix(t, "\n") {
 			t += "\r\n"
 		}
-		chunks = append(chunks, []byte(t))
+		extra = append(extra, []byte(t))
 	}
-	if len(chunks) == 0 {
+	if src == nil && len(extra) == 0 {
 		return usage("no input: give HEX arguments, -f FILE or -text LINE")
 	}
 
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
+	var in *traffic.Reader
+	if src != nil {
+		// Whatever was decoded reaches stdout before the next read, which
+		// may wait for the capture to grow.
+		in = traffic.NewReader(flushBeforeRead{r: src, w: out})
+	}
 	var line []byte
 	emit := func(_ []byte, r *protocol.Result) error {
 		for i := range r.Messages {
@@ -153,7 +164,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return nil
 	}
 	d := protocol.NewStreamDecoder(codec, tr, 0)
-	for _, c := range chunks {
+	fed := len(extra)
+	if in != nil {
+		for {
+			c, err := in.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				out.Flush()
+				return badInput(stderr, fmt.Errorf("%s: %w", *file, err))
+			}
+			if c.Dir != traffic.In {
+				continue
+			}
+			fed++
+			if err := d.Feed(c.Data, emit); err != nil {
+				return fail(out, stderr, err)
+			}
+		}
+	}
+	if fed == 0 {
+		return usage("no input: %s holds no bytes from the device", *file)
+	}
+	for _, c := range extra {
 		if err := d.Feed(c, emit); err != nil {
 			return fail(out, stderr, err)
 		}
@@ -166,6 +200,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func fail(out *bufio.Writer, stderr io.Writer, err error) int {
 	out.Flush()
-	fmt.Fprintf(stderr, "decode: %v\n", err) // a *protocol.DecodeError names protocol, offset and reason
+	return badInput(stderr, err) // a *protocol.DecodeError names protocol, offset and reason
+}
+
+// badInput reports input that cannot be decoded: exit status 1.
+func badInput(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "decode: %v\n", err)
 	return 1
+}
+
+// flushBeforeRead flushes w before each read of r: the output of what was
+// read so far is out before the program waits for more input.
+type flushBeforeRead struct {
+	r io.Reader
+	w *bufio.Writer
+}
+
+func (f flushBeforeRead) Read(p []byte) (int, error) {
+	if err := f.w.Flush(); err != nil {
+		return 0, err
+	}
+	return f.r.Read(p)
 }

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/protocol/traffic"
 )
 
 // The Teltonika wiki's Codec 8 example, after an IMEI login.
@@ -77,7 +83,6 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"-p", "nosuch", "00"},
 		{"-p", "teltonika"},
 		{"-p", "teltonika", "-transport", "sctp", "00"},
-		{"-p", "teltonika", "zz"},
 		{"-p", "teltonika", "-http", "GET / HTTP/1.1\r\n\r\n"},
 		{"-nosuchflag"},
 	} {
@@ -107,5 +112,152 @@ func TestTextLines(t *testing.T) {
 	// #AL#1 then #AP#, each with CR LF.
 	if code != 0 || out != "" || errOut != "reply: 23414c23310d0a\nreply: 234150230d0a\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestBadHexExitsOne(t *testing.T) {
+	code, out, errOut := runDecode(t, "", "-p", "teltonika", "zz")
+	if code != 1 || out != "" || !strings.HasPrefix(errOut, "decode: bad hex argument") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// In a file, the line is named; what came before it was decoded.
+	rec := "> " + login + "\n> " + codec8 + "\n> 0g\n"
+	code, out, errOut = runDecode(t, rec, "-p", "teltonika", "-f", "-")
+	if code != 1 || strings.Count(out, "\n") != 1 || !strings.Contains(errOut, "-: traffic: syntax error: line 3:") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// A line over the reader's limit is reported with its line number.
+func TestLongLineNamesItsLine(t *testing.T) {
+	rec := "# capture\n> " + login + "\n> " + strings.Repeat("00", traffic.MaxLine) + "\n"
+	code, out, errOut := runDecode(t, rec, "-p", "teltonika", "-f", "-")
+	if code != 1 || out != "" {
+		t.Fatalf("exit %d, stdout %q", code, out)
+	}
+	if !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "longer than") || strings.Count(errOut, "\n") != 1 {
+		t.Fatalf("stderr %q", errOut)
+	}
+}
+
+// Output appears while the input is still open: decode -f - can follow a
+// live capture (tail -f capture.hex | decode -f -).
+func TestFollowsAPipe(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	var errOut bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		code := run([]string{"-p", "teltonika", "-f", "-"}, inR, outW, &errOut)
+		outW.Close()
+		done <- code
+	}()
+	lines := bufio.NewReader(outR)
+	got := make(chan string, 4)
+	go func() {
+		for {
+			s, err := lines.ReadString('\n')
+			if err != nil {
+				close(got)
+				return
+			}
+			got <- s
+		}
+	}()
+	io.WriteString(inW, "> "+login+"\n")
+	for i := 0; i < 2; i++ {
+		io.WriteString(inW, "> "+codec8+"\n")
+		select {
+		case s := <-got:
+			if !strings.HasPrefix(s, `{"ident":"356307042441013"`) {
+				t.Fatalf("output %q", s)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("record %d not printed while the input is open", i+1)
+		}
+	}
+	inW.Close()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	if _, more := <-got; more {
+		t.Fatal("output after EOF")
+	}
+}
+
+// gt06Lines is a generated recording: the login, then the same location
+// packet lines times, with times and direction marks as a channel records
+// them. It never holds more than a thousand lines.
+type gt06Lines struct {
+	lines   int // location lines still to give
+	n       int // bytes given
+	started bool
+	pending []byte
+	peak    *uint64 // when set, the largest heap seen between reads
+}
+
+const (
+	gt06Login    = "2026-11-22T10:15:04.120Z > 78780d01012345678901234500018cdd0d0a\n2026-11-22T10:15:04.121Z < 787805010001d9dc0d0a\n"
+	gt06Location = "2026-11-22T10:15:09.530Z > 78781f120b081d112e10cf027ac7eb0c46584900148f01cc00287d001fb8000380810d0a\n"
+)
+
+func (g *gt06Lines) Read(p []byte) (int, error) {
+	if len(g.pending) == 0 {
+		switch {
+		case !g.started:
+			g.started = true
+			g.pending = []byte(gt06Login)
+		case g.lines == 0:
+			return 0, io.EOF
+		default:
+			k := min(g.lines, 1000)
+			g.lines -= k
+			g.pending = []byte(strings.Repeat(gt06Location, k))
+		}
+		if g.peak != nil { // sample the heap every ~100 KB of input
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			*g.peak = max(*g.peak, ms.HeapAlloc)
+		}
+	}
+	k := copy(p, g.pending)
+	g.pending = g.pending[k:]
+	g.n += k
+	return k, nil
+}
+
+// The memory decode holds does not grow with its input: 16 MB of
+// recording (the old whole-input reader held about 100 times that) are
+// decoded with the heap staying within a few MB.
+func TestMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("decodes 16 MB")
+	}
+	runtime.GC()
+	var base runtime.MemStats
+	runtime.ReadMemStats(&base)
+	var peak uint64
+	in := &gt06Lines{lines: (16 << 20) / len(gt06Location), peak: &peak}
+	var errOut bytes.Buffer
+	if code := run([]string{"-p", "gt06", "-f", "-"}, in, io.Discard, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	grew := int64(peak) - int64(base.HeapAlloc)
+	t.Logf("input %d MB, heap grew at most %.1f MB", in.n>>20, float64(grew)/(1<<20))
+	if grew > 8<<20 {
+		t.Fatalf("heap grew by %d bytes decoding %d bytes: memory is not bounded", grew, in.n)
+	}
+}
+
+// BenchmarkStream decodes a recording line by line: bytes per second and
+// the allocations per location line (the JSON text of each message is the
+// only output).
+func BenchmarkStream(b *testing.B) {
+	in := &gt06Lines{lines: b.N}
+	var errOut bytes.Buffer
+	b.SetBytes(int64(len(gt06Location)))
+	b.ReportAllocs()
+	if code := run([]string{"-p", "gt06", "-f", "-"}, in, io.Discard, &errOut); code != 0 {
+		b.Fatalf("exit %d: %s", code, errOut.String())
 	}
 }

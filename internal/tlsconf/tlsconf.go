@@ -16,14 +16,14 @@ type Files struct {
 	// CA is a bundle of certificates to trust instead of the system's
 	// (a client verifying a server with a private CA) or, on a server, the
 	// CAs whose client certificates are accepted.
-	CA string `yaml:"ca"`
+	CA string `json:"ca,omitempty" yaml:"ca"`
 	// Cert and Key are this side's certificate chain and private key: a
 	// client certificate, or a server's certificate.
-	Cert string `yaml:"cert"`
-	Key  string `yaml:"key"`
+	Cert string `json:"cert,omitempty" yaml:"cert"`
+	Key  string `json:"key,omitempty" yaml:"key"`
 	// InsecureSkipVerify disables the verification of the server's
 	// certificate (clients only; for tests against self-signed servers).
-	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	InsecureSkipVerify bool `json:"insecure_skip_verify,omitempty" yaml:"insecure_skip_verify"`
 }
 
 // Empty reports whether no file is named and verification is on: the

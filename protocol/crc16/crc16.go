@@ -26,7 +26,7 @@ var (
 	Kermit = New(Params{Name: "CRC-16/KERMIT", Poly: 0x1021, Reflected: true})
 	// Modbus: Galileosky.
 	Modbus = New(Params{Name: "CRC-16/MODBUS", Poly: 0x8005, Init: 0xFFFF, Reflected: true})
-	// CCITTFalse, also called CRC-16/IBM-3740.
+	// CCITTFalse, also called CRC-16/IBM-3740: the body check of EGTS.
 	CCITTFalse = New(Params{Name: "CRC-16/IBM-3740", Poly: 0x1021, Init: 0xFFFF})
 )
 

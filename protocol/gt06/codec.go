@@ -1,6 +1,7 @@
 package gt06
 
 import (
+	"strings"
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -35,6 +36,39 @@ type Codec struct {
 	// Now is the clock used to answer time requests (0x8A). nil means
 	// time.Now.
 	Now func() time.Time
+	// Model names the device model when a port serves firmware that departs
+	// from the Concox documents in ways the bytes cannot tell: "LW…"
+	// (LW4G family: alarm 0x18 is a crash and 0x19 a harsh acceleration,
+	// the 0x13 heartbeat ends with the external voltage), "NT20" and the
+	// other NT models, "VL100", "XT40" (0x22/0x25 start with a source byte,
+	// the IMEI and a device time, and carry voltages, mileage and hours),
+	// "TR08X" (alarm 0x0C is tampering, not power-on). Matched without
+	// regard to case; "" (the default) follows the documents.
+	Model string
+}
+
+// model reports what Model selects.
+func (c *Codec) model() modelQuirks {
+	m := strings.ToUpper(c.Model)
+	switch {
+	case m == "":
+		return modelQuirks{}
+	case strings.HasPrefix(m, "LW"):
+		return modelQuirks{lw: true}
+	case m == "TR08X":
+		return modelQuirks{tr08x: true}
+	case m == "NT11" || m == "NT20" || m == "NT26" || m == "NT40" || m == "NT46" || m == "VL100" || m == "XT40":
+		return modelQuirks{nt: true}
+	}
+	return modelQuirks{}
+}
+
+// modelQuirks are the departures from the documents that Codec.Model
+// selects.
+type modelQuirks struct {
+	lw    bool // LW4G family
+	nt    bool // NT models, VL100, XT40
+	tr08x bool
 }
 
 // Name returns "gt06".
@@ -43,7 +77,7 @@ func (c *Codec) Name() string { return Name }
 // NewSession starts the state of one connection. GT06 runs over TCP; a UDP
 // datagram is decoded as one frame.
 func (c *Codec) NewSession(t protocol.Transport) protocol.Session {
-	return &Session{codec: c}
+	return &Session{codec: c, quirks: c.model()}
 }
 
 // Split cuts a TCP stream into frames. A frame normally ends where its

@@ -114,8 +114,39 @@ func TestCommandResponse(t *testing.T) {
 	if len(r.Responses) != 1 || r.Responses[0].ID != 0x0a0b0c0d || !r.Responses[0].HasID || r.Responses[0].Text != "Cut off the fuel supply: Success!" {
 		t.Fatalf("responses = %+v", r.Responses)
 	}
-	if len(r.Messages) != 0 || len(r.Reply) != 0 {
-		t.Fatalf("a command answer makes no message and no reply: %v %x", r.Messages, r.Reply)
+	// The answer is also a message, so that one nobody waits for is kept.
+	if len(r.Messages) != 1 || len(r.Reply) != 0 {
+		t.Fatalf("a command answer makes one message and no reply: %v %x", r.Messages, r.Reply)
+	}
+	if got, _ := r.Messages[0].Str(protocol.ParamCommandResponse); got != "Cut off the fuel supply: Success!" {
+		t.Fatalf("command.response = %q", got)
+	}
+}
+
+// Answers the device sends on its own, with any server flag, in ASCII or
+// UTF-16, in 0x15 or 0x21, become messages (JM-VL03 V1.1.2 section 7
+// layouts; texts from traccar Gt06ProtocolDecoderTest captures).
+func TestUnsolicitedAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		proto   byte
+		content []byte
+		want    string
+	}{
+		{"0x15 ASCII, flag 0", 0x15, append(append([]byte{4 + 12, 0, 0, 0, 0}, "DYD=Success!"...), 0, 1), "DYD=Success!"},
+		{"0x15 no length", 0x15, append(append([]byte{0, 0, 0, 0, 0}, "DYD=Success!"...), 0, 2), "DYD=Success!"},
+		{"0x21 ASCII, flag ffffffff", 0x21, append([]byte{0xff, 0xff, 0xff, 0xff, 1}, "Battery:5.56V,NORMAL"...), "Battery:5.56V,NORMAL"},
+		{"0x21 UTF-16", 0x21, []byte{0, 0, 0, 7, 2, 0, 'O', 0, 'K', 0x4e, 0x2d}, "OK中"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := decodeOne(t, &Codec{}, tc.proto, tc.content)
+			if len(r.Messages) != 1 || len(r.Responses) != 1 || r.Responses[0].Text != tc.want {
+				t.Fatalf("messages %v responses %+v", r.Messages, r.Responses)
+			}
+			if got, _ := r.Messages[0].Str(protocol.ParamCommandResponse); got != tc.want {
+				t.Fatalf("command.response = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

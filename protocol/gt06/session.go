@@ -8,61 +8,74 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/crc16"
 )
 
-// Protocol numbers this codec decodes.
+// Protocol numbers this codec decodes. Several numbers mean different
+// things on different firmware; the decoders tell them apart by length.
 const (
-	typeLogin       = 0x01
-	typeGPS         = 0x10
-	typeLBS         = 0x11
-	typeGPSLBS      = 0x12
-	typeHeartbeat   = 0x13
-	typeStringResp  = 0x15
-	typeAlarm       = 0x16
-	typeGPSLBSQuery = 0x17
-	typeLBSExt      = 0x18
-	typeLBSStatus   = 0x19
-	typeStringResp2 = 0x21
-	typeGPSLBS2     = 0x22
-	typeGPSLBS5     = 0x24
-	typeAlarm2      = 0x26
-	typeAlarm3      = 0x27
-	typeLBSMulti    = 0x28
-	typeWiFi        = 0x2C
-	typeWiFiLBS     = 0x69
-	typeLBSMulti2   = 0x2E
-	typeGPSLBS6     = 0x36
-	typeGPSLBS3     = 0x37
-	typeModular     = 0x70
-	typeCommand     = 0x80
-	typeTimeRequest = 0x8A
-	typeInfo        = 0x94
-	typeGPSLBS4G    = 0xA0
-	typeGPSLBS4G2   = 0xA2
-	typeAlarm4G     = 0xA4
+	typeLogin         = 0x01
+	typeGPS           = 0x10
+	typeLBS           = 0x11
+	typeGPSLBS        = 0x12
+	typeHeartbeat     = 0x13
+	typeStringResp    = 0x15
+	typeAlarm         = 0x16
+	typeGPSLBSQuery   = 0x17
+	typeLBSExt        = 0x18
+	typeLBSStatus     = 0x19
+	typeGPSPhone      = 0x1A
+	typeGPSLBSExtend  = 0x1E
+	typeStringResp2   = 0x21
+	typeGPSLBS2       = 0x22
+	typeHeartbeat2    = 0x23
+	typeGPSLBS5       = 0x24
+	typeGPSLBSDriver  = 0x25
+	typeAlarm2        = 0x26
+	typeAlarm3        = 0x27
+	typeLBSMulti      = 0x28
+	typeAddressReq    = 0x2A
+	typeWiFi          = 0x2C
+	typeGPSLBS4       = 0x2D
+	typeLBSMulti2     = 0x2E
+	typeGPSLBS7       = 0x31
+	typeGPSLBSStatus4 = 0x32
+	typeWiFi5         = 0x33
+	typeX1GPS         = 0x34
+	typeGPSLBS6       = 0x36
+	typeGPSLBS3       = 0x37
+	typeGPSLBS8       = 0x38
+	typeIButton       = 0x61
+	typeWiFiLBS       = 0x69
+	typeModular       = 0x70
+	typeCommand       = 0x80
+	typeTimeRequest   = 0x8A
+	typeInfo          = 0x94
+	typeAlarmMedia    = 0x95
+	typeAddressEN     = 0x97
+	typeSerial        = 0x9B
+	typeGPSLBS4G      = 0xA0
+	typeLBS4G         = 0xA1
+	typeGPSLBS4G2     = 0xA2
+	typeFenceSingle   = 0xA3
+	typeAlarm4G       = 0xA4
+	typeLBSAlarm      = 0xA5
+	typeDeviceStatus  = 0xF1
+	typePeripheral    = 0xF2
 )
 
 // wantsAck reports whether the device waits for "78 78 05 <type> <serial>
 // <crc> 0D 0A" after a packet of a known type. Location, LBS, Wi-Fi,
 // information and command-response packets are not answered (the Concox
-// documents say so, and devices do not resend them).
+// documents say so, and devices do not resend them); status, alarm and
+// vendor packets are, as are unknown types (a device that waits for an
+// answer and gets none resends).
 func wantsAck(t byte) bool {
 	switch t {
-	case typeLogin, typeHeartbeat, typeAlarm, typeLBSStatus, typeAlarm2, typeAlarm3, typeAlarm4G:
-		return true
+	case typeGPS, typeLBS, typeGPSLBS, typeStringResp, typeGPSLBSQuery, typeLBSExt, typeGPSPhone,
+		typeStringResp2, typeGPSLBS2, typeGPSLBS5, typeLBSMulti, typeWiFi, typeLBSMulti2, typeGPSLBS6,
+		typeGPSLBS3, typeWiFiLBS, typeModular, typeInfo, typeGPSLBS4G, typeLBS4G, typeGPSLBS4G2,
+		typeTimeRequest, typeAddressReq, typeCommand:
+		return false
 	}
-	return false
-}
-
-// known reports whether t has a decoder; unknown types are kept raw and
-// acknowledged.
-func known(t byte) bool {
-	switch t {
-	case typeLogin, typeGPS, typeLBS, typeGPSLBS, typeHeartbeat, typeStringResp, typeAlarm,
-		typeGPSLBSQuery, typeLBSExt, typeLBSStatus, typeStringResp2, typeGPSLBS2, typeAlarm2,
-		typeAlarm3, typeLBSMulti, typeWiFi, typeLBSMulti2, typeGPSLBS3, typeTimeRequest,
-		typeInfo, typeGPSLBS4G, typeAlarm4G, typeGPSLBS5, typeGPSLBS6, typeModular, typeGPSLBS4G2:
-		return true
-	}
-	return false
+	return true
 }
 
 // Session is the state of one GT06 connection: the ident learnt at login,
@@ -70,6 +83,7 @@ func known(t byte) bool {
 // it sends. It implements [protocol.Session] and [protocol.CommandEncoder].
 type Session struct {
 	codec    *Codec
+	quirks   modelQuirks
 	ident    string
 	timezone string
 	serial   uint16 // serial of the last command sent
@@ -176,25 +190,55 @@ func (s *Session) decodePacket(f *frame, r *protocol.Result) error {
 	case typeTimeRequest:
 		s.timeReply(f, r)
 		return nil
+	case typeAddressReq:
+		ok = s.addressRequest(f, r)
 	case typeStringResp, typeStringResp2:
 		ok = s.response(f, r)
 	case typeLBS:
-		ok = s.lbs(f, r)
-	case typeGPS, typeGPSLBS, typeGPSLBS2, typeGPSLBS3, typeGPSLBSQuery, typeGPSLBS4G,
-		typeGPSLBS5, typeGPSLBS6, typeGPSLBS4G2:
+		ok = s.gpsLBS6(f, r) || s.lbs(f, r)
+	case typeGPSLBS:
+		ok = s.gpsLBS1(f, r)
+	case typeGPSLBS2, typeGPSLBSDriver:
+		ok = s.gpsLBS2(f, r)
+	case typeGPSLBSQuery:
+		ok = s.rfidLocation(f, r) || s.location(f, r)
+	case typeGPS, typeGPSLBS3, typeGPSLBS4G, typeGPSLBS5, typeGPSLBS4G2, typeGPSLBS4, typeGPSLBS7,
+		typeGPSPhone, typeGPSLBSExtend:
 		ok = s.location(f, r)
+	case typeGPSLBS6:
+		ok = s.locationRFID(f, r) || s.status2(f, r) || s.location(f, r)
+	case typeGPSLBS8:
+		ok = s.gpsLBS8(f, r)
+	case typeX1GPS:
+		ok = s.x1GPS(f, r) || s.lbsMulti(f, r)
+	case typeIButton:
+		ok = s.iButton(f, r)
 	case typeModular:
 		ok = s.modular(f, r)
 	case typeHeartbeat:
 		ok = s.heartbeat(f, r)
+	case typeHeartbeat2:
+		ok = s.heartbeat2(f, r)
 	case typeAlarm, typeAlarm2, typeAlarm3, typeAlarm4G:
 		ok = s.alarm(f, r)
-	case typeLBSStatus:
+	case typeFenceSingle:
+		ok = s.statusSteps(f, r) || s.alarm(f, r)
+	case typeGPSLBSStatus4:
+		ok = s.az735(f, r) || s.alarm(f, r)
+	case typeWiFi5:
+		ok = s.az735(f, r) || s.lbsMulti(f, r)
+	case typeLBSStatus, typeLBSAlarm:
 		ok = s.lbsStatus(f, r)
-	case typeLBSExt, typeLBSMulti, typeLBSMulti2, typeWiFi:
+	case typeLBSExt, typeLBSMulti, typeLBSMulti2, typeWiFi, typeLBS4G:
 		ok = s.lbsMulti(f, r)
 	case typeInfo:
 		ok = s.info(f, r)
+	case typeAlarmMedia:
+		ok = s.alarmMedia(f, r)
+	case typeSerial:
+		ok = s.serialData(f, r)
+	case typeDeviceStatus, typePeripheral:
+		ok = s.deviceStatus(f, r)
 	default:
 		ok = false
 	}
@@ -203,7 +247,7 @@ func (s *Session) decodePacket(f *frame, r *protocol.Result) error {
 		// layout: keep it whole rather than lose it.
 		s.raw(f, r)
 	}
-	if wantsAck(f.proto) || !known(f.proto) {
+	if wantsAck(f.proto) {
 		r.Reply = AppendAck(r.Reply[:0], f.marker == extended, f.proto, f.serial)
 	}
 	return nil

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -37,58 +38,174 @@ type Chunk struct {
 // ErrSyntax is wrapped by every parse error.
 var ErrSyntax = errors.New("traffic: syntax error")
 
+// ErrLineTooLong is wrapped by the error for a line longer than [MaxLine]
+// (it wraps [ErrSyntax] too).
+var ErrLineTooLong = fmt.Errorf("%w: line longer than %d bytes", ErrSyntax, MaxLine)
+
 // MaxLine bounds one line of input (a chunk of up to 512 KiB).
 const MaxLine = 1 << 20
 
-// Parse reads every chunk from r.
+// Parse reads every chunk from r. It holds them all; to go through a large
+// or endless input (a live capture) one chunk at a time, use [Reader].
 func Parse(r io.Reader) ([]Chunk, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), MaxLine)
+	rd := NewReader(r)
 	var chunks []Chunk
-	for n := 1; sc.Scan(); n++ {
-		c, ok, err := parseLine(sc.Text(), n)
+	for {
+		c, err := rd.Next()
+		if err == io.EOF {
+			return chunks, nil
+		}
 		if err != nil {
 			return nil, err
 		}
-		if ok {
-			chunks = append(chunks, c)
-		}
+		c.Data = append([]byte(nil), c.Data...)
+		chunks = append(chunks, c)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSyntax, err)
-	}
-	return chunks, nil
 }
 
-func parseLine(line string, n int) (Chunk, bool, error) {
-	if i := strings.IndexByte(line, '#'); i >= 0 {
-		line = line[:i]
-	}
-	line = strings.TrimSpace(line)
-	if line == "" {
-		return Chunk{}, false, nil
-	}
-	c := Chunk{Line: n}
-	fields := strings.Fields(line)
-	if len(fields) > 1 {
-		if t, err := time.Parse(time.RFC3339Nano, fields[0]); err == nil {
-			c.Time = t
-			fields = fields[1:]
+// Reader reads chunks one at a time, as they arrive: it holds one line
+// (at most [MaxLine] bytes) and returns each chunk as soon as its line is
+// complete, so it can follow a capture that is still being written.
+type Reader struct {
+	br   *bufio.Reader
+	line int    // lines read so far
+	long []byte // a line longer than br's buffer, put together
+	data []byte // the decoded chunk, reused
+	err  error  // sticky
+}
+
+// NewReader returns a Reader on r.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Line returns the number of the last line read (1-based).
+func (r *Reader) Line() int { return r.line }
+
+// Next returns the next chunk, skipping blank and comment lines, or io.EOF
+// at the end of the input. The chunk's Data is valid until the next call.
+// A syntax error (wrapping [ErrSyntax]) names its line; a line longer than
+// [MaxLine] is [ErrLineTooLong]. After an error Next returns it again.
+func (r *Reader) Next() (Chunk, error) {
+	for r.err == nil {
+		line, err := r.readLine()
+		if err != nil {
+			r.err = err
+			break
+		}
+		c, ok, err := r.parse(line)
+		if err != nil {
+			r.err = err
+			break
+		}
+		if ok {
+			return c, nil
 		}
 	}
-	switch fields[0] {
+	return Chunk{}, r.err
+}
+
+// readLine returns the next line without its end, or io.EOF.
+func (r *Reader) readLine() ([]byte, error) {
+	line, err := r.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// Longer than the buffer: put it together, up to the limit.
+		r.long = append(r.long[:0], line...)
+		for err == bufio.ErrBufferFull {
+			if len(r.long) > MaxLine {
+				return nil, fmt.Errorf("%w: line %d", ErrLineTooLong, r.line+1)
+			}
+			line, err = r.br.ReadSlice('\n')
+			r.long = append(r.long, line...)
+		}
+		line = r.long
+	}
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if len(line) == 0 {
+		return nil, io.EOF
+	}
+	r.line++
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	if len(line) > MaxLine {
+		return nil, fmt.Errorf("%w: line %d", ErrLineTooLong, r.line)
+	}
+	return line, nil
+}
+
+// parse reads one line: [time] [> or <] hex, with '#' comments.
+func (r *Reader) parse(line []byte) (Chunk, bool, error) {
+	if i := bytes.IndexByte(line, '#'); i >= 0 {
+		line = line[:i]
+	}
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return Chunk{}, false, nil
+	}
+	c := Chunk{Line: r.line}
+	first, rest := cutField(line)
+	if len(rest) > 0 && len(first) >= len("2006-01-02T15:04:05Z") && first[4] == '-' {
+		if t, err := time.Parse(time.RFC3339Nano, string(first)); err == nil {
+			c.Time = t
+			line = rest
+			first, rest = cutField(line)
+		}
+	}
+	switch string(first) {
 	case ">":
-		fields = fields[1:]
+		line = rest
 	case "<":
 		c.Dir = Out
-		fields = fields[1:]
+		line = rest
 	}
-	data, err := hex.DecodeString(strings.Join(fields, ""))
+	data, err := appendHex(r.data[:0], line)
+	r.data = data
 	if err != nil {
-		return Chunk{}, false, fmt.Errorf("%w: line %d: %v", ErrSyntax, n, err)
+		return Chunk{}, false, fmt.Errorf("%w: line %d: %v", ErrSyntax, r.line, err)
 	}
 	c.Data = data
 	return c, true, nil
+}
+
+// cutField splits off the first space-separated field of a trimmed line.
+func cutField(b []byte) (field, rest []byte) {
+	i := bytes.IndexAny(b, " \t")
+	if i < 0 {
+		return b, nil
+	}
+	return b[:i], bytes.TrimLeft(b[i:], " \t")
+}
+
+// appendHex decodes hex digits, ignoring white space, and appends the bytes
+// to dst.
+func appendHex(dst, s []byte) ([]byte, error) {
+	hi, half := byte(0), false
+	for _, c := range s {
+		var v byte
+		switch {
+		case c >= '0' && c <= '9':
+			v = c - '0'
+		case c >= 'a' && c <= 'f':
+			v = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			v = c - 'A' + 10
+		case c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f':
+			continue
+		default:
+			return dst, fmt.Errorf("invalid hex character %q", rune(c))
+		}
+		if half {
+			dst = append(dst, hi<<4|v)
+		} else {
+			hi = v
+		}
+		half = !half
+	}
+	if half {
+		return dst, errors.New("odd number of hex digits")
+	}
+	return dst, nil
 }
 
 // ParseHex decodes hex text in which white space and '#' comments are

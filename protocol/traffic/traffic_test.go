@@ -3,6 +3,7 @@ package traffic
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -84,4 +85,96 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A line longer than MaxLine is an error naming its line, and the lines
+// before it have been returned already.
+func TestReaderLineTooLong(t *testing.T) {
+	in := "00\n# c\n" + strings.Repeat("0", MaxLine+2) + "\n11\n"
+	rd := NewReader(strings.NewReader(in))
+	c, err := rd.Next()
+	if err != nil || !bytes.Equal(c.Data, []byte{0}) {
+		t.Fatalf("first chunk %+v, %v", c, err)
+	}
+	_, err = rd.Next()
+	if !errors.Is(err, ErrLineTooLong) || !errors.Is(err, ErrSyntax) || !strings.Contains(err.Error(), "line 3") {
+		t.Fatalf("long line: %v", err)
+	}
+	if _, again := rd.Next(); again != err {
+		t.Fatalf("error not sticky: %v", again)
+	}
+	// Exactly MaxLine bytes, with or without the final newline, is fine.
+	for _, end := range []string{"\n", ""} {
+		line := strings.Repeat("ab", MaxLine/2)
+		chunks, err := Parse(strings.NewReader(line + end))
+		if err != nil || len(chunks) != 1 || len(chunks[0].Data) != MaxLine/2 {
+			t.Fatalf("MaxLine line (end %q): %v", end, err)
+		}
+	}
+}
+
+// Next returns a chunk as soon as its line is complete, before the input
+// ends: it can follow a live capture.
+func TestReaderFollows(t *testing.T) {
+	pr, pw := io.Pipe()
+	rd := NewReader(pr)
+	got := make(chan Chunk)
+	go func() {
+		for {
+			c, err := rd.Next()
+			if err != nil {
+				close(got)
+				return
+			}
+			c.Data = append([]byte(nil), c.Data...)
+			got <- c
+		}
+	}()
+	for i, line := range []string{"> 0102\r\n", "< 03\n"} {
+		pw.Write([]byte(line))
+		select {
+		case c := <-got:
+			if c.Line != i+1 {
+				t.Fatalf("chunk %+v", c)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("line %d not returned before the input ended", i+1)
+		}
+	}
+	pw.Close()
+	if _, ok := <-got; ok {
+		t.Fatal("a chunk after EOF")
+	}
+}
+
+// Reading a large input holds one line, not the input.
+func BenchmarkReader(b *testing.B) {
+	line := "2026-11-22T10:15:04.120Z > 78781f1211071403362aca0543ec4f00ff976e021549010603e6b500e7590074763d0d0a\n"
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	rd := NewReader(&repeatReader{line: line, n: -1}) // endless
+	for b.Loop() {
+		if _, err := rd.Next(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+type repeatReader struct {
+	line string
+	n    int
+	off  int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	k := copy(p, r.line[r.off:])
+	r.off += k
+	if r.off == len(r.line) {
+		r.off = 0
+		r.n--
+	}
+	return k, nil
 }

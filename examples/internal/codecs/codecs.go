@@ -7,7 +7,14 @@ import (
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/arnavi"
+	"github.com/gnssgate/gnssgate/protocol/egts"
+	"github.com/gnssgate/gnssgate/protocol/galileosky"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
+	"github.com/gnssgate/gnssgate/protocol/jt808"
+	"github.com/gnssgate/gnssgate/protocol/meitrack"
+	"github.com/gnssgate/gnssgate/protocol/navtelecom"
+	"github.com/gnssgate/gnssgate/protocol/ruptela"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 	"github.com/gnssgate/gnssgate/protocol/wialonretranslator"
@@ -20,11 +27,24 @@ type Options struct {
 }
 
 var constructors = map[string]func(Options) protocol.Codec{
+	arnavi.Name: func(o Options) protocol.Codec { return &arnavi.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+	egts.Name:   func(o Options) protocol.Codec { return &egts.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+	galileosky.Name: func(o Options) protocol.Codec {
+		return &galileosky.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	gt06.Name:  func(o Options) protocol.Codec { return &gt06.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+	jt808.Name: func(o Options) protocol.Codec { return &jt808.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+	meitrack.Name: func(o Options) protocol.Codec {
+		return &meitrack.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	navtelecom.Name: func(o Options) protocol.Codec {
+		return &navtelecom.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	ruptela.Name: func(o Options) protocol.Codec {
+		return &ruptela.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
 	teltonika.Name: func(o Options) protocol.Codec {
 		return &teltonika.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
-	},
-	gt06.Name: func(o Options) protocol.Codec {
-		return &gt06.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}

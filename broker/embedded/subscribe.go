@@ -1,0 +1,158 @@
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// This file is SUBSCRIBE and UNSUBSCRIBE: checking and parsing each filter,
+// authorizing it, storing the subscription in its session and in the topic
+// tree (topics.go), answering with SUBACK or UNSUBACK, and sending the
+// retained messages (retained.go) a new subscription asks for.
+
+func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
+	s := c.srv
+	if pk.PacketID == 0 {
+		return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("no packet ID")}
+	}
+	if len(pk.Filters) == 0 {
+		return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("no topic filters")}
+	}
+	subID := 0
+	if len(pk.Properties.SubscriptionIdentifier) > 0 {
+		subID = pk.Properties.SubscriptionIdentifier[0]
+		if subID <= 0 || subID > 268435455 {
+			return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("bad subscription identifier")}
+		}
+	}
+	codes := make([]byte, 0, len(pk.Filters))
+	var retained []*subscription
+	for _, f := range pk.Filters {
+		if f.Qos > 2 || (c.version == 5 && f.RetainHandling > 2) {
+			return &ProtocolError{Code: 0x81, Packet: "SUBSCRIBE", Err: errors.New("bad subscription options")}
+		}
+		pf, err := parseFilter(f.Filter)
+		if err != nil {
+			code := byte(0x8F)
+			if errors.Is(err, broker.ErrUnsupported) {
+				code = 0x83 // implementation specific: a $filter spec we cannot evaluate
+			}
+			codes = append(codes, c.subCode(code))
+			continue
+		}
+		if pf.shared() && f.NoLocal {
+			return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("no local on a shared subscription")}
+		}
+		if err := s.auth.Authorize(c.ctx, c.client, pf.Topic(), false); err != nil {
+			code := byte(0x80)
+			if errors.Is(err, broker.ErrNotAuthorized) {
+				code = 0x87
+			}
+			codes = append(codes, c.subCode(code))
+			continue
+		}
+		sub := &subscription{sess: se, filter: pf, qos: f.Qos, noLocal: f.NoLocal, rap: f.RetainAsPublished,
+			rh: f.RetainHandling, id: subID, pred: pf.Predicate()}
+		isNew, err := s.addSubscription(se, sub)
+		if err != nil {
+			codes = append(codes, c.subCode(0x97))
+			continue
+		}
+		codes = append(codes, sub.qos)
+		if sub.rh == 0 || (sub.rh == 1 && isNew) {
+			retained = append(retained, sub)
+		}
+	}
+	suback := c.appendAck(nil, packets.Suback, pk.PacketID, codes)
+	s.state.saveSession(se, func() {
+		c.queueCtrl(se, suback...)
+		for _, sub := range retained {
+			s.sendRetained(sub)
+		}
+	})
+	return nil
+}
+
+// subCode maps a SUBACK failure to 0x80 for MQTT 3.1.1, which has no other.
+func (c *conn) subCode(code byte) byte {
+	if c.version != 5 {
+		return 0x80
+	}
+	return code
+}
+
+func (c *conn) handleUnsubscribe(se *session, pk *packets.Packet) error {
+	if pk.PacketID == 0 || len(pk.Filters) == 0 {
+		return &ProtocolError{Code: 0x82, Packet: "UNSUBSCRIBE", Err: errors.New("no packet ID or filters")}
+	}
+	codes := make([]byte, 0, len(pk.Filters))
+	for _, f := range pk.Filters {
+		if c.srv.removeSubscription(se, f.Filter) {
+			codes = append(codes, 0)
+		} else {
+			codes = append(codes, 0x11)
+		}
+	}
+	if c.version != 5 {
+		codes = nil
+	}
+	unsuback := c.appendAck(nil, packets.Unsuback, pk.PacketID, codes)
+	c.srv.state.saveSession(se, func() { c.queueCtrl(se, unsuback...) })
+	return nil
+}
+
+// addSubscription stores sub in the session and the tree, replacing the
+// session's subscription with the same filter. It reports whether the
+// subscription is new. Call without locks.
+func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, err error) {
+	se.mu.Lock()
+	old := se.subs[sub.filter.String()]
+	if old == nil && len(se.subs) >= s.lim.maxSubs {
+		se.mu.Unlock()
+		return false, fmt.Errorf("embedded: client %q: more than %d subscriptions: %w", se.id, s.lim.maxSubs, ErrServerBusy)
+	}
+	if se.gone {
+		se.mu.Unlock()
+		return false, broker.ErrClosed
+	}
+	se.subs[sub.filter.String()] = sub
+	se.mu.Unlock()
+	if old != nil {
+		s.tree.remove(old)
+	}
+	s.tree.add(sub)
+	return old == nil, nil
+}
+
+func (s *Server) removeSubscription(se *session, filter string) bool {
+	se.mu.Lock()
+	old := se.subs[filter]
+	delete(se.subs, filter)
+	se.mu.Unlock()
+	if old != nil {
+		s.tree.remove(old)
+	}
+	return old != nil
+}
+
+// sendRetained queues the retained messages matching sub for its session.
+func (s *Server) sendRetained(sub *subscription) {
+	if sub.filter.shared() {
+		return // retained messages are not sent to shared subscriptions
+	}
+	for _, m := range s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge) {
+		if !sub.accepts(m) {
+			continue
+		}
+		d := delivery{msg: m, qos: min(m.qos, sub.qos), retain: true}
+		if sub.id > 0 {
+			d.subIDs = []int{sub.id}
+		}
+		t := [1]target{{se: sub.sess, d: d}}
+		s.state.publish(routed{msg: m, targets: t[:]})
+	}
+}

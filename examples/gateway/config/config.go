@@ -1,0 +1,421 @@
+// Package config is the gateway binary's configuration: command-line flags
+// and a YAML file with the same keys (flags win), from one list of options
+// that also makes -h and the README's table, plus the objects a deployment
+// declares in the file (channels, devices, streams, tokens).
+//
+//	data: /var/lib/gnssgate
+//	http: ":8080"
+//	channel: ["teltonika=:5027", "teltonika=udp://:5027"]
+//	devices:
+//	  - name: truck 1
+//	    configuration: {ident: "356307042441013"}
+//	streams:
+//	  - name: crm
+//	    protocol_name: http
+//	    configuration: {uri: "https://crm.example.com/in"}
+//	    channels: [1]
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+)
+
+// Config is the gateway's configuration.
+type Config struct {
+	Data      string        `yaml:"data"`
+	HTTP      string        `yaml:"http"`
+	MQTT      string        `yaml:"mqtt"`
+	MQTTWS    string        `yaml:"mqtt-ws"`
+	Channel   []string      `yaml:"channel"`
+	Token     string        `yaml:"token"`
+	LogFormat string        `yaml:"log-format"`
+	LogLevel  string        `yaml:"log-level"`
+	LogMaxAge time.Duration `yaml:"log-max-age"`
+
+	// Objects a deployment declares (file only).
+	Channels []Channel    `yaml:"channels"`
+	Devices  []DeviceSpec `yaml:"devices"`
+	Streams  []StreamSpec `yaml:"streams"`
+	Tokens   []TokenSpec  `yaml:"tokens"`
+
+	// set records the options given by a flag or the file, rather than
+	// left at their defaults.
+	set map[string]bool
+}
+
+// Channel declares a channel in the file.
+type Channel struct {
+	Name              string   `yaml:"name"`
+	Protocol          string   `yaml:"protocol"`
+	TCP               string   `yaml:"tcp"`
+	UDP               string   `yaml:"udp"`
+	AutoCreateDevices *bool    `yaml:"auto_create_devices"`
+	Lenient           bool     `yaml:"lenient"`
+	Record            bool     `yaml:"record"`
+	IdentField        string   `yaml:"ident_field"`
+	Topics            []string `yaml:"topics"`
+	IdentTopicLevel   int      `yaml:"ident_topic_level"`
+}
+
+// DeviceSpec, StreamSpec and TokenSpec are the REST API's objects, in
+// YAML (the same field names).
+type (
+	DeviceSpec = map[string]any
+	StreamSpec = map[string]any
+	TokenSpec  struct {
+		Key  string        `yaml:"key"`
+		Info string        `yaml:"info"`
+		ACL  *registry.ACL `yaml:"acl"`
+	}
+)
+
+// Option is one setting: a flag and the config key of the same name.
+type Option struct {
+	Name    string // flag and key
+	Arg     string // placeholder in -h
+	Default string
+	Usage   string
+}
+
+// Options lists every setting.
+var Options = []Option{
+	{"config", "FILE", "", "read settings and declared objects from this YAML file (flags win)"},
+	{"data", "DIR", "./data", "keep the store, the registry and the broker's state in DIR"},
+	{"http", "ADDR", ":8080", "serve the REST API, HTTP channels, /metrics, /healthz and /readyz on ADDR"},
+	{"mqtt", "ADDR", ":1883", "serve the embedded MQTT broker on ADDR (TCP)"},
+	{"mqtt-ws", "ADDR", ":8083", "serve the embedded MQTT broker over WebSocket on ADDR (path /mqtt)"},
+	{"channel", "PROTOCOL=ADDR", "", "run a channel (repeatable; PROTOCOL=udp://ADDR for UDP); when given, only the listed channels run"},
+	{"token", "SECRET", "", "the master token (at least 16 characters); without it a new data directory gets one, printed once"},
+	{"log-format", "FORMAT", "text", "log format: text or json"},
+	{"log-level", "LEVEL", "info", "log level: debug, info, warn, error"},
+	{"log-max-age", "DURATION", "720h", "how long the log keeps messages for streams and channels' buffers"},
+}
+
+// Defaults returns the configuration with every option at its default.
+func Defaults() *Config {
+	c := &Config{set: map[string]bool{}}
+	for _, o := range Options {
+		c.setValue(o.Name, o.Default, false)
+	}
+	return c
+}
+
+// IsSet reports whether an option was given by a flag or the file.
+func (c *Config) IsSet(name string) bool { return c.set[name] }
+
+func (c *Config) setValue(name, v string, explicit bool) error {
+	switch name {
+	case "config":
+	case "data":
+		c.Data = v
+	case "http":
+		c.HTTP = v
+	case "mqtt":
+		c.MQTT = v
+	case "mqtt-ws":
+		c.MQTTWS = v
+	case "channel":
+		if v != "" {
+			if explicit && !c.set["channel"] {
+				c.Channel = nil // flags replace the file's list
+			}
+			c.Channel = append(c.Channel, v)
+		}
+	case "token":
+		c.Token = v
+	case "log-format":
+		if v != "text" && v != "json" {
+			return fmt.Errorf("-log-format: want text or json, not %q", v)
+		}
+		c.LogFormat = v
+	case "log-level":
+		if !slices.Contains([]string{"debug", "info", "warn", "error"}, v) {
+			return fmt.Errorf("-log-level: want debug, info, warn or error, not %q", v)
+		}
+		c.LogLevel = v
+	case "log-max-age":
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("-log-max-age: %v", err)
+		}
+		c.LogMaxAge = d
+	default:
+		return fmt.Errorf("unknown option %q", name)
+	}
+	if explicit {
+		c.set[name] = true
+	}
+	return nil
+}
+
+// Parse reads the command line (without the program name): defaults, then
+// the -config file, then the other flags. -h prints the options to out and
+// returns flag.ErrHelp.
+func Parse(args []string, out io.Writer) (*Config, error) {
+	c := Defaults()
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() { Usage(out) }
+	var file string
+	var flagErr error
+	for _, o := range Options {
+		if o.Name == "config" {
+			fs.StringVar(&file, "config", "", o.Usage)
+			continue
+		}
+		fs.Func(o.Name, o.Usage, func(v string) error {
+			if err := c.setValue(o.Name, v, true); err != nil {
+				flagErr = err
+				return err
+			}
+			return nil
+		})
+	}
+	// The file first: scan for -config, then parse the flags over it.
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "config="); ok && strings.HasPrefix(a, "-") {
+			file = v
+		} else if (a == "-config" || a == "--config") && i+1 < len(args) {
+			file = args[i+1]
+		}
+	}
+	if file != "" {
+		if err := c.load(file); err != nil {
+			return nil, err
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if flagErr != nil {
+			return nil, flagErr
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (options start with -)", fs.Arg(0))
+	}
+	return c, nil
+}
+
+// load reads a YAML file over c.
+func (c *Config) load(file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("-config: %w", err)
+	}
+	var raw map[string]yaml.Node
+	if err := yaml.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	var f Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	for key := range raw {
+		switch key {
+		case "channels", "devices", "streams", "tokens":
+			continue
+		case "channel":
+			for _, v := range f.Channel {
+				if err := c.setValue("channel", v, true); err != nil {
+					return fmt.Errorf("%s: %w", file, err)
+				}
+			}
+			continue
+		}
+		var v string
+		switch key {
+		case "data":
+			v = f.Data
+		case "http":
+			v = f.HTTP
+		case "mqtt":
+			v = f.MQTT
+		case "mqtt-ws":
+			v = f.MQTTWS
+		case "token":
+			v = f.Token
+		case "log-format":
+			v = f.LogFormat
+		case "log-level":
+			v = f.LogLevel
+		case "log-max-age":
+			v = f.LogMaxAge.String()
+		default:
+			return fmt.Errorf("%s: unknown key %q", file, key)
+		}
+		if err := c.setValue(key, v, true); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	c.Channels, c.Devices, c.Streams, c.Tokens = f.Channels, f.Devices, f.Streams, f.Tokens
+	return nil
+}
+
+// Usage prints the options.
+func Usage(out io.Writer) {
+	fmt.Fprintf(out, "Usage: gateway [options]\n\nRuns a telematics gateway: tracker channels, a durable store, flespi's REST API\nand MQTT platform topics, streams. Every option is also a key of the -config file.\n\n")
+	for _, o := range Options {
+		head := "  -" + o.Name
+		if o.Arg != "" {
+			head += " " + o.Arg
+		}
+		fmt.Fprintf(out, "%s\n    \t%s", head, o.Usage)
+		if o.Default != "" {
+			fmt.Fprintf(out, " (default %s)", o.Default)
+		}
+		fmt.Fprintln(out)
+	}
+}
+
+// Markdown returns the options as the README's table.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| flag / key | default | what |\n|---|---|---|\n")
+	for _, o := range Options {
+		arg := ""
+		if o.Arg != "" {
+			arg = " " + o.Arg
+		}
+		def := o.Default
+		if def == "" {
+			def = "—"
+		} else {
+			def = "`" + def + "`"
+		}
+		fmt.Fprintf(&b, "| `-%s%s` | %s | %s |\n", o.Name, arg, def, o.Usage)
+	}
+	return b.String()
+}
+
+// ChannelFlag is one -channel value: PROTOCOL=ADDR or PROTOCOL=udp://ADDR
+// (tcp:// is the default scheme).
+type ChannelFlag struct {
+	Protocol string
+	Network  string // "tcp" or "udp"
+	Addr     string
+}
+
+// ParseChannel parses a -channel value.
+func ParseChannel(s string) (ChannelFlag, error) {
+	proto, addr, ok := strings.Cut(s, "=")
+	if !ok || proto == "" || addr == "" {
+		return ChannelFlag{}, fmt.Errorf("-channel %q: want PROTOCOL=ADDR, e.g. teltonika=:5027 or teltonika=udp://:5027", s)
+	}
+	f := ChannelFlag{Protocol: proto, Network: "tcp", Addr: addr}
+	if scheme, rest, ok := strings.Cut(addr, "://"); ok {
+		if scheme != "tcp" && scheme != "udp" {
+			return ChannelFlag{}, fmt.Errorf("-channel %q: scheme %q: want tcp:// or udp://", s, scheme)
+		}
+		f.Network, f.Addr = scheme, rest
+	}
+	return f, nil
+}
+
+// Objects turns the file's declared devices and streams into registry
+// objects, through their JSON (the REST API's field names).
+func (c *Config) Objects() ([]registry.Device, []registry.Stream, error) {
+	var devs []registry.Device
+	for i, d := range c.Devices {
+		var v registry.Device
+		if err := viaJSON(d, &v); err != nil {
+			return nil, nil, fmt.Errorf("devices[%d]: %w", i, err)
+		}
+		devs = append(devs, v)
+	}
+	var streams []registry.Stream
+	for i, s := range c.Streams {
+		v := registry.Stream{Enabled: true}
+		if err := viaJSON(s, &v); err != nil {
+			return nil, nil, fmt.Errorf("streams[%d]: %w", i, err)
+		}
+		streams = append(streams, v)
+	}
+	return devs, streams, nil
+}
+
+func viaJSON(in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return d.Decode(out)
+}
+
+// Ports is the table of usual ports of the gateway's default channels:
+// the ports trackers are usually configured for (Traccar's numbering),
+// TCP, and UDP where the protocol has it. The README shows it.
+var Ports = map[string]struct {
+	Port int
+	UDP  bool
+}{
+	"teltonika":           {5027, true},
+	"gt06":                {5023, false},
+	"wialon-ips":          {5039, true},
+	"queclink":            {5004, true},
+	"h02":                 {5013, true},
+	"gps103":              {5001, true},
+	"tk103":               {5002, true},
+	"meitrack":            {5020, true},
+	"ruptela":             {5046, true},
+	"galileosky":          {5034, true},
+	"navtelecom":          {5180, false},
+	"jt808":               {5015, true},
+	"egts":                {5176, false},
+	"arnavi":              {5100, false},
+	"suntech":             {5011, true},
+	"calamp":              {5082, true},
+	"watch":               {5093, false},
+	"wialon-retranslator": {20163, false},
+}
+
+// DefaultChannels returns a channel for every protocol of names that has a
+// usual port, sorted by name.
+func DefaultChannels(names []string) []Channel {
+	var out []Channel
+	for _, n := range names {
+		p, ok := Ports[n]
+		if !ok {
+			continue
+		}
+		c := Channel{Name: n, Protocol: n, TCP: fmt.Sprintf(":%d", p.Port)}
+		if p.UDP {
+			c.UDP = c.TCP
+		}
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ChannelsMarkdown returns the README's table of default channels for the
+// protocols in names.
+func ChannelsMarkdown(names []string) string {
+	var b strings.Builder
+	b.WriteString("| protocol | TCP | UDP |\n|---|---|---|\n")
+	for _, c := range DefaultChannels(names) {
+		udp := "—"
+		if c.UDP != "" {
+			udp = c.UDP
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, c.TCP, udp)
+	}
+	return b.String()
+}

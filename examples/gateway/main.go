@@ -1,0 +1,222 @@
+// Command gateway runs the whole telematics gateway on embedded defaults:
+// tracker channels on their usual ports, a durable store, flespi's REST API
+// and MQTT platform topics on the embedded broker, streams, tokens and
+// Prometheus metrics.
+//
+//	go run ./examples/gateway                      # data in ./data, every channel, :8080, :1883
+//	go run ./examples/gateway -channel teltonika=:5027 -channel teltonika=udp://:5027 -http :9000
+//	go run ./examples/gateway -config gateway.yaml
+//
+// Its parts are importable packages beside it (registry, ingest, history,
+// platform, rest, node, metrics, config); this file only wires them: read
+// the configuration, build a node.Node, serve until SIGINT or SIGTERM.
+//
+// Exit status: 0 after a clean shutdown, 1 when the gateway cannot start
+// or fails (one line on stderr saying why), 2 for bad usage.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gnssgate/gnssgate/examples/gateway/config"
+	"github.com/gnssgate/gnssgate/examples/gateway/metrics"
+	"github.com/gnssgate/gnssgate/examples/gateway/node"
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/examples/internal/codecs"
+	"github.com/gnssgate/gnssgate/protocol"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 2
+	}
+	logger := newLogger(cfg, stderr)
+	ncfg, err := nodeConfig(cfg, logger, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 2
+	}
+	n, err := node.New(ctx, ncfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 1
+	}
+	defer n.Close()
+	reg, observe := metrics.New(n)
+	n.ObserveAppend(observe)
+	n.SetHTTPHandlers(func(mux *http.ServeMux) {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	})
+
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	select {
+	case <-n.Ready():
+		banner(stdout, n, cfg)
+	case err := <-done:
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 1
+	}
+	if err := <-done; err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 1
+	}
+	logger.Info("gateway stopped")
+	return 0
+}
+
+func newLogger(cfg *config.Config, out io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(out, opts))
+	}
+	return slog.New(slog.NewTextHandler(out, opts))
+}
+
+// nodeConfig turns the binary's configuration into the node's.
+func nodeConfig(cfg *config.Config, logger *slog.Logger, stdout io.Writer) (node.Config, error) {
+	listen := func(name, addr string) node.Listen { return node.Listen{Addr: addr, Default: !cfg.IsSet(name)} }
+	nc := node.Config{
+		DataDir:       cfg.Data,
+		HTTP:          listen("http", cfg.HTTP),
+		MQTT:          listen("mqtt", cfg.MQTT),
+		MQTTWebSocket: listen("mqtt-ws", cfg.MQTTWS),
+		MasterToken:   cfg.Token,
+		OnMasterToken: func(key string) {
+			fmt.Fprintf(stdout, "\nA master token was made for this data directory. It is shown this once; keep it:\n\n    %s\n\n", key)
+		},
+		LogMaxAge: cfg.LogMaxAge,
+		Codecs: func(name string, lenient bool) (protocol.Codec, bool) {
+			return codecs.New(name, codecs.Options{Lenient: lenient})
+		},
+		Logger: logger,
+	}
+	var err error
+	if nc.Channels, nc.ExplicitChannels, err = channels(cfg); err != nil {
+		return nc, err
+	}
+	if nc.Devices, nc.Streams, err = cfg.Objects(); err != nil {
+		return nc, err
+	}
+	for _, t := range cfg.Tokens {
+		nc.Tokens = append(nc.Tokens, node.TokenSpec{Key: t.Key, Info: t.Info, ACL: t.ACL})
+	}
+	return nc, nil
+}
+
+// channels declares the channels: those of -channel flags and the config
+// file, or, when neither lists any, every protocol on its usual port plus
+// the HTTP channel.
+func channels(cfg *config.Config) ([]node.ChannelSpec, bool, error) {
+	var specs []node.ChannelSpec
+	byName := map[string]int{}
+	for _, v := range cfg.Channel {
+		f, err := config.ParseChannel(v)
+		if err != nil {
+			return nil, false, err
+		}
+		if _, ok := codecs.New(f.Protocol, codecs.Options{}); !ok && f.Protocol != "http" {
+			return nil, false, fmt.Errorf("-channel %s: unknown protocol %q (go run ./examples/decode -list)", v, f.Protocol)
+		}
+		i, ok := byName[f.Protocol]
+		if !ok {
+			i = len(specs)
+			byName[f.Protocol] = i
+			specs = append(specs, node.ChannelSpec{Name: f.Protocol, Protocol: f.Protocol, Origin: "config"})
+		}
+		l := node.Listen{Addr: f.Addr}
+		if f.Network == "udp" {
+			specs[i].UDP = l
+		} else {
+			specs[i].TCP = l
+		}
+	}
+	for _, c := range cfg.Channels {
+		specs = append(specs, node.ChannelSpec{Name: c.Name, Protocol: c.Protocol, Origin: "config",
+			TCP: node.Listen{Addr: c.TCP}, UDP: node.Listen{Addr: c.UDP},
+			Config: registry.ChannelConfig{AutoCreateDevices: c.AutoCreateDevices, Lenient: c.Lenient, Record: c.Record,
+				IdentField: c.IdentField, Topics: c.Topics, IdentTopicLevel: c.IdentTopicLevel}})
+	}
+	if len(specs) > 0 {
+		return specs, true, nil
+	}
+	for _, c := range config.DefaultChannels(codecs.Names()) {
+		spec := node.ChannelSpec{Name: c.Name, Protocol: c.Protocol, Origin: "default",
+			TCP: node.Listen{Addr: c.TCP, Default: true}}
+		if c.UDP != "" {
+			spec.UDP = node.Listen{Addr: c.UDP, Default: true}
+		}
+		specs = append(specs, spec)
+	}
+	specs = append(specs, node.ChannelSpec{Name: "http", Protocol: "http", Origin: "default"})
+	return specs, false, nil
+}
+
+// banner says where everything listens and what to try next.
+func banner(out io.Writer, n *node.Node, cfg *config.Config) {
+	a := n.Addrs()
+	fmt.Fprintf(out, "gnssgate gateway — data in %s\n", cfg.Data)
+	if a.HTTP != "" {
+		fmt.Fprintf(out, "  REST API, HTTP channels, /metrics  http://%s\n", a.HTTP)
+	}
+	if a.MQTT != "" {
+		fmt.Fprintf(out, "  MQTT broker                        mqtt://%s\n", a.MQTT)
+	}
+	if a.MQTTWebSocket != "" {
+		fmt.Fprintf(out, "  MQTT over WebSocket                ws://%s/mqtt\n", a.MQTTWebSocket)
+	}
+	type line struct{ name, addrs string }
+	var lines []line
+	for id, addr := range a.Channels {
+		c, _ := n.Registry.Channels.Get(id)
+		var parts []string
+		if addr[0] != "" {
+			parts = append(parts, "tcp "+addr[0])
+		}
+		if addr[1] != "" {
+			parts = append(parts, "udp "+addr[1])
+		}
+		if c.ProtocolName == "http" && c.Configuration.TCP == "" && a.HTTP != "" {
+			parts = append(parts, fmt.Sprintf("POST http://%s/http/%d", a.HTTP, id))
+		}
+		if len(parts) > 0 {
+			lines = append(lines, line{fmt.Sprintf("%s (channel %d)", c.Name, id), strings.Join(parts, ", ")})
+		}
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].name < lines[j].name })
+	fmt.Fprintln(out, "  channels:")
+	for _, l := range lines {
+		fmt.Fprintf(out, "    %-28s %s\n", l.name, l.addrs)
+	}
+	for _, s := range slices.Sorted(slices.Values(a.Skipped)) {
+		fmt.Fprintf(out, "  not started: %s\n", s)
+	}
+	fmt.Fprintln(out, "  try: mosquitto_sub -u $TOKEN -t 'flespi/message/gw/#' -v    curl -H \"Authorization: FlespiToken $TOKEN\" localhost:8080/gw/devices/all")
+}

@@ -1,0 +1,546 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/embedded"
+	"github.com/gnssgate/gnssgate/channel"
+	"github.com/gnssgate/gnssgate/examples/gateway/history"
+	"github.com/gnssgate/gnssgate/examples/gateway/ingest"
+	"github.com/gnssgate/gnssgate/examples/gateway/platform"
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/examples/gateway/rest"
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store"
+	"github.com/gnssgate/gnssgate/store/memory"
+	"github.com/gnssgate/gnssgate/store/pebble"
+	"github.com/gnssgate/gnssgate/stream"
+)
+
+// Listen is an address to listen on, and whether it is the gateway's
+// default (a taken default port is skipped with a warning; an address the
+// operator gave must be bound, or the gateway does not start).
+type Listen struct {
+	Addr    string
+	Default bool
+}
+
+// Config configures a Node. Its zero value runs a gateway that keeps
+// everything in memory and listens nowhere but its channels.
+type Config struct {
+	// DataDir keeps the store (DataDir/store), the registry
+	// (DataDir/registry) and dead letters (DataDir/deadletter); "" keeps
+	// everything in memory.
+	DataDir string
+	// HTTP serves the REST API, HTTP channels, /metrics, /healthz and
+	// /readyz; MQTT and MQTTWebSocket the embedded broker. Empty addresses
+	// are not served.
+	HTTP, MQTT, MQTTWebSocket Listen
+	// MasterToken is the root account's token; "" generates one the first
+	// time (DataDir keeps it) and reports it through OnMasterToken.
+	MasterToken string
+	// OnMasterToken is told a generated master token, once.
+	OnMasterToken func(key string)
+	// Channels are declared channels, created or updated by name at start.
+	Channels []ChannelSpec
+	// ExplicitChannels says the operator listed Channels (flags or the
+	// config file): channels from the default table then do not start.
+	ExplicitChannels bool
+	// Devices, Streams and Tokens are declared objects, created or updated
+	// at start (devices by ident, streams by name, tokens by key).
+	Devices []registry.Device
+	Streams []registry.Stream
+	Tokens  []TokenSpec
+	// Codecs builds a channel's codec by protocol name (examples/internal/
+	// codecs.New in the gateway binary).
+	Codecs func(name string, lenient bool) (protocol.Codec, bool)
+	// Sinks adds stream protocols beyond "http".
+	Sinks map[string]SinkFactory
+	// Broker, when set, is the bus instead of the embedded broker (an
+	// external MQTT broker through broker/paho); MQTT listeners are then
+	// not served.
+	Broker broker.Broker
+	// LogMaxAge is the log's retention; 0 means store.DefaultLogMaxAge.
+	LogMaxAge time.Duration
+	// HTTPHandlers, when set, adds handlers to the HTTP server (/metrics,
+	// the console).
+	HTTPHandlers func(*http.ServeMux)
+	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// ChannelSpec declares a channel.
+type ChannelSpec struct {
+	Name     string
+	Protocol string
+	TCP, UDP Listen
+	// Config is the rest of the channel's configuration.
+	Config registry.ChannelConfig
+	// Origin is "default" for the default table, "config" otherwise.
+	Origin string
+}
+
+// TokenSpec declares a token with a known key.
+type TokenSpec struct {
+	Key  string
+	Info string
+	ACL  *registry.ACL
+}
+
+// Node is one running gateway: channels, log, history, telemetry, platform
+// topics, streams, REST API and broker, wired together.
+type Node struct {
+	cfg      Config
+	logger   *slog.Logger
+	db       store.Store
+	dead     store.Store
+	kv       registry.KV
+	Registry *registry.Registry
+	Broker   broker.Broker
+	embedded *embedded.Server
+	ingest   *ingest.Ingest
+	API      *rest.API
+	state    *platform.State
+	tel      *platform.Telemetry
+
+	channels *channelRuntime
+	streams  *streamRuntime
+	devices  *deviceState
+
+	mu        sync.Mutex
+	addrs     Addrs
+	listeners []net.Listener
+	ready     chan struct{}
+}
+
+// Addrs are the addresses a running node listens on.
+type Addrs struct {
+	HTTP, MQTT, MQTTWebSocket string
+	// Channels maps channel ids to their TCP and UDP addresses.
+	Channels map[int64][2]string
+	// Skipped lists the default listeners that could not bind.
+	Skipped []string
+}
+
+// New opens the node's store and registry and builds its parts; Run starts
+// them.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	n := &Node{cfg: cfg, logger: cfg.Logger, ready: make(chan struct{})}
+	if n.logger == nil {
+		n.logger = slog.Default()
+	}
+	if err := n.open(ctx); err != nil {
+		n.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// open builds the parts, from the bottom up.
+func (n *Node) open(ctx context.Context) error {
+	var err error
+	// 1. The store: the durable log, device history, telemetry.
+	storeCfg := store.Config{Log: store.LogConfig{MaxAge: n.cfg.LogMaxAge}, Logger: n.logger,
+		History: store.HistoryConfig{ForDevice: n.retention}}
+	if n.cfg.DataDir == "" {
+		n.db, n.dead, n.kv = memory.New(&storeCfg), memory.New(nil), registry.NewMemoryKV()
+	} else {
+		if err := os.MkdirAll(n.cfg.DataDir, 0o755); err != nil {
+			return err
+		}
+		db, err := pebble.Open(filepath.Join(n.cfg.DataDir, "store"), &pebble.Options{Config: storeCfg})
+		if err != nil {
+			return err
+		}
+		n.db = db
+		small := &pebble.Options{CacheSize: 4 << 20, MemTableSize: 2 << 20, Config: store.Config{Logger: n.logger}}
+		dead, err := pebble.Open(filepath.Join(n.cfg.DataDir, "deadletter"), small)
+		if err != nil {
+			return err
+		}
+		n.dead = dead
+		kv, err := registry.OpenPebbleKV(filepath.Join(n.cfg.DataDir, "registry"))
+		if err != nil {
+			return err
+		}
+		n.kv = kv
+	}
+
+	// 2. The registry: channels, devices, streams, tokens.
+	known := func(name string) bool { _, ok := n.codec(name, false); return ok || name == "http" || name == "mqtt" }
+	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known}); err != nil {
+		return err
+	}
+	if err := n.declare(ctx); err != nil {
+		return err
+	}
+
+	// 3. The bus: the embedded broker, its tokens from the registry, REST
+	// over MQTT answered by the API.
+	n.API = &rest.API{Registry: n.Registry, Store: n.db, LogMaxAge: n.logMaxAge(), Logger: n.logger}
+	n.Broker = n.cfg.Broker
+	if n.Broker == nil {
+		n.embedded = embedded.New(&embedded.Config{
+			Authenticator: embedded.AuthenticatorFunc(n.authenticateMQTT),
+			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
+			Timestamps:    true,
+			Logger:        n.logger,
+		})
+		n.Broker = n.embedded
+	}
+	n.state = &platform.State{Broker: n.Broker, Logger: n.logger}
+
+	// 4. Ingest: channel → device → log.
+	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger}
+	n.devices = newDeviceState(n)
+	n.channels = newChannelRuntime(n)
+	n.streams = newStreamRuntime(n)
+	n.API.Live = &live{n}
+	n.API.Ingest = n.ingestREST
+	n.tel = &platform.Telemetry{Broker: n.Broker, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
+	return nil
+}
+
+// codec returns the codec of a protocol.
+func (n *Node) codec(name string, lenient bool) (protocol.Codec, bool) {
+	if n.cfg.Codecs == nil {
+		return nil, false
+	}
+	return n.cfg.Codecs(name, lenient)
+}
+
+func (n *Node) logMaxAge() time.Duration {
+	if n.cfg.LogMaxAge != 0 {
+		return n.cfg.LogMaxAge
+	}
+	return store.DefaultLogMaxAge
+}
+
+// retention is a device's history retention: its messages_ttl and
+// messages_rotate.
+func (n *Node) retention(ident string) store.Retention {
+	if n.Registry == nil {
+		return store.Retention{}
+	}
+	d, ok := n.Registry.DeviceByIdent(ident)
+	if !ok {
+		return store.Retention{}
+	}
+	r := store.Retention{MaxAge: time.Duration(d.MessagesTTL) * time.Second, MaxBytes: d.MessagesRotate << 10}
+	if d.MessagesTTL < 0 {
+		r.MaxAge = -1
+	}
+	return r
+}
+
+// Run starts the node and serves until ctx ends, then shuts down
+// gracefully: listeners close, frames in hand finish (nothing is
+// acknowledged that was not stored), consumers stop, the store closes.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 16)
+	run := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+	}
+
+	// Log consumers: history and telemetry, the platform message topics,
+	// and the operator's streams — each a stream.Stream of the log.
+	historySink := &history.Writer{Messages: n.db.Messages(), Telemetry: n.db.Telemetry(), Active: n.devices.active}
+	stopTel := n.tel.Watch(n.db.Telemetry())
+	defer stopTel()
+	for _, c := range []struct {
+		name   string
+		sink   stream.Sink
+		noJSON bool
+	}{
+		{"history", historySink, true},
+		{"platform", &platform.Messages{Broker: n.Broker}, false},
+	} {
+		s, err := stream.New(n.db.Log(), c.sink, &stream.Config{Name: c.name, NoJSON: c.noJSON, StartAt: stream.StartOldest,
+			RetryMax: 5 * time.Second, Logger: n.logger})
+		if err != nil {
+			return err
+		}
+		run(c.name, s.Run)
+	}
+	run("telemetry", n.tel.Run)
+	run("telemetry-republish", n.republishTelemetry)
+	n.streams.start(ctx)
+	run("streams", n.streams.run)
+
+	// Listeners: the broker, the HTTP server, the channels.
+	if err := n.listen(ctx, run); err != nil {
+		cancel()
+		wg.Wait()
+		return err
+	}
+	if err := n.channels.start(ctx); err != nil {
+		n.shutdown()
+		cancel()
+		wg.Wait()
+		return err
+	}
+	n.watchObjects(ctx)
+	close(n.ready)
+	n.logger.Info("gateway running", "data", n.cfg.DataDir)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		n.logger.Error("gateway stopping", "err", err)
+	}
+	n.shutdown()
+	cancel()
+	wg.Wait()
+	return err
+}
+
+// SetHTTPHandlers adds handlers to the HTTP server (/metrics, the console);
+// call it before Run.
+func (n *Node) SetHTTPHandlers(fn func(*http.ServeMux)) { n.cfg.HTTPHandlers = fn }
+
+// Ready is closed once the node listens.
+func (n *Node) Ready() <-chan struct{} { return n.ready }
+
+// Addrs returns where the running node listens.
+func (n *Node) Addrs() Addrs {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a := n.addrs
+	a.Channels = n.channels.addrs()
+	return a
+}
+
+// listen starts the HTTP server and the broker's listeners.
+func (n *Node) listen(ctx context.Context, run func(string, func(context.Context) error)) error {
+	if n.cfg.HTTP.Addr != "" {
+		ln, err := n.bind("http", "tcp", n.cfg.HTTP, "-http")
+		if err != nil {
+			return err
+		}
+		if ln != nil {
+			srv := &http.Server{Handler: n.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
+			n.mu.Lock()
+			n.addrs.HTTP = ln.Addr().String()
+			n.mu.Unlock()
+			run("http", func(ctx context.Context) error {
+				go func() {
+					<-ctx.Done()
+					sctx, cancel := context.WithTimeout(context.Background(), n.shutdownTimeout())
+					defer cancel()
+					srv.Shutdown(sctx)
+				}()
+				if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+					return err
+				}
+				return nil
+			})
+		}
+	}
+	if n.embedded == nil {
+		return nil
+	}
+	if n.cfg.MQTT.Addr != "" {
+		ln, err := n.bind("mqtt", "tcp", n.cfg.MQTT, "-mqtt")
+		if err != nil {
+			return err
+		}
+		if ln != nil {
+			n.mu.Lock()
+			n.addrs.MQTT = ln.Addr().String()
+			n.mu.Unlock()
+			run("mqtt", func(ctx context.Context) error { return ignoreClosed(n.embedded.Serve(ctx, ln)) })
+		}
+	}
+	if n.cfg.MQTTWebSocket.Addr != "" {
+		ln, err := n.bind("mqtt-ws", "tcp", n.cfg.MQTTWebSocket, "-mqtt-ws")
+		if err != nil {
+			return err
+		}
+		if ln != nil {
+			srv := &http.Server{Handler: n.embedded.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second}
+			n.mu.Lock()
+			n.addrs.MQTTWebSocket = ln.Addr().String()
+			n.mu.Unlock()
+			run("mqtt-ws", func(ctx context.Context) error {
+				go func() { <-ctx.Done(); srv.Close() }()
+				if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+					return err
+				}
+				return nil
+			})
+		}
+	}
+	return nil
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, broker.ErrClosed) || errors.Is(err, net.ErrClosed) {
+		return nil
+	}
+	return err
+}
+
+// bind listens on l; a default address that is taken is skipped (nil
+// listener) and reported, any other failure is an error naming the flag.
+func (n *Node) bind(what, network string, l Listen, flag string) (net.Listener, error) {
+	ln, err := net.Listen(network, l.Addr)
+	if err == nil {
+		n.mu.Lock()
+		n.listeners = append(n.listeners, ln)
+		n.mu.Unlock()
+		return ln, nil
+	}
+	if l.Default {
+		msg := fmt.Sprintf("%s on %s did not start (%v); move it with %s", what, l.Addr, shortErr(err), flag)
+		n.logger.Warn(msg)
+		n.mu.Lock()
+		n.addrs.Skipped = append(n.addrs.Skipped, msg)
+		n.mu.Unlock()
+		return nil, nil
+	}
+	return nil, fmt.Errorf("%s: cannot listen on %s: %v", what, l.Addr, shortErr(err))
+}
+
+func shortErr(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err
+	}
+	return err
+}
+
+func (n *Node) shutdownTimeout() time.Duration {
+	if n.cfg.ShutdownTimeout > 0 {
+		return n.cfg.ShutdownTimeout
+	}
+	return 10 * time.Second
+}
+
+// shutdown stops accepting, lets channels finish the frames in hand, then
+// closes the broker.
+func (n *Node) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), n.shutdownTimeout())
+	defer cancel()
+	n.channels.shutdown(ctx)
+	n.mu.Lock()
+	for _, ln := range n.listeners {
+		ln.Close()
+	}
+	n.mu.Unlock()
+}
+
+// Close releases the store, the registry and the broker. Call it after Run
+// returned.
+func (n *Node) Close() error {
+	var errs []error
+	if n.embedded != nil {
+		n.embedded.Close()
+	}
+	if n.Registry != nil {
+		n.Registry.Close()
+	}
+	if n.db != nil {
+		errs = append(errs, n.db.Close())
+	}
+	if n.dead != nil {
+		errs = append(errs, n.dead.Close())
+	}
+	if n.kv != nil {
+		errs = append(errs, n.kv.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// republishTelemetry publishes every device's telemetry as retained state
+// once at start: a broker without persistence lost it in the restart.
+func (n *Node) republishTelemetry(ctx context.Context) error {
+	<-n.ready
+	for _, d := range n.Registry.Devices.List() {
+		if err := n.tel.PublishDevice(ctx, n.db.Telemetry(), d.Configuration.Ident); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if ctx.Err() != nil {
+				return nil
+			}
+			n.logger.Warn("telemetry republish failed", "device", d.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// ingestREST stores messages POSTed to a device through the API.
+func (n *Node) ingestREST(ctx context.Context, msgs []protocol.Message) error {
+	return n.ingest.Append(ctx, registry.Channel{}, msgs)
+}
+
+// Snapshot is the node's state for a metrics exporter, read at once from
+// the live parts (no second copy of state).
+type Snapshot struct {
+	Channels []ChannelSnapshot
+	Streams  []StreamSnapshot
+	Log      store.LogStats
+	Ingest   ingest.Stats
+	Devices  int
+	// Connected counts devices with an identified connection.
+	Connected int
+}
+
+// ChannelSnapshot is one running tracker channel's counters.
+type ChannelSnapshot struct {
+	ID       int64
+	Name     string
+	Protocol string
+	Stats    channel.Stats
+}
+
+// StreamSnapshot is one stream's counters.
+type StreamSnapshot struct {
+	ID    int64
+	Name  string
+	Stats stream.Stats
+}
+
+// Snapshot reads the node's state.
+func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
+	var s Snapshot
+	for id, srv := range n.channels.servers() {
+		c, _ := n.Registry.Channels.Get(id)
+		s.Channels = append(s.Channels, ChannelSnapshot{ID: id, Name: c.Name, Protocol: c.ProtocolName, Stats: srv.Stats()})
+	}
+	for _, def := range n.Registry.Streams.List() {
+		if st, ok := n.streams.stats(def.ID); ok {
+			s.Streams = append(s.Streams, StreamSnapshot{ID: def.ID, Name: def.Name, Stats: st})
+		}
+	}
+	var err error
+	s.Log, err = n.db.Log().Stats(ctx)
+	s.Ingest = n.ingest.Stats()
+	s.Devices = n.Registry.Devices.Len()
+	n.devices.mu.Lock()
+	s.Connected = len(n.devices.conns)
+	n.devices.mu.Unlock()
+	return s, err
+}
+
+// ObserveAppend, when set before Run, is told how long each channel batch
+// took to become durable: the wait a tracker has for its ACK.
+func (n *Node) ObserveAppend(fn func(time.Duration)) { n.ingest.Observe = fn }

@@ -1,0 +1,473 @@
+package node_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/gateway/node"
+	"github.com/gnssgate/gnssgate/examples/internal/codecs"
+	"github.com/gnssgate/gnssgate/examples/simulator/device"
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/stream"
+	"github.com/gnssgate/gnssgate/stream/httpsink"
+)
+
+const master = "test-master-token-0123456789"
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// protocols are the tracker protocols the end-to-end tests run.
+var protocols = []string{device.Teltonika, device.GT06, device.WialonIPS}
+
+// gateway is a node running in the test on loopback ports.
+type gateway struct {
+	*node.Node
+	t      *testing.T
+	cancel context.CancelFunc
+	done   chan error
+	http   string
+}
+
+func testConfig(dir string) node.Config {
+	cfg := node.Config{
+		DataDir:     dir,
+		HTTP:        node.Listen{Addr: "127.0.0.1:0"},
+		MQTT:        node.Listen{Addr: "127.0.0.1:0"},
+		MasterToken: master,
+		Codecs: func(name string, lenient bool) (protocol.Codec, bool) {
+			return codecs.New(name, codecs.Options{Lenient: lenient})
+		},
+		ExplicitChannels: true,
+		Logger:           quiet,
+	}
+	for _, p := range protocols {
+		cfg.Channels = append(cfg.Channels, node.ChannelSpec{Name: p, Protocol: p, Origin: "config",
+			TCP: node.Listen{Addr: "127.0.0.1:0"}})
+	}
+	return cfg
+}
+
+func start(t *testing.T, cfg node.Config) *gateway {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	n, err := node.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &gateway{Node: n, t: t, cancel: cancel, done: make(chan error, 1)}
+	go func() { g.done <- n.Run(ctx) }()
+	select {
+	case <-n.Ready():
+	case err := <-g.done:
+		t.Fatalf("node did not start: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("node not ready after 20 s")
+	}
+	g.http = n.Addrs().HTTP
+	t.Cleanup(g.stop)
+	return g
+}
+
+func (g *gateway) stop() {
+	if g.cancel == nil {
+		return
+	}
+	g.cancel()
+	if err := <-g.done; err != nil {
+		g.t.Errorf("Run: %v", err)
+	}
+	g.Close()
+	g.cancel = nil
+}
+
+// channelAddr returns the TCP address of the channel named name.
+func (g *gateway) channelAddr(name string) string {
+	id, ok := g.Registry.Channels.Lookup("name=" + name)
+	if !ok {
+		g.t.Fatalf("no channel %q", name)
+	}
+	return g.Addrs().Channels[id][0]
+}
+
+// rest calls the API with the master token and decodes the answer.
+func (g *gateway) rest(method, path string, body any) (int, map[string]any) {
+	g.t.Helper()
+	return restCall(g.t, g.http, master, method, path, body)
+}
+
+func restCall(t *testing.T, addr, token, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, "http://"+addr+path, rd)
+	if token != "" {
+		req.Header.Set("Authorization", "FlespiToken "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: %d %q: %v", method, path, resp.StatusCode, raw, err)
+	}
+	return resp.StatusCode, out
+}
+
+func results(t *testing.T, out map[string]any) []map[string]any {
+	t.Helper()
+	list, ok := out["result"].([]any)
+	if !ok {
+		t.Fatalf("no result in %v", out)
+	}
+	var r []map[string]any
+	for _, x := range list {
+		r = append(r, x.(map[string]any))
+	}
+	return r
+}
+
+// tracker is a simulated device on a TCP connection.
+type tracker struct {
+	s    device.Session
+	c    net.Conn
+	buf  []byte
+	trk  *device.Track
+	when time.Time
+}
+
+func dial(t *testing.T, proto, addr string, n uint64) *tracker {
+	t.Helper()
+	tr, err := dialErr(proto, addr, n)
+	if err != nil {
+		t.Fatalf("%s: %v", proto, err)
+	}
+	t.Cleanup(func() { tr.c.Close() })
+	return tr
+}
+
+// dialErr connects tracker n of a protocol and logs in.
+func dialErr(proto, addr string, n uint64) (*tracker, error) {
+	s, err := device.New(proto, device.IMEI(35630704240000+n), device.Options{})
+	if err != nil {
+		return nil, err
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	tr := &tracker{s: s, c: c, trk: device.NewTrack(n, 1, device.Area{}, time.Unix(1_800_000_000, 0)),
+		when: time.Unix(1_800_000_000, 0)}
+	var p device.Packet
+	if s.Login(&p) {
+		if err := tr.exchange(&p); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("login: %w", err)
+		}
+	}
+	return tr, nil
+}
+
+// exchange sends p and waits for its ACK.
+func (tr *tracker) exchange(p *device.Packet) error {
+	tr.c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := tr.c.Write(p.Bytes); err != nil {
+		return err
+	}
+	if len(p.Ack) == 0 {
+		return nil
+	}
+	for {
+		adv, reply, err := tr.s.SplitReply(tr.buf, p.Ack)
+		if err != nil {
+			return err
+		}
+		if reply != nil {
+			tr.buf = tr.buf[adv:]
+			if !bytes.Equal(reply, p.Ack) {
+				return fmt.Errorf("reply %x, want %x", reply, p.Ack)
+			}
+			return nil
+		}
+		chunk := make([]byte, 512)
+		n, err := tr.c.Read(chunk)
+		if err != nil {
+			return err
+		}
+		tr.buf = append(tr.buf, chunk[:n]...)
+	}
+}
+
+// send sends one record and waits for its ACK; it returns the record's time.
+func (tr *tracker) send() (time.Time, error) {
+	tr.when = tr.when.Add(10 * time.Second)
+	pt := tr.trk.At(tr.when)
+	var p device.Packet
+	if err := tr.s.Data(&p, []device.Point{pt}, false); err != nil {
+		return pt.Time, err
+	}
+	return pt.Time, tr.exchange(&p)
+}
+
+// receiver is an HTTP stream target that keeps what it gets.
+type receiver struct {
+	*httptest.Server
+	mu  sync.Mutex
+	ids map[string]int
+	got []protocol.Message
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{ids: map[string]int{}}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		msgs, err := protocol.UnmarshalMessages(body)
+		ids, err2 := stream.ParseIDs(r.Header.Get(httpsink.IDHeader), 0)
+		if err != nil || err2 != nil || len(ids) != len(msgs) {
+			http.Error(w, "bad", 400)
+			return
+		}
+		rc.mu.Lock()
+		for i := range msgs {
+			if rc.ids[ids[i]]++; rc.ids[ids[i]] == 1 {
+				rc.got = append(rc.got, msgs[i])
+			}
+		}
+		rc.mu.Unlock()
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) messages() []protocol.Message {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]protocol.Message(nil), rc.got...)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestEndToEnd: trackers of three protocols connect; every message reaches
+// an MQTT subscriber of the platform topics, the REST history, the
+// telemetry and an HTTP stream, and the device appears with its state.
+func TestEndToEnd(t *testing.T) {
+	g := start(t, testConfig(t.TempDir()))
+	rc := newReceiver(t)
+
+	// An MQTT client of the platform topics, over TCP with the token.
+	sub, err := paho.New(context.Background(), paho.Config{Server: "mqtt://" + g.Addrs().MQTT, Username: master, ClientID: "e2e", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	var mu sync.Mutex
+	topics := map[string]int{}
+	if _, err := sub.Subscribe(context.Background(), "flespi/message/gw/#", broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+		mu.Lock()
+		topics[m.Topic]++
+		mu.Unlock()
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+
+	// A stream of every channel to the HTTP receiver.
+	var chIDs []int64
+	for _, p := range protocols {
+		id, _ := g.Registry.Channels.Lookup("name=" + p)
+		chIDs = append(chIDs, id)
+	}
+	status, out := g.rest("POST", "/gw/streams", []map[string]any{{"name": "receiver", "protocol_name": "http",
+		"configuration": map[string]any{"uri": rc.URL}, "channels": chIDs}})
+	if status != 200 {
+		t.Fatalf("POST /gw/streams: %d %v", status, out)
+	}
+
+	const each = 5
+	sent := map[string]int{}
+	for i, p := range protocols {
+		tr := dial(t, p, g.channelAddr(p), uint64(i))
+		for range each {
+			if _, err := tr.send(); err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+		}
+		sent[tr.s.Ident()] = each
+	}
+	total := each * len(protocols)
+
+	positions := func(msgs []protocol.Message) int {
+		n := 0
+		for i := range msgs {
+			if msgs[i].Has(protocol.ParamLatitude) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "the stream receiver", func() bool { return positions(rc.messages()) >= total })
+	waitFor(t, "the MQTT subscriber", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for topic, c := range topics {
+			if strings.HasPrefix(topic, "flespi/message/gw/channels/") {
+				n += c
+			}
+		}
+		return n >= total
+	})
+	_, out = g.rest("GET", "/gw/devices/all", nil)
+	devs := results(t, out)
+	if len(devs) != len(protocols) {
+		t.Fatalf("%d devices registered, want %d: %v", len(devs), len(protocols), devs)
+	}
+	for _, d := range devs {
+		ident := d["configuration"].(map[string]any)["ident"].(string)
+		if sent[ident] == 0 {
+			t.Fatalf("unexpected device %v", d)
+		}
+		if d["connected"] != true || d["last_active"].(float64) == 0 {
+			t.Errorf("device state %v", d)
+		}
+		id := int64(d["id"].(float64))
+		// Positions only: a GT06 login and heartbeats are messages too.
+		filter := url.QueryEscape(`{"filter":"exists('position.latitude')"}`)
+		var hist []map[string]any
+		waitFor(t, "history of "+ident, func() bool {
+			_, out := g.rest("GET", fmt.Sprintf("/gw/devices/%d/messages?data=%s", id, filter), nil)
+			hist = results(t, out)
+			return len(hist) >= each
+		})
+		if len(hist) != each {
+			t.Errorf("history of %s (%s) holds %d positions, want %d: %v", ident, d["protocol_name"], len(hist), each, hist)
+		}
+		_, out := g.rest("GET", fmt.Sprintf("/gw/devices/%d/telemetry/position.latitude,position.longitude", id), nil)
+		tel := results(t, out)[0]["telemetry"].(map[string]any)
+		if lat, ok := tel["position.latitude"].(map[string]any); !ok || lat["value"].(float64) < 54 {
+			t.Errorf("telemetry %v", tel)
+		}
+		mu.Lock()
+		got := topics[fmt.Sprintf("flespi/message/gw/devices/%d", id)]
+		mu.Unlock()
+		if got < each {
+			t.Errorf("device topic of %d got %d messages", id, got)
+		}
+	}
+	// Selectors from flespi's API basics.
+	for sel, want := range map[string]int{
+		"configuration.ident=3563070424*":           3,
+		"protocol_name=teltonika":                   1,
+		"{last_active > (now() - 86400)}":           3,
+		"{exists(\"telemetry.position.latitude\")}": 3,
+		"{distance(telemetry.position.latitude, telemetry.position.longitude, 54.6872, 25.2797) < 100}": 3,
+	} {
+		status, out := g.rest("GET", "/gw/devices/"+url.PathEscape(sel), nil)
+		if status != 200 || len(results(t, out)) != want {
+			t.Errorf("selector %s: %d %v, want %d devices", sel, status, out, want)
+		}
+	}
+	// The stream's counters: every message of the log (logins and
+	// heartbeats that are messages too) was read and accepted.
+	_, out = g.rest("GET", "/gw/streams/all", nil)
+	st := results(t, out)[0]
+	c := st["counters"].(map[string]any)
+	if got := len(rc.messages()); c["accepted"].(float64) != float64(got) || c["read"].(float64) != float64(got) {
+		t.Errorf("stream counters %v, receiver holds %d", c, got)
+	}
+}
+
+// Tokens: no token is 401, an ACL outside the call is 403, a token sees
+// only its account's objects.
+func TestAuth(t *testing.T) {
+	g := start(t, testConfig(t.TempDir()))
+	if status, _ := restCall(t, g.http, "", "GET", "/gw/devices/all", nil); status != 401 {
+		t.Fatalf("no token: %d", status)
+	}
+	if status, _ := restCall(t, g.http, "wrong-token-0123456789", "GET", "/gw/devices/all", nil); status != 401 {
+		t.Fatalf("wrong token: %d", status)
+	}
+	_, out := g.rest("POST", "/platform/tokens", []map[string]any{{"info": "reader",
+		"acl": map[string]any{"rest": []map[string]any{{"uri": "gw/devices*", "methods": []string{"GET"}}}}}})
+	key := results(t, out)[0]["key"].(string)
+	if status, _ := restCall(t, g.http, key, "GET", "/gw/devices/all", nil); status != 200 {
+		t.Fatalf("ACL GET: %d", status)
+	}
+	if status, _ := restCall(t, g.http, key, "POST", "/gw/devices", []map[string]any{{"configuration": map[string]any{"ident": "x1"}}}); status != 403 {
+		t.Fatalf("ACL POST: %d", status)
+	}
+	if status, _ := restCall(t, g.http, key, "GET", "/gw/streams/all", nil); status != 403 {
+		t.Fatalf("ACL outside its URIs: %d", status)
+	}
+	if status, _ := restCall(t, g.http, key, "POST", "/platform/tokens", []map[string]any{{"info": "escalate"}}); status != 403 {
+		t.Fatalf("a limited token made a token: %d", status)
+	}
+	// The master's token list does not show secrets.
+	_, out = g.rest("GET", "/platform/tokens/all", nil)
+	for _, tok := range results(t, out) {
+		if tok["key"] != nil || tok["hash"] != nil {
+			t.Fatalf("token list shows a secret: %v", tok)
+		}
+	}
+}
+
+// Bad input gets a clear error with the right status.
+func TestRESTErrors(t *testing.T) {
+	g := start(t, testConfig(t.TempDir()))
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+		reason       string
+	}{
+		{"GET", "/gw/devices/{bad selector", nil, 400, "unterminated"},
+		{"POST", "/gw/devices", []map[string]any{{"configuration": map[string]any{"ident": "a/b"}}}, 400, "configuration.ident"},
+		{"POST", "/gw/devices", []map[string]any{{"nope": 1}}, 400, "unknown field"},
+		{"POST", "/gw/streams", []map[string]any{{"name": "s", "protocol_name": "carrier-pigeon"}}, 400, "protocol_name"},
+		{"POST", "/gw/streams", []map[string]any{{"name": "s", "protocol_name": "http", "configuration": map[string]any{"uri": "ftp://x"}}}, 400, "uri"},
+		{"POST", "/gw/streams", []map[string]any{{"name": "s", "protocol_name": "http", "configuration": map[string]any{"uri": "http://x"}, "validate_message": "a &&"}}, 400, "validate_message"},
+		{"GET", "/gw/nothing", nil, 404, "no such API"},
+		{"DELETE", "/gw/channels/all/messages", nil, 405, "shared"},
+		{"GET", "/gw/devices/all/messages?data=" + url.QueryEscape(`{"count":"x"}`), nil, 400, "count"},
+	} {
+		status, out := g.rest(c.method, c.path, c.body)
+		b, _ := json.Marshal(out)
+		if status != c.status || !strings.Contains(string(b), c.reason) {
+			t.Errorf("%s %s: %d %s, want %d with %q", c.method, c.path, status, b, c.status, c.reason)
+		}
+	}
+	// A taken ident is a conflict.
+	g.rest("POST", "/gw/devices", []map[string]any{{"configuration": map[string]any{"ident": "dup"}}})
+	if status, _ := g.rest("POST", "/gw/devices", []map[string]any{{"configuration": map[string]any{"ident": "dup"}}}); status != 409 {
+		t.Errorf("duplicate ident: %d", status)
+	}
+}

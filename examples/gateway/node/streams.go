@@ -1,0 +1,237 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/filter"
+	"github.com/gnssgate/gnssgate/store"
+	"github.com/gnssgate/gnssgate/stream"
+)
+
+// streamRuntime runs the registry's streams, each a stream.Stream of the
+// log named after its id, so its cursor survives restarts and edits.
+type streamRuntime struct {
+	n *Node
+
+	mu      sync.Mutex
+	ctx     context.Context
+	running map[int64]*runningStream
+	wg      sync.WaitGroup
+}
+
+type runningStream struct {
+	def    registry.Stream
+	s      *stream.Stream
+	subs   *stream.Subscriptions
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func newStreamRuntime(n *Node) *streamRuntime {
+	r := &streamRuntime{n: n, running: map[int64]*runningStream{}}
+	// A stream whose sink cannot be built is refused at the API.
+	n.Registry.Streams.SetCheck(func(_, s *registry.Stream) error {
+		sink, _, err := n.sinkFor(s)
+		if c, ok := sink.(interface{ Close() error }); ok {
+			c.Close()
+		}
+		return err
+	})
+	return r
+}
+
+func streamName(id int64) string { return strconv.FormatInt(id, 10) }
+
+// start runs the registry's streams and follows its changes.
+func (r *streamRuntime) start(ctx context.Context) {
+	r.mu.Lock()
+	r.ctx = ctx
+	r.mu.Unlock()
+	for _, s := range r.n.Registry.Streams.List() {
+		r.apply(s.ID)
+	}
+	r.n.Registry.Streams.Watch(func(c registry.Change[registry.Stream]) {
+		if c.New == nil {
+			go r.remove(c.Old.ID)
+			return
+		}
+		go r.apply(c.New.ID)
+	})
+}
+
+// run waits for the streams to stop.
+func (r *streamRuntime) run(ctx context.Context) error {
+	<-ctx.Done()
+	r.mu.Lock()
+	for _, rs := range r.running {
+		rs.cancel()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+	return nil
+}
+
+// apply brings stream id's runtime in line with the registry: subscription
+// changes apply in place; a changed sink, filter or conversion restarts it
+// (same cursor); enabled is kept in the log.
+func (r *streamRuntime) apply(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ctx == nil || r.ctx.Err() != nil {
+		return
+	}
+	def, ok := r.n.Registry.Streams.Get(id)
+	if !ok {
+		return
+	}
+	rs := r.running[id]
+	if rs != nil && !sameRun(&rs.def, &def) {
+		rs.cancel()
+		<-rs.done
+		rs = nil
+		delete(r.running, id)
+	}
+	if rs == nil {
+		var err error
+		if rs, err = r.startOne(def); err != nil {
+			r.n.logger.Error("stream did not start", "stream", id, "err", err)
+			return
+		}
+		r.running[id] = rs
+	}
+	rs.def = def
+	setSubscriptions(rs.subs, &def)
+	if err := rs.s.SetEnabled(r.ctx, def.Enabled); err != nil {
+		r.n.logger.Error("stream: enable", "stream", id, "err", err)
+	}
+}
+
+// sameRun reports whether two definitions run the same stream (only
+// subscriptions, name, metadata or enabled differ).
+func sameRun(a, b *registry.Stream) bool {
+	return a.ProtocolName == b.ProtocolName && string(a.Configuration) == string(b.Configuration) &&
+		a.QueueTTL == b.QueueTTL && a.ValidateMessage == b.ValidateMessage && reflect.DeepEqual(a.ConvertMessage, b.ConvertMessage)
+}
+
+func setSubscriptions(subs *stream.Subscriptions, def *registry.Stream) {
+	for _, id := range subs.Channels() {
+		subs.RemoveChannel(id)
+	}
+	for _, id := range subs.Devices() {
+		subs.RemoveDevice(id)
+	}
+	for _, id := range def.Channels {
+		subs.AddChannel(id)
+	}
+	for _, id := range def.Devices {
+		subs.AddDevice(id)
+	}
+}
+
+func (r *streamRuntime) startOne(def registry.Stream) (*runningStream, error) {
+	n := r.n
+	sink, tune, err := n.sinkFor(&def)
+	if err != nil {
+		return nil, err
+	}
+	cfg := stream.Config{Name: streamName(def.ID), Subscriptions: &stream.Subscriptions{}, DeadLetter: n.dead.Log(),
+		QueueTTL: time.Duration(def.QueueTTL) * time.Second, Logger: n.logger, OnEvent: r.onEvent(def.ID)}
+	if def.ValidateMessage != "" {
+		if cfg.Validate, err = filter.CompileFilter(def.ValidateMessage); err != nil {
+			return nil, err
+		}
+	}
+	if def.ConvertMessage != nil {
+		cfg.Convert = stream.Convert{Fields: def.ConvertMessage.Fields, Nested: def.ConvertMessage.Nested}
+	}
+	if tune != nil {
+		tune(&cfg)
+	}
+	s, err := stream.New(n.db.Log(), sink, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	rs := &runningStream{def: def, s: s, subs: cfg.Subscriptions, cancel: cancel, done: make(chan struct{})}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer close(rs.done)
+		defer func() {
+			if c, ok := sink.(interface{ Close() error }); ok {
+				c.Close()
+			}
+		}()
+		for {
+			err := s.Run(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			n.logger.Error("stream stopped", "stream", def.ID, "err", err)
+			var rej *stream.RejectedError
+			if errors.As(err, &rej) {
+				return // policy stop: until the stream is edited or restarted
+			}
+			select { // a failing log: try again shortly
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}()
+	return rs, nil
+}
+
+// onEvent publishes a stream's state changes on its log topics.
+func (r *streamRuntime) onEvent(id int64) func(stream.Event) {
+	return func(e stream.Event) {
+		fields := map[string]any{}
+		if e.Err != nil {
+			fields["error"] = e.Err.Error()
+		}
+		go r.n.state.Event(context.Background(), "streams", id, string(e.Type), fields)
+	}
+}
+
+// remove stops a deleted stream and forgets its cursor.
+func (r *streamRuntime) remove(id int64) {
+	r.mu.Lock()
+	rs := r.running[id]
+	delete(r.running, id)
+	r.mu.Unlock()
+	if rs == nil {
+		return
+	}
+	rs.cancel()
+	<-rs.done
+	ctx := context.Background()
+	l := r.n.db.Log()
+	st, err := l.Stats(ctx)
+	if err != nil {
+		return
+	}
+	prefix := rs.s.Consumer()
+	for _, c := range st.Consumers {
+		if c.Name == prefix || len(c.Name) > len(prefix) && c.Name[:len(prefix)+1] == prefix+"#" {
+			if err := l.DeleteConsumer(ctx, c.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
+				r.n.logger.Warn("stream: cursor not deleted", "stream", id, "err", err)
+			}
+		}
+	}
+}
+
+func (r *streamRuntime) stats(id int64) (stream.Stats, bool) {
+	r.mu.Lock()
+	rs := r.running[id]
+	r.mu.Unlock()
+	if rs == nil {
+		return stream.Stats{}, false
+	}
+	return rs.s.Stats(), true
+}

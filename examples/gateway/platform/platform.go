@@ -1,0 +1,282 @@
+// Package platform publishes the gateway's MQTT platform topics, flespi's
+// names, through any broker.Broker (the embedded broker, or an external one
+// through broker/paho):
+//
+//	flespi/message/gw/channels/{channel_id}/{ident}    every message stored (Messages)
+//	flespi/message/gw/devices/{device_id}              … of a registered device
+//	flespi/state/gw/devices/{id}/telemetry/{param}     retained latest value (Telemetry; see TopicLevel)
+//	flespi/state/gw/{channels|devices|streams}/{id}/{property}  retained object state (State)
+//	flespi/log/gw/{channels|devices|streams}/{id}/{event}       events (State.Event)
+//
+// Message and telemetry payloads are JSON (a message object; a value);
+// every publication carries flespi's "timestamp" user property: the
+// message's server time, the telemetry value's time, or the time of the
+// change. An older message never overwrites a newer telemetry value
+// (store.Telemetry decides which values change).
+package platform
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store"
+	"github.com/gnssgate/gnssgate/stream"
+)
+
+// Topic prefixes.
+const (
+	MessagePrefix = "flespi/message/gw/"
+	StatePrefix   = "flespi/state/gw/"
+	LogPrefix     = "flespi/log/gw/"
+)
+
+func timestampProp(t float64) broker.Properties {
+	return broker.Properties{UserProperties: []broker.UserProperty{{Key: "timestamp", Value: strconv.FormatFloat(t, 'f', -1, 64)}}}
+}
+
+// Messages is the stream sink that publishes every message of the log on
+// its channel's and its device's message topics, QoS 1 (so that persistent
+// sessions get them), in log order.
+type Messages struct {
+	Broker broker.Broker
+	topic  []byte
+}
+
+// Write implements stream.Sink.
+func (p *Messages) Write(ctx context.Context, b *stream.Batch) error {
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		ident := m.Message.Ident()
+		ts, _ := m.Message.Float(protocol.ParamServerTimestamp)
+		props := timestampProp(ts)
+		if ch, ok := m.Message.Int(protocol.ParamChannelID); ok && ident != "" {
+			p.topic = append(strconv.AppendInt(append(p.topic[:0], MessagePrefix+"channels/"...), ch, 10), '/')
+			p.topic = append(p.topic, ident...)
+			if err := p.publish(ctx, string(p.topic), m.JSON, props); err != nil {
+				return failedFrom(b, i, err)
+			}
+		}
+		if dev, ok := m.Message.Int(protocol.ParamDeviceID); ok {
+			p.topic = strconv.AppendInt(append(p.topic[:0], MessagePrefix+"devices/"...), dev, 10)
+			if err := p.publish(ctx, string(p.topic), m.JSON, props); err != nil {
+				return failedFrom(b, i, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (p *Messages) publish(ctx context.Context, topic string, payload []byte, props broker.Properties) error {
+	return p.Broker.Publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Properties: props})
+}
+
+// failedFrom reports messages i.. of b as failed: those before went out,
+// and the rest must follow in order.
+func failedFrom(b *stream.Batch, i int, err error) error {
+	if i == 0 {
+		return err
+	}
+	be := stream.NewBatchError()
+	for j := i; j < len(b.Messages); j++ {
+		be.Failed(j, err)
+	}
+	return be
+}
+
+// Telemetry publishes every telemetry change as retained state. Changes
+// are coalesced per device and parameter, so a slow broker delays values
+// but never queues more than one per parameter.
+type Telemetry struct {
+	Broker broker.Broker
+	// DeviceID maps an ident to its registered device; values of idents
+	// without a device are not published (their topics need a device id).
+	DeviceID func(ident string) (int64, bool)
+	Logger   *slog.Logger
+
+	mu      sync.Mutex
+	pending map[string]map[string]store.TelemetryValue // ident → name → value
+	wake    chan struct{}
+}
+
+// Watch subscribes t to tel's changes; the returned func stops.
+func (t *Telemetry) Watch(tel store.Telemetry) func() {
+	t.init()
+	return tel.Watch(func(c store.TelemetryChange) {
+		t.mu.Lock()
+		p := t.pending[c.Ident]
+		if p == nil {
+			p = make(map[string]store.TelemetryValue, len(c.Values))
+			t.pending[c.Ident] = p
+		}
+		for _, v := range c.Values {
+			p[v.Name] = v
+		}
+		t.mu.Unlock()
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
+	})
+}
+
+func (t *Telemetry) init() {
+	t.mu.Lock()
+	if t.pending == nil {
+		t.pending = map[string]map[string]store.TelemetryValue{}
+		t.wake = make(chan struct{}, 1)
+	}
+	t.mu.Unlock()
+}
+
+// Run publishes pending changes until ctx ends.
+func (t *Telemetry) Run(ctx context.Context) error {
+	t.init()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.wake:
+		}
+		t.mu.Lock()
+		batch := t.pending
+		t.pending = map[string]map[string]store.TelemetryValue{}
+		t.mu.Unlock()
+		for ident, values := range batch {
+			if err := t.publish(ctx, ident, values); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				t.logger().Warn("platform: telemetry not published", "ident", ident, "err", err)
+			}
+		}
+	}
+}
+
+// PublishDevice publishes every telemetry value of a device, as after a
+// restart (retained state in a broker without persistence is gone).
+func (t *Telemetry) PublishDevice(ctx context.Context, tel store.Telemetry, ident string) error {
+	vals, err := tel.Get(ctx, ident)
+	if err != nil {
+		return err
+	}
+	m := make(map[string]store.TelemetryValue, len(vals))
+	for _, v := range vals {
+		m[v.Name] = v
+	}
+	return t.publish(ctx, ident, m)
+}
+
+func (t *Telemetry) publish(ctx context.Context, ident string, values map[string]store.TelemetryValue) error {
+	id, ok := t.DeviceID(ident)
+	if !ok {
+		return nil
+	}
+	prefix := StatePrefix + "devices/" + strconv.FormatInt(id, 10) + "/telemetry/"
+	var payload []byte
+	for _, v := range values {
+		payload = v.Value.AppendJSON(payload[:0])
+		msg := broker.Message{Topic: prefix + TopicLevel(v.Name), Payload: append([]byte(nil), payload...), QoS: 1, Retain: true,
+			Properties: timestampProp(v.Time)}
+		if err := t.Broker.Publish(ctx, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Telemetry) logger() *slog.Logger {
+	if t.Logger != nil {
+		return t.Logger
+	}
+	return slog.Default()
+}
+
+// TopicLevel makes a parameter name usable as a topic level: '+' and '#'
+// (the MQTT wildcards; flespi's "din#1" names the first digital input) and
+// '/' are written as %2B, %23 and %2F, and '%' as %25.
+func TopicLevel(name string) string {
+	if !strings.ContainsAny(name, "+#/%") {
+		return name
+	}
+	return levelEscaper.Replace(name)
+}
+
+var levelEscaper = strings.NewReplacer("%", "%25", "+", "%2B", "#", "%23", "/", "%2F")
+
+// State publishes objects' state as retained topics, one per property, and
+// events on log topics. Safe for concurrent use.
+type State struct {
+	Broker broker.Broker
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+func (s *State) now() float64 {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return float64(now().UnixMicro()) / 1e6
+}
+
+// Object publishes each top-level property of obj (a JSON object) at
+// flespi/state/gw/{kind}/{id}/{property}, retained; properties old had and
+// obj lacks are cleared. nil obj clears every property of old.
+func (s *State) Object(ctx context.Context, kind string, id int64, old, obj []byte) {
+	var was, is map[string]json.RawMessage
+	json.Unmarshal(old, &was)
+	json.Unmarshal(obj, &is)
+	props := timestampProp(s.now())
+	prefix := StatePrefix + kind + "/" + strconv.FormatInt(id, 10) + "/"
+	for k, v := range is {
+		if prev, ok := was[k]; ok && string(prev) == string(v) {
+			continue
+		}
+		s.publish(ctx, broker.Message{Topic: prefix + k, Payload: v, QoS: 1, Retain: true, Properties: props})
+	}
+	for k := range was {
+		if _, ok := is[k]; !ok {
+			s.publish(ctx, broker.Message{Topic: prefix + k, QoS: 1, Retain: true, Properties: props}) // empty: cleared
+		}
+	}
+}
+
+// Property publishes one retained property.
+func (s *State) Property(ctx context.Context, kind string, id int64, name string, value any) {
+	payload, err := json.Marshal(value)
+	if err != nil {
+		return
+	}
+	topic := StatePrefix + kind + "/" + strconv.FormatInt(id, 10) + "/" + name
+	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Retain: true, Properties: timestampProp(s.now())})
+}
+
+// Event publishes an event on flespi/log/gw/{kind}/{id}/{event}: a JSON
+// object with "event", "timestamp" and the given fields.
+func (s *State) Event(ctx context.Context, kind string, id int64, event string, fields map[string]any) {
+	body := map[string]any{"event": event, "timestamp": s.now(), "origin": fmt.Sprintf("gw/%s/%d", kind, id)}
+	for k, v := range fields {
+		body[k] = v
+	}
+	payload, _ := json.Marshal(body)
+	topic := LogPrefix + kind + "/" + strconv.FormatInt(id, 10) + "/" + event
+	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Properties: timestampProp(s.now())})
+}
+
+func (s *State) publish(ctx context.Context, m broker.Message) {
+	if err := s.Broker.Publish(ctx, m); err != nil && ctx.Err() == nil {
+		l := s.Logger
+		if l == nil {
+			l = slog.Default()
+		}
+		l.Warn("platform: state not published", "topic", m.Topic, "err", err)
+	}
+}
