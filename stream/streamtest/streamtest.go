@@ -40,7 +40,9 @@ type Received struct {
 // called from the test goroutine while the sink writes to it.
 type Target interface {
 	// Received returns what the target has received so far, in arrival
-	// order, duplicates included.
+	// order, duplicates included. It may lag behind the sink's
+	// acknowledgements (a broker acknowledges before its subscribers get
+	// the message): the suite waits up to Options.Timeout for the rest.
 	Received() []Received
 	// SetDown makes the target fail what it is sent (refuse connections,
 	// answer 503, drop the connection before acknowledging…) while down is
@@ -201,6 +203,24 @@ func (e *env) waitCommitted() {
 // duplicate repeats an earlier delivery exactly (same id, same content).
 func (e *env) check(skip map[int]bool) {
 	e.t.Helper()
+	// A broker acknowledges a message before its subscribers get it: the
+	// target may still be receiving what the stream has committed.
+	deadline := time.Now().Add(e.h.opts.Timeout)
+	for {
+		incomplete, err := e.verify(skip)
+		if err == nil {
+			return
+		}
+		if !incomplete || time.Now().After(deadline) {
+			e.t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// verify is one pass of check; incomplete reports that what the target
+// holds is right so far but not all.
+func (e *env) verify(skip map[int]bool) (incomplete bool, err error) {
 	got := e.target.Received()
 	logID := store.LogID(e.log)
 	seen := map[string]int{} // content key → index in got of first occurrence
@@ -210,7 +230,7 @@ func (e *env) check(skip map[int]bool) {
 		key := e.key(&r.Message)
 		if j, dup := seen[key]; dup {
 			if r.ID != got[j].ID {
-				e.t.Fatalf("duplicate of message #%d carries id %q, first delivery had %q", j, r.ID, got[j].ID)
+				return false, fmt.Errorf("duplicate of message #%d carries id %q, first delivery had %q", j, r.ID, got[j].ID)
 			}
 			continue
 		}
@@ -218,15 +238,15 @@ func (e *env) check(skip map[int]bool) {
 			next++
 		}
 		if next >= len(e.sent) {
-			e.t.Fatalf("target received an unexpected message #%d: %s", i, r.Message.String())
+			return false, fmt.Errorf("target received an unexpected message #%d: %s", i, r.Message.String())
 		}
 		want := &e.sent[next]
 		if k := e.key(want); k != key {
-			e.t.Fatalf("message #%d out of order or altered:\n got %s\nwant %s", i, r.Message.String(), want.String())
+			return false, fmt.Errorf("message #%d out of order or altered:\n got %s\nwant %s", i, r.Message.String(), want.String())
 		}
 		if !e.h.opts.NoIDs {
 			if wantID := fmt.Sprintf("%s:%d", logID, next+1); r.ID != wantID {
-				e.t.Fatalf("message #%d has id %q, want %q", i, r.ID, wantID)
+				return false, fmt.Errorf("message #%d has id %q, want %q", i, r.ID, wantID)
 			}
 		}
 		seen[key] = i
@@ -236,8 +256,9 @@ func (e *env) check(skip map[int]bool) {
 		next++
 	}
 	if next != len(e.sent) {
-		e.t.Fatalf("target received %d of %d messages", next, len(e.sent))
+		return true, fmt.Errorf("target received %d of %d messages", next, len(e.sent))
 	}
+	return false, nil
 }
 
 // key is the comparable content of a message: the parameters the target

@@ -17,6 +17,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/ruptela"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
+	"github.com/gnssgate/gnssgate/protocol/wialonretranslator"
 )
 
 // Options are the settings every codec takes.
@@ -47,6 +48,10 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	// The protocol has no checksum or length quirk to be lenient about.
+	wialonretranslator.Name: func(o Options) protocol.Codec {
+		return &wialonretranslator.Codec{MaxFrameSize: o.MaxFrameSize}
 	},
 }
 

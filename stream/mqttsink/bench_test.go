@@ -1,0 +1,240 @@
+package mqttsink_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	pahoclient "github.com/eclipse/paho.golang/paho"
+	"github.com/google/uuid"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/internal/testenv"
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store/memory"
+	"github.com/gnssgate/gnssgate/stream"
+	"github.com/gnssgate/gnssgate/stream/mqttsink"
+	"github.com/gnssgate/gnssgate/stream/streamtest"
+)
+
+// benchBatch is 1,000 messages of 100 devices as the stream hands them to
+// a sink: JSON payloads and stable ids.
+func benchBatch(b *testing.B) *stream.Batch {
+	l := memory.New(nil).Log()
+	var msgs []protocol.Message
+	for i := 0; i < 10; i++ {
+		for d := 0; d < 100; d++ {
+			msgs = append(msgs, streamtest.Message(fmt.Sprintf("35630704244%04d", d), i))
+		}
+	}
+	if _, err := l.Append(context.Background(), msgs); err != nil {
+		b.Fatal(err)
+	}
+	var batch *stream.Batch
+	capture := stream.SinkFunc(func(_ context.Context, bt *stream.Batch) error {
+		batch = &stream.Batch{Stream: bt.Stream}
+		for _, m := range bt.Messages {
+			m.JSON = append([]byte(nil), m.JSON...)
+			c := m.Message.Clone()
+			m.Message = &c
+			batch.Messages = append(batch.Messages, m)
+		}
+		return nil
+	})
+	s, err := stream.New(l, capture, &stream.Config{Name: "bench", StartAt: stream.StartOldest, MaxBatch: 1000, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	for {
+		if next, _ := l.Cursor(ctx, s.Consumer()); next == 1001 {
+			break
+		}
+	}
+	cancel()
+	<-done
+	return batch
+}
+
+// BenchmarkPublish compares the sink (through broker/paho) with a plain
+// paho.golang client publishing the same 1,000 messages — same topics (one
+// per device), payloads, properties and QoS 1, the same number of
+// publishes in flight — to the Mosquitto of GNSSGATE_MQTT_ADDR. Each
+// iteration publishes the batch once through each, alternating which goes
+// first, so that a machine whose load changes treats both alike; the
+// metrics are each one's messages per second of its own wall time
+// ("sink-msgs/s", "paho-msgs/s") and their ratio ("sink/paho").
+func BenchmarkPublish(b *testing.B) {
+	addr := testenv.MQTTAddr(b)
+	batch := benchBatch(b)
+	prefix := "gnssgate-bench/" + uuid.NewString() + "/"
+	topics := make([]string, len(batch.Messages))
+	for i := range batch.Messages {
+		topics[i] = prefix + batch.Messages[i].Message.Ident()
+	}
+	ctx := context.Background()
+	for _, window := range []int{1, 16, 64} {
+		b.Run(fmt.Sprintf("inflight=%d", window), func(b *testing.B) {
+			pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer pub.Close()
+			sink, err := mqttsink.New(&mqttsink.Config{Broker: pub, Topic: prefix + "%ident%", MaxInFlight: window})
+			if err != nil {
+				b.Fatal(err)
+			}
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := pahoclient.NewClient(pahoclient.ClientConfig{Conn: conn})
+			if _, err := c.Connect(ctx, &pahoclient.Connect{ClientID: "bench-" + uuid.NewString(), CleanStart: true, KeepAlive: 30}); err != nil {
+				b.Fatal(err)
+			}
+			defer c.Disconnect(&pahoclient.Disconnect{})
+			publish := func(i int) error {
+				m := &batch.Messages[i]
+				format := byte(1)
+				_, err := c.Publish(ctx, &pahoclient.Publish{Topic: topics[i], QoS: 1,
+					Payload: append([]byte(nil), m.JSON...),
+					Properties: &pahoclient.PublishProperties{ContentType: "application/json", PayloadFormat: &format,
+						User: []pahoclient.UserProperty{{Key: "message_id", Value: m.ID()}, {Key: "stream", Value: batch.Stream}}}})
+				return err
+			}
+			plain := func() {
+				if window == 1 {
+					for i := range batch.Messages {
+						if err := publish(i); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return
+				}
+				sem := make(chan struct{}, window)
+				var wg sync.WaitGroup
+				for i := range batch.Messages {
+					sem <- struct{}{}
+					wg.Add(1)
+					go func(i int) {
+						defer wg.Done()
+						if err := publish(i); err != nil {
+							b.Error(err)
+						}
+						<-sem
+					}(i)
+				}
+				wg.Wait()
+			}
+			viaSink := func() {
+				if err := sink.Write(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var sinkTime, pahoTime time.Duration
+			timed := func(f func(), d *time.Duration) {
+				start := time.Now()
+				f()
+				*d += time.Since(start)
+			}
+			n := 0
+			for b.Loop() {
+				if n%2 == 0 {
+					timed(viaSink, &sinkTime)
+					timed(plain, &pahoTime)
+				} else {
+					timed(plain, &pahoTime)
+					timed(viaSink, &sinkTime)
+				}
+				n++
+			}
+			msgs := float64(n * len(batch.Messages))
+			b.ReportMetric(msgs/sinkTime.Seconds(), "sink-msgs/s")
+			b.ReportMetric(msgs/pahoTime.Seconds(), "paho-msgs/s")
+			b.ReportMetric(pahoTime.Seconds()/sinkTime.Seconds(), "sink/paho")
+		})
+	}
+}
+
+// BenchmarkCPU splits the CPU a message costs, one publish at a time:
+// the sink through broker/paho, broker/paho's Publish alone (the same
+// messages, topics and properties), and a plain paho.golang client. CPU
+// time is the whole process's, so the three run one after the other.
+func BenchmarkCPU(b *testing.B) {
+	addr := testenv.MQTTAddr(b)
+	batch := benchBatch(b)
+	prefix := "gnssgate-bench/" + uuid.NewString() + "/"
+	ctx := context.Background()
+	b.Run("sink", func(b *testing.B) {
+		pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pub.Close()
+		sink, err := mqttsink.New(&mqttsink.Config{Broker: pub, Topic: prefix + "%ident%", MaxInFlight: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		meter := streamtest.StartMeter()
+		for b.Loop() {
+			if err := sink.Write(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		meter.Report(b, len(batch.Messages))
+	})
+	b.Run("broker-paho", func(b *testing.B) {
+		pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pub.Close()
+		b.ReportAllocs()
+		meter := streamtest.StartMeter()
+		for b.Loop() {
+			for i := range batch.Messages {
+				m := &batch.Messages[i]
+				err := pub.Publish(ctx, broker.Message{Topic: prefix + m.Message.Ident(), QoS: 1, Payload: m.JSON,
+					Properties: broker.Properties{ContentType: "application/json", PayloadFormat: 1,
+						UserProperties: []broker.UserProperty{{Key: "message_id", Value: m.ID()}, {Key: "stream", Value: batch.Stream}}}})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		meter.Report(b, len(batch.Messages))
+	})
+	b.Run("paho", func(b *testing.B) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := pahoclient.NewClient(pahoclient.ClientConfig{Conn: conn})
+		if _, err := c.Connect(ctx, &pahoclient.Connect{ClientID: "bench-" + uuid.NewString(), CleanStart: true, KeepAlive: 30}); err != nil {
+			b.Fatal(err)
+		}
+		defer c.Disconnect(&pahoclient.Disconnect{})
+		b.ReportAllocs()
+		meter := streamtest.StartMeter()
+		for b.Loop() {
+			for i := range batch.Messages {
+				m := &batch.Messages[i]
+				format := byte(1)
+				_, err := c.Publish(ctx, &pahoclient.Publish{Topic: prefix + m.Message.Ident(), QoS: 1, Payload: m.JSON,
+					Properties: &pahoclient.PublishProperties{ContentType: "application/json", PayloadFormat: &format,
+						User: []pahoclient.UserProperty{{Key: "message_id", Value: m.ID()}, {Key: "stream", Value: batch.Stream}}}})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		meter.Report(b, len(batch.Messages))
+	})
+}
