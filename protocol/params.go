@@ -78,6 +78,7 @@ var catalogue = []ParamInfo{
 	{"engine.ignition.status", KindBool, "", "ignition on"},
 	{"movement.status", KindBool, "", "device is moving"},
 	{"door.open.status", KindBool, "", "a door is open"},
+	{"hood.open.status", KindBool, "", "the hood (bonnet) is open"},
 	{"external.powersource.voltage", KindFloat, "V", "external power voltage"},
 	{"external.powersource.status", KindBool, "", "external power connected"},
 	{"battery.voltage", KindFloat, "V", "internal battery voltage"},

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/gps103"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/h02"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
@@ -28,6 +29,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	gps103.Name: func(o Options) protocol.Codec {
+		return &gps103.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 	h02.Name: func(o Options) protocol.Codec {
 		return &h02.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
