@@ -117,6 +117,7 @@ var catalogue = []ParamInfo{
 	{"can.engine.temperature", KindFloat, "°C", "engine temperature read from the CAN bus"},
 	{"fuel.level", KindFloat, "%", "fuel level"},
 	{"ibutton.code", KindString, "", "iButton / driver key code, hex"},
+	{"vehicle.vin", KindString, "", "vehicle identification number"},
 	{"harsh.acceleration.event.trigger", KindBool, "", "harsh acceleration"},
 	{"harsh.braking.event.trigger", KindBool, "", "harsh braking"},
 	{"harsh.cornering.event.trigger", KindBool, "", "harsh cornering"},

@@ -11,6 +11,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/h02"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
+	"github.com/gnssgate/gnssgate/protocol/tk103"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
 
@@ -32,6 +33,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	gps103.Name: func(o Options) protocol.Codec {
 		return &gps103.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	tk103.Name: func(o Options) protocol.Codec {
+		return &tk103.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 	h02.Name: func(o Options) protocol.Codec {
 		return &h02.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}

@@ -299,8 +299,11 @@ func Fraction(b []byte) float64 {
 
 // NMEA converts an NMEA coordinate, [D]DDMM.MMMM, to degrees (unsigned).
 // Degrees are whatever precedes the two integer digits of the minutes, so
-// devices that drop a leading zero ("954.9490") read right. limit is 90 for
-// latitudes and 180 for longitudes; a value beyond it is refused.
+// devices that drop a leading zero ("954.9490") read right. Minutes of 60
+// or more (captures have "5562.0287") are taken as written, degrees +
+// minutes/60, rather than losing the record, as the Wialon IPS codec does.
+// limit is 90 for latitudes and 180 for longitudes; a value beyond it is
+// refused.
 func NMEA(v []byte, limit float64) (float64, bool) {
 	if len(v) == 0 || len(v) > 24 {
 		return 0, false
@@ -322,7 +325,7 @@ func NMEA(v []byte, limit float64) (float64, bool) {
 		return 0, false
 	}
 	mins, ok := Decimal(minText)
-	if !ok || mins >= 60 {
+	if !ok || mins >= 100 {
 		return 0, false
 	}
 	deg := float64(whole) + mins/60

@@ -50,7 +50,7 @@ func TestNumbers(t *testing.T) {
 	if d, ok := NMEA([]byte("954.9490"), 180); !ok || math.Abs(d-9.915816666666666) > 1e-12 {
 		t.Errorf("NMEA = %v %v", d, ok)
 	}
-	for _, bad := range []string{"9160.0", "18100.0", "-10.5", "ab.c"} {
+	for _, bad := range []string{"18100.0", "18059.9", "-10.5", "ab.c", "1.5.5"} {
 		if _, ok := NMEA([]byte(bad), 180); ok {
 			t.Errorf("NMEA(%q) accepted", bad)
 		}
