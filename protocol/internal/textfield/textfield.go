@@ -135,9 +135,9 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
 // Decimal parses a plain decimal number, [+-]digits[.digits] (".5" and "5."
-// too). Exponents, hex, NaN and infinities are rejected. Up to 15
-// significant digits the value is mantissa/10^k, both exact in a float64,
-// so the result is correctly rounded; longer numbers go through strconv.
+// too). Exponents, hex, NaN and infinities are rejected. Up to 15 digits
+// the value is mantissa/10^k, both exact in a float64, so the result is
+// correctly rounded; longer numbers go through strconv.
 func Decimal(b []byte) (float64, bool) {
 	if len(b) == 0 || len(b) > 64 {
 		return 0, false
@@ -149,35 +149,36 @@ func Decimal(b []byte) (float64, bool) {
 		i = 1
 	}
 	var mant uint64
-	digits, frac, nd := 0, 0, 0
-	point := false
-	for _, c := range b[i:] {
-		switch {
-		case c >= '0' && c <= '9':
+	nd, point := 0, -1 // digits read; digits before the point, -1 before one
+	for ; i < len(b); i++ {
+		c := b[i]
+		if d := c - '0'; d <= 9 {
+			mant = mant*10 + uint64(d) // wraps past 19 digits: then strconv decides
 			nd++
-			if digits > 0 || c != '0' {
-				digits++
-			}
-			if digits <= 19 {
-				mant = mant*10 + uint64(c-'0')
-			}
-			if point {
-				frac++
-			}
-		case c == '.' && !point:
-			point = true
-		default:
-			return 0, false
+			continue
 		}
+		if c == '.' && point < 0 {
+			point = nd
+			continue
+		}
+		return 0, false
 	}
 	if nd == 0 {
 		return 0, false
 	}
+	frac := 0
+	if point >= 0 {
+		frac = nd - point
+	}
 	var f float64
-	if digits <= 15 && frac < len(pow10) {
+	if nd <= 15 {
 		f = float64(mant) / pow10[frac]
 	} else {
-		v, err := strconv.ParseFloat(string(b[i:]), 64)
+		start := 0
+		if b[0] == '-' || b[0] == '+' {
+			start = 1
+		}
+		v, err := strconv.ParseFloat(string(b[start:]), 64)
 		if err != nil || math.IsInf(v, 0) {
 			return 0, false
 		}

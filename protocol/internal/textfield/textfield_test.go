@@ -23,6 +23,39 @@ func TestSplit(t *testing.T) {
 	}
 }
 
+// splitNaive is Split's definition.
+func splitNaive(b []byte, sep byte, max int) [][]byte {
+	var dst [][]byte
+	start := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] == sep && len(dst) < max-1 {
+			dst = append(dst, b[start:i])
+			start = i + 1
+		}
+	}
+	return append(dst, b[start:])
+}
+
+func FuzzSplit(f *testing.F) {
+	f.Add([]byte("+RESP:GTFRI,060228,862894020180553,,14827,10,1,1,3.4,199,409.6"), byte(','), 64)
+	f.Add([]byte(",,,,,,,,,,,,,,,,,,,,"), byte(','), 5)
+	f.Add([]byte("\x80\x2c\xac\x2c"), byte(0xAC), 3)
+	f.Fuzz(func(t *testing.T, b []byte, sep byte, max int) {
+		if max < 1 || max > 1<<16 {
+			return
+		}
+		got, want := Split(nil, b, sep, max), splitNaive(b, sep, max)
+		if len(got) != len(want) {
+			t.Fatalf("Split(%q, %q, %d) = %q, want %q", b, sep, max, got, want)
+		}
+		for i := range got {
+			if string(got[i]) != string(want[i]) || cap(got[i]) != len(got[i]) {
+				t.Fatalf("Split(%q, %q, %d) = %q, want %q", b, sep, max, got, want)
+			}
+		}
+	})
+}
+
 func TestNumbers(t *testing.T) {
 	for _, tc := range []struct {
 		in string
