@@ -10,6 +10,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/gps103"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
 	"github.com/gnssgate/gnssgate/protocol/h02"
+	"github.com/gnssgate/gnssgate/protocol/queclink"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/tk103"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
@@ -39,6 +40,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	h02.Name: func(o Options) protocol.Codec {
 		return &h02.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	queclink.Name: func(o Options) protocol.Codec {
+		return &queclink.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 }
 
