@@ -7,7 +7,9 @@ package textfield
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -18,8 +20,25 @@ import (
 // frame of separators costs no more than max fields.
 func Split(dst [][]byte, b []byte, sep byte, max int) [][]byte {
 	dst = dst[:0]
-	start := 0
-	for i := 0; i < len(b); i++ {
+	start, i := 0, 0
+	// Eight bytes at a time: t has 0x80 in each byte equal to sep (exactly:
+	// no carry crosses bytes), and each is a field's end.
+	const lo7 = 0x7F7F7F7F7F7F7F7F
+	pat := uint64(sep) * 0x0101010101010101
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ pat
+		t := ^((x&lo7 + lo7) | x | lo7)
+		for t != 0 {
+			if len(dst) >= max-1 {
+				return append(dst, b[start:len(b):len(b)])
+			}
+			j := i + bits.TrailingZeros64(t)>>3
+			dst = append(dst, b[start:j:j])
+			start = j + 1
+			t &= t - 1
+		}
+	}
+	for ; i < len(b); i++ {
 		if b[i] != sep {
 			continue
 		}
