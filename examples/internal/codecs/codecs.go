@@ -10,12 +10,16 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/arnavi"
 	"github.com/gnssgate/gnssgate/protocol/egts"
 	"github.com/gnssgate/gnssgate/protocol/galileosky"
+	"github.com/gnssgate/gnssgate/protocol/gps103"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
+	"github.com/gnssgate/gnssgate/protocol/h02"
 	"github.com/gnssgate/gnssgate/protocol/jt808"
 	"github.com/gnssgate/gnssgate/protocol/meitrack"
 	"github.com/gnssgate/gnssgate/protocol/navtelecom"
+	"github.com/gnssgate/gnssgate/protocol/queclink"
 	"github.com/gnssgate/gnssgate/protocol/ruptela"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
+	"github.com/gnssgate/gnssgate/protocol/tk103"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 	"github.com/gnssgate/gnssgate/protocol/wialonretranslator"
 )
@@ -52,6 +56,18 @@ var constructors = map[string]func(Options) protocol.Codec{
 	// The protocol has no checksum or length quirk to be lenient about.
 	wialonretranslator.Name: func(o Options) protocol.Codec {
 		return &wialonretranslator.Codec{MaxFrameSize: o.MaxFrameSize}
+	},
+	gps103.Name: func(o Options) protocol.Codec {
+		return &gps103.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	tk103.Name: func(o Options) protocol.Codec {
+		return &tk103.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	h02.Name: func(o Options) protocol.Codec {
+		return &h02.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	queclink.Name: func(o Options) protocol.Codec {
+		return &queclink.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 }
 

@@ -1,0 +1,114 @@
+package gps103
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
+)
+
+func newCodec(c protocoltest.Config) protocol.Codec {
+	return &Codec{Lenient: c.Lenient}
+}
+
+func TestGolden(t *testing.T) { protocoltest.RunDir(t, "testdata", newCodec) }
+
+func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
+
+func decode(c *Codec, tr protocol.Transport, in ...string) protocoltest.Outcome {
+	var chunks [][]byte
+	for _, s := range in {
+		chunks = append(chunks, []byte(s))
+	}
+	return protocoltest.Decode(c, tr, chunks)
+}
+
+func TestEncodeCommand(t *testing.T) {
+	s := (&Codec{}).NewSession(protocol.TCP).(*Session)
+	if _, err := s.EncodeCommand(nil, protocol.Command{Name: CommandPosition}); !errors.Is(err, ErrNoIdent) {
+		t.Fatalf("before login: %v", err)
+	}
+	var r protocol.Result
+	if err := s.Decode([]byte("##,imei:359586015829802,A;"), &r); err != nil || string(r.Reply) != "LOAD" {
+		t.Fatalf("login: %v %q", err, r.Reply)
+	}
+	for _, tc := range []struct {
+		cmd  protocol.Command
+		want string
+	}{
+		{protocol.Command{Name: CommandPosition}, "B"},
+		{protocol.Command{Name: CommandPeriodic, Text: "30s"}, "C,30s"},
+		{protocol.Command{Name: CommandPeriodic, Text: "300"}, "C,05m"},
+		{protocol.Command{Name: CommandPeriodic, Text: "7200"}, "C,02h"},
+		{protocol.Command{Name: CommandCancelAlarm}, "E"},
+		{protocol.Command{Name: CommandOverspeed, Text: "80"}, "H,080"},
+		{protocol.Command{Name: CommandEngineStop}, "J"},
+		{protocol.Command{Name: CommandEngineResume}, "K"},
+		{protocol.Command{Name: CommandArm}, "L"},
+		{protocol.Command{Name: CommandDisarm}, "M"},
+		{protocol.Command{Name: CommandPhoto}, "160"},
+		{protocol.Command{Text: "H,060"}, "H,060"},
+	} {
+		got, err := s.EncodeCommand([]byte("x"), tc.cmd)
+		if want := "x**,imei:359586015829802," + tc.want + ";"; err != nil || string(got) != want {
+			t.Errorf("%+v = %q, %v; want %q", tc.cmd, got, err, want)
+		}
+	}
+	for _, bad := range []protocol.Command{{Name: "launch"}, {Text: "B;C"}, {Name: CommandPeriodic, Text: "soon"}, {Name: CommandOverspeed, Text: "fast"}, {}} {
+		if got, err := s.EncodeCommand([]byte("x"), bad); err == nil || string(got) != "x" {
+			t.Errorf("%+v = %q, %v; want an error, dst unchanged", bad, got, err)
+		}
+	}
+}
+
+func TestAcknowledgeSOS(t *testing.T) {
+	const sos = "imei:359586015829802,help me,0809231429,13554900601,F,062947.294,A,2234.4026,N,11354.3277,E,0.00,;"
+	if o := decode(&Codec{}, protocol.TCP, sos); o.Err != nil || len(o.Replies) != 0 {
+		t.Fatalf("default: %v %q", o.Err, o.Replies)
+	}
+	o := decode(&Codec{AcknowledgeSOS: true}, protocol.TCP, sos)
+	if o.Err != nil || string(o.Replies) != "**,imei:359586015829802,E;" {
+		t.Fatalf("AcknowledgeSOS: %v %q", o.Err, o.Replies)
+	}
+}
+
+// A message without GPS carries only the device's local time: it is dated
+// with Codec.UTCOffset until the session learns the offset from a GPS fix.
+func TestUTCOffset(t *testing.T) {
+	const noGPS = "imei:359586015829802,tracker,0809231449,,L,,,113b,,558f,,,;"
+	o := decode(&Codec{UTCOffset: 8 * time.Hour}, protocol.TCP, noGPS)
+	if ts, _ := o.Messages[0].Timestamp(); ts != 1222152540 {
+		t.Fatalf("timestamp %v", ts)
+	}
+	o = decode(&Codec{}, protocol.TCP, noGPS)
+	if ts, _ := o.Messages[0].Timestamp(); ts != 1222152540+8*3600 {
+		t.Fatalf("timestamp %v", ts)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	c := &Codec{MaxFrameSize: 32}
+	for _, tc := range []struct {
+		in      string
+		atEOF   bool
+		adv     int
+		frame   string
+		wantErr error
+	}{
+		{"\r\n359586015829802;", false, 2, "", nil},
+		{"359586015829802;imei:", false, 16, "359586015829802;", nil},
+		{"imei:3595", false, 0, "", nil},
+		{"imei:3595", true, 9, "imei:3595", nil},
+		{"imei:1,x,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,", false, 0, "", protocol.ErrFrameTooLarge},
+	} {
+		adv, frame, err := c.Split([]byte(tc.in), tc.atEOF)
+		if adv != tc.adv || string(frame) != tc.frame || !errors.Is(err, tc.wantErr) {
+			t.Errorf("Split(%q, %v) = %d, %q, %v", tc.in, tc.atEOF, adv, frame, err)
+		}
+	}
+	if o := decode(&Codec{}, protocol.TCP, "GET / HTTP/1.1\r\n"); !errors.Is(o.Err, protocol.ErrMalformed) {
+		t.Fatalf("HTTP request: %v", o.Err)
+	}
+}

@@ -1,0 +1,169 @@
+package h02
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
+)
+
+var testTime = time.Date(2026, 11, 22, 10, 15, 4, 0, time.UTC)
+
+func fixedNow() time.Time { return testTime }
+
+func newCodec(c protocoltest.Config) protocol.Codec {
+	return &Codec{Lenient: c.Lenient, Now: fixedNow}
+}
+
+func TestGolden(t *testing.T) { protocoltest.RunDir(t, "testdata", newCodec) }
+
+func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
+
+func decodeAll(t *testing.T, c *Codec, tr protocol.Transport, in ...string) protocoltest.Outcome {
+	t.Helper()
+	var chunks [][]byte
+	for _, s := range in {
+		chunks = append(chunks, []byte(s))
+	}
+	return protocoltest.Decode(c, tr, chunks)
+}
+
+func TestUTCOffset(t *testing.T) {
+	const frame = "*HQ,4103000861,V1,092853,A,2234.2029,N,11351.4197,E,000.40,000,270215,FFFFFBFF#"
+	utc := decodeAll(t, &Codec{NoTimeReply: true}, protocol.TCP, frame)
+	local := decodeAll(t, &Codec{NoTimeReply: true, UTCOffset: 8 * time.Hour}, protocol.TCP, frame)
+	if utc.Err != nil || local.Err != nil {
+		t.Fatal(utc.Err, local.Err)
+	}
+	a, _ := utc.Messages[0].Timestamp()
+	b, _ := local.Messages[0].Timestamp()
+	if a != 1425029333 || a-b != 8*3600 {
+		t.Fatalf("timestamps %v (UTC) and %v (+08:00 device clock)", a, b)
+	}
+	if len(utc.Replies) != 0 {
+		t.Fatalf("NoTimeReply still replied %q", utc.Replies)
+	}
+}
+
+func TestEncodeCommand(t *testing.T) {
+	c := &Codec{Now: fixedNow}
+	s := c.NewSession(protocol.TCP).(*Session)
+	if _, err := s.EncodeCommand(nil, protocol.Command{Name: CommandReboot}); !errors.Is(err, ErrNoIdent) {
+		t.Fatalf("command before any frame: %v", err)
+	}
+	var r protocol.Result
+	if err := s.Decode([]byte("*TH,2020916012,XT#"), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cmd  protocol.Command
+		want string
+	}{
+		{protocol.Command{Name: CommandEngineStop}, "*TH,2020916012,S20,101504,1,1#"},
+		{protocol.Command{Name: CommandEngineResume}, "*TH,2020916012,S20,101504,1,0#"},
+		{protocol.Command{Name: CommandPosition}, "*TH,2020916012,CR#"},
+		{protocol.Command{Name: CommandArm}, "*TH,2020916012,SF#"},
+		{protocol.Command{Name: CommandDisarm}, "*TH,2020916012,CF#"},
+		{protocol.Command{Name: CommandReboot}, "*TH,2020916012,CQ#"},
+		{protocol.Command{Name: CommandFactoryReset}, "*TH,2020916012,RESET,101504#"},
+		{protocol.Command{Name: CommandInterval, Text: "30"}, "*TH,2020916012,XT,30#"},
+		{protocol.Command{Name: CommandRestInterval, Text: "600"}, "*TH,2020916012,NXT,600#"},
+		{protocol.Command{Name: CommandAPN, Text: "zap.vivo.com.br,vivo,vivo"}, "*TH,2020916012,APN,zap.vivo.com.br,vivo,vivo#"},
+		{protocol.Command{Name: CommandInfo}, "*TH,2020916012,INFO#"},
+		{protocol.Command{Text: "D1,101504,60,4"}, "*TH,2020916012,D1,101504,60,4#"},
+		{protocol.Command{Text: "*HQ,000,R7,130305"}, "*HQ,000,R7,130305#"},
+	} {
+		got, err := s.EncodeCommand([]byte("x"), tc.cmd)
+		if err != nil || string(got) != "x"+tc.want {
+			t.Errorf("%+v = %q, %v; want %q", tc.cmd, got, err, tc.want)
+		}
+	}
+	for _, bad := range []protocol.Command{
+		{Name: "self-destruct"},
+		{Text: "S20#"},
+		{Name: CommandInterval, Text: "soon"},
+	} {
+		got, err := s.EncodeCommand([]byte("x"), bad)
+		if err == nil || string(got) != "x" {
+			t.Errorf("%+v = %q, %v; want an error and dst unchanged", bad, got, err)
+		}
+	}
+}
+
+// The device's V4 answer to a command comes back as a response and as a
+// message carrying command.response.
+func TestAnswer(t *testing.T) {
+	o := decodeAll(t, &Codec{}, protocol.TCP, "*HQ,135790246811221,V4,CQ #")
+	if o.Err != nil || len(o.Responses) != 1 || o.Responses[0].Text != "CQ" {
+		t.Fatalf("%+v", o)
+	}
+	if s, _ := o.Messages[0].Str(protocol.ParamCommandResponse); s != "CQ" {
+		t.Fatalf("message %s", o.Messages[0].String())
+	}
+}
+
+func TestSplit(t *testing.T) {
+	c := &Codec{MaxFrameSize: 64}
+	for _, tc := range []struct {
+		in      string
+		atEOF   bool
+		adv     int
+		frame   string
+		wantErr error
+	}{
+		{"\r\n*HQ,1,XT#", false, 2, "", nil},
+		{"*HQ,1,XT#\r\n", false, 9, "*HQ,1,XT#", nil},
+		{"*HQ,1,X", false, 0, "", nil},
+		{"*HQ,1,X", true, 0, "", nil},
+		{"GET / HTTP/1.1\r\n", false, 0, "", protocol.ErrMalformed},
+		{"*" + strings.Repeat("A", 70), false, 0, "", protocol.ErrFrameTooLarge},
+	} {
+		adv, frame, err := c.Split([]byte(tc.in), tc.atEOF)
+		if adv != tc.adv || string(frame) != tc.frame || !errors.Is(err, tc.wantErr) {
+			t.Errorf("Split(%q, %v) = %d, %q, %v; want %d, %q, %v", tc.in, tc.atEOF, adv, frame, err, tc.adv, tc.frame, tc.wantErr)
+		}
+	}
+}
+
+// A binary record waits for the next frame to tell its size, unless the
+// size is configured; then it is cut at once.
+func TestBinaryFrameSize(t *testing.T) {
+	rec := mustHex(t, "2410307310010503162209022212874500113466574c014028fffffbffff0000")
+	if adv, _, _ := (&Codec{}).Split(rec, false); adv != 0 {
+		t.Fatalf("auto size cut a lone record at %d before the next frame", adv)
+	}
+	if adv, fr, _ := (&Codec{BinaryFrameSize: 32}).Split(rec, false); adv != 32 || len(fr) != 32 {
+		t.Fatalf("fixed size: %d", adv)
+	}
+	// Garbage after a record: no frame follows at any known size.
+	junk := append(append([]byte{}, rec...), bytes.Repeat([]byte{0x11}, 40)...)
+	if _, _, err := (&Codec{}).Split(junk, false); !errors.Is(err, protocol.ErrMalformed) {
+		t.Fatalf("record followed by junk: %v", err)
+	}
+}
+
+func mustHex(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Over UDP a text frame may come without its '#'.
+func TestUDPText(t *testing.T) {
+	o := decodeAll(t, &Codec{NoTimeReply: true}, protocol.UDP, "*HQ,3800008786,V1,062507,A,3048.2437,N,03058.5617,E,000.00,000,250413,FFFFFBFF\r\n")
+	if o.Err != nil || len(o.Messages) != 1 || !protocoltest.HasPosition(&o.Messages[0]) {
+		t.Fatalf("%+v", o)
+	}
+	o = decodeAll(t, &Codec{}, protocol.TCP, "*HQ,3800008786,V1,062507,A")
+	if !errors.Is(o.Err, protocol.ErrTruncated) {
+		t.Fatalf("unterminated TCP frame: %v", o.Err)
+	}
+}
