@@ -222,6 +222,20 @@ func (d *dev) acknowledged(reply []byte) {
 		d.connected = true
 		s.connected.Add(1)
 	}
+	d.settle(reply)
+	if len(d.stale) > maxStale {
+		d.drop()
+	}
+	d.pending = false
+	if c.OnAck != nil {
+		c.OnAck(Ack{Device: d.n, Ident: d.sess.Ident(), Points: d.pts, Sends: d.sends, Latency: lat})
+	}
+}
+
+// settle is called when reply acknowledged what d.expect waited for: the
+// replies to the other transmissions on this connection may still come,
+// and are remembered as stale.
+func (d *dev) settle(reply []byte) {
 	matched := false
 	for _, e := range d.expect {
 		if !matched && bytes.Equal(e, reply) {
@@ -230,13 +244,7 @@ func (d *dev) acknowledged(reply []byte) {
 		}
 		d.stale = append(d.stale, e)
 	}
-	if len(d.stale) > maxStale {
-		d.drop()
-	}
-	d.pending = false
-	if c.OnAck != nil {
-		c.OnAck(Ack{Device: d.n, Ident: d.sess.Ident(), Points: d.pts, Sends: d.sends, Latency: lat})
-	}
+	d.expect = d.expect[:0]
 }
 
 func (d *dev) collides(ack []byte) bool {
@@ -267,19 +275,21 @@ func (d *dev) connect(ctx context.Context) error {
 	d.nc = nc
 	d.stopWatch = context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	d.in, d.onConn, d.stale, d.expect = d.in[:0], 0, d.stale[:0], d.expect[:0]
-	if !d.sess.Login(&d.login) {
-		return nil
-	}
 	for try := 0; ; try++ {
+		// A resent login gets fresh bytes where the protocol numbers
+		// them (GT06's serial), so its reply tells which copy it answers.
+		if !d.sess.Login(&d.login) {
+			return nil
+		}
 		if err := d.write(d.login.Bytes); err != nil {
 			s.fail(d.n, "write", err)
 			return err
 		}
-		_, err := d.await(ctx, d.ackBy(), d.login.Ack, func(r []byte) (bool, bool) {
-			return bytes.Equal(r, d.login.Ack), false
-		})
+		d.expect = append(d.expect, append([]byte(nil), d.login.Ack...))
+		reply, err := d.await(ctx, d.ackBy(), d.login.Ack, d.isAck)
 		switch {
 		case err == nil:
+			d.settle(reply)
 			if !d.connected {
 				d.connected = true
 				s.connected.Add(1)

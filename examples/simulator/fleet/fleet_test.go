@@ -351,6 +351,70 @@ func TestLateAcksAreNotTakenForTheNextPacket(t *testing.T) {
 	}
 }
 
+// slowProxy forwards TCP connections to addr, holding back the first bytes
+// the server sends on each connection (the login's answer) for delay: long
+// enough for the device to resend its login, so that two answers come.
+func slowProxy(t *testing.T, addr string, delay time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			dev, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			srv, err := net.Dial("tcp", addr)
+			if err != nil {
+				dev.Close()
+				continue
+			}
+			go func() { io.Copy(srv, dev); srv.Close() }()
+			go func() {
+				defer dev.Close()
+				buf := make([]byte, 4096)
+				n, err := srv.Read(buf)
+				if err != nil {
+					return
+				}
+				time.Sleep(delay)
+				dev.Write(buf[:n])
+				io.Copy(dev, srv)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// A login answered late is resent; the second answer, when it comes, is
+// not taken for the first packet's ACK.
+func TestLateLoginReplies(t *testing.T) {
+	for _, name := range device.Protocols() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := memory.New(nil)
+			defer st.Close()
+			addr := slowProxy(t, serve(t, name, false, channel.LogHandler(st.Log())), 500*time.Millisecond)
+			var got acks
+			sum, err := Run(context.Background(), Config{
+				Protocol: name, Addr: addr, Devices: 2, Rate: 5, Duration: time.Second,
+				AckTimeout: 300 * time.Millisecond, Retries: 3, Drain: 2 * time.Second, OnAck: got.add, Logger: quiet(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%+v", sum)
+			if !sum.OK() || sum.ErrorKinds["login timeout"] == 0 || sum.Reconnects != 0 || sum.ErrorKinds["unexpected reply"] != 0 {
+				t.Fatalf("summary %+v", sum)
+			}
+			checkLogged(t, name, st.Log(), &got)
+		})
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, c := range []Config{
 		{Protocol: "nmea"},
