@@ -89,15 +89,15 @@ func (s *sim) runDevice(ctx context.Context, n int) {
 				s.fail(n, "config", err)
 				return
 			}
-			// The next packet is due a period on; a device still waiting
-			// for an ACK when it is due makes it late, at the next period.
 			next = next.Add(c.period)
-			for now := time.Now(); next.Before(now); next = next.Add(c.period) {
-				s.late.Add(1)
-			}
 		}
 		if !d.deliver(ctx) {
 			return
+		}
+		// Packets that fell due while the device waited for this one's
+		// ACK are not made: the device is late.
+		for now := time.Now(); !next.After(now); next = next.Add(c.period) {
+			s.late.Add(1)
 		}
 	}
 }

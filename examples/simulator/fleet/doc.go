@@ -21,9 +21,10 @@
 // then closes the connection, waits ReconnectDelay (±50 %), reconnects,
 // logs in and sends it again: a device keeps its records until they are
 // acknowledged, and sends the next packet only then. A packet that falls
-// due while the device still waits is counted late and made at the next
-// period: the fleet slows down with the server, and [Summary.Late] and
-// [Summary.MsgsPerSec] against [Summary.TargetMsgsPerSec] show it.
+// due while the device still waits is not made (counted in
+// [Summary.Late]): the fleet slows down with the server, and
+// [Summary.MsgsPerSec] against [Summary.TargetMsgsPerSec] shows it. A
+// login is resent on timeouts in the same way.
 //
 // When Duration is over, devices make no new packets and have Drain to
 // get the last one acknowledged; what is still unacknowledged then is

@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,9 +38,9 @@ type Summary struct {
 	Packets      int64 `json:"packets"`
 	PacketsAcked int64 `json:"packets_acked"`
 	Resent       int64 `json:"resent"`
-	// Late counts the packets a device did not make on time because it
-	// was still waiting for the ACK of the one before: the server is not
-	// keeping up with Rate.
+	// Late counts the packets devices did not make because they were
+	// still waiting for the ACK of the one before when these fell due:
+	// the server is not keeping up with Rate.
 	Late int64 `json:"late"`
 	// Reconnects counts connections made after a device's first.
 	Reconnects int64 `json:"reconnects"`
@@ -115,7 +116,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	for k := range s.ErrorKinds {
 		kinds = append(kinds, k)
 	}
-	slices.SortFunc(kinds, func(a, b string) int { return int(s.ErrorKinds[b] - s.ErrorKinds[a]) })
+	slices.SortFunc(kinds, func(a, b string) int { return cmp.Compare(s.ErrorKinds[b], s.ErrorKinds[a]) })
 	for _, k := range kinds {
 		fmt.Fprintf(&b, "  error %q ×%d, first: %s\n", k, s.ErrorKinds[k], s.FirstErrors[k])
 	}
