@@ -16,6 +16,7 @@
 // divided by the connections, which includes what the store's memtables
 // and cache grew by (up to their caps, about 100 MiB for store/pebble's
 // defaults): compare with -store discard for the channel's own cost.
+// Last comes the CPU time the process used, and per message stored.
 // SIGINT or SIGTERM shuts down gracefully and prints a last line.
 //
 // The gateway (examples/gateway) does all of this and much more; this
@@ -190,10 +191,25 @@ func (r *reporter) report(final bool) {
 	if st.Conns > 0 && mem > 0 {
 		line += fmt.Sprintf(" (+%.1f KB/conn over %.1f MiB at start)", float64(mem-r.baseRSS)/float64(st.Conns)/1000, float64(r.baseRSS)/(1<<20))
 	}
+	if cpu := cpuTime(); cpu > 0 {
+		line += fmt.Sprintf("  cpu %.1f s", cpu.Seconds())
+		if st.MessagesAcked > 0 {
+			line += fmt.Sprintf(" (%.1f µs/msg)", float64(cpu.Microseconds())/float64(st.MessagesAcked))
+		}
+	}
 	if final {
 		line = "final: " + strings.TrimSpace(line)
 	}
 	fmt.Fprintln(r.w, line)
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rss is this process's resident set size in bytes (VmRSS), 0 when
