@@ -33,6 +33,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -64,6 +65,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		kind   = fs.String("store", "pebble", "where messages go before the ACK: pebble, memory or discard")
 		every  = fs.Duration("stats", 5*time.Second, "interval of the report lines on stderr")
 		logLvl = fs.String("log", "warn", "server log level: debug, info, warn, error")
+		cpuOut = fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file`")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -82,6 +84,19 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *cpuOut != "" {
+		f, err := os.Create(*cpuOut)
+		if err != nil {
+			fmt.Fprintln(stderr, "server:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "server:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if _, err := fdlimit.Raise(); err != nil {
 		logger.Warn("raising the open-file limit", "err", err)
 	}
