@@ -25,11 +25,12 @@ go build -o "$tmp/simulator" ./examples/simulator
 "$tmp/server" -p "$proto" -addr "127.0.0.1:$port" -store "$store" -data "$tmp/data" -stats 10s >"$tmp/server.out" 2>"$tmp/server.err" &
 server=$!
 sleep 1
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); cpu pressure: $(head -1 /proc/pressure/cpu 2>/dev/null)"
 status=0
-"$tmp/simulator" -p "$proto" -addr "127.0.0.1:$port" -devices "$devices" -duration "${seconds}s" -progress 10s -json "$@" \
+/usr/bin/time -f "simulator: cpu user %U s, system %S s, max rss %M KB" -o "$tmp/sim.time" \
+	"$tmp/simulator" -p "$proto" -addr "127.0.0.1:$port" -devices "$devices" -duration "${seconds}s" -progress 10s -json "$@" \
 	>"$tmp/sim.json" 2>"$tmp/sim.err" || status=$?
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); cpu pressure: $(head -1 /proc/pressure/cpu 2>/dev/null)"
 kill -INT "$server"
 wait "$server" || true
 echo "--- server"
@@ -37,4 +38,5 @@ grep -v 'level=' "$tmp/server.err" || true
 echo "--- server log lines: $(grep -c 'level=' "$tmp/server.err" || true)"
 echo "--- simulator (exit $status)"
 cat "$tmp/sim.err"
+cat "$tmp/sim.time"
 cat "$tmp/sim.json"

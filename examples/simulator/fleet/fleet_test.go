@@ -249,16 +249,20 @@ func (f *failing) HandleMessages(ctx context.Context, c *channel.Conn, msgs []pr
 // and finally report what was never acknowledged; what was acknowledged
 // before is in the log.
 func TestServerThatStopsAcknowledging(t *testing.T) {
-	for _, name := range device.Protocols() {
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		udp  bool
+	}{{device.Teltonika, false}, {device.GT06, false}, {device.WialonIPS, false}, {device.Teltonika, true}, {device.WialonIPS, true}} {
+		name := tc.name
+		t.Run(fmt.Sprintf("%s/udp=%v", name, tc.udp), func(t *testing.T) {
 			t.Parallel()
 			st := memory.New(nil)
 			defer st.Close()
 			h := &failing{h: channel.LogHandler(st.Log()), limit: 20}
-			addr := serve(t, name, false, h)
+			addr := serve(t, name, tc.udp, h)
 			var got acks
 			sum, err := Run(context.Background(), Config{
-				Protocol: name, Addr: addr, Devices: 3, Rate: 10, Duration: time.Second,
+				Protocol: name, Addr: addr, UDP: tc.udp, Devices: 3, Rate: 10, Duration: time.Second,
 				AckTimeout: 150 * time.Millisecond, Retries: 1, ReconnectDelay: 50 * time.Millisecond,
 				Drain: 500 * time.Millisecond, OnAck: got.add, Logger: quiet(),
 			})
