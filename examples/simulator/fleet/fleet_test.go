@@ -337,7 +337,9 @@ func TestLateAcksAreNotTakenForTheNextPacket(t *testing.T) {
 			var got acks
 			sum, err := Run(context.Background(), Config{
 				Protocol: tc.protocol, Addr: addr, Devices: 2, Rate: 5, Duration: 1500 * time.Millisecond,
-				AckTimeout: 200 * time.Millisecond, Retries: 3, ReconnectDelay: 20 * time.Millisecond,
+				// Many retries: only a reply that could be taken for another
+				// packet's, never a run of timeouts, makes a device reconnect.
+				AckTimeout: 200 * time.Millisecond, Retries: 10, ReconnectDelay: 20 * time.Millisecond,
 				Drain: 3 * time.Second, OnAck: got.add, Logger: quiet(),
 			})
 			if err != nil {
@@ -405,7 +407,7 @@ func TestLateLoginReplies(t *testing.T) {
 			var got acks
 			sum, err := Run(context.Background(), Config{
 				Protocol: name, Addr: addr, Devices: 2, Rate: 5, Duration: time.Second,
-				AckTimeout: 300 * time.Millisecond, Retries: 3, Drain: 2 * time.Second, OnAck: got.add, Logger: quiet(),
+				AckTimeout: 300 * time.Millisecond, Retries: 10, Drain: 4 * time.Second, OnAck: got.add, Logger: quiet(),
 			})
 			if err != nil {
 				t.Fatal(err)
