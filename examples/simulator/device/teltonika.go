@@ -149,9 +149,14 @@ func (t *teltonikaSession) appendRecord(b []byte, p *Point) []byte {
 
 // SplitReply: Teltonika's replies have no framing; the device reads as
 // many bytes as the reply it waits for (01 after the IMEI, a u32 after
-// data).
+// data), except that a reply starting 01 is a login's.
 func (t *teltonikaSession) SplitReply(data, want []byte) (int, []byte, error) {
 	n := max(len(want), 1)
+	if len(data) > 0 && data[0] == 1 {
+		// A data ACK (a count below 2^24) starts with 00: a leading 01 is
+		// a login accepted, the late answer to a resent IMEI.
+		n = 1
+	}
 	if len(data) < n {
 		return 0, nil, nil
 	}

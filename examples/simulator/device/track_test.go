@@ -144,6 +144,10 @@ func TestSplitReply(t *testing.T) {
 	// the last two bytes are not a whole reply yet.
 	check(Teltonika, split(Teltonika, []byte{1, 0, 0, 0, 3, 0, 0}, []byte{1}, []byte{0, 0, 0, 3}, []byte{0, 0, 0, 3}),
 		"\x01", "\x00\x00\x00\x03")
+	// A late login reply (01, a resent IMEI's) before a data ACK is a
+	// reply of its own, whatever the device waits for.
+	check(Teltonika, split(Teltonika, []byte{1, 0, 0, 0, 3}, []byte{0, 0, 0, 3}, []byte{0, 0, 0, 3}),
+		"\x01", "\x00\x00\x00\x03")
 	check(GT06, split(GT06, []byte("\x78\x78\x05\x13\x00\x03\xca\xe3\r\n\x79\x79\x00\x05\x13\x00\x04\x01\x02\r\n\x78")),
 		"\x78\x78\x05\x13\x00\x03\xca\xe3\r\n", "\x79\x79\x00\x05\x13\x00\x04\x01\x02\r\n")
 	check(WialonIPS, split(WialonIPS, []byte("#AL#1\r\n#AD#1\r\n#AB#")), "#AL#1\r\n", "#AD#1\r\n")
