@@ -16,9 +16,11 @@ const (
 	ParamProtocolID      = "protocol.id"
 	ParamPeer            = "peer"
 
-	// Stamped by a gateway that registers devices (flespi's names).
+	// Stamped by a gateway that registers devices (flespi's names), and
+	// the account (customer id) the device or channel belongs to.
 	ParamDeviceID   = "device.id"
 	ParamDeviceName = "device.name"
+	ParamCID        = "cid"
 
 	ParamLatitude   = "position.latitude"
 	ParamLongitude  = "position.longitude"
@@ -58,6 +60,7 @@ var catalogue = []ParamInfo{
 	{"protocol.id", KindFloat, "", "protocol of the channel"},
 	{"peer", KindString, "", "remote address of the device"},
 	{"device.id", KindFloat, "", "device registered for the ident"},
+	{"cid", KindFloat, "", "account (customer id) of the device, or of the channel for an unregistered device"},
 	{"device.name", KindString, "", "name of the registered device"},
 	{"position.latitude", KindFloat, "degrees", "latitude, WGS-84, north positive"},
 	{"position.longitude", KindFloat, "degrees", "longitude, WGS-84, east positive"},

@@ -74,11 +74,16 @@ func (in *Ingest) Append(ctx context.Context, ch registry.Channel, msgs []protoc
 			dev, known = in.device(ctx, ch, ident)
 			last = ident
 		}
+		cid := ch.CID
 		if known {
 			m.Set(protocol.ParamDeviceID, protocol.Int(dev.ID))
 			if dev.Name != "" {
 				m.Set(protocol.ParamDeviceName, protocol.String(dev.Name))
 			}
+			cid = dev.CID
+		}
+		if cid != 0 {
+			m.Set(protocol.ParamCID, protocol.Int(cid))
 		}
 	}
 	start := time.Now()

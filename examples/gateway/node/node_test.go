@@ -115,6 +115,11 @@ func (g *gateway) rest(method, path string, body any) (int, map[string]any) {
 
 func restCall(t *testing.T, addr, token, method, path string, body any) (int, map[string]any) {
 	t.Helper()
+	return restCallHeader(t, addr, token, nil, method, path, body)
+}
+
+func restCallHeader(t *testing.T, addr, token string, header map[string]string, method, path string, body any) (int, map[string]any) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -123,6 +128,9 @@ func restCall(t *testing.T, addr, token, method, path string, body any) (int, ma
 	req, _ := http.NewRequest(method, "http://"+addr+path, rd)
 	if token != "" {
 		req.Header.Set("Authorization", "FlespiToken "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

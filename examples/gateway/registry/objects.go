@@ -151,6 +151,9 @@ type ACL struct {
 	// Publish and Subscribe are MQTT topic filters.
 	Publish   []string `json:"publish,omitempty"`
 	Subscribe []string `json:"subscribe,omitempty"`
+	// Subaccounts lets the token see and act in its account's
+	// subaccounts (a token without an ACL may).
+	Subaccounts bool `json:"subaccounts,omitempty"`
 }
 
 // RESTRule is one REST permission.

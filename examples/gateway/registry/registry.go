@@ -508,10 +508,11 @@ func (c *Collection[T, P]) follow() func() {
 	})
 }
 
-// Registry is the gateway's object model: channels, devices, streams and
-// tokens, each a [Collection].
+// Registry is the gateway's object model: accounts, channels, devices,
+// streams and tokens, each a [Collection].
 type Registry struct {
 	kv       KV
+	Accounts *Collection[Account, *Account]
 	Channels *Collection[Channel, *Channel]
 	Devices  *Collection[Device, *Device]
 	Streams  *Collection[Stream, *Stream]
@@ -540,14 +541,34 @@ func Open(ctx context.Context, kv KV, opts *Options) (*Registry, error) {
 	}
 	r := &Registry{
 		kv:       kv,
+		Accounts: newCollection[Account](Accounts, kv, o.Now),
 		Channels: newCollection[Channel](Channels, kv, o.Now),
 		Devices:  newCollection[Device](Devices, kv, o.Now),
 		Streams:  newCollection[Stream](Streams, kv, o.Now),
 		Tokens:   newCollection[Token](Tokens, kv, o.Now),
 	}
-	r.Channels.check = func(_, c *Channel) error { return checkChannel(c, o.Protocols) }
+	r.Accounts.check = func(old, a *Account) error { return checkAccount(r, old, a) }
+	r.Accounts.uniques = func(a *Account) []string {
+		if a.CID == 0 {
+			return []string{"root=true"} // one root, even with nodes racing to make it
+		}
+		return nil
+	}
+	r.Channels.check = func(old, c *Channel) error {
+		if err := checkChannel(c, o.Protocols); err != nil || old != nil {
+			return err
+		}
+		return r.checkLimit(c.CID, "channels", func(cid int64) int64 { return countIn(r.Channels, cid) },
+			func(l Limits) int64 { return l.Channels })
+	}
 	r.Channels.uniques = func(c *Channel) []string { return []string{"name=" + c.Name} }
-	r.Devices.check = func(_, d *Device) error { return checkDevice(d) }
+	r.Devices.check = func(old, d *Device) error {
+		if err := checkDevice(d); err != nil || old != nil {
+			return err
+		}
+		return r.checkLimit(d.CID, "devices", func(cid int64) int64 { return countIn(r.Devices, cid) },
+			func(l Limits) int64 { return l.Devices })
+	}
 	r.Devices.uniques = func(d *Device) []string {
 		u := []string{"ident=" + d.Configuration.Ident}
 		if d.Configuration.AccessToken != "" {
@@ -555,15 +576,25 @@ func Open(ctx context.Context, kv KV, opts *Options) (*Registry, error) {
 		}
 		return u
 	}
-	r.Streams.check = func(_, s *Stream) error { return checkStream(s) }
+	r.Streams.check = func(old, s *Stream) error {
+		if err := checkStream(s); err != nil || old != nil {
+			return err
+		}
+		return r.checkLimit(s.CID, "streams", func(cid int64) int64 { return countIn(r.Streams, cid) },
+			func(l Limits) int64 { return l.Streams })
+	}
 	r.Tokens.check = func(_, t *Token) error { return checkToken(t) }
 	r.Tokens.uniques = func(t *Token) []string { return []string{"hash=" + t.Hash} }
-	for _, load := range []func(context.Context) error{r.Channels.load, r.Devices.load, r.Streams.load, r.Tokens.load} {
+	for _, load := range []func(context.Context) error{r.Accounts.load, r.Channels.load, r.Devices.load, r.Streams.load, r.Tokens.load} {
 		if err := load(ctx); err != nil {
 			return nil, err
 		}
 	}
-	r.stops = []func(){r.Channels.follow(), r.Devices.follow(), r.Streams.follow(), r.Tokens.follow()}
+	r.stops = []func(){r.Accounts.follow(), r.Channels.follow(), r.Devices.follow(), r.Streams.follow(), r.Tokens.follow()}
+	if err := r.EnsureRoot(ctx); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -102,7 +102,7 @@ func (q *request) channels(s []string) ([]byte, error) {
 			if err := decodeStrict(raw, &c); err != nil {
 				return nil, err
 			}
-			c.CID, c.Origin = q.tok.CID, ""
+			c.CID, c.Origin = q.cid, ""
 			c, err := q.api.Registry.Channels.Create(q.ctx, c)
 			if err != nil {
 				return nil, err
@@ -218,7 +218,7 @@ func (q *request) devices(s []string) ([]byte, error) {
 			if err := decodeStrict(raw, &d); err != nil {
 				return nil, err
 			}
-			d.CID = q.tok.CID
+			d.CID = q.cid
 			d, err := q.api.Registry.Devices.Create(q.ctx, d)
 			if err != nil {
 				return nil, err
@@ -331,7 +331,7 @@ func (q *request) streams(s []string) ([]byte, error) {
 			if err := decodeStrict(raw, &st); err != nil {
 				return nil, err
 			}
-			st.CID = q.tok.CID
+			st.CID = q.cid
 			if err := q.checkSubscriptions(st.Channels, st.Devices); err != nil {
 				return nil, err
 			}
@@ -504,7 +504,7 @@ func (q *request) tokens(s []string) ([]byte, error) {
 			if err := decodeStrict(raw, &in); err != nil {
 				return nil, err
 			}
-			t := registry.Token{Meta: registry.Meta{CID: q.tok.CID}, Info: in.Info, Expire: in.Expire, ACL: in.ACL}
+			t := registry.Token{Meta: registry.Meta{CID: q.cid}, Info: in.Info, Expire: in.Expire, ACL: in.ACL}
 			if in.TTL > 0 {
 				t.Expire = q.api.now().Unix() + in.TTL
 			}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,7 +146,15 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	status, out := a.Do(r.Context(), tok, r.Method, r.URL.EscapedPath(), r.URL.Query(), body)
+	var cid int64
+	if h := r.Header.Get(CIDHeader); h != "" {
+		var err error
+		if cid, err = strconv.ParseInt(strings.TrimSpace(h), 10, 64); err != nil || cid <= 0 {
+			writeError(w, errf(http.StatusBadRequest, "%s: not an account id", CIDHeader))
+			return
+		}
+	}
+	status, out := a.DoAs(r.Context(), tok, cid, r.Method, r.URL.EscapedPath(), r.URL.Query(), body)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(out)
@@ -189,10 +198,29 @@ func errorBody(errs ...*Error) []byte {
 	return b
 }
 
-// Do serves one request for tok: method, the escaped path, its query and
-// body. It returns the status and the JSON answer. The REST-over-MQTT
-// bridge calls it directly.
+// CIDHeader selects the account a request acts in: the token's own, or
+// one of its subaccounts (flespi's "x-flespi-cid").
+const CIDHeader = "X-Flespi-Cid"
+
+// Do serves one request for tok in its own account: method, the escaped
+// path, its query and body. It returns the status and the JSON answer.
 func (a *API) Do(ctx context.Context, tok registry.Token, method, path string, query url.Values, body []byte) (int, []byte) {
+	return a.DoAs(ctx, tok, 0, method, path, query, body)
+}
+
+// DoAs is Do in account cid: the token's (0) or one of its subaccounts,
+// which only a token allowed into subaccounts may choose. The
+// REST-over-MQTT bridge calls it directly.
+func (a *API) DoAs(ctx context.Context, tok registry.Token, cid int64, method, path string, query url.Values, body []byte) (int, []byte) {
+	if cid == 0 {
+		cid = tok.CID
+	}
+	if cid != tok.CID && (!a.Registry.Within(cid, tok.CID) || !subaccountsAllowed(tok)) {
+		// The same answer whether the account exists or not: an id cannot
+		// be probed.
+		e := errf(http.StatusForbidden, "the token cannot act in account %d", cid)
+		return e.Status, errorBody(e)
+	}
 	segs, err := selector.SplitPath(path)
 	if err != nil {
 		return http.StatusBadRequest, errorBody(errf(http.StatusBadRequest, "path: %v", err))
@@ -203,7 +231,7 @@ func (a *API) Do(ctx context.Context, tok registry.Token, method, path string, q
 	if err := a.allowed(tok, method, segs); err != nil {
 		return err.Status, errorBody(err)
 	}
-	req := &request{api: a, ctx: ctx, tok: tok, method: strings.ToUpper(method), segs: segs, query: query, body: body}
+	req := &request{api: a, ctx: ctx, tok: tok, cid: cid, method: strings.ToUpper(method), segs: segs, query: query, body: body}
 	out, err := req.route()
 	if err != nil {
 		var pe *partialError
@@ -226,7 +254,10 @@ func (a *API) Do(ctx context.Context, tok registry.Token, method, path string, q
 func classify(err error) *Error {
 	var ve *registry.ValidationError
 	var se *filter.SyntaxError
+	var le *registry.LimitError
 	switch {
+	case errors.As(err, &le):
+		return &Error{http.StatusForbidden, err.Error()}
 	case errors.As(err, &ve), errors.As(err, &se), errors.Is(err, store.ErrInvalid):
 		return &Error{http.StatusBadRequest, err.Error()}
 	case errors.Is(err, registry.ErrNotFound), errors.Is(err, store.ErrNotFound):
@@ -260,6 +291,7 @@ type request struct {
 	api    *API
 	ctx    context.Context
 	tok    registry.Token
+	cid    int64 // the account the call acts in
 	method string
 	segs   []string
 	query  url.Values
@@ -277,12 +309,26 @@ func (q *request) route() ([]byte, error) {
 		return q.streams(s[2:])
 	case len(s) >= 2 && s[0] == "platform" && s[1] == "tokens":
 		return q.tokens(s[2:])
+	case len(s) >= 2 && s[0] == "platform" && s[1] == "subaccounts":
+		return q.subaccounts(s[2:])
 	}
 	return nil, errf(http.StatusNotFound, "no such API: /%s", strings.Join(s, "/"))
 }
 
-// visible reports whether tok may see an object of account cid.
-func (q *request) visible(cid int64) bool { return cid == q.tok.CID }
+// visible reports whether the call may see an object of account cid: one
+// of the account it acts in, or of that account's subaccounts when the
+// token is allowed into them.
+func (q *request) visible(cid int64) bool {
+	if cid == q.cid {
+		return true
+	}
+	return subaccountsAllowed(q.tok) && q.api.Registry.Within(cid, q.cid)
+}
+
+// subaccountsAllowed reports whether a token may see and act in its
+// account's subaccounts: a token without an ACL may, one with an ACL when
+// it says so.
+func subaccountsAllowed(t registry.Token) bool { return t.ACL == nil || t.ACL.Subaccounts }
 
 func (q *request) methodNotAllowed() error {
 	return errf(http.StatusMethodNotAllowed, "%s is not allowed on /%s", q.method, strings.Join(q.segs, "/"))

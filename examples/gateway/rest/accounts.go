@@ -1,0 +1,107 @@
+package rest
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+)
+
+// subaccounts serves /platform/subaccounts/{selector}: the subaccounts of
+// the account the call acts in (and theirs, for a token allowed into
+// them). POST creates subaccounts of that account; PUT changes a name,
+// limits or metadata; DELETE removes an empty subaccount.
+func (q *request) subaccounts(s []string) ([]byte, error) {
+	render := func(a *registry.Account) []byte { b, _ := json.Marshal(a); return b }
+	if len(s) == 0 {
+		if q.method != http.MethodPost {
+			return nil, q.methodNotAllowed()
+		}
+		if !subaccountsAllowed(q.tok) {
+			return nil, errf(http.StatusForbidden, "the token's ACL does not allow subaccounts")
+		}
+		return q.create(func(raw json.RawMessage) ([]byte, error) {
+			var a registry.Account
+			if err := decodeStrict(raw, &a); err != nil {
+				return nil, err
+			}
+			a.CID = q.cid // a subaccount of the account the call acts in
+			a, err := q.api.Registry.Accounts.Create(q.ctx, a)
+			if err != nil {
+				return nil, err
+			}
+			return render(&a), nil
+		})
+	}
+	// Only strict subaccounts: an account does not list or change itself.
+	var list []registry.Account
+	for _, a := range q.api.Registry.Accounts.List() {
+		if a.ID != q.cid && a.ID != q.tok.CID {
+			list = append(list, a)
+		}
+	}
+	f, query, err := selection(q, s[0], list, func(a *registry.Account) registry.Meta { return a.Meta },
+		func(a *registry.Account, _ bool) []byte { return render(a) }, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(s) > 1 {
+		return nil, errf(http.StatusNotFound, "subaccounts have no %q", s[1])
+	}
+	switch q.method {
+	case http.MethodGet:
+		return answer(f, query), nil
+	case http.MethodPut:
+		return q.update(f.ids, func(id int64, raw []byte) ([]byte, error) {
+			a, err := q.api.Registry.Accounts.Update(q.ctx, id, func(a *registry.Account) error { return decodeStrict(raw, a) })
+			if err != nil {
+				return nil, err
+			}
+			return render(&a), nil
+		})
+	case http.MethodDelete:
+		for _, id := range f.ids {
+			if err := q.deleteAccount(id); err != nil {
+				return nil, err
+			}
+		}
+		return idItems(f.ids), nil
+	}
+	return nil, q.methodNotAllowed()
+}
+
+// deleteAccount removes an account that holds nothing: its objects and
+// subaccounts must be deleted first, so that nothing is orphaned.
+func (q *request) deleteAccount(id int64) error {
+	r := q.api.Registry
+	owns := func(cid int64) bool { return cid == id }
+	for _, a := range r.Accounts.List() {
+		if a.CID == id {
+			return errf(http.StatusConflict, "account %d has subaccounts: delete them first", id)
+		}
+	}
+	for _, c := range r.Channels.List() {
+		if owns(c.CID) {
+			return errf(http.StatusConflict, "account %d has channels: delete them first", id)
+		}
+	}
+	for _, d := range r.Devices.List() {
+		if owns(d.CID) {
+			return errf(http.StatusConflict, "account %d has devices: delete them first", id)
+		}
+	}
+	for _, s := range r.Streams.List() {
+		if owns(s.CID) {
+			return errf(http.StatusConflict, "account %d has streams: delete them first", id)
+		}
+	}
+	for _, t := range r.Tokens.List() {
+		if owns(t.CID) {
+			if _, err := r.Tokens.Delete(q.ctx, t.ID); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := r.Accounts.Delete(q.ctx, id)
+	return err
+}
