@@ -12,6 +12,8 @@ import (
 
 // ConnectInfo is what a client presented in its CONNECT packet.
 type ConnectInfo struct {
+	// ClientID is the client identifier as sent: "" when the client left
+	// the broker to assign one (Client.ID then holds the assigned one).
 	ClientID        string
 	Username        string
 	Password        []byte

@@ -119,7 +119,7 @@ func assignClientID() string {
 // authenticate checks the client's credentials and sets c.client.
 func (c *conn) authenticate(id string, cp *packets.ConnectParams) error {
 	s := c.srv
-	info := ConnectInfo{ClientID: id, Username: string(cp.Username), Password: slices.Clone(cp.Password),
+	info := ConnectInfo{ClientID: strings.Clone(cp.ClientIdentifier), Username: string(cp.Username), Password: slices.Clone(cp.Password),
 		ProtocolVersion: c.version, RemoteAddr: c.nc.RemoteAddr()}
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		st := tc.ConnectionState()
