@@ -270,7 +270,9 @@ func TestAuthenticatorChain(t *testing.T) {
 
 type credentialsFunc func(context.Context, Credential) (Device, error)
 
-func (f credentialsFunc) LookupDevice(ctx context.Context, c Credential) (Device, error) { return f(ctx, c) }
+func (f credentialsFunc) LookupDevice(ctx context.Context, c Credential) (Device, error) {
+	return f(ctx, c)
+}
 
 // The embedding program publishes into a device's namespace like any
 // in-process publisher; the device sees its own topic names.
