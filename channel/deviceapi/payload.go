@@ -153,8 +153,13 @@ func (p *telemetryParser) object(o gjson.Result) error {
 
 // values adds the members of o to the message of timestamp ms (-1: now).
 func (p *telemetryParser) values(ms int64, o gjson.Result) error {
-	m := p.message(ms)
-	return eachValue(o, func(key string, v protocol.Value) { m.Set(key, v) })
+	var m *protocol.Message // made at the first value: no values, no message
+	return eachValue(o, func(key string, v protocol.Value) {
+		if m == nil {
+			m = p.message(ms)
+		}
+		m.Set(key, v)
+	})
 }
 
 func (p *telemetryParser) message(ms int64) *protocol.Message {
@@ -179,6 +184,7 @@ func (p *telemetryParser) message(ms int64) *protocol.Message {
 		p.index[ms] = len(p.msgs)
 	}
 	var m protocol.Message
+	m.Grow(12) // a few values and what the channel stamps
 	if ms < 0 {
 		m.SetFloat(protocol.ParamTimestamp, float64(p.now.UnixMicro())/1e6)
 	} else {
@@ -247,17 +253,40 @@ func eachValue(o gjson.Result, f func(key string, v protocol.Value)) error {
 func valueOf(v gjson.Result) (protocol.Value, error) {
 	switch v.Type {
 	case gjson.String:
+		if !utf8.ValidString(v.Str) { // as encoding/json decodes it
+			return protocol.String(strings.ToValidUTF8(v.Str, "\uFFFD")), nil
+		}
 		return protocol.String(v.Str), nil
 	case gjson.True:
 		return protocol.Bool(true), nil
 	case gjson.False:
 		return protocol.Bool(false), nil
+	case gjson.Number:
+		return numberOf(v.Raw)
 	}
 	val, err := protocol.ParseValueJSON([]byte(v.Raw))
 	if err != nil {
 		return protocol.Value{}, fmt.Errorf("%w: %v", ErrBadPayload, err)
 	}
 	return val, nil
+}
+
+// numberOf converts a JSON number gjson has validated, as
+// protocol.ParseValueJSON does: integers that fit 64 bits stay exact.
+func numberOf(raw string) (protocol.Value, error) {
+	if !strings.ContainsAny(raw, ".eE") {
+		if i, err := strconv.ParseInt(raw, 10, 64); err == nil {
+			return protocol.Int(i), nil
+		}
+		if u, err := strconv.ParseUint(raw, 10, 64); err == nil {
+			return protocol.Uint(u), nil
+		}
+	}
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return protocol.Value{}, badPayload("number %.20q out of range", raw)
+	}
+	return protocol.Float(f), nil
 }
 
 // validKey reports whether a JSON key can be a parameter or attribute
