@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,7 +65,9 @@ type API struct {
 
 	// Namespace is the root of the devices' private topic spaces: device
 	// ident's topics are Namespace + ident + "/" + the topic it uses.
-	// "" means DefaultNamespace ("$devices/"). It must end in '/'.
+	// "" means DefaultNamespace ("$devices/"); a '/' is added when missing.
+	// Start it with '$' so that no "#" subscription of another client
+	// covers it.
 	Namespace string
 	// RPCTimeout bounds a server-side RPC call whose context has no
 	// deadline, and a client-side RPC handler; 0 means 10 s.
@@ -124,6 +127,9 @@ func (a *API) init() {
 		a.root = a.Namespace
 		if a.root == "" {
 			a.root = DefaultNamespace
+		}
+		if !strings.HasSuffix(a.root, "/") {
+			a.root += "/"
 		}
 		a.attrs, a.claims, a.packages = a.Attributes, a.Claims, a.Packages
 		if a.attrs == nil {
