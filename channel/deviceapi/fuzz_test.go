@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -167,21 +168,30 @@ func FuzzIntercept(f *testing.F) {
 	} {
 		f.Add(s[0], []byte(s[1]))
 	}
+	f.Add(TopicProvisionRequest, []byte(`{"deviceName":"d","provisionDeviceKey":"k","provisionDeviceSecret":"s","credentialsType":"X509_CERTIFICATE","hash":"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"}`))
 	s, stop := interceptEnv(f, channel.HandlerFunc(func(context.Context, *channel.Conn, []protocol.Message) error { return nil }))
 	defer stop()
+	// A provisioning client of the same API, with a provisioner that
+	// accepts key "k" and secret "s".
+	prov := &MemoryProvisioner{Credentials: &MemoryCredentials{}}
+	prov.AddProfile("k", "s")
+	s.api.Provisioner = prov
+	ps := s.api.provisionToken(embedded.ConnectInfo{ProtocolVersion: 4}).Intercept.(*session)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, topic string, payload []byte) {
-		v := s.InterceptPublish(ctx, nil, broker.Message{Topic: topic, Payload: payload, QoS: 1})
-		if !v.Handled {
-			t.Fatalf("%q not handled", topic)
-		}
-		switch v.Code {
-		case 0, codeNotAuthorized, codeImplSpecific, codeTopicInvalid, codePayloadInvalid:
-		default:
-			t.Fatalf("%q: reason 0x%02x", topic, v.Code)
-		}
-		if v.NoAck && !v.Disconnect {
-			t.Fatalf("%q: no PUBACK but the connection stays", topic)
+		for _, sess := range []*session{s, ps} {
+			v := sess.InterceptPublish(ctx, nil, broker.Message{Topic: topic, Payload: payload, QoS: 1})
+			if !v.Handled {
+				t.Fatalf("%q not handled", topic)
+			}
+			switch v.Code {
+			case 0, codeNotAuthorized, codeImplSpecific, codeTopicInvalid, codePayloadInvalid:
+			default:
+				t.Fatalf("%q: reason 0x%02x", topic, v.Code)
+			}
+			if v.NoAck && !v.Disconnect {
+				t.Fatalf("%q: no PUBACK but the connection stays", topic)
+			}
 		}
 	})
 }

@@ -89,3 +89,19 @@ func TestClient(t *testing.T) {
 		t.Fatal("queued message not delivered")
 	}
 }
+
+// FuzzReadPacket: whatever a broker sends, the client's packet reader
+// returns a packet or an error, never panics, and never allocates beyond
+// its limit.
+func FuzzReadPacket(f *testing.F) {
+	for _, s := range [][]byte{
+		{0x20, 2, 0, 0}, {0x20, 2, 1, 5}, {0x30, 7, 0, 3, 'a', '/', 'b', 'h', 'i'},
+		{0x32, 9, 0, 3, 'a', '/', 'b', 0, 1, 'h', 'i'}, {0x40, 2, 0, 1}, {0x90, 3, 0, 1, 0x80},
+		{0xB0, 2, 0, 1}, {0xD0, 0}, {0x30, 0xFF, 0xFF, 0xFF, 0xFF}, {0xF0, 0},
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mqtt311.ReadPacketForTest(data, 4096)
+	})
+}
