@@ -189,9 +189,19 @@ func (c *conn) intercept(ic Interceptor, se *session, topic string, pk *packets.
 	} else {
 		r.ackCode = v.Code
 	}
-	if r.ackType != 0 {
-		c.srv.state.publish(r) // nothing to route: the acknowledgement keeps its place in line
+	if r.ackType == packets.Pubrec && r.ackCode == 0 {
+		// A retransmission of this QoS 2 publish is acknowledged without
+		// being offered again, until the client's PUBREL.
+		se.mu.Lock()
+		if se.inQoS2 == nil {
+			se.inQoS2 = make(map[uint16]struct{})
+		}
+		se.inQoS2[r.ackID] = struct{}{}
+		se.mu.Unlock()
 	}
+	// Nothing to route: the acknowledgement (none with NoAck) keeps its
+	// place in line, and the persistence layer sees the publish completed.
+	c.srv.state.publish(r)
 	if v.Disconnect {
 		code := v.Code
 		if code < 0x80 {

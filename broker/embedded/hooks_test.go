@@ -352,3 +352,33 @@ func TestRefuseErrorAndAnonymousAuthenticator(t *testing.T) {
 		}
 	}
 }
+
+// QoS 2 through an interceptor: PUBREC once, a retransmission (DUP) is
+// acknowledged without being offered again, PUBREL completes it.
+func TestInterceptorQoS2(t *testing.T) {
+	t.Parallel()
+	ic := &recordingInterceptor{seen: make(chan broker.Message, 10)}
+	_, addr := startServer(t, &Config{Authenticator: namespaceAuth(ic)})
+	r := dialRaw(t, addr)
+	r.connect("q2", true, 30, func(pk *packets.Packet) { pk.Connect.Username, pk.Connect.UsernameFlag = []byte("icpt-X"), true })
+	pub := &packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 2}, PacketID: 7, TopicName: "api/q2", Payload: []byte("x")}
+	r.sendPacket(pub)
+	if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pubrec || pk.PacketID != 7 {
+		t.Fatalf("want PUBREC 7, got %+v", pk)
+	}
+	pub.FixedHeader.Dup = true
+	r.sendPacket(pub)
+	if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pubrec || pk.PacketID != 7 {
+		t.Fatalf("retransmission: want PUBREC 7, got %+v", pk)
+	}
+	r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pubrel}, PacketID: 7})
+	if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pubcomp || pk.ReasonCode != 0 {
+		t.Fatalf("want PUBCOMP, got %+v", pk)
+	}
+	<-ic.seen
+	select {
+	case m := <-ic.seen:
+		t.Fatalf("retransmission offered again: %+v", m)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
