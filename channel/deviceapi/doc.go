@@ -69,6 +69,17 @@
 //     store, answer) and decides the acknowledgement. Nothing a device
 //     publishes is routed, so a device cannot publish to other clients.
 //
+// Both hooks hang on the Token the Authenticator returns, not on the
+// broker's Config: the device API's Authenticator gives its devices theirs,
+// the embedding program's own clients (next in Authenticator) keep none, so
+// the two share one broker and one port without a dispatch table, an
+// account's Authenticator can give its clients their namespace the same
+// way, and a client without hooks pays one nil check per packet. The
+// interceptor runs before the broker's Authorizer because it is the
+// authority for what it serves (it answers an unknown topic with
+// ThingsBoard's 0x90, where the Authorizer could only say 0x87), and
+// before the "flespi/" prefix so that no device reaches REST over MQTT.
+//
 // Why not an in-process subscriber of the namespaces, as the MQTT channel
 // is? Because the broker acknowledges a publish once it is queued for its
 // subscribers: the PUBACK would not wait for storage, and the subscriber
@@ -93,7 +104,8 @@
 // of being invalid; string values are kept as strings (ThingsBoard turns
 // "42" into a number by default); keys the channel stamps ("ident",
 // "timestamp", "device.id", …) cannot be forged in telemetry; OTA chunks
-// are bounded by MaxChunkSize whether requested in pieces or whole. The
+// are bounded by MaxChunkSize whether requested in pieces or whole; a
+// provisioning connection is not closed 60 s after its answer. The
 // protobuf payload forms ("v2/t/p", …) are not served (answered as unknown
 // topics), nor Sparkplug; MQTT QoS 2 works (the broker supports it) where
 // ThingsBoard downgrades to 1.
