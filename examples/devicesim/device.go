@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/md5"
-	"crypto/sha256"
-	"crypto/sha512"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gnssgate/gnssgate/channel/deviceapi"
 )
 
 // device is one simulated ThingsBoard device: it reports telemetry, keeps
@@ -258,7 +255,7 @@ func (d *device) updateFirmware(ctx context.Context) {
 		return
 	}
 	d.fwState(ctx, "DOWNLOADED", "")
-	got, err := checksum(alg, image)
+	got, err := deviceapi.ChecksumOf(alg, image) // the algorithms ThingsBoard devices use
 	if err != nil || got != sum {
 		d.fwState(ctx, "FAILED", fmt.Sprintf("checksum %s, want %s", got, sum))
 		return
@@ -298,22 +295,4 @@ func (d *device) download(ctx context.Context, reqID, size int) ([]byte, error) 
 		}
 	}
 	return image, nil
-}
-
-func checksum(alg string, data []byte) (string, error) {
-	var h hash.Hash
-	switch strings.ToUpper(alg) {
-	case "", "SHA256":
-		h = sha256.New()
-	case "SHA384":
-		h = sha512.New384()
-	case "SHA512":
-		h = sha512.New()
-	case "MD5":
-		h = md5.New()
-	default:
-		return "", fmt.Errorf("checksum algorithm %q not supported", alg)
-	}
-	h.Write(data)
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
