@@ -12,6 +12,8 @@ import (
 
 // ConnectInfo is what a client presented in its CONNECT packet.
 type ConnectInfo struct {
+	// ClientID is the client identifier as sent: "" when the client left
+	// the broker to assign one (Client.ID then holds the assigned one).
 	ClientID        string
 	Username        string
 	Password        []byte
@@ -35,6 +37,21 @@ type Token struct {
 	// subscription is allowed when every topic it can match is matched by
 	// one of them. Empty means the client may not subscribe.
 	Subscribe []string
+
+	// Namespace, when set, is the client's private topic space: a prefix
+	// of the broker's topics ending in '/', such as "$devices/42/". Every
+	// topic name and filter the client uses (PUBLISH, SUBSCRIBE,
+	// UNSUBSCRIBE, its will, its REST response topic) is taken inside it,
+	// and messages are delivered to it with the prefix removed; its
+	// session is its own even if another namespace uses the same client
+	// ID. Publish, Subscribe, the Authorizer and Intercept see topics as
+	// the client wrote them. In-process publishers reach the client by
+	// publishing to Namespace + topic. See "Namespaces" in the package
+	// documentation.
+	Namespace string
+	// Intercept, when set, takes the client's publishes before they are
+	// authorized and routed (see Interceptor).
+	Intercept Interceptor
 }
 
 // Client identifies a connected (or in-process) client to an Authorizer and
@@ -50,8 +67,13 @@ type Client struct {
 // Authenticator decides whether a client may connect. It returns the
 // client's Token (nil for an anonymous client it accepts) or an error:
 // ErrBadCredentials (or any other error) refuses the connection with "bad
-// username or password"; broker.ErrNotAuthorized with "not authorized"; and
-// ErrServerBusy with "server unavailable".
+// username or password"; broker.ErrNotAuthorized with "not authorized";
+// ErrServerBusy with "server unavailable"; and a *RefuseError with its
+// own reason code. A client without username and password is admitted
+// anonymously when Config.AllowAnonymous is set; otherwise the
+// Authenticator is asked too (the client may present a TLS certificate,
+// or a client identifier the Authenticator knows), and its errors refuse
+// the client with "not authorized" unless they are a *RefuseError.
 //
 // Authenticate is called concurrently from many connections.
 type Authenticator interface {

@@ -55,7 +55,7 @@ func (c *conn) handshake() (*session, error) {
 	}
 	expiry := c.negotiate(pk, &props)
 
-	se, present, err := s.attach(c, id, cp.Clean, expiry)
+	se, present, err := s.attach(c, c.sessionKey(id), cp.Clean, expiry)
 	if err != nil {
 		code := byte(0x88)
 		if errors.Is(err, ErrServerBusy) {
@@ -119,15 +119,16 @@ func assignClientID() string {
 // authenticate checks the client's credentials and sets c.client.
 func (c *conn) authenticate(id string, cp *packets.ConnectParams) error {
 	s := c.srv
-	info := ConnectInfo{ClientID: id, Username: string(cp.Username), Password: slices.Clone(cp.Password),
+	info := ConnectInfo{ClientID: strings.Clone(cp.ClientIdentifier), Username: string(cp.Username), Password: slices.Clone(cp.Password),
 		ProtocolVersion: c.version, RemoteAddr: c.nc.RemoteAddr()}
 	if tc, ok := c.nc.(*tls.Conn); ok {
 		st := tc.ConnectionState()
 		info.TLS = &st
 	}
 	var token *Token
+	anonymous := !cp.UsernameFlag && !cp.PasswordFlag
 	switch {
-	case !cp.UsernameFlag && !cp.PasswordFlag:
+	case anonymous && (s.cfg.AllowAnonymous || s.cfg.Authenticator == nil):
 		if !s.cfg.AllowAnonymous {
 			return c.refuse(0x87, errors.New("anonymous clients are not allowed"))
 		}
@@ -140,13 +141,19 @@ func (c *conn) authenticate(id string, cp *packets.ConnectParams) error {
 		cancel()
 		if err != nil {
 			code := byte(0x86)
+			var re *RefuseError
 			switch {
-			case errors.Is(err, broker.ErrNotAuthorized):
+			case errors.As(err, &re) && re.Code >= 0x80:
+				code = re.Code
+			case errors.Is(err, broker.ErrNotAuthorized), anonymous:
 				code = 0x87
 			case errors.Is(err, ErrServerBusy):
 				code = 0x88
 			}
 			return c.refuse(code, err)
+		}
+		if err := token.validate(); err != nil {
+			return c.refuse(0x80, err)
 		}
 	}
 	c.client = &Client{ID: id, Username: info.Username, Token: token, ProtocolVersion: c.version, RemoteAddr: info.RemoteAddr}
@@ -169,7 +176,7 @@ func (c *conn) takeWill(cp *packets.ConnectParams) error {
 		return nil // accepted, and discarded like any publish there
 	}
 	wp := &cp.WillProperties
-	w := &message{topic: strings.Clone(cp.WillTopic), payload: slices.Clone(cp.WillPayload),
+	w := &message{topic: c.inTopic(strings.Clone(cp.WillTopic)), payload: slices.Clone(cp.WillPayload),
 		qos: cp.WillQos, retain: cp.WillRetain, created: time.Now()}
 	w.props = propsFrom(wp)
 	if wp.MessageExpiryInterval > 0 {

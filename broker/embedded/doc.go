@@ -67,6 +67,34 @@
 // and discarded, so that a client still sending gets the DISCONNECT rather
 // than a connection reset); decoding never panics.
 //
+// # Namespaces and interceptors
+//
+// The Token an Authenticator returns may carry two hooks for that one
+// client. Token.Namespace gives it a private topic space: with Namespace
+// "$devices/42/", its publish to "v1/devices/me/telemetry" is the broker's
+// "$devices/42/v1/devices/me/telemetry", its subscription to
+// "v1/devices/me/rpc/request/+" is "$devices/42/v1/devices/me/rpc/request/+"
+// (shares and $filter specs keep their place in front), and what it
+// receives has the prefix removed. Its session, retained messages and
+// shared groups are the namespace's own, and a client identifier names a
+// different session in each namespace. In-process code reaches exactly
+// that client — connected, or offline with a persistent session that gets
+// the message when it returns — by publishing to the prefixed topic.
+// Namespaces are as private as the Authorizer keeps them: start them with
+// '$' (wildcards in the first level never match it, so a "#" token does
+// not see them), and note that anonymous clients (AllowAnonymous) may go
+// anywhere. Per-account namespaces are the same mechanism: "$accounts/7/".
+//
+// Token.Intercept takes the client's publishes before the Authorizer and
+// routing, synchronously on its read loop: the Interceptor's Verdict says
+// whether the message was consumed, which acknowledgement reason code the
+// client gets, whether it gets none, and whether the connection ends. An
+// Interceptor that stores a message before returning thus acknowledges
+// only stored messages (channel/deviceapi is built this way). REST over
+// MQTT (Config.REST) is the older, server-wide form of the same idea.
+//
+// A *RefuseError from the Authenticator chooses the CONNACK reason code.
+//
 // # Saturation and memory
 //
 // The broker acknowledges a QoS 1 or 2 publish once the message is queued
@@ -110,5 +138,6 @@
 // (SUBSCRIBE, UNSUBSCRIBE, retained messages on subscription), topics.go
 // (filters and the subscription tree), retained.go (the retained tree),
 // persist.go (the persistence interface), sink.go (in-process
-// subscribers), auth.go and websocket.go.
+// subscribers), hooks.go (per-client namespaces and interceptors), auth.go
+// and websocket.go.
 package embedded

@@ -112,6 +112,11 @@ func (c *conn) handlePublish(se *session, pk *packets.Packet, body []byte) error
 	case 2:
 		r.ackType = packets.Pubrec
 	}
+	if ic := c.interceptor(); ic != nil {
+		if done, err := c.intercept(ic, se, topic, pk, r); done || err != nil {
+			return err
+		}
+	}
 	if err := s.auth.Authorize(c.ctx, c.client, topic, true); err != nil {
 		r.ackCode = 0x87
 		if !errors.Is(err, broker.ErrNotAuthorized) {
@@ -122,7 +127,7 @@ func (c *conn) handlePublish(se *session, pk *packets.Packet, body []byte) error
 			c.serveREST(topic, pk)
 		}
 	} else {
-		s.publish(c.inboundMessage(se, topic, pk), r)
+		s.publish(c.inboundMessage(se, c.inTopic(topic), pk), r)
 		return nil
 	}
 	// Nothing to route; the acknowledgement still keeps its place in line.
@@ -216,7 +221,7 @@ func (c *conn) serveREST(topic string, pk *packets.Packet) {
 		if rt == "" || !validTopicName(rt) || s.auth.Authorize(c.ctx, c.client, rt, true) != nil {
 			return
 		}
-		m := &message{topic: rt, payload: resp.Body, qos: 1, created: s.now()}
+		m := &message{topic: c.inTopic(rt), payload: resp.Body, qos: 1, created: s.now()}
 		m.props.correlation = corr
 		m.props.user = []packets.UserProperty{{Key: "http_code", Val: strconv.Itoa(resp.Status)}}
 		s.publish(m, routed{})

@@ -55,6 +55,10 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 			codes = append(codes, c.subCode(code))
 			continue
 		}
+		if pf, err = c.inFilter(pf); err != nil {
+			codes = append(codes, c.subCode(0x8F))
+			continue
+		}
 		sub := &subscription{sess: se, filter: pf, qos: f.Qos, noLocal: f.NoLocal, rap: f.RetainAsPublished,
 			rh: f.RetainHandling, id: subID, pred: pf.Predicate()}
 		isNew, err := s.addSubscription(se, sub)
@@ -91,7 +95,7 @@ func (c *conn) handleUnsubscribe(se *session, pk *packets.Packet) error {
 	}
 	codes := make([]byte, 0, len(pk.Filters))
 	for _, f := range pk.Filters {
-		if c.srv.removeSubscription(se, f.Filter) {
+		if c.srv.removeSubscription(se, c.inFilterString(f.Filter)) {
 			codes = append(codes, 0)
 		} else {
 			codes = append(codes, 0x11)

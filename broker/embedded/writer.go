@@ -139,7 +139,8 @@ func (c *conn) appendItem(dst []byte, it *writeItem, now time.Time) ([]byte, boo
 		}
 		expiry = uint32((left + time.Second - 1) / time.Second)
 	}
-	topic, alias, newAlias := m.topic, uint16(0), false
+	name := c.outTopic(m.topic)
+	topic, alias, newAlias := name, uint16(0), false
 	if c.version == 5 && c.aliasOutMax > 0 {
 		if a, ok := c.aliasOut[topic]; ok {
 			alias, topic = a, ""
@@ -191,7 +192,7 @@ func (c *conn) appendItem(dst []byte, it *writeItem, now time.Time) ([]byte, boo
 	total := 1 + varintLen(rem) + rem
 	if (c.maxOut > 0 && total > c.maxOut) || rem > 268435455 {
 		if newAlias {
-			delete(c.aliasOut, m.topic)
+			delete(c.aliasOut, name)
 		}
 		return dst[:start], false
 	}

@@ -1,0 +1,107 @@
+package mqtt311_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/embedded"
+	"github.com/gnssgate/gnssgate/internal/mqtt311"
+)
+
+func startBroker(t *testing.T) (*embedded.Server, string) {
+	var tokens embedded.TokenStore
+	tokens.Set("secret", &embedded.Token{Name: "t", Publish: []string{"#"}, Subscribe: []string{"#"}})
+	srv := embedded.New(&embedded.Config{Authenticator: &tokens, Logger: slog.New(slog.DiscardHandler)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(context.Background(), ln)
+	t.Cleanup(func() { srv.Close() })
+	return srv, ln.Addr().String()
+}
+
+func TestClient(t *testing.T) {
+	srv, addr := startBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	_, _, err := mqtt311.Dial(ctx, addr, mqtt311.Options{ClientID: "x", Username: "wrong"})
+	var re *mqtt311.RefusedError
+	if !errors.As(err, &re) || re.Code != 4 {
+		t.Fatalf("wrong credentials: %v", err)
+	}
+
+	opts := mqtt311.Options{ClientID: "c1", Username: "secret", Persistent: true, KeepAlive: 2 * time.Second}
+	c, present, err := mqtt311.Dial(ctx, addr, opts)
+	if err != nil || present {
+		t.Fatalf("connect: %v present=%v", err, present)
+	}
+	codes, err := c.Subscribe(ctx, mqtt311.Subscription{Filter: "a/+", QoS: 1}, mqtt311.Subscription{Filter: "b", QoS: 0})
+	if err != nil || len(codes) != 2 || codes[0] != 1 || codes[1] != 0 {
+		t.Fatalf("subscribe: %v %v", codes, err)
+	}
+	if err := c.Publish(ctx, "a/1", []byte("one"), 1, false); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	if err := c.Publish(ctx, "b", []byte("two"), 0, false); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	for _, want := range []string{"a/1 one 1", "b two 0"} {
+		select {
+		case m := <-c.Messages():
+			if got := m.Topic + " " + string(m.Payload) + " " + string('0'+m.QoS); got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		case <-ctx.Done():
+			t.Fatal("no message")
+		}
+	}
+	if err := c.Unsubscribe(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	// Keep-alive pings keep the connection beyond 1.5 × keep-alive.
+	time.Sleep(3500 * time.Millisecond)
+	if c.Err() != nil {
+		t.Fatalf("connection ended: %v", c.Err())
+	}
+	// The persistent session keeps what comes while the client is away.
+	c.Close()
+	if err := srv.Publish(ctx, broker.Message{Topic: "a/2", QoS: 1, Payload: []byte("queued")}); err != nil {
+		t.Fatal(err)
+	}
+	c2, present, err := mqtt311.Dial(ctx, addr, opts)
+	if err != nil || !present {
+		t.Fatalf("reconnect: %v present=%v", err, present)
+	}
+	defer c2.Disconnect()
+	select {
+	case m := <-c2.Messages():
+		if m.Topic != "a/2" || string(m.Payload) != "queued" {
+			t.Fatalf("queued: %+v", m)
+		}
+	case <-ctx.Done():
+		t.Fatal("queued message not delivered")
+	}
+}
+
+// FuzzReadPacket: whatever a broker sends, the client's packet reader
+// returns a packet or an error, never panics, and never allocates beyond
+// its limit.
+func FuzzReadPacket(f *testing.F) {
+	for _, s := range [][]byte{
+		{0x20, 2, 0, 0}, {0x20, 2, 1, 5}, {0x30, 7, 0, 3, 'a', '/', 'b', 'h', 'i'},
+		{0x32, 9, 0, 3, 'a', '/', 'b', 0, 1, 'h', 'i'}, {0x40, 2, 0, 1}, {0x90, 3, 0, 1, 0x80},
+		{0xB0, 2, 0, 1}, {0xD0, 0}, {0x30, 0xFF, 0xFF, 0xFF, 0xFF}, {0xF0, 0},
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		mqtt311.ReadPacketForTest(data, 4096)
+	})
+}
