@@ -467,6 +467,19 @@ func (s *Stream) start(ctx context.Context) (uint64, error) {
 	if err := s.loadEnabled(ctx); err != nil {
 		return 0, err
 	}
+	return s.open(ctx)
+}
+
+// Open creates the stream's cursor if it has none (at the position StartAt
+// says) and returns it. Run does it too; a program that starts Run later,
+// on another goroutine, calls Open first so that a new stream does not
+// miss what is appended in between (flespi's stream forwards what arrives
+// after it was created, not after it first ran).
+func (s *Stream) Open(ctx context.Context) (next uint64, err error) {
+	return s.open(ctx)
+}
+
+func (s *Stream) open(ctx context.Context) (uint64, error) {
 	st, err := s.log.Stats(ctx)
 	if err != nil {
 		return 0, err

@@ -157,6 +157,11 @@ func (r *streamRuntime) startOne(def registry.Stream) (*runningStream, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The cursor now, not when the goroutine below runs: a new stream
+	// forwards what arrives from its creation on.
+	if _, err := s.Open(r.ctx); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	rs := &runningStream{def: def, s: s, subs: cfg.Subscriptions, cancel: cancel, done: make(chan struct{})}
 	r.wg.Add(1)
