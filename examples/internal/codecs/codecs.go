@@ -15,6 +15,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/meitrack"
 	"github.com/gnssgate/gnssgate/protocol/navtelecom"
 	"github.com/gnssgate/gnssgate/protocol/ruptela"
+	"github.com/gnssgate/gnssgate/protocol/suntech"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
@@ -41,6 +42,9 @@ var constructors = map[string]func(Options) protocol.Codec{
 	},
 	ruptela.Name: func(o Options) protocol.Codec {
 		return &ruptela.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
+	suntech.Name: func(o Options) protocol.Codec {
+		return &suntech.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
 	teltonika.Name: func(o Options) protocol.Codec {
 		return &teltonika.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
