@@ -8,6 +8,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/arnavi"
+	"github.com/gnssgate/gnssgate/protocol/calamp"
 	"github.com/gnssgate/gnssgate/protocol/egts"
 	"github.com/gnssgate/gnssgate/protocol/galileosky"
 	"github.com/gnssgate/gnssgate/protocol/gt06"
@@ -28,6 +29,7 @@ type Options struct {
 
 var constructors = map[string]func(Options) protocol.Codec{
 	arnavi.Name: func(o Options) protocol.Codec { return &arnavi.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+	calamp.Name: func(o Options) protocol.Codec { return &calamp.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
 	egts.Name:   func(o Options) protocol.Codec { return &egts.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
 	galileosky.Name: func(o Options) protocol.Codec {
 		return &galileosky.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
