@@ -4,6 +4,7 @@
 package codecs
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -15,6 +16,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/jt808"
 	"github.com/gnssgate/gnssgate/protocol/meitrack"
 	"github.com/gnssgate/gnssgate/protocol/navtelecom"
+	"github.com/gnssgate/gnssgate/protocol/osmand"
 	"github.com/gnssgate/gnssgate/protocol/ruptela"
 	"github.com/gnssgate/gnssgate/protocol/suntech"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
@@ -69,6 +71,37 @@ func New(name string, o Options) (protocol.Codec, bool) {
 func Names() []string {
 	names := make([]string, 0, len(constructors))
 	for n := range constructors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// HTTPDecoder turns one HTTP request of a protocol that devices speak over
+// HTTP into messages (channel.RequestDecoder; channel.HTTP's Decoder).
+// These protocols have no byte-stream framing: a gateway serves them on
+// an HTTP listener, not a TCP channel.
+type HTTPDecoder interface {
+	DecodeRequest(r *http.Request, body []byte) ([]protocol.Message, error)
+}
+
+var httpDecoders = map[string]func(Options) HTTPDecoder{
+	osmand.Name: func(o Options) HTTPDecoder { return &osmand.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+}
+
+// NewHTTP returns the named HTTP protocol's request decoder.
+func NewHTTP(name string, o Options) (HTTPDecoder, bool) {
+	f, ok := httpDecoders[name]
+	if !ok {
+		return nil, false
+	}
+	return f(o), true
+}
+
+// HTTPNames lists the protocols served over HTTP, sorted.
+func HTTPNames() []string {
+	names := make([]string, 0, len(httpDecoders))
+	for n := range httpDecoders {
 		names = append(names, n)
 	}
 	slices.Sort(names)
