@@ -20,6 +20,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/ruptela"
 	"github.com/gnssgate/gnssgate/protocol/suntech"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
+	"github.com/gnssgate/gnssgate/protocol/watch"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 )
 
@@ -53,6 +54,7 @@ var constructors = map[string]func(Options) protocol.Codec{
 	teltonika.Name: func(o Options) protocol.Codec {
 		return &teltonika.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
+	watch.Name: func(o Options) protocol.Codec { return &watch.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
