@@ -119,9 +119,16 @@ func split(data []byte, atEOF bool, max int) (int, []byte, error) {
 		from = end
 	}
 	limit := min(len(data), max)
-	for i := from; i < limit; i++ {
-		if c := data[i]; c == '\r' || c == '\n' {
-			return i + 1, data[:i], nil
+	if from < limit {
+		seg := data[from:limit]
+		if i := bytes.IndexByte(seg, '\r'); i >= 0 {
+			seg = seg[:i]
+		}
+		if j := bytes.IndexByte(seg, '\n'); j >= 0 {
+			seg = seg[:j]
+		}
+		if end := from + len(seg); end < limit {
+			return end + 1, data[:end], nil
 		}
 	}
 	if len(data) >= max {
