@@ -3,6 +3,7 @@ package calamp
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 
 	"github.com/gnssgate/gnssgate/protocol"
 )
@@ -110,10 +111,10 @@ func (d *decoder) located(c []byte, typ byte, seq uint16) error {
 			n = len(data)
 		}
 		if n > 0 {
-			m.Add(paramAppData, protocol.String(hexString(data[:n])))
+			m.Add(paramAppData, protocol.String(hex.EncodeToString(data[:n])))
 		}
 		if tail := data[n:]; len(tail) > 0 {
-			m.Add(paramTail, protocol.String(hexString(tail)))
+			m.Add(paramTail, protocol.String(hex.EncodeToString(tail)))
 		}
 	}
 	return nil
@@ -140,7 +141,7 @@ func (d *decoder) accumulators(m *protocol.Message, count byte, list []byte, at 
 		m.Add(accumulatorNames[i], protocol.Int(int64(binary.BigEndian.Uint32(list[4*i:]))))
 	}
 	if tail := list[4*n:]; len(tail) > 0 {
-		m.Add(paramTail, protocol.String(hexString(tail)))
+		m.Add(paramTail, protocol.String(hex.EncodeToString(tail)))
 	}
 	return nil
 }
@@ -163,7 +164,7 @@ func (d *decoder) userMessage(m *protocol.Message, rest []byte, at int) error {
 	}
 	addData(m, data[:n])
 	if tail := data[n:]; len(tail) > 0 {
-		m.Add(paramTail, protocol.String(hexString(tail)))
+		m.Add(paramTail, protocol.String(hex.EncodeToString(tail)))
 	}
 	return nil
 }
@@ -177,7 +178,7 @@ func addData(m *protocol.Message, data []byte) {
 	text := bytes.TrimRight(data, "\r\n\x00")
 	for _, c := range text {
 		if c < 0x20 && c != '\t' && c != '\r' && c != '\n' || c >= 0x7f {
-			m.Add(paramUserHex, protocol.String(hexString(data)))
+			m.Add(paramUserHex, protocol.String(hex.EncodeToString(data)))
 			return
 		}
 	}
@@ -266,7 +267,7 @@ func (d *decoder) idReport(c []byte, seq uint16) error {
 	if v := printable(c[2:5]); v != "" {
 		m.Add(paramFirmware, protocol.String(v))
 	} else {
-		m.Add(paramFirmware, protocol.String(hexString(c[2:5])))
+		m.Add(paramFirmware, protocol.String(hex.EncodeToString(c[2:5])))
 	}
 	m.Add(paramVehicle, protocol.Int(int64(c[5])))
 	m.Add(paramUnitStatus, protocol.Int(int64(c[6])))

@@ -2,6 +2,7 @@ package calamp
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -147,7 +148,7 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 	default:
 		m := d.begin(16, typ, seq)
 		if len(body) > 0 {
-			m.Add(paramRaw, protocol.String(hexString(body)))
+			m.Add(paramRaw, protocol.String(hex.EncodeToString(body)))
 		}
 	}
 	if err != nil {
@@ -215,11 +216,3 @@ func ipPort(v []byte) string {
 }
 
 const hexDigits = "0123456789abcdef"
-
-func hexString(b []byte) string {
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
-	}
-	return string(out)
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // Name is the protocol's name in errors and configuration.
@@ -158,7 +159,7 @@ func uexDataEnd(b []byte, atEOF bool) (end int, more bool) {
 		field := b[p : p+q]
 		next := p + q + 1
 		if prevBits && len(field) > 0 && len(field) <= 5 {
-			if n, ok := decUint(field); ok {
+			if n, ok := textfield.Uint(field); ok {
 				de := next + int(n)
 				switch {
 				case de+3 > len(b):
@@ -209,7 +210,7 @@ func crashFrameLen(data []byte, max int) (n int, ok bool, err error) {
 			continue
 		}
 		start := bytes.LastIndexByte(data[:i], ';') + 1
-		length, good := decUint(data[start:i])
+		length, good := textfield.Uint(data[start:i])
 		if !good || length > uint64(max) {
 			return 0, false, protocol.Errorf(Name, start, protocol.ErrMalformed, "crash report length field")
 		}
@@ -223,20 +224,6 @@ func crashFrameLen(data []byte, max int) (n int, ok bool, err error) {
 		return 0, false, protocol.Errorf(Name, 0, protocol.ErrMalformed, "crash report header longer than 64 bytes")
 	}
 	return 0, false, nil
-}
-
-func decUint(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 18 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n, true
 }
 
 var (

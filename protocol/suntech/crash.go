@@ -2,6 +2,7 @@ package suntech
 
 import (
 	"bytes"
+	"encoding/hex"
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -78,7 +79,7 @@ func (s *Session) decodeCrash(b []byte, r *protocol.Result) error {
 			m.Add(protocol.ParamTimestamp, protocol.Int(t))
 		}
 	}
-	m.Add(paramCrashData, protocol.String(hexString(s.crash)))
+	m.Add(paramCrashData, protocol.String(hex.EncodeToString(s.crash)))
 	m.Add(paramCrashPart, protocol.Uint(parts))
 	m.Add(paramReportType, protocol.String("CRR"))
 	if badSum {

@@ -2,6 +2,7 @@ package suntech
 
 import (
 	"bytes"
+	"encoding/hex"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
@@ -365,7 +366,7 @@ func addSerial(m *protocol.Message, data []byte) {
 		}
 	}
 	if !printable {
-		m.Add(paramSerialHex, protocol.String(hexString(data)))
+		m.Add(paramSerialHex, protocol.String(hex.EncodeToString(data)))
 		return
 	}
 	m.Add(paramSerialData, protocol.String(string(data)))

@@ -2,6 +2,7 @@ package suntech
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -444,9 +445,9 @@ func (s *Session) decodeBinary(b []byte, r *protocol.Result) error {
 	if alert {
 		if v := take(hNumber, 1); v != nil {
 			if d := take(hNumber, int(v[0])); d != nil && len(d) > 0 {
-				m.Add(paramAlertData, protocol.String(hexString(d)))
+				m.Add(paramAlertData, protocol.String(hex.EncodeToString(d)))
 				if len(d) == 8 {
-					m.Add(paramIButton, protocol.String(hexString(d))) // alert 59/60: iButton
+					m.Add(paramIButton, protocol.String(hex.EncodeToString(d))) // alert 59/60: iButton
 				}
 			}
 		}
@@ -457,7 +458,7 @@ func (s *Session) decodeBinary(b []byte, r *protocol.Result) error {
 		return protocol.Errorf(Name, len(b), protocol.ErrTruncated, "binary report ends inside the fields its mask selects")
 	}
 	if len(p) > 0 {
-		m.Add(paramReportTail, protocol.String(hexString(p)))
+		m.Add(paramReportTail, protocol.String(hex.EncodeToString(p)))
 	}
 	if model != nil {
 		m.Add(paramModel, protocol.Uint(uint64(model[0])))
@@ -503,16 +504,7 @@ func bcd(dst, src []byte) bool {
 	return true
 }
 
-const hexDigits = "0123456789abcdef"
 const upperHex = "0123456789ABCDEF"
-
-func hexString(b []byte) string {
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
-	}
-	return string(out)
-}
 
 func hex2(b byte) string { return string([]byte{upperHex[b>>4], upperHex[b&15]}) }
 

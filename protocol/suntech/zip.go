@@ -2,6 +2,7 @@ package suntech
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
@@ -153,7 +154,7 @@ func (s *Session) decodeZip(b []byte, r *protocol.Result) error {
 		}
 		m.Add(paramBuffered, protocol.Bool(rest[6] == 0))
 	} else if len(rest) > 0 {
-		m.Add(paramReportTail, protocol.String(hexString(rest)))
+		m.Add(paramReportTail, protocol.String(hex.EncodeToString(rest)))
 	}
 	m.Add(paramModel, protocol.Uint(uint64(p[6])))
 	var fw [5]byte

@@ -2,6 +2,7 @@ package watch
 
 import (
 	"bytes"
+	"encoding/hex"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
@@ -73,7 +74,7 @@ func (d *frame) audio() error {
 		return err
 	}
 	m := d.begin(6)
-	m.Add(paramAudio, protocol.String(hexString(data)))
+	m.Add(paramAudio, protocol.String(hex.EncodeToString(data)))
 	d.finish(m)
 	return nil
 }
@@ -95,7 +96,7 @@ func (d *frame) audioPart() error {
 	m.Add(paramAudioName, protocol.String(textfield.Text(f[1])))
 	addUint(m, paramAudioPart, f[2])
 	addUint(m, paramAudioParts, f[3])
-	m.Add(paramAudio, protocol.String(hexString(data)))
+	m.Add(paramAudio, protocol.String(hex.EncodeToString(data)))
 	d.finish(m)
 	return nil
 }
@@ -111,17 +112,7 @@ func (d *frame) image() error {
 		return err
 	}
 	m := d.begin(6)
-	m.Add(paramImage, protocol.String(hexString(data)))
+	m.Add(paramImage, protocol.String(hex.EncodeToString(data)))
 	d.finish(m)
 	return nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-func hexString(b []byte) string {
-	out := make([]byte, 2*len(b))
-	for i, c := range b {
-		out[2*i], out[2*i+1] = hexDigits[c>>4], hexDigits[c&15]
-	}
-	return string(out)
 }
