@@ -22,7 +22,8 @@ func update() bool {
 // TestGolden runs every case in testdata: a raw HTTP request
 // (request.http), the provenance and the values the source states in the
 // header (Source, Expect, Want lines as protocoltest reads them), and the
-// golden messages.json. Every OsmAnd capture of the shared vectors is one.
+// golden messages.json; every prefix of the request must decode or fail
+// cleanly. Every OsmAnd capture of the shared vectors is a case.
 func TestGolden(t *testing.T) {
 	paths, _ := filepath.Glob("testdata/*.txtar")
 	if len(paths) == 0 {
@@ -97,6 +98,12 @@ func TestGolden(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("no message has %s = %s", w[0], w[1])
+				}
+			}
+			// Every prefix of the request decodes or fails cleanly.
+			for k := 0; k < len(req); k++ {
+				if _, err := (&Codec{Lenient: lenient}).ReadRequest(bytes.NewReader(req[:k])); protocoltest.CheckError(err) != nil {
+					t.Fatalf("request cut to %d bytes: %v", k, err)
 				}
 			}
 			got := protocoltest.FormatMessages(msgs)
