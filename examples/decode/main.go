@@ -12,8 +12,12 @@
 // the arguments. With -transport udp each argument or line is one datagram.
 // -text LINE adds a text line (CR LF is appended when missing). With
 // -replies, every reply the server would send is written to stderr as
-// "reply: <hex>".
+// "reply: <hex>". Protocols spoken over HTTP (osmand) take raw requests
+// instead, with -http (the request line, headers and body; "\r\n" and
+// "\n" written out in the argument are read as line ends):
 //
+//	go run ./examples/decode -p osmand -http 'GET /?id=12345&lat=48.8566&lon=2.3522&timestamp=1609459200 HTTP/1.1'
+
 // The -f input is decoded as it is read, one line at a time: memory stays
 // bounded whatever its size, and output appears as soon as a frame is
 // complete, so it can follow a live capture:
@@ -33,7 +37,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/gnssgate/gnssgate/examples/internal/codecs"
@@ -73,7 +79,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *list {
-		for _, n := range codecs.Names() {
+		for _, n := range listNames() {
 			fmt.Fprintln(stdout, n)
 		}
 		return 0
@@ -81,6 +87,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	usage := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "decode: "+format+"\n", a...)
 		return 2
+	}
+	if dec, ok := codecs.NewHTTP(*name, codecs.Options{Lenient: *lenient}); ok {
+		if len(requests) == 0 || len(fs.Args()) > 0 || len(texts) > 0 || *file != "" {
+			return usage("protocol %s is spoken over HTTP: give its requests with -http", *name)
+		}
+		return decodeHTTP(dec, requests, stdout, stderr)
 	}
 	codec, ok := codecs.New(*name, codecs.Options{Lenient: *lenient})
 	if !ok {
@@ -194,6 +206,48 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err := d.Finish(emit); err != nil {
 		return fail(out, stderr, err)
+	}
+	return 0
+}
+
+// listNames is what -list prints: the byte-stream codecs and the
+// protocols served over HTTP.
+func listNames() []string {
+	names := append(codecs.Names(), codecs.HTTPNames()...)
+	slices.Sort(names)
+	return names
+}
+
+// decodeHTTP reads each raw request with net/http's ReadRequest and
+// prints the messages the protocol's decoder makes of it.
+func decodeHTTP(dec codecs.HTTPDecoder, requests []string, stdout, stderr io.Writer) int {
+	for i, raw := range requests {
+		raw = strings.NewReplacer(`\r\n`, "\r\n", `\n`, "\n").Replace(raw)
+		if strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "http") {
+			raw = "GET " + raw // a bare URL
+		}
+		head, _, _ := strings.Cut(raw, "\n")
+		if !strings.Contains(head, " HTTP/") {
+			raw = strings.TrimRight(head, "\r") + " HTTP/1.1" + raw[len(head):]
+		}
+		if !strings.Contains(raw, "\n\n") && !strings.Contains(raw, "\r\n\r\n") {
+			raw += "\r\n\r\n"
+		}
+		req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(raw)))
+		if err != nil {
+			return badInput(stderr, fmt.Errorf("request %d: %w", i+1, err))
+		}
+		body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		if err != nil {
+			return badInput(stderr, fmt.Errorf("request %d: body: %w", i+1, err))
+		}
+		msgs, err := dec.DecodeRequest(req, body)
+		if err != nil {
+			return badInput(stderr, fmt.Errorf("request %d: %w", i+1, err))
+		}
+		for j := range msgs {
+			fmt.Fprintf(stdout, "%s\n", msgs[j].AppendJSON(nil))
+		}
 	}
 	return 0
 }

@@ -92,6 +92,30 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}
 }
 
+// HTTP protocols take raw requests: a request line (with or without its
+// "HTTP/1.1"), headers and body, line ends written out or real.
+func TestHTTPRequests(t *testing.T) {
+	code, out, errOut := runDecode(t, "", "-p", "osmand",
+		"-http", "GET /?id=12345&lat=48.8566&lon=2.3522&timestamp=1609459200&speed=15 HTTP/1.1",
+		"-http", `POST / HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 16\r\n\r\nid=7&lat=1&lon=2`,
+		"-http", "/?id=8")
+	want := `{"ident":"12345","timestamp":1609459200,"position.latitude":48.8566,"position.longitude":2.3522,"position.valid":true,"position.speed":27.78}` + "\n" +
+		`{"ident":"7","position.latitude":1,"position.longitude":2,"position.valid":true}` + "\n" + `{"ident":"8"}` + "\n"
+	if code != 0 || out != want || errOut != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if code, _, errOut := runDecode(t, "", "-p", "osmand", "-http", "GET /?lat=1"); code != 1 || !strings.Contains(errOut, "no id") {
+		t.Errorf("no id: exit %d, %q", code, errOut)
+	}
+	if code, _, _ := runDecode(t, "", "-p", "osmand", "00"); code != 2 {
+		t.Errorf("hex for an HTTP protocol: exit %d", code)
+	}
+	code, out, _ = runDecode(t, "", "-list")
+	if code != 0 || !strings.Contains(out, "\nosmand\n") || !strings.Contains(out, "\nteltonika\n") {
+		t.Errorf("-list: %q", out)
+	}
+}
+
 func TestFileInTrafficFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "capture.hex")
 	rec := "# recorded by a channel\n2026-11-22T10:15:04.120Z > " + login + "\n2026-11-22T10:15:04.121Z < 01\n> " + codec8 + "\n"

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gnssgate/gnssgate/examples/internal/codecs"
 	"github.com/gnssgate/gnssgate/examples/internal/readme"
 )
 
@@ -102,7 +101,7 @@ func TestREADMEProtocolTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(slices.Sorted(slices.Values(rows)), codecs.Names()) {
-		t.Fatalf("README.md protocol table %v, decode -list %v", rows, codecs.Names())
+	if !slices.Equal(slices.Sorted(slices.Values(rows)), listNames()) {
+		t.Fatalf("README.md protocol table %v, decode -list %v", rows, listNames())
 	}
 }

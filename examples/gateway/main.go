@@ -32,6 +32,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/examples/gateway/config"
 	"github.com/gnssgate/gnssgate/examples/gateway/metrics"
 	"github.com/gnssgate/gnssgate/examples/gateway/node"
@@ -117,6 +118,9 @@ func nodeConfig(cfg *config.Config, logger *slog.Logger, stdout io.Writer) (node
 		Codecs: func(name string, lenient bool) (protocol.Codec, bool) {
 			return codecs.New(name, codecs.Options{Lenient: lenient})
 		},
+		HTTPCodecs: func(name string, lenient bool) (channel.RequestDecoder, bool) {
+			return codecs.NewHTTP(name, codecs.Options{Lenient: lenient})
+		},
 		Logger: logger,
 	}
 	var err error
@@ -143,7 +147,7 @@ func channels(cfg *config.Config) ([]node.ChannelSpec, bool, error) {
 		if err != nil {
 			return nil, false, err
 		}
-		if _, ok := codecs.New(f.Protocol, codecs.Options{}); !ok && f.Protocol != "http" {
+		if !slices.Contains(protocolNames(), f.Protocol) && f.Protocol != "http" {
 			return nil, false, fmt.Errorf("-channel %s: unknown protocol %q (go run ./examples/decode -list)", v, f.Protocol)
 		}
 		i, ok := byName[f.Protocol]
@@ -175,7 +179,7 @@ func channels(cfg *config.Config) ([]node.ChannelSpec, bool, error) {
 	if len(specs) > 0 {
 		return specs, true, nil
 	}
-	for _, c := range config.DefaultChannels(codecs.Names()) {
+	for _, c := range config.DefaultChannels(protocolNames()) {
 		spec := node.ChannelSpec{Name: c.Name, Protocol: c.Protocol, Origin: "default",
 			TCP: node.Listen{Addr: c.TCP, Default: true}}
 		if c.UDP != "" {
@@ -186,6 +190,10 @@ func channels(cfg *config.Config) ([]node.ChannelSpec, bool, error) {
 	specs = append(specs, node.ChannelSpec{Name: "http", Protocol: "http", Origin: "default"})
 	return specs, false, nil
 }
+
+// protocolNames lists the protocols channels can speak: byte-stream codecs
+// and protocols over HTTP.
+func protocolNames() []string { return append(codecs.Names(), codecs.HTTPNames()...) }
 
 // banner says where everything listens and what to try next.
 func banner(out io.Writer, n *node.Node, cfg *config.Config) {
@@ -206,7 +214,11 @@ func banner(out io.Writer, n *node.Node, cfg *config.Config) {
 		c, _ := n.Registry.Channels.Get(id)
 		var parts []string
 		if addr[0] != "" {
-			parts = append(parts, "tcp "+addr[0])
+			scheme := "tcp "
+			if c.ProtocolName == "http" || slices.Contains(codecs.HTTPNames(), c.ProtocolName) {
+				scheme = "http "
+			}
+			parts = append(parts, scheme+addr[0])
 		}
 		if addr[1] != "" {
 			parts = append(parts, "udp "+addr[1])
@@ -214,7 +226,7 @@ func banner(out io.Writer, n *node.Node, cfg *config.Config) {
 		if addr[2] != "" {
 			parts = append(parts, "tls "+addr[2])
 		}
-		if c.ProtocolName == "http" && c.Configuration.TCP == "" && a.HTTP != "" {
+		if (c.ProtocolName == "http" || slices.Contains(codecs.HTTPNames(), c.ProtocolName)) && c.Configuration.TCP == "" && a.HTTP != "" {
 			parts = append(parts, fmt.Sprintf("POST http://%s/http/%d", a.HTTP, id))
 		}
 		if len(parts) > 0 {

@@ -24,7 +24,7 @@ func TestREADMETables(t *testing.T) {
 	readme := string(raw)
 	for name, table := range map[string]string{
 		"options":  config.Markdown(),
-		"channels": config.ChannelsMarkdown(codecs.Names()),
+		"channels": config.ChannelsMarkdown(append(codecs.Names(), codecs.HTTPNames()...)),
 	} {
 		open, end := "<!-- "+name+":", "<!-- /"+name+" -->"
 		i := strings.Index(readme, open)

@@ -386,25 +386,28 @@ func viaJSON(in, out any) error {
 var Ports = map[string]struct {
 	Port int
 	UDP  bool
+	// UDPOnly: the protocol has no stream framing (CalAmp LM Direct).
+	UDPOnly bool
 }{
-	"teltonika":           {5027, true},
-	"gt06":                {5023, false},
-	"wialon-ips":          {5039, true},
-	"queclink":            {5004, true},
-	"h02":                 {5013, true},
-	"gps103":              {5001, true},
-	"tk103":               {5002, true},
-	"meitrack":            {5020, true},
-	"ruptela":             {5046, true},
-	"galileosky":          {5034, true},
-	"navtelecom":          {5180, false},
-	"jt808":               {5015, true},
-	"egts":                {5176, false},
-	"arnavi":              {5100, false},
-	"suntech":             {5011, true},
-	"calamp":              {5082, true},
-	"watch":               {5093, false},
-	"wialon-retranslator": {20163, false},
+	"teltonika":           {Port: 5027, UDP: true},
+	"gt06":                {Port: 5023, UDP: false},
+	"wialon-ips":          {Port: 5039, UDP: true},
+	"queclink":            {Port: 5004, UDP: true},
+	"h02":                 {Port: 5013, UDP: true},
+	"gps103":              {Port: 5001, UDP: true},
+	"tk103":               {Port: 5002, UDP: true},
+	"meitrack":            {Port: 5020, UDP: true},
+	"ruptela":             {Port: 5046, UDP: true},
+	"galileosky":          {Port: 5034, UDP: true},
+	"navtelecom":          {Port: 5180, UDP: false},
+	"jt808":               {Port: 5015, UDP: true},
+	"egts":                {Port: 5176, UDP: false},
+	"arnavi":              {Port: 5100, UDP: false},
+	"suntech":             {Port: 5011, UDP: true},
+	"calamp":              {Port: 5082, UDP: true, UDPOnly: true},
+	"osmand":              {Port: 5055},
+	"watch":               {Port: 5093, UDP: false},
+	"wialon-retranslator": {Port: 20163, UDP: false},
 }
 
 // DefaultChannels returns a channel for every protocol of names that has a
@@ -416,9 +419,13 @@ func DefaultChannels(names []string) []Channel {
 		if !ok {
 			continue
 		}
-		c := Channel{Name: n, Protocol: n, TCP: fmt.Sprintf(":%d", p.Port)}
+		addr := fmt.Sprintf(":%d", p.Port)
+		c := Channel{Name: n, Protocol: n, TCP: addr}
 		if p.UDP {
-			c.UDP = c.TCP
+			c.UDP = addr
+		}
+		if p.UDPOnly {
+			c.TCP = ""
 		}
 		out = append(out, c)
 	}
@@ -432,11 +439,14 @@ func ChannelsMarkdown(names []string) string {
 	var b strings.Builder
 	b.WriteString("| protocol | TCP | UDP |\n|---|---|---|\n")
 	for _, c := range DefaultChannels(names) {
-		udp := "—"
+		tcp, udp := "—", "—"
+		if c.TCP != "" {
+			tcp = c.TCP
+		}
 		if c.UDP != "" {
 			udp = c.UDP
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, c.TCP, udp)
+		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", c.Name, tcp, udp)
 	}
 	return b.String()
 }

@@ -118,9 +118,10 @@ func (r *channelRuntime) startOne(c registry.Channel) *runningChannel {
 	rc := &runningChannel{ch: c, stop: cancel}
 	n := r.n
 	handler := n.ingest.Handler(c)
-	switch c.ProtocolName {
-	case "http":
-		rc.http = &channel.HTTP{Handler: handler, ChannelID: c.ID, IdentField: c.Configuration.IdentField, Logger: n.logger}
+	dec, viaHTTP := n.httpDecoder(c.ProtocolName, c.Configuration.Lenient)
+	switch {
+	case c.ProtocolName == "http" || viaHTTP:
+		rc.http = &channel.HTTP{Handler: handler, ChannelID: c.ID, IdentField: c.Configuration.IdentField, Decoder: dec, Logger: n.logger}
 		if c.Configuration.TCP != "" {
 			ln, err := n.bind("channel "+c.Name, "tcp", r.listen(c, c.Configuration.TCP), "-channel")
 			rc.err = err
@@ -136,7 +137,7 @@ func (r *channelRuntime) startOne(c registry.Channel) *runningChannel {
 			}
 		}
 		return rc
-	case "mqtt":
+	case c.ProtocolName == "mqtt":
 		m := &channel.MQTT{Broker: n.Broker, Topics: c.Configuration.Topics, Handler: handler, ChannelID: c.ID,
 			IdentField: c.Configuration.IdentField, IdentTopicLevel: c.Configuration.IdentTopicLevel, Logger: n.logger}
 		rc.done.Add(1)

@@ -64,6 +64,10 @@ type Config struct {
 	// Codecs builds a channel's codec by protocol name (examples/internal/
 	// codecs.New in the gateway binary).
 	Codecs func(name string, lenient bool) (protocol.Codec, bool)
+	// HTTPCodecs builds the request decoder of a protocol devices speak
+	// over HTTP (OsmAnd): its channel is an HTTP channel on its own
+	// address, or at /http/{id} on the gateway's HTTP server.
+	HTTPCodecs func(name string, lenient bool) (channel.RequestDecoder, bool)
 	// Sinks adds stream protocols beyond "http".
 	Sinks map[string]SinkFactory
 	// Broker, when set, is the bus instead of the embedded broker (an
@@ -178,8 +182,8 @@ func (n *Node) open(ctx context.Context) error {
 	}
 
 	// 2. The registry: channels, devices, streams, tokens.
-	known := func(name string) bool { _, ok := n.codec(name, false); return ok || name == "http" || name == "mqtt" }
-	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known}); err != nil {
+	known := func(name string) bool { _, ok := n.codec(name, false); return ok || n.overHTTP(name) || name == "mqtt" }
+	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known, ListensOptional: n.overHTTP}); err != nil {
 		return err
 	}
 	if err := n.declare(ctx); err != nil {
@@ -210,6 +214,23 @@ func (n *Node) open(ctx context.Context) error {
 	n.API.Ingest = n.ingestREST
 	n.tel = &platform.Telemetry{Broker: n.Broker, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
 	return nil
+}
+
+// overHTTP reports whether devices speak a protocol over HTTP: flespi's
+// HTTP channel ("http") and the HTTPCodecs.
+func (n *Node) overHTTP(name string) bool {
+	if name == "http" {
+		return true
+	}
+	_, ok := n.httpDecoder(name, false)
+	return ok
+}
+
+func (n *Node) httpDecoder(name string, lenient bool) (channel.RequestDecoder, bool) {
+	if n.cfg.HTTPCodecs == nil {
+		return nil, false
+	}
+	return n.cfg.HTTPCodecs(name, lenient)
 }
 
 // codec returns the codec of a protocol.

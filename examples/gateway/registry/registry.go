@@ -525,6 +525,10 @@ type Options struct {
 	// Protocols reports whether a channel protocol name is known; nil
 	// accepts any name.
 	Protocols func(name string) bool
+	// ListensOptional reports protocols whose channels need no listen
+	// address (served by the gateway's HTTP server); "http" and "mqtt"
+	// always are.
+	ListensOptional func(name string) bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -555,7 +559,7 @@ func Open(ctx context.Context, kv KV, opts *Options) (*Registry, error) {
 		return nil
 	}
 	r.Channels.check = func(old, c *Channel) error {
-		if err := checkChannel(c, o.Protocols); err != nil || old != nil {
+		if err := checkChannel(c, o.Protocols, o.ListensOptional); err != nil || old != nil {
 			return err
 		}
 		return r.checkLimit(c.CID, "channels", func(cid int64) int64 { return countIn(r.Channels, cid) },
@@ -620,7 +624,8 @@ func (r *Registry) DeviceIDByIdent(ident string) (int64, bool) {
 	return r.Devices.Lookup("ident=" + ident)
 }
 
-func checkChannel(c *Channel, known func(string) bool) error {
+func checkChannel(c *Channel, known, optional func(string) bool) error {
+	needsAddr := c.ProtocolName != "http" && c.ProtocolName != "mqtt" && (optional == nil || !optional(c.ProtocolName))
 	switch {
 	case strings.TrimSpace(c.Name) == "":
 		return invalid("name", "required")
@@ -630,7 +635,7 @@ func checkChannel(c *Channel, known func(string) bool) error {
 		return invalid("protocol_name", "unknown protocol %q", c.ProtocolName)
 	case c.ProtocolName == "mqtt" && len(c.Configuration.Topics) == 0:
 		return invalid("configuration.topics", "an MQTT channel needs topics to subscribe to")
-	case c.ProtocolName != "http" && c.ProtocolName != "mqtt" && c.Configuration.TCP == "" && c.Configuration.UDP == "" && c.Configuration.TLS == "":
+	case needsAddr && c.Configuration.TCP == "" && c.Configuration.UDP == "" && c.Configuration.TLS == "":
 		return invalid("configuration", "a tcp, udp or tls listen address is required")
 	case c.Configuration.TLS != "" && (c.Configuration.Certificate.Cert == "" || c.Configuration.Certificate.Key == ""):
 		return invalid("configuration.certificate", "a TLS channel needs a certificate and a key (cert, key)")

@@ -4,10 +4,12 @@
 package codecs
 
 import (
+	"net/http"
 	"slices"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/arnavi"
+	"github.com/gnssgate/gnssgate/protocol/calamp"
 	"github.com/gnssgate/gnssgate/protocol/egts"
 	"github.com/gnssgate/gnssgate/protocol/galileosky"
 	"github.com/gnssgate/gnssgate/protocol/gps103"
@@ -16,10 +18,13 @@ import (
 	"github.com/gnssgate/gnssgate/protocol/jt808"
 	"github.com/gnssgate/gnssgate/protocol/meitrack"
 	"github.com/gnssgate/gnssgate/protocol/navtelecom"
+	"github.com/gnssgate/gnssgate/protocol/osmand"
 	"github.com/gnssgate/gnssgate/protocol/queclink"
 	"github.com/gnssgate/gnssgate/protocol/ruptela"
+	"github.com/gnssgate/gnssgate/protocol/suntech"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 	"github.com/gnssgate/gnssgate/protocol/tk103"
+	"github.com/gnssgate/gnssgate/protocol/watch"
 	"github.com/gnssgate/gnssgate/protocol/wialonips"
 	"github.com/gnssgate/gnssgate/protocol/wialonretranslator"
 )
@@ -32,6 +37,7 @@ type Options struct {
 
 var constructors = map[string]func(Options) protocol.Codec{
 	arnavi.Name: func(o Options) protocol.Codec { return &arnavi.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+	calamp.Name: func(o Options) protocol.Codec { return &calamp.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
 	egts.Name:   func(o Options) protocol.Codec { return &egts.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
 	galileosky.Name: func(o Options) protocol.Codec {
 		return &galileosky.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
@@ -47,9 +53,13 @@ var constructors = map[string]func(Options) protocol.Codec{
 	ruptela.Name: func(o Options) protocol.Codec {
 		return &ruptela.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
+	suntech.Name: func(o Options) protocol.Codec {
+		return &suntech.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
+	},
 	teltonika.Name: func(o Options) protocol.Codec {
 		return &teltonika.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
+	watch.Name: func(o Options) protocol.Codec { return &watch.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
 	wialonips.Name: func(o Options) protocol.Codec {
 		return &wialonips.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient}
 	},
@@ -84,6 +94,37 @@ func New(name string, o Options) (protocol.Codec, bool) {
 func Names() []string {
 	names := make([]string, 0, len(constructors))
 	for n := range constructors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// HTTPDecoder turns one HTTP request of a protocol that devices speak over
+// HTTP into messages (channel.RequestDecoder; channel.HTTP's Decoder).
+// These protocols have no byte-stream framing: a gateway serves them on
+// an HTTP listener, not a TCP channel.
+type HTTPDecoder interface {
+	DecodeRequest(r *http.Request, body []byte) ([]protocol.Message, error)
+}
+
+var httpDecoders = map[string]func(Options) HTTPDecoder{
+	osmand.Name: func(o Options) HTTPDecoder { return &osmand.Codec{MaxFrameSize: o.MaxFrameSize, Lenient: o.Lenient} },
+}
+
+// NewHTTP returns the named HTTP protocol's request decoder.
+func NewHTTP(name string, o Options) (HTTPDecoder, bool) {
+	f, ok := httpDecoders[name]
+	if !ok {
+		return nil, false
+	}
+	return f(o), true
+}
+
+// HTTPNames lists the protocols served over HTTP, sorted.
+func HTTPNames() []string {
+	names := make([]string, 0, len(httpDecoders))
+	for n := range httpDecoders {
 		names = append(names, n)
 	}
 	slices.Sort(names)
