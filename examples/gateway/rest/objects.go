@@ -149,6 +149,8 @@ func (q *request) channelSub(f *found, s []string) ([]byte, error) {
 				"the gateway's log is shared by every channel and stream: it is emptied by its retention, not by DELETE")
 		}
 		return q.channelMessages(f.ids)
+	case "traffic":
+		return q.channelTraffic(f.ids, s[1:])
 	}
 	return nil, errf(http.StatusNotFound, "channels have no %q", s[0])
 }
@@ -265,6 +267,8 @@ func (q *request) deviceSub(f *found, s []string) ([]byte, error) {
 		return q.commands(f.ids)
 	case "connections":
 		return q.connections(nil, f.ids...)
+	case "traffic":
+		return q.deviceTraffic(f.ids, s[1:])
 	}
 	return nil, errf(http.StatusNotFound, "devices have no %q", s[0])
 }
