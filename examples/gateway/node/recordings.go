@@ -21,4 +21,6 @@ func (l *live) TrafficDir(id int64) string { return l.n.trafficDir(id) }
 
 // Codec implements rest.Recordings: the codec a channel of the protocol
 // would run.
-func (l *live) Codec(name string, lenient bool) (protocol.Codec, bool) { return l.n.codec(name, lenient) }
+func (l *live) Codec(name string, lenient bool) (protocol.Codec, bool) {
+	return l.n.codec(name, lenient)
+}
