@@ -20,9 +20,9 @@ import (
 
 const master = "rest-test-master-token-0123"
 
-// startGateway runs a gateway with a recording Teltonika channel on
-// loopback ports, its data in a temporary directory.
-func startGateway(t *testing.T) (*node.Node, string) {
+// startGateway runs a gateway with a recording Teltonika channel (and
+// the extra channels) on loopback ports, its data in a temporary directory.
+func startGateway(t *testing.T, extra ...node.ChannelSpec) (*node.Node, string) {
 	t.Helper()
 	cfg := node.Config{
 		DataDir:     t.TempDir(),
@@ -36,6 +36,7 @@ func startGateway(t *testing.T) (*node.Node, string) {
 			TCP: node.Listen{Addr: "127.0.0.1:0"}, Config: registry.ChannelConfig{Record: true}}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	cfg.Channels = append(cfg.Channels, extra...)
 	ctx, cancel := context.WithCancel(context.Background())
 	n, err := node.New(ctx, cfg)
 	if err != nil {
@@ -58,9 +59,14 @@ func startGateway(t *testing.T) (*node.Node, string) {
 	return n, n.Addrs().HTTP
 }
 
-// channelAddr is the TCP address of the test's Teltonika channel.
-func channelAddr(t *testing.T, n *node.Node) (int64, string) {
-	id, ok := n.Registry.Channels.Lookup("name=teltonika")
+// channelAddr is the TCP address of the test's Teltonika channel (or of
+// the channel named name).
+func channelAddr(t *testing.T, n *node.Node, name ...string) (int64, string) {
+	ch := "teltonika"
+	if len(name) > 0 {
+		ch = name[0]
+	}
+	id, ok := n.Registry.Channels.Lookup("name=" + ch)
 	if !ok {
 		t.Fatal("no teltonika channel")
 	}
@@ -100,10 +106,19 @@ func first(t *testing.T, out map[string]any) map[string]any {
 }
 
 // sendPositions connects a simulated Teltonika tracker, logs in and sends
-// n positions, each acknowledged; it returns the tracker's ident.
+// n positions, each acknowledged, and disconnects; it returns the
+// tracker's ident.
 func sendPositions(t *testing.T, addr string, n int) string {
 	t.Helper()
-	s, err := device.New(device.Teltonika, device.IMEI(35630704241000), device.Options{})
+	ident, c := connectTracker(t, addr, 0, n)
+	c.Close()
+	return ident
+}
+
+// connectTracker is sendPositions for tracker k, leaving it connected.
+func connectTracker(t *testing.T, addr string, k uint64, n int) (string, net.Conn) {
+	t.Helper()
+	s, err := device.New(device.Teltonika, device.IMEI(35630704241000+k), device.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +126,7 @@ func sendPositions(t *testing.T, addr string, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	var buf []byte
 	exchange := func(p *device.Packet) {
 		t.Helper()
@@ -151,7 +166,7 @@ func sendPositions(t *testing.T, addr string, n int) string {
 		}
 		exchange(&p)
 	}
-	return s.Ident()
+	return s.Ident(), c
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

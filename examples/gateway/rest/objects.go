@@ -142,7 +142,7 @@ func (q *request) channels(s []string) ([]byte, error) {
 func (q *request) channelSub(f *found, s []string) ([]byte, error) {
 	switch s[0] {
 	case "connections":
-		return q.connections(f.ids, 0)
+		return q.connections(f.ids)
 	case "messages":
 		if q.method != http.MethodGet {
 			return nil, errf(http.StatusMethodNotAllowed,
