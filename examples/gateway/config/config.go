@@ -45,6 +45,9 @@ type Config struct {
 	LogFormat string        `yaml:"log-format"`
 	LogLevel  string        `yaml:"log-level"`
 	LogMaxAge time.Duration `yaml:"log-max-age"`
+	// ConsoleTiles is the web console's map tile URL template; "" or
+	// "none" draws a coordinate grid only.
+	ConsoleTiles string `yaml:"console-tiles"`
 
 	// Objects a deployment declares (file only).
 	Channels []Channel    `yaml:"channels"`
@@ -103,6 +106,7 @@ var Options = []Option{
 	{"log-format", "FORMAT", "text", "log format: text or json"},
 	{"log-level", "LEVEL", "info", "log level: debug, info, warn, error"},
 	{"log-max-age", "DURATION", "720h", "how long the log keeps messages for streams and channels' buffers"},
+	{"console-tiles", "URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "map tiles of the web console (/console/): a URL template with {z}, {x}, {y}; none draws a coordinate grid only"},
 }
 
 // Defaults returns the configuration with every option at its default.
@@ -153,6 +157,8 @@ func (c *Config) setValue(name, v string, explicit bool) error {
 			return fmt.Errorf("-log-max-age: %v", err)
 		}
 		c.LogMaxAge = d
+	case "console-tiles":
+		c.ConsoleTiles = v
 	default:
 		return fmt.Errorf("unknown option %q", name)
 	}
@@ -256,6 +262,8 @@ func (c *Config) load(file string) error {
 			v = f.LogLevel
 		case "log-max-age":
 			v = f.LogMaxAge.String()
+		case "console-tiles":
+			v = f.ConsoleTiles
 		default:
 			return fmt.Errorf("%s: unknown key %q", file, key)
 		}
