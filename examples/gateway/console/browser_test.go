@@ -68,9 +68,18 @@ func TestBrowser(t *testing.T) {
 	tiles := startTileServer(t)
 	g := startGateway(t, tiles.url)
 	chID, chAddr := g.channel(t)
+	// A small fleet: the test follows the first tracker; the others make
+	// the map and the table what an operator sees.
 	tr := dialTracker(t, chAddr, 1)
-	tr.send()
-	tr.send()
+	for range 6 {
+		tr.send()
+	}
+	for k := uint64(2); k <= 4; k++ {
+		other := dialTracker(t, chAddr, k)
+		for range 8 {
+			other.send()
+		}
+	}
 	ident := tr.s.Ident()
 	var devID int64
 	waitFor(t, "the device's registration", func() bool {
@@ -132,7 +141,7 @@ func TestBrowser(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		do("settle", chromedp.Sleep(300*time.Millisecond))
+		do("settle", chromedp.Sleep(600*time.Millisecond)) // animations end
 		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
@@ -210,8 +219,8 @@ func TestBrowser(t *testing.T) {
 	if path1 := attr(marker, "d"); path1 == path0 {
 		t.Errorf("the marker's path did not change (%s → %s)", start, moved)
 	}
-	do("select the device", chromedp.Click(css(row)))
 	shot("devices")
+	do("select the device", chromedp.Click(css(row)))
 
 	// Traffic: the channel's recording, frame by frame.
 	do("traffic view", chromedp.Click(css(`#nav a[data-view="traffic"]`)),
@@ -338,13 +347,15 @@ func TestBrowser(t *testing.T) {
 	do("send a command", chromedp.SetValue(css("#command-text"), "getinfo"), chromedp.Click(css(`#command-form button[type="submit"]`)))
 	eventually("the command queue", "#commands-table tbody", func(s string) bool { return strings.Contains(s, "getinfo") })
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('tr.connection-row').length`))
-	if err != nil || n != 1 {
-		t.Errorf("%d connection rows (%v), want 1", n, err)
+	if err != nil || n != 4 {
+		t.Errorf("%d connection rows (%v), want the fleet's 4", n, err)
 	}
 	shot("channels")
-	// Close the tracker's connection from the table.
-	do("close the connection", chromedp.Click(css("button.close-connection")))
-	eventually("the connection closed", "#connections-table tbody", func(s string) bool { return strings.Contains(s, "No connections") })
+	// Close the tracker's connection from the table; the others stay.
+	do("close the connection", chromedp.Click(css(fmt.Sprintf(`tr.connection-row[data-ident="%s"] button.close-connection`, ident))))
+	eventually("the connection closed", "#connections-table tbody", func(s string) bool {
+		return !strings.Contains(s, ident) && strings.Count(s, "close") == 3
+	})
 
 	if p := problems.get(); len(p) > 0 {
 		t.Errorf("the page reported problems:\n%s", strings.Join(p, "\n"))

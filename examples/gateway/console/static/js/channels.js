@@ -71,7 +71,7 @@ export class ChannelsView {
     if (list.length === 0) tbody.append(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No connections.')));
     for (const c of list) {
       const dev = c.Ident ? this.app.deviceByIdent(c.Ident) : null;
-      tbody.append(h('tr', { class: 'connection-row' },
+      tbody.append(h('tr', { class: 'connection-row', dataset: { ident: c.Ident || '' } },
         h('td', { class: 'num' }, c.ID), h('td', { class: 'mono' }, c.Ident || '(not identified)'), h('td', { class: 'mono' }, `${c.Network} ${c.Peer}`),
         h('td', { title: c.Since }, time(Date.parse(c.Since) / 1000)), h('td', {}, ago(Date.parse(c.LastActivity) / 1000)),
         h('td', { class: 'num' }, `${bytes(c.BytesIn)} / ${bytes(c.BytesOut)}`), h('td', { class: 'num' }, `${c.MessagesIn} / ${c.MessagesOut}`),

@@ -19,8 +19,12 @@ function fmtDeg(v, step) {
   return v.toFixed(digits);
 }
 
-// Grid is a tile layer drawn on canvases: lines of latitude and longitude
-// with their values.
+// gridStep is the grid's spacing in degrees at a zoom: about three lines
+// a tile.
+function gridStep(zoom) { return niceStep(360 / Math.pow(2, zoom)); }
+
+// gridLayer is a tile layer drawn on canvases: lines of latitude and
+// longitude. Their values are written along the map's edges (gridLabels).
 function gridLayer() {
   const Grid = L.GridLayer.extend({
     createTile(coords) {
@@ -36,26 +40,49 @@ function gridLayer() {
       ctx.fillStyle = '#eef2f4';
       ctx.fillRect(0, 0, size.x, size.y);
       ctx.strokeStyle = '#c3ccd3';
-      ctx.fillStyle = '#6b7a86';
-      ctx.font = '10px sans-serif';
       ctx.lineWidth = 1;
-      const world = 256 * Math.pow(2, coords.z);
-      const step = niceStep(360 * size.x / world); // about three lines a tile
+      const step = gridStep(coords.z);
       for (let lng = Math.ceil(nw.lng / step) * step; lng <= se.lng; lng += step) {
         const x = Math.round(map.project([0, lng], coords.z).x - nwPoint.x) + 0.5;
         ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, size.y); ctx.stroke();
-        const label = fmtDeg(lng, step) + '°';
-        if (x + 2 + ctx.measureText(label).width < size.x) ctx.fillText(label, x + 2, size.y - 4);
       }
       for (let lat = Math.ceil(se.lat / step) * step; lat <= nw.lat; lat += step) {
         const y = Math.round(map.project([lat, 0], coords.z).y - nwPoint.y) + 0.5;
         ctx.beginPath(); ctx.moveTo(0, y); ctx.lineTo(size.x, y); ctx.stroke();
-        if (y > 12) ctx.fillText(fmtDeg(lat, step) + '°', 2, y - 3);
       }
       return tile;
     },
   });
   return new Grid({ zIndex: 0, maxZoom: 19 });
+}
+
+// gridLabels writes the grid's values along the top (longitudes) and the
+// left (latitudes) of the map, as the map moves.
+function gridLabels(map) {
+  const box = L.DomUtil.create('div', 'grid-labels', map.getContainer());
+  const draw = () => {
+    const step = gridStep(map.getZoom());
+    const b = map.getBounds();
+    const size = map.getSize();
+    const labels = [];
+    for (let lng = Math.ceil(b.getWest() / step) * step; lng <= b.getEast(); lng += step) {
+      const x = map.latLngToContainerPoint([b.getNorth(), lng]).x;
+      if (x > 60 && x < size.x - 40) labels.push(['lng', x, fmtDeg(lng, step) + '°']);
+    }
+    for (let lat = Math.ceil(b.getSouth() / step) * step; lat <= b.getNorth(); lat += step) {
+      const y = map.latLngToContainerPoint([lat, b.getWest()]).y;
+      if (y > 20 && y < size.y - 30) labels.push(['lat', y, fmtDeg(lat, step) + '°']);
+    }
+    box.replaceChildren(...labels.map(([kind, at, text]) => {
+      const el = L.DomUtil.create('span', 'grid-label ' + kind);
+      el.textContent = text;
+      if (kind === 'lng') el.style.left = `${Math.round(at)}px`;
+      else el.style.top = `${Math.round(at)}px`;
+      return el;
+    }));
+  };
+  map.on('move zoom resize', draw);
+  draw();
 }
 
 export class LiveMap {
@@ -64,6 +91,7 @@ export class LiveMap {
     this.noteEl = noteEl;
     this.map = L.map(el, { zoomControl: true, worldCopyJump: true }).setView([54.69, 25.28], 10);
     gridLayer().addTo(this.map);
+    gridLabels(this.map);
     this.devices = new Map(); // id -> {marker, track, name, color, last}
     this.fitted = false;
     this.tiles = null;
