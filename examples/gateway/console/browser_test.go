@@ -14,6 +14,8 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/examples/simulator/device"
 	"github.com/gnssgate/gnssgate/internal/testenv"
 	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 	"github.com/gnssgate/gnssgate/protocol/traffic"
@@ -285,7 +287,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	do("a syntax error", chromedp.SendKeys(css("#expr-text"), "position.speed > (1 +"))
-	eventually("the parser's error", "#expr-error", func(s string) bool { return strings.Contains(s, "unexpected end of input") && strings.Contains(s, "column 22") })
+	eventually("the parser's error", "#expr-error", func(s string) bool {
+		return strings.Contains(s, "unexpected end of input") && strings.Contains(s, "column 22")
+	})
 	eventually("the caret", "#expr-caret", func(s string) bool { return strings.Contains(s, "^") })
 	shot("expression-error")
 
@@ -356,6 +360,23 @@ func TestBrowser(t *testing.T) {
 	eventually("the connection closed", "#connections-table tbody", func(s string) bool {
 		return !strings.Contains(s, ident) && strings.Count(s, "close") == 3
 	})
+
+	// Names are text, never markup: a device renamed to HTML shows as
+	// written, in the table and on the map.
+	const hostile = `<img src="x" id="injected"> truck`
+	other, _ := g.Registry.DeviceIDByIdent(device.IMEI(35630704242000 + 2))
+	if _, err := g.Registry.Devices.Update(context.Background(), other, func(d *registry.Device) error { d.Name = hostile; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	do("devices again", chromedp.Click(css(`#nav a[data-view="devices"]`)), chromedp.Click(css(`#devices-form button[type="submit"]`)))
+	eventually("the renamed device", fmt.Sprintf(`tr.device-row[data-device="%d"]`, other), func(s string) bool { return strings.Contains(s, hostile) })
+	eventually("its map label", ".leaflet-tooltip", func(string) bool {
+		labels, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`[...document.querySelectorAll('.marker-label')].map((e) => e.textContent).join('|')`))
+		return strings.Contains(labels, hostile)
+	})
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#injected').length`)); err != nil || n != 0 {
+		t.Errorf("a device's name became markup: %d elements (%v)", n, err)
+	}
 
 	if p := problems.get(); len(p) > 0 {
 		t.Errorf("the page reported problems:\n%s", strings.Join(p, "\n"))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io/fs"
 	"net"
 	"net/http"
@@ -91,7 +92,8 @@ func tileSource(t string) (string, string, error) {
 	} else if strings.Contains(hostT, "{") {
 		return "", "", fmt.Errorf("%w %q: only {s} may be in the host", ErrTiles, t)
 	}
-	attribution := u.Hostname()
+	// Leaflet shows the attribution as HTML.
+	attribution := html.EscapeString(u.Hostname())
 	if strings.HasSuffix(u.Hostname(), "openstreetmap.org") {
 		attribution = "© OpenStreetMap contributors"
 	}

@@ -85,6 +85,10 @@ function gridLabels(map) {
   draw();
 }
 
+// label is a marker's name as an element: Leaflet would read a string as
+// HTML, and names come from devices and users.
+function label(d) { return h('span', { text: d.name || `device ${d.id}` }); }
+
 export class LiveMap {
   constructor(el, noteEl, legendEl, config) {
     this.legendEl = legendEl;
@@ -157,11 +161,11 @@ export class LiveMap {
     d.last = { lat, lon, ts };
     if (!d.marker) {
       d.marker = L.circleMarker([lat, lon], { radius: 7, color: '#fff', weight: 2, fillColor: d.color, fillOpacity: 1, className: `marker marker-${d.id}` })
-        .bindTooltip(d.name || `device ${d.id}`, { permanent: true, direction: 'right', offset: [8, 0], className: 'marker-label' })
+        .bindTooltip(label(d), { permanent: true, direction: 'right', offset: [8, 0], className: 'marker-label' })
         .addTo(this.map);
     } else {
       d.marker.setLatLng([lat, lon]);
-      d.marker.setTooltipContent(d.name || `device ${d.id}`);
+      d.marker.setTooltipContent(label(d));
     }
     this.legend();
   }
