@@ -4,6 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,15 +124,18 @@ func TestBrowser(t *testing.T) {
 	}
 	var problems browserProblems
 	tileHost := strings.Split(tiles.url, "/{")[0]
+	const badFilter = "position.speed >> "
+	badFilterQuery := strings.ReplaceAll(url.QueryEscape(`"filter":"`+strings.TrimSpace(badFilter)), "+", "%20")
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
 				return
 			}
-			// The tile server is down on purpose: its failures are expected.
-			if (m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning) &&
-				!strings.HasPrefix(m.URL, tileHost) {
+			// The tile server is down on purpose, and the bad filter is the
+			// test's: the browser logs their failed requests.
+			expected := strings.HasPrefix(m.URL, tileHost) || strings.Contains(m.URL, badFilterQuery)
+			if (m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning) && !expected {
 				problems.add(fmt.Sprintf("%s (%s %s)", m, m.Source, m.URL))
 			}
 		}
@@ -192,12 +198,12 @@ func TestBrowser(t *testing.T) {
 
 	// Sign in: the root redirects to the console, which asks for a token.
 	do("sign-in page", chromedp.Navigate(g.base+"/"), chromedp.WaitVisible(css("#login-form")))
-	url, err := chromedp.Run(ctx, chromedp.Location())
+	loc, err := chromedp.Run(ctx, chromedp.Location())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(url, "/console/") {
-		t.Errorf("/ led to %s", url)
+	if !strings.HasSuffix(loc, "/console/") {
+		t.Errorf("/ led to %s", loc)
 	}
 	do("sign in", chromedp.SendKeys(css("#token"), master), chromedp.Click(css(`#login-form button[type="submit"]`)))
 
@@ -292,6 +298,22 @@ func TestBrowser(t *testing.T) {
 	})
 	eventually("the caret", "#expr-caret", func(s string) bool { return strings.Contains(s, "^") })
 	shot("expression-error")
+	// The same over a subscription: would it receive the device's message?
+	setSelect := func(sel, value string) {
+		t.Helper()
+		js := fmt.Sprintf(`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event('change')); return s.value; })()`, sel, value)
+		if v, err := chromedp.Run(ctx, chromedp.Evaluate[string](js)); err != nil || v != value {
+			t.Fatalf("%s = %q: %q %v", sel, value, v, err)
+		}
+	}
+	setSelect("#expr-kind", "topic")
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`document.querySelector('#expr-text').value = ''`)); err != nil {
+		t.Fatal(err)
+	}
+	do("a $filter subscription", chromedp.SendKeys(css("#expr-text"), "$filter/payload=position.speed>=0/flespi/message/gw/devices/+"))
+	eventually("the subscription's verdict", "#expr-result", func(s string) bool {
+		return strings.Contains(s, "the subscription receives the message") && strings.Contains(s, "the topic matches")
+	})
 
 	// MQTT board: a $filter subscription receives the next position; a
 	// retained message shows in the retained state.
@@ -299,9 +321,13 @@ func TestBrowser(t *testing.T) {
 	do("mqtt view", chromedp.Click(css(`#nav a[data-view="mqtt"]`)),
 		chromedp.SetValue(css("#sub-topic"), sub), chromedp.Click(css(`#sub-form button[type="submit"]`)))
 	eventually("the subscription", "#subs tr.sub-row", func(s string) bool { return strings.Contains(s, "QoS 1 granted") })
+	share := "$share/console/flespi/message/gw/channels/+/" + ident
+	do("a shared subscription", chromedp.SetValue(css("#sub-topic"), share), chromedp.Click(css(`#sub-form button[type="submit"]`)))
+	eventually("the shared subscription", "#subs tbody", func(s string) bool { return strings.Count(s, "QoS 1 granted") == 2 })
 	tr.send()
 	eventually("a message on the board", "#board tbody", func(s string) bool {
-		return strings.Contains(s, fmt.Sprintf("flespi/message/gw/devices/%d", devID)) && strings.Contains(s, "position.latitude")
+		return strings.Contains(s, fmt.Sprintf("flespi/message/gw/devices/%d", devID)) && strings.Contains(s, "position.latitude") &&
+			strings.Contains(s, "via "+share)
 	})
 	do("publish retained", chromedp.SetValue(css("#pub-topic"), "console/board-test"),
 		chromedp.Click(css("#pub-retain")), chromedp.Click(css(`#pub-form button[type="submit"]`)))
@@ -311,7 +337,14 @@ func TestBrowser(t *testing.T) {
 	shot("mqtt")
 
 	// Messages: the device's history, one expanded.
-	do("messages view", chromedp.Click(css(`#nav a[data-view="messages"]`)),
+	do("a bad filter", chromedp.Click(css(`#nav a[data-view="messages"]`)),
+		chromedp.SendKeys(css("#messages-filter"), badFilter),
+		chromedp.Click(css(`#messages-form button[type="submit"]`)))
+	eventually("the filter's error", "#messages-error pre.caret", func(s string) bool { return strings.Contains(s, "^") })
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`document.querySelector('#messages-filter').value = ''`)); err != nil {
+		t.Fatal(err)
+	}
+	do("messages view",
 		chromedp.Click(css(`#messages-form button[type="submit"]`)),
 		chromedp.WaitVisible(css("tr.message-row")),
 		chromedp.Click(css("tr.message-row")))
@@ -345,11 +378,20 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Channels: the connection, and a command queued for the device.
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	defer receiver.Close()
+	if _, err := g.Registry.Streams.Create(context.Background(), registry.Stream{Meta: registry.Meta{CID: registry.RootCID},
+		Name: "crm", ProtocolName: "http", Enabled: true, Channels: []int64{chID},
+		Configuration: []byte(fmt.Sprintf(`{"uri":%q}`, receiver.URL))}); err != nil {
+		t.Fatal(err)
+	}
+	tr.send()
 	do("channels view", chromedp.Click(css(`#nav a[data-view="channels"]`)),
 		chromedp.Click(css(fmt.Sprintf(`tr.channel-row[data-channel="%d"]`, chID))))
 	eventually("the tracker's connection", "#connections-table tbody", func(s string) bool { return strings.Contains(s, ident) })
 	do("send a command", chromedp.SetValue(css("#command-text"), "getinfo"), chromedp.Click(css(`#command-form button[type="submit"]`)))
 	eventually("the command queue", "#commands-table tbody", func(s string) bool { return strings.Contains(s, "getinfo") })
+	eventually("the stream's counters", "#streams-table tbody", func(s string) bool { return strings.Contains(s, "crm") && strings.Contains(s, " s") })
 	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('tr.connection-row').length`))
 	if err != nil || n != 4 {
 		t.Errorf("%d connection rows (%v), want the fleet's 4", n, err)
