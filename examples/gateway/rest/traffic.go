@@ -165,7 +165,10 @@ func (q *request) channelTraffic(ids []int64, s []string) ([]byte, error) {
 }
 
 // deviceTraffic serves GET /gw/devices/{sel}/traffic: the devices'
-// recordings on every channel.
+// recordings on every channel. DirRecorder names an ident's directory
+// after the ident, with characters other than letters, digits, '-', '_'
+// and '.' replaced: recordings of such idents are listed by their channel
+// only.
 func (q *request) deviceTraffic(ids []int64, s []string) ([]byte, error) {
 	if q.method != http.MethodGet {
 		return nil, q.methodNotAllowed()
@@ -589,7 +592,12 @@ func (q *request) exportRecording(rec Recordings, channelID int64, path, format 
 // goldenCase writes a protocoltest case (see protocoltest.Case): the
 // provenance, the recording as frame.hex, and the goldens the codec makes
 // now, so that the case passes as soon as it is saved in
-// protocol/<name>/testdata; Want lines are the reviewer's to add.
+// protocol/<name>/testdata; Want lines are the reviewer's to add. It
+// decodes as protocoltest.Decode does and writes the goldens in the shape
+// of protocoltest.FormatMessages and FormatHex (protocoltest compares them
+// after parsing, so spacing never matters): that package imports testing,
+// which a server should not link. TestTraffic runs the result through
+// protocoltest.RunCase.
 func goldenCase(codec protocol.Codec, name string, lenient bool, tr protocol.Transport, info Recording, h recordingHeader,
 	data []byte, chunks []traffic.Chunk) string {
 	var msgs []protocol.Message
