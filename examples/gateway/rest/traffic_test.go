@@ -130,6 +130,14 @@ func TestTraffic(t *testing.T) {
 		t.Errorf("DELETE a recording: %d", got)
 	}
 
+	// The console's recording switch: a PUT of configuration.record alone
+	// keeps the rest of the configuration.
+	_, out = call(t, addr, master, "PUT", fmt.Sprintf("/gw/channels/%d", chID), map[string]any{"configuration": map[string]any{"record": false}})
+	cfg := first(t, out)["configuration"].(map[string]any)
+	if cfg["record"] != nil || cfg["tcp"] != "127.0.0.1:0" {
+		t.Errorf("after PUT configuration.record=false: %v", cfg)
+	}
+
 	// The token's ACL applies as everywhere.
 	_, out = call(t, addr, master, "POST", "/platform/tokens", []map[string]any{{"info": "devices only",
 		"acl": map[string]any{"rest": []map[string]any{{"uri": "gw/devices*", "methods": []string{"GET"}}}}}})
