@@ -8,7 +8,7 @@
 //	go run ./examples/gateway -config gateway.yaml
 //
 // Its parts are importable packages beside it (registry, ingest, history,
-// platform, rest, node, metrics, config); this file only wires them: read
+// platform, rest, node, metrics, config, console); this file only wires them: read
 // the configuration, build a node.Node, serve until SIGINT or SIGTERM.
 //
 // Exit status: 0 after a clean shutdown, 1 when the gateway cannot start
@@ -34,6 +34,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/examples/gateway/config"
+	"github.com/gnssgate/gnssgate/examples/gateway/console"
 	"github.com/gnssgate/gnssgate/examples/gateway/metrics"
 	"github.com/gnssgate/gnssgate/examples/gateway/node"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
@@ -63,7 +64,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "gateway:", err)
 		return 2
 	}
-	n, err := node.New(ctx, ncfg)
+	var n *node.Node
+	con, err := console.New(console.Config{Tiles: cfg.ConsoleTiles, MQTTWebSocket: func() string { return n.Addrs().MQTTWebSocket }})
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway: -console-tiles:", err)
+		return 2
+	}
+	n, err = node.New(ctx, ncfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "gateway:", err)
 		return 1
@@ -73,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	n.ObserveAppend(observe)
 	n.SetHTTPHandlers(func(mux *http.ServeMux) {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		con.Mount(mux)
 	})
 
 	done := make(chan error, 1)
@@ -201,6 +209,9 @@ func banner(out io.Writer, n *node.Node, cfg *config.Config) {
 	fmt.Fprintf(out, "gnssgate gateway — data in %s\n", cfg.Data)
 	if a.HTTP != "" {
 		fmt.Fprintf(out, "  REST API, HTTP channels, /metrics  http://%s\n", a.HTTP)
+	}
+	if a.HTTP != "" {
+		fmt.Fprintf(out, "  web console                        http://%s/console/\n", a.HTTP)
 	}
 	if a.MQTT != "" {
 		fmt.Fprintf(out, "  MQTT broker                        mqtt://%s\n", a.MQTT)

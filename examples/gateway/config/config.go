@@ -49,6 +49,9 @@ type Config struct {
 	TLSCert   string        `yaml:"tls-cert"`
 	TLSKey    string        `yaml:"tls-key"`
 	TLSCA     string        `yaml:"tls-ca"`
+	// ConsoleTiles is the web console's map tile URL template; "" or
+	// "none" draws a coordinate grid only.
+	ConsoleTiles string `yaml:"console-tiles"`
 
 	// Objects a deployment declares (file only).
 	Channels []Channel    `yaml:"channels"`
@@ -112,6 +115,7 @@ var Options = []Option{
 	{"log-format", "FORMAT", "text", "log format: text or json"},
 	{"log-level", "LEVEL", "info", "log level: debug, info, warn, error"},
 	{"log-max-age", "DURATION", "720h", "how long the log keeps messages for streams and channels' buffers"},
+	{"console-tiles", "URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "map tiles of the web console (/console/): a URL template with {z}, {x}, {y}; none draws a coordinate grid only"},
 }
 
 // Defaults returns the configuration with every option at its default.
@@ -168,6 +172,8 @@ func (c *Config) setValue(name, v string, explicit bool) error {
 			return fmt.Errorf("-log-max-age: %v", err)
 		}
 		c.LogMaxAge = d
+	case "console-tiles":
+		c.ConsoleTiles = v
 	default:
 		return fmt.Errorf("unknown option %q", name)
 	}
@@ -277,6 +283,8 @@ func (c *Config) load(file string) error {
 			v = f.TLSKey
 		case "tls-ca":
 			v = f.TLSCA
+		case "console-tiles":
+			v = f.ConsoleTiles
 		default:
 			return fmt.Errorf("%s: unknown key %q", file, key)
 		}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -157,7 +156,7 @@ func (r *channelRuntime) startOne(c registry.Channel) *runningChannel {
 	rc.srv = &channel.Server{Codec: codec, Handler: handler, ChannelID: c.ID, Logger: n.logger.With("channel", c.ID),
 		ConnState: func(conn *channel.Conn, st channel.ConnState) { n.devices.connState(c.ID, conn, st) }}
 	if c.Configuration.Record && n.cfg.DataDir != "" {
-		rc.srv.Record = &channel.DirRecorder{Dir: filepath.Join(n.cfg.DataDir, "traffic", strconv.FormatInt(c.ID, 10))}
+		rc.srv.Record = &channel.DirRecorder{Dir: n.trafficDir(c.ID)}
 	}
 	if c.Configuration.TCP != "" {
 		ln, err := n.bind("channel "+c.Name+" (tcp)", "tcp", r.listen(c, c.Configuration.TCP), "-channel "+c.ProtocolName+"=ADDR")

@@ -14,6 +14,10 @@
 //	POST   /gw/streams [{"name":"crm","protocol_name":"http","configuration":{"uri":"https://…"},"queue_ttl":86400}]
 //	POST   /gw/streams/{selector}/channels/{selector}, …/devices/{selector}; DELETE unsubscribes
 //	GET    /platform/tokens/{selector}; POST /platform/tokens [{"info":"ops","ttl":86400,"acl":{…}}]
+//	GET    /gw/channels/{selector}/traffic, /gw/devices/{selector}/traffic   recorded connections
+//	GET    /gw/channels/{selector}/traffic/{ident}/{file}?from=0&count=500  … decoded, frame by frame
+//	GET    /gw/channels/{selector}/traffic/{ident}/{file}/hex, …/txtar      … as a file, or a golden case
+//	POST   /gw/expressions {"expression":"position.speed>60","kind":"expression","device_id":7}
 //
 // Selectors, fields, limit and offset are package selector's: every
 // example of flespi's API basics works, e.g.
@@ -30,6 +34,33 @@
 // taken ident or name, 413 for a body over the limit. A POST of several
 // objects creates those it can and lists the others' errors with their
 // index.
+//
+// # Beyond flespi: traffic and expressions
+//
+// Two kinds of endpoint have no flespi counterpart; the gateway's web
+// console (examples/gateway/console) is built on them, so that curl can do
+// what the console does, through the same tokens and ACLs.
+//
+// Traffic: a channel with configuration.record keeps each connection's
+// raw bytes (channel.DirRecorder, the protocol/traffic format). The listing
+// is newest first (limit, offset). A recording's view runs the channel's
+// codec from the start of the connection and shows chunks from..from+count,
+// each of the device's chunks with the frames completed in it, their
+// messages and the reply the codec makes (the '<' chunks are what was
+// sent); a rejected frame is shown and decoding goes on after it. "hex"
+// answers the recording as it is, for examples/decode -f; "txtar" a
+// protocoltest case (Source, Transport, Expect, frame.hex) with the goldens
+// messages.json and reply.hex the codec makes now. Both answer
+// {"result":[{"name","format","content"}]}; files over MaxTrafficExport
+// are refused. Live.Recordings says where recordings are and gives codecs.
+//
+// Expressions: POST /gw/expressions (or GET with data=…) evaluates an
+// expression, a selector or a $filter subscription (ExpressionTest)
+// against a pasted message or a device's last message (for a selector, its
+// REST object). A text that does not parse is answered with status 200,
+// valid false and the place of the error (offset, line, column, and the
+// caret snippet of filter.SyntaxError); testing a device needs the ACL's
+// GET on its messages (or, for a selector, on the device).
 //
 // # Accounts
 //

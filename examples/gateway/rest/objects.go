@@ -142,13 +142,15 @@ func (q *request) channels(s []string) ([]byte, error) {
 func (q *request) channelSub(f *found, s []string) ([]byte, error) {
 	switch s[0] {
 	case "connections":
-		return q.connections(f.ids, 0)
+		return q.connections(f.ids)
 	case "messages":
 		if q.method != http.MethodGet {
 			return nil, errf(http.StatusMethodNotAllowed,
 				"the gateway's log is shared by every channel and stream: it is emptied by its retention, not by DELETE")
 		}
 		return q.channelMessages(f.ids)
+	case "traffic":
+		return q.channelTraffic(f.ids, s[1:])
 	}
 	return nil, errf(http.StatusNotFound, "channels have no %q", s[0])
 }
@@ -265,6 +267,8 @@ func (q *request) deviceSub(f *found, s []string) ([]byte, error) {
 		return q.commands(f.ids)
 	case "connections":
 		return q.connections(nil, f.ids...)
+	case "traffic":
+		return q.deviceTraffic(f.ids, s[1:])
 	}
 	return nil, errf(http.StatusNotFound, "devices have no %q", s[0])
 }

@@ -64,6 +64,8 @@ type Live interface {
 	Send(ctx context.Context, d registry.Device, cmd Command) (Command, error)
 	// Commands lists a device's commands, queued and answered.
 	Commands(deviceID int64) []Command
+	// Recordings serves the traffic endpoints (traffic.go).
+	Recordings
 }
 
 // ChannelState is a channel's live state.
@@ -311,6 +313,8 @@ func (q *request) route() ([]byte, error) {
 		return q.tokens(s[2:])
 	case len(s) >= 2 && s[0] == "platform" && s[1] == "subaccounts":
 		return q.subaccounts(s[2:])
+	case len(s) >= 2 && s[0] == "gw" && s[1] == "expressions":
+		return q.expressions(s[2:])
 	}
 	return nil, errf(http.StatusNotFound, "no such API: /%s", strings.Join(s, "/"))
 }
