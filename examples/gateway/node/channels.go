@@ -52,7 +52,7 @@ func newChannelRuntime(n *Node) *channelRuntime {
 // lists channels runs only those).
 func (r *channelRuntime) shouldRun(c *registry.Channel) bool {
 	switch {
-	case !c.Enabled:
+	case !c.Enabled || c.ProtocolName == DeviceAPIProtocol: // the broker serves the device API
 		return false
 	case c.Origin == "default":
 		return !r.n.cfg.ExplicitChannels
@@ -256,6 +256,14 @@ func (r *channelRuntime) servers() map[int64]*channel.Server {
 }
 
 func (r *channelRuntime) state(id int64) rest.ChannelState {
+	if api := r.n.deviceAPI; api != nil && api.ChannelID == id {
+		c, _ := r.n.Registry.Channels.Get(id)
+		st := rest.ChannelState{Running: c.Enabled}
+		if a := r.n.Addrs(); a.MQTT != "" {
+			st.URI = "mqtt://" + a.MQTT
+		}
+		return st
+	}
 	rc := r.get(id)
 	if rc == nil {
 		return rest.ChannelState{}

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/channel"
+	"github.com/gnssgate/gnssgate/channel/deviceapi"
 	"github.com/gnssgate/gnssgate/examples/gateway/history"
 	"github.com/gnssgate/gnssgate/examples/gateway/ingest"
 	"github.com/gnssgate/gnssgate/examples/gateway/platform"
@@ -105,18 +107,19 @@ type TokenSpec struct {
 // Node is one running gateway: channels, log, history, telemetry, platform
 // topics, streams, REST API and broker, wired together.
 type Node struct {
-	cfg      Config
-	logger   *slog.Logger
-	db       store.Store
-	dead     store.Store
-	kv       registry.KV
-	Registry *registry.Registry
-	Broker   broker.Broker
-	embedded *embedded.Server
-	ingest   *ingest.Ingest
-	API      *rest.API
-	state    *platform.State
-	tel      *platform.Telemetry
+	cfg       Config
+	logger    *slog.Logger
+	db        store.Store
+	dead      store.Store
+	kv        registry.KV
+	Registry  *registry.Registry
+	Broker    broker.Broker
+	embedded  *embedded.Server
+	deviceAPI *deviceapi.API // nil with an external broker
+	ingest    *ingest.Ingest
+	API       *rest.API
+	state     *platform.State
+	tel       *platform.Telemetry
 
 	channels *channelRuntime
 	streams  *streamRuntime
@@ -182,32 +185,46 @@ func (n *Node) open(ctx context.Context) error {
 	}
 
 	// 2. The registry: channels, devices, streams, tokens.
-	known := func(name string) bool { _, ok := n.codec(name, false); return ok || n.overHTTP(name) || name == "mqtt" }
-	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known, ListensOptional: n.overHTTP}); err != nil {
+	known := func(name string) bool {
+		_, ok := n.codec(name, false)
+		return ok || n.overHTTP(name) || name == "mqtt" || name == DeviceAPIProtocol
+	}
+	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known,
+		ListensOptional: func(name string) bool { return n.overHTTP(name) || name == DeviceAPIProtocol }}); err != nil {
 		return err
 	}
 	if err := n.declare(ctx); err != nil {
 		return err
 	}
 
-	// 3. The bus: the embedded broker, its tokens from the registry, REST
-	// over MQTT answered by the API.
+	// 3. Ingest: channel → device → log.
+	n.devices = newDeviceState(n)
+	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger, Active: n.devices.active}
+
+	// 4. The bus: the embedded broker, its tokens from the registry, REST
+	// over MQTT answered by the API, and ThingsBoard's device API, whose
+	// devices authenticate with their registry credentials.
 	n.API = &rest.API{Registry: n.Registry, Store: n.db, LogMaxAge: n.logMaxAge(), Logger: n.logger}
 	n.Broker = n.cfg.Broker
 	if n.Broker == nil {
+		auth := embedded.Authenticator(embedded.AuthenticatorFunc(n.authenticateMQTT))
+		devCh, err := n.deviceAPIChannel(ctx)
+		if err != nil {
+			return err
+		}
+		n.deviceAPI = &deviceapi.API{Handler: n.ingest.Handler(devCh), ChannelID: devCh.ID,
+			Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger}
 		n.embedded = embedded.New(&embedded.Config{
-			Authenticator: embedded.AuthenticatorFunc(n.authenticateMQTT),
+			Authenticator: n.deviceAPI.Authenticator(auth),
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
 			Timestamps:    true,
 			Logger:        n.logger,
 		})
+		n.deviceAPI.Broker = n.embedded
 		n.Broker = n.embedded
 	}
 	n.state = &platform.State{Broker: n.Broker, Logger: n.logger}
 
-	// 4. Ingest: channel → device → log.
-	n.devices = newDeviceState(n)
-	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger, Active: n.devices.active}
 	n.channels = newChannelRuntime(n)
 	n.streams = newStreamRuntime(n)
 	n.API.Live = &live{n}
@@ -346,9 +363,10 @@ func (n *Node) Ready() <-chan struct{} { return n.ready }
 // Addrs returns where the running node listens.
 func (n *Node) Addrs() Addrs {
 	n.mu.Lock()
-	defer n.mu.Unlock()
 	a := n.addrs
-	a.Channels = n.channels.addrs()
+	a.Skipped = slices.Clone(a.Skipped)
+	n.mu.Unlock()
+	a.Channels = n.channels.addrs() // not under n.mu: starting a channel takes both, in the other order
 	return a
 }
 

@@ -94,6 +94,16 @@ type DeviceConfig struct {
 	// AccessToken is the device's credential for the device MQTT API
 	// (ThingsBoard's access token, the MQTT username).
 	AccessToken string `json:"access_token,omitempty"`
+	// ClientID and Username, with Password, are the device's basic MQTT
+	// credentials for the device API (ThingsBoard's "MQTT Basic"); an
+	// empty ClientID accepts any client identifier.
+	ClientID string `json:"client_id,omitempty"`
+	Username string `json:"username,omitempty"`
+	// Certificate is the SHA-256 fingerprint (hex) of the device's X.509
+	// client certificate, for the device API over TLS.
+	Certificate string `json:"certificate,omitempty"`
+	// Gateway lets the device speak ThingsBoard's gateway API for others.
+	Gateway bool `json:"gateway,omitempty"`
 }
 
 // Stream forwards messages to another platform (flespi's stream).

@@ -575,8 +575,14 @@ func Open(ctx context.Context, kv KV, opts *Options) (*Registry, error) {
 	}
 	r.Devices.uniques = func(d *Device) []string {
 		u := []string{"ident=" + d.Configuration.Ident}
-		if d.Configuration.AccessToken != "" {
-			u = append(u, "access_token="+d.Configuration.AccessToken)
+		if c := d.Configuration; c.AccessToken != "" {
+			u = append(u, "access_token="+c.AccessToken)
+		}
+		if c := d.Configuration; c.Username != "" {
+			u = append(u, "mqtt="+c.ClientID+"|"+c.Username)
+		}
+		if c := d.Configuration; c.Certificate != "" {
+			u = append(u, "certificate="+strings.ToLower(c.Certificate))
 		}
 		return u
 	}

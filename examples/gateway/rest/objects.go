@@ -269,6 +269,12 @@ func (q *request) deviceSub(f *found, s []string) ([]byte, error) {
 		return q.connections(nil, f.ids...)
 	case "traffic":
 		return q.deviceTraffic(f.ids, s[1:])
+	case "rpc":
+		return q.rpc(f.ids)
+	case "attributes":
+		return q.attributes(f.ids)
+	case "firmware":
+		return q.firmware(f.ids)
 	}
 	return nil, errf(http.StatusNotFound, "devices have no %q", s[0])
 }
