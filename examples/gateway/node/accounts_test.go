@@ -1,8 +1,17 @@
 package node_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/paho"
 )
 
 // restAs calls the API with a token, optionally in a subaccount.
@@ -102,5 +111,124 @@ func TestAccountIsolation(t *testing.T) {
 	// An account that holds objects is not deleted.
 	if status, _ := g.rest("DELETE", fmt.Sprintf("/platform/subaccounts/%d", b), nil); status != 409 {
 		t.Errorf("deleting B with a device: %d, want 409", status)
+	}
+}
+
+// mqttClient connects a paho client to the gateway's broker with a token.
+func mqttClient(t *testing.T, g *gateway, token, id string) *paho.Broker {
+	t.Helper()
+	b, err := paho.New(context.Background(), paho.Config{Server: "mqtt://" + g.Addrs().MQTT, Username: token, ClientID: id,
+		SessionExpiry: -1, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+// collector subscribes and keeps what arrives.
+type collector struct {
+	mu  sync.Mutex
+	got []broker.Message
+}
+
+func (c *collector) handler() broker.Handler {
+	return broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+		c.mu.Lock()
+		c.got = append(c.got, m)
+		c.mu.Unlock()
+		return nil
+	})
+}
+
+func (c *collector) messages() []broker.Message {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.got)
+}
+
+// Each account has a private MQTT namespace: its clients see its own
+// platform topics and retained messages, never another account's, however
+// they subscribe; the root account's token reaches the subaccounts' spaces
+// and sees each message's cid.
+func TestAccountNamespaces(t *testing.T) {
+	g := start(t, testConfig(t.TempDir()))
+	ctx := context.Background()
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "A"}, {"name": "B"}})
+	accts := results(t, out)
+	a, b := int64(accts[0]["id"].(float64)), int64(accts[1]["id"].(float64))
+	key := func(cid int64) string {
+		_, out := restAs(t, g, master, cid, "POST", "/platform/tokens", []map[string]any{{"info": "t"}})
+		return results(t, out)[0]["key"].(string)
+	}
+	keyA, keyB := key(a), key(b)
+	_, out = restCall(t, g.http, keyA, "POST", "/gw/devices", []map[string]any{{"name": "a1", "configuration": map[string]any{"ident": "ident-a1"}}})
+	devA := int64(results(t, out)[0]["id"].(float64))
+
+	var inA, inB, inRoot collector
+	cA, cB, cRoot := mqttClient(t, g, keyA, "a"), mqttClient(t, g, keyB, "b"), mqttClient(t, g, master, "root")
+	for _, f := range []string{"#", "flespi/#"} {
+		if _, err := cA.Subscribe(ctx, f, inA.handler()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"#", "+/#", "$share/g/#", fmt.Sprintf("$filter/cid=%d/flespi/#", a), fmt.Sprintf("$accounts/%d/#", a)} {
+		if _, err := cB.Subscribe(ctx, f, inB.handler()); err != nil && !errors.Is(err, broker.ErrNotAuthorized) {
+			t.Fatalf("B subscribing %s: %v", f, err)
+		}
+	}
+	if _, err := cRoot.Subscribe(ctx, "$accounts/+/flespi/message/gw/devices/+", inRoot.handler()); err != nil {
+		t.Fatal(err)
+	}
+
+	// A message of A's device, and a retained message of A's client.
+	if status, out := restCall(t, g.http, keyA, "POST", fmt.Sprintf("/gw/devices/%d/messages", devA), []map[string]any{{"x": 1}}); status != 200 {
+		t.Fatalf("posting a message: %d %v", status, out)
+	}
+	if err := cA.Publish(ctx, broker.Message{Topic: "sensors/1", Payload: []byte("a"), QoS: 1, Retain: true}); err != nil {
+		t.Fatal(err)
+	}
+	wantTopic := fmt.Sprintf("flespi/message/gw/devices/%d", devA)
+	waitFor(t, "A's own message", func() bool {
+		for _, m := range inA.messages() {
+			if m.Topic == wantTopic {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "the root's view of A's message", func() bool {
+		for _, m := range inRoot.messages() {
+			if m.Topic == fmt.Sprintf("$accounts/%d/%s", a, wantTopic) {
+				cid, _ := m.Properties.UserProperty("cid")
+				return cid == fmt.Sprint(a)
+			}
+		}
+		return false
+	})
+	// B, subscribed every way it can, saw nothing of A's; a retained
+	// subscription of B's on A's topic finds nothing either.
+	var late collector
+	if _, err := cB.Subscribe(ctx, "sensors/1", late.handler()); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	for _, m := range append(inB.messages(), late.messages()...) {
+		if strings.Contains(string(m.Payload), "ident-a1") || string(m.Payload) == "a" || strings.Contains(m.Topic, fmt.Sprint(devA)) {
+			t.Fatalf("B received A's %s %s", m.Topic, m.Payload)
+		}
+	}
+	// REST over MQTT answers as the client's token: A's devices only.
+	var answers collector
+	if _, err := cB.Subscribe(ctx, "answers/#", answers.handler()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cB.Publish(ctx, broker.Message{Topic: "flespi/rest/get/gw/devices/all", QoS: 1,
+		Properties: broker.Properties{ResponseTopic: "answers/1"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the REST-over-MQTT answer", func() bool { return len(answers.messages()) > 0 })
+	if got := string(answers.messages()[0].Payload); strings.Contains(got, "ident-a1") {
+		t.Fatalf("B's REST over MQTT sees A's device: %s", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,9 +29,15 @@ func (n *Node) authenticateMQTT(_ context.Context, info embedded.ConnectInfo) (*
 	if !ok {
 		return nil, embedded.ErrBadCredentials
 	}
-	t := &embedded.Token{Name: tokenPrefix + strconv.FormatInt(tok.ID, 10), Publish: []string{"#"}, Subscribe: []string{"#"}}
+	t := &embedded.Token{Name: tokenPrefix + strconv.FormatInt(tok.ID, 10), Publish: []string{"#"}, Subscribe: []string{"#"},
+		Namespace: AccountNamespace(tok.CID)}
 	if tok.ACL != nil {
 		t.Publish, t.Subscribe = tok.ACL.Publish, tok.ACL.Subscribe
+	}
+	if tok.CID == registry.RootCID && (tok.ACL == nil || tok.ACL.Subaccounts) {
+		// The root account's token reaches its subaccounts' spaces:
+		// "$accounts/<cid>/…", each message with its cid.
+		t.Subscribe = append(slices.Clone(t.Subscribe), "$accounts/#")
 	}
 	return t, nil
 }

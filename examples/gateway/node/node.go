@@ -119,6 +119,7 @@ type Node struct {
 	ingest    *ingest.Ingest
 	API       *rest.API
 	state     *platform.State
+	accounts  *platform.Accounts
 	tel       *platform.Telemetry
 
 	channels *channelRuntime
@@ -223,13 +224,14 @@ func (n *Node) open(ctx context.Context) error {
 		n.deviceAPI.Broker = n.embedded
 		n.Broker = n.embedded
 	}
-	n.state = &platform.State{Broker: n.Broker, Logger: n.logger}
+	n.accounts = &platform.Accounts{Namespace: AccountNamespace, Device: n.deviceCID, Object: n.objectCID}
+	n.state = &platform.State{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger}
 
 	n.channels = newChannelRuntime(n)
 	n.streams = newStreamRuntime(n)
 	n.API.Live = &live{n}
 	n.API.Ingest = n.ingestREST
-	n.tel = &platform.Telemetry{Broker: n.Broker, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
+	n.tel = &platform.Telemetry{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
 	return nil
 }
 
@@ -311,7 +313,7 @@ func (n *Node) Run(ctx context.Context) error {
 		noJSON bool
 	}{
 		{"history", historySink, true},
-		{"platform", &platform.Messages{Broker: n.Broker}, false},
+		{"platform", &platform.Messages{Broker: n.Broker, Accounts: n.accounts}, false},
 	} {
 		s, err := stream.New(n.db.Log(), c.sink, &stream.Config{Name: c.name, NoJSON: c.noJSON, StartAt: stream.StartOldest,
 			RetryMax: 5 * time.Second, Logger: n.logger})

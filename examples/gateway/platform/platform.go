@@ -42,12 +42,51 @@ func timestampProp(t float64) broker.Properties {
 	return broker.Properties{UserProperties: []broker.UserProperty{{Key: "timestamp", Value: strconv.FormatFloat(t, 'f', -1, 64)}}}
 }
 
+// Accounts places publications in their account's topic space: every
+// publication of an object, device or message of account cid goes to
+// Namespace(cid) + its topic and carries flespi's "cid" user property. A
+// nil Accounts publishes everything in the broker's own space, without
+// cid.
+type Accounts struct {
+	// Namespace returns the topic prefix of account cid ("" for the
+	// gateway's own account).
+	Namespace func(cid int64) string
+	// Device returns the account of a device by ident; Object the account
+	// of an object by kind ("channels", "devices", "streams") and id.
+	Device func(ident string) int64
+	Object func(kind string, id int64) int64
+}
+
+// place returns topic in account cid's space and props with its cid.
+func (a *Accounts) place(cid int64, topic string, props broker.Properties) (string, broker.Properties) {
+	if a == nil || cid == 0 {
+		return topic, props
+	}
+	props.UserProperties = append(props.UserProperties, broker.UserProperty{Key: "cid", Value: strconv.FormatInt(cid, 10)})
+	return a.Namespace(cid) + topic, props
+}
+
+func (a *Accounts) device(ident string) int64 {
+	if a == nil || a.Device == nil {
+		return 0
+	}
+	return a.Device(ident)
+}
+
+func (a *Accounts) object(kind string, id int64) int64 {
+	if a == nil || a.Object == nil {
+		return 0
+	}
+	return a.Object(kind, id)
+}
+
 // Messages is the stream sink that publishes every message of the log on
 // its channel's and its device's message topics, QoS 1 (so that persistent
 // sessions get them), in log order.
 type Messages struct {
-	Broker broker.Broker
-	topic  []byte
+	Broker   broker.Broker
+	Accounts *Accounts
+	topic    []byte
 }
 
 // Write implements stream.Sink.
@@ -56,17 +95,18 @@ func (p *Messages) Write(ctx context.Context, b *stream.Batch) error {
 		m := &b.Messages[i]
 		ident := m.Message.Ident()
 		ts, _ := m.Message.Float(protocol.ParamServerTimestamp)
+		cid, _ := m.Message.Int(protocol.ParamCID)
 		props := timestampProp(ts)
 		if ch, ok := m.Message.Int(protocol.ParamChannelID); ok && ident != "" {
 			p.topic = append(strconv.AppendInt(append(p.topic[:0], MessagePrefix+"channels/"...), ch, 10), '/')
 			p.topic = append(p.topic, ident...)
-			if err := p.publish(ctx, string(p.topic), m.JSON, props); err != nil {
+			if err := p.publish(ctx, cid, string(p.topic), m.JSON, props); err != nil {
 				return failedFrom(b, i, err)
 			}
 		}
 		if dev, ok := m.Message.Int(protocol.ParamDeviceID); ok {
 			p.topic = strconv.AppendInt(append(p.topic[:0], MessagePrefix+"devices/"...), dev, 10)
-			if err := p.publish(ctx, string(p.topic), m.JSON, props); err != nil {
+			if err := p.publish(ctx, cid, string(p.topic), m.JSON, props); err != nil {
 				return failedFrom(b, i, err)
 			}
 		}
@@ -74,7 +114,8 @@ func (p *Messages) Write(ctx context.Context, b *stream.Batch) error {
 	return nil
 }
 
-func (p *Messages) publish(ctx context.Context, topic string, payload []byte, props broker.Properties) error {
+func (p *Messages) publish(ctx context.Context, cid int64, topic string, payload []byte, props broker.Properties) error {
+	topic, props = p.Accounts.place(cid, topic, props)
 	return p.Broker.Publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Properties: props})
 }
 
@@ -99,6 +140,7 @@ type Telemetry struct {
 	// DeviceID maps an ident to its registered device; values of idents
 	// without a device are not published (their topics need a device id).
 	DeviceID func(ident string) (int64, bool)
+	Accounts *Accounts
 	Logger   *slog.Logger
 
 	mu      sync.Mutex
@@ -180,11 +222,12 @@ func (t *Telemetry) publish(ctx context.Context, ident string, values map[string
 		return nil
 	}
 	prefix := StatePrefix + "devices/" + strconv.FormatInt(id, 10) + "/telemetry/"
+	cid := t.Accounts.device(ident)
 	var payload []byte
 	for _, v := range values {
 		payload = v.Value.AppendJSON(payload[:0])
-		msg := broker.Message{Topic: prefix + TopicLevel(v.Name), Payload: append([]byte(nil), payload...), QoS: 1, Retain: true,
-			Properties: timestampProp(v.Time)}
+		topic, props := t.Accounts.place(cid, prefix+TopicLevel(v.Name), timestampProp(v.Time))
+		msg := broker.Message{Topic: topic, Payload: append([]byte(nil), payload...), QoS: 1, Retain: true, Properties: props}
 		if err := t.Broker.Publish(ctx, msg); err != nil {
 			return err
 		}
@@ -214,9 +257,10 @@ var levelEscaper = strings.NewReplacer("%", "%25", "+", "%2B", "#", "%23", "/", 
 // State publishes objects' state as retained topics, one per property, and
 // events on log topics. Safe for concurrent use.
 type State struct {
-	Broker broker.Broker
-	Now    func() time.Time
-	Logger *slog.Logger
+	Broker   broker.Broker
+	Accounts *Accounts
+	Now      func() time.Time
+	Logger   *slog.Logger
 }
 
 func (s *State) now() float64 {
@@ -234,17 +278,19 @@ func (s *State) Object(ctx context.Context, kind string, id int64, old, obj []by
 	var was, is map[string]json.RawMessage
 	json.Unmarshal(old, &was)
 	json.Unmarshal(obj, &is)
-	props := timestampProp(s.now())
+	cid := objectCID(was, is)
 	prefix := StatePrefix + kind + "/" + strconv.FormatInt(id, 10) + "/"
 	for k, v := range is {
 		if prev, ok := was[k]; ok && string(prev) == string(v) {
 			continue
 		}
-		s.publish(ctx, broker.Message{Topic: prefix + k, Payload: v, QoS: 1, Retain: true, Properties: props})
+		topic, props := s.Accounts.place(cid, prefix+k, timestampProp(s.now()))
+		s.publish(ctx, broker.Message{Topic: topic, Payload: v, QoS: 1, Retain: true, Properties: props})
 	}
 	for k := range was {
 		if _, ok := is[k]; !ok {
-			s.publish(ctx, broker.Message{Topic: prefix + k, QoS: 1, Retain: true, Properties: props}) // empty: cleared
+			topic, props := s.Accounts.place(cid, prefix+k, timestampProp(s.now()))
+			s.publish(ctx, broker.Message{Topic: topic, QoS: 1, Retain: true, Properties: props}) // empty: cleared
 		}
 	}
 }
@@ -255,8 +301,8 @@ func (s *State) Property(ctx context.Context, kind string, id int64, name string
 	if err != nil {
 		return
 	}
-	topic := StatePrefix + kind + "/" + strconv.FormatInt(id, 10) + "/" + name
-	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Retain: true, Properties: timestampProp(s.now())})
+	topic, props := s.Accounts.place(s.Accounts.object(kind, id), StatePrefix+kind+"/"+strconv.FormatInt(id, 10)+"/"+name, timestampProp(s.now()))
+	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Retain: true, Properties: props})
 }
 
 // Event publishes an event on flespi/log/gw/{kind}/{id}/{event}: a JSON
@@ -267,8 +313,21 @@ func (s *State) Event(ctx context.Context, kind string, id int64, event string, 
 		body[k] = v
 	}
 	payload, _ := json.Marshal(body)
-	topic := LogPrefix + kind + "/" + strconv.FormatInt(id, 10) + "/" + event
-	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Properties: timestampProp(s.now())})
+	topic, props := s.Accounts.place(s.Accounts.object(kind, id), LogPrefix+kind+"/"+strconv.FormatInt(id, 10)+"/"+event, timestampProp(s.now()))
+	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Properties: props})
+}
+
+// objectCID reads an object's "cid" from its JSON (the new state, else
+// the old one).
+func objectCID(was, is map[string]json.RawMessage) int64 {
+	for _, m := range []map[string]json.RawMessage{is, was} {
+		if raw, ok := m["cid"]; ok {
+			if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+				return n
+			}
+		}
+	}
+	return 0
 }
 
 func (s *State) publish(ctx context.Context, m broker.Message) {

@@ -1,0 +1,45 @@
+package node
+
+import (
+	"strconv"
+
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+)
+
+// AccountNamespace is the topic space of an account on the gateway's
+// broker: the broker's own for the root account, "$accounts/<cid>/" for a
+// subaccount. A subaccount's MQTT clients live inside theirs (two
+// accounts may both use "sensors/1" without seeing each other), and the
+// gateway publishes the subaccount's platform topics there; the '$' keeps
+// a "#" subscription of another account from covering it.
+func AccountNamespace(cid int64) string {
+	if cid == registry.RootCID || cid == 0 {
+		return ""
+	}
+	return "$accounts/" + strconv.FormatInt(cid, 10) + "/"
+}
+
+// deviceCID returns the account of a device by ident (the root's when
+// unregistered).
+func (n *Node) deviceCID(ident string) int64 {
+	if d, ok := n.Registry.DeviceByIdent(ident); ok {
+		return d.CID
+	}
+	return registry.RootCID
+}
+
+// objectCID returns the account of a channel, device or stream.
+func (n *Node) objectCID(kind string, id int64) int64 {
+	switch kind {
+	case "channels":
+		c, _ := n.Registry.Channels.Get(id)
+		return c.CID
+	case "devices":
+		d, _ := n.Registry.Devices.Get(id)
+		return d.CID
+	case "streams":
+		s, _ := n.Registry.Streams.Get(id)
+		return s.CID
+	}
+	return 0
+}
