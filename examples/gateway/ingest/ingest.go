@@ -34,6 +34,11 @@ type Ingest struct {
 	// Active, when set, is told each device's newest server time once its
 	// messages are durable: its "last_active".
 	Active func(ident string, serverTime float64)
+	// Admit, when set, is asked before each batch is stored (after it got
+	// its devices and "cid"): an error refuses the batch (the tracker gets
+	// no ACK), and it may wait to slow a connection down. c is nil for
+	// messages that came through no connection.
+	Admit func(ctx context.Context, c *channel.Conn, msgs []protocol.Message) error
 
 	created  atomic.Int64
 	appended atomic.Int64
@@ -53,14 +58,18 @@ func (in *Ingest) Stats() Stats {
 // Handler returns the handler of channel ch: its messages get their device,
 // and a new ident gets a device when ch auto-creates them.
 func (in *Ingest) Handler(ch registry.Channel) channel.Handler {
-	return channel.HandlerFunc(func(ctx context.Context, _ *channel.Conn, msgs []protocol.Message) error {
-		return in.Append(ctx, ch, msgs)
+	return channel.HandlerFunc(func(ctx context.Context, c *channel.Conn, msgs []protocol.Message) error {
+		return in.append(ctx, ch, c, msgs)
 	})
 }
 
 // Append stamps msgs with their devices and appends them to the log as one
 // batch; nil means they are durable.
 func (in *Ingest) Append(ctx context.Context, ch registry.Channel, msgs []protocol.Message) error {
+	return in.append(ctx, ch, nil, msgs)
+}
+
+func (in *Ingest) append(ctx context.Context, ch registry.Channel, c *channel.Conn, msgs []protocol.Message) error {
 	last := ""
 	var dev registry.Device
 	var known bool
@@ -84,6 +93,11 @@ func (in *Ingest) Append(ctx context.Context, ch registry.Channel, msgs []protoc
 		}
 		if cid != 0 {
 			m.Set(protocol.ParamCID, protocol.Int(cid))
+		}
+	}
+	if in.Admit != nil {
+		if err := in.Admit(ctx, c, msgs); err != nil {
+			return fmt.Errorf("ingest: channel %d: %w", ch.ID, err)
 		}
 	}
 	start := time.Now()

@@ -40,6 +40,8 @@ func (n *Node) objectCID(kind string, id int64) int64 {
 	case "streams":
 		s, _ := n.Registry.Streams.Get(id)
 		return s.CID
+	case "accounts":
+		return id // an account's events are its own
 	}
 	return 0
 }

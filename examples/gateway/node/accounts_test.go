@@ -12,6 +12,8 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/simulator/device"
+	"github.com/gnssgate/gnssgate/internal/mqtt311"
 )
 
 // restAs calls the API with a token, optionally in a subaccount.
@@ -230,5 +232,66 @@ func TestAccountNamespaces(t *testing.T) {
 	waitFor(t, "the REST-over-MQTT answer", func() bool { return len(answers.messages()) > 0 })
 	if got := string(answers.messages()[0].Payload); strings.Contains(got, "ident-a1") {
 		t.Fatalf("B's REST over MQTT sees A's device: %s", got)
+	}
+}
+
+// Account limits beyond object counts: a full storage stops
+// acknowledging that account's trackers (Block semantics) and logs an
+// event; MQTT sessions beyond the limit are refused with "quota exceeded".
+func TestAccountLimits(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.AccountCheckInterval = 50 * time.Millisecond
+	g := start(t, cfg)
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "small",
+		"limits": map[string]any{"messages_stored": 3, "mqtt_sessions": 1}}})
+	cid := int64(results(t, out)[0]["id"].(float64))
+	var events collector
+	root := mqttClient(t, g, master, "root")
+	if _, err := root.Subscribe(context.Background(), fmt.Sprintf("$accounts/%d/flespi/log/gw/accounts/+/+", cid), events.handler()); err != nil {
+		t.Fatal(err)
+	}
+	// A channel of the subaccount; its trackers' devices are the account's.
+	status, out := restAs(t, g, master, cid, "POST", "/gw/channels", []map[string]any{{"name": "small-teltonika",
+		"protocol_name": "teltonika", "enabled": true, "configuration": map[string]any{"tcp": "127.0.0.1:0"}}})
+	if status != 200 {
+		t.Fatalf("channel: %d %v", status, out)
+	}
+	chID := int64(results(t, out)[0]["id"].(float64))
+	var addr string
+	waitFor(t, "the channel to listen", func() bool { addr = g.Addrs().Channels[chID][0]; return addr != "" })
+	tr := dial(t, device.Teltonika, addr, 77)
+	for range 3 {
+		if _, err := tr.send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, ok := g.Registry.DeviceByIdent(tr.s.Ident())
+	if !ok || d.CID != cid {
+		t.Fatalf("the tracker's device %+v is not the subaccount's", d)
+	}
+	waitFor(t, "the storage_full event", func() bool {
+		for _, m := range events.messages() {
+			if strings.HasSuffix(m.Topic, "/storage_full") {
+				return true
+			}
+		}
+		return false
+	})
+	tr.c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := tr.send(); err == nil {
+		t.Fatal("a tracker of a full account was acknowledged")
+	}
+
+	key := func() string {
+		_, out := restAs(t, g, master, cid, "POST", "/platform/tokens", []map[string]any{{"info": "t"}})
+		return results(t, out)[0]["key"].(string)
+	}()
+	mqttClient(t, g, key, "first")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, err := mqtt311.Dial(ctx, g.Addrs().MQTT, mqtt311.Options{ClientID: "second", Username: key})
+	var refused *mqtt311.RefusedError
+	if !errors.As(err, &refused) || refused.Code != 3 { // MQTT 5's 0x97 "quota exceeded" is 3.1.1's 3
+		t.Fatalf("a second session over the limit: %v", err)
 	}
 }

@@ -48,6 +48,9 @@ const maxCommands = 100
 // connState follows a channel's connections: a device is connected while
 // it has an identified connection on any channel.
 func (s *deviceState) connState(chID int64, c *channel.Conn, st channel.ConnState) {
+	if st == channel.StateClosed {
+		s.n.limits.closed(c)
+	}
 	ident := c.Ident()
 	if ident == "" {
 		return

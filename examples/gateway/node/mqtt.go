@@ -29,6 +29,9 @@ func (n *Node) authenticateMQTT(_ context.Context, info embedded.ConnectInfo) (*
 	if !ok {
 		return nil, embedded.ErrBadCredentials
 	}
+	if err := n.limits.session(tok.CID); err != nil {
+		return nil, err
+	}
 	t := &embedded.Token{Name: tokenPrefix + strconv.FormatInt(tok.ID, 10), Publish: []string{"#"}, Subscribe: []string{"#"},
 		Namespace: AccountNamespace(tok.CID)}
 	if tok.ACL != nil {

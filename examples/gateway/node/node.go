@@ -81,6 +81,9 @@ type Config struct {
 	// HTTPHandlers, when set, adds handlers to the HTTP server (/metrics,
 	// the console).
 	HTTPHandlers func(*http.ServeMux)
+	// AccountCheckInterval is how often accounts' stored messages are
+	// counted against their limits; 0 means 30 s.
+	AccountCheckInterval time.Duration
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
@@ -125,6 +128,7 @@ type Node struct {
 	channels *channelRuntime
 	streams  *streamRuntime
 	devices  *deviceState
+	limits   *limits
 
 	mu        sync.Mutex
 	addrs     Addrs
@@ -200,7 +204,9 @@ func (n *Node) open(ctx context.Context) error {
 
 	// 3. Ingest: channel → device → log.
 	n.devices = newDeviceState(n)
-	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger, Active: n.devices.active}
+	n.limits = newLimits(n)
+	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger, Active: n.devices.active,
+		Admit: n.limits.admit}
 
 	// 4. The bus: the embedded broker, its tokens from the registry, REST
 	// over MQTT answered by the API, and ThingsBoard's device API, whose
@@ -218,6 +224,7 @@ func (n *Node) open(ctx context.Context) error {
 		n.embedded = embedded.New(&embedded.Config{
 			Authenticator: n.deviceAPI.Authenticator(auth),
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
+			ConnState:     n.limits.mqttConnState,
 			Timestamps:    true,
 			Logger:        n.logger,
 		})
@@ -323,6 +330,13 @@ func (n *Node) Run(ctx context.Context) error {
 		run(c.name, s.Run)
 	}
 	run("telemetry", n.tel.Run)
+	run("account-storage", func(ctx context.Context) error {
+		every := n.cfg.AccountCheckInterval
+		if every <= 0 {
+			every = 30 * time.Second
+		}
+		return n.limits.watchStorage(ctx, every)
+	})
 	run("telemetry-republish", n.republishTelemetry)
 	n.streams.start(ctx)
 	run("streams", n.streams.run)
