@@ -48,7 +48,7 @@ func TestSettingValue(t *testing.T) {
 	c := &Codec{}
 	for _, tc := range []struct {
 		source, name, answer, value string
-		err                     error
+		err                         error
 	}{
 		{"wiki FMB getparam", "2001", "Param ID:2001 Value:wap", "wap", nil},
 		{"wiki SMS/GPRS command - getparam", "13000", "Param ID:13000 Value:fm.teltonika.lt", "fm.teltonika.lt", nil},
