@@ -197,10 +197,11 @@ const (
 )
 
 type expectation struct {
-	reply []byte
-	kind  expectKind
-	at    time.Time
-	ready bool // the device's login answer: commands may follow it
+	raw, reply []byte
+	kind       expectKind
+	at         time.Time
+	ready      bool // the device's login answer: commands may follow it
+	preamble   bool // a login frame, replayed to every new connection anyway
 }
 
 // upstream is one upstream server of one device connection.
@@ -282,7 +283,7 @@ func (p *proxyConn) frame(raw, reply []byte, hasMessages bool) (answered bool, e
 		if i == 0 && byUpstream {
 			kind = expectRelay
 		}
-		up.send(raw, reply, kind, false)
+		up.send(raw, reply, kind, inPreamble)
 	}
 	if byUpstream {
 		if p.first().nc == nil {
@@ -305,15 +306,19 @@ func (p *proxyConn) frame(raw, reply []byte, hasMessages bool) (answered bool, e
 
 // send writes a frame to the upstream, expecting its answer (first
 // upstream). A failed write takes the upstream down. Under p.mu.
-func (up *upstream) send(raw, reply []byte, kind expectKind, replay bool) {
+func (up *upstream) send(raw, reply []byte, kind expectKind, preamble bool) {
 	if up.n == 1 && len(reply) > 0 {
 		if len(up.expect) >= maxExpectations {
 			up.expect = up.expect[1:] // a UDP upstream that never answers: forget the oldest
 		}
-		up.expect = append(up.expect, expectation{reply: bytes.Clone(reply), kind: kind, at: time.Now()})
+		e := expectation{reply: bytes.Clone(reply), kind: kind, at: time.Now(), preamble: preamble}
+		if !up.p.udp {
+			e.raw = bytes.Clone(raw) // sent again if the connection dies before the answer
+		}
+		up.expect = append(up.expect, e)
 		up.arm()
 	}
-	if replay {
+	if kind == expectReplay {
 		up.p.c.srv.stats.proxyReplayed.Add(1)
 	}
 	// Recorded first: the answer may be read before Write returns.
@@ -375,19 +380,23 @@ func (up *upstream) connect() {
 	go up.read(nc, up.gen)
 	// The upstream must hear the login before anything else; the answers
 	// to what is replayed are not the device's business any more.
+	backlog := up.backlog
+	up.backlog, up.backSize = nil, 0
 	for _, f := range p.preamble {
 		if up.nc == nil {
-			return
+			break
 		}
 		up.send(f.raw, f.reply, expectReplay, true)
 	}
-	backlog := up.backlog
-	up.backlog, up.backSize = nil, 0
-	for _, f := range backlog {
+	for i, f := range backlog {
 		if up.nc == nil {
+			// Down again: what was not written waits for the next time.
+			for _, f := range backlog[i:] {
+				up.keep(f.raw, f.reply)
+			}
 			return
 		}
-		up.send(f.raw, f.reply, expectReplay, true)
+		up.send(f.raw, f.reply, expectReplay, false)
 	}
 }
 
@@ -420,6 +429,21 @@ func (up *upstream) down(err error) {
 	}
 	pending := up.expect
 	up.expect, up.held = nil, nil
+	// The frames the upstream did not answer may not have reached it: they
+	// go to the next connection (it may get one twice; better than never).
+	var resend []savedFrame
+	for _, e := range pending {
+		if e.raw != nil && !e.preamble {
+			resend = append(resend, savedFrame{e.raw, e.reply})
+		}
+	}
+	if len(resend) > 0 {
+		held := up.backlog
+		up.backlog, up.backSize = nil, 0
+		for _, f := range append(resend, held...) {
+			up.keep(f.raw, f.reply)
+		}
+	}
 	for _, e := range pending {
 		if e.kind == expectRelay {
 			if werr := up.p.c.write(e.reply); werr != nil {

@@ -609,7 +609,7 @@ func checkChannel(c *Channel, known func(string) bool) error {
 			return invalid("configuration.certificate", "%v", err)
 		}
 	}
-	return nil
+	return c.Configuration.Proxy.check(c.ProtocolName)
 }
 
 func checkDevice(d *Device) error {
