@@ -154,7 +154,10 @@ func (r *channelRuntime) startOne(c registry.Channel) *runningChannel {
 		return rc
 	}
 	rc.srv = &channel.Server{Codec: codec, Handler: handler, ChannelID: c.ID, Logger: n.logger.With("channel", c.ID),
-		ConnState: func(conn *channel.Conn, st channel.ConnState) { n.devices.connState(c.ID, conn, st) }}
+		ConnState: func(conn *channel.Conn, st channel.ConnState) {
+			n.devices.connState(c.ID, conn, st)
+			n.settings.connState(c.ID, conn, st)
+		}}
 	rc.srv.Proxy = c.Configuration.Proxy.Channel()
 	if c.Configuration.Record && n.cfg.DataDir != "" {
 		rc.srv.Record = &channel.DirRecorder{Dir: filepath.Join(n.cfg.DataDir, "traffic", strconv.FormatInt(c.ID, 10))}

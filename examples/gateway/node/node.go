@@ -117,6 +117,7 @@ type Node struct {
 	channels *channelRuntime
 	streams  *streamRuntime
 	devices  *deviceState
+	settings *settingsRuntime
 
 	mu        sync.Mutex
 	addrs     Addrs
@@ -206,6 +207,7 @@ func (n *Node) open(ctx context.Context) error {
 	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger, Active: n.devices.active}
 	n.channels = newChannelRuntime(n)
 	n.streams = newStreamRuntime(n)
+	n.settings = newSettingsRuntime(n)
 	n.API.Live = &live{n}
 	n.API.Ingest = n.ingestREST
 	n.tel = &platform.Telemetry{Broker: n.Broker, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
@@ -284,6 +286,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	run("telemetry", n.tel.Run)
 	run("telemetry-republish", n.republishTelemetry)
+	run("settings", n.settings.run)
 	n.streams.start(ctx)
 	run("streams", n.streams.run)
 

@@ -265,6 +265,8 @@ func (q *request) deviceSub(f *found, s []string) ([]byte, error) {
 		return q.commands(f.ids)
 	case "connections":
 		return q.connections(nil, f.ids...)
+	case "settings":
+		return q.settings(f.ids, s[1:])
 	}
 	return nil, errf(http.StatusNotFound, "devices have no %q", s[0])
 }
