@@ -150,22 +150,29 @@
 // the upstream is connected — it sees its old platform as before, and a
 // frame acknowledged is stored on both sides — and ours while it is down.
 // With [AckOurs] it always gets ours and the upstream's acknowledgements are
-// dropped. The other upstreams are mirrors: they get the frames, and what
-// they answer is only recorded.
+// dropped (an upstream that acknowledges in other words has them relayed
+// too: use AckUpstream with it). The other upstreams are mirrors: they get
+// the frames, and what they answer is only recorded.
 //
-// An upstream that is down does not stop the device being served. Its
-// connection is retried with backoff (Proxy.RetryMin doubling up to
-// RetryMax, with jitter); meanwhile the frames are held for it, up to
+// An upstream that is down does not stop the device being served. A
+// device's first frame waits for the first connection attempt, at most 2
+// s, so that the upstream normally sees the login live; after that nothing
+// waits. The connection is retried with backoff (Proxy.RetryMin doubling up
+// to RetryMax, with jitter); meanwhile the frames are held for it, up to
 // Proxy.MaxBacklog bytes. When it is back, the device's login (the frames
 // up to the one that identified it) is replayed first, so that the upstream
 // knows who is talking, then the held frames; the upstream's answers to
-// what is replayed are dropped, as the device had ours. An upstream that
-// leaves a frame unanswered for Proxy.ReplyTimeout is taken for down: its
-// connection is closed first, so that no late answer can follow, then the
-// device gets our answers to the frames the upstream left unanswered, in
-// order. If the upstream's answer was on the wire when it went down, the
-// device resends the frame and we store it twice: the price of never
-// answering a frame twice.
+// what is replayed are dropped, as the device had ours.
+//
+// An upstream that leaves a frame unanswered for Proxy.ReplyTimeout is
+// taken for down: its connection is closed first, so that no late answer
+// can follow, then the device gets our answers to the frames the upstream
+// left unanswered, in order, and those frames go to the next connection
+// (the upstream may get one twice: better than never). When the upstream
+// said something else while an answer was awaited, that answer may have
+// been said in other words, and the device does not get ours for it: if it
+// was not, the device resends the frame and we store it twice. That is the
+// price of never acknowledging a frame twice.
 //
 // Commands from the upstream reach the device as relayed bytes, and our own
 // ([Server.Send]) go as usual, once the device has had the answer to its

@@ -152,6 +152,10 @@ func (p *Proxy) dial(ctx context.Context, network, addr string) (net.Conn, error
 	return d.DialContext(ctx, network, addr)
 }
 
+// proxyFirstWait bounds how long a device's first frame waits for the
+// connection to the first upstream.
+const proxyFirstWait = 2 * time.Second
+
 // Limits of the frames kept to replay a device's login to an upstream
 // that (re)connects mid-session.
 const (
@@ -185,6 +189,7 @@ type proxyConn struct {
 
 	firstOnce  sync.Once
 	firstTried chan struct{} // closed when the first attempt to reach the first upstream ended
+	waited     bool          // the first frame waited for it (the connection's goroutine only)
 }
 
 // expectKind says what becomes of the first upstream's answer to a frame.
@@ -202,6 +207,11 @@ type expectation struct {
 	at         time.Time
 	ready      bool // the device's login answer: commands may follow it
 	preamble   bool // a login frame, replayed to every new connection anyway
+	// unsure: bytes the upstream sent while this answer was awaited were
+	// relayed without being it. They may have been it in other words, so
+	// the device cannot be given ours any more, and the upstream's silence
+	// about it proves nothing.
+	unsure bool
 }
 
 // upstream is one upstream server of one device connection.
@@ -251,11 +261,25 @@ func (p *proxyConn) ackByUpstream() bool {
 // the first upstream's is awaited).
 func (p *proxyConn) frame(raw, reply []byte, hasMessages bool) (answered bool, err error) {
 	// A device's first frame waits for the first attempt to reach the
-	// upstream, so that the upstream sees the login live and answers it.
+	// upstream, so that the upstream sees the login live and answers it;
+	// not long, as an upstream that does not answer its SYNs must not keep
+	// the device from being served.
 	select {
 	case <-p.firstTried:
-	case <-p.c.ctx.Done():
-		return true, ErrConnClosed
+	default:
+		if p.waited {
+			break // the device's first frame waited already
+		}
+		p.waited = true
+		t := time.NewTimer(min(p.cfg.dialTimeout(), proxyFirstWait))
+		select {
+		case <-p.firstTried:
+		case <-t.C:
+		case <-p.c.ctx.Done():
+			t.Stop()
+			return true, ErrConnClosed
+		}
+		t.Stop()
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -445,7 +469,7 @@ func (up *upstream) down(err error) {
 		}
 	}
 	for _, e := range pending {
-		if e.kind == expectRelay {
+		if e.kind == expectRelay && !e.unsure {
 			if werr := up.p.c.write(e.reply); werr != nil {
 				up.p.c.Close()
 				break
@@ -461,7 +485,11 @@ func (up *upstream) down(err error) {
 // read copies the upstream's bytes until its connection ends.
 func (up *upstream) read(nc net.Conn, gen uint64) {
 	p := up.p
-	buf := make([]byte, readBufferSize)
+	size := readBufferSize
+	if p.udp {
+		size = p.c.srv.maxFrame() // a datagram is read whole or truncated
+	}
+	buf := make([]byte, size)
 	for {
 		n, err := nc.Read(buf)
 		if n > 0 {
@@ -522,15 +550,17 @@ func (up *upstream) answer(data []byte) {
 			continue
 		}
 		// Not the answer we expected: a command, or an answer in other
-		// words. It goes to the device as it is, and the answers still
-		// expected can no longer be told apart: the device resends what it
-		// then does not see acknowledged.
-		for _, e := range up.expect {
+		// words. It goes to the device as it is. The answers awaited stay,
+		// so that they are still recognised when they come, but they are
+		// unsure now (see expectation).
+		for i := range up.expect {
+			e := &up.expect[i]
+			e.unsure = true
 			if e.ready {
+				e.ready = false
 				up.p.c.commandsReady()
 			}
 		}
-		up.expect = nil
 		up.relay(data)
 		break
 	}
@@ -555,18 +585,30 @@ func (up *upstream) relay(b []byte) bool {
 	return true
 }
 
-// arm sets the timer that takes a silent first upstream down. Under p.mu.
+// arm sets the timer that takes a silent first upstream down, and forgets
+// unsure answers awaited for longer than ReplyTimeout. Under p.mu.
 func (up *upstream) arm() {
 	if up.p.udp {
 		return // no connection to give up on: our answers went out already
 	}
-	if len(up.expect) == 0 {
+	timeout := up.p.cfg.replyTimeout()
+	old := time.Now().Add(-timeout)
+	kept := up.expect[:0]
+	for _, e := range up.expect {
+		if !e.unsure || e.at.After(old) {
+			kept = append(kept, e)
+		}
+	}
+	clear(up.expect[len(kept):])
+	up.expect = kept
+	dl, ok := up.deadline()
+	if !ok {
 		if up.timer != nil {
 			up.timer.Stop()
 		}
 		return
 	}
-	d := time.Until(up.deadline())
+	d := time.Until(dl)
 	if up.timer == nil {
 		up.timer = time.AfterFunc(d, up.timeout)
 	} else {
@@ -574,14 +616,24 @@ func (up *upstream) arm() {
 	}
 }
 
-// deadline is when the oldest unanswered frame's wait runs out: the
-// upstream has ReplyTimeout from the frame or from its last bytes.
-func (up *upstream) deadline() time.Time {
-	from := up.expect[0].at
-	if up.heard.After(from) {
-		from = up.heard
+// deadline is when the oldest answer awaited (and not unsure) is overdue:
+// the upstream has ReplyTimeout from the frame or from its last bytes.
+func (up *upstream) deadline() (time.Time, bool) {
+	for _, e := range up.expect {
+		if e.unsure {
+			continue
+		}
+		from := e.at
+		if up.heard.After(from) {
+			from = up.heard
+		}
+		return from.Add(up.p.cfg.replyTimeout()), true
 	}
-	return from.Add(up.p.cfg.replyTimeout())
+	if len(up.expect) > 0 {
+		// Only unsure ones: look again when the oldest is forgotten.
+		return up.expect[0].at.Add(up.p.cfg.replyTimeout()), true
+	}
+	return time.Time{}, false
 }
 
 func (up *upstream) timeout() {
@@ -591,11 +643,21 @@ func (up *upstream) timeout() {
 	if p.closed || up.nc == nil || len(up.expect) == 0 {
 		return
 	}
-	if time.Now().Before(up.deadline()) {
-		up.arm()
+	up.arm() // forgets the unsure answers that are too old
+	dl, ok := up.deadline()
+	if !ok || time.Now().Before(dl) || allUnsure(up.expect) {
 		return
 	}
 	up.down(fmt.Errorf("%w: %s sent nothing for %v", ErrUpstreamSilent, up.addr, p.cfg.replyTimeout()))
+}
+
+func allUnsure(es []expectation) bool {
+	for _, e := range es {
+		if !e.unsure {
+			return false
+		}
+	}
+	return true
 }
 
 // close ends the upstream connections with the device's.
@@ -604,6 +666,8 @@ func (p *proxyConn) close() {
 	defer p.mu.Unlock()
 	p.closed = true
 	for _, up := range p.ups {
+		p.c.srv.stats.proxyDropped.Add(uint64(len(up.backlog)))
+		up.backlog = nil
 		if up.retry != nil {
 			up.retry.Stop()
 		}

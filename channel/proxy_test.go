@@ -547,3 +547,130 @@ func TestProxyForwardsFramesWhole(t *testing.T) {
 		t.Fatalf("forwarded %x\nwant      %x", forwarded, want)
 	}
 }
+
+// scripted is an upstream played by a test: script runs on each accepted
+// connection.
+func scripted(t *testing.T, script func(c net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); script(c) }()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// An upstream that acknowledges in its own words: its answers reach the
+// device as they are, and when it then goes away the device is not
+// answered a second time for the frame it answered.
+func TestProxyUpstreamInOtherWords(t *testing.T) {
+	addr := scripted(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		n, _ := c.Read(buf) // the login
+		if !bytes.Equal(buf[:n], loginPacket(proxyIMEI)) {
+			return
+		}
+		c.Write([]byte{1})
+		c.Read(buf) // a record
+		c.Write([]byte("ACK!"))
+		time.Sleep(100 * time.Millisecond) // then it goes away
+	})
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: newSink(),
+		Proxy: Proxy{Upstreams: []string{addr}, ReplyTimeout: 200 * time.Millisecond, RetryMin: time.Hour}}
+	d := &device{t, dial(t, start(t, srv))}
+	d.send(loginPacket(proxyIMEI))
+	d.expect([]byte{1})
+	d.send(avlPacket(1_700_000_000))
+	d.expect([]byte("ACK!"))
+	waitFor(t, "the upstream to be seen gone", func() bool { return srv.Stats().UpstreamFailures > 0 })
+	expectSilence(t, d.c, 300*time.Millisecond)
+	d.send(avlPacket(1_700_000_001))
+	d.expect([]byte{0, 0, 0, 1}) // ours, now that it is gone
+}
+
+// With AckOurs, an upstream command that comes between a frame and the
+// upstream's ACK of it is relayed, and the ACK that follows is still
+// recognised and dropped.
+func TestProxyAckOursCommandBeforeAck(t *testing.T) {
+	cmd := loadTraffic(t, "teltonika-codec12.hex")[0].Data
+	addr := scripted(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		c.Read(buf)
+		c.Write([]byte{1})
+		c.Read(buf)
+		c.Write(cmd)
+		time.Sleep(50 * time.Millisecond)
+		c.Write([]byte{0, 0, 0, 1})
+		c.Read(buf) // until the proxy goes
+	})
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: newSink(), Proxy: Proxy{Upstreams: []string{addr}, Ack: AckOurs}}
+	d := &device{t, dial(t, start(t, srv))}
+	d.send(loginPacket(proxyIMEI))
+	d.expect([]byte{1})
+	d.send(avlPacket(1_700_000_000))
+	d.expect([]byte{0, 0, 0, 1}) // ours, at once
+	d.expect(cmd)
+	expectSilence(t, d.c, 300*time.Millisecond) // not the upstream's ACK
+}
+
+// An upstream that does not answer its SYNs does not keep a device from
+// its login's answer for long.
+func TestProxyUnreachableUpstreamAtLogin(t *testing.T) {
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: newSink(),
+		Proxy: Proxy{Upstreams: []string{"192.0.2.1:5027"}, // TEST-NET-1: nothing answers
+			Dial: func(ctx context.Context, _, _ string) (net.Conn, error) { <-ctx.Done(); return nil, ctx.Err() }}}
+	d := &device{t, dial(t, start(t, srv))}
+	t0 := time.Now()
+	d.send(loginPacket(proxyIMEI))
+	d.c.SetReadDeadline(time.Now().Add(proxyFirstWait + 2*time.Second))
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(d.c, b); err != nil || b[0] != 1 {
+		t.Fatalf("login: %x %v", b, err)
+	}
+	if wait := time.Since(t0); wait > proxyFirstWait+time.Second {
+		t.Fatalf("login answered after %v", wait)
+	}
+	d.send(avlPacket(1_700_000_000))
+	d.expect([]byte{0, 0, 0, 1})
+}
+
+// BenchmarkProxyRoundTrip is one device's packet to its ACK: straight to a
+// channel (direct), and through a proxy channel to an upstream channel,
+// whose ACK comes back (upstream) or with ours (ours). The handlers only
+// count, so the figures are the channels' and the proxy's own cost.
+func BenchmarkProxyRoundTrip(b *testing.B) {
+	login, frame := teltonikaFrame(b, 1)
+	run := func(b *testing.B, proxy *Proxy) {
+		target := &Server{Codec: &teltonika.Codec{}, Handler: &memHandler{}}
+		addr := start(b, target)
+		if proxy != nil {
+			p := *proxy
+			p.Upstreams = []string{addr}
+			srv := &Server{Codec: &teltonika.Codec{}, Handler: &memHandler{}, Proxy: p}
+			addr = start(b, srv)
+		}
+		c := dial(b, addr)
+		c.Write(login)
+		readN(b, c, 1)
+		ack := make([]byte, 4)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			c.Write(frame)
+			if _, err := io.ReadFull(c, ack); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.Run("direct", func(b *testing.B) { run(b, nil) })
+	b.Run("upstream", func(b *testing.B) { run(b, &Proxy{}) })
+	b.Run("ours", func(b *testing.B) { run(b, &Proxy{Ack: AckOurs}) })
+}
