@@ -208,6 +208,26 @@ func TestDeviceSettings(t *testing.T) {
 	if status, out := g.rest("PUT", sel+"/settings/apn", map[string]any{"value": "x"}); status != 400 {
 		t.Fatalf("a name that is no parameter ID: %d %v", status, out)
 	}
+	for _, bad := range []struct {
+		method, path string
+		body         any
+		status       int
+	}{
+		{"GET", sel + "/settings/2001?timeout=x", nil, 400},
+		{"GET", sel + "/settings/2001?timeout=600", nil, 400},
+		{"PUT", sel + "/settings", map[string]any{"value": "x"}, 400},
+		{"PUT", sel + "/settings/2001", map[string]any{"ttl": 5}, 400},
+		{"PUT", sel + "/settings/2001", map[string]any{"value": true}, 400},
+		{"PUT", sel + "/settings/2001", map[string]any{"value": "x", "ttl": -1}, 400},
+		{"PUT", sel + "/settings/2001", map[string]any{"value": "x", "colour": "red"}, 400},
+		{"GET", sel + "/settings/a%2Fb", nil, 400},
+		{"POST", sel + "/settings/2001", map[string]any{"value": "x"}, 405},
+		{"GET", sel + "/settings/2001/more", nil, 404},
+	} {
+		if status, out := g.rest(bad.method, bad.path, bad.body); status != bad.status {
+			t.Errorf("%s %s: %d %v, want %d", bad.method, bad.path, status, out, bad.status)
+		}
+	}
 	sent := len(dev.received())
 
 	// Offline: the write waits, durably, across a restart.
