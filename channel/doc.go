@@ -91,7 +91,8 @@
 //
 // [Server.Send] queues a command for an ident with a time to live and
 // returns a [Call], a future: it is sent as soon as the device is
-// connected and identified, encoded by the session's
+// connected, identified and has had the answer to its login (a command
+// written before it would be read as that answer), encoded by the session's
 // [protocol.CommandEncoder], and the device's answer ([protocol.Result]
 // .Responses) completes it, matched by ID when the protocol carries one and
 // first in, first out otherwise. [Conn.Send] sends on a given connection
