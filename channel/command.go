@@ -206,7 +206,7 @@ func (s *Server) Send(ident string, cmd protocol.Command, ttl time.Duration) *Ca
 	conn := s.byIdent[ident]
 	s.mu.Unlock()
 	s.stats.commandsQueued.Add(1)
-	if conn != nil {
+	if conn != nil && conn.cmdReady.Load() {
 		go s.flushQueue(conn)
 	}
 	return call

@@ -51,6 +51,8 @@ type Conn struct {
 	pending []*Call    // sent, awaiting the device's answer, oldest first
 
 	rec       *recording
+	proxy     *proxyConn  // a proxy channel's upstreams; nil otherwise
+	cmdReady  atomic.Bool // the device has had the answer to its login: commands may go
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -79,7 +81,7 @@ func (s *Server) newConn(parent context.Context, network string, remote net.Addr
 	}
 	c.ctx, c.cancel = context.WithCancel(parent)
 	c.last.Store(now.UnixNano())
-	c.guard = &guard{codec: s.Codec}
+	c.guard = &guard{codec: s.Codec, keepRaw: s.Proxy.enabled()}
 	if s.Record != nil {
 		c.rec = &recording{conn: c, rec: s.Record}
 	}
@@ -172,6 +174,11 @@ func (c *Conn) writeLocked(b []byte) error {
 	if c.closed.Load() {
 		return ErrConnClosed
 	}
+	if c.rec != nil {
+		// Recorded before it is written: the device may answer, and its
+		// answer be recorded, before Write returns.
+		c.rec.chunk(traffic.Out, b)
+	}
 	var n int
 	var err error
 	if c.nc != nil {
@@ -185,9 +192,6 @@ func (c *Conn) writeLocked(b []byte) error {
 	if n > 0 {
 		c.bytesOut.Add(uint64(n))
 		c.srv.stats.bytesOut.Add(uint64(n))
-		if c.rec != nil {
-			c.rec.chunk(traffic.Out, b[:n])
-		}
 	}
 	if err != nil {
 		return fmt.Errorf("channel: write to %s: %w", c.peer, err)
@@ -207,6 +211,9 @@ func (s *Server) serveConn(c *Conn) {
 	// The session exists before anyone hears of the connection, so that a
 	// ConnState callback may already send it commands.
 	dec := protocol.NewStreamDecoder(c.guard, protocol.TCP, s.maxFrame())
+	if s.Proxy.enabled() {
+		c.proxy = newProxyConn(c, false)
+	}
 	s.setState(c, StateNew)
 	fn := c.frame
 	buf := make([]byte, readBufferSize)
@@ -356,12 +363,21 @@ func (c *Conn) fail(err error) {
 }
 
 // frame handles one decoded frame: ident, command answers, messages, reply.
-func (c *Conn) frame(_ []byte, r *protocol.Result) error {
+func (c *Conn) frame(frame []byte, r *protocol.Result) error {
 	s := c.srv
-	newIdent := false
+	raw := frame
+	if c.guard != nil && c.guard.keepRaw {
+		// A proxy forwards the bytes as they came, framing included.
+		if len(c.guard.raw) > 0 {
+			raw = c.guard.raw
+		}
+		defer func() { c.guard.raw = c.guard.raw[:0] }()
+	}
 	if r.Ident != "" && r.Ident != c.Ident() {
+		// Commands wait until the device has had the answer to its login:
+		// a command written before it would be read as that answer.
+		c.cmdReady.Store(false)
 		c.setIdent(r.Ident)
-		newIdent = true
 	}
 	if len(r.Responses) > 0 {
 		c.answered(r.Responses)
@@ -385,7 +401,13 @@ func (c *Conn) frame(_ []byte, r *protocol.Result) error {
 		}
 		s.stats.messagesAcked.Add(uint64(n))
 	}
-	if len(r.Reply) > 0 {
+	answered := true
+	if c.proxy != nil && !r.Close {
+		var err error
+		if answered, err = c.proxy.frame(raw, r.Reply, len(r.Messages) > 0); err != nil {
+			return err
+		}
+	} else if len(r.Reply) > 0 {
 		if err := c.write(r.Reply); err != nil {
 			return err
 		}
@@ -393,10 +415,19 @@ func (c *Conn) frame(_ []byte, r *protocol.Result) error {
 	if r.Close {
 		return errCloseAfterReply
 	}
-	if newIdent {
+	if answered && c.Ident() != "" && !c.cmdReady.Load() {
+		c.cmdReady.Store(true)
 		s.flushQueue(c)
 	}
 	return nil
+}
+
+// commandsReady lets queued commands go once the device has had the answer
+// to its login through a proxy channel's upstream.
+func (c *Conn) commandsReady() {
+	if c.Ident() != "" && !c.cmdReady.Swap(true) && c.srv != nil {
+		go c.srv.flushQueue(c)
+	}
 }
 
 // allIdentified reports whether every message carries its own ident, as
@@ -461,6 +492,9 @@ func stampMessages(msgs []protocol.Message, now float64, chID, protoID int64, pe
 // endConn runs when a connection's goroutine ends.
 func (s *Server) endConn(c *Conn) {
 	c.Close()
+	if c.proxy != nil {
+		c.proxy.close()
+	}
 	if c.rec != nil {
 		c.rec.close()
 	}
@@ -481,6 +515,16 @@ type guard struct {
 	held  atomic.Bool
 	cur   []byte
 	sess  protocol.Session
+	// keepRaw collects in raw the bytes the splitter consumed up to the
+	// frame being handled (a proxy forwards them as they came).
+	keepRaw bool
+	raw     []byte
+}
+
+func (g *guard) consumed(data []byte, adv int) {
+	if g.keepRaw && adv > 0 && adv <= len(data) {
+		g.raw = append(g.raw, data[:adv]...)
+	}
 }
 
 func (g *guard) Name() string { return g.codec.Name() }
@@ -489,6 +533,7 @@ func (g *guard) Split(data []byte, atEOF bool) (int, []byte, error) {
 	g.cur = data
 	adv, frame, err := g.codec.Split(data, atEOF)
 	g.cur = nil
+	g.consumed(data, adv)
 	return adv, frame, err
 }
 
@@ -537,6 +582,7 @@ func (s *splitGuardSession) Split(data []byte, atEOF bool) (int, []byte, error) 
 	adv, frame, err := s.sp.Split(data, atEOF)
 	g.cur = nil
 	g.unlock()
+	g.consumed(data, adv)
 	return adv, frame, err
 }
 

@@ -91,7 +91,8 @@
 //
 // [Server.Send] queues a command for an ident with a time to live and
 // returns a [Call], a future: it is sent as soon as the device is
-// connected and identified, encoded by the session's
+// connected, identified and has had the answer to its login (a command
+// written before it would be read as that answer), encoded by the session's
 // [protocol.CommandEncoder], and the device's answer ([protocol.Result]
 // .Responses) completes it, matched by ID when the protocol carries one and
 // first in, first out otherwise. [Conn.Send] sends on a given connection
@@ -121,6 +122,82 @@
 //
 // Recordings hold what devices sent, positions included: treat them as
 // personal data.
+//
+// # Proxy channels
+//
+// With [Server].Proxy naming upstream servers, a channel is also a proxy:
+// each device connection gets a connection of its own to every upstream,
+// and the device's frames go to them as the device sent them. This is how
+// an operator moves a fleet from an old platform without touching the
+// devices: point the devices (or the old platform's DNS name) at gnssgate,
+// and the old platform goes on receiving everything, answering the devices
+// and sending them commands, until it is switched off.
+//
+//	srv.Proxy = channel.Proxy{Upstreams: []string{"old-platform.example:5027"}}
+//
+// Nothing is lost on our side, and a device is never told that a frame
+// arrived that we did not store: a frame goes to the upstreams only after
+// the Handler stored its messages, so an upstream cannot acknowledge what
+// we do not have; a frame the Handler refused goes nowhere, nobody
+// acknowledges it, and the device resends it. Forwarding whole frames
+// rather than bytes as they come costs the upstream the time of one append
+// to the log (a millisecond or two), and buys that guarantee.
+//
+// The first upstream's bytes are relayed to the device as they come. Its
+// answers to our frames are told apart from the rest (commands) by
+// comparing them with the answer our codec gave the same frame: for a
+// Teltonika, GT06 or Wialon IPS device the protocol fixes it. With
+// [AckUpstream] (the default) the device gets the upstream's answers while
+// the upstream is connected — it sees its old platform as before, and a
+// frame acknowledged is stored on both sides — and ours while it is down.
+// With [AckOurs] it always gets ours and the upstream's acknowledgements are
+// dropped (an upstream that acknowledges in other words has them relayed
+// too: use AckUpstream with it). The other upstreams are mirrors: they get
+// the frames, and what they answer is only recorded.
+//
+// An upstream that is down does not stop the device being served. A
+// device's first frame waits for the first connection attempt, at most 2
+// s, so that the upstream normally sees the login live; after that nothing
+// waits. The connection is retried with backoff (Proxy.RetryMin doubling up
+// to RetryMax, with jitter); meanwhile the frames are held for it, up to
+// Proxy.MaxBacklog bytes. When it is back, the device's login (the frames
+// up to the one that identified it) is replayed first, so that the upstream
+// knows who is talking, then the held frames; the upstream's answers to
+// what is replayed are dropped, as the device had ours.
+//
+// An upstream that leaves a frame unanswered for Proxy.ReplyTimeout is
+// taken for down: its connection is closed first, so that no late answer
+// can follow, then the device gets our answers to the frames the upstream
+// left unanswered, in order, and those frames go to the next connection
+// (the upstream may get one twice: better than never). When the upstream
+// said something else while an answer was awaited, that answer may have
+// been said in other words, and the device does not get ours for it: if it
+// was not, the device resends the frame and we store it twice. That is the
+// price of never acknowledging a frame twice.
+//
+// Commands from the upstream reach the device as relayed bytes, and our own
+// ([Server.Send]) go as usual, once the device has had the answer to its
+// login, whoever gave it. The device's answers go to the upstreams like
+// any frame. For protocols without command ids (Teltonika), answers are
+// matched first in, first out: while both we and the upstream wait for an
+// answer, the upstream's may complete our command. Do not send commands
+// from both sides at once.
+//
+// With Record set, the recording holds both sides: '>' and '<' lines for
+// the device, "u1>" for what went to upstream 1 and "u1<" for what it sent
+// (protocol/traffic), with the upstreams named in the header.
+//
+// Over UDP each session gets a UDP socket per upstream, and each datagram
+// our Handler accepted goes to the upstreams. The device always gets our
+// answer (UDP tells nothing of an upstream being up); the first upstream's
+// datagrams that equal it are dropped, its others relayed. Nothing is held
+// for an upstream that cannot be reached.
+//
+// The upstreams' completeness is best effort: frames held for an upstream
+// live in memory and end with the device's connection. A durable copy for
+// another platform is a stream's job (package stream: the
+// wialon-retranslator, HTTP, MQTT and AMQP sinks). Proxy.Dial connects to
+// upstreams over TLS or through a SOCKS proxy.
 //
 // # HTTP and MQTT channels
 //

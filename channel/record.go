@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,6 +94,7 @@ const (
 
 type recChunk struct {
 	dir  traffic.Direction
+	up   int // the upstream of a proxy channel's chunk, from 1
 	t    time.Time
 	data []byte
 }
@@ -110,19 +112,23 @@ type recording struct {
 	w       *traffic.Writer
 }
 
-func (r *recording) chunk(dir traffic.Direction, p []byte) {
+func (r *recording) chunk(dir traffic.Direction, p []byte) { r.chunkUp(dir, 0, p) }
+
+// chunkUp records bytes exchanged with upstream up (from 1) of a proxy
+// channel, or with the device when up is 0.
+func (r *recording) chunkUp(dir traffic.Direction, up int, p []byte) {
 	now := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch r.state {
 	case recBuffering:
-		r.backlog = append(r.backlog, recChunk{dir, now, append([]byte(nil), p...)})
+		r.backlog = append(r.backlog, recChunk{dir, up, now, append([]byte(nil), p...)})
 		r.held += len(p)
 		if r.held > maxRecordBacklog {
 			r.open()
 		}
 	case recWriting:
-		if err := r.w.Write(dir, now, p); err != nil {
+		if err := r.w.WriteChunk(traffic.Chunk{Dir: dir, Upstream: up, Time: now, Data: p}); err != nil {
 			r.failed(err)
 		}
 	}
@@ -175,8 +181,14 @@ func (r *recording) open() {
 		r.failed(err)
 		return
 	}
+	if px := c.srv; px != nil && len(px.Proxy.Upstreams) > 0 {
+		if err := r.w.Comment("proxy upstreams (u1, u2, ...): " + strings.Join(px.Proxy.Upstreams, " ") + "; acknowledgements: " + px.Proxy.Ack.String()); err != nil {
+			r.failed(err)
+			return
+		}
+	}
 	for _, ch := range backlog {
-		if err := r.w.Write(ch.dir, ch.t, ch.data); err != nil {
+		if err := r.w.WriteChunk(traffic.Chunk{Dir: ch.dir, Upstream: ch.up, Time: ch.t, Data: ch.data}); err != nil {
 			r.failed(err)
 			return
 		}

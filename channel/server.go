@@ -142,6 +142,10 @@ type Server struct {
 	// Record, when set, records each connection's raw traffic in the
 	// protocol/traffic format; see [Recorder] and [DirRecorder].
 	Record Recorder
+	// Proxy, when it names upstreams, forwards every device's frames to
+	// other servers as well (a proxy channel); the zero value proxies
+	// nothing. See [Proxy].
+	Proxy Proxy
 
 	mu        sync.Mutex
 	conns     map[*Conn]struct{}

@@ -27,6 +27,14 @@ type Stats struct {
 	CommandsUnmatched uint64 // answers that matched no pending command
 	QueuedCommands    int    // commands waiting for their device now
 	RecordErrors      uint64 // failures to open or write a traffic recording
+
+	// Proxy channels ([Proxy]):
+	UpstreamFrames   uint64 // frames written to upstreams (replays included)
+	UpstreamReplayed uint64 // frames replayed to an upstream that (re)connected: a login, or frames held while it was down
+	UpstreamDropped  uint64 // frames an upstream never got: its backlog overflowed, or the device left first
+	UpstreamConnects uint64 // connections made to upstreams
+	UpstreamFailures uint64 // failed attempts and lost upstream connections
+	UpstreamRelayed  uint64 // bytes of the upstreams' answers and commands relayed to devices
 }
 
 type counters struct {
@@ -39,6 +47,8 @@ type counters struct {
 	commandsQueued, commandsSent, commandsAnswered      atomic.Uint64
 	commandsExpired, commandsUnmatched                  atomic.Uint64
 	recordErrors                                        atomic.Uint64
+	proxyFrames, proxyReplayed, proxyDropped            atomic.Uint64
+	proxyConnects, proxyFailures, proxyRelayed          atomic.Uint64
 }
 
 // Stats returns a snapshot of the server's counters.
@@ -62,6 +72,8 @@ func (s *Server) Stats() Stats {
 		CommandsQueued:   c.commandsQueued.Load(), CommandsSent: c.commandsSent.Load(),
 		CommandsAnswered: c.commandsAnswered.Load(), CommandsExpired: c.commandsExpired.Load(),
 		CommandsUnmatched: c.commandsUnmatched.Load(), QueuedCommands: queued,
-		RecordErrors: c.recordErrors.Load(),
+		RecordErrors:   c.recordErrors.Load(),
+		UpstreamFrames: c.proxyFrames.Load(), UpstreamReplayed: c.proxyReplayed.Load(), UpstreamDropped: c.proxyDropped.Load(),
+		UpstreamConnects: c.proxyConnects.Load(), UpstreamFailures: c.proxyFailures.Load(), UpstreamRelayed: c.proxyRelayed.Load(),
 	}
 }

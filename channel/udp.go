@@ -101,6 +101,9 @@ func (u *udpServer) dispatch(addr net.Addr, dgram []byte) {
 		c = s.newConn(u.ctx, "udp", addr)
 		c.pc, c.udp = u.pc, u
 		c.in = make(chan []byte, DefaultUDPQueue)
+		if s.Proxy.enabled() {
+			c.proxy = newProxyConn(c, true)
+		}
 		u.sessions[key] = c
 		s.conns[c] = struct{}{}
 		s.stats.connsTotal.Add(1)

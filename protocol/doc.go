@@ -28,6 +28,11 @@
 // [StreamDecoder] runs a codec over a byte stream exactly as a channel does;
 // the decode tool and protocoltest use it too.
 //
+// Optional interfaces add what not every protocol has: [CommandEncoder]
+// (commands to the device), [Refuser] (a refusal to send before closing),
+// [Splitter] (framing that depends on the session), [Settings] (reading and
+// writing the device's named parameters through commands).
+//
 // # Errors and lenient mode
 //
 // Decoders return [*DecodeError] carrying the protocol, the byte offset and a

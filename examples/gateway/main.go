@@ -182,7 +182,8 @@ func channels(cfg *config.Config) ([]node.ChannelSpec, bool, error) {
 		specs = append(specs, node.ChannelSpec{Name: c.Name, Protocol: c.Protocol, Origin: "config",
 			TCP: node.Listen{Addr: c.TCP}, UDP: node.Listen{Addr: c.UDP}, TLS: node.Listen{Addr: c.TLS},
 			Config: registry.ChannelConfig{AutoCreateDevices: c.AutoCreateDevices, Lenient: c.Lenient, Record: c.Record,
-				IdentField: c.IdentField, Topics: c.Topics, IdentTopicLevel: c.IdentTopicLevel, Certificate: c.Certificate}})
+				IdentField: c.IdentField, Topics: c.Topics, IdentTopicLevel: c.IdentTopicLevel, Certificate: c.Certificate,
+				Proxy: c.Proxy}})
 	}
 	if len(specs) > 0 {
 		return specs, true, nil

@@ -117,6 +117,14 @@
 // channel stamps the time of reception. The channel matches the Response
 // to a pending command when there is one.
 //
+// # Settings
+//
+// The Codec implements [protocol.Settings]: a setting is a parameter ID of
+// the device's configuration, read with "getparam ID" and written with
+// "setparam ID:VALUE" over Codec 12, and [Codec.SettingValue] reads the
+// device's answer ("Param ID:2001 Value:wap", "New value 2001:wap") or its
+// refusal ([protocol.ErrSettingRefused]).
+//
 // # Strict and lenient
 //
 // A packet whose CRC or length field is wrong is a [protocol.ErrChecksum]

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,11 +19,21 @@ type Direction uint8
 const (
 	In  Direction = iota // from the device to the server
 	Out                  // from the server to the device
+	// ToUpstream: the server forwarded the device's bytes to an upstream
+	// server (a proxy channel); Chunk.Upstream says which.
+	ToUpstream
+	// FromUpstream: an upstream server sent these bytes to the server.
+	FromUpstream
 )
 
 func (d Direction) String() string {
-	if d == Out {
+	switch d {
+	case Out:
 		return "<"
+	case ToUpstream:
+		return "u>"
+	case FromUpstream:
+		return "u<"
 	}
 	return ">"
 }
@@ -33,6 +44,9 @@ type Chunk struct {
 	Time time.Time // zero when the line has none
 	Data []byte
 	Line int // 1-based line number in the input
+	// Upstream numbers the upstream server of a ToUpstream or FromUpstream
+	// chunk, from 1; 0 otherwise.
+	Upstream int
 }
 
 // ErrSyntax is wrapped by every parse error.
@@ -158,6 +172,11 @@ func (r *Reader) parse(line []byte) (Chunk, bool, error) {
 	case "<":
 		c.Dir = Out
 		line = rest
+	default:
+		if dir, n, ok := upstreamMark(first); ok {
+			c.Dir, c.Upstream = dir, n
+			line = rest
+		}
 	}
 	data, err := appendHex(r.data[:0], line)
 	r.data = data
@@ -166,6 +185,39 @@ func (r *Reader) parse(line []byte) (Chunk, bool, error) {
 	}
 	c.Data = data
 	return c, true, nil
+}
+
+// upstreamMark parses "u1>" or "u1<" (upstream 1; "u>" and "u<" mean 1).
+func upstreamMark(f []byte) (Direction, int, bool) {
+	if len(f) < 2 || f[0] != 'u' {
+		return 0, 0, false
+	}
+	dir := ToUpstream
+	switch f[len(f)-1] {
+	case '>':
+	case '<':
+		dir = FromUpstream
+	default:
+		return 0, 0, false
+	}
+	digits := f[1 : len(f)-1]
+	if len(digits) == 0 {
+		return dir, 1, true
+	}
+	if len(digits) > 4 {
+		return 0, 0, false
+	}
+	n := 0
+	for _, d := range digits {
+		if d < '0' || d > '9' {
+			return 0, 0, false
+		}
+		n = n*10 + int(d-'0')
+	}
+	if n == 0 {
+		return 0, 0, false
+	}
+	return dir, n, true
 }
 
 // cutField splits off the first space-separated field of a trimmed line.
@@ -265,16 +317,30 @@ func (w *Writer) Comment(text string) error {
 	return err
 }
 
-// Write records one chunk; a zero t writes no time.
+// Write records one chunk; a zero t writes no time. A ToUpstream or
+// FromUpstream chunk is written for upstream 1: use [Writer.WriteChunk]
+// for others.
 func (w *Writer) Write(dir Direction, t time.Time, data []byte) error {
+	return w.WriteChunk(Chunk{Dir: dir, Time: t, Data: data})
+}
+
+// WriteChunk records c (its Line is ignored).
+func (w *Writer) WriteChunk(c Chunk) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	dir, t, data := c.Dir, c.Time, c.Data
 	w.buf = w.buf[:0]
 	if !t.IsZero() {
 		w.buf = t.UTC().AppendFormat(w.buf, "2006-01-02T15:04:05.000Z07:00")
 		w.buf = append(w.buf, ' ')
 	}
-	w.buf = append(w.buf, dir.String()...)
+	if dir == ToUpstream || dir == FromUpstream {
+		w.buf = append(w.buf, 'u')
+		w.buf = strconv.AppendInt(w.buf, int64(max(c.Upstream, 1)), 10)
+		w.buf = append(w.buf, dir.String()[1])
+	} else {
+		w.buf = append(w.buf, dir.String()...)
+	}
 	w.buf = append(w.buf, ' ')
 	w.buf = hex.AppendEncode(w.buf, data)
 	w.buf = append(w.buf, '\n')

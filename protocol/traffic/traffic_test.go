@@ -62,6 +62,7 @@ func TestErrors(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add("2026-11-22T10:15:04.120Z > 000f33\n< 01\n# c\n00 11")
 	f.Add("zz")
+	f.Add("> 01\nu1> 01\nu2< 02\nu< 03\n< 02\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		chunks, err := Parse(strings.NewReader(s))
 		if err != nil {
@@ -73,14 +74,14 @@ func FuzzParse(f *testing.F) {
 		var buf bytes.Buffer
 		w := NewWriter(&buf)
 		for _, c := range chunks {
-			w.Write(c.Dir, c.Time, c.Data)
+			w.WriteChunk(c)
 		}
 		again, err := Parse(&buf)
 		if err != nil || len(again) != len(chunks) {
 			t.Fatalf("re-parse: %v (%d vs %d chunks)", err, len(again), len(chunks))
 		}
 		for i := range chunks {
-			if !bytes.Equal(again[i].Data, chunks[i].Data) || again[i].Dir != chunks[i].Dir {
+			if !bytes.Equal(again[i].Data, chunks[i].Data) || again[i].Dir != chunks[i].Dir || again[i].Upstream != chunks[i].Upstream {
 				t.Fatalf("chunk %d changed", i)
 			}
 		}
@@ -177,4 +178,43 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 		r.n--
 	}
 	return k, nil
+}
+
+func TestUpstreamLines(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.Write(In, time.Time{}, []byte{1})
+	w.Write(ToUpstream, time.Time{}, []byte{1})
+	w.WriteChunk(Chunk{Dir: FromUpstream, Upstream: 2, Data: []byte{2}})
+	w.Write(Out, time.Time{}, []byte{2})
+	want := "> 01\nu1> 01\nu2< 02\n< 02\n"
+	if buf.String() != want {
+		t.Fatalf("written:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	chunks, err := Parse(strings.NewReader(buf.String() + "u< 03\nu> 04\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		dir Direction
+		up  int
+		b   byte
+	}
+	wantChunks := []got{{In, 0, 1}, {ToUpstream, 1, 1}, {FromUpstream, 2, 2}, {Out, 0, 2}, {FromUpstream, 1, 3}, {ToUpstream, 1, 4}}
+	if len(chunks) != len(wantChunks) {
+		t.Fatalf("parsed %+v", chunks)
+	}
+	for i, c := range chunks {
+		if g := (got{c.Dir, c.Upstream, c.Data[0]}); g != wantChunks[i] {
+			t.Errorf("chunk %d: %+v, want %+v", i, g, wantChunks[i])
+		}
+	}
+	if in := Inbound(chunks); !bytes.Equal(in, []byte{1}) {
+		t.Fatalf("inbound %x: upstream lines must not count as the device's", in)
+	}
+	for _, bad := range []string{"u0> 00", "ux> 00", "u12345> 00", "u1? 00"} {
+		if _, err := Parse(strings.NewReader(bad)); !errors.Is(err, ErrSyntax) {
+			t.Errorf("%q: got %v, want ErrSyntax", bad, err)
+		}
+	}
 }

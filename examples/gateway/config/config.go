@@ -78,6 +78,8 @@ type Channel struct {
 	IdentField        string        `yaml:"ident_field"`
 	Topics            []string      `yaml:"topics"`
 	IdentTopicLevel   int           `yaml:"ident_topic_level"`
+	// Proxy forwards the channel's devices to upstream servers too.
+	Proxy *registry.ProxyConfig `yaml:"proxy"`
 }
 
 // DeviceSpec, StreamSpec and TokenSpec are the REST API's objects, in

@@ -154,7 +154,11 @@ func (r *channelRuntime) startOne(c registry.Channel) *runningChannel {
 		return rc
 	}
 	rc.srv = &channel.Server{Codec: codec, Handler: handler, ChannelID: c.ID, Logger: n.logger.With("channel", c.ID),
-		ConnState: func(conn *channel.Conn, st channel.ConnState) { n.devices.connState(c.ID, conn, st) }}
+		ConnState: func(conn *channel.Conn, st channel.ConnState) {
+			n.devices.connState(c.ID, conn, st)
+			n.settings.connState(c.ID, conn, st)
+		}}
+	rc.srv.Proxy = c.Configuration.Proxy.Channel()
 	if c.Configuration.Record && n.cfg.DataDir != "" {
 		rc.srv.Record = &channel.DirRecorder{Dir: n.trafficDir(c.ID)}
 	}

@@ -129,6 +129,7 @@ type Node struct {
 	streams  *streamRuntime
 	devices  *deviceState
 	limits   *limits
+	settings *settingsRuntime
 
 	mu        sync.Mutex
 	addrs     Addrs
@@ -236,6 +237,7 @@ func (n *Node) open(ctx context.Context) error {
 
 	n.channels = newChannelRuntime(n)
 	n.streams = newStreamRuntime(n)
+	n.settings = newSettingsRuntime(n)
 	n.API.Live = &live{n}
 	n.API.Ingest = n.ingestREST
 	n.tel = &platform.Telemetry{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
@@ -338,6 +340,7 @@ func (n *Node) Run(ctx context.Context) error {
 		return n.limits.watchStorage(ctx, every)
 	})
 	run("telemetry-republish", n.republishTelemetry)
+	run("settings", n.settings.run)
 	n.streams.start(ctx)
 	run("streams", n.streams.run)
 

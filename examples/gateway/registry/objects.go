@@ -64,6 +64,9 @@ type ChannelConfig struct {
 	// from that level of the topic (from 1).
 	Topics          []string `json:"topics,omitempty"`
 	IdentTopicLevel int      `json:"ident_topic_level,omitempty"`
+	// Proxy, when set, forwards every device's frames to upstream servers
+	// too (moving a fleet from another platform); see ProxyConfig.
+	Proxy *ProxyConfig `json:"proxy,omitempty"`
 }
 
 // AutoCreate reports the effective AutoCreateDevices.

@@ -651,7 +651,7 @@ func checkChannel(c *Channel, known, optional func(string) bool) error {
 			return invalid("configuration.certificate", "%v", err)
 		}
 	}
-	return nil
+	return c.Configuration.Proxy.check(c.ProtocolName)
 }
 
 func checkDevice(d *Device) error {

@@ -10,6 +10,7 @@
 //	GET    /gw/devices/{selector}/messages?data={"from":…,"to":…,"count":…,"reverse":true,"fields":"…","filter":"…"}
 //	GET    /gw/devices/{selector}/telemetry/{params}
 //	GET    /gw/devices/{selector}/connections, /commands; POST …/commands [{"name":"custom","properties":{"text":"getinfo"}}]
+//	GET    /gw/devices/{selector}/settings/{names}; PUT …/settings/{names} {"value":"internet"}; DELETE (see SettingsLive)
 //	GET    /gw/channels/{selector}[/connections|/messages]
 //	POST   /gw/streams [{"name":"crm","protocol_name":"http","configuration":{"uri":"https://…"},"queue_ttl":86400}]
 //	POST   /gw/streams/{selector}/channels/{selector}, …/devices/{selector}; DELETE unsubscribes

@@ -275,6 +275,8 @@ func (q *request) deviceSub(f *found, s []string) ([]byte, error) {
 		return q.attributes(f.ids)
 	case "firmware":
 		return q.firmware(f.ids)
+	case "settings":
+		return q.settings(f.ids, s[1:])
 	}
 	return nil, errf(http.StatusNotFound, "devices have no %q", s[0])
 }
