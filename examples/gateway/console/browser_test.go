@@ -85,7 +85,7 @@ func TestBrowser(t *testing.T) {
 			other.send()
 		}
 	}
-	ident := tr.s.Ident()
+	ident := tr.Ident()
 	var devID int64
 	waitFor(t, "the device's registration", func() bool {
 		id, ok := g.Registry.DeviceIDByIdent(ident)

@@ -29,7 +29,7 @@ func restAs(t *testing.T, g *gateway, token string, cid int64, method, path stri
 // read, list, change or delete B's objects by id, by selector or through
 // fields, cannot act in B or in its own parent, and a limit holds.
 func TestAccountIsolation(t *testing.T) {
-	g := start(t, testConfig(t.TempDir()))
+	g := start(t, testConfig(t))
 	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "fleet A"}, {"name": "fleet B"}})
 	accts := results(t, out)
 	a, b := int64(accts[0]["id"].(float64)), int64(accts[1]["id"].(float64))
@@ -154,7 +154,7 @@ func (c *collector) messages() []broker.Message {
 // they subscribe; the root account's token reaches the subaccounts' spaces
 // and sees each message's cid.
 func TestAccountNamespaces(t *testing.T) {
-	g := start(t, testConfig(t.TempDir()))
+	g := start(t, testConfig(t))
 	ctx := context.Background()
 	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "A"}, {"name": "B"}})
 	accts := results(t, out)
@@ -239,7 +239,7 @@ func TestAccountNamespaces(t *testing.T) {
 // acknowledging that account's trackers (Block semantics) and logs an
 // event; MQTT sessions beyond the limit are refused with "quota exceeded".
 func TestAccountLimits(t *testing.T) {
-	cfg := testConfig(t.TempDir())
+	cfg := testConfig(t)
 	cfg.AccountCheckInterval = 50 * time.Millisecond
 	g := start(t, cfg)
 	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "small",
@@ -261,11 +261,11 @@ func TestAccountLimits(t *testing.T) {
 	waitFor(t, "the channel to listen", func() bool { addr = g.Addrs().Channels[chID][0]; return addr != "" })
 	tr := dial(t, device.Teltonika, addr, 77)
 	for range 3 {
-		if _, err := tr.send(); err != nil {
+		if _, err := send(tr); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d, ok := g.Registry.DeviceByIdent(tr.s.Ident())
+	d, ok := g.Registry.DeviceByIdent(tr.Ident())
 	if !ok || d.CID != cid {
 		t.Fatalf("the tracker's device %+v is not the subaccount's", d)
 	}
@@ -277,8 +277,8 @@ func TestAccountLimits(t *testing.T) {
 		}
 		return false
 	})
-	tr.c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := tr.send(); err == nil {
+	tr.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := send(tr); err == nil {
 		t.Fatal("a tracker of a full account was acknowledged")
 	}
 

@@ -15,7 +15,7 @@ import (
 // token of its registry device: its telemetry is stored like any channel's
 // messages; RPC and shared attributes reach it through the REST API.
 func TestDeviceAPI(t *testing.T) {
-	g := start(t, testConfig(t.TempDir()))
+	g := start(t, testConfig(t))
 	status, out := g.rest("POST", "/gw/devices", []map[string]any{{"name": "sensor",
 		"configuration": map[string]any{"ident": "tb-sensor-1", "access_token": "tb-token-0001"}}})
 	if status != 200 {

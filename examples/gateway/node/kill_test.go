@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gnssgate/gnssgate/examples/gateway/internal/gwtest"
 	"github.com/gnssgate/gnssgate/examples/gateway/node"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/protocol"
@@ -69,15 +70,15 @@ func TestKill(t *testing.T) {
 						return
 					}
 					for {
-						ts, err := tr.send()
+						ts, err := send(tr)
 						if err != nil {
 							return
 						}
 						mu.Lock()
-						if acked[tr.s.Ident()] == nil {
-							acked[tr.s.Ident()] = map[float64]bool{}
+						if acked[tr.Ident()] == nil {
+							acked[tr.Ident()] = map[float64]bool{}
 						}
-						acked[tr.s.Ident()][float64(ts.UnixMilli())/1000] = true
+						acked[tr.Ident()][float64(ts.UnixMilli())/1000] = true
 						mu.Unlock()
 					}
 				}()
@@ -101,12 +102,12 @@ func redial(t *testing.T, proto, addr string, n uint64, trackers map[string]*tra
 	mu.Lock()
 	old := trackers[key]
 	mu.Unlock()
-	tr, err := dialErr(proto, addr, n)
+	tr, err := gwtest.Dial(proto, addr, n)
 	if err != nil {
 		return nil, err
 	}
 	if old != nil {
-		tr.trk, tr.when = old.trk, old.when
+		tr.Track, tr.When = old.Track, old.When
 	}
 	mu.Lock()
 	trackers[key] = tr
@@ -148,7 +149,7 @@ func startChild(t *testing.T, dir, streamURL string) (map[string]string, *exec.C
 
 // killChild runs the gateway until it is killed.
 func killChild(dir string) {
-	cfg := testConfig(dir)
+	cfg := gwtest.ConfigIn(dir, protocols...)
 	cfg.Streams = []registry.Stream{{Name: "receiver", ProtocolName: "http", Enabled: true,
 		Configuration: json.RawMessage(fmt.Sprintf(`{"uri":%q}`, os.Getenv("GNSSGATE_GATEWAY_KILL_STREAM"))),
 		Channels:      []int64{1, 2, 3}}}

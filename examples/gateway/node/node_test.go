@@ -1,14 +1,11 @@
 package node_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -19,9 +16,9 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/gateway/internal/gwtest"
 	"github.com/gnssgate/gnssgate/examples/gateway/node"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
-	"github.com/gnssgate/gnssgate/examples/internal/codecs"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 	"github.com/gnssgate/gnssgate/internal/testcert"
 	"github.com/gnssgate/gnssgate/internal/tlsconf"
@@ -30,214 +27,75 @@ import (
 	"github.com/gnssgate/gnssgate/stream/httpsink"
 )
 
-const master = "test-master-token-0123456789"
+const master = gwtest.Master
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = gwtest.Quiet
 
 // protocols are the tracker protocols the end-to-end tests run.
 var protocols = []string{device.Teltonika, device.GT06, device.WialonIPS}
 
-// gateway is a node running in the test on loopback ports.
+// gateway is a node running in the test on loopback ports (gwtest), with
+// the shorthands these tests use.
 type gateway struct {
-	*node.Node
-	t      *testing.T
-	cancel context.CancelFunc
-	done   chan error
-	http   string
+	*gwtest.Gateway
+	t    *testing.T
+	http string
 }
 
-func testConfig(dir string) node.Config {
-	cfg := node.Config{
-		DataDir:     dir,
-		HTTP:        node.Listen{Addr: "127.0.0.1:0"},
-		MQTT:        node.Listen{Addr: "127.0.0.1:0"},
-		MasterToken: master,
-		Codecs: func(name string, lenient bool) (protocol.Codec, bool) {
-			return codecs.New(name, codecs.Options{Lenient: lenient})
-		},
-		ExplicitChannels: true,
-		Logger:           quiet,
-	}
-	for _, p := range protocols {
-		cfg.Channels = append(cfg.Channels, node.ChannelSpec{Name: p, Protocol: p, Origin: "config",
-			TCP: node.Listen{Addr: "127.0.0.1:0"}})
-	}
-	return cfg
-}
+func testConfig(t *testing.T) node.Config { return gwtest.Config(t, protocols...) }
 
 func start(t *testing.T, cfg node.Config) *gateway {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	n, err := node.New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gateway{Node: n, t: t, cancel: cancel, done: make(chan error, 1)}
-	go func() { g.done <- n.Run(ctx) }()
-	select {
-	case <-n.Ready():
-	case err := <-g.done:
-		t.Fatalf("node did not start: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("node not ready after 20 s")
-	}
-	g.http = n.Addrs().HTTP
-	t.Cleanup(g.stop)
-	return g
+	g := gwtest.Start(t, cfg)
+	return &gateway{Gateway: g, t: t, http: g.HTTP}
 }
 
-func (g *gateway) stop() {
-	if g.cancel == nil {
-		return
-	}
-	g.cancel()
-	if err := <-g.done; err != nil {
-		g.t.Errorf("Run: %v", err)
-	}
-	g.Close()
-	g.cancel = nil
-}
+func (g *gateway) stop() { g.Stop() }
 
 // channelAddr returns the TCP address of the channel named name.
 func (g *gateway) channelAddr(name string) string {
-	id, ok := g.Registry.Channels.Lookup("name=" + name)
-	if !ok {
-		g.t.Fatalf("no channel %q", name)
-	}
-	return g.Addrs().Channels[id][0]
+	_, addr := g.Channel(name)
+	return addr
 }
 
 // rest calls the API with the master token and decodes the answer.
 func (g *gateway) rest(method, path string, body any) (int, map[string]any) {
 	g.t.Helper()
-	return restCall(g.t, g.http, master, method, path, body)
+	return g.REST(method, path, body)
 }
 
 func restCall(t *testing.T, addr, token, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	return restCallHeader(t, addr, token, nil, method, path, body)
+	return gwtest.REST(t, addr, token, nil, method, path, body)
 }
 
 func restCallHeader(t *testing.T, addr, token string, header map[string]string, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, "http://"+addr+path, rd)
-	if token != "" {
-		req.Header.Set("Authorization", "FlespiToken "+token)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s %s: %d %q: %v", method, path, resp.StatusCode, raw, err)
-	}
-	return resp.StatusCode, out
+	return gwtest.REST(t, addr, token, header, method, path, body)
 }
 
 func results(t *testing.T, out map[string]any) []map[string]any {
 	t.Helper()
-	list, ok := out["result"].([]any)
-	if !ok {
-		t.Fatalf("no result in %v", out)
-	}
-	var r []map[string]any
-	for _, x := range list {
-		r = append(r, x.(map[string]any))
-	}
-	return r
+	return gwtest.Results(t, out)
 }
 
-// tracker is a simulated device on a TCP connection.
-type tracker struct {
-	s    device.Session
-	c    net.Conn
-	buf  []byte
-	trk  *device.Track
-	when time.Time
-}
+// tracker is a simulated device sending positions along a track.
+type tracker = gwtest.Tracker
 
 func dial(t *testing.T, proto, addr string, n uint64) *tracker {
 	t.Helper()
-	tr, err := dialErr(proto, addr, n)
-	if err != nil {
-		t.Fatalf("%s: %v", proto, err)
-	}
-	t.Cleanup(func() { tr.c.Close() })
-	return tr
+	return gwtest.MustDial(t, proto, addr, n)
 }
 
-// dialErr connects tracker n of a protocol and logs in.
-func dialErr(proto, addr string, n uint64) (*tracker, error) {
-	s, err := device.New(proto, device.IMEI(35630704240000+n), device.Options{})
-	if err != nil {
-		return nil, err
-	}
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
-	tr := &tracker{s: s, c: c, trk: device.NewTrack(n, 1, device.Area{}, time.Unix(1_800_000_000, 0)),
-		when: time.Unix(1_800_000_000, 0)}
-	var p device.Packet
-	if s.Login(&p) {
-		if err := tr.exchange(&p); err != nil {
-			c.Close()
-			return nil, fmt.Errorf("login: %w", err)
-		}
-	}
-	return tr, nil
+// send sends tr's next position and returns its time once acknowledged.
+func send(tr *tracker) (time.Time, error) {
+	pt, err := tr.Next()
+	return pt.Time, err
 }
 
-// exchange sends p and waits for its ACK.
-func (tr *tracker) exchange(p *device.Packet) error {
-	tr.c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := tr.c.Write(p.Bytes); err != nil {
-		return err
-	}
-	if len(p.Ack) == 0 {
-		return nil
-	}
-	for {
-		adv, reply, err := tr.s.SplitReply(tr.buf, p.Ack)
-		if err != nil {
-			return err
-		}
-		if reply != nil {
-			tr.buf = tr.buf[adv:]
-			if !bytes.Equal(reply, p.Ack) {
-				return fmt.Errorf("reply %x, want %x", reply, p.Ack)
-			}
-			return nil
-		}
-		chunk := make([]byte, 512)
-		n, err := tr.c.Read(chunk)
-		if err != nil {
-			return err
-		}
-		tr.buf = append(tr.buf, chunk[:n]...)
-	}
-}
-
-// send sends one record and waits for its ACK; it returns the record's time.
-func (tr *tracker) send() (time.Time, error) {
-	tr.when = tr.when.Add(10 * time.Second)
-	pt := tr.trk.At(tr.when)
-	var p device.Packet
-	if err := tr.s.Data(&p, []device.Point{pt}, false); err != nil {
-		return pt.Time, err
-	}
-	return pt.Time, tr.exchange(&p)
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	gwtest.WaitFor(t, what, cond)
 }
 
 // receiver is an HTTP stream target that keeps what it gets.
@@ -277,22 +135,11 @@ func (rc *receiver) messages() []protocol.Message {
 	return append([]protocol.Message(nil), rc.got...)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // TestEndToEnd: trackers of three protocols connect; every message reaches
 // an MQTT subscriber of the platform topics, the REST history, the
 // telemetry and an HTTP stream, and the device appears with its state.
 func TestEndToEnd(t *testing.T) {
-	g := start(t, testConfig(t.TempDir()))
+	g := start(t, testConfig(t))
 	rc := newReceiver(t)
 
 	// An MQTT client of the platform topics, over TCP with the token.
@@ -329,11 +176,11 @@ func TestEndToEnd(t *testing.T) {
 	for i, p := range protocols {
 		tr := dial(t, p, g.channelAddr(p), uint64(i))
 		for range each {
-			if _, err := tr.send(); err != nil {
+			if _, err := send(tr); err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
 		}
-		sent[tr.s.Ident()] = each
+		sent[tr.Ident()] = each
 	}
 	total := each * len(protocols)
 
@@ -421,7 +268,7 @@ func TestEndToEnd(t *testing.T) {
 // Tokens: no token is 401, an ACL outside the call is 403, a token sees
 // only its account's objects.
 func TestAuth(t *testing.T) {
-	g := start(t, testConfig(t.TempDir()))
+	g := start(t, testConfig(t))
 	if status, _ := restCall(t, g.http, "", "GET", "/gw/devices/all", nil); status != 401 {
 		t.Fatalf("no token: %d", status)
 	}
@@ -454,7 +301,7 @@ func TestAuth(t *testing.T) {
 
 // Bad input gets a clear error with the right status.
 func TestRESTErrors(t *testing.T) {
-	g := start(t, testConfig(t.TempDir()))
+	g := start(t, testConfig(t))
 	for _, c := range []struct {
 		method, path string
 		body         any
@@ -490,7 +337,7 @@ func TestRESTErrors(t *testing.T) {
 func TestTLSChannel(t *testing.T) {
 	ca := testcert.NewCA(t)
 	srv, cli := ca.Server(), ca.Client("tracker")
-	cfg := testConfig(t.TempDir())
+	cfg := testConfig(t)
 	cfg.Channels = []node.ChannelSpec{{Name: "teltonika-tls", Protocol: device.Teltonika, Origin: "config",
 		TLS:    node.Listen{Addr: "127.0.0.1:0"},
 		Config: registry.ChannelConfig{Certificate: tlsconf.Files{Cert: srv.CertFile, Key: srv.KeyFile, CA: ca.File}}}}
@@ -504,13 +351,14 @@ func TestTLSChannel(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	tr := &tracker{s: s, c: c, trk: device.NewTrack(7, 1, device.Area{}, time.Unix(1_800_000_000, 0)), when: time.Unix(1_800_000_000, 0)}
+	tr := &tracker{Conn: &device.Conn{Session: s, Conn: c}, Track: device.NewTrack(7, 1, device.Area{}, gwtest.TrackStart),
+		When: gwtest.TrackStart}
 	var p device.Packet
 	s.Login(&p)
-	if err := tr.exchange(&p); err != nil {
+	if err := tr.Exchange(&p); err != nil {
 		t.Fatalf("login over TLS: %v", err)
 	}
-	if _, err := tr.send(); err != nil {
+	if _, err := send(tr); err != nil {
 		t.Fatalf("record over TLS: %v", err)
 	}
 	waitFor(t, "the device", func() bool { _, ok := g.Registry.DeviceByIdent(s.Ident()); return ok })

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/channel"
+	"github.com/gnssgate/gnssgate/examples/gateway/internal/gwtest"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 	"github.com/gnssgate/gnssgate/protocol"
@@ -84,7 +85,7 @@ func (p *oldPlatform) close() {
 func TestProxyChannel(t *testing.T) {
 	old := newOldPlatform(t)
 	dir := t.TempDir()
-	cfg := testConfig(dir)
+	cfg := gwtest.ConfigIn(dir, protocols...)
 	cfg.Channels = cfg.Channels[:1] // teltonika
 	cfg.Channels[0].Config = registry.ChannelConfig{Record: true,
 		Proxy: &registry.ProxyConfig{Upstreams: []string{old.addr}, RetryMax: 0.2}}
@@ -97,7 +98,7 @@ func TestProxyChannel(t *testing.T) {
 
 	tr := dial(t, device.Teltonika, g.channelAddr(device.Teltonika), 1)
 	for range 3 {
-		if _, err := tr.send(); err != nil {
+		if _, err := send(tr); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -105,23 +106,23 @@ func TestProxyChannel(t *testing.T) {
 
 	old.close()
 	for range 2 {
-		if _, err := tr.send(); err != nil { // served with the gateway's ACKs
+		if _, err := send(tr); err != nil { // served with the gateway's ACKs
 			t.Fatal(err)
 		}
 	}
 	old.start()
 	waitFor(t, "the old platform to get the 2 records held for it", func() bool { return old.count() == 5 })
-	if _, err := tr.send(); err != nil {
+	if _, err := send(tr); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the old platform to store the 6th record", func() bool { return old.count() == 6 })
 
-	ident := tr.s.Ident()
+	ident := tr.Ident()
 	waitFor(t, "the gateway's history to hold 6 records", func() bool {
 		status, out := g.rest("GET", "/gw/devices/configuration.ident="+ident+"/messages", nil)
 		return status == 200 && len(results(t, out)) == 6
 	})
-	tr.c.Close()
+	tr.Close()
 
 	// The recording: the device's side and the old platform's.
 	chID, _ := g.Registry.Channels.Lookup("name=teltonika")

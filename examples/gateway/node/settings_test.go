@@ -10,6 +10,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/gateway/internal/gwtest"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 )
 
@@ -164,7 +165,7 @@ func (g *gateway) setting(method, path string, body any) map[string]any {
 // a gateway restart and reaches the device when it logs in again.
 func TestDeviceSettings(t *testing.T) {
 	dir := t.TempDir()
-	cfg := testConfig(dir)
+	cfg := gwtest.ConfigIn(dir, protocols...)
 	g := start(t, cfg)
 	params := device.NewParams(map[string]string{"2001": "internet", "1000": "60", "2004": "old.example.com"})
 	dev := connectConfigDevice(t, g.channelAddr(device.Teltonika), 1, params)
@@ -272,10 +273,10 @@ func TestDeviceSettings(t *testing.T) {
 
 	// A protocol without settings says so.
 	gt := dial(t, device.GT06, g.channelAddr(device.GT06), 2)
-	if _, err := gt.send(); err != nil {
+	if _, err := send(gt); err != nil {
 		t.Fatal(err)
 	}
-	gsel := "/gw/devices/configuration.ident=" + gt.s.Ident()
+	gsel := "/gw/devices/configuration.ident=" + gt.Ident()
 	waitFor(t, "the GT06 device to be registered", func() bool {
 		status, out := g.rest("GET", gsel, nil)
 		return status == 200 && len(results(t, out)) == 1

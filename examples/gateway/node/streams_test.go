@@ -34,7 +34,7 @@ func sendPositions(t *testing.T, g *gateway, n int) int64 {
 	t.Helper()
 	tr := dial(t, device.Teltonika, g.channelAddr(device.Teltonika), 42)
 	for range n {
-		if _, err := tr.send(); err != nil {
+		if _, err := send(tr); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -53,7 +53,7 @@ func createStream(t *testing.T, g *gateway, s map[string]any) {
 func TestStreamProtocols(t *testing.T) {
 	const n = 5
 	t.Run("mqtt on the gateway's broker", func(t *testing.T) {
-		g := start(t, testConfig(t.TempDir()))
+		g := start(t, testConfig(t))
 		var got counter
 		sub, err := g.Broker.Subscribe(context.Background(), "fleet/#", broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
 			got.add(1)
@@ -70,7 +70,7 @@ func TestStreamProtocols(t *testing.T) {
 	})
 	t.Run("mqtt on an external broker", func(t *testing.T) {
 		addr := testenv.MQTTAddr(t)
-		g := start(t, testConfig(t.TempDir()))
+		g := start(t, testConfig(t))
 		sub, err := paho.New(context.Background(), paho.Config{Server: addr, Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
@@ -90,7 +90,7 @@ func TestStreamProtocols(t *testing.T) {
 		waitFor(t, "messages on the external broker", func() bool { return got.get() >= n })
 	})
 	t.Run("wialon-retranslator", func(t *testing.T) {
-		g := start(t, testConfig(t.TempDir()))
+		g := start(t, testConfig(t))
 		var got counter
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -134,7 +134,7 @@ func TestStreamProtocols(t *testing.T) {
 				got.add(1)
 			}
 		}()
-		g := start(t, testConfig(t.TempDir()))
+		g := start(t, testConfig(t))
 		createStream(t, g, map[string]any{"name": "a", "protocol_name": "amqp", "channels": []int{1},
 			"configuration": map[string]any{"uri": url, "routing_key": q.Name}})
 		sendPositions(t, g, n)
