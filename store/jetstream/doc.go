@@ -1,0 +1,2 @@
+// Package jetstream is the distributed [store.Store], on NATS JetStream.
+package jetstream

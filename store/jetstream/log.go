@@ -1,0 +1,1268 @@
+package jetstream
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	js "github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/gnssgate/gnssgate/internal/natskey"
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store"
+	"github.com/gnssgate/gnssgate/store/internal/codec"
+	"github.com/gnssgate/gnssgate/store/internal/mark"
+)
+
+// The log is one stream holding one subject. Each stream message carries a
+// group of records (the batches of every Append that shared one publish)
+// and says in its headers which log sequence numbers they have: log
+// numbers are contiguous because every message is published on the
+// condition that the subject's last message is the one its numbers follow
+// (Nats-Expected-Last-Subject-Sequence), so two writers, on one node or on
+// several, can never give out the same number or skip one.
+const (
+	hFirst = "Gg-First" // log seq of the message's first record
+	hCount = "Gg-Count" // records in the message
+	hCum   = "Gg-Cum"   // bytes of records 1..last, as MaxBytes counts them
+	hTime  = "Gg-Time"  // append time, Unix ns (never decreasing)
+)
+
+// ErrFenced is returned by [Log.CommitFenced] when a holder with a newer
+// fencing token has committed the consumer's position since: the caller
+// lost its lease and must stop.
+var ErrFenced = errors.New("store/jetstream: fenced by a newer lease holder")
+
+// msgInfo describes one stream message of the log.
+type msgInfo struct {
+	sseq  uint64 // stream sequence; 0: none (empty log)
+	first uint64 // log seq of the first record
+	count uint64
+	cum   uint64 // cumulative size through the last record
+	time  int64  // Unix ns
+}
+
+func (m msgInfo) last() uint64 { return m.first + m.count - 1 }
+
+func headerUint(h nats.Header, key string) (uint64, error) {
+	v := h.Get(key)
+	if v == "" {
+		return 0, fmt.Errorf("missing header %s", key)
+	}
+	return strconv.ParseUint(v, 10, 64)
+}
+
+func parseInfo(sseq uint64, h nats.Header) (msgInfo, error) {
+	m := msgInfo{sseq: sseq}
+	var err error
+	var t uint64
+	if m.first, err = headerUint(h, hFirst); err == nil {
+		if m.count, err = headerUint(h, hCount); err == nil {
+			if m.cum, err = headerUint(h, hCum); err == nil {
+				t, err = headerUint(h, hTime)
+			}
+		}
+	}
+	if err == nil && (m.first == 0 || m.count == 0) {
+		err = codec.ErrBad
+	}
+	if err != nil {
+		return msgInfo{}, corrupt(fmt.Sprintf("log message %d", sseq), err)
+	}
+	m.time = int64(t)
+	return m, nil
+}
+
+// floorState is the log's logical start, shared by every node in the state
+// bucket: records below seq are gone even while the stream message holding
+// them is kept for its other records.
+type floorState struct {
+	seq     uint64 // first record kept
+	cum     uint64 // cumulative size before seq
+	sseq    uint64 // stream message holding seq (or the last one when seq is past the end); 0 before any move
+	dropped uint64 // records removed by DropOldest or age retention, ever
+}
+
+func (f floorState) encode() []byte {
+	b := make([]byte, 32)
+	binary.BigEndian.PutUint64(b, f.seq)
+	binary.BigEndian.PutUint64(b[8:], f.cum)
+	binary.BigEndian.PutUint64(b[16:], f.sseq)
+	binary.BigEndian.PutUint64(b[24:], f.dropped)
+	return b
+}
+
+func decodeFloor(b []byte) (floorState, error) {
+	if len(b) != 32 {
+		return floorState{}, corrupt("floor", codec.ErrBad)
+	}
+	return floorState{binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:]),
+		binary.BigEndian.Uint64(b[16:]), binary.BigEndian.Uint64(b[24:])}, nil
+}
+
+const (
+	keyID     = "id"
+	keyFloor  = "floor"
+	cursorPfx = "c."
+)
+
+func cursorKey(name string) string { return cursorPfx + natskey.Token(name) }
+
+type jlog struct {
+	s      *Store
+	id     string
+	subj   string
+	stream js.Stream
+	state  js.KeyValue
+	maxMsg int // payload bound of one group message
+
+	mu            sync.Mutex
+	tail          msgInfo // last message known to be stored
+	dirty         bool    // tail may be stale: refresh before publishing
+	floor         floorState
+	floorRev      uint64
+	droppedAtOpen uint64
+	hint          msgInfo // last message read, to continue a sequential reader
+
+	fmu sync.Mutex // serializes floor moves of this process
+
+	durable mark.Mark // tail.last(), for Wait
+
+	cmu     sync.Mutex
+	fenceRv map[string]uint64 // cursor key → revision of our last fenced commit
+
+	cache msgCache
+
+	qmu   sync.Mutex
+	queue []*appendReq
+	kick  chan struct{}
+	stop  chan struct{}
+	loops sync.WaitGroup
+
+	tailWatch  js.ConsumeContext
+	floorWatch js.KeyWatcher
+}
+
+func openLog(ctx context.Context, s *Store, replicas int) (*jlog, error) {
+	l := &jlog{s: s, subj: "gnssgate." + s.name + ".log", kick: make(chan struct{}, 1), stop: make(chan struct{}),
+		fenceRv: map[string]uint64{}, tail: msgInfo{first: 1}, floor: floorState{seq: 1}}
+	l.cache.init(16 << 20)
+	// Retention is applied by this package (Trim, MaxBytes), never by the
+	// server's limits: they would drop unread records under Block, and
+	// could drop the last message, whose headers number the next record.
+	cfg := js.StreamConfig{
+		Name:        s.name + "_log",
+		Subjects:    []string{l.subj},
+		Storage:     js.FileStorage,
+		Replicas:    replicas,
+		Retention:   js.LimitsPolicy,
+		Discard:     js.DiscardOld,
+		MaxMsgs:     -1,
+		MaxBytes:    -1,
+		Duplicates:  2 * time.Minute,
+		AllowDirect: true,
+	}
+	var err error
+	if l.stream, err = ensureStream(ctx, s, cfg); err != nil {
+		return nil, err
+	}
+	if l.state, err = ensureKV(ctx, s, js.KeyValueConfig{Bucket: s.name + "_state", History: 1,
+		Storage: js.FileStorage, Replicas: replicas}); err != nil {
+		return nil, err
+	}
+	if l.id, err = loadID(ctx, s, l.state); err != nil {
+		return nil, err
+	}
+	l.maxMsg = int(s.nc.MaxPayload()) - 4096
+	if l.maxMsg < 64<<10 {
+		l.maxMsg = 64 << 10
+	}
+	if err := l.loadFloor(ctx); err != nil {
+		return nil, err
+	}
+	l.droppedAtOpen = l.floor.dropped
+	if err := l.refreshTail(ctx); err != nil {
+		return nil, err
+	}
+	if err := l.startWatches(ctx); err != nil {
+		return nil, err
+	}
+	l.loops.Add(1)
+	go l.writeLoop()
+	return l, nil
+}
+
+func ensureStream(ctx context.Context, s *Store, cfg js.StreamConfig) (js.Stream, error) {
+	rc, cancel := s.rctx(ctx)
+	defer cancel()
+	st, err := s.js.CreateStream(rc, cfg)
+	if errors.Is(err, js.ErrStreamNameAlreadyInUse) {
+		st, err = s.js.Stream(rc, cfg.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store/jetstream: stream %s: %w", cfg.Name, err)
+	}
+	return st, nil
+}
+
+func ensureKV(ctx context.Context, s *Store, cfg js.KeyValueConfig) (js.KeyValue, error) {
+	rc, cancel := s.rctx(ctx)
+	defer cancel()
+	kv, err := s.js.CreateKeyValue(rc, cfg)
+	if errors.Is(err, js.ErrBucketExists) {
+		kv, err = s.js.KeyValue(rc, cfg.Bucket)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store/jetstream: bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+// loadID reads the log's identity, making it at first open: the first
+// node to create it wins, every other node reads the same.
+func loadID(ctx context.Context, s *Store, kv js.KeyValue) (string, error) {
+	rc, cancel := s.rctx(ctx)
+	defer cancel()
+	if _, err := kv.Create(rc, keyID, []byte(uuid.NewString())); err != nil && !errors.Is(err, js.ErrKeyExists) {
+		return "", fmt.Errorf("store/jetstream: log identity: %w", err)
+	}
+	e, err := kv.Get(rc, keyID)
+	if err != nil {
+		return "", fmt.Errorf("store/jetstream: log identity: %w", err)
+	}
+	return string(e.Value()), nil
+}
+
+// ID returns the log's identity: a UUID made by the first node that opened
+// it, the same for every node and after every restart ([store.Identifier]).
+func (l *jlog) ID() string { return l.id }
+
+func (l *jlog) loadFloor(ctx context.Context) error {
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	e, err := l.state.Get(rc, keyFloor)
+	if errors.Is(err, js.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f, err := decodeFloor(e.Value())
+	if err != nil {
+		return err
+	}
+	l.setFloor(f, e.Revision())
+	return nil
+}
+
+// setFloor adopts a floor seen in the bucket if it is newer.
+func (l *jlog) setFloor(f floorState, rev uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if rev > l.floorRev {
+		l.floor, l.floorRev = f, rev
+	}
+}
+
+// advanceTail adopts m as the tail if it is newer, and wakes waiters.
+func (l *jlog) advanceTail(m msgInfo) {
+	l.mu.Lock()
+	if m.sseq > l.tail.sseq {
+		l.tail = m
+	}
+	l.mu.Unlock()
+	l.durable.Advance(m.last())
+}
+
+// refreshTail reads the subject's last message from the server.
+func (l *jlog) refreshTail(ctx context.Context) error {
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	raw, err := l.stream.GetLastMsgForSubject(rc, l.subj)
+	if errors.Is(err, js.ErrMsgNotFound) {
+		l.mu.Lock()
+		l.dirty = false
+		l.mu.Unlock()
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	m, err := parseInfo(raw.Sequence, raw.Header)
+	if err != nil {
+		return err
+	}
+	l.cache.put(raw.Sequence, m, raw.Data)
+	l.mu.Lock()
+	l.dirty = false
+	l.mu.Unlock()
+	l.advanceTail(m)
+	return nil
+}
+
+// startWatches follows the log's new messages (headers only: Wait needs
+// their numbers, not their records) and the floor, so that neither Wait nor
+// Read polls the servers.
+func (l *jlog) startWatches(ctx context.Context) error {
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	c, err := l.stream.OrderedConsumer(rc, js.OrderedConsumerConfig{
+		FilterSubjects: []string{l.subj},
+		DeliverPolicy:  js.DeliverLastPolicy,
+		HeadersOnly:    true,
+	})
+	if err != nil {
+		return fmt.Errorf("store/jetstream: following the log: %w", err)
+	}
+	l.tailWatch, err = c.Consume(func(msg js.Msg) {
+		md, err := msg.Metadata()
+		if err != nil {
+			return
+		}
+		if m, err := parseInfo(md.Sequence.Stream, msg.Headers()); err == nil {
+			l.advanceTail(m)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("store/jetstream: following the log: %w", err)
+	}
+	w, err := l.state.Watch(context.Background(), keyFloor, js.IgnoreDeletes())
+	if err != nil {
+		l.tailWatch.Stop()
+		return fmt.Errorf("store/jetstream: following the floor: %w", err)
+	}
+	l.floorWatch = w
+	l.loops.Add(1)
+	go func() {
+		defer l.loops.Done()
+		for e := range w.Updates() {
+			if e == nil {
+				continue
+			}
+			if f, err := decodeFloor(e.Value()); err == nil {
+				l.setFloor(f, e.Revision())
+			}
+		}
+	}()
+	return nil
+}
+
+// shutdown stops the writer and the watches; Close holds every call out.
+func (l *jlog) shutdown() {
+	close(l.stop)
+	if l.tailWatch != nil {
+		l.tailWatch.Stop()
+	}
+	if l.floorWatch != nil {
+		l.floorWatch.Stop()
+	}
+	l.loops.Wait()
+}
+
+// --- appending ---------------------------------------------------------
+
+type appendReq struct {
+	recs  []byte // records: uvarint length + encoded message, each
+	n     int
+	need  int64
+	first uint64
+	err   error
+	done  chan struct{}
+}
+
+var errSplit = errors.New("split the group here")
+
+func (l *jlog) Append(ctx context.Context, msgs []protocol.Message) (uint64, error) {
+	if err := l.s.enter(ctx); err != nil {
+		return 0, err
+	}
+	defer l.s.leave()
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	r := &appendReq{n: len(msgs), done: make(chan struct{}, 1)}
+	var enc []byte
+	for i := range msgs {
+		enc = codec.Append(enc[:0], &msgs[i])
+		r.recs = binary.AppendUvarint(r.recs, uint64(len(enc)))
+		r.recs = append(r.recs, enc...)
+		r.need += int64(len(enc) + codec.LogOverhead)
+	}
+	if len(r.recs) > l.maxMsg {
+		return 0, fmt.Errorf("%w: %d bytes encoded, above the server's message limit", store.ErrTooLarge, len(r.recs))
+	}
+	l.qmu.Lock()
+	l.queue = append(l.queue, r)
+	l.qmu.Unlock()
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	<-r.done
+	return r.first, r.err
+}
+
+// writeLoop publishes everything queued as one message per round: while a
+// publish waits for its acknowledgement, appends queue up and share the
+// next one (group commit).
+func (l *jlog) writeLoop() {
+	defer l.loops.Done()
+	for {
+		select {
+		case <-l.stop:
+			l.qmu.Lock()
+			q := l.queue
+			l.queue = nil
+			l.qmu.Unlock()
+			for _, r := range q {
+				r.err = store.ErrClosed
+				r.done <- struct{}{}
+			}
+			return
+		case <-l.kick:
+		}
+		for {
+			l.qmu.Lock()
+			size, n := 0, 0
+			for n < len(l.queue) && (n == 0 || size+len(l.queue[n].recs) <= l.maxMsg) {
+				size += len(l.queue[n].recs)
+				n++
+			}
+			group := slices.Clone(l.queue[:n])
+			l.queue = l.queue[n:]
+			l.qmu.Unlock()
+			if len(group) == 0 {
+				break
+			}
+			rest := l.commitGroup(group)
+			if len(rest) > 0 {
+				l.qmu.Lock()
+				l.queue = append(rest, l.queue...)
+				l.qmu.Unlock()
+			}
+		}
+	}
+}
+
+func finish(reqs []*appendReq) {
+	for _, r := range reqs {
+		r.done <- struct{}{}
+	}
+}
+
+// commitGroup stores a group as one message and wakes its callers. It
+// returns the requests that must go into the next group (a DropOldest log
+// whose cap the group as a whole exceeds).
+func (l *jlog) commitGroup(group []*appendReq) (rest []*appendReq) {
+	ctx := context.Background()
+	deadline := time.Now().Add(4 * l.s.timeout)
+	var (
+		live    []*appendReq
+		msg     *nats.Msg
+		info    msgInfo // what msg says
+		expect  uint64  // the stream message msg must follow
+		unknown bool    // an attempt of msg may have been stored
+		backoff = 10 * time.Millisecond
+	)
+	fail := func(reqs []*appendReq, err error) {
+		for _, r := range reqs {
+			if r.err == nil {
+				r.err, r.first = err, 0
+			}
+		}
+	}
+	defer func() { finish(group) }() // group no longer holds rest when split
+	for {
+		if msg == nil {
+			l.mu.Lock()
+			dirty := l.dirty
+			l.mu.Unlock()
+			if dirty {
+				if err := l.refreshTail(ctx); err != nil {
+					if time.Now().After(deadline) {
+						fail(group, fmt.Errorf("store/jetstream: append: %w", err))
+						return nil
+					}
+					time.Sleep(backoff)
+					backoff = min(2*backoff, time.Second)
+					continue
+				}
+			}
+			// Apply the size policy request by request, as pebble does.
+			live = live[:0]
+			var pending int64
+			for i, r := range group {
+				if r.err != nil {
+					continue
+				}
+				err := l.makeRoom(ctx, r.need, pending)
+				if errors.Is(err, errSplit) {
+					rest = group[i:]
+					group = group[:i]
+					break
+				}
+				if err != nil {
+					r.err = err
+					continue
+				}
+				pending += r.need
+				live = append(live, r)
+			}
+			if len(live) == 0 {
+				return rest
+			}
+			l.mu.Lock()
+			tail := l.tail
+			l.mu.Unlock()
+			now := max(l.s.now().UnixNano(), tail.time)
+			info = msgInfo{first: tail.last() + 1, cum: tail.cum + uint64(pending), time: now}
+			var data []byte
+			for _, r := range live {
+				r.first = info.first + info.count
+				info.count += uint64(r.n)
+				data = append(data, r.recs...)
+			}
+			msg = nats.NewMsg(l.subj)
+			msg.Data = data
+			msg.Header.Set(hFirst, strconv.FormatUint(info.first, 10))
+			msg.Header.Set(hCount, strconv.FormatUint(info.count, 10))
+			msg.Header.Set(hCum, strconv.FormatUint(info.cum, 10))
+			msg.Header.Set(hTime, strconv.FormatInt(info.time, 10))
+			expect, unknown = tail.sseq, false
+			msg.Header.Set(js.MsgIDHeader, nuid.Next())
+		}
+		rc, cancel := l.s.rctx(ctx)
+		ack, err := l.s.js.PublishMsg(rc, msg, js.WithExpectLastSequencePerSubject(expect))
+		cancel()
+		switch {
+		case err == nil && !ack.Duplicate:
+			info.sseq = ack.Sequence
+			l.cache.put(info.sseq, info, msg.Data)
+			l.advanceTail(info)
+			return rest
+		case err == nil: // an earlier attempt was stored: believe what it says
+			stored, err := l.getMsg(ctx, ack.Sequence)
+			if err != nil || stored.info.count != info.count {
+				l.markDirty()
+				fail(live, fmt.Errorf("store/jetstream: append: stored attempt %d unreadable: %v", ack.Sequence, err))
+				return rest
+			}
+			l.settle(live, stored.info)
+			return rest
+		case isWrongLast(err):
+			// Another writer got in first. If an attempt of ours may have
+			// been stored, it is among the messages after expect.
+			if unknown {
+				if found, ok := l.findMsgID(ctx, expect, msg.Header.Get(js.MsgIDHeader)); ok {
+					l.settle(live, found)
+					return rest
+				}
+			}
+			l.markDirty()
+			msg = nil // renumber after the new tail
+		case isAPIError(err):
+			l.markDirty()
+			fail(live, fmt.Errorf("store/jetstream: append: %w", err))
+			return rest
+		default: // no answer: the message may or may not be stored
+			unknown = true
+			if time.Now().After(deadline) || l.s.closed.Load() && errors.Is(err, nats.ErrConnectionClosed) {
+				l.markDirty()
+				fail(live, fmt.Errorf("store/jetstream: append not confirmed: %w", err))
+				return rest
+			}
+			time.Sleep(backoff)
+			backoff = min(2*backoff, time.Second)
+		}
+	}
+}
+
+func (l *jlog) markDirty() {
+	l.mu.Lock()
+	l.dirty = true
+	l.mu.Unlock()
+}
+
+// settle completes a group that an earlier, unconfirmed attempt stored as m.
+func (l *jlog) settle(live []*appendReq, m msgInfo) {
+	off := m.first
+	for _, r := range live {
+		r.first = off
+		off += uint64(r.n)
+	}
+	l.markDirty()
+	l.advanceTail(m)
+}
+
+// findMsgID looks for a message with id among those after sseq after.
+func (l *jlog) findMsgID(ctx context.Context, after uint64, id string) (msgInfo, bool) {
+	for seq := after + 1; seq <= after+1000; seq++ {
+		rc, cancel := l.s.rctx(ctx)
+		raw, err := l.stream.GetMsg(rc, seq)
+		cancel()
+		if err != nil {
+			return msgInfo{}, false
+		}
+		if raw.Header.Get(js.MsgIDHeader) == id {
+			m, err := parseInfo(seq, raw.Header)
+			return m, err == nil
+		}
+	}
+	return msgInfo{}, false
+}
+
+// makeRoom applies the size cap before an append of need bytes, pending
+// bytes of the group being already accepted.
+func (l *jlog) makeRoom(ctx context.Context, need, pending int64) error {
+	cfg := l.s.cfg.Log
+	if cfg.MaxBytes <= 0 {
+		return nil
+	}
+	if need > cfg.MaxBytes {
+		return store.ErrTooLarge
+	}
+	used := func() (int64, msgInfo) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return int64(l.tail.cum-l.floor.cum) + pending, l.tail
+	}
+	bytes, tail := used()
+	if bytes+need <= cfg.MaxBytes {
+		return nil
+	}
+	if cfg.Overflow == store.DropOldest {
+		if pending+need > cfg.MaxBytes {
+			return errSplit // the group's own records cannot be dropped yet
+		}
+		// Free a little more than needed (1% of the cap) so that a full
+		// log does not move its floor on every append.
+		l.mu.Lock()
+		target := l.floor.cum + uint64(bytes+need-cfg.MaxBytes+cfg.MaxBytes/100)
+		l.mu.Unlock()
+		to, err := l.seqAtCum(ctx, target, tail)
+		if err != nil {
+			return err
+		}
+		return l.moveFloor(ctx, to, true)
+	}
+	mc, ok, err := l.minCursor(ctx)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if err := l.moveFloor(ctx, min(mc, tail.last()+1), false); err != nil {
+			return err
+		}
+	}
+	if bytes, _ = used(); bytes+need > cfg.MaxBytes {
+		return store.ErrFull
+	}
+	return nil
+}
+
+// seqAtCum returns the first record after the one whose cumulative size
+// reaches target (tail.last()+1 when none does).
+func (l *jlog) seqAtCum(ctx context.Context, target uint64, tail msgInfo) (uint64, error) {
+	if target >= tail.cum {
+		return tail.last() + 1, nil
+	}
+	m, err := l.search(ctx, tail, func(m msgInfo) bool { return m.cum >= target })
+	if err != nil {
+		return 0, err
+	}
+	raw, err := l.getMsg(ctx, m.sseq)
+	if err != nil {
+		return 0, err
+	}
+	sizes, err := recordSizes(raw)
+	if err != nil {
+		return 0, err
+	}
+	cum := m.cum
+	for i := len(sizes) - 1; i >= 0; i-- {
+		cum -= sizes[i] // cum is now the size before record i
+		if cum < target {
+			return m.first + uint64(i) + 1, nil
+		}
+	}
+	return m.first, nil
+}
+
+// minCursor returns the smallest committed position, if any consumer has one.
+func (l *jlog) minCursor(ctx context.Context) (uint64, bool, error) {
+	cs, err := l.cursors(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	if len(cs) == 0 {
+		return 0, false, nil
+	}
+	mc := cs[0].Next
+	for _, c := range cs[1:] {
+		mc = min(mc, c.Next)
+	}
+	return mc, true, nil
+}
+
+// moveFloor makes records below to invisible, shares that through the
+// bucket, and purges the stream messages wholly below it.
+func (l *jlog) moveFloor(ctx context.Context, to uint64, drop bool) error {
+	l.fmu.Lock()
+	defer l.fmu.Unlock()
+	for range 20 {
+		l.mu.Lock()
+		cur, rev, tail := l.floor, l.floorRev, l.tail
+		l.mu.Unlock()
+		to = min(to, tail.last()+1)
+		if to <= cur.seq {
+			return nil
+		}
+		next := floorState{seq: to, dropped: cur.dropped}
+		if drop {
+			next.dropped += to - cur.seq
+		}
+		if to == tail.last()+1 {
+			next.cum, next.sseq = tail.cum, tail.sseq
+		} else {
+			m, err := l.holding(ctx, to, tail)
+			if err != nil {
+				return err
+			}
+			raw, err := l.getMsg(ctx, m.sseq)
+			if err != nil {
+				return err
+			}
+			sizes, err := recordSizes(raw)
+			if err != nil {
+				return err
+			}
+			next.cum, next.sseq = m.cum, m.sseq
+			for i := to - m.first; i < m.count; i++ {
+				next.cum -= sizes[i]
+			}
+		}
+		rc, cancel := l.s.rctx(ctx)
+		var nrev uint64
+		var err error
+		if rev == 0 {
+			nrev, err = l.state.Create(rc, keyFloor, next.encode())
+		} else {
+			nrev, err = l.state.Update(rc, keyFloor, next.encode(), rev)
+		}
+		cancel()
+		if err != nil {
+			if errors.Is(err, js.ErrKeyExists) || isWrongLast(err) {
+				if err := l.loadFloor(ctx); err != nil {
+					return err
+				}
+				continue // another node moved it: start from where it is
+			}
+			return fmt.Errorf("store/jetstream: moving the log's start: %w", err)
+		}
+		l.setFloor(next, nrev)
+		if next.sseq > 1 {
+			// Messages wholly below the floor go; the one holding it stays
+			// (and the last message always stays: it numbers the next).
+			rc, cancel := l.s.rctx(ctx)
+			if err := l.stream.Purge(rc, js.WithPurgeSequence(next.sseq)); err != nil {
+				l.s.logger.Warn("store/jetstream: purging the log", "below", next.sseq, "err", err)
+			}
+			cancel()
+		}
+		return nil
+	}
+	return fmt.Errorf("store/jetstream: moving the log's start: too much contention")
+}
+
+// --- locating and reading messages -------------------------------------
+
+type rawMsg struct {
+	info msgInfo
+	data []byte
+}
+
+func (l *jlog) getMsg(ctx context.Context, sseq uint64) (rawMsg, error) {
+	if m, ok := l.cache.get(sseq); ok {
+		return m, nil
+	}
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	raw, err := l.stream.GetMsg(rc, sseq)
+	if err != nil {
+		return rawMsg{}, err
+	}
+	info, err := parseInfo(sseq, raw.Header)
+	if err != nil {
+		return rawMsg{}, err
+	}
+	l.cache.put(sseq, info, raw.Data)
+	return rawMsg{info, raw.Data}, nil
+}
+
+// search returns the first message from the floor's to tail for which ok
+// holds (ok must be monotonic), or tail when none does.
+func (l *jlog) search(ctx context.Context, tail msgInfo, ok func(msgInfo) bool) (msgInfo, error) {
+	l.mu.Lock()
+	lo := max(l.floor.sseq, 1)
+	l.mu.Unlock()
+	hi := tail.sseq // answer in [lo, hi]
+	best := tail
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		m, err := l.getMsg(ctx, mid)
+		if errors.Is(err, js.ErrMsgNotFound) { // purged meanwhile: look higher
+			lo = mid + 1
+			continue
+		}
+		if err != nil {
+			return msgInfo{}, err
+		}
+		if ok(m.info) {
+			best = m.info
+			if mid == 0 {
+				break
+			}
+			hi = mid - 1
+		} else {
+			lo = mid + 1
+		}
+	}
+	return best, nil
+}
+
+// holding returns the message holding record seq (seq <= tail.last()).
+func (l *jlog) holding(ctx context.Context, seq uint64, tail msgInfo) (msgInfo, error) {
+	l.mu.Lock()
+	h := l.hint
+	l.mu.Unlock()
+	if h.sseq != 0 && seq >= h.first && seq <= h.last() {
+		return h, nil
+	}
+	if h.sseq != 0 && seq == h.last()+1 && h.sseq < tail.sseq {
+		if m, err := l.getMsg(ctx, h.sseq+1); err == nil && m.info.first == seq {
+			return m.info, nil
+		}
+	}
+	if seq >= tail.first {
+		return tail, nil
+	}
+	return l.search(ctx, tail, func(m msgInfo) bool { return m.last() >= seq })
+}
+
+// recordSizes returns each record's size as MaxBytes counts it.
+func recordSizes(m rawMsg) ([]uint64, error) {
+	sizes := make([]uint64, 0, m.info.count)
+	data := m.data
+	for len(data) > 0 {
+		n, w := binary.Uvarint(data)
+		if w <= 0 || n > uint64(len(data)-w) {
+			return nil, corrupt(fmt.Sprintf("log message %d", m.info.sseq), codec.ErrTruncated)
+		}
+		sizes = append(sizes, n+codec.LogOverhead)
+		data = data[w+int(n):]
+	}
+	if uint64(len(sizes)) != m.info.count {
+		return nil, corrupt(fmt.Sprintf("log message %d", m.info.sseq), codec.ErrBad)
+	}
+	return sizes, nil
+}
+
+func (l *jlog) Read(ctx context.Context, from uint64, max int) ([]store.Record, error) {
+	if max <= 0 {
+		if err := l.s.enter(ctx); err != nil {
+			return nil, err
+		}
+		l.s.leave()
+		return nil, nil
+	}
+	l.mu.Lock()
+	avail := l.tail.last() + 1 - min(l.tail.last()+1, maxU(from, l.floor.seq))
+	l.mu.Unlock()
+	out := make([]store.Record, min(uint64(max), avail))
+	n, err := l.ReadInto(ctx, from, out)
+	if err != nil {
+		return nil, err
+	}
+	return out[:n], nil
+}
+
+func maxU(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+func (l *jlog) ReadInto(ctx context.Context, from uint64, dst []store.Record) (int, error) {
+	if err := l.s.enter(ctx); err != nil {
+		return 0, err
+	}
+	defer l.s.leave()
+	for attempt := 0; ; attempt++ {
+		n, err := l.read(ctx, from, dst)
+		if errors.Is(err, js.ErrMsgNotFound) && attempt < 3 {
+			// Another node moved the floor and purged: start at the new one.
+			if err := l.loadFloor(ctx); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+func (l *jlog) read(ctx context.Context, from uint64, dst []store.Record) (int, error) {
+	l.mu.Lock()
+	tail, floor := l.tail, l.floor.seq
+	l.mu.Unlock()
+	from = maxU(maxU(from, floor), 1)
+	if len(dst) == 0 || from > tail.last() {
+		return 0, nil
+	}
+	m, err := l.holding(ctx, from, tail)
+	if err != nil {
+		return 0, err
+	}
+	dec := decoders.Get().(*codec.Decoder)
+	defer decoders.Put(dec)
+	n := 0
+	for sseq := m.sseq; n < len(dst) && sseq <= tail.sseq; sseq++ {
+		raw, err := l.getMsg(ctx, sseq)
+		if err != nil {
+			return 0, err
+		}
+		seq, data := raw.info.first, raw.data
+		for len(data) > 0 && n < len(dst) {
+			sz, w := binary.Uvarint(data)
+			if w <= 0 || sz > uint64(len(data)-w) {
+				return 0, corrupt(fmt.Sprintf("log message %d", sseq), codec.ErrTruncated)
+			}
+			rec := data[w : w+int(sz)]
+			data = data[w+int(sz):]
+			if seq >= from {
+				r := &dst[n]
+				if err := dec.DecodeInto(&r.Message, rec); err != nil {
+					return 0, corrupt(fmt.Sprintf("log record %d", seq), err)
+				}
+				r.Seq, r.Time = seq, time.Unix(0, raw.info.time).UTC()
+				n++
+			}
+			seq++
+		}
+		l.mu.Lock()
+		l.hint = raw.info
+		l.mu.Unlock()
+	}
+	return n, nil
+}
+
+var decoders = sync.Pool{New: func() any { return new(codec.Decoder) }}
+
+func (l *jlog) Wait(ctx context.Context, after uint64) (uint64, error) {
+	return l.durable.Wait(ctx, after, l.s.done, func(ctx context.Context) error {
+		if l.s.closed.Load() {
+			return store.ErrClosed
+		}
+		return ctx.Err()
+	})
+}
+
+// --- cursors -------------------------------------------------------------
+
+func encodeCursor(next, fence uint64) []byte {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, next)
+	binary.BigEndian.PutUint64(b[8:], fence)
+	return b
+}
+
+func decodeCursor(key string, b []byte) (next, fence uint64, err error) {
+	if len(b) != 16 {
+		return 0, 0, corrupt(key, codec.ErrBad)
+	}
+	return binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:]), nil
+}
+
+func (l *jlog) Cursor(ctx context.Context, consumer string) (uint64, error) {
+	if err := l.s.enter(ctx); err != nil {
+		return 0, err
+	}
+	defer l.s.leave()
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	e, err := l.state.Get(rc, cursorKey(consumer))
+	if errors.Is(err, js.ErrKeyNotFound) {
+		return 0, store.ErrNotFound
+	}
+	if err != nil {
+		return 0, err
+	}
+	next, _, err := decodeCursor(e.Key(), e.Value())
+	return next, err
+}
+
+// checkNext refuses a position beyond Last+1, asking the server for the
+// last record before refusing (another node may have appended).
+func (l *jlog) checkNext(ctx context.Context, consumer string, next uint64) error {
+	if consumer == "" {
+		return store.ErrInvalid
+	}
+	l.mu.Lock()
+	last := l.tail.last()
+	l.mu.Unlock()
+	if next <= last+1 {
+		return nil
+	}
+	if err := l.refreshTail(ctx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	last = l.tail.last()
+	l.mu.Unlock()
+	if next > last+1 {
+		return fmt.Errorf("%w: position %d is beyond the end of the log (%d)", store.ErrInvalid, next, last)
+	}
+	return nil
+}
+
+func (l *jlog) Commit(ctx context.Context, consumer string, next uint64) error {
+	if err := l.s.enter(ctx); err != nil {
+		return err
+	}
+	defer l.s.leave()
+	if err := l.checkNext(ctx, consumer, next); err != nil {
+		return err
+	}
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	_, err := l.state.Put(rc, cursorKey(consumer), encodeCursor(next, 0))
+	return err
+}
+
+// CommitFenced is [store.Log.Commit] for a consumer whose work is guarded by
+// a lease: fence is the lease's fencing token (it grows with every new
+// holder). The position is written only if no commit with a larger token
+// was made since; otherwise it returns [ErrFenced] and changes nothing,
+// so a holder that lost its lease (paused, partitioned) cannot move the
+// cursor of the holder that replaced it. Each commit is one compare-and-set
+// in the state bucket. A consumer is committed either always fenced or
+// never: a plain Commit resets the token.
+func (l *jlog) CommitFenced(ctx context.Context, consumer string, next, fence uint64) error {
+	if err := l.s.enter(ctx); err != nil {
+		return err
+	}
+	defer l.s.leave()
+	if err := l.checkNext(ctx, consumer, next); err != nil {
+		return err
+	}
+	key := cursorKey(consumer)
+	val := encodeCursor(next, fence)
+	l.cmu.Lock()
+	rev, known := l.fenceRv[key]
+	l.cmu.Unlock()
+	for range 20 {
+		rc, cancel := l.s.rctx(ctx)
+		var nrev uint64
+		var err error
+		if !known {
+			e, gerr := l.state.Get(rc, key)
+			switch {
+			case errors.Is(gerr, js.ErrKeyNotFound):
+				rev = 0
+			case gerr != nil:
+				cancel()
+				return gerr
+			default:
+				_, f, derr := decodeCursor(key, e.Value())
+				if derr != nil {
+					cancel()
+					return derr
+				}
+				if f > fence {
+					cancel()
+					return ErrFenced
+				}
+				rev = e.Revision()
+			}
+		}
+		if rev == 0 {
+			nrev, err = l.state.Create(rc, key, val)
+		} else {
+			nrev, err = l.state.Update(rc, key, val, rev)
+		}
+		cancel()
+		if err == nil {
+			l.cmu.Lock()
+			l.fenceRv[key] = nrev
+			l.cmu.Unlock()
+			return nil
+		}
+		if !errors.Is(err, js.ErrKeyExists) && !isWrongLast(err) {
+			return err
+		}
+		known = false // someone else wrote: look at their token
+	}
+	return fmt.Errorf("store/jetstream: commit %s: too much contention", consumer)
+}
+
+func (l *jlog) DeleteConsumer(ctx context.Context, consumer string) error {
+	if err := l.s.enter(ctx); err != nil {
+		return err
+	}
+	defer l.s.leave()
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	key := cursorKey(consumer)
+	e, err := l.state.Get(rc, key)
+	if errors.Is(err, js.ErrKeyNotFound) {
+		return store.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	l.cmu.Lock()
+	delete(l.fenceRv, key)
+	l.cmu.Unlock()
+	return l.state.Delete(rc, key, js.LastRevision(e.Revision()))
+}
+
+// cursors lists every consumer's position, sorted by name.
+func (l *jlog) cursors(ctx context.Context) ([]store.ConsumerStats, error) {
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	w, err := l.state.Watch(rc, cursorPfx+"*", js.IgnoreDeletes())
+	if err != nil {
+		return nil, err
+	}
+	defer w.Stop()
+	var out []store.ConsumerStats
+	for {
+		select {
+		case e := <-w.Updates():
+			if e == nil {
+				slices.SortFunc(out, func(a, b store.ConsumerStats) int { return strings.Compare(a.Name, b.Name) })
+				return out, nil
+			}
+			name, err := natskey.Parse(strings.TrimPrefix(e.Key(), cursorPfx))
+			if err != nil {
+				return nil, corrupt(e.Key(), err)
+			}
+			next, _, err := decodeCursor(e.Key(), e.Value())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, store.ConsumerStats{Name: name, Next: next})
+		case <-rc.Done():
+			return nil, rc.Err()
+		}
+	}
+}
+
+func (l *jlog) Stats(ctx context.Context) (store.LogStats, error) {
+	if err := l.s.enter(ctx); err != nil {
+		return store.LogStats{}, err
+	}
+	defer l.s.leave()
+	cs, err := l.cursors(ctx)
+	if err != nil {
+		return store.LogStats{}, err
+	}
+	l.mu.Lock()
+	tail, floor := l.tail, l.floor
+	l.mu.Unlock()
+	st := store.LogStats{First: floor.seq, Last: tail.last(), Dropped: int64(floor.dropped - l.droppedAtOpen)}
+	if floor.seq <= tail.last() {
+		st.Count = int64(tail.last() - floor.seq + 1)
+		st.Bytes = int64(tail.cum - floor.cum)
+		m, err := l.holding(ctx, floor.seq, tail)
+		if err != nil {
+			return st, err
+		}
+		st.Oldest = time.Unix(0, m.time).UTC()
+	} else {
+		st.First = tail.last() + 1
+	}
+	for _, c := range cs {
+		c.Lag = int64(st.Last+1) - int64(maxU(c.Next, st.First))
+		st.Consumers = append(st.Consumers, c)
+	}
+	return st, nil
+}
+
+func (l *jlog) Trim(ctx context.Context) error {
+	if err := l.s.enter(ctx); err != nil {
+		return err
+	}
+	defer l.s.leave()
+	age := l.s.cfg.Log.MaxAgeOrDefault()
+	if age == 0 {
+		return nil
+	}
+	cutoff := l.s.now().Add(-age).UnixNano()
+	l.mu.Lock()
+	tail, floor := l.tail, l.floor
+	l.mu.Unlock()
+	if tail.sseq == 0 || floor.seq > tail.last() {
+		return nil
+	}
+	to := tail.last() + 1
+	if tail.time >= cutoff {
+		m, err := l.search(ctx, tail, func(m msgInfo) bool { return m.time >= cutoff })
+		if err != nil {
+			return err
+		}
+		to = m.first
+	}
+	return l.moveFloor(ctx, to, true)
+}
+
+// --- a small cache of log messages ----------------------------------------
+
+// msgCache keeps recently read or written log messages, up to a number of
+// bytes: consumers reading the tail read what was just appended, and
+// several consumers read the same messages. Messages never change, so
+// entries never go stale.
+type msgCache struct {
+	mu    sync.Mutex
+	max   int
+	size  int
+	m     map[uint64]rawMsg
+	order []uint64 // insertion order, for eviction
+}
+
+func (c *msgCache) init(maxBytes int) {
+	c.max = maxBytes
+	c.m = make(map[uint64]rawMsg)
+}
+
+func (c *msgCache) get(sseq uint64) (rawMsg, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m, ok := c.m[sseq]
+	return m, ok
+}
+
+func (c *msgCache) put(sseq uint64, info msgInfo, data []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[sseq]; ok || len(data) > c.max/4 {
+		return
+	}
+	for c.size+len(data) > c.max && len(c.order) > 0 {
+		c.size -= len(c.m[c.order[0]].data)
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.m[sseq] = rawMsg{info, data}
+	c.size += len(data)
+	c.order = append(c.order, sseq)
+}
