@@ -27,8 +27,8 @@ import (
 // group of records (the batches of every Append that shared one publish)
 // and says in its headers which log sequence numbers they have: log
 // numbers are contiguous because every message is published on the
-// condition that the subject's last message is the one its numbers follow
-// (Nats-Expected-Last-Subject-Sequence), so two writers, on one node or on
+// condition that the stream's last message is the one its numbers follow
+// (Nats-Expected-Last-Sequence), so two writers, on one node or on
 // several, can never give out the same number or skip one.
 const (
 	hFirst = "Gg-First" // log seq of the message's first record
@@ -51,6 +51,8 @@ type msgInfo struct {
 	time  int64  // Unix ns
 }
 
+// last is the message's last record; first-1 for the origin message, which
+// holds none.
 func (m msgInfo) last() uint64 { return m.first + m.count - 1 }
 
 func headerUint(h nats.Header, key string) (uint64, error) {
@@ -72,7 +74,7 @@ func parseInfo(sseq uint64, h nats.Header) (msgInfo, error) {
 			}
 		}
 	}
-	if err == nil && (m.first == 0 || m.count == 0) {
+	if err == nil && m.first == 0 {
 		err = codec.ErrBad
 	}
 	if err != nil {
@@ -193,6 +195,11 @@ func openLog(ctx context.Context, s *Store, replicas int) (*jlog, error) {
 	if err := l.refreshTail(ctx); err != nil {
 		return nil, err
 	}
+	if l.tail.sseq == 0 {
+		if err := l.publishOrigin(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := l.startWatches(ctx); err != nil {
 		return nil, err
 	}
@@ -242,6 +249,25 @@ func loadID(ctx context.Context, s *Store, kv js.KeyValue) (string, error) {
 	return string(e.Value()), nil
 }
 
+// publishOrigin starts an empty log with a message that holds no record:
+// every append is then published on the condition that the stream's last
+// message is the one it follows (Nats-Expected-Last-Sequence, which the
+// server does not check against 0). Two nodes starting the same log may
+// both publish one; an origin numbers nothing, so a second is harmless.
+func (l *jlog) publishOrigin(ctx context.Context) error {
+	msg := nats.NewMsg(l.subj)
+	msg.Header.Set(hFirst, "1")
+	msg.Header.Set(hCount, "0")
+	msg.Header.Set(hCum, "0")
+	msg.Header.Set(hTime, strconv.FormatInt(l.s.now().UnixNano(), 10))
+	rc, cancel := l.s.rctx(ctx)
+	defer cancel()
+	if _, err := l.s.js.PublishMsg(rc, msg); err != nil {
+		return fmt.Errorf("store/jetstream: starting the log: %w", err)
+	}
+	return l.refreshTail(ctx)
+}
+
 // ID returns the log's identity: a UUID made by the first node that opened
 // it, the same for every node and after every restart ([store.Identifier]).
 func (l *jlog) ID() string { return l.id }
@@ -264,12 +290,19 @@ func (l *jlog) loadFloor(ctx context.Context) error {
 	return nil
 }
 
-// setFloor adopts a floor seen in the bucket if it is newer.
+// setFloor adopts a floor seen in the bucket if it is newer. The floor
+// only moves forward: should two moves both pass the bucket's
+// compare-and-set (nats-server before 2.9.21 in a cluster does not
+// serialize it, see the package documentation), the further one still
+// holds on every node that saw it.
 func (l *jlog) setFloor(f floorState, rev uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if rev > l.floorRev {
-		l.floor, l.floorRev = f, rev
+		l.floorRev = rev
+		if f.seq >= l.floor.seq {
+			l.floor = f
+		}
 	}
 }
 
@@ -541,7 +574,7 @@ func (l *jlog) commitGroup(group []*appendReq) (rest []*appendReq) {
 			msg.Header.Set(js.MsgIDHeader, nuid.Next())
 		}
 		rc, cancel := l.s.rctx(ctx)
-		ack, err := l.s.js.PublishMsg(rc, msg, js.WithExpectLastSequencePerSubject(expect))
+		ack, err := l.s.js.PublishMsg(rc, msg, js.WithExpectLastSequence(expect))
 		cancel()
 		switch {
 		case err == nil && !ack.Duplicate:
