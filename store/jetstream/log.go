@@ -42,6 +42,16 @@ const (
 // lost its lease and must stop.
 var ErrFenced = errors.New("store/jetstream: fenced by a newer lease holder")
 
+// Fenced is implemented by the [store.Log] of this package: a consumer
+// whose work is guarded by a lease (examples/gateway/cluster) commits its
+// position with the lease's fencing token, so that a holder that lost the
+// lease cannot move it. See CommitFenced on the log.
+type Fenced interface {
+	CommitFenced(ctx context.Context, consumer string, next, fence uint64) error
+}
+
+var _ Fenced = (*jlog)(nil)
+
 // msgInfo describes one stream message of the log.
 type msgInfo struct {
 	sseq  uint64 // stream sequence; 0: none (empty log)
@@ -140,7 +150,7 @@ type jlog struct {
 	durable mark.Mark // tail.last(), for Wait
 
 	cmu     sync.Mutex
-	fenceRv map[string]uint64 // cursor key → revision of our last fenced commit
+	fenceRv map[string]fencedRev // cursor key → our last fenced commit
 
 	cache msgCache
 
@@ -156,7 +166,7 @@ type jlog struct {
 
 func openLog(ctx context.Context, s *Store, replicas int) (*jlog, error) {
 	l := &jlog{s: s, subj: "gnssgate." + s.name + ".log", kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		fenceRv: map[string]uint64{}, tail: msgInfo{first: 1}, floor: floorState{seq: 1}}
+		fenceRv: map[string]fencedRev{}, tail: msgInfo{first: 1}, floor: floorState{seq: 1}}
 	l.cache.init(16 << 20)
 	// Retention is applied by this package (Trim, MaxBytes), never by the
 	// server's limits: they would drop unread records under Block, and
@@ -1011,6 +1021,8 @@ func (l *jlog) Wait(ctx context.Context, after uint64) (uint64, error) {
 
 // --- cursors -------------------------------------------------------------
 
+type fencedRev struct{ rev, fence uint64 }
+
 func encodeCursor(next, fence uint64) []byte {
 	b := make([]byte, 16)
 	binary.BigEndian.PutUint64(b, next)
@@ -1100,8 +1112,12 @@ func (l *jlog) CommitFenced(ctx context.Context, consumer string, next, fence ui
 	key := cursorKey(consumer)
 	val := encodeCursor(next, fence)
 	l.cmu.Lock()
-	rev, known := l.fenceRv[key]
+	last, known := l.fenceRv[key]
 	l.cmu.Unlock()
+	// Our last commit with this very token is the current value unless
+	// someone wrote since, which the compare-and-set then reports.
+	known = known && last.fence == fence
+	rev := last.rev
 	for range 20 {
 		rc, cancel := l.s.rctx(ctx)
 		var nrev uint64
@@ -1135,7 +1151,7 @@ func (l *jlog) CommitFenced(ctx context.Context, consumer string, next, fence ui
 		cancel()
 		if err == nil {
 			l.cmu.Lock()
-			l.fenceRv[key] = nrev
+			l.fenceRv[key] = fencedRev{nrev, fence}
 			l.cmu.Unlock()
 			return nil
 		}
