@@ -136,6 +136,13 @@ func (c *Cluster) Kill(i int) {
 	n.cmd = nil
 }
 
+// Stop kills every node.
+func (c *Cluster) Stop() {
+	for i := range c.Nodes {
+		c.Kill(i)
+	}
+}
+
 // WaitReady waits until every running node answers JetStream requests.
 func (c *Cluster) WaitReady(timeout time.Duration) {
 	c.t.Helper()

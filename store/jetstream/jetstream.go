@@ -139,6 +139,9 @@ func defaultReplicas(nc *nats.Conn) int {
 	return 1
 }
 
+// Name returns the store's name ([Options.Name]).
+func (s *Store) Name() string { return s.name }
+
 // Log returns the shared durable log.
 func (s *Store) Log() store.Log { return s.log }
 

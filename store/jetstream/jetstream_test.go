@@ -48,7 +48,7 @@ func opener(url string) storetest.Opener {
 	}
 }
 
-func destroy(t *testing.T, url, name string) {
+func destroy(t testing.TB, url, name string) {
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Logf("cleanup: %v", err)
