@@ -903,7 +903,7 @@ func (l *jlog) holding(ctx context.Context, seq uint64, tail msgInfo) (msgInfo, 
 
 // recordSizes returns each record's size as MaxBytes counts it.
 func recordSizes(m rawMsg) ([]uint64, error) {
-	sizes := make([]uint64, 0, m.info.count)
+	sizes := make([]uint64, 0, min(m.info.count, uint64(len(m.data)))) // a record takes a byte at least
 	data := m.data
 	for len(data) > 0 {
 		n, w := binary.Uvarint(data)
