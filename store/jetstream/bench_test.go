@@ -207,40 +207,46 @@ func BenchmarkAppendBatch100(b *testing.B) {
 }
 
 // A consumer reading the log in pages of 1000 records into reused records
-// (ReadInto), from a store opened afresh (nothing cached) over a log
-// filled by another store: 200,000 records in groups of 100, more than the
-// reader's message cache holds, so every pass reads from the servers.
+// (ReadInto), from a store opened afresh with no message cache, so that
+// every page comes from the servers, as for a consumer far behind. The log
+// was filled by another store either in groups of 100 records
+// ("groups100": 200,000 records, as under load) or one record per message
+// ("ones": 20,000 records, as a lone appender writes).
 func BenchmarkConsumerRead(b *testing.B) {
-	const stored = 200_000
 	for _, e := range engines(b)[1:] {
-		b.Run(e.name, func(b *testing.B) {
-			c := map[string]*natstest.Cluster{"nats-R1": single, "nats-R3": triple}[e.name]
-			ctx := context.Background()
-			name := filled(b, c, e.name, stored)
-			r, err := jetstream.Dial(ctx, c.URL(), &jetstream.Options{Name: name})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer r.Close()
-			l := r.Log()
-			page := make([]store.Record, 1000)
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := cpuTime()
-			next := uint64(1)
-			for read := 0; read < b.N; {
-				n, err := l.ReadInto(ctx, next, page[:min(len(page), b.N-read)])
-				if err != nil || n == 0 {
-					b.Fatal(n, err)
+		for _, shape := range []struct {
+			name          string
+			stored, group int
+		}{{"groups100", 200_000, 100}, {"ones", 20_000, 1}} {
+			b.Run(e.name+"/"+shape.name, func(b *testing.B) {
+				c := map[string]*natstest.Cluster{"nats-R1": single, "nats-R3": triple}[e.name]
+				ctx := context.Background()
+				name := filled(b, c, e.name+shape.name, shape.stored, shape.group)
+				r, err := jetstream.Dial(ctx, c.URL(), &jetstream.Options{Name: name, CacheBytes: -1})
+				if err != nil {
+					b.Fatal(err)
 				}
-				read += n
-				next += uint64(n)
-				if next > stored {
-					next = 1
+				defer r.Close()
+				l := r.Log()
+				page := make([]store.Record, 1000)
+				b.ReportAllocs()
+				b.ResetTimer()
+				cpu := cpuTime()
+				next := uint64(1)
+				for read := 0; read < b.N; {
+					n, err := l.ReadInto(ctx, next, page[:min(len(page), b.N-read)])
+					if err != nil || n == 0 {
+						b.Fatal(n, err)
+					}
+					read += n
+					next += uint64(n)
+					if next > uint64(shape.stored) {
+						next = 1
+					}
 				}
-			}
-			report(b, int64(b.N), cpu, nil)
-		})
+				report(b, int64(b.N), cpu, nil)
+			})
+		}
 	}
 }
 
@@ -249,9 +255,9 @@ var (
 	fills  = map[string]string{} // engine → store name, filled once per run
 )
 
-// filled returns the name of a store on c holding n records in groups of
-// 100 (1000 devices interleaved), filling it at the first call.
-func filled(b *testing.B, c *natstest.Cluster, engine string, n int) string {
+// filled returns the name of a store on c holding n records appended in
+// batches of group (1000 devices interleaved), filling it at the first call.
+func filled(b *testing.B, c *natstest.Cluster, engine string, n, group int) string {
 	fillMu.Lock()
 	defer fillMu.Unlock()
 	if name, ok := fills[engine]; ok {
@@ -264,7 +270,7 @@ func filled(b *testing.B, c *natstest.Cluster, engine string, n int) string {
 		b.Fatal(err)
 	}
 	defer w.Close()
-	msgs := make([]protocol.Message, 100)
+	msgs := make([]protocol.Message, group)
 	for i := 0; i < n; i += len(msgs) {
 		for j := range msgs {
 			msgs[j] = storetest.Message("35630704244"+strconv.Itoa(1000+(i+j)%1000), 1.7e9+float64(i+j), i+j)

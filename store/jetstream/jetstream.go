@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	js "github.com/nats-io/nats.go/jetstream"
 
+	"github.com/gnssgate/gnssgate/internal/natscas"
 	"github.com/gnssgate/gnssgate/store"
 )
 
@@ -43,6 +44,10 @@ type Options struct {
 	// HistoryBucket is the span of device time that one history subject
 	// holds (see the package documentation); 0 means one day.
 	HistoryBucket time.Duration
+	// CacheBytes bounds the cache of log messages recently written and
+	// read (consumers following the tail read from it); 0 means 16 MiB,
+	// negative disables it.
+	CacheBytes int
 }
 
 // Store is a [store.Store] on NATS JetStream. Safe for concurrent use, and
@@ -106,7 +111,7 @@ func Open(ctx context.Context, nc *nats.Conn, opts *Options) (*Store, error) {
 		o.HistoryBucket = 24 * time.Hour
 	}
 	if o.Replicas <= 0 {
-		o.Replicas = defaultReplicas(nc)
+		o.Replicas = natscas.DefaultReplicas(nc)
 	}
 	j, err := js.New(nc, js.WithDefaultTimeout(o.Timeout))
 	if err != nil {
@@ -117,7 +122,10 @@ func Open(ctx context.Context, nc *nats.Conn, opts *Options) (*Store, error) {
 	if s.logger == nil {
 		s.logger = slog.Default()
 	}
-	if s.log, err = openLog(ctx, s, o.Replicas); err != nil {
+	if o.CacheBytes == 0 {
+		o.CacheBytes = 16 << 20
+	}
+	if s.log, err = openLog(ctx, s, o.Replicas, max(o.CacheBytes, 0)); err != nil {
 		return nil, err
 	}
 	if s.hist, err = openHistory(ctx, s, o.Replicas, o.HistoryBucket); err == nil {
@@ -129,14 +137,6 @@ func Open(ctx context.Context, nc *nats.Conn, opts *Options) (*Store, error) {
 	}
 	s.startSweeps()
 	return s, nil
-}
-
-// defaultReplicas is 3 in a cluster of three or more servers, else 1.
-func defaultReplicas(nc *nats.Conn) int {
-	if nc.ConnectedClusterName() != "" && len(nc.Servers()) >= 3 {
-		return 3
-	}
-	return 1
 }
 
 // Name returns the store's name ([Options.Name]).
@@ -230,14 +230,8 @@ func (s *Store) startSweeps() {
 	sweep(s.cfg.History.TrimIntervalOrDefault(), "history", s.hist.Trim)
 }
 
-// isWrongLast reports a failed compare-and-set on a stream or key.
-func isWrongLast(err error) bool {
-	var apiErr *js.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return apiErr.ErrorCode == js.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == js.JSErrCodeStreamWrongLastSequenceConstant
-}
+// isWrongLast reports a refused compare-and-set on a stream or key.
+func isWrongLast(err error) bool { return natscas.IsConflict(err) }
 
 // isAPIError reports an answer from the server (as opposed to no answer).
 func isAPIError(err error) bool {

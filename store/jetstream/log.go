@@ -154,6 +154,10 @@ type jlog struct {
 
 	cache msgCache
 
+	rmu        sync.Mutex  // the batch reader of prefetch
+	reader     js.Consumer // nil until a page needs several messages
+	readerNext uint64      // the stream sequence it delivers next
+
 	qmu   sync.Mutex
 	queue []*appendReq
 	kick  chan struct{}
@@ -164,10 +168,10 @@ type jlog struct {
 	floorWatch js.KeyWatcher
 }
 
-func openLog(ctx context.Context, s *Store, replicas int) (*jlog, error) {
+func openLog(ctx context.Context, s *Store, replicas, cacheBytes int) (*jlog, error) {
 	l := &jlog{s: s, subj: "gnssgate." + s.name + ".log", kick: make(chan struct{}, 1), stop: make(chan struct{}),
 		fenceRv: map[string]fencedRev{}, tail: msgInfo{first: 1}, floor: floorState{seq: 1}}
-	l.cache.init(16 << 20)
+	l.cache.init(cacheBytes)
 	// Retention is applied by this package (Trim, MaxBytes), never by the
 	// server's limits: they would drop unread records under Block, and
 	// could drop the last message, whose headers number the next record.
@@ -409,6 +413,14 @@ func (l *jlog) shutdown() {
 		l.floorWatch.Stop()
 	}
 	l.loops.Wait()
+	l.rmu.Lock()
+	if l.reader != nil {
+		ctx, cancel := l.s.rctx(context.Background())
+		l.stream.DeleteConsumer(ctx, l.reader.CachedInfo().Name)
+		cancel()
+		l.reader = nil
+	}
+	l.rmu.Unlock()
 }
 
 // --- appending ---------------------------------------------------------
@@ -975,13 +987,21 @@ func (l *jlog) read(ctx context.Context, from uint64, dst []store.Record) (int, 
 	if err != nil {
 		return 0, err
 	}
+	// A page usually spans several messages: get the ones it will need in
+	// one go rather than one round trip after another.
+	var pre map[uint64]rawMsg
+	if k := min(1+uint64(len(dst))/max(m.count, 1), tail.sseq-m.sseq); k >= 2 {
+		pre = l.prefetch(ctx, m.sseq+1, m.sseq+k)
+	}
 	dec := decoders.Get().(*codec.Decoder)
 	defer decoders.Put(dec)
 	n := 0
 	for sseq := m.sseq; n < len(dst) && sseq <= tail.sseq; sseq++ {
-		raw, err := l.getMsg(ctx, sseq)
-		if err != nil {
-			return 0, err
+		raw, ok := pre[sseq]
+		if !ok {
+			if raw, err = l.getMsg(ctx, sseq); err != nil {
+				return 0, err
+			}
 		}
 		seq, data := raw.info.first, raw.data
 		for len(data) > 0 && n < len(dst) {
@@ -1010,13 +1030,114 @@ func (l *jlog) read(ctx context.Context, from uint64, dst []store.Record) (int, 
 
 var decoders = sync.Pool{New: func() any { return new(codec.Decoder) }}
 
+// prefetch gets messages from..to, those not cached, through a consumer
+// that delivers them in batches: one request for a page of small messages
+// instead of one per message. The consumer is kept for the next page (a
+// consumer reads on from where it stopped) and recreated when a read
+// starts elsewhere. What fails is left out: the reader gets it again
+// itself and reports the error.
+func (l *jlog) prefetch(ctx context.Context, from, to uint64) map[uint64]rawMsg {
+	out := make(map[uint64]rawMsg, to-from+1)
+	for from <= to {
+		if m, ok := l.cache.get(from); ok {
+			out[from] = m
+			from++
+			continue
+		}
+		break
+	}
+	if from > to {
+		return out
+	}
+	l.rmu.Lock()
+	defer l.rmu.Unlock()
+	if l.reader == nil || l.readerNext != from {
+		if l.reader != nil {
+			l.dropReader()
+		}
+		rc, cancel := l.s.rctx(ctx)
+		c, err := l.stream.CreateConsumer(rc, js.ConsumerConfig{
+			FilterSubject:     l.subj,
+			DeliverPolicy:     js.DeliverByStartSequencePolicy,
+			OptStartSeq:       from,
+			AckPolicy:         js.AckNonePolicy,
+			InactiveThreshold: 30 * time.Second,
+			MemoryStorage:     true,
+			Replicas:          1,
+		})
+		cancel()
+		if err != nil {
+			return out
+		}
+		l.reader, l.readerNext = c, from
+	}
+	want := int(to - from + 1)
+	b, err := l.reader.Fetch(want, js.FetchMaxWait(l.s.timeout))
+	if err != nil {
+		l.dropReader()
+		return out
+	}
+	for msg := range b.Messages() {
+		md, err := msg.Metadata()
+		if err != nil {
+			continue
+		}
+		info, err := parseInfo(md.Sequence.Stream, msg.Headers())
+		if err != nil {
+			continue
+		}
+		out[info.sseq] = rawMsg{info, msg.Data()}
+		l.readerNext = info.sseq + 1
+	}
+	if b.Error() != nil {
+		l.dropReader()
+	}
+	return out
+}
+
+// dropReader deletes the batch reader's consumer (in the background: the
+// server would drop it when idle anyway). The caller holds rmu.
+func (l *jlog) dropReader() {
+	if l.reader == nil {
+		return
+	}
+	name := l.reader.CachedInfo().Name
+	l.reader = nil
+	go func() {
+		ctx, cancel := l.s.rctx(context.Background())
+		defer cancel()
+		l.stream.DeleteConsumer(ctx, name)
+	}()
+}
+
+// waitCheck bounds how long Wait trusts the log's follower alone: should
+// it stall (a server failover it has not recovered from yet), Wait asks
+// for the last message itself this often.
+const waitCheck = 5 * time.Second
+
 func (l *jlog) Wait(ctx context.Context, after uint64) (uint64, error) {
-	return l.durable.Wait(ctx, after, l.s.done, func(ctx context.Context) error {
+	check := func(ctx context.Context) error {
 		if l.s.closed.Load() {
 			return store.ErrClosed
 		}
 		return ctx.Err()
-	})
+	}
+	for {
+		wctx, cancel := context.WithTimeout(ctx, waitCheck)
+		last, err := l.durable.Wait(wctx, after, l.s.done, check)
+		cancel()
+		if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+			return last, err
+		}
+		if err := l.s.enter(ctx); err != nil {
+			return 0, err
+		}
+		err = l.refreshTail(ctx)
+		l.s.leave()
+		if err != nil {
+			l.s.logger.Warn("store/jetstream: reading the log's end", "err", err)
+		}
+	}
 }
 
 // --- cursors -------------------------------------------------------------
@@ -1303,7 +1424,7 @@ func (c *msgCache) get(sseq uint64) (rawMsg, bool) {
 func (c *msgCache) put(sseq uint64, info msgInfo, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[sseq]; ok || len(data) > c.max/4 {
+	if _, ok := c.m[sseq]; ok || len(data) > c.max/4 || c.max == 0 {
 		return
 	}
 	for c.size+len(data) > c.max && len(c.order) > 0 {

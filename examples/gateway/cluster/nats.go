@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
+	"github.com/gnssgate/gnssgate/internal/natscas"
 	"github.com/gnssgate/gnssgate/internal/natskey"
-	"github.com/gnssgate/gnssgate/internal/natsver"
 )
 
 // DefaultTTL is a lease's lifetime without renewal when [NATSOptions.TTL]
@@ -72,15 +72,12 @@ func NewNATS(ctx context.Context, nc *nats.Conn, opts *NATSOptions) (*NATS, erro
 		o.Node = host + "-" + nuid.Next()[:8]
 	}
 	if o.Replicas <= 0 {
-		o.Replicas = 1
-		if nc.ConnectedClusterName() != "" && len(nc.Servers()) >= 3 {
-			o.Replicas = 3
-		}
+		o.Replicas = natscas.DefaultReplicas(nc)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if w := natsver.KVCompareAndSet(nc); w != "" {
+	if w := natscas.KVCompareAndSet(nc); w != "" {
 		o.Logger.Warn("cluster: " + w)
 	}
 	js, err := jetstream.New(nc)
@@ -110,11 +107,7 @@ func NewNATS(ctx context.Context, nc *nats.Conn, opts *NATSOptions) (*NATS, erro
 // TTL returns the lease lifetime in force (the bucket's).
 func (e *NATS) TTL() time.Duration { return e.ttl }
 
-func isConflict(err error) bool {
-	var apiErr *jetstream.APIError
-	return errors.Is(err, jetstream.ErrKeyExists) || errors.As(err, &apiErr) &&
-		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
-}
+func isConflict(err error) bool { return natscas.IsConflict(err) }
 
 func (e *NATS) TryAcquire(ctx context.Context, name string) (Lease, error) {
 	e.mu.Lock()

@@ -13,8 +13,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/gnssgate/gnssgate/internal/natscas"
 	"github.com/gnssgate/gnssgate/internal/natskey"
-	"github.com/gnssgate/gnssgate/internal/natsver"
 )
 
 // JetStreamKVOptions configures [OpenJetStreamKV]. The zero value works.
@@ -28,7 +28,7 @@ type JetStreamKVOptions struct {
 	// Timeout bounds each request; 0 means 5 seconds.
 	Timeout time.Duration
 	// Logger receives a warning when the server does not serialize
-	// compare-and-set (see package natsver); nil means slog.Default().
+	// compare-and-set (see internal/natscas); nil means slog.Default().
 	Logger *slog.Logger
 }
 
@@ -69,15 +69,12 @@ func OpenJetStreamKV(ctx context.Context, nc *nats.Conn, opts *JetStreamKVOption
 		o.Timeout = 5 * time.Second
 	}
 	if o.Replicas <= 0 {
-		o.Replicas = 1
-		if nc.ConnectedClusterName() != "" && len(nc.Servers()) >= 3 {
-			o.Replicas = 3
-		}
+		o.Replicas = natscas.DefaultReplicas(nc)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if w := natsver.KVCompareAndSet(nc); w != "" {
+	if w := natscas.KVCompareAndSet(nc); w != "" {
 		o.Logger.Warn("registry: " + w)
 	}
 	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(o.Timeout))
@@ -103,9 +100,7 @@ func (j *JetStreamKV) rctx(ctx context.Context) (context.Context, context.Cancel
 
 // conflict maps a failed compare-and-set to ErrConflict.
 func conflict(key string, err error) error {
-	var apiErr *jetstream.APIError
-	if errors.Is(err, jetstream.ErrKeyExists) || errors.As(err, &apiErr) &&
-		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+	if natscas.IsConflict(err) {
 		return fmt.Errorf("%w: %s changed meanwhile", ErrConflict, key)
 	}
 	return fmt.Errorf("registry: %s: %w", key, err)
