@@ -148,6 +148,9 @@ func TestClusterNodeKill(t *testing.T) {
 		time.Sleep(1500 * time.Millisecond) // appends go on (or retry) on the survivors
 		c.Start(victim)
 		c.WaitReady(30 * time.Second)
+		// Kill the next node only once the restarted one has caught up,
+		// or the streams lose their quorum: that is two failures at once.
+		waitCurrent(t, c.URL(), name+"_log", "KV_"+name+"_state")
 		t.Logf("round %d: killed %s; %d acknowledged before, %d after", r, c.Nodes[victim].Name, before, ackedNow())
 	}
 	time.Sleep(500 * time.Millisecond)
@@ -157,7 +160,7 @@ func TestClusterNodeKill(t *testing.T) {
 		t.Fatal("nothing was acknowledged")
 	}
 	// Read everything back through a fresh store.
-	s, err := jetstream.Dial(ctx, c.URL(), &jetstream.Options{Name: name})
+	s, err := jetstream.Dial(ctx, c.URL(), &jetstream.Options{Name: name, Timeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,5 +205,39 @@ func TestClusterNodeKill(t *testing.T) {
 	t.Logf("%d rounds: %d records acknowledged and verified, %d appends failed (not acknowledged), log of %d", rounds, len(acked), failed, st.Last)
 	if err := errors.Join(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// waitCurrent waits until every replica of the named streams is current.
+func waitCurrent(t *testing.T, url string, streams ...string) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	j, _ := js.New(nc)
+	deadline := time.Now().Add(60 * time.Second)
+	for _, name := range streams {
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			st, err := j.Stream(ctx, name)
+			cancel()
+			ok := err == nil && st.CachedInfo().Cluster != nil && st.CachedInfo().Cluster.Leader != ""
+			if ok {
+				cl := st.CachedInfo().Cluster
+				ok = len(cl.Replicas) == 2
+				for _, r := range cl.Replicas {
+					ok = ok && r.Current && !r.Offline
+				}
+			}
+			if ok {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("stream %s not current after a restart: %v", name, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 	}
 }
