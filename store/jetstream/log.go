@@ -407,7 +407,18 @@ func (l *jlog) startWatches(ctx context.Context) error {
 func (l *jlog) shutdown() {
 	close(l.stop)
 	if l.tailWatch != nil {
-		l.tailWatch.Stop()
+		// After an outage nats.go recreates the follower's consumer holding
+		// the lock Stop needs, for up to 10 s per attempt: Close does not
+		// wait for that (the connection's closing ends it).
+		stopped := make(chan struct{})
+		go func() {
+			l.tailWatch.Stop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(time.Second):
+		}
 	}
 	if l.floorWatch != nil {
 		l.floorWatch.Stop()
