@@ -143,10 +143,34 @@ func (c *Cluster) Stop() {
 	}
 }
 
-// WaitReady waits until every running node answers JetStream requests.
+// WaitReady waits until every running node answers JetStream requests
+// and, when all nodes run, until the cluster can place a stream on every
+// node (its JetStream peers have all joined: creating a replicated stream
+// right after start fails otherwise).
 func (c *Cluster) WaitReady(timeout time.Duration) {
 	c.t.Helper()
 	deadline := time.Now().Add(timeout)
+	defer func() {
+		running := 0
+		for _, n := range c.Nodes {
+			if n.cmd != nil {
+				running++
+			}
+		}
+		if running != len(c.Nodes) || running < 2 {
+			return
+		}
+		for {
+			err := c.probe(running)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				c.t.Fatalf("cluster cannot place a stream on %d nodes: %v", running, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
 	for _, n := range c.Nodes {
 		if n.cmd == nil {
 			continue
@@ -162,6 +186,26 @@ func (c *Cluster) WaitReady(timeout time.Duration) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+}
+
+// probe creates and deletes a stream with one replica per node.
+func (c *Cluster) probe(replicas int) error {
+	nc, err := nats.Connect(c.URL(), nats.Timeout(time.Second))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	name := fmt.Sprintf("natstest_probe_%d", time.Now().UnixNano())
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name}, Replicas: replicas, Storage: jetstream.MemoryStorage}); err != nil {
+		return err
+	}
+	return js.DeleteStream(ctx, name)
 }
 
 func jsReady(url string) error {

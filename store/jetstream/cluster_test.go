@@ -150,7 +150,7 @@ func TestClusterNodeKill(t *testing.T) {
 		c.WaitReady(30 * time.Second)
 		// Kill the next node only once the restarted one has caught up,
 		// or the streams lose their quorum: that is two failures at once.
-		waitCurrent(t, c.URL(), name+"_log", "KV_"+name+"_state")
+		waitCurrent(t, c.URL(), name+"_log", name+"_history", "KV_"+name+"_state", "KV_"+name+"_telemetry")
 		t.Logf("round %d: killed %s; %d acknowledged before, %d after", r, c.Nodes[victim].Name, before, ackedNow())
 	}
 	time.Sleep(500 * time.Millisecond)
