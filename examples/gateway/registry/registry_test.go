@@ -3,12 +3,121 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/internal/testenv"
 )
+
+// backend is one KV implementation. store makes a new, empty store for one
+// test and returns how to open a handle on it: each handle of a shared
+// backend is another gateway node (MemoryKV and PebbleKV are shared by
+// handing out the same instance), and a durable store's data outlives a
+// closed handle.
+type backend struct {
+	name    string
+	durable bool
+	store   func(t *testing.T) (open func() registry.KV)
+}
+
+func backends(t *testing.T) []backend {
+	bs := []backend{
+		{"memory", false, func(t *testing.T) func() registry.KV {
+			kv := registry.NewMemoryKV()
+			return func() registry.KV { return kv }
+		}},
+		{"pebble", true, func(t *testing.T) func() registry.KV {
+			dir := t.TempDir()
+			var cur *pebbleHandle
+			return func() registry.KV {
+				if cur == nil || cur.closed {
+					kv, err := registry.OpenPebbleKV(dir)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h := &pebbleHandle{PebbleKV: kv}
+					t.Cleanup(func() { h.Close() })
+					cur = h
+				}
+				return cur
+			}
+		}},
+	}
+	// Skipped, with the reason, when no NATS server is configured.
+	return append(bs, backend{"jetstream", true, jetstreamStore})
+}
+
+// eventually waits for cond: another node applies a change when its watch
+// delivers it, a moment after the writer's call returned.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal(what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// pebbleHandle is one open PebbleKV, shared by the nodes of a test; once
+// closed, the next open reopens the directory.
+type pebbleHandle struct {
+	*registry.PebbleKV
+	closed bool
+}
+
+func (h *pebbleHandle) Close() error {
+	if h.closed {
+		return nil
+	}
+	h.closed = true
+	return h.PebbleKV.Close()
+}
+
+var bucketN int
+
+// jetstreamStore makes a bucket of its own for one test on the NATS server
+// of the environment; every open is a new connection (a new node).
+func jetstreamStore(t *testing.T) func() registry.KV {
+	url := testenv.NATSURL(t)
+	bucketN++
+	bucket := fmt.Sprintf("test_registry_%d_%d", time.Now().UnixNano()%1e9, bucketN)
+	t.Cleanup(func() {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		js.DeleteKeyValue(context.Background(), bucket)
+	})
+	return func() registry.KV {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		kv, err := registry.OpenJetStreamKV(context.Background(), nc, &registry.JetStreamKVOptions{Bucket: bucket})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { kv.Close() })
+		return kv
+	}
+}
+
+// each runs fn as a subtest per backend.
+func each(t *testing.T, fn func(t *testing.T, b backend)) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { fn(t, b) })
+	}
+}
 
 func open(t *testing.T, kv registry.KV) *registry.Registry {
 	t.Helper()
@@ -25,9 +134,11 @@ func device(ident string) registry.Device {
 		Configuration: registry.DeviceConfig{Ident: ident}}
 }
 
-func TestDevicesCRUDAndUniqueIdent(t *testing.T) {
+func TestDevicesCRUDAndUniqueIdent(t *testing.T) { each(t, testDevicesCRUD) }
+
+func testDevicesCRUD(t *testing.T, b backend) {
 	ctx := context.Background()
-	r := open(t, registry.NewMemoryKV())
+	r := open(t, b.store(t)())
 	d1, err := r.Devices.Create(ctx, device("356307042441013"))
 	if err != nil || d1.ID != 1 {
 		t.Fatalf("Create = %+v, %v", d1, err)
@@ -76,13 +187,15 @@ func TestDevicesCRUDAndUniqueIdent(t *testing.T) {
 	}
 }
 
-func TestPersistsAcrossReopen(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	kv, err := registry.OpenPebbleKV(dir)
-	if err != nil {
-		t.Fatal(err)
+func TestPersistsAcrossReopen(t *testing.T) { each(t, testPersists) }
+
+func testPersists(t *testing.T, b backend) {
+	if !b.durable {
+		t.Skip("not durable")
 	}
+	ctx := context.Background()
+	openKV := b.store(t)
+	kv := openKV()
 	r := open(t, kv)
 	for _, id := range []string{"a1", "a2", "a3"} {
 		if _, err := r.Devices.Create(ctx, device(id)); err != nil {
@@ -97,10 +210,7 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	r.Close()
 	kv.Close()
 
-	kv, err = registry.OpenPebbleKV(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv = openKV()
 	defer kv.Close()
 	r = open(t, kv)
 	if n := r.Devices.Len(); n != 2 {
@@ -118,9 +228,11 @@ func TestPersistsAcrossReopen(t *testing.T) {
 	}
 }
 
-func TestTokenExpiry(t *testing.T) {
+func TestTokenExpiry(t *testing.T) { each(t, testTokenExpiry) }
+
+func testTokenExpiry(t *testing.T, b backend) {
 	ctx := context.Background()
-	r := open(t, registry.NewMemoryKV())
+	r := open(t, b.store(t)())
 	now := time.Unix(1_800_000_000, 0)
 	tok, err := r.CreateToken(ctx, registry.Token{Info: "x", Expire: now.Unix() + 60}, "")
 	if err != nil {
@@ -140,10 +252,12 @@ func TestTokenExpiry(t *testing.T) {
 // Two registries on one KV act as two gateway nodes: each sees the other's
 // changes, ids never collide, and an update from a stale copy is retried on
 // the current one instead of overwriting it.
-func TestTwoNodesShareAKV(t *testing.T) {
+func TestTwoNodesShareAKV(t *testing.T) { each(t, testTwoNodes) }
+
+func testTwoNodes(t *testing.T, be backend) {
 	ctx := context.Background()
-	kv := registry.NewMemoryKV()
-	a, b := open(t, kv), open(t, kv)
+	openKV := be.store(t)
+	a, b := open(t, openKV()), open(t, openKV())
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Add(1)
@@ -156,9 +270,7 @@ func TestTwoNodesShareAKV(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if a.Devices.Len() != 20 || b.Devices.Len() != 20 {
-		t.Fatalf("nodes see %d and %d devices", a.Devices.Len(), b.Devices.Len())
-	}
+	eventually(t, "the nodes do not both see 20 devices", func() bool { return a.Devices.Len() == 20 && b.Devices.Len() == 20 })
 	ids := map[int64]bool{}
 	for _, d := range a.Devices.List() {
 		if ids[d.ID] {
@@ -186,17 +298,24 @@ func TestTwoNodesShareAKV(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	d, _ := b.Devices.Get(1)
-	if len(d.Metadata) != 10 {
-		t.Fatalf("metadata after concurrent updates: %v", d.Metadata)
-	}
+	eventually(t, "metadata lost in concurrent updates", func() bool {
+		d, _ := b.Devices.Get(1)
+		return len(d.Metadata) == 10
+	})
 }
 
-func TestWatch(t *testing.T) {
+func TestWatch(t *testing.T) { each(t, testWatch) }
+
+func testWatch(t *testing.T, b backend) {
 	ctx := context.Background()
-	r := open(t, registry.NewMemoryKV())
+	r := open(t, b.store(t)())
+	// A change may reach the watcher from the KV's watch goroutine (when
+	// it delivers the write before the writer's own call applies it).
+	var mu sync.Mutex
 	var got []string
 	r.Devices.Watch(func(c registry.Change[registry.Device]) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case c.Old == nil:
 			got = append(got, "create "+c.New.Configuration.Ident)
@@ -210,6 +329,8 @@ func TestWatch(t *testing.T) {
 	r.Devices.Update(ctx, 1, func(d *registry.Device) error { d.Name = "y"; return nil })
 	r.Devices.Delete(ctx, 1)
 	want := []string{"create x", "update car x→y", "delete x"}
+	mu.Lock()
+	defer mu.Unlock()
 	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
 		t.Fatalf("watch saw %q", got)
 	}

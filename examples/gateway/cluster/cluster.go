@@ -1,0 +1,162 @@
+// Package cluster holds the gateway's leases: "each stream runs on exactly
+// one node at a time, and another takes over within seconds when it dies".
+// An [Elector] grants a [Lease] on a name (a stream's id) to one holder at
+// a time. [Local] is the in-process elector of a single gateway; [NATS]
+// keeps leases in a NATS JetStream KV bucket shared by every node.
+//
+// # What a lease guarantees
+//
+// A NATS lease is a key in a bucket whose entries expire TTL after their
+// last write. The holder rewrites it every TTL/3 (a compare-and-set on the
+// revision it wrote last); another node acquires the name by creating the
+// key, which succeeds only once it is absent: released by its holder
+// (taken over at once), or expired TTL after the holder's last renewal (a
+// killed or partitioned holder: taken over within TTL plus one retry
+// interval, TTL/4).
+//
+// A holder that cannot renew gives up on its own: [Lease.Lost] is closed
+// once TTL minus a margin (TTL/5) has passed since it sent its last renewal
+// that succeeded, which is before the server can expire that renewal. So
+// while clocks run at about the same rate, the old holder has stopped
+// before a new one can start. Nothing bounds a process pause, though (a
+// stopped VM, a long GC, SIGSTOP): a paused holder may act after its lease
+// has passed to another node. That is what the fencing token is for.
+//
+// # Fencing
+//
+// [Lease.Token] is the revision at which the holder created the key. Every
+// later holder's token is larger (revisions of a bucket only grow), so
+// token order is grant order. Work guarded by a lease passes the token to
+// the resource it writes: store/jetstream's Log.CommitFenced records the
+// token with a consumer's position and refuses a commit that carries a
+// smaller token than the last one recorded. A new holder starts by reading
+// the committed position and committing it with its own token; from then
+// on a stale holder cannot move the cursor. What a stale holder delivered
+// before it noticed is delivered again by the new holder (at least once, as
+// everywhere in this module), and receivers deduplicate on the message ids
+// streams give (log identity and sequence number).
+//
+// On nats-server before 2.9.21 in a cluster, compare-and-set on a key is
+// not serialized (nats-server issue 4320): two nodes creating the same key
+// at the same moment may both succeed, so two holders at once are possible
+// there, and fenced commits can both pass. Run 2.9.21 or later; [NATS] logs
+// a warning when it connects to an older cluster.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// Elector grants leases. Safe for concurrent use.
+type Elector interface {
+	// Acquire waits until this node holds the lease on name, or ctx ends.
+	Acquire(ctx context.Context, name string) (Lease, error)
+	// TryAcquire takes the lease if nobody holds it, else returns ErrHeld.
+	TryAcquire(ctx context.Context, name string) (Lease, error)
+	// Close releases every lease this elector holds.
+	Close() error
+}
+
+// Lease is one holder's right to run the work named Name.
+type Lease interface {
+	Name() string
+	// Token is the fencing token: larger for every later holder.
+	Token() uint64
+	// Lost is closed when the lease ends: its renewal failed for too
+	// long, another holder took it, or it was released. The work it
+	// guards must stop at once.
+	Lost() <-chan struct{}
+	// Release gives the lease up; another node may take it at once.
+	Release(ctx context.Context) error
+}
+
+// ErrHeld is returned by TryAcquire when another holder has the lease.
+var ErrHeld = errors.New("cluster: lease held by another node")
+
+// --- Local -----------------------------------------------------------------
+
+// Local is the elector of a gateway that runs alone: a lease is granted at
+// once unless this process already holds it, and is never lost.
+type Local struct {
+	mu    sync.Mutex
+	held  map[string]chan struct{} // closed on release
+	token uint64
+}
+
+// NewLocal returns an in-process elector.
+func NewLocal() *Local { return &Local{held: map[string]chan struct{}{}} }
+
+func (l *Local) TryAcquire(ctx context.Context, name string) (Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.held[name]; ok {
+		return nil, ErrHeld
+	}
+	l.token++
+	released := make(chan struct{})
+	l.held[name] = released
+	return &localLease{l: l, name: name, token: l.token, released: released}, nil
+}
+
+func (l *Local) Acquire(ctx context.Context, name string) (Lease, error) {
+	for {
+		lease, err := l.TryAcquire(ctx, name)
+		if !errors.Is(err, ErrHeld) {
+			return lease, err
+		}
+		l.mu.Lock()
+		released := l.held[name]
+		l.mu.Unlock()
+		if released == nil {
+			continue
+		}
+		select {
+		case <-released:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Close releases every lease.
+func (l *Local) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for name, ch := range l.held {
+		close(ch)
+		delete(l.held, name)
+	}
+	return nil
+}
+
+type localLease struct {
+	l        *Local
+	name     string
+	token    uint64
+	released chan struct{}
+	once     sync.Once
+}
+
+func (x *localLease) Name() string { return x.name }
+
+func (x *localLease) Token() uint64 { return x.token }
+
+// Lost is closed by Release only: nobody else can take a local lease.
+func (x *localLease) Lost() <-chan struct{} { return x.released }
+
+func (x *localLease) Release(context.Context) error {
+	x.once.Do(func() {
+		x.l.mu.Lock()
+		defer x.l.mu.Unlock()
+		if x.l.held[x.name] == x.released {
+			close(x.released)
+			delete(x.l.held, x.name)
+		}
+	})
+	return nil
+}
