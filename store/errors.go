@@ -17,6 +17,9 @@ var (
 	// ErrInvalid: a bad argument: a message without ident or timestamp where
 	// one is required, a cursor beyond the end of the log, an empty name.
 	ErrInvalid = errors.New("store: invalid argument")
+	// ErrFenced: a consumer's position was committed by a newer lease
+	// holder ([Fenced]); the caller lost its lease and must stop.
+	ErrFenced = errors.New("store: fenced by a newer lease holder")
 	// ErrTooLarge: a batch larger than the log's size cap can never fit.
 	ErrTooLarge = errors.New("store: batch larger than the size cap")
 )

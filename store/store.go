@@ -203,6 +203,16 @@ func LogID(l Log) string {
 	return ""
 }
 
+// Fenced is implemented by logs whose consumers' positions a lease can
+// guard (several gateway nodes sharing one log, one of them running each
+// consumer): CommitFenced is Commit with the lease's fencing token, and
+// fails with an error wrapping [ErrFenced] once a holder with a newer
+// token has committed the consumer, so that a node that lost its lease
+// cannot move the position any more. store/jetstream implements it.
+type Fenced interface {
+	CommitFenced(ctx context.Context, consumer string, next, fence uint64) error
+}
+
 // LogStats describes a [Log] at one moment.
 type LogStats struct {
 	Count  int64     // records kept: Last-First+1, or 0

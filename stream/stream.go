@@ -141,6 +141,13 @@ type Config struct {
 	// LogID is the log's identity, the first part of every message id. ""
 	// means the log's own ([store.LogID]), or "log" when it has none.
 	LogID string
+	// Fence, when not 0, is the fencing token of the lease under which
+	// this process runs the stream (several gateway nodes sharing a log):
+	// every commit goes through the log's [store.Fenced], so that a node
+	// that lost the lease can no longer move the cursor; Run then returns
+	// an error wrapping [store.ErrFenced]. The log must implement
+	// store.Fenced.
+	Fence uint64
 
 	// OnEvent, when set, is called on state changes (connected, target
 	// down, recovered, disabled, enabled, stopped). It runs on the stream's
@@ -276,6 +283,9 @@ func New(log store.Log, sink Sink, cfg *Config) (*Stream, error) {
 	}
 	if strings.ContainsRune(s.logID, ':') {
 		return nil, fmt.Errorf("stream: log id %q contains ':'", s.logID)
+	}
+	if _, ok := log.(store.Fenced); s.cfg.Fence != 0 && !ok {
+		return nil, errors.New("stream: Config.Fence is set but the log cannot fence commits (store.Fenced)")
 	}
 	s.now = s.cfg.Now
 	if s.now == nil {
@@ -490,7 +500,11 @@ func (s *Stream) open(ctx context.Context) (uint64, error) {
 		if s.cfg.StartAt == StartOldest {
 			pos = st.First
 		}
-		err = s.log.Commit(ctx, s.Consumer(), pos)
+		err = s.commitCursor(ctx, pos)
+	} else if err == nil && s.cfg.Fence != 0 {
+		// A new lease holder: commit the position with its token first,
+		// so that the previous holder can no longer move it.
+		err = s.commitCursor(ctx, pos)
 	}
 	if err != nil {
 		return 0, err
@@ -645,7 +659,7 @@ func (s *Stream) commit(ctx context.Context, pos uint64, committed *uint64) erro
 	if pos <= *committed {
 		return nil
 	}
-	if err := s.log.Commit(ctx, s.Consumer(), pos); err != nil {
+	if err := s.commitCursor(ctx, pos); err != nil {
 		return err
 	}
 	*committed = pos
@@ -669,6 +683,15 @@ func (s *Stream) commit(ctx context.Context, pos uint64, committed *uint64) erro
 		}
 	}
 	return nil
+}
+
+// commitCursor commits the stream's cursor, fenced when the stream runs
+// under a lease.
+func (s *Stream) commitCursor(ctx context.Context, pos uint64) error {
+	if s.cfg.Fence != 0 {
+		return s.log.(store.Fenced).CommitFenced(ctx, s.Consumer(), pos, s.cfg.Fence)
+	}
+	return s.log.Commit(ctx, s.Consumer(), pos)
 }
 
 // waitEnabled returns when the stream is enabled, or ctx's error.

@@ -36,15 +36,14 @@ const (
 // ErrFenced is returned by [Log.CommitFenced] when a holder with a newer
 // fencing token has committed the consumer's position since: the caller
 // lost its lease and must stop.
-var ErrFenced = errors.New("store/jetstream: fenced by a newer lease holder")
+var ErrFenced = fmt.Errorf("store/jetstream: %w", store.ErrFenced)
 
-// Fenced is implemented by the [store.Log] of this package: a consumer
-// whose work is guarded by a lease (examples/gateway/cluster) commits its
-// position with the lease's fencing token, so that a holder that lost the
-// lease cannot move it. See CommitFenced on the log.
-type Fenced interface {
-	CommitFenced(ctx context.Context, consumer string, next, fence uint64) error
-}
+// Fenced is store.Fenced, which the [store.Log] of this package
+// implements: a consumer whose work is guarded by a lease
+// (examples/gateway/cluster) commits its position with the lease's fencing
+// token, so that a holder that lost the lease cannot move it. See
+// CommitFenced on the log.
+type Fenced = store.Fenced
 
 var _ Fenced = (*jlog)(nil)
 
