@@ -302,13 +302,5 @@ func (n *Node) bindUDP(what string, l Listen, flag string) (net.PacketConn, erro
 	if err == nil {
 		return pc, nil
 	}
-	if l.Default {
-		msg := fmt.Sprintf("%s on %s did not start (%v); move it with %s", what, l.Addr, shortErr(err), flag)
-		n.logger.Warn(msg)
-		n.mu.Lock()
-		n.addrs.Skipped = append(n.addrs.Skipped, msg)
-		n.mu.Unlock()
-		return nil, nil
-	}
-	return nil, fmt.Errorf("%s: cannot listen on %s: %v", what, l.Addr, shortErr(err))
+	return nil, n.bindFailed(what, l, flag, err)
 }

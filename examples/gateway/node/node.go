@@ -469,15 +469,22 @@ func (n *Node) bind(what, network string, l Listen, flag string) (net.Listener, 
 		n.mu.Unlock()
 		return ln, nil
 	}
+	return nil, n.bindFailed(what, l, flag, err)
+}
+
+// bindFailed reports a listener that could not bind: a default address
+// that is taken is skipped (nil error) and said in the banner, any other
+// failure is an error naming the flag.
+func (n *Node) bindFailed(what string, l Listen, flag string, err error) error {
 	if l.Default {
 		msg := fmt.Sprintf("%s on %s did not start (%v); move it with %s", what, l.Addr, shortErr(err), flag)
 		n.logger.Warn(msg)
 		n.mu.Lock()
 		n.addrs.Skipped = append(n.addrs.Skipped, msg)
 		n.mu.Unlock()
-		return nil, nil
+		return nil
 	}
-	return nil, fmt.Errorf("%s: cannot listen on %s: %v", what, l.Addr, shortErr(err))
+	return fmt.Errorf("%s: cannot listen on %s: %v", what, l.Addr, shortErr(err))
 }
 
 func shortErr(err error) error {

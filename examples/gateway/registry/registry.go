@@ -395,16 +395,9 @@ func (c *Collection[T, P]) apply(id int64, v *T, rev uint64) {
 // ErrNotFound if there is no such object.
 func (c *Collection[T, P]) Update(ctx context.Context, id int64, fn func(*T) error) (T, error) {
 	for range 20 {
-		c.mu.RLock()
-		it, ok := c.items[id]
-		var cur T
-		var rev uint64
-		if ok {
-			cur, rev = it.v, it.rev
-		}
-		c.mu.RUnlock()
-		if !ok {
-			return cur, fmt.Errorf("%w: %s %d", ErrNotFound, strings.TrimSuffix(string(c.kind), "s"), id)
+		cur, rev, err := c.current(id)
+		if err != nil {
+			return cur, err
 		}
 		next := clone(cur) // fn may change maps and slices
 		if err := fn(&next); err != nil {
@@ -436,6 +429,20 @@ func (c *Collection[T, P]) Update(ctx context.Context, id int64, fn func(*T) err
 		return next, nil
 	}
 	return *new(T), fmt.Errorf("%w: %s %d keeps changing", ErrConflict, c.kind, id)
+}
+
+// current returns the object with id and its revision, or ErrNotFound.
+func (c *Collection[T, P]) current(id int64) (cur T, rev uint64, err error) {
+	c.mu.RLock()
+	it, ok := c.items[id]
+	if ok {
+		cur, rev = it.v, it.rev
+	}
+	c.mu.RUnlock()
+	if !ok {
+		return cur, 0, fmt.Errorf("%w: %s %d", ErrNotFound, strings.TrimSuffix(string(c.kind), "s"), id)
+	}
+	return cur, rev, nil
 }
 
 // refresh reloads one object from the KV (after a conflict).
@@ -470,16 +477,9 @@ func (c *Collection[T, P]) applyDelete(id int64, rev uint64) {
 
 // Delete removes the object with id and returns it; ErrNotFound if absent.
 func (c *Collection[T, P]) Delete(ctx context.Context, id int64) (T, error) {
-	c.mu.RLock()
-	it, ok := c.items[id]
-	var cur T
-	var rev uint64
-	if ok {
-		cur, rev = it.v, it.rev
-	}
-	c.mu.RUnlock()
-	if !ok {
-		return cur, fmt.Errorf("%w: %s %d", ErrNotFound, strings.TrimSuffix(string(c.kind), "s"), id)
+	cur, rev, err := c.current(id)
+	if err != nil {
+		return cur, err
 	}
 	if err := c.kv.Delete(ctx, objKey(c.kind, id), rev); err != nil {
 		return cur, err
