@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	njs "github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nuid"
 
 	"github.com/gnssgate/gnssgate/examples/gateway/cluster"
@@ -299,4 +300,24 @@ func (l *limits) watchStorageShared(ctx context.Context, every time.Duration) er
 			}
 		}
 	})
+}
+
+// DestroyNATS deletes everything JoinNATS (and the nodes) made on NATS for
+// the deployment named name: the store, dead letters, registry, leases and
+// presence. For tests and for decommissioning.
+func DestroyNATS(ctx context.Context, nc *nats.Conn, name string) error {
+	if name == "" {
+		name = jetstream.DefaultName
+	}
+	errs := []error{jetstream.Destroy(ctx, nc, name), jetstream.Destroy(ctx, nc, name+"_dead")}
+	js, err := njs.New(nc)
+	if err != nil {
+		return err
+	}
+	for _, b := range []string{name + "_registry", name + "_leases", name + "_presence"} {
+		if err := js.DeleteKeyValue(ctx, b); err != nil && !errors.Is(err, njs.ErrBucketNotFound) && !errors.Is(err, njs.ErrStreamNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
