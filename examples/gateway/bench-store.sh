@@ -24,6 +24,7 @@ pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
+	cp "$tmp/gw.err" "${TMPDIR:-/tmp}/bench-store-gateway.err" 2>/dev/null || true
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -65,12 +66,26 @@ fi
 gw=$!
 pids="$pids $gw"
 for _ in $(seq 1 60); do grep -q 'try:' "$tmp/gw.out" 2>/dev/null && break; sleep 0.5; done
+http=$(sed -n 's|.*REST API.*http://\([^ ]*\).*|\1|p' "$tmp/gw.out")
+# Warm-up: the same devices register (a first message waits for its
+# device's creation), so that the measured run is the steady state.
+"$tmp/simulator" -p teltonika -addr "127.0.0.1:$port" -devices "$devices" -duration 5s -progress 0 -json "$@" >/dev/null 2>&1 || true
 echo "store $kind ($store); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if ! kill -0 "$gw" 2>/dev/null; then
+	echo "the gateway stopped during the warm-up:"; tail -5 "$tmp/gw.err"; exit 1
+fi
 cpu0=$(awk '{print $14+$15}' "/proc/$gw/stat")
 status=0
 "$tmp/simulator" -p teltonika -addr "127.0.0.1:$port" -devices "$devices" -duration "${seconds}s" -progress 0 -json "$@" \
 	>"$tmp/sim.json" 2>"$tmp/sim.err" || status=$?
 cpu1=$(awk '{print $14+$15}' "/proc/$gw/stat")
+# How far the history writer (history and telemetry, one node's job in a
+# cluster) is behind when the load stops, and how long it takes to catch up.
+lag() { curl -s "http://$http/metrics" | sed -n 's/^gnssgate_log_consumer_lag{consumer="stream:history"} //p'; }
+echo "history lag at the end: $(lag) records"
+t0=$(date +%s)
+while [ "$(lag)" != "0" ] && [ $(($(date +%s) - t0)) -lt 300 ]; do sleep 1; done
+echo "history caught up after $(($(date +%s) - t0)) s (lag now $(lag))"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); gateway CPU during the run: $(((cpu1 - cpu0) / $(getconf CLK_TCK))) s; gateway RSS: $(awk '/VmRSS/{print $2, $3}' "/proc/$gw/status")"
 echo "--- simulator (exit $status)"
 tail -3 "$tmp/sim.err"

@@ -321,3 +321,20 @@ func DestroyNATS(ctx context.Context, nc *nats.Conn, name string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// retried runs fn until it succeeds or ctx ends: in a cluster a shared
+// store's brief failure (a NATS leader election) must not stop the node.
+func (n *Node) retried(name string, fn func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for {
+			err := fn(ctx)
+			if err == nil || ctx.Err() != nil {
+				return nil
+			}
+			n.logger.Warn("failed; trying again", "job", name, "err", err)
+			if !sleepCtx(ctx, leaseRetry) {
+				return nil
+			}
+		}
+	}
+}

@@ -377,7 +377,11 @@ func (n *Node) Run(ctx context.Context) error {
 	if !n.clustered() {
 		run("telemetry-republish", n.republishTelemetry)
 	}
-	run("settings", n.settings.run)
+	if n.clustered() {
+		run("settings", n.retried("settings", n.settings.run))
+	} else {
+		run("settings", n.settings.run)
+	}
 	n.streams.start(ctx)
 	run("streams", n.streams.run)
 
