@@ -18,6 +18,7 @@ import (
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/jetstream"
+	"github.com/gnssgate/gnssgate/stream"
 )
 
 // Cluster is what the gateway nodes of one deployment share, so that no
@@ -336,5 +337,17 @@ func (n *Node) retried(name string, fn func(context.Context) error) func(context
 				return nil
 			}
 		}
+	}
+}
+
+// tuneShared adjusts the history writer for a shared store, whose
+// telemetry merge costs round trips per device: smaller batches with more
+// time each, so that a batch of a loaded moment finishes within its write
+// timeout instead of being retried whole forever (a 2,000-device run
+// stalled that way with 1,000-message batches and 30 s).
+func (n *Node) tuneShared(name string, cfg *stream.Config) {
+	if n.clustered() && name == "history" {
+		cfg.MaxBatch = 200
+		cfg.WriteTimeout = 2 * time.Minute
 	}
 }

@@ -349,8 +349,10 @@ func (n *Node) Run(ctx context.Context) error {
 	} {
 		run(c.name, func(ctx context.Context) error {
 			return n.leased(ctx, c.name, func(ctx context.Context, fence uint64) error {
-				s, err := stream.New(n.db.Log(), c.sink, &stream.Config{Name: c.name, NoJSON: c.noJSON, StartAt: stream.StartOldest,
-					RetryMax: 5 * time.Second, Logger: n.logger, Fence: fence})
+				cfg := stream.Config{Name: c.name, NoJSON: c.noJSON, StartAt: stream.StartOldest,
+					RetryMax: 5 * time.Second, Logger: n.logger, Fence: fence}
+				n.tuneShared(c.name, &cfg)
+				s, err := stream.New(n.db.Log(), c.sink, &cfg)
 				if err != nil {
 					return err
 				}
