@@ -23,15 +23,18 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"slices"
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gnssgate/gnssgate/broker/paho"
 	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/examples/gateway/config"
 	"github.com/gnssgate/gnssgate/examples/gateway/console"
@@ -41,6 +44,7 @@ import (
 	"github.com/gnssgate/gnssgate/examples/internal/codecs"
 	"github.com/gnssgate/gnssgate/internal/tlsconf"
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store"
 )
 
 func main() {
@@ -63,6 +67,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "gateway:", err)
 		return 2
+	}
+	shared, bus, err := joinCluster(ctx, cfg, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "gateway:", err)
+		return 1
+	}
+	if shared != nil {
+		defer shared.Close()
+		ncfg.Cluster = shared
+	}
+	if bus != nil {
+		defer bus.Close()
+		ncfg.Broker = bus
 	}
 	var n *node.Node
 	con, err := console.New(console.Config{Tiles: cfg.ConsoleTiles, MQTTWebSocket: func() string { return n.Addrs().MQTTWebSocket }})
@@ -98,6 +115,42 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger.Info("gateway stopped")
 	return 0
+}
+
+// joinCluster connects to the shared store (-store) and the external
+// broker (-broker) when they are given.
+func joinCluster(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*node.Cluster, *paho.Broker, error) {
+	var shared *node.Cluster
+	if cfg.Store != "" {
+		var err error
+		shared, err = node.JoinNATS(ctx, cfg.Store, node.JoinOptions{Replicas: cfg.StoreReplicas, Node: cfg.Node,
+			Store: store.Config{Log: store.LogConfig{MaxAge: cfg.LogMaxAge}}, Logger: logger})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.Broker == "" {
+		return shared, nil, nil
+	}
+	u, _ := url.Parse(cfg.Broker) // checked by config
+	pc := paho.Config{Server: cfg.Broker, Logger: logger,
+		// A session that outlives a reconnection, not the process: the
+		// client id is new at every start.
+		SessionExpiry: time.Minute}
+	if u.User != nil {
+		pc.Username = u.User.Username()
+		pc.Password, _ = u.User.Password()
+		u.User = nil
+		pc.Server = u.String()
+	}
+	bus, err := paho.New(ctx, pc)
+	if err != nil {
+		if shared != nil {
+			shared.Close()
+		}
+		return nil, nil, fmt.Errorf("-broker %s: %w", u.Redacted(), err)
+	}
+	return shared, bus, nil
 }
 
 func newLogger(cfg *config.Config, out io.Writer) *slog.Logger {
@@ -207,7 +260,15 @@ func protocolNames() []string { return append(codecs.Names(), codecs.HTTPNames()
 // banner says where everything listens and what to try next.
 func banner(out io.Writer, n *node.Node, cfg *config.Config) {
 	a := n.Addrs()
-	fmt.Fprintf(out, "gnssgate gateway — data in %s\n", cfg.Data)
+	if cfg.Store != "" {
+		fmt.Fprintf(out, "gnssgate gateway node %q — shared store %s\n", cfg.Node, cfg.Store)
+	} else {
+		fmt.Fprintf(out, "gnssgate gateway — data in %s\n", cfg.Data)
+	}
+	if cfg.Broker != "" {
+		u, _ := url.Parse(cfg.Broker)
+		fmt.Fprintf(out, "  MQTT bus (external)                %s\n", u.Redacted())
+	}
 	if a.HTTP != "" {
 		fmt.Fprintf(out, "  REST API, HTTP channels, /metrics  http://%s\n", a.HTTP)
 	}

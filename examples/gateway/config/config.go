@@ -23,9 +23,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,6 +54,12 @@ type Config struct {
 	// ConsoleTiles is the web console's map tile URL template; "" or
 	// "none" draws a coordinate grid only.
 	ConsoleTiles string `yaml:"console-tiles"`
+	// Store, Broker, StoreReplicas and Node make a node of several acting
+	// as one (docs/scaling.md).
+	Store         string `yaml:"store"`
+	StoreReplicas int    `yaml:"store-replicas"`
+	Broker        string `yaml:"broker"`
+	Node          string `yaml:"node"`
 
 	// Objects a deployment declares (file only).
 	Channels []Channel    `yaml:"channels"`
@@ -117,6 +125,10 @@ var Options = []Option{
 	{"log-format", "FORMAT", "text", "log format: text or json"},
 	{"log-level", "LEVEL", "info", "log level: debug, info, warn, error"},
 	{"log-max-age", "DURATION", "720h", "how long the log keeps messages for streams and channels' buffers"},
+	{"store", "URL", "", "keep the log, history, telemetry, registry and leases in NATS JetStream at URL (nats://host:4222, several comma-separated) instead of DIR, shared by every gateway node that names it (docs/scaling.md)"},
+	{"store-replicas", "N", "0", "replicas of the streams and buckets -store creates; 0 means 3 on a cluster of three or more NATS servers, else 1"},
+	{"broker", "URL", "", "use this external MQTT 5 broker (mqtt://[user:pass@]host:1883, mqtts://, ws://) as the bus instead of the embedded one; -mqtt and -mqtt-ws are then not served"},
+	{"node", "NAME", "", "this node's name in logs, leases and presence when several share a -store; empty means the host name"},
 	{"console-tiles", "URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "map tiles of the web console (/console/): a URL template with {z}, {x}, {y}; none draws a coordinate grid only"},
 }
 
@@ -176,6 +188,27 @@ func (c *Config) setValue(name, v string, explicit bool) error {
 		c.LogMaxAge = d
 	case "console-tiles":
 		c.ConsoleTiles = v
+	case "store":
+		if v != "" && !strings.HasPrefix(v, "nats://") && !strings.HasPrefix(v, "tls://") {
+			return fmt.Errorf("-store: want nats://host:port (several comma-separated), not %q", v)
+		}
+		c.Store = v
+	case "store-replicas":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 5 {
+			return fmt.Errorf("-store-replicas: want 0 to 5, not %q", v)
+		}
+		c.StoreReplicas = n
+	case "broker":
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || u.Host == "" {
+				return fmt.Errorf("-broker: want mqtt://host:port, not %q", v)
+			}
+		}
+		c.Broker = v
+	case "node":
+		c.Node = v
 	default:
 		return fmt.Errorf("unknown option %q", name)
 	}
@@ -287,6 +320,14 @@ func (c *Config) load(file string) error {
 			v = f.TLSCA
 		case "console-tiles":
 			v = f.ConsoleTiles
+		case "store":
+			v = f.Store
+		case "store-replicas":
+			v = strconv.Itoa(f.StoreReplicas)
+		case "broker":
+			v = f.Broker
+		case "node":
+			v = f.Node
 		default:
 			return fmt.Errorf("%s: unknown key %q", file, key)
 		}

@@ -142,7 +142,10 @@ func (r *channelRuntime) startOne(c registry.Channel) *runningChannel {
 		rc.done.Add(1)
 		go func() {
 			defer rc.done.Done()
-			if err := m.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			// One node at a time subscribes (every node would ingest each
+			// message otherwise): the channel is a singleton job.
+			err := n.leased(ctx, "channel."+strconv.FormatInt(c.ID, 10), func(ctx context.Context, _ uint64) error { return m.Run(ctx) })
+			if err != nil && !errors.Is(err, context.Canceled) {
 				n.logger.Error("mqtt channel stopped", "channel", c.ID, "err", err)
 			}
 		}()

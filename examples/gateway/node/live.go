@@ -13,7 +13,6 @@ import (
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/gateway/rest"
 	"github.com/gnssgate/gnssgate/protocol"
-	"github.com/gnssgate/gnssgate/stream"
 )
 
 // deviceState tracks what only the running node knows of devices: their
@@ -76,9 +75,16 @@ func (s *deviceState) connState(chID int64, c *channel.Conn, st channel.ConnStat
 		}
 	}
 	after := len(s.conns[ident]) > 0
+	var ch int64
+	for id := range s.conns[ident] {
+		ch = id
+	}
 	s.mu.Unlock()
 	if before == after {
 		return
+	}
+	if p := s.n.peers; p != nil {
+		p.connected(ident, ch) // 0: gone from this node
 	}
 	id, ok := s.n.Registry.DeviceIDByIdent(ident)
 	if !ok {
@@ -102,15 +108,25 @@ func (s *deviceState) active(ident string, serverTime float64) {
 	s.mu.Unlock()
 }
 
+// here reports whether device ident is connected to this node.
+func (s *deviceState) here(ident string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns[ident]) > 0
+}
+
 func (s *deviceState) state(ident string) rest.DeviceState {
 	s.mu.Lock()
 	st := rest.DeviceState{Connected: len(s.conns[ident]) > 0, LastActive: s.last[ident]}
 	s.mu.Unlock()
-	if st.LastActive == 0 {
-		// After a restart: the telemetry knows.
+	if st.LastActive == 0 || s.n.clustered() {
+		// After a restart, or when other nodes take the device's
+		// messages: the (shared) telemetry knows.
 		if vals, err := s.n.db.Telemetry().Get(context.Background(), ident, protocol.ParamServerTimestamp); err == nil && len(vals) > 0 {
-			st.LastActive, _ = vals[0].Value.Float()
-			s.active(ident, st.LastActive)
+			if v, _ := vals[0].Value.Float(); v > st.LastActive {
+				st.LastActive = v
+				s.active(ident, v)
+			}
 		}
 	}
 	return st
@@ -136,9 +152,8 @@ func (s *deviceState) channelOf(ident string) (int64, bool) {
 // live is the node's rest.Live.
 type live struct{ n *Node }
 
-func (l *live) ChannelState(id int64) rest.ChannelState { return l.n.channels.state(id) }
-
-func (l *live) Connections(chID int64, ident string) []channel.ConnInfo {
+// connectionsLocal lists this node's connections.
+func (l *live) connectionsLocal(chID int64, ident string) []channel.ConnInfo {
 	var out []channel.ConnInfo
 	for id, srv := range l.n.channels.servers() {
 		if chID != 0 && id != chID {
@@ -154,7 +169,16 @@ func (l *live) Connections(chID int64, ident string) []channel.ConnInfo {
 	return out
 }
 
-func (l *live) CloseConnections(chID int64, ident string) int {
+// connCountLocal counts this node's connections of a channel.
+func (l *live) connCountLocal(chID int64) int {
+	if srv := l.n.channels.servers()[chID]; srv != nil {
+		return len(srv.Conns())
+	}
+	return 0
+}
+
+// closeLocal closes this node's connections.
+func (l *live) closeLocal(chID int64, ident string) int {
 	n := 0
 	for id, srv := range l.n.channels.servers() {
 		if chID != 0 && id != chID {
@@ -169,14 +193,10 @@ func (l *live) CloseConnections(chID int64, ident string) int {
 	return n
 }
 
-func (l *live) DeviceState(ident string) rest.DeviceState { return l.n.devices.state(ident) }
-
-func (l *live) StreamState(id int64) (stream.Stats, bool) { return l.n.streams.stats(id) }
-
-// Send queues a command on the channel the device is connected to (or
+// sendLocal queues a command on the channel the device is connected to (or
 // last sent from); the channel sends it when the device is connected and
 // identified, until its TTL.
-func (l *live) Send(ctx context.Context, d registry.Device, cmd rest.Command) (rest.Command, error) {
+func (l *live) sendLocal(ctx context.Context, d registry.Device, cmd rest.Command) (rest.Command, error) {
 	s := l.n.devices
 	chID, ok := s.channelOf(d.Configuration.Ident)
 	if !ok {
@@ -194,6 +214,11 @@ func (l *live) Send(ctx context.Context, d registry.Device, cmd rest.Command) (r
 	ttl := time.Duration(cmd.TTL) * time.Second
 	s.cmdMu.Lock()
 	s.nextCmd++
+	if l.n.clustered() {
+		// Unique across nodes (whose lists Commands merges): the time in
+		// microseconds, moving on by one when two come in the same one.
+		s.nextCmd = max(s.nextCmd, time.Now().UnixMicro())
+	}
 	cmd.ID, cmd.Status, cmd.Timestamp = s.nextCmd, "queued", float64(time.Now().UnixMicro())/1e6
 	rec := &command{Command: cmd}
 	list := append(s.commands[d.ID], rec)
@@ -226,7 +251,8 @@ func (l *live) Send(ctx context.Context, d registry.Device, cmd rest.Command) (r
 
 func isExpired(err error) bool { return errors.Is(err, channel.ErrCommandExpired) }
 
-func (l *live) Commands(deviceID int64) []rest.Command {
+// commandsLocal lists the commands this node keeps for a device.
+func (l *live) commandsLocal(deviceID int64) []rest.Command {
 	s := l.n.devices
 	s.cmdMu.Lock()
 	defer s.cmdMu.Unlock()

@@ -17,6 +17,7 @@ import (
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/channel/deviceapi"
+	"github.com/gnssgate/gnssgate/examples/gateway/cluster"
 	"github.com/gnssgate/gnssgate/examples/gateway/history"
 	"github.com/gnssgate/gnssgate/examples/gateway/ingest"
 	"github.com/gnssgate/gnssgate/examples/gateway/platform"
@@ -84,6 +85,11 @@ type Config struct {
 	// AccountCheckInterval is how often accounts' stored messages are
 	// counted against their limits; 0 means 30 s.
 	AccountCheckInterval time.Duration
+	// Cluster, when set, makes this node one of several acting as one:
+	// the store, dead letters, registry and leases are the Cluster's
+	// (DataDir then keeps only traffic recordings), and singleton jobs
+	// run under leases (see Cluster). nil runs a gateway alone.
+	Cluster *Cluster
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
@@ -130,6 +136,8 @@ type Node struct {
 	devices  *deviceState
 	limits   *limits
 	settings *settingsRuntime
+	elector  cluster.Elector
+	peers    *peers // nil without a Cluster connection
 
 	mu        sync.Mutex
 	addrs     Addrs
@@ -166,7 +174,13 @@ func (n *Node) open(ctx context.Context) error {
 	// 1. The store: the durable log, device history, telemetry.
 	storeCfg := store.Config{Log: store.LogConfig{MaxAge: n.cfg.LogMaxAge}, Logger: n.logger,
 		History: store.HistoryConfig{ForDevice: n.retention}}
-	if n.cfg.DataDir == "" {
+	n.elector = cluster.NewLocal()
+	if c := n.cfg.Cluster; c != nil {
+		n.db, n.dead, n.kv, n.elector = c.Store, c.DeadLetter, c.KV, c.Elector
+		if n.cfg.Broker == nil {
+			n.logger.Warn("several gateway nodes with embedded brokers: MQTT clients see only what their node publishes; give every node one external broker (-broker)")
+		}
+	} else if n.cfg.DataDir == "" {
 		n.db, n.dead, n.kv = memory.New(&storeCfg), memory.New(nil), registry.NewMemoryKV()
 	} else {
 		if err := os.MkdirAll(n.cfg.DataDir, 0o755); err != nil {
@@ -241,6 +255,11 @@ func (n *Node) open(ctx context.Context) error {
 	n.API.Live = &live{n}
 	n.API.Ingest = n.ingestREST
 	n.tel = &platform.Telemetry{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
+	if c := n.cfg.Cluster; c != nil && c.Conn != nil {
+		if n.peers, err = newPeers(ctx, n); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -312,8 +331,12 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 
 	// Log consumers: history and telemetry, the platform message topics,
-	// and the operator's streams — each a stream.Stream of the log.
+	// and the operator's streams — each a stream.Stream of the log, each
+	// on one node at a time (leased: see Cluster).
 	historySink := &history.Writer{Messages: n.db.Messages(), Telemetry: n.db.Telemetry()}
+	// Telemetry is published by the node that writes it: the store's Watch
+	// reports this node's updates, and only the history writer's holder
+	// makes any. So it follows the history lease with no lease of its own.
 	stopTel := n.tel.Watch(n.db.Telemetry())
 	defer stopTel()
 	for _, c := range []struct {
@@ -324,12 +347,23 @@ func (n *Node) Run(ctx context.Context) error {
 		{"history", historySink, true},
 		{"platform", &platform.Messages{Broker: n.Broker, Accounts: n.accounts}, false},
 	} {
-		s, err := stream.New(n.db.Log(), c.sink, &stream.Config{Name: c.name, NoJSON: c.noJSON, StartAt: stream.StartOldest,
-			RetryMax: 5 * time.Second, Logger: n.logger})
-		if err != nil {
-			return err
-		}
-		run(c.name, s.Run)
+		run(c.name, func(ctx context.Context) error {
+			return n.leased(ctx, c.name, func(ctx context.Context, fence uint64) error {
+				cfg := stream.Config{Name: c.name, NoJSON: c.noJSON, StartAt: stream.StartOldest,
+					RetryMax: 5 * time.Second, Logger: n.logger, Fence: fence}
+				n.tuneShared(c.name, &cfg)
+				s, err := stream.New(n.db.Log(), c.sink, &cfg)
+				if err != nil {
+					return err
+				}
+				if c.name == "history" && n.clustered() {
+					// The retained telemetry of a node that died may lack
+					// its last changes: the new writer publishes it all.
+					go n.republishTelemetry(ctx)
+				}
+				return s.Run(ctx)
+			})
+		})
 	}
 	run("telemetry", n.tel.Run)
 	run("account-storage", func(ctx context.Context) error {
@@ -337,10 +371,19 @@ func (n *Node) Run(ctx context.Context) error {
 		if every <= 0 {
 			every = 30 * time.Second
 		}
+		if n.clustered() {
+			return n.limits.watchStorageShared(ctx, every)
+		}
 		return n.limits.watchStorage(ctx, every)
 	})
-	run("telemetry-republish", n.republishTelemetry)
-	run("settings", n.settings.run)
+	if !n.clustered() {
+		run("telemetry-republish", n.republishTelemetry)
+	}
+	if n.clustered() {
+		run("settings", n.retried("settings", n.settings.run))
+	} else {
+		run("settings", n.settings.run)
+	}
 	n.streams.start(ctx)
 	run("streams", n.streams.run)
 
@@ -369,6 +412,9 @@ func (n *Node) Run(ctx context.Context) error {
 	n.shutdown()
 	cancel()
 	wg.Wait()
+	if n.peers != nil {
+		n.peers.close()
+	}
 	return err
 }
 
@@ -519,11 +565,17 @@ func (n *Node) shutdown() {
 // returned.
 func (n *Node) Close() error {
 	var errs []error
+	if n.peers != nil {
+		n.peers.close()
+	}
 	if n.embedded != nil {
 		n.embedded.Close()
 	}
 	if n.Registry != nil {
 		n.Registry.Close()
+	}
+	if n.cfg.Cluster != nil {
+		return nil // the Cluster's parts are its owner's to close
 	}
 	if n.db != nil {
 		errs = append(errs, n.db.Close())

@@ -403,19 +403,3 @@ func (s *settingsRuntime) run(ctx context.Context) error {
 	}
 	return nil
 }
-
-// The node's rest.SettingsLive.
-
-func (l *live) ReadSetting(ctx context.Context, d registry.Device, name string, wait time.Duration) (registry.Setting, error) {
-	return l.n.settings.ReadSetting(ctx, d, name, wait)
-}
-
-func (l *live) WriteSetting(ctx context.Context, d registry.Device, name, value string, ttl, wait time.Duration) (registry.Setting, error) {
-	return l.n.settings.WriteSetting(ctx, d, name, value, ttl, wait)
-}
-
-func (l *live) ForgetSetting(ctx context.Context, d registry.Device, name string) error {
-	return l.n.settings.ForgetSetting(ctx, d, name)
-}
-
-var _ rest.SettingsLive = (*live)(nil)

@@ -27,10 +27,26 @@ type streamRuntime struct {
 
 type runningStream struct {
 	def    registry.Stream
-	s      *stream.Stream
+	s      *stream.Stream // made at creation; it runs on a single node
 	subs   *stream.Subscriptions
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// In a cluster the stream runs under its lease, a new stream.Stream
+	// with the lease's fencing token each time this node acquires it:
+	// leased is that one while it runs here, nil otherwise.
+	mu     sync.Mutex
+	leased *stream.Stream
+}
+
+// current returns the stream that runs on this node, if one does.
+func (rs *runningStream) current(clustered bool) *stream.Stream {
+	if !clustered {
+		return rs.s
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.leased
 }
 
 func newStreamRuntime(n *Node) *streamRuntime {
@@ -105,10 +121,16 @@ func (r *streamRuntime) apply(id int64) {
 		}
 		r.running[id] = rs
 	}
+	rs.mu.Lock()
 	rs.def = def
+	rs.mu.Unlock()
 	setSubscriptions(rs.subs, &def)
-	if err := rs.s.SetEnabled(r.ctx, def.Enabled); err != nil {
-		r.n.logger.Error("stream: enable", "stream", id, "err", err)
+	// In a cluster only the node running the stream applies enabled (the
+	// next holder applies it when it starts).
+	if s := rs.current(r.n.clustered()); s != nil {
+		if err := s.SetEnabled(r.ctx, def.Enabled); err != nil {
+			r.n.logger.Error("stream: enable", "stream", id, "err", err)
+		}
 	}
 }
 
@@ -173,6 +195,12 @@ func (r *streamRuntime) startOne(def registry.Stream) (*runningStream, error) {
 				c.Close()
 			}
 		}()
+		if n.clustered() {
+			n.leased(ctx, "stream."+streamName(def.ID), func(ctx context.Context, fence uint64) error {
+				return r.runLeased(ctx, rs, sink, cfg, fence)
+			})
+			return
+		}
 		for {
 			err := s.Run(ctx)
 			if ctx.Err() != nil {
@@ -191,6 +219,45 @@ func (r *streamRuntime) startOne(def registry.Stream) (*runningStream, error) {
 		}
 	}()
 	return rs, nil
+}
+
+// runLeased runs a stream on this node while it holds the stream's lease:
+// a new stream.Stream whose commits carry the lease's fencing token, so
+// that a node that lost the lease cannot move the cursor any more.
+func (r *streamRuntime) runLeased(ctx context.Context, rs *runningStream, sink stream.Sink, cfg stream.Config, fence uint64) error {
+	cfg.Fence = fence
+	s, err := stream.New(r.n.db.Log(), sink, &cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Open(ctx); err != nil {
+		return err
+	}
+	rs.mu.Lock()
+	enabled := rs.def.Enabled
+	rs.mu.Unlock()
+	if err := s.SetEnabled(ctx, enabled); err != nil {
+		return err
+	}
+	rs.mu.Lock()
+	rs.leased = s
+	rs.mu.Unlock()
+	defer func() {
+		rs.mu.Lock()
+		rs.leased = nil
+		rs.mu.Unlock()
+	}()
+	err = s.Run(ctx)
+	var rej *stream.RejectedError
+	if errors.As(err, &rej) {
+		// Policy stop: hold the lease and stay stopped until the stream
+		// is edited (or this node stops); another node would only stop
+		// on the same message.
+		r.n.logger.Error("stream stopped", "stream", cfg.Name, "err", err)
+		<-ctx.Done()
+		return nil
+	}
+	return err
 }
 
 // onEvent publishes a stream's state changes on its log topics.
@@ -238,5 +305,9 @@ func (r *streamRuntime) stats(id int64) (stream.Stats, bool) {
 	if rs == nil {
 		return stream.Stats{}, false
 	}
-	return rs.s.Stats(), true
+	s := rs.current(r.n.clustered())
+	if s == nil {
+		return stream.Stats{}, false // it runs on another node
+	}
+	return s.Stats(), true
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -259,8 +260,19 @@ func (c *Collection[T, P]) Create(ctx context.Context, v T) (T, error) {
 }
 
 // nextID allocates an id: a counter in the KV, moved with compare-and-set.
+// Contenders (a fleet's devices registering at once, on one node or
+// several) back off at random after each lost race, so that each round
+// has few of them instead of all.
 func (c *Collection[T, P]) nextID(ctx context.Context) (int64, error) {
-	for range 100 {
+	for attempt := range 1000 {
+		if attempt > 0 {
+			wait := time.Duration(mrand.Int64N(int64(min(time.Duration(attempt)*time.Millisecond, 50*time.Millisecond))))
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		}
 		raw, rev, err := c.kv.Get(ctx, seqKey(c.kind))
 		var n int64
 		switch {

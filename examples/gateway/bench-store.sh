@@ -1,0 +1,95 @@
+#!/bin/sh
+# bench-store.sh: the whole gateway (examples/gateway: ingest, history,
+# telemetry, platform topics) under the simulator's load, on one of three
+# stores, each process separate:
+#
+#   examples/gateway/bench-store.sh STORE DEVICES SECONDS [simulator flags…]
+#   examples/gateway/bench-store.sh pebble 2000 30   # store/pebble in a temporary -data
+#   examples/gateway/bench-store.sh nats1 2000 30    # -store on one nats-server (R1)
+#   examples/gateway/bench-store.sh nats3 2000 30    # -store on a 3-node cluster on loopback (R3)
+#
+# nats-server is GNSSGATE_NATS_SERVER, else the one on PATH (2.9.21 or
+# later for nats3: see examples/gateway/cluster). Prints the load, the
+# gateway's CPU and the simulator's JSON summary (msgs_per_sec, ACK
+# latency). Run from the repository root.
+set -eu
+kind=${1:?store: pebble, nats1 or nats3}
+devices=${2:?devices}
+seconds=${3:?seconds}
+shift 3
+nats=${GNSSGATE_NATS_SERVER:-nats-server}
+port=${PORT:-15027}
+tmp=$(mktemp -d)
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	cp "$tmp/gw.err" "${TMPDIR:-/tmp}/bench-store-gateway.err" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+go build -o "$tmp/gateway" ./examples/gateway
+go build -o "$tmp/simulator" ./examples/simulator
+
+store=""
+case $kind in
+pebble) ;;
+nats1)
+	printf 'listen: 127.0.0.1:14222\njetstream { store_dir: "%s/n1" }\n' "$tmp" >"$tmp/n1.conf"
+	"$nats" -c "$tmp/n1.conf" >"$tmp/n1.log" 2>&1 &
+	pids="$pids $!"
+	store=nats://127.0.0.1:14222
+	;;
+nats3)
+	routes="nats-route://127.0.0.1:16241,nats-route://127.0.0.1:16242,nats-route://127.0.0.1:16243"
+	for i in 1 2 3; do
+		printf 'server_name: n%s\nlisten: 127.0.0.1:1422%s\njetstream { store_dir: "%s/n%s" }\ncluster { name: bench\n listen: 127.0.0.1:1624%s\n routes: [%s] }\n' \
+			"$i" "$i" "$tmp" "$i" "$i" "$routes" >"$tmp/n$i.conf"
+		"$nats" -c "$tmp/n$i.conf" >"$tmp/n$i.log" 2>&1 &
+		pids="$pids $!"
+	done
+	store=nats://127.0.0.1:14221,nats://127.0.0.1:14222,nats://127.0.0.1:14223
+	;;
+*)
+	echo "store: pebble, nats1 or nats3" >&2
+	exit 2
+	;;
+esac
+sleep 3 # servers up, cluster formed
+set -- "$@"
+gwflags="-data $tmp/data -http 127.0.0.1:0 -mqtt 127.0.0.1:0 -mqtt-ws 127.0.0.1:0 -channel teltonika=127.0.0.1:$port -token bench-master-token-0123456789 -log-level error"
+if [ -n "$store" ]; then
+	gwflags="$gwflags -store $store"
+fi
+# shellcheck disable=SC2086
+"$tmp/gateway" $gwflags >"$tmp/gw.out" 2>"$tmp/gw.err" &
+gw=$!
+pids="$pids $gw"
+for _ in $(seq 1 60); do grep -q 'try:' "$tmp/gw.out" 2>/dev/null && break; sleep 0.5; done
+http=$(sed -n 's|.*REST API.*http://\([^ ]*\).*|\1|p' "$tmp/gw.out")
+# Warm-up: the same devices register (a first message waits for its
+# device's creation), so that the measured run is the steady state.
+"$tmp/simulator" -p teltonika -addr "127.0.0.1:$port" -devices "$devices" -duration 5s -progress 0 -json "$@" >/dev/null 2>&1 || true
+echo "store $kind ($store); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+if ! kill -0 "$gw" 2>/dev/null; then
+	echo "the gateway stopped during the warm-up:"; tail -5 "$tmp/gw.err"; exit 1
+fi
+cpu0=$(awk '{print $14+$15}' "/proc/$gw/stat")
+status=0
+"$tmp/simulator" -p teltonika -addr "127.0.0.1:$port" -devices "$devices" -duration "${seconds}s" -progress 0 -json "$@" \
+	>"$tmp/sim.json" 2>"$tmp/sim.err" || status=$?
+cpu1=$(awk '{print $14+$15}' "/proc/$gw/stat")
+# How far the history writer (history and telemetry, one node's job in a
+# cluster) is behind when the load stops, and how long it takes to catch up.
+lag() { curl -s "http://$http/metrics" | sed -n 's/^gnssgate_log_consumer_lag{consumer="stream:history"} //p'; }
+echo "history lag at the end: $(lag) records"
+t0=$(date +%s)
+while [ "$(lag)" != "0" ] && [ $(($(date +%s) - t0)) -lt 300 ]; do sleep 1; done
+echo "history caught up after $(($(date +%s) - t0)) s (lag now $(lag))"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); gateway CPU during the run: $(((cpu1 - cpu0) / $(getconf CLK_TCK))) s; gateway RSS: $(awk '/VmRSS/{print $2, $3}' "/proc/$gw/status")"
+echo "--- simulator (exit $status)"
+tail -3 "$tmp/sim.err"
+cat "$tmp/sim.json"
+echo
+echo "--- gateway errors: $(grep -c "level=ERROR" "$tmp/gw.err" || true)"
+grep "level=ERROR" "$tmp/gw.err" | sed "s/time=[^ ]* //" | cut -c1-200 | sort | uniq -c | sort -rn | head -5 || true
