@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/embedded"
@@ -171,7 +172,9 @@ func dialDevice(t testing.TB, v byte, addr string, o connOpts) (device, error) {
 		return d, nil
 	}
 	d := &dev5{msgs: make(chan msg, 1000), done: make(chan struct{})}
-	d.c = paho.NewClient(paho.ClientConfig{Conn: nc,
+	// paho writes a packet in several Writes and pings from another
+	// goroutine: over TLS they interleave without the lock.
+	d.c = paho.NewClient(paho.ClientConfig{Conn: packets.NewThreadSafeConn(nc),
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			d.msgs <- msg{topic: pr.Packet.Topic, payload: string(pr.Packet.Payload), dup: pr.Packet.Duplicate()}
 			return true, nil

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/gnssgate/gnssgate/internal/mqtt311"
 )
@@ -87,7 +88,9 @@ func dial(ctx context.Context, o dialOptions) (link, error) {
 		return l, nil
 	}
 	l := &link5{msgs: make(chan message, 64), done: make(chan struct{})}
-	l.c = paho.NewClient(paho.ClientConfig{Conn: nc,
+	// paho writes a packet in several Writes, and its pinger writes from
+	// another goroutine: over TLS they would interleave without the lock.
+	l.c = paho.NewClient(paho.ClientConfig{Conn: packets.NewThreadSafeConn(nc),
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			l.msgs <- message{pr.Packet.Topic, pr.Packet.Payload}
 			return true, nil
