@@ -175,7 +175,8 @@ func nodeConfig(cfg *config.Config, logger *slog.Logger, stdout io.Writer) (node
 		OnMasterToken: func(key string) {
 			fmt.Fprintf(stdout, "\nA master token was made for this data directory. It is shown this once; keep it:\n\n    %s\n\n", key)
 		},
-		LogMaxAge: cfg.LogMaxAge,
+		LogMaxAge:      cfg.LogMaxAge,
+		MaxConnections: cfg.MaxConnections,
 		Codecs: func(name string, lenient bool) (protocol.Codec, bool) {
 			return codecs.New(name, codecs.Options{Lenient: lenient})
 		},

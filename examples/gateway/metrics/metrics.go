@@ -53,6 +53,9 @@ var (
 	logAppended  = prometheus.NewDesc("gnssgate_log_appended_total", "Messages appended to the log by channels.", nil, nil)
 	logDropped   = prometheus.NewDesc("gnssgate_log_dropped_total", "Messages removed by retention since start.", nil, nil)
 	consumerLag  = prometheus.NewDesc("gnssgate_log_consumer_lag", "Log records a consumer has not committed yet.", []string{"consumer"}, nil)
+	conns        = prometheus.NewDesc("gnssgate_connections", "Connections open on the node's listeners (trackers, MQTT and HTTP clients).", nil, nil)
+	connsMax     = prometheus.NewDesc("gnssgate_connections_max", "The bound on open connections, from the open-file limit less the store's files.", nil, nil)
+	connsRefused = prometheus.NewDesc("gnssgate_connections_rejected_total", "Connections closed on accept because the bound was reached.", nil, nil)
 	devices      = prometheus.NewDesc("gnssgate_devices", "Registered devices.", nil, nil)
 	connected    = prometheus.NewDesc("gnssgate_devices_connected", "Devices with an identified connection.", nil, nil)
 	devsCreated  = prometheus.NewDesc("gnssgate_devices_created_total", "Devices registered automatically.", nil, nil)
@@ -67,7 +70,7 @@ type collector struct{ src Source }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
-		logRecords, logBytes, logAppended, logDropped, consumerLag, devices, connected, devsCreated,
+		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
 		streamCount, streamRetry, streamQueue, streamLag, streamAckLat} {
 		ch <- d
 	}
@@ -96,6 +99,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		count(messagesAcked, float64(x.Stats.MessagesAcked), l...)
 		count(decodeErrors, float64(x.Stats.DecodeErrors), l...)
 		count(handlerErrors, float64(x.Stats.HandlerErrors), l...)
+	}
+	if s.MaxConnections > 0 {
+		gauge(conns, float64(s.Connections))
+		gauge(connsMax, float64(s.MaxConnections))
+		count(connsRefused, float64(s.ConnectionsRejected))
 	}
 	gauge(logRecords, float64(s.Log.Count))
 	gauge(logBytes, float64(s.Log.Bytes))
