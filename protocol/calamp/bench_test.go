@@ -5,26 +5,12 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 func benchDecode(b *testing.B, h string) {
 	dgram, _ := hex.DecodeString(h)
-	s := (&Codec{}).NewSession(protocol.UDP)
-	var r protocol.Result
-	if err := s.Decode(dgram, &r); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(dgram)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(dgram, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if len(r.Messages) != 1 || r.Messages[0].Len() < 20 || len(r.Reply) == 0 {
-		b.Fatalf("decoded %d messages", len(r.Messages))
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Transport: protocol.UDP, Frame: dgram, Messages: 1, MinParams: 20, Reply: true})
 }
 
 // BenchmarkDecode decodes an event report with two accumulators (a Traccar

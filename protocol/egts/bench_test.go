@@ -1,10 +1,9 @@
 package egts
 
 import (
-	"encoding/hex"
 	"testing"
 
-	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // benchFrame is testdata/traccar-05.txtar: one teledata record with
@@ -15,41 +14,10 @@ const benchFrame = "0100020b004f00ae1101d24400ae1191af8304000202101800d923821300
 // BenchmarkDecode decodes one packet into a reused Result, the
 // EGTS_PT_RESPONSE included.
 func BenchmarkDecode(b *testing.B) {
-	frame, _ := hex.DecodeString(benchFrame)
-	s := (&Codec{}).NewSession(protocol.TCP)
-	var r protocol.Result
-	if err := s.Decode(frame, &r); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(frame, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if len(r.Messages) != 1 || len(r.Reply) == 0 {
-		b.Fatalf("decoded %d messages", len(r.Messages))
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Messages: 1, Reply: true})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per packet.
 func BenchmarkSplitDecode(b *testing.B) {
-	frame, _ := hex.DecodeString(benchFrame)
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		_, f, err := c.Split(frame, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Decode(f, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Split: true})
 }

@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"testing"
 
-	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // benchPacket is a main packet with one record as a Galileosky v5.0 sends
@@ -32,41 +32,10 @@ func benchPacket() []byte {
 // BenchmarkDecode decodes one main packet (one record, 22 parameters) into
 // a reused Result.
 func BenchmarkDecode(b *testing.B) {
-	p := benchPacket()
-	s := (&Codec{}).NewSession(protocol.TCP)
-	var r protocol.Result
-	if err := s.Decode(p, &r); err != nil {
-		b.Fatal(err)
-	}
-	if len(r.Messages) != 1 || r.Messages[0].Len() < 20 {
-		b.Fatalf("%d messages", len(r.Messages))
-	}
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(p, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: benchPacket(), Messages: 1, MinParams: 20})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per packet.
 func BenchmarkSplitDecode(b *testing.B) {
-	p := benchPacket()
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		_, f, err := c.Split(p, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Decode(f, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: benchPacket(), Split: true})
 }

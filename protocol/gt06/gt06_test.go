@@ -230,20 +230,11 @@ func TestSplit(t *testing.T) {
 // BenchmarkDecode decodes a GT06 location packet (0x12) with a reused
 // Result, after the login, as a channel does.
 func BenchmarkDecode(b *testing.B) {
-	s := (&Codec{}).NewSession(protocol.TCP)
-	var r protocol.Result
-	if err := s.Decode(unhex(b, "78780d01012345678901234500018cdd0d0a"), &r); err != nil {
-		b.Fatal(err)
-	}
-	frame := unhex(b, "78781f1211071403362aca0543ec4f00ff976e021549010603e6b500e7590074763d0d0a")
-	b.ReportAllocs()
-	b.SetBytes(int64(len(frame)))
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(frame, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{
+		Codec: &Codec{},
+		Setup: [][]byte{unhex(b, "78780d01012345678901234500018cdd0d0a")},
+		Frame: unhex(b, "78781f1211071403362aca0543ec4f00ff976e021549010603e6b500e7590074763d0d0a"),
+	})
 }
 
 // The Concox document's login example: CRC 8CDD over length..serial.

@@ -1,10 +1,9 @@
 package jt808
 
 import (
-	"encoding/hex"
 	"testing"
 
-	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // benchFrame is the JT/T 808-2013 location report of testdata/doc-2013-location.txtar:
@@ -16,41 +15,10 @@ const benchFrame = "7e0200007a0133061391970804" +
 // BenchmarkDecode decodes one location report (0x0200) into a reused
 // Result, the 0x8001 answer included.
 func BenchmarkDecode(b *testing.B) {
-	frame, _ := hex.DecodeString(benchFrame)
-	s := (&Codec{}).NewSession(protocol.TCP)
-	var r protocol.Result
-	if err := s.Decode(frame, &r); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(frame, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if len(r.Messages) != 1 || len(r.Reply) == 0 {
-		b.Fatalf("decoded %d messages", len(r.Messages))
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Messages: 1, Reply: true})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per frame.
 func BenchmarkSplitDecode(b *testing.B) {
-	frame, _ := hex.DecodeString(benchFrame)
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		_, f, err := c.Split(frame, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Decode(f, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Split: true})
 }

@@ -13,6 +13,14 @@
 //
 //	func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
 //
+// [Benchmark] is every codec's decoding benchmark: one frame decoded into a
+// reused Result on a session set up by the frames before it, framed first
+// or not, with the bytes and allocations per op reported:
+//
+//	func BenchmarkDecode(b *testing.B) {
+//		protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: frame, Messages: 1})
+//	}
+//
 // # Turning a device's traffic into a test
 //
 // A channel records raw traffic in the [traffic] format. Copy the device's

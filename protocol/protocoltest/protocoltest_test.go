@@ -2,6 +2,7 @@ package protocoltest
 
 import (
 	"bytes"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -101,5 +102,37 @@ func TestDecodeOutcome(t *testing.T) {
 	o = Decode(echoCodec{}, protocol.TCP, [][]byte{[]byte("\x03abc")})
 	if CheckError(o.Err) != nil || o.Err == nil {
 		t.Fatalf("malformed frame: %v", o.Err)
+	}
+}
+
+func TestBenchmark(t *testing.T) {
+	// 100 iterations, not the default second: this checks the helper, it
+	// does not measure.
+	old := flag.Lookup("test.benchtime").Value.String()
+	flag.Set("test.benchtime", "100x")
+	defer flag.Set("test.benchtime", old)
+
+	frame := []byte("\x051,2.5")
+	for _, bc := range []Bench{
+		{Codec: echoCodec{}, Frame: frame, Messages: 1, MinParams: 2, Reply: true},
+		{Codec: echoCodec{}, Frame: frame, Split: true, Setup: [][]byte{[]byte("\x033,4")}},
+		{Codec: echoCodec{}, Transport: protocol.UDP, Frame: frame},
+	} {
+		res := testing.Benchmark(func(b *testing.B) { Benchmark(b, bc) })
+		if res.N != 100 || res.Bytes != int64(len(frame)) {
+			t.Errorf("%+v: N = %d, bytes/op = %d", bc, res.N, res.Bytes)
+		}
+	}
+	// Each of these must fail before the loop: a zero result.
+	for name, bc := range map[string]Bench{
+		"two messages":   {Codec: echoCodec{}, Frame: frame, Messages: 2},
+		"params":         {Codec: echoCodec{}, Frame: frame, MinParams: 3},
+		"malformed":      {Codec: echoCodec{}, Frame: []byte("\x03abc")},
+		"bad setup":      {Codec: echoCodec{}, Frame: frame, Setup: [][]byte{[]byte("\x01x")}},
+		"split for more": {Codec: echoCodec{}, Frame: frame[:3], Split: true},
+	} {
+		if res := testing.Benchmark(func(b *testing.B) { Benchmark(b, bc) }); res.N != 0 {
+			t.Errorf("%s: ran %d iterations", name, res.N)
+		}
 	}
 }

@@ -3,7 +3,7 @@ package ruptela
 import (
 	"testing"
 
-	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // benchPacket is a command-1 packet with one record of 20 IO elements, as
@@ -22,41 +22,10 @@ func benchPacket() []byte {
 // BenchmarkDecode decodes one command-1 packet (one record, 20 IO
 // elements) into a reused Result.
 func BenchmarkDecode(b *testing.B) {
-	p := benchPacket()
-	s := (&Codec{}).NewSession(protocol.TCP)
-	var r protocol.Result
-	if err := s.Decode(p, &r); err != nil {
-		b.Fatal(err)
-	}
-	if r.Messages[0].Len() < 30 {
-		b.Fatalf("%s", r.Messages[0].String())
-	}
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(p, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: benchPacket(), MinParams: 30})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per packet.
 func BenchmarkSplitDecode(b *testing.B) {
-	p := benchPacket()
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(p)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		_, f, err := c.Split(p, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Decode(f, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: benchPacket(), Split: true})
 }

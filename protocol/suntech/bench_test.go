@@ -3,7 +3,7 @@ package suntech
 import (
 	"testing"
 
-	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // benchLegacy is an ST300 status report with the hour meter, battery and
@@ -14,47 +14,17 @@ var benchLegacy = []byte("ST300STT;007238270;40;313;20190220;12:05:04;c99e48;+04
 // fields (a Traccar capture), 165 bytes.
 var benchUniversal = []byte("STT;0560001616;BFFFFF;56;1.0.15;1;20200219;20:52:25;00008D6C;334;20;0925;24;+20.741764;-103.430364;0.00;0.00;19;1;00000001;00000000;2;1;1765;00008003;0.0;12.14;136598\r")
 
-func benchDecode(b *testing.B, frame []byte, minParams int) {
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
-	if err := s.Decode(frame, &r); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(frame, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if len(r.Messages) == 0 || r.Messages[0].Len() < minParams {
-		b.Fatalf("decoded %d messages", len(r.Messages))
-	}
+// BenchmarkDecode decodes one ST300 status report into a reused Result.
+func BenchmarkDecode(b *testing.B) {
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: benchLegacy, MinParams: 20})
 }
 
-// BenchmarkDecode decodes one ST300 status report into a reused Result.
-func BenchmarkDecode(b *testing.B) { benchDecode(b, benchLegacy, 20) }
-
 // BenchmarkDecodeUniversal decodes one universal-protocol status report.
-func BenchmarkDecodeUniversal(b *testing.B) { benchDecode(b, benchUniversal, 20) }
+func BenchmarkDecodeUniversal(b *testing.B) {
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: benchUniversal, MinParams: 20})
+}
 
 // BenchmarkSplitDecode adds framing: what a channel does per report.
 func BenchmarkSplitDecode(b *testing.B) {
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(benchLegacy)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		_, f, err := c.Split(benchLegacy, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Decode(f, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: benchLegacy, Split: true})
 }

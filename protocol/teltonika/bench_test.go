@@ -6,6 +6,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // ioVal is one fixed-width IO element for building test packets.
@@ -82,61 +83,19 @@ func benchBody() []byte {
 // BenchmarkDecode decodes one Codec 8E TCP packet (one record, 20 IO
 // elements) into a reused Result.
 func BenchmarkDecode(b *testing.B) {
-	frame := tcpPacket(benchBody())
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
 	login := append([]byte{0, 15}, "356307042441013"...)
-	if err := s.Decode(login, &r); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(frame, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if len(r.Messages) != 1 || r.Messages[0].Len() < 30 {
-		b.Fatalf("decoded %d messages", len(r.Messages))
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{login}, Frame: tcpPacket(benchBody()), Messages: 1, MinParams: 30})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per packet.
 func BenchmarkSplitDecode(b *testing.B) {
-	frame := tcpPacket(benchBody())
-	c := &Codec{}
-	s := c.NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(frame)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		_, f, err := c.Split(frame, false)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := s.Decode(f, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: tcpPacket(benchBody()), Split: true})
 }
 
 // BenchmarkDecodeUDP decodes one UDP datagram with the same record.
 func BenchmarkDecodeUDP(b *testing.B) {
 	d := udpDatagram(0xCAFE, 7, "352093086403655", benchBody())
-	c := &Codec{}
-	s := c.NewSession(protocol.UDP)
-	var r protocol.Result
-	b.SetBytes(int64(len(d)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(d, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Transport: protocol.UDP, Frame: d})
 }
 
 // fm11Datagram is a real FM11xx Codec 8 UDP datagram with 4 records of 27
@@ -147,18 +106,5 @@ const fm11Datagram = "01e4cafe0128000f333532303934303839333937343634080400000163
 // BenchmarkDecodeUDP4 decodes the 4-record FM11xx datagram: the second
 // frame of the side-by-side comparison in BENCHMARKS.md.
 func BenchmarkDecodeUDP4(b *testing.B) {
-	d := unhex(b, fm11Datagram)
-	s := (&Codec{}).NewSession(protocol.UDP)
-	var r protocol.Result
-	b.SetBytes(int64(len(d)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(d, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if len(r.Messages) != 4 {
-		b.Fatalf("decoded %d messages", len(r.Messages))
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Transport: protocol.UDP, Frame: unhex(b, fm11Datagram), Messages: 4})
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 	wr "github.com/gnssgate/gnssgate/protocol/wialonretranslator"
 )
 
@@ -40,19 +41,7 @@ func BenchmarkDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := (&wr.Codec{}).NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(pkt)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(pkt, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if r.Messages[0].Len() != m.Len() {
-		b.Fatalf("decoded %s", r.Messages[0].String())
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &wr.Codec{}, Frame: pkt, Messages: 1, MinParams: m.Len()})
 }
 
 // BenchmarkDecodeDocumentExample decodes the document's 120-byte packet.
@@ -61,16 +50,7 @@ func BenchmarkDecodeDocumentExample(b *testing.B) {
 		"\x0b\xbb\x00\x00\x00\x27\x01\x02posinfo\x00\xa0\x27\xaf\xdf\x5d\x98\x48\x40\x3a\xc7\x25\x33\x83\xdd\x4b\x40\x00\x00\x00\x00\x00\x80\x5a\x40\x00\x36\x01\x46\x0b" +
 		"\x0b\xbb\x00\x00\x00\x12\x00\x04pwr_ext\x00\x2b\x87\x16\xd9\xce\x97\x3b\x40" +
 		"\x0b\xbb\x00\x00\x00\x11\x01\x03avl_inputs\x00\x00\x00\x00\x01")
-	s := (&wr.Codec{}).NewSession(protocol.TCP)
-	var r protocol.Result
-	b.SetBytes(int64(len(pkt)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Reset()
-		if err := s.Decode(pkt, &r); err != nil {
-			b.Fatal(err)
-		}
-	}
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &wr.Codec{}, Frame: pkt})
 }
 
 // BenchmarkEncode encodes benchMessage into a reused buffer, as the
