@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/textcmd"
 )
 
 // Errors of [Session.EncodeCommand].
@@ -48,51 +49,44 @@ const (
 	CommandPhoto = "photo"
 )
 
+// commands is the table of [Session.EncodeCommand].
+var commands = textcmd.Table{
+	Forbidden: ";\r\n",
+	Fixed: map[string]string{
+		CommandPosition:     "B",
+		CommandCancelAlarm:  "E",
+		CommandEngineStop:   "J",
+		CommandEngineResume: "K",
+		CommandArm:          "L",
+		CommandDisarm:       "M",
+		CommandPhoto:        "160",
+	},
+	FromText: map[string]func(string) (string, error){
+		CommandPeriodic: func(text string) (string, error) {
+			iv, err := interval(text)
+			if err != nil {
+				return "", err
+			}
+			return "C," + iv, nil
+		},
+		CommandOverspeed: func(text string) (string, error) {
+			v, err := strconv.Atoi(text)
+			if err != nil || v < 0 || v > 999 {
+				return "", fmt.Errorf("%w: overspeed takes km/h, 0-999, got %q", ErrCommandText, text)
+			}
+			return fmt.Sprintf("H,%03d", v), nil
+		},
+	},
+	ErrText: ErrCommandText, ErrNoIdent: ErrNoIdent, ErrUnknown: ErrUnknownCommand,
+}
+
 // EncodeCommand appends a server command to dst. Coban commands carry no
 // identifier and most are answered by a report; there is nothing to
 // correlate.
 func (s *Session) EncodeCommand(dst []byte, c protocol.Command) ([]byte, error) {
-	if strings.ContainsAny(c.Text, ";\r\n") {
-		return dst, ErrCommandText
-	}
-	if s.ident == "" {
-		return dst, ErrNoIdent
-	}
-	var body string
-	switch c.Name {
-	case "", CommandCustom:
-		if c.Text == "" {
-			return dst, fmt.Errorf("%w: a custom command needs Text", ErrCommandText)
-		}
-		body = c.Text
-	case CommandPosition:
-		body = "B"
-	case CommandPeriodic:
-		iv, err := interval(c.Text)
-		if err != nil {
-			return dst, err
-		}
-		body = "C," + iv
-	case CommandCancelAlarm:
-		body = "E"
-	case CommandOverspeed:
-		v, err := strconv.Atoi(c.Text)
-		if err != nil || v < 0 || v > 999 {
-			return dst, fmt.Errorf("%w: overspeed takes km/h, 0-999, got %q", ErrCommandText, c.Text)
-		}
-		body = fmt.Sprintf("H,%03d", v)
-	case CommandEngineStop:
-		body = "J"
-	case CommandEngineResume:
-		body = "K"
-	case CommandArm:
-		body = "L"
-	case CommandDisarm:
-		body = "M"
-	case CommandPhoto:
-		body = "160"
-	default:
-		return dst, fmt.Errorf("%w: %q", ErrUnknownCommand, c.Name)
+	body, err := commands.Body(s.ident, c)
+	if err != nil {
+		return dst, err
 	}
 	return appendCommand(dst, s.ident, body), nil
 }

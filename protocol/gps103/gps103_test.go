@@ -17,14 +17,6 @@ func TestGolden(t *testing.T) { protocoltest.RunDir(t, "testdata", newCodec) }
 
 func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
 
-func decode(c *Codec, tr protocol.Transport, in ...string) protocoltest.Outcome {
-	var chunks [][]byte
-	for _, s := range in {
-		chunks = append(chunks, []byte(s))
-	}
-	return protocoltest.Decode(c, tr, chunks)
-}
-
 func TestEncodeCommand(t *testing.T) {
 	s := (&Codec{}).NewSession(protocol.TCP).(*Session)
 	if _, err := s.EncodeCommand(nil, protocol.Command{Name: CommandPosition}); !errors.Is(err, ErrNoIdent) {
@@ -34,41 +26,28 @@ func TestEncodeCommand(t *testing.T) {
 	if err := s.Decode([]byte("##,imei:359586015829802,A;"), &r); err != nil || string(r.Reply) != "LOAD" {
 		t.Fatalf("login: %v %q", err, r.Reply)
 	}
-	for _, tc := range []struct {
-		cmd  protocol.Command
-		want string
-	}{
-		{protocol.Command{Name: CommandPosition}, "B"},
-		{protocol.Command{Name: CommandPeriodic, Text: "30s"}, "C,30s"},
-		{protocol.Command{Name: CommandPeriodic, Text: "300"}, "C,05m"},
-		{protocol.Command{Name: CommandPeriodic, Text: "7200"}, "C,02h"},
-		{protocol.Command{Name: CommandCancelAlarm}, "E"},
-		{protocol.Command{Name: CommandOverspeed, Text: "80"}, "H,080"},
-		{protocol.Command{Name: CommandEngineStop}, "J"},
-		{protocol.Command{Name: CommandEngineResume}, "K"},
-		{protocol.Command{Name: CommandArm}, "L"},
-		{protocol.Command{Name: CommandDisarm}, "M"},
-		{protocol.Command{Name: CommandPhoto}, "160"},
-		{protocol.Command{Text: "H,060"}, "H,060"},
-	} {
-		got, err := s.EncodeCommand([]byte("x"), tc.cmd)
-		if want := "x**,imei:359586015829802," + tc.want + ";"; err != nil || string(got) != want {
-			t.Errorf("%+v = %q, %v; want %q", tc.cmd, got, err, want)
-		}
-	}
-	for _, bad := range []protocol.Command{{Name: "launch"}, {Text: "B;C"}, {Name: CommandPeriodic, Text: "soon"}, {Name: CommandOverspeed, Text: "fast"}, {}} {
-		if got, err := s.EncodeCommand([]byte("x"), bad); err == nil || string(got) != "x" {
-			t.Errorf("%+v = %q, %v; want an error, dst unchanged", bad, got, err)
-		}
-	}
+	protocoltest.CheckCommands(t, s, "**,imei:359586015829802,%s;", []protocoltest.Encoded{
+		{Command: protocol.Command{Name: CommandPosition}, Want: "B"},
+		{Command: protocol.Command{Name: CommandPeriodic, Text: "30s"}, Want: "C,30s"},
+		{Command: protocol.Command{Name: CommandPeriodic, Text: "300"}, Want: "C,05m"},
+		{Command: protocol.Command{Name: CommandPeriodic, Text: "7200"}, Want: "C,02h"},
+		{Command: protocol.Command{Name: CommandCancelAlarm}, Want: "E"},
+		{Command: protocol.Command{Name: CommandOverspeed, Text: "80"}, Want: "H,080"},
+		{Command: protocol.Command{Name: CommandEngineStop}, Want: "J"},
+		{Command: protocol.Command{Name: CommandEngineResume}, Want: "K"},
+		{Command: protocol.Command{Name: CommandArm}, Want: "L"},
+		{Command: protocol.Command{Name: CommandDisarm}, Want: "M"},
+		{Command: protocol.Command{Name: CommandPhoto}, Want: "160"},
+		{Command: protocol.Command{Text: "H,060"}, Want: "H,060"},
+	}, []protocol.Command{{Name: "launch"}, {Text: "B;C"}, {Name: CommandPeriodic, Text: "soon"}, {Name: CommandOverspeed, Text: "fast"}, {}})
 }
 
 func TestAcknowledgeSOS(t *testing.T) {
 	const sos = "imei:359586015829802,help me,0809231429,13554900601,F,062947.294,A,2234.4026,N,11354.3277,E,0.00,;"
-	if o := decode(&Codec{}, protocol.TCP, sos); o.Err != nil || len(o.Replies) != 0 {
+	if o := protocoltest.DecodeText(&Codec{}, protocol.TCP, sos); o.Err != nil || len(o.Replies) != 0 {
 		t.Fatalf("default: %v %q", o.Err, o.Replies)
 	}
-	o := decode(&Codec{AcknowledgeSOS: true}, protocol.TCP, sos)
+	o := protocoltest.DecodeText(&Codec{AcknowledgeSOS: true}, protocol.TCP, sos)
 	if o.Err != nil || string(o.Replies) != "**,imei:359586015829802,E;" {
 		t.Fatalf("AcknowledgeSOS: %v %q", o.Err, o.Replies)
 	}
@@ -78,11 +57,11 @@ func TestAcknowledgeSOS(t *testing.T) {
 // with Codec.UTCOffset until the session learns the offset from a GPS fix.
 func TestUTCOffset(t *testing.T) {
 	const noGPS = "imei:359586015829802,tracker,0809231449,,L,,,113b,,558f,,,;"
-	o := decode(&Codec{UTCOffset: 8 * time.Hour}, protocol.TCP, noGPS)
+	o := protocoltest.DecodeText(&Codec{UTCOffset: 8 * time.Hour}, protocol.TCP, noGPS)
 	if ts, _ := o.Messages[0].Timestamp(); ts != 1222152540 {
 		t.Fatalf("timestamp %v", ts)
 	}
-	o = decode(&Codec{}, protocol.TCP, noGPS)
+	o = protocoltest.DecodeText(&Codec{}, protocol.TCP, noGPS)
 	if ts, _ := o.Messages[0].Timestamp(); ts != 1222152540+8*3600 {
 		t.Fatalf("timestamp %v", ts)
 	}
@@ -108,7 +87,7 @@ func TestSplit(t *testing.T) {
 			t.Errorf("Split(%q, %v) = %d, %q, %v", tc.in, tc.atEOF, adv, frame, err)
 		}
 	}
-	if o := decode(&Codec{}, protocol.TCP, "GET / HTTP/1.1\r\n"); !errors.Is(o.Err, protocol.ErrMalformed) {
+	if o := protocoltest.DecodeText(&Codec{}, protocol.TCP, "GET / HTTP/1.1\r\n"); !errors.Is(o.Err, protocol.ErrMalformed) {
 		t.Fatalf("HTTP request: %v", o.Err)
 	}
 }

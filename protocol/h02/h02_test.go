@@ -24,19 +24,10 @@ func TestGolden(t *testing.T) { protocoltest.RunDir(t, "testdata", newCodec) }
 
 func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
 
-func decodeAll(t *testing.T, c *Codec, tr protocol.Transport, in ...string) protocoltest.Outcome {
-	t.Helper()
-	var chunks [][]byte
-	for _, s := range in {
-		chunks = append(chunks, []byte(s))
-	}
-	return protocoltest.Decode(c, tr, chunks)
-}
-
 func TestUTCOffset(t *testing.T) {
 	const frame = "*HQ,4103000861,V1,092853,A,2234.2029,N,11351.4197,E,000.40,000,270215,FFFFFBFF#"
-	utc := decodeAll(t, &Codec{NoTimeReply: true}, protocol.TCP, frame)
-	local := decodeAll(t, &Codec{NoTimeReply: true, UTCOffset: 8 * time.Hour}, protocol.TCP, frame)
+	utc := protocoltest.DecodeText(&Codec{NoTimeReply: true}, protocol.TCP, frame)
+	local := protocoltest.DecodeText(&Codec{NoTimeReply: true, UTCOffset: 8 * time.Hour}, protocol.TCP, frame)
 	if utc.Err != nil || local.Err != nil {
 		t.Fatal(utc.Err, local.Err)
 	}
@@ -60,45 +51,31 @@ func TestEncodeCommand(t *testing.T) {
 	if err := s.Decode([]byte("*TH,2020916012,XT#"), &r); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		cmd  protocol.Command
-		want string
-	}{
-		{protocol.Command{Name: CommandEngineStop}, "*TH,2020916012,S20,101504,1,1#"},
-		{protocol.Command{Name: CommandEngineResume}, "*TH,2020916012,S20,101504,1,0#"},
-		{protocol.Command{Name: CommandPosition}, "*TH,2020916012,CR#"},
-		{protocol.Command{Name: CommandArm}, "*TH,2020916012,SF#"},
-		{protocol.Command{Name: CommandDisarm}, "*TH,2020916012,CF#"},
-		{protocol.Command{Name: CommandReboot}, "*TH,2020916012,CQ#"},
-		{protocol.Command{Name: CommandFactoryReset}, "*TH,2020916012,RESET,101504#"},
-		{protocol.Command{Name: CommandInterval, Text: "30"}, "*TH,2020916012,XT,30#"},
-		{protocol.Command{Name: CommandRestInterval, Text: "600"}, "*TH,2020916012,NXT,600#"},
-		{protocol.Command{Name: CommandAPN, Text: "zap.vivo.com.br,vivo,vivo"}, "*TH,2020916012,APN,zap.vivo.com.br,vivo,vivo#"},
-		{protocol.Command{Name: CommandInfo}, "*TH,2020916012,INFO#"},
-		{protocol.Command{Text: "D1,101504,60,4"}, "*TH,2020916012,D1,101504,60,4#"},
-		{protocol.Command{Text: "*HQ,000,R7,130305"}, "*HQ,000,R7,130305#"},
-	} {
-		got, err := s.EncodeCommand([]byte("x"), tc.cmd)
-		if err != nil || string(got) != "x"+tc.want {
-			t.Errorf("%+v = %q, %v; want %q", tc.cmd, got, err, tc.want)
-		}
-	}
-	for _, bad := range []protocol.Command{
+	protocoltest.CheckCommands(t, s, "%s", []protocoltest.Encoded{
+		{Command: protocol.Command{Name: CommandEngineStop}, Want: "*TH,2020916012,S20,101504,1,1#"},
+		{Command: protocol.Command{Name: CommandEngineResume}, Want: "*TH,2020916012,S20,101504,1,0#"},
+		{Command: protocol.Command{Name: CommandPosition}, Want: "*TH,2020916012,CR#"},
+		{Command: protocol.Command{Name: CommandArm}, Want: "*TH,2020916012,SF#"},
+		{Command: protocol.Command{Name: CommandDisarm}, Want: "*TH,2020916012,CF#"},
+		{Command: protocol.Command{Name: CommandReboot}, Want: "*TH,2020916012,CQ#"},
+		{Command: protocol.Command{Name: CommandFactoryReset}, Want: "*TH,2020916012,RESET,101504#"},
+		{Command: protocol.Command{Name: CommandInterval, Text: "30"}, Want: "*TH,2020916012,XT,30#"},
+		{Command: protocol.Command{Name: CommandRestInterval, Text: "600"}, Want: "*TH,2020916012,NXT,600#"},
+		{Command: protocol.Command{Name: CommandAPN, Text: "zap.vivo.com.br,vivo,vivo"}, Want: "*TH,2020916012,APN,zap.vivo.com.br,vivo,vivo#"},
+		{Command: protocol.Command{Name: CommandInfo}, Want: "*TH,2020916012,INFO#"},
+		{Command: protocol.Command{Text: "D1,101504,60,4"}, Want: "*TH,2020916012,D1,101504,60,4#"},
+		{Command: protocol.Command{Text: "*HQ,000,R7,130305"}, Want: "*HQ,000,R7,130305#"},
+	}, []protocol.Command{
 		{Name: "self-destruct"},
 		{Text: "S20#"},
 		{Name: CommandInterval, Text: "soon"},
-	} {
-		got, err := s.EncodeCommand([]byte("x"), bad)
-		if err == nil || string(got) != "x" {
-			t.Errorf("%+v = %q, %v; want an error and dst unchanged", bad, got, err)
-		}
-	}
+	})
 }
 
 // The device's V4 answer to a command comes back as a response and as a
 // message carrying command.response.
 func TestAnswer(t *testing.T) {
-	o := decodeAll(t, &Codec{}, protocol.TCP, "*HQ,135790246811221,V4,CQ #")
+	o := protocoltest.DecodeText(&Codec{}, protocol.TCP, "*HQ,135790246811221,V4,CQ #")
 	if o.Err != nil || len(o.Responses) != 1 || o.Responses[0].Text != "CQ" {
 		t.Fatalf("%+v", o)
 	}
@@ -158,11 +135,11 @@ func mustHex(t *testing.T, s string) []byte {
 
 // Over UDP a text frame may come without its '#'.
 func TestUDPText(t *testing.T) {
-	o := decodeAll(t, &Codec{NoTimeReply: true}, protocol.UDP, "*HQ,3800008786,V1,062507,A,3048.2437,N,03058.5617,E,000.00,000,250413,FFFFFBFF\r\n")
+	o := protocoltest.DecodeText(&Codec{NoTimeReply: true}, protocol.UDP, "*HQ,3800008786,V1,062507,A,3048.2437,N,03058.5617,E,000.00,000,250413,FFFFFBFF\r\n")
 	if o.Err != nil || len(o.Messages) != 1 || !protocoltest.HasPosition(&o.Messages[0]) {
 		t.Fatalf("%+v", o)
 	}
-	o = decodeAll(t, &Codec{}, protocol.TCP, "*HQ,3800008786,V1,062507,A")
+	o = protocoltest.DecodeText(&Codec{}, protocol.TCP, "*HQ,3800008786,V1,062507,A")
 	if !errors.Is(o.Err, protocol.ErrTruncated) {
 		t.Fatalf("unterminated TCP frame: %v", o.Err)
 	}

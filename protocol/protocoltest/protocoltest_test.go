@@ -2,6 +2,7 @@ package protocoltest
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -134,5 +135,50 @@ func TestBenchmark(t *testing.T) {
 		if res := testing.Benchmark(func(b *testing.B) { Benchmark(b, bc) }); res.N != 0 {
 			t.Errorf("%s: ran %d iterations", name, res.N)
 		}
+	}
+}
+
+// upper encodes a command as its Text in capitals; an empty Text is an
+// error that still writes, which CheckCommands must catch.
+type upper struct{}
+
+func (upper) EncodeCommand(dst []byte, c protocol.Command) ([]byte, error) {
+	if c.Text == "" {
+		return append(dst, '!'), errors.New("empty")
+	}
+	return append(dst, strings.ToUpper(c.Text)...), nil
+}
+
+// recorder counts the failures a check reports instead of failing.
+type recorder struct {
+	testing.TB
+	failures int
+}
+
+func (r *recorder) Helper()               {}
+func (r *recorder) Errorf(string, ...any) { r.failures++ }
+
+func TestCheckCommands(t *testing.T) {
+	rec := &recorder{TB: t}
+	CheckCommands(rec, upper{}, "<%s>", []Encoded{{Command: protocol.Command{Text: "<ab>"}, Want: "AB"}}, nil)
+	if rec.failures != 0 {
+		t.Fatalf("%d failures for a right encoding", rec.failures)
+	}
+	CheckCommands(rec, upper{}, "%s", []Encoded{
+		{Command: protocol.Command{Text: "ab"}, Want: "ab"}, // wrong text
+		{Command: protocol.Command{}, Want: "!"},            // an error
+	}, []protocol.Command{
+		{Text: "ok"}, // no error
+		{},           // an error, but dst written
+	})
+	if rec.failures != 4 {
+		t.Fatalf("%d failures, want 4", rec.failures)
+	}
+}
+
+func TestDecodeText(t *testing.T) {
+	o := DecodeText(echoCodec{}, protocol.TCP, "\x051,2.5", "\x033,4")
+	if o.Err != nil || len(o.Messages) != 2 {
+		t.Fatalf("%+v", o)
 	}
 }

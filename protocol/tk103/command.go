@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/textcmd"
 )
 
 // Errors of [Session.EncodeCommand].
@@ -47,48 +47,42 @@ const (
 	CommandVersion = "version"
 )
 
+// commands is the table of [Session.EncodeCommand].
+var commands = textcmd.Table{
+	Forbidden: "()",
+	Fixed: map[string]string{
+		CommandPosition:     "AP00",
+		CommandStopPeriodic: "AR0000000000",
+		CommandEngineStop:   "AV010",
+		CommandEngineResume: "AV011",
+		CommandReboot:       "AT00",
+		CommandVersion:      "AP07",
+	},
+	FromText: map[string]func(string) (string, error){
+		CommandPeriodic: func(text string) (string, error) {
+			v, err := strconv.Atoi(text)
+			if err != nil || v < 1 || v > 0xFFFF {
+				return "", fmt.Errorf("%w: periodic takes 1-65535 seconds, got %q", ErrCommandText, text)
+			}
+			return fmt.Sprintf("AR00%04X0000", v), nil
+		},
+		CommandOutput: func(text string) (string, error) {
+			if text != "0" && text != "1" {
+				return "", fmt.Errorf("%w: output takes \"0\" or \"1\", got %q", ErrCommandText, text)
+			}
+			return "AV00" + text, nil
+		},
+	},
+	ErrText: ErrCommandText, ErrNoIdent: ErrNoIdent, ErrUnknown: ErrUnknownCommand,
+}
+
 // EncodeCommand appends a server command to dst. TK103 carries no command
 // identifiers: answers come back in order (BP04, BV00, …) in
 // Result.Responses.
 func (s *Session) EncodeCommand(dst []byte, c protocol.Command) ([]byte, error) {
-	if strings.ContainsAny(c.Text, "()") {
-		return dst, ErrCommandText
-	}
-	if s.ident == "" {
-		return dst, ErrNoIdent
-	}
-	var body string
-	switch c.Name {
-	case "", CommandCustom:
-		if c.Text == "" {
-			return dst, fmt.Errorf("%w: a custom command needs Text", ErrCommandText)
-		}
-		body = c.Text
-	case CommandPosition:
-		body = "AP00"
-	case CommandPeriodic:
-		v, err := strconv.Atoi(c.Text)
-		if err != nil || v < 1 || v > 0xFFFF {
-			return dst, fmt.Errorf("%w: periodic takes 1-65535 seconds, got %q", ErrCommandText, c.Text)
-		}
-		body = fmt.Sprintf("AR00%04X0000", v)
-	case CommandStopPeriodic:
-		body = "AR0000000000"
-	case CommandEngineStop:
-		body = "AV010"
-	case CommandEngineResume:
-		body = "AV011"
-	case CommandOutput:
-		if c.Text != "0" && c.Text != "1" {
-			return dst, fmt.Errorf("%w: output takes \"0\" or \"1\", got %q", ErrCommandText, c.Text)
-		}
-		body = "AV00" + c.Text
-	case CommandReboot:
-		body = "AT00"
-	case CommandVersion:
-		body = "AP07"
-	default:
-		return dst, fmt.Errorf("%w: %q", ErrUnknownCommand, c.Name)
+	body, err := commands.Body(s.ident, c)
+	if err != nil {
+		return dst, err
 	}
 	dst = append(dst, '(')
 	dst = append(dst, s.ident...)

@@ -17,14 +17,6 @@ func TestGolden(t *testing.T) { protocoltest.RunDir(t, "testdata", newCodec) }
 
 func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
 
-func decode(c *Codec, tr protocol.Transport, in ...string) protocoltest.Outcome {
-	var chunks [][]byte
-	for _, s := range in {
-		chunks = append(chunks, []byte(s))
-	}
-	return protocoltest.Decode(c, tr, chunks)
-}
-
 // Tk103FrameDecoderTest (Traccar): noise before the first frame is
 // skipped, and a ')' inside "$…$" does not end the frame.
 func TestFrames(t *testing.T) {
@@ -57,19 +49,19 @@ func TestFrames(t *testing.T) {
 }
 
 func TestReplies(t *testing.T) {
-	o := decode(&Codec{}, protocol.TCP, "(027044702512BP00027044702512HSO01A4)")
+	o := protocoltest.DecodeText(&Codec{}, protocol.TCP, "(027044702512BP00027044702512HSO01A4)")
 	if o.Err != nil || string(o.Replies) != "(027044702512AP01HSO)" || len(o.Messages) != 0 {
 		t.Fatalf("handshake: %+v", o)
 	}
 	const login = "(088046338039BP05000088046338039160727A3354.7768N03540.7258E000.0140309065.1000000000L00BEB0D4+017.3)"
-	if o := decode(&Codec{}, protocol.TCP, login); string(o.Replies) != "(088046338039AP05)" {
+	if o := protocoltest.DecodeText(&Codec{}, protocol.TCP, login); string(o.Replies) != "(088046338039AP05)" {
 		t.Fatalf("log-in reply %q", o.Replies)
 	}
 	const alarm = "(013666666666BO012110925A1234.5678N01234.5678W000.0025948118.7200000000L000024DE)"
-	if o := decode(&Codec{}, protocol.TCP, alarm); len(o.Replies) != 0 {
+	if o := protocoltest.DecodeText(&Codec{}, protocol.TCP, alarm); len(o.Replies) != 0 {
 		t.Fatalf("alarm answered by default: %q", o.Replies)
 	}
-	if o := decode(&Codec{AnswerAlarms: true}, protocol.TCP, alarm); string(o.Replies) != "(013666666666AS012)" {
+	if o := protocoltest.DecodeText(&Codec{AnswerAlarms: true}, protocol.TCP, alarm); string(o.Replies) != "(013666666666AS012)" {
 		t.Fatalf("alarm answer %q", o.Replies)
 	}
 }
@@ -83,36 +75,23 @@ func TestEncodeCommand(t *testing.T) {
 	if err := s.Decode([]byte("(013632651491BP00000013632651491HSO)"), &r); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		cmd  protocol.Command
-		want string
-	}{
-		{protocol.Command{Name: CommandPosition}, "AP00"},
-		{protocol.Command{Name: CommandPeriodic, Text: "30"}, "AR00001E0000"},
-		{protocol.Command{Name: CommandStopPeriodic}, "AR0000000000"},
-		{protocol.Command{Name: CommandEngineStop}, "AV010"},
-		{protocol.Command{Name: CommandEngineResume}, "AV011"},
-		{protocol.Command{Name: CommandOutput, Text: "1"}, "AV001"},
-		{protocol.Command{Name: CommandReboot}, "AT00"},
-		{protocol.Command{Name: CommandVersion}, "AP07"},
-		{protocol.Command{Text: "AX01"}, "AX01"},
-	} {
-		got, err := s.EncodeCommand([]byte("x"), tc.cmd)
-		if want := "x(013632651491" + tc.want + ")"; err != nil || string(got) != want {
-			t.Errorf("%+v = %q, %v; want %q", tc.cmd, got, err, want)
-		}
-	}
-	for _, bad := range []protocol.Command{{Name: "fly"}, {Text: "AP00)("}, {Name: CommandPeriodic, Text: "0"}, {Name: CommandOutput, Text: "2"}, {}} {
-		if got, err := s.EncodeCommand([]byte("x"), bad); err == nil || string(got) != "x" {
-			t.Errorf("%+v = %q, %v", bad, got, err)
-		}
-	}
+	protocoltest.CheckCommands(t, s, "(013632651491%s)", []protocoltest.Encoded{
+		{Command: protocol.Command{Name: CommandPosition}, Want: "AP00"},
+		{Command: protocol.Command{Name: CommandPeriodic, Text: "30"}, Want: "AR00001E0000"},
+		{Command: protocol.Command{Name: CommandStopPeriodic}, Want: "AR0000000000"},
+		{Command: protocol.Command{Name: CommandEngineStop}, Want: "AV010"},
+		{Command: protocol.Command{Name: CommandEngineResume}, Want: "AV011"},
+		{Command: protocol.Command{Name: CommandOutput, Text: "1"}, Want: "AV001"},
+		{Command: protocol.Command{Name: CommandReboot}, Want: "AT00"},
+		{Command: protocol.Command{Name: CommandVersion}, Want: "AP07"},
+		{Command: protocol.Command{Text: "AX01"}, Want: "AX01"},
+	}, []protocol.Command{{Name: "fly"}, {Text: "AP00)("}, {Name: CommandPeriodic, Text: "0"}, {Name: CommandOutput, Text: "2"}, {}})
 }
 
 func TestUTCOffset(t *testing.T) {
 	const f = "(012345678901BR00130520A3439.9629S05826.3504W000.1175622323.8700000000L000450AC)"
-	a := decode(&Codec{}, protocol.TCP, f)
-	b := decode(&Codec{UTCOffset: -3 * time.Hour}, protocol.TCP, f)
+	a := protocoltest.DecodeText(&Codec{}, protocol.TCP, f)
+	b := protocoltest.DecodeText(&Codec{UTCOffset: -3 * time.Hour}, protocol.TCP, f)
 	ta, _ := a.Messages[0].Timestamp()
 	tb, _ := b.Messages[0].Timestamp()
 	if ta != 1369072582 || tb-ta != 3*3600 {

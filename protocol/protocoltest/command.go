@@ -1,0 +1,43 @@
+package protocoltest
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/gnssgate/gnssgate/protocol"
+)
+
+// Encoded is a command and what it encodes to.
+type Encoded struct {
+	Command protocol.Command
+	Want    string
+}
+
+// CheckCommands checks a session's EncodeCommand. Each good command must
+// be appended, with no error, after what dst already held, as
+// fmt.Sprintf(wire, Want): a wire of "(ID%s)" lets the cases list only the
+// bodies, "%s" takes them whole. Each bad command must give an error and
+// leave dst as it was.
+func CheckCommands(t testing.TB, enc protocol.CommandEncoder, wire string, good []Encoded, bad []protocol.Command) {
+	t.Helper()
+	for _, tc := range good {
+		got, err := enc.EncodeCommand([]byte("x"), tc.Command)
+		if want := "x" + fmt.Sprintf(wire, tc.Want); err != nil || string(got) != want {
+			t.Errorf("%+v = %q, %v; want %q", tc.Command, got, err, want)
+		}
+	}
+	for _, c := range bad {
+		if got, err := enc.EncodeCommand([]byte("x"), c); err == nil || string(got) != "x" {
+			t.Errorf("%+v = %q, %v; want an error, dst unchanged", c, got, err)
+		}
+	}
+}
+
+// DecodeText is [Decode] of text chunks.
+func DecodeText(codec protocol.Codec, t protocol.Transport, chunks ...string) Outcome {
+	in := make([][]byte, len(chunks))
+	for i, s := range chunks {
+		in[i] = []byte(s)
+	}
+	return Decode(codec, t, in)
+}
