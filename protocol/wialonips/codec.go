@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // Name is the codec's name, as [Codec.Name] returns it.
@@ -134,7 +135,7 @@ func binarySize(line []byte) (int, bool) {
 	default:
 		return 0, false
 	}
-	n, ok := parseUint(f)
+	n, ok := tf.Uint(f)
 	if !ok || n > 1<<30 {
 		return 0, false
 	}

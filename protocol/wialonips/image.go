@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // imageState is a snapshot being received in blocks (#I#).
@@ -33,9 +34,9 @@ func (s *Session) snapshot(body, bin []byte, r *protocol.Result) {
 		r.Reply = append(r.Reply, "#AI#NA;0\r\n"...)
 		return
 	}
-	sz, ok1 := parseUint(f[0])
-	ind, ok2 := parseUint(f[1])
-	last, ok3 := parseUint(f[2])
+	sz, ok1 := tf.Uint(f[0])
+	ind, ok2 := tf.Uint(f[1])
+	last, ok3 := tf.Uint(f[2])
 	if !ok2 {
 		r.Reply = append(r.Reply, "#AI#NA;0\r\n"...)
 		return
@@ -65,7 +66,7 @@ func (s *Session) snapshot(body, bin []byte, r *protocol.Result) {
 	im := &s.image
 	if ind == 0 {
 		im.reset()
-		im.active, im.name, im.ts, im.hasTS, im.last = true, text(f[5]), ts, hasTS, last
+		im.active, im.name, im.ts, im.hasTS, im.last = true, tf.Text(f[5]), ts, hasTS, last
 	} else if !im.active || ind != im.next || last != im.last || im.name != string(f[5]) {
 		answer("0")
 		return

@@ -1,6 +1,10 @@
 package wialonips
 
-import "strconv"
+import (
+	"strconv"
+
+	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
+)
 
 // paramDef is how a parameter is registered.
 type paramDef struct {
@@ -76,7 +80,7 @@ func indexedParam(raw []byte) (d paramDef, ok bool) {
 		if digits[0] == '0' || len(digits) > 2 {
 			return paramDef{}, false
 		}
-		n, ok := parseUint(digits)
+		n, ok := tf.Uint(digits)
 		if !ok || n == 0 || n > maxIndex {
 			return paramDef{}, false
 		}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // cursor walks the ';'-separated fields of a record in place.
@@ -70,7 +71,7 @@ func (s *Session) record(m *protocol.Message, body []byte, extended bool) string
 		return codeADC
 	}
 	if ib := c.next(); !isNA(ib) {
-		m.Add("ibutton.code", protocol.String(text(ib)))
+		m.Add("ibutton.code", protocol.String(tf.Text(ib)))
 	}
 	if !s.params(m, c.next()) {
 		return codeParams
@@ -83,7 +84,7 @@ func optDecimal(m *protocol.Message, name string, f []byte) bool {
 	if isNA(f) {
 		return true
 	}
-	v, ok := parseDecimal(f)
+	v, ok := tf.DecimalComma(f)
 	if ok {
 		m.Add(name, protocol.Float(v))
 	}
@@ -96,11 +97,11 @@ func optCount(m *protocol.Message, name string, f []byte) bool {
 	if isNA(f) {
 		return true
 	}
-	if u, ok := parseUint(f); ok {
+	if u, ok := tf.Uint(f); ok {
 		m.Add(name, protocol.Uint(u))
 		return true
 	}
-	v, ok := parseDecimal(f)
+	v, ok := tf.DecimalComma(f)
 	if !ok || v < 0 || v != float64(int64(v)) {
 		return false
 	}
@@ -117,7 +118,7 @@ func (s *Session) adc(m *protocol.Message, f []byte) bool {
 	for i := 1; ; i++ {
 		item, rest, more := bytes.Cut(f, []byte{','})
 		if !isNA(item) {
-			v, ok := parseDecimal(item)
+			v, ok := tf.DecimalComma(item)
 			if !ok || m.Len() >= maxParams {
 				return false
 			}
@@ -210,11 +211,11 @@ func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ b
 	var v protocol.Value
 	switch typ {
 	case '1':
-		if i, ok := parseInt(val); ok {
+		if i, ok := tf.Int(val); ok {
 			v = protocol.Int(i)
-		} else if u, ok := parseUint(val); ok {
+		} else if u, ok := tf.Uint(val); ok {
 			v = protocol.Uint(u)
-		} else if f, ok := parseDecimal(val); ok {
+		} else if f, ok := tf.DecimalComma(val); ok {
 			// Some devices send fractions in integer parameters: keep the
 			// number rather than lose it.
 			v = protocol.Float(f)
@@ -222,13 +223,13 @@ func (s *Session) setParam(m *protocol.Message, start int, rawName []byte, typ b
 			return true
 		}
 	case '2':
-		f, ok := parseDecimal(val)
+		f, ok := tf.DecimalComma(val)
 		if !ok {
 			return true
 		}
 		v = protocol.Float(f)
 	default:
-		v = protocol.String(text(val))
+		v = protocol.String(tf.Text(val))
 	}
 	if d.asBool {
 		f, ok := v.Float()

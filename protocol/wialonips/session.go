@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // Protocol versions a session has learnt from the login or a UDP prefix.
@@ -194,7 +195,7 @@ func (s *Session) decodeLine(line, bin []byte, off int, r *protocol.Result) erro
 		s.driverMessage(body, r)
 	case "AM":
 		// The device's answer to a #M# the server sent.
-		r.Responses = append(r.Responses, protocol.CommandResponse{Text: text(body)})
+		r.Responses = append(r.Responses, protocol.CommandResponse{Text: tf.Text(body)})
 	case "I":
 		s.snapshot(body, bin, r)
 	case "IT":
@@ -261,7 +262,7 @@ func isVersion2(v []byte) bool {
 	if len(v) < 3 || v[0] != '2' || v[1] != '.' {
 		return false
 	}
-	_, ok := parseUint(v[2:])
+	_, ok := tf.Uint(v[2:])
 	return ok
 }
 
@@ -506,7 +507,7 @@ func (s *Session) driverMessage(body []byte, r *protocol.Result) {
 	if s.ident != "" {
 		m.SetString(protocol.ParamIdent, s.ident)
 	}
-	m.SetString("driver.message", text(body))
+	m.SetString("driver.message", tf.Text(body))
 	if bad {
 		m.Add(protocol.ParamChecksumInvalid, protocol.Bool(true))
 	}
@@ -522,7 +523,7 @@ func (s *Session) tachographBlock(body []byte, r *protocol.Result) {
 		r.Reply = append(r.Reply, "#AT#NA;0\r\n"...)
 		return
 	}
-	if _, ok := parseUint(f[2]); !ok {
+	if _, ok := tf.Uint(f[2]); !ok {
 		r.Reply = append(r.Reply, "#AT#NA;0\r\n"...)
 		return
 	}

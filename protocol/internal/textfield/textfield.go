@@ -63,22 +63,27 @@ func Trim(b []byte) []byte {
 	return b
 }
 
-// Uint parses unsigned decimal digits (at most 19 of them).
+// Uint parses unsigned decimal digits: any number that fits a uint64.
 func Uint(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 19 {
+	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
 	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
+	for i, c := range b {
+		d := uint64(c - '0')
+		if d > 9 {
 			return 0, false
 		}
-		n = n*10 + uint64(c-'0')
+		// 19 digits always fit; only a 20th can overflow.
+		if i == 19 && n > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
 	}
 	return n, true
 }
 
-// Int parses an optionally signed decimal integer.
+// Int parses an optionally signed decimal integer that fits an int64.
 func Int(b []byte) (int64, bool) {
 	neg := false
 	if len(b) > 0 && (b[0] == '-' || b[0] == '+') {
@@ -90,7 +95,13 @@ func Int(b []byte) (int64, bool) {
 		return 0, false
 	}
 	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
 		return -int64(u), true
+	}
+	if u > math.MaxInt64 {
+		return 0, false
 	}
 	return int64(u), true
 }
@@ -157,7 +168,13 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // too). Exponents, hex, NaN and infinities are rejected. Up to 15 digits
 // the value is mantissa/10^k, both exact in a float64, so the result is
 // correctly rounded; longer numbers go through strconv.
-func Decimal(b []byte) (float64, bool) {
+func Decimal(b []byte) (float64, bool) { return decimal(b, false) }
+
+// DecimalComma is [Decimal] that also takes a decimal comma ("79,8"), as
+// devices of protocols whose fields are not separated by commas send.
+func DecimalComma(b []byte) (float64, bool) { return decimal(b, true) }
+
+func decimal(b []byte, comma bool) (float64, bool) {
 	if len(b) == 0 || len(b) > 64 {
 		return 0, false
 	}
@@ -176,7 +193,7 @@ func Decimal(b []byte) (float64, bool) {
 			nd++
 			continue
 		}
-		if c == '.' && point < 0 {
+		if (c == '.' || comma && c == ',') && point < 0 {
 			point = nd
 			continue
 		}
@@ -197,7 +214,15 @@ func Decimal(b []byte) (float64, bool) {
 		if b[0] == '-' || b[0] == '+' {
 			start = 1
 		}
-		v, err := strconv.ParseFloat(string(b[start:]), 64)
+		num := b[start:]
+		if comma && point >= 0 {
+			var buf [64]byte
+			num = buf[:copy(buf[:], num)]
+			if i := bytes.IndexByte(num, ','); i >= 0 {
+				num[i] = '.'
+			}
+		}
+		v, err := strconv.ParseFloat(string(num), 64)
 		if err != nil || math.IsInf(v, 0) {
 			return 0, false
 		}
@@ -321,14 +346,24 @@ func Fraction(b []byte) float64 {
 // Degrees are whatever precedes the two integer digits of the minutes, so
 // devices that drop a leading zero ("954.9490") read right. Minutes of 60
 // or more (captures have "5562.0287") are taken as written, degrees +
-// minutes/60, rather than losing the record, as the Wialon IPS codec does.
-// limit is 90 for latitudes and 180 for longitudes; a value beyond it is
-// refused.
-func NMEA(v []byte, limit float64) (float64, bool) {
-	if len(v) == 0 || len(v) > 24 {
+// minutes/60, rather than losing the record. limit is 90 for latitudes and
+// 180 for longitudes; a value beyond it is refused.
+func NMEA(v []byte, limit float64) (float64, bool) { return nmea(v, limit, false) }
+
+// NMEAComma is [NMEA] that also takes a decimal comma ("5354,4926"), as
+// Wialon IPS devices send.
+func NMEAComma(v []byte, limit float64) (float64, bool) { return nmea(v, limit, true) }
+
+func nmea(v []byte, limit float64, comma bool) (float64, bool) {
+	if len(v) == 0 || len(v) > 40 {
 		return 0, false
 	}
 	ip := bytes.IndexByte(v, '.')
+	if comma {
+		if i := bytes.IndexByte(v, ','); i >= 0 && (ip < 0 || i < ip) {
+			ip = i
+		}
+	}
 	if ip < 0 {
 		ip = len(v)
 	}
@@ -344,7 +379,7 @@ func NMEA(v []byte, limit float64) (float64, bool) {
 	if minText[0] == '-' || minText[0] == '+' {
 		return 0, false
 	}
-	mins, ok := Decimal(minText)
+	mins, ok := decimal(minText, comma)
 	if !ok || mins >= 100 {
 		return 0, false
 	}

@@ -3,6 +3,7 @@ package textfield
 import (
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -96,6 +97,75 @@ func TestNumbers(t *testing.T) {
 	}
 }
 
+// The integers are read over their whole range and refused past it, not
+// wrapped.
+func TestIntegerRange(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		u  uint64
+		ok bool
+	}{
+		{"18446744073709551615", math.MaxUint64, true},
+		{"00000000000000000001", 1, true},
+		{"18446744073709551616", 0, false},
+		{"99999999999999999999", 0, false},
+		{"100000000000000000000", 0, false},
+	} {
+		if u, ok := Uint([]byte(tc.in)); u != tc.u || ok != tc.ok {
+			t.Errorf("Uint(%q) = %d, %v", tc.in, u, ok)
+		}
+	}
+	for _, tc := range []struct {
+		in string
+		i  int64
+		ok bool
+	}{
+		{"9223372036854775807", math.MaxInt64, true},
+		{"-9223372036854775808", math.MinInt64, true},
+		{"+7", 7, true},
+		{"9223372036854775808", 0, false},
+		{"-9223372036854775809", 0, false},
+		{"-", 0, false},
+	} {
+		if i, ok := Int([]byte(tc.in)); i != tc.i || ok != tc.ok {
+			t.Errorf("Int(%q) = %d, %v", tc.in, i, ok)
+		}
+	}
+}
+
+// The comma forms read what the point forms read, with a comma for the
+// point; the point forms refuse the comma.
+func TestComma(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		f  float64
+	}{{"79,8", 79.8}, {"-0,5", -0.5}, {",5", 0.5}, {"1234567890123456789,25", 1234567890123456789.25}, {"12.5", 12.5}} {
+		if f, ok := DecimalComma([]byte(tc.in)); !ok || f != tc.f {
+			t.Errorf("DecimalComma(%q) = %v, %v", tc.in, f, ok)
+		}
+	}
+	for _, bad := range []string{"1,2,3", "1,2.3", ","} {
+		if f, ok := DecimalComma([]byte(bad)); ok {
+			t.Errorf("DecimalComma(%q) = %v", bad, f)
+		}
+	}
+	if _, ok := Decimal([]byte("79,8")); ok {
+		t.Error("Decimal accepted a comma")
+	}
+	if d, ok := NMEAComma([]byte("5354,4926"), 90); !ok || math.Abs(d-(53+54.4926/60)) > 1e-12 {
+		t.Errorf("NMEAComma = %v, %v", d, ok)
+	}
+	if d, ok := NMEAComma([]byte("02731.44990"), 180); !ok || math.Abs(d-(27+31.4499/60)) > 1e-12 {
+		t.Errorf("NMEAComma = %v, %v", d, ok)
+	}
+	if _, ok := NMEA([]byte("5354,4926"), 90); ok {
+		t.Error("NMEA accepted a comma")
+	}
+	if _, ok := NMEAComma([]byte("9100,0"), 90); ok {
+		t.Error("latitude 91 accepted")
+	}
+}
+
 func TestUnixAndCivil(t *testing.T) {
 	for _, tm := range []time.Time{
 		time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -140,5 +210,16 @@ func FuzzDecimal(f *testing.F) {
 		}
 		NMEA([]byte(s), 180)
 		Split(nil, []byte(s), '.', 3)
+		// With a comma for the point, DecimalComma reads the same number.
+		if c := strings.Replace(s, ".", ",", 1); c != s {
+			if f, ok := DecimalComma([]byte(c)); !ok || f != got {
+				t.Fatalf("DecimalComma(%q) = %v, %v; Decimal(%q) = %v", c, f, ok, s, got)
+			}
+			if d, _ := NMEA([]byte(s), 180); d != 0 {
+				if dc, ok := NMEAComma([]byte(c), 180); !ok || dc != d {
+					t.Fatalf("NMEAComma(%q) = %v, %v; NMEA = %v", c, dc, ok, d)
+				}
+			}
+		}
 	})
 }
