@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -242,4 +243,29 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// AppendGSMCell appends one cell to a gsm.cells array being built in js:
+// it opens the array when js is empty and puts a comma before every cell
+// but the first. The caller closes the array with ']'. rssi is written
+// when hasRSSI is true.
+func AppendGSMCell(js []byte, mcc, mnc, lac, cellID uint64, rssi int64, hasRSSI bool) []byte {
+	if len(js) == 0 {
+		js = append(js, '[')
+	} else if js[len(js)-1] != '[' {
+		js = append(js, ',')
+	}
+	js = append(js, `{"mcc":`...)
+	js = strconv.AppendUint(js, mcc, 10)
+	js = append(js, `,"mnc":`...)
+	js = strconv.AppendUint(js, mnc, 10)
+	js = append(js, `,"lac":`...)
+	js = strconv.AppendUint(js, lac, 10)
+	js = append(js, `,"cellid":`...)
+	js = strconv.AppendUint(js, cellID, 10)
+	if hasRSSI {
+		js = append(js, `,"rssi":`...)
+		js = strconv.AppendInt(js, rssi, 10)
+	}
+	return append(js, '}')
 }

@@ -189,7 +189,7 @@ func (s *Session) wifiLBS(f *frame, r *protocol.Result) {
 			m.SetUint(paramLAC, lac)
 			m.SetUint(paramCellID, cid)
 		}
-		js = appendCell(js, mcc, mnc, lac, cid, e[4])
+		js = protocol.AppendGSMCell(js, mcc, mnc, lac, cid, int64(e[4]), true)
 	}
 	if cells > 0 {
 		m.Set(paramCells, protocol.RawJSON(string(append(js, ']'))))
@@ -208,25 +208,6 @@ func bcdDateTime(b []byte) (int64, bool) {
 		d[i] = hi*10 + lo
 	}
 	return dateTime(d[:])
-}
-
-// appendCell appends one gsm.cells entry, with a comma unless it is the
-// first.
-func appendCell(js []byte, mcc, mnc, lac, cid uint64, rssi byte) []byte {
-	if len(js) > 1 {
-		js = append(js, ',')
-	}
-	js = append(js, `{"mcc":`...)
-	js = strconv.AppendUint(js, mcc, 10)
-	js = append(js, `,"mnc":`...)
-	js = strconv.AppendUint(js, mnc, 10)
-	js = append(js, `,"lac":`...)
-	js = strconv.AppendUint(js, lac, 10)
-	js = append(js, `,"cellid":`...)
-	js = strconv.AppendUint(js, cid, 10)
-	js = append(js, `,"rssi":`...)
-	js = strconv.AppendUint(js, uint64(rssi), 10)
-	return append(js, '}')
 }
 
 // wifiJSON renders n access points (MAC 6, signal 1) as

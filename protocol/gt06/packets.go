@@ -855,7 +855,7 @@ func (s *Session) lbsMulti(f *frame, r *protocol.Result) bool {
 		if lac == 0 && cid == 0 {
 			continue
 		}
-		js = appendCell(js, uint64(mcc), mnc, lac, cid, e[lacLen+cidLen])
+		js = protocol.AppendGSMCell(js, uint64(mcc), mnc, lac, cid, int64(e[lacLen+cidLen]), true)
 	}
 	if len(js) > 1 {
 		m.Set(paramCells, protocol.RawJSON(string(append(js, ']'))))

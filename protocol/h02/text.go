@@ -2,7 +2,6 @@ package h02
 
 import (
 	"bytes"
-	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
@@ -458,7 +457,7 @@ func cells(m *protocol.Message, mccB, mncB []byte, groups [][]byte, w int) bool 
 		if w == 3 {
 			rssi = int64(vals[i+2])
 		}
-		js = appendCell(js, mcc, mnc, vals[i], vals[i+1], w == 3, rssi)
+		js = protocol.AppendGSMCell(js, mcc, mnc, vals[i], vals[i+1], rssi, w == 3)
 	}
 	if js != nil {
 		m.Add(paramCells, protocol.RawJSON(string(append(js, ']'))))
@@ -495,29 +494,6 @@ func readCells(vals []uint64, groups [][]byte, w, base int) bool {
 	return true
 }
 
-// appendCell adds one {"mcc","mnc","lac","cellid"[,"rssi"]} object to a
-// gsm.cells array being built.
-func appendCell(js []byte, mcc, mnc, lac, cid uint64, hasRSSI bool, rssi int64) []byte {
-	if js == nil {
-		js = append(js, '[')
-	} else {
-		js = append(js, ',')
-	}
-	js = append(js, `{"mcc":`...)
-	js = strconv.AppendUint(js, mcc, 10)
-	js = append(js, `,"mnc":`...)
-	js = strconv.AppendUint(js, mnc, 10)
-	js = append(js, `,"lac":`...)
-	js = strconv.AppendUint(js, lac, 10)
-	js = append(js, `,"cellid":`...)
-	js = strconv.AppendUint(js, cid, 10)
-	if hasRSSI {
-		js = append(js, `,"rssi":`...)
-		js = strconv.AppendInt(js, rssi, 10)
-	}
-	return append(js, '}')
-}
-
 // neighbours adds the V1.0.3 "lac-cid-signal| lac-cid-signal|…" list.
 func neighbours(m *protocol.Message, b []byte, base int) {
 	mcc, _ := m.Int(paramMCC)
@@ -537,7 +513,7 @@ func neighbours(m *protocol.Message, b []byte, base int) {
 		if !okL || !okC || !okG {
 			continue
 		}
-		js = appendCell(js, uint64(mcc), uint64(mnc), l, c, true, g)
+		js = protocol.AppendGSMCell(js, uint64(mcc), uint64(mnc), l, c, g, true)
 	}
 	if js != nil {
 		m.Add(paramCells, protocol.RawJSON(string(append(js, ']'))))

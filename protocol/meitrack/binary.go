@@ -236,24 +236,7 @@ func cceBytes(m *protocol.Message, id uint16, v []byte, x *cceState) {
 			}
 			return
 		}
-		if len(x.cells) == 0 {
-			x.cells = append(x.cells, '[')
-		} else {
-			x.cells = append(x.cells, ',')
-		}
-		x.cells = append(x.cells, `{"mcc":`...)
-		x.cells = strconv.AppendUint(x.cells, uint64(mcc), 10)
-		x.cells = append(x.cells, `,"mnc":`...)
-		x.cells = strconv.AppendUint(x.cells, uint64(mnc), 10)
-		x.cells = append(x.cells, `,"lac":`...)
-		x.cells = strconv.AppendUint(x.cells, uint64(lac), 10)
-		x.cells = append(x.cells, `,"cellid":`...)
-		x.cells = strconv.AppendUint(x.cells, uint64(ci), 10)
-		if hasRSSI {
-			x.cells = append(x.cells, `,"rssi":`...)
-			x.cells = strconv.AppendInt(x.cells, int64(rssi), 10)
-		}
-		x.cells = append(x.cells, '}')
+		x.cells = protocol.AppendGSMCell(x.cells, uint64(mcc), uint64(mnc), uint64(lac), uint64(ci), int64(rssi), hasRSSI)
 	case id >= 0x1D && id <= 0x25 && len(v) >= 8:
 		if len(x.wifi) == 0 {
 			x.wifi = append(x.wifi, '[')

@@ -2,7 +2,6 @@ package queclink
 
 import (
 	"bytes"
-	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
 	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
@@ -226,33 +225,12 @@ func (s *Session) gsm(rp *report, r *protocol.Result) {
 			first = false
 			continue
 		}
-		js = appendCell(js, mcc, mnc, lac, cid, rx, ok5)
+		js = protocol.AppendGSMCell(js, mcc, mnc, lac, cid, rx, ok5)
 	}
 	if js != nil {
 		m.Add(paramCells, protocol.RawJSON(string(append(js, ']'))))
 	}
 	s.reportEnd(m, rp, append(rest, b...))
-}
-
-func appendCell(js []byte, mcc, mnc, lac, cid uint64, rx int64, hasRx bool) []byte {
-	if js == nil {
-		js = append(js, '[')
-	} else {
-		js = append(js, ',')
-	}
-	js = append(js, `{"mcc":`...)
-	js = strconv.AppendUint(js, mcc, 10)
-	js = append(js, `,"mnc":`...)
-	js = strconv.AppendUint(js, mnc, 10)
-	js = append(js, `,"lac":`...)
-	js = strconv.AppendUint(js, lac, 10)
-	js = append(js, `,"cellid":`...)
-	js = strconv.AppendUint(js, cid, 10)
-	if hasRx {
-		js = append(js, `,"rssi":`...)
-		js = strconv.AppendInt(js, rx, 10)
-	}
-	return append(js, '}')
 }
 
 // wif decodes +RESP:GTWIF: <number>,(<MAC>,<RSSI>,,,)×number, reserved

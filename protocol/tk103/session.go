@@ -2,7 +2,6 @@ package tk103
 
 import (
 	"bytes"
-	"strconv"
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -465,28 +464,9 @@ func (s *Session) network(body []byte, r *protocol.Result) {
 		if !okL || !okC || !okG {
 			continue
 		}
-		js = appendCell(js, mcc, mnc, l, c, g)
+		js = protocol.AppendGSMCell(js, mcc, mnc, l, c, g, true)
 	}
 	if js != nil {
 		m.Add(paramCells, protocol.RawJSON(string(append(js, ']'))))
 	}
-}
-
-func appendCell(js []byte, mcc, mnc, lac, cid uint64, rssi int64) []byte {
-	if js == nil {
-		js = append(js, '[')
-	} else {
-		js = append(js, ',')
-	}
-	js = append(js, `{"mcc":`...)
-	js = strconv.AppendUint(js, mcc, 10)
-	js = append(js, `,"mnc":`...)
-	js = strconv.AppendUint(js, mnc, 10)
-	js = append(js, `,"lac":`...)
-	js = strconv.AppendUint(js, lac, 10)
-	js = append(js, `,"cellid":`...)
-	js = strconv.AppendUint(js, cid, 10)
-	js = append(js, `,"rssi":`...)
-	js = strconv.AppendInt(js, rssi, 10)
-	return append(js, '}')
 }

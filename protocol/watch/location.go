@@ -159,22 +159,8 @@ func (d *frame) network(m *protocol.Message, f [][]byte) {
 				m.Add(paramLAC, protocol.Uint(lac))
 				m.Add(paramCellID, protocol.Uint(cid))
 			}
-			if len(js) > 1 {
-				js = append(js, ',')
-			}
-			js = append(js, `{"mcc":`...)
-			js = strconv.AppendUint(js, mcc, 10)
-			js = append(js, `,"mnc":`...)
-			js = strconv.AppendUint(js, mnc, 10)
-			js = append(js, `,"lac":`...)
-			js = strconv.AppendUint(js, lac, 10)
-			js = append(js, `,"cellid":`...)
-			js = strconv.AppendUint(js, cid, 10)
-			if rssi, ok := textfield.Int(f[3*i+2]); ok {
-				js = append(js, `,"rssi":`...)
-				js = strconv.AppendInt(js, rssi, 10)
-			}
-			js = append(js, '}')
+			rssi, ok := textfield.Int(f[3*i+2])
+			js = protocol.AppendGSMCell(js, mcc, mnc, lac, cid, rssi, ok)
 		}
 		if len(js) > 1 {
 			m.Add(paramCells, protocol.RawJSON(string(append(js, ']'))))
