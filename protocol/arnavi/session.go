@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // HEADER versions.
@@ -157,7 +158,7 @@ func (s *Session) packet(r *protocol.Result, num, typ byte, ts uint32, data []by
 		m := s.begin(r, 4)
 		m.Add(protocol.ParamTimestamp, protocol.Int(int64(ts)))
 		m.Add(paramPacketType, protocol.Int(int64(typ)))
-		m.Add(paramPacketRaw, protocol.String(hexString(data)))
+		m.Add(paramPacketRaw, protocol.String(binfield.HexString(data)))
 		return m
 	}
 }
@@ -204,21 +205,6 @@ func sum(b []byte) byte {
 		x += c
 	}
 	return x
-}
-
-// hexString is hex.EncodeToString with one allocation (up to 64 bytes,
-// the usual size, are encoded on the stack).
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	var stack [128]byte
-	out := stack[:0]
-	if 2*len(b) > len(stack) {
-		out = make([]byte, 0, 2*len(b))
-	}
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&0x0F])
-	}
-	return string(out)
 }
 
 // round keeps 7 decimals (single-precision coordinates hold no more)

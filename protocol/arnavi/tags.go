@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // knots is km/h per knot.
@@ -27,7 +28,7 @@ func tags(m *protocol.Message, d []byte) {
 		tag(put, m.Set, t, d[1:5])
 	}
 	if len(d) > 0 {
-		m.Set(paramTail, protocol.String(hexString(d)))
+		m.Set(paramTail, protocol.String(binfield.HexString(d)))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // Command types (CT) of EGTS_SR_COMMAND_DATA.
@@ -66,7 +67,7 @@ func (c *recordCtx) command(d []byte) bool {
 	case ctMsgFrom:
 		m.Set(paramDriverMsg, protocol.String(text(cd)))
 	default:
-		m.Set(subrecordNames[srCommandData], protocol.String(hexString(d)))
+		m.Set(subrecordNames[srCommandData], protocol.String(binfield.HexString(d)))
 	}
 	return true
 }

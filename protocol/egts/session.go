@@ -7,6 +7,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
 	"github.com/gnssgate/gnssgate/protocol/crc8"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // Packet types.
@@ -119,7 +120,7 @@ func (s *Session) Decode(b []byte, r *protocol.Result) error {
 		// Encrypted or compressed: the GOST leaves the algorithms to the
 		// parties; keep the body whole and confirm the packet.
 		m := s.begin(r)
-		m.Add(paramRaw, protocol.String(hexString(p.body)))
+		m.Add(paramRaw, protocol.String(binfield.HexString(p.body)))
 		m.Add(paramFlags, protocol.Int(int64(flags)))
 	} else {
 		for len(recs) > 0 {
@@ -317,19 +318,4 @@ func le24(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2]
 
 func le32(b []byte) uint32 {
 	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-// hexString is hex.EncodeToString with one allocation (up to 64 bytes,
-// the usual size, are encoded on the stack).
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	var stack [128]byte
-	out := stack[:0]
-	if 2*len(b) > len(stack) {
-		out = make([]byte, 0, 2*len(b))
-	}
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&0x0F])
-	}
-	return string(out)
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // epoch2010 is 2010-01-01 00:00:00 UTC, EGTS time zero, in Unix seconds.
@@ -112,7 +113,7 @@ func (c *recordCtx) subrecords(rd []byte, off int) (identified bool, err error) 
 			ok = false
 		}
 		if !ok {
-			c.msg().Set(subrecordNames[srt], protocol.String(hexString(d)))
+			c.msg().Set(subrecordNames[srt], protocol.String(binfield.HexString(d)))
 		}
 		if srt < 64 {
 			c.seen |= 1 << srt
@@ -185,7 +186,7 @@ func (c *recordCtx) termIdent(d []byte) bool {
 		m.Set(paramLanguage, protocol.String(text(lng)))
 	}
 	if nid != nil {
-		m.Set(paramNetwork, protocol.String(hexString(nid)))
+		m.Set(paramNetwork, protocol.String(binfield.HexString(nid)))
 	}
 	if fl&0x40 != 0 {
 		m.Set(paramBuffer, protocol.Int(int64(bs)))
@@ -296,7 +297,7 @@ func (c *recordCtx) posData(d []byte) bool {
 		p += 2
 	}
 	if p < len(d) {
-		m.Set(paramTail, protocol.String(hexString(d[p:])))
+		m.Set(paramTail, protocol.String(binfield.HexString(d[p:])))
 	}
 	return true
 }
@@ -437,7 +438,7 @@ func (c *recordCtx) liquidLevel(d []byte) bool {
 	}
 	rest := d[3:]
 	if fl&0x08 != 0 {
-		c.put(indexed(llsRawNames, n), protocol.String(hexString(rest)))
+		c.put(indexed(llsRawNames, n), protocol.String(binfield.HexString(rest)))
 		return true
 	}
 	if len(rest) < 4 {
@@ -465,7 +466,7 @@ func text(b []byte) string {
 	b = b[:end]
 	for _, c := range b {
 		if c < 0x20 || c >= 0x7F {
-			return hexString(b)
+			return binfield.HexString(b)
 		}
 	}
 	return string(b)

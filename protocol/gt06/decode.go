@@ -1,12 +1,12 @@
 package gt06
 
 import (
-	"encoding/hex"
 	"strconv"
 	"strings"
 	"unicode/utf16"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 const gpsLen = 18 // date-time 6, satellites 1, latitude 4, longitude 4, speed 1, course/status 2
@@ -268,7 +268,7 @@ func textCoord(s, key string, pos, neg byte, limit float64) (float64, bool) {
 // tail keeps content bytes that follow a known layout, in hex.
 func tail(m *protocol.Message, b []byte) {
 	if len(b) > 0 {
-		m.SetString(paramPacketTail, hexString(b))
+		m.SetString(paramPacketTail, binfield.HexString(b))
 	}
 }
 
@@ -293,12 +293,10 @@ func utf16Text(b []byte) string {
 
 // bcd renders BCD bytes as digits, dropping "F" padding.
 func bcd(b []byte) string {
-	return strings.TrimRight(hexString(b), "f")
+	return strings.TrimRight(binfield.HexString(b), "f")
 }
 
 const hexDigits = "0123456789abcdef"
-
-func hexString(b []byte) string { return hex.EncodeToString(b) }
 
 func be16(b []byte) uint16 { return uint16(b[0])<<8 | uint16(b[1]) }
 

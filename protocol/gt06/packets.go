@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // The decoders of this file check that a layout fits the content before
@@ -309,7 +310,7 @@ func putModules37(m *protocol.Message, b []byte) []byte {
 		case typ == 0x003B && len(d) == 2:
 			m.SetFloat(paramAccuracy, float64(be16(d))/100)
 		default:
-			m.SetString(moduleParam(typ), hexString(d))
+			m.SetString(moduleParam(typ), binfield.HexString(d))
 		}
 	}
 	return nil
@@ -430,7 +431,7 @@ func (s *Session) gpsLBSNT(f *frame, r *protocol.Result) bool {
 	rest = rest[6:]
 	if f.proto == typeGPSLBSDriver && len(rest) >= 1 && int(rest[0]) >= 1 && len(rest) >= 1+int(rest[0]) {
 		n := int(rest[0])
-		m.SetString(paramIButton, hexString(rest[2:1+n]))
+		m.SetString(paramIButton, binfield.HexString(rest[2:1+n]))
 		rest = rest[1+n:]
 	}
 	tail(m, rest)
@@ -464,7 +465,7 @@ func (s *Session) rfidLocation(f *frame, r *protocol.Result) bool {
 	m := s.begin(r)
 	putGPS(m, c)
 	rest := cell2G.put(m, c[gpsLen:])
-	m.SetString(paramRFID, hexString(rest[:8]))
+	m.SetString(paramRFID, binfield.HexString(rest[:8]))
 	end(m, f)
 	return true
 }
@@ -486,7 +487,7 @@ func (s *Session) locationRFID(f *frame, r *protocol.Result) bool {
 	m.SetFloat(paramBatteryVolt, float64(rest[6])/10)
 	m.SetFloat(paramMotorHours, float64(beN(rest[7:], 3))/60)
 	if card := rest[10:18]; !allZero(card) {
-		m.SetString(paramRFID, hexString(card))
+		m.SetString(paramRFID, binfield.HexString(card))
 	}
 	end(m, f)
 	return true
@@ -522,7 +523,7 @@ func (s *Session) status2(f *frame, r *protocol.Result) bool {
 		case typ == 0x006A && len(d) == 1:
 			m.SetInt(paramBatteryPct, int64(d[0]))
 		default:
-			m.SetString(moduleParam(typ), hexString(d))
+			m.SetString(moduleParam(typ), binfield.HexString(d))
 		}
 	}
 	end(m, f)
@@ -605,7 +606,7 @@ func (s *Session) iButton(f *frame, r *protocol.Result) bool {
 	m := s.begin(r)
 	putGPS(m, c[8:])
 	rest := cellCID4.put(m, c[8+gpsLen:])
-	m.SetString(paramIButton, hexString(rest))
+	m.SetString(paramIButton, binfield.HexString(rest))
 	end(m, f)
 	return true
 }
@@ -758,7 +759,7 @@ func (s *Session) alarm(f *frame, r *protocol.Result) bool {
 		rest = putMileage(m, rest)
 	case len(rest) == 8 && f.proto == typeAlarm:
 		if !allZero(rest) {
-			m.SetString(paramRFID, hexString(rest))
+			m.SetString(paramRFID, binfield.HexString(rest))
 		}
 		rest = nil
 	}
@@ -921,10 +922,10 @@ func (s *Session) az735(f *frame, r *protocol.Result) bool {
 		m.SetInt(paramSignal, int64(cell[len(cell)-1]))
 	}
 	if len(parts[0]) > 0 {
-		m.SetString("custom.cells.raw", hexString(parts[0]))
+		m.SetString("custom.cells.raw", binfield.HexString(parts[0]))
 	}
 	if len(parts[1]) > 0 {
-		m.SetString("custom.wifi.raw", hexString(parts[1]))
+		m.SetString("custom.wifi.raw", binfield.HexString(parts[1]))
 	}
 	st := rest[0]
 	m.SetInt("custom.status.enum", int64(st))
@@ -1051,7 +1052,7 @@ func (s *Session) serialData(f *frame, r *protocol.Result) bool {
 	if d := c[1:]; printable(d) {
 		m.SetString(paramSerialData, strings.TrimSpace(string(d)))
 	} else {
-		m.SetString(paramSerialData, hexString(d))
+		m.SetString(paramSerialData, binfield.HexString(d))
 	}
 	end(m, f)
 	return true
@@ -1120,7 +1121,7 @@ func (s *Session) deviceStatus(f *frame, r *protocol.Result) bool {
 		case f.proto == typeDeviceStatus && it.id == 0x0B && len(d) == 2:
 			m.SetFloat("battery.temperature", float64(be16(d))/10)
 		case f.proto == typePeripheral && it.id == 0x000A && len(d) >= 10:
-			m.SetString(paramBLEMac+"#1", hexString(d[1:7]))
+			m.SetString(paramBLEMac+"#1", binfield.HexString(d[1:7]))
 			m.SetInt(paramEvent, int64(d[7]))
 			if d[7] > 0 {
 				m.SetInt(paramEventData, int64(d[8]))
@@ -1128,14 +1129,14 @@ func (s *Session) deviceStatus(f *frame, r *protocol.Result) bool {
 			if details := d[10:]; printable(details) {
 				m.SetString("custom.peripheral.data", string(details))
 			} else {
-				m.SetString("custom.peripheral.data", hexString(details))
+				m.SetString("custom.peripheral.data", binfield.HexString(details))
 			}
 		case f.proto == typePeripheral && it.id == 0x000C && len(d) == 11:
 			m.SetInt("custom.external.battery.level", int64(d[0]))
 			m.SetBool("custom.external.battery.charging.status", d[1] > 0)
 			m.SetInt("custom.external.battery.cycles", int64(be16(d[2:])))
 		default:
-			m.SetString("custom.status."+strconv.Itoa(int(it.id)), hexString(d))
+			m.SetString("custom.status."+strconv.Itoa(int(it.id)), binfield.HexString(d))
 		}
 	}
 	end(m, f)
@@ -1233,17 +1234,17 @@ func (s *Session) modular(f *frame, r *protocol.Result) bool {
 		case typ == 0x0034 && n >= 6 && n == 6+int(d[5]):
 			s.moduleEvent(m, d[0])
 			if d[5] > 0 {
-				m.SetString(paramEventData, hexString(d[6:]))
+				m.SetString(paramEventData, binfield.HexString(d[6:]))
 			}
 		case typ == 0x007F && n == 14:
-			m.SetString(paramBLEMac+"#1", hexString(d[:6]))
+			m.SetString(paramBLEMac+"#1", binfield.HexString(d[:6]))
 			m.SetFloat(paramBLEBattVolt+"#1", float64(be16(d[6:]))/1000)
 			m.SetInt(paramBLEBattLevel+"#1", int64(d[8]))
 			m.SetFloat(paramBLETemp+"#1", float64(int16(be16(d[9:])))/10)
 			m.SetInt(paramBLEHumidity+"#1", int64(int16(be16(d[11:]))))
 			m.SetInt(paramBLEStatus+"#1", int64(d[13]))
 		default:
-			m.SetString(moduleParam(typ), hexString(d))
+			m.SetString(moduleParam(typ), binfield.HexString(d))
 		}
 	}
 	tail(m, c)
@@ -1336,7 +1337,7 @@ func (s *Session) info(f *frame, r *protocol.Result) bool {
 		if p := data[2+int(data[1]):]; len(p) >= 1 && len(p) >= 1+int(p[0]) {
 			m.SetInt(paramSatVisible, int64(p[0]))
 		}
-		m.SetString(paramInfoRaw, hexString(data))
+		m.SetString(paramInfoRaw, binfield.HexString(data))
 		data = nil
 	case sub == 0x0A && len(data) >= 26:
 		m.SetString(paramIMSI, strings.TrimPrefix(bcd(data[8:16]), "0"))
@@ -1356,7 +1357,7 @@ func (s *Session) info(f *frame, r *protocol.Result) bool {
 		m.SetString(paramSerialData, strings.TrimSpace(text(data)))
 		data = nil
 	case sub == 0x1B && len(data) == 8:
-		m.SetString(paramRFID, hexString(data[2:6]))
+		m.SetString(paramRFID, binfield.HexString(data[2:6]))
 		data = nil
 	case sub == 0x1E && len(data) == 8:
 		m.SetFloat(paramTempSensor, float64(int32(be32(data)))/10)
@@ -1364,7 +1365,7 @@ func (s *Session) info(f *frame, r *protocol.Result) bool {
 		data = nil
 	default:
 		if len(data) > 0 {
-			m.SetString(paramInfoRaw, hexString(data))
+			m.SetString(paramInfoRaw, binfield.HexString(data))
 		}
 		data = nil
 	}

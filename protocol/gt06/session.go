@@ -6,6 +6,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // Protocol numbers this codec decodes. Several numbers mean different
@@ -274,7 +275,7 @@ func end(m *protocol.Message, f *frame) {
 func (s *Session) raw(f *frame, r *protocol.Result) {
 	m := s.begin(r)
 	if len(f.content) > 0 {
-		m.SetString(paramPacketRaw, hexString(f.content))
+		m.SetString(paramPacketRaw, binfield.HexString(f.content))
 	}
 	end(m, f)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // jointech decodes Jointech's 0x5501 (real time) and 0x5502 (blind area)
@@ -86,7 +87,7 @@ func (s *Session) jointech(h *header, r *protocol.Result) {
 		rest = rest[2+len(v):]
 	}
 	if len(rest) > 0 {
-		m.Set(paramTail, protocol.String(hexString(rest)))
+		m.Set(paramTail, protocol.String(binfield.HexString(rest)))
 	}
 	s.end(m, h)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // locationLen is the basic location information: alarm flags, status,
@@ -107,7 +108,7 @@ func items(m *protocol.Message, b []byte) {
 		}
 	}
 	if len(b) > 0 {
-		m.Set(paramTail, protocol.String(hexString(b)))
+		m.Set(paramTail, protocol.String(binfield.HexString(b)))
 	}
 }
 
@@ -125,7 +126,7 @@ func standardItem(put func(string, protocol.Value), id byte, v []byte) bool {
 	case id == 0x04 && len(v) == 2: // ID of an alarm awaiting manual confirmation
 		put(paramConfirmEvent, protocol.Int(int64(be16(v))))
 	case id == 0x05 && len(v) == 30: // tyre pressures, Pa (2019)
-		put(paramTyres, protocol.String(hexString(v)))
+		put(paramTyres, protocol.String(binfield.HexString(v)))
 	case id == 0x06 && len(v) == 2: // compartment temperature, °C, signed (2019)
 		put(paramCargoTemp, protocol.Int(int64(int16(be16(v)))))
 	case id == 0x11 && (len(v) == 1 || len(v) == 5): // overspeed: area type [, area id]
@@ -193,7 +194,7 @@ func customItem(put func(string, protocol.Value), id byte, v []byte) {
 		if len(v) > 0 && printable(v) {
 			put(name, protocol.String(string(v)))
 		} else {
-			put(name, protocol.String(hexString(v)))
+			put(name, protocol.String(binfield.HexString(v)))
 		}
 	}
 }
@@ -221,21 +222,6 @@ func be32(b []byte) uint32 {
 	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
-// hexString is hex.EncodeToString with one allocation (up to 64 bytes,
-// the usual size, are encoded on the stack).
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	var stack [128]byte
-	out := stack[:0]
-	if 2*len(b) > len(stack) {
-		out = make([]byte, 0, 2*len(b))
-	}
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&0x0F])
-	}
-	return string(out)
-}
-
 // text reads a fixed-width text field: NUL and space padding dropped,
 // bytes outside printable ASCII kept as hex of the whole field.
 func text(b []byte) string {
@@ -250,7 +236,7 @@ func text(b []byte) string {
 	b = b[start:end]
 	for _, c := range b {
 		if c < 0x20 || c >= 0x7F {
-			return hexString(b)
+			return binfield.HexString(b)
 		}
 	}
 	return string(b)

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // batch decodes 0x0704: item count, type (0 regular, 1 blind-area
@@ -25,7 +26,7 @@ func (s *Session) batch(h *header, r *protocol.Result) {
 		}
 		m := s.begin(r)
 		if !decodeLocation(m, b[p:p+n], s.loc()) {
-			m.Add(paramRaw, protocol.String(hexString(b[p:p+n])))
+			m.Add(paramRaw, protocol.String(binfield.HexString(b[p:p+n])))
 		}
 		if kind == 1 {
 			m.Add(paramBuffered, protocol.Bool(true))
@@ -35,7 +36,7 @@ func (s *Session) batch(h *header, r *protocol.Result) {
 	}
 	if p < len(b) {
 		m := s.raw(h, r)
-		m.Set(paramRaw, protocol.String(hexString(b[p:])))
+		m.Set(paramRaw, protocol.String(binfield.HexString(b[p:])))
 	}
 }
 
@@ -114,7 +115,7 @@ func (s *Session) properties(h *header, r *protocol.Result) {
 		m.Add(paramTerminalID, protocol.String(v))
 	}
 	p += tid
-	m.Add(paramICCID, protocol.String(hexString(b[p:p+10])))
+	m.Add(paramICCID, protocol.String(binfield.HexString(b[p:p+10])))
 	p += 10
 	for _, name := range [2]string{paramHardware, paramFirmware} {
 		if p >= len(b) || p+1+int(b[p]) > len(b) {
@@ -131,7 +132,7 @@ func (s *Session) properties(h *header, r *protocol.Result) {
 		p += 2
 	}
 	if p < len(b) {
-		m.Add(paramTail, protocol.String(hexString(b[p:])))
+		m.Add(paramTail, protocol.String(binfield.HexString(b[p:])))
 	}
 	s.end(m, h)
 }
@@ -162,7 +163,7 @@ func (s *Session) driver(h *header, r *protocol.Result) {
 		}
 	}
 	if p < len(b) {
-		m.Add(paramTail, protocol.String(hexString(b[p:])))
+		m.Add(paramTail, protocol.String(binfield.HexString(b[p:])))
 	}
 	s.end(m, h)
 }
@@ -192,7 +193,7 @@ func driverCard(m *protocol.Message, b []byte, p int, v2019 bool) int {
 	if p+4 > len(b) {
 		return p
 	}
-	m.Add(paramCertValidity, protocol.String(hexString(b[p:p+4])))
+	m.Add(paramCertValidity, protocol.String(binfield.HexString(b[p:p+4])))
 	p += 4
 	if v2019 && p+20 <= len(b) {
 		if v := text(b[p : p+20]); v != "" {
@@ -214,7 +215,7 @@ func (s *Session) can(h *header, r *protocol.Result) {
 		return
 	}
 	m := s.begin(r)
-	m.Add(paramCANTime, protocol.String(hexString(b[2:7])))
+	m.Add(paramCANTime, protocol.String(binfield.HexString(b[2:7])))
 	count := int(be16(b))
 	out := []byte{'['}
 	p := 7
@@ -225,14 +226,14 @@ func (s *Session) can(h *header, r *protocol.Result) {
 		out = append(out, `{"id":`...)
 		out = strconv.AppendUint(out, uint64(be32(b[p:])), 10)
 		out = append(out, `,"data":"`...)
-		out = append(out, hexString(b[p+4:p+12])...)
+		out = append(out, binfield.HexString(b[p+4:p+12])...)
 		out = append(out, `"}`...)
 		p += 12
 	}
 	out = append(out, ']')
 	m.Add(paramCANFrames, protocol.RawJSON(string(out)))
 	if p < len(b) {
-		m.Add(paramTail, protocol.String(hexString(b[p:])))
+		m.Add(paramTail, protocol.String(binfield.HexString(b[p:])))
 	}
 	s.end(m, h)
 }
@@ -323,7 +324,7 @@ func (s *Session) simple(h *header, r *protocol.Result) bool {
 		m.Add(paramReplySeq, protocol.Int(int64(be16(b))))
 		m.Add(paramRecorderCmd, protocol.Int(int64(b[2])))
 		if len(b) > 3 {
-			m.Add(paramRecorderData, protocol.String(hexString(b[3:])))
+			m.Add(paramRecorderData, protocol.String(binfield.HexString(b[3:])))
 		}
 		s.end(m, h)
 		s.answer(r, be16(b), "", b[2:])
@@ -352,7 +353,7 @@ func (s *Session) simple(h *header, r *protocol.Result) bool {
 		m := s.begin(r)
 		m.Add(paramReplySeq, protocol.Int(int64(be16(b))))
 		if len(b) > 2 {
-			m.Add(paramRaw, protocol.String(hexString(b[2:])))
+			m.Add(paramRaw, protocol.String(binfield.HexString(b[2:])))
 		}
 		s.end(m, h)
 		s.answer(r, be16(b), "", b[2:])
@@ -365,7 +366,7 @@ func (s *Session) simple(h *header, r *protocol.Result) bool {
 		if printable(b[1:]) {
 			m.Add(paramTransText, protocol.String(string(b[1:])))
 		} else {
-			m.Add(paramTransHex, protocol.String(hexString(b[1:])))
+			m.Add(paramTransHex, protocol.String(binfield.HexString(b[1:])))
 		}
 		s.end(m, h)
 	default:

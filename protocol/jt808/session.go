@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // Terminal (uplink) message IDs.
@@ -399,7 +400,7 @@ func (s *Session) end(m *protocol.Message, h *header) {
 func (s *Session) raw(h *header, r *protocol.Result) *protocol.Message {
 	m := s.begin(r)
 	if len(h.body) > 0 {
-		m.Add(paramRaw, protocol.String(hexString(h.body)))
+		m.Add(paramRaw, protocol.String(binfield.HexString(h.body)))
 	}
 	if h.fragment {
 		m.Add(paramPacket, protocol.String(strconv.Itoa(int(h.index))+"/"+strconv.Itoa(int(h.total))))
@@ -444,7 +445,7 @@ func (s *Session) register(h *header, r *protocol.Result) error {
 		p++
 		plate(m, b[p:])
 	} else if len(b) > 0 {
-		m.Add(paramRaw, protocol.String(hexString(b)))
+		m.Add(paramRaw, protocol.String(binfield.HexString(b)))
 	}
 	if h.version >= 0 {
 		m.Add(paramProtoVersion, protocol.Int(int64(h.version)))
@@ -470,7 +471,7 @@ func plate(m *protocol.Message, b []byte) {
 	}
 	for _, c := range b {
 		if c < 0x20 || c >= 0x7F {
-			m.Add(paramPlateHex, protocol.String(hexString(b)))
+			m.Add(paramPlateHex, protocol.String(binfield.HexString(b)))
 			return
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // fieldSizes are the sizes in bytes of the FLEX fields 1-255: fields 1-69
@@ -153,7 +154,7 @@ func (s *Session) record(m *protocol.Message, b []byte) {
 			if size == 1 || size == 2 || size == 4 || size == 8 {
 				m.Add(f.name, protocol.Uint(le(v)))
 			} else {
-				m.Add(f.name, protocol.String(hexString(v)))
+				m.Add(f.name, protocol.String(binfield.HexString(v)))
 			}
 		}
 	}

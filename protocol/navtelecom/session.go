@@ -8,6 +8,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc8"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // FLEX protocol and structure versions this codec speaks: 1.0, 2.0, 3.0.
@@ -330,7 +331,7 @@ func (s *Session) flexRecord(r *protocol.Result, kind byte, b []byte) {
 // extended keeps a FLEX 2.0 extended record ("~E", "~X") whole, in hex.
 func (s *Session) extended(r *protocol.Result, kind byte, b []byte) {
 	m := s.begin(r)
-	m.Add(paramExtended, protocol.String(hexString(b)))
+	m.Add(paramExtended, protocol.String(binfield.HexString(b)))
 	m.Add(paramPacketType, protocol.String(packetTypes[kind]))
 }
 
@@ -350,7 +351,7 @@ func (s *Session) ntcbRecords(r *protocol.Result, b []byte, count int) {
 			if s.ident != "" {
 				m.Add(protocol.ParamIdent, protocol.String(s.ident))
 			}
-			m.Add(paramNTCBRaw, protocol.String(hexString(b[start:])))
+			m.Add(paramNTCBRaw, protocol.String(binfield.HexString(b[start:])))
 			return
 		}
 	}
@@ -362,7 +363,7 @@ func (s *Session) ntcbRecords(r *protocol.Result, b []byte, count int) {
 // rawNTCB keeps an NTCB payload this codec does not decode.
 func (s *Session) rawNTCB(r *protocol.Result, data []byte) {
 	m := s.begin(r)
-	m.Add(paramNTCBRaw, protocol.String(hexString(data)))
+	m.Add(paramNTCBRaw, protocol.String(binfield.HexString(data)))
 }
 
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
@@ -427,19 +428,4 @@ func printable(b []byte) bool {
 		}
 	}
 	return true
-}
-
-// hexString is hex.EncodeToString with one allocation (up to 64 bytes,
-// the usual size, are encoded on the stack).
-func hexString(b []byte) string {
-	const digits = "0123456789abcdef"
-	var stack [128]byte
-	out := stack[:0]
-	if 2*len(b) > len(stack) {
-		out = make([]byte, 0, 2*len(b))
-	}
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&0x0F])
-	}
-	return string(out)
 }

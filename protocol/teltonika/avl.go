@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // Names of the parameters a record sets besides its IO elements.
@@ -299,7 +300,7 @@ func (s *Session) wideGroup(m *protocol.Message, seen *ioSet, g []byte, idSize, 
 		if w == 8 {
 			s.addIO(m, seen, id, binary.BigEndian.Uint64(g[idSize:]), 8)
 		} else {
-			put(m, seen, id, s.entry(id).name, protocol.String(hexString(g[idSize:step])))
+			put(m, seen, id, s.entry(id).name, protocol.String(binfield.HexString(g[idSize:step])))
 		}
 	}
 }

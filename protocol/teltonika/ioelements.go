@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/binfield"
 )
 
 // Family selects which of Teltonika's two AVL ID numberings a codec names
@@ -269,7 +270,7 @@ func (s *Session) value(e *ioEntry, u uint64, w int) protocol.Value {
 	case ioHex:
 		var b [8]byte
 		binary.BigEndian.PutUint64(b[:], u)
-		return protocol.String(hexString(b[8-w:]))
+		return protocol.String(binfield.HexString(b[8-w:]))
 	case ioText:
 		var b [8]byte
 		binary.BigEndian.PutUint64(b[:], u)
@@ -297,7 +298,7 @@ func (s *Session) valueBytes(e *ioEntry, raw []byte) protocol.Value {
 	case e.kind == ioText:
 		return protocol.String(asciiText(raw))
 	case e.kind == ioHex || e.custom || len(raw) == 0 || len(raw) > 8:
-		return protocol.String(hexString(raw))
+		return protocol.String(binfield.HexString(raw))
 	}
 	var u uint64
 	for _, c := range raw {
@@ -324,17 +325,6 @@ func (s *ioSet) first(id uint16) bool {
 	}
 	s[id>>6] |= bit
 	return true
-}
-
-const hexDigits = "0123456789abcdef"
-
-func hexString(b []byte) string {
-	buf := make([]byte, 2*len(b))
-	for i, c := range b {
-		buf[2*i] = hexDigits[c>>4]
-		buf[2*i+1] = hexDigits[c&0xF]
-	}
-	return string(buf)
 }
 
 // asciiText returns ASCII bytes as text without the NUL or space padding
