@@ -7,25 +7,8 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func decode(t *testing.T, s protocol.Session, f []byte) *protocol.Result {
-	t.Helper()
-	var r protocol.Result
-	if err := s.Decode(f, &r); err != nil {
-		t.Fatal(err)
-	}
-	return &r
-}
 
 // packet builds a PACKAGE packet with its checksum (sum of time and data).
 func packet(typ byte, ts uint32, data []byte) []byte {
@@ -38,12 +21,12 @@ func TestAnswers(t *testing.T) {
 	c := &Codec{Now: fixedNow}
 	s := c.NewSession(protocol.TCP)
 	// HEADER v1 (0x22): 7B 00 00 7D; the IMEI is 8 bytes little-endian.
-	r := decode(t, s, unhex(t, "ff22f30c45f5c90f0300"))
+	r := protocoltest.DecodeFrame(t, s, protocoltest.Hex(t, "ff22f30c45f5c90f0300"))
 	if hex.EncodeToString(r.Reply) != "7b00007d" || r.Ident != "861785007918323" {
 		t.Fatalf("header v1: reply %x ident %q", r.Reply, r.Ident)
 	}
 	// HEADER v2 (0x23): 7B 04 00 CS <time LE> 7D with the server's time.
-	r = decode(t, s, unhex(t, "ff23f30c45f5c90f0300"))
+	r = protocoltest.DecodeFrame(t, s, protocoltest.Hex(t, "ff23f30c45f5c90f0300"))
 	ts := uint32(fixedNow().Unix())
 	tb := []byte{byte(ts), byte(ts >> 8), byte(ts >> 16), byte(ts >> 24)}
 	want := append([]byte{0x7B, 4, 0, tb[0] + tb[1] + tb[2] + tb[3]}, tb...)
@@ -53,7 +36,7 @@ func TestAnswers(t *testing.T) {
 	// A package is confirmed with its number.
 	tags := []byte{0x03, 0, 0, 0x60, 0x42, 0x04, 0, 0, 0x16, 0x42, 0x05, 45, 12, 0x35, 20, 0x97, 219, 0, 0, 0}
 	pkg := append(append([]byte{0x5B, 0x2A}, packet(packetTags, 1700000000, tags)...), 0x5D)
-	r = decode(t, s, pkg)
+	r = protocoltest.DecodeFrame(t, s, pkg)
 	if hex.EncodeToString(r.Reply) != "7b002a7d" || len(r.Messages) != 1 {
 		t.Fatalf("package: reply %x, %d messages", r.Reply, len(r.Messages))
 	}
@@ -69,7 +52,7 @@ func TestAnswers(t *testing.T) {
 	}
 	// An answer to a command (package 0xFD): a response, no confirmation.
 	ans := append(append([]byte{0x5B, 0xFD}, packet(packetText, 1700000001, []byte("OK"))...), 0x5D)
-	r = decode(t, s, ans)
+	r = protocoltest.DecodeFrame(t, s, ans)
 	if len(r.Reply) != 0 || len(r.Responses) != 1 || r.Responses[0].Text != "OK" {
 		t.Fatalf("answer: reply %x responses %+v", r.Reply, r.Responses)
 	}

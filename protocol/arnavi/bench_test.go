@@ -17,12 +17,12 @@ const (
 // BenchmarkDecode decodes one PACKAGE into a reused Result, the
 // confirmation included.
 func BenchmarkDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{unhex(b, benchHeader)}, Frame: unhex(b, benchFrame), Messages: 1, Reply: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{protocoltest.Hex(b, benchHeader)}, Frame: protocoltest.Hex(b, benchFrame), Messages: 1, Reply: true})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per frame.
 func BenchmarkSplitDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{unhex(b, benchHeader)}, Frame: unhex(b, benchFrame), Split: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{protocoltest.Hex(b, benchHeader)}, Frame: protocoltest.Hex(b, benchFrame), Split: true})
 }
 
 // BenchmarkDecodeText decodes one "$AV,V4" position sentence.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // header builds an options header with a mobile ID (IMEI, F-padded) and
@@ -38,21 +39,12 @@ func location() []byte {
 	return append(b, 0x6f, 14, 0x13, 0)
 }
 
-func decode(t *testing.T, s *Session, dgram []byte) *protocol.Result {
-	t.Helper()
-	var r protocol.Result
-	if err := s.Decode(dgram, &r); err != nil {
-		t.Fatalf("%x: %v", dgram, err)
-	}
-	return &r
-}
-
 func TestLocateAndApplicationMessages(t *testing.T) {
 	s := (&Codec{}).NewSession(protocol.UDP).(*Session)
 	// A locate report (type 8) has the event report's layout.
 	loc := append(header(serviceUnacknowledged, msgLocate, 5), location()...)
 	loc = append(loc, 255, 3, 1, 0, 0, 0, 0x01, 0x00)
-	r := decode(t, s, loc)
+	r := protocoltest.DecodeFrame(t, s, loc)
 	m := &r.Messages[0]
 	if m.Ident() != "352648068863398" || len(r.Reply) != 0 {
 		t.Fatalf("ident %q reply %x", m.Ident(), r.Reply)
@@ -67,7 +59,7 @@ func TestLocateAndApplicationMessages(t *testing.T) {
 	// An application message (type 5): type, length, contents.
 	app := append(header(serviceAcknowledged, msgApplication, 6), location()...)
 	app = append(app, 0, 111, 0, 3, 0xaa, 0xbb, 0xcc)
-	r = decode(t, s, app)
+	r = protocoltest.DecodeFrame(t, s, app)
 	if v, _ := r.Messages[0].Str("custom.application.message.hex"); v != "aabbcc" {
 		t.Errorf("application data %q", v)
 	}
@@ -76,12 +68,12 @@ func TestLocateAndApplicationMessages(t *testing.T) {
 	}
 	// A later message without the options header belongs to the same unit.
 	null := []byte{serviceUnacknowledged, msgNull, 0, 7}
-	r = decode(t, s, null)
+	r = protocoltest.DecodeFrame(t, s, null)
 	if r.Ident != "352648068863398" || len(r.Messages) != 0 {
 		t.Errorf("null message: ident %q, %d messages", r.Ident, len(r.Messages))
 	}
 	// A message type not decoded is kept whole.
-	r = decode(t, s, append(header(serviceUnacknowledged, msgVersion, 8), 1, 2, 3))
+	r = protocoltest.DecodeFrame(t, s, append(header(serviceUnacknowledged, msgVersion, 8), 1, 2, 3))
 	if v, _ := r.Messages[0].Str("custom.message.hex"); v != "010203" {
 		t.Errorf("version message %s", r.Messages[0].String())
 	}
@@ -102,7 +94,7 @@ func TestCommandsAndAcknowledgements(t *testing.T) {
 	}
 	// The unit acknowledges the user message and refuses the unit request.
 	ack := append(header(serviceResponse, msgAck, 1), msgUser, ackOK, 0, '8', '1', 'a')
-	r := decode(t, s, ack)
+	r := protocoltest.DecodeFrame(t, s, ack)
 	if len(r.Responses) != 1 || !r.Responses[0].HasID || r.Responses[0].ID != 42 || r.Responses[0].Text != "ACK" {
 		t.Fatalf("responses %+v", r.Responses)
 	}
@@ -110,7 +102,7 @@ func TestCommandsAndAcknowledgements(t *testing.T) {
 		t.Fatalf("message %s reply %x", r.Messages[0].String(), r.Reply)
 	}
 	nak := append(header(serviceResponse, msgAck, 2), msgUnitRequest, nakNotSupported, 0, 0, 0, 0)
-	r = decode(t, s, nak)
+	r = protocoltest.DecodeFrame(t, s, nak)
 	if r.Responses[0].ID != 43 || r.Responses[0].Text != "NAK: message type not supported" {
 		t.Fatalf("responses %+v", r.Responses)
 	}

@@ -14,10 +14,10 @@ const benchFrame = "0100020b004f00ae1101d24400ae1191af8304000202101800d923821300
 // BenchmarkDecode decodes one packet into a reused Result, the
 // EGTS_PT_RESPONSE included.
 func BenchmarkDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Messages: 1, Reply: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: protocoltest.Hex(b, benchFrame), Messages: 1, Reply: true})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per packet.
 func BenchmarkSplitDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Split: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: protocoltest.Hex(b, benchFrame), Split: true})
 }

@@ -2,7 +2,6 @@ package egts
 
 import (
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"math"
 	"testing"
@@ -10,16 +9,8 @@ import (
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc16"
 	"github.com/gnssgate/gnssgate/protocol/crc8"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // record builds a service data record: RL, RN, RFL (with OID when oid is
 // not 0), SST = RST = service, then the subrecords.
@@ -54,15 +45,6 @@ func build(pid uint16, pt byte, body []byte) []byte {
 	return append(append(h, body...), byte(c), byte(c>>8))
 }
 
-func decode(t *testing.T, s *Session, f []byte) *protocol.Result {
-	t.Helper()
-	var r protocol.Result
-	if err := s.Decode(f, &r); err != nil {
-		t.Fatal(err)
-	}
-	return &r
-}
-
 func newSession(c *Codec) *Session { return c.NewSession(protocol.TCP).(*Session) }
 
 // The terminal identifies itself (TID and IMEI): the answer is the
@@ -71,7 +53,7 @@ func newSession(c *Codec) *Session { return c.NewSession(protocol.TCP).(*Session
 func TestIdentAndResponses(t *testing.T) {
 	s := newSession(&Codec{})
 	ident := sub(srTermIdent, append([]byte{0x39, 0x30, 0, 0, 0x02}, "356307042441013"...))
-	r := decode(t, s, build(7, ptAppData, record(3, 0, serviceAuth, ident)))
+	r := protocoltest.DecodeFrame(t, s, build(7, ptAppData, record(3, 0, serviceAuth, ident)))
 	want := build(1, ptResponse, append([]byte{7, 0, 0}, 6, 0, 1, 0, 0, 1, 1, 0, 3, 0, 3, 0, 0))
 	want = append(want, build(2, ptAppData, []byte{4, 0, 2, 0, 0, 1, 1, 9, 1, 0, 0})...)
 	if !bytes.Equal(r.Reply, want) {
@@ -102,7 +84,7 @@ func TestIdentAndResponses(t *testing.T) {
 	pos = append(pos, 12, 0, 0, 0x02, 0x01)
 	ext := sub(srExtPosData, []byte{0x1F, 0x64, 0, 0x7D, 0, 0x96, 0, 11, 0x03, 0})
 	ad := sub(srADSensors, []byte{0x01, 0x02, 0x01, 0xAA, 0x10, 0x27, 0x00})
-	r = decode(t, s, build(8, ptAppData, record(4, 0, serviceTeledata, sub(srPosData, pos), ext, ad)))
+	r = protocoltest.DecodeFrame(t, s, build(8, ptAppData, record(4, 0, serviceTeledata, sub(srPosData, pos), ext, ad)))
 	m := &r.Messages[0]
 	for name, want := range map[string]float64{
 		"timestamp": 1767323045, "position.latitude": -55.75, "position.longitude": -37.6,
@@ -126,7 +108,7 @@ func TestIdentAndResponses(t *testing.T) {
 // Without an identification, the records' object id is the ident.
 func TestObjectIDIdent(t *testing.T) {
 	s := newSession(&Codec{})
-	r := decode(t, s, build(1, ptAppData, record(1, 0x9a2cc762, serviceTeledata, sub(srState, []byte{2, 125, 40, 41, 0x04}))))
+	r := protocoltest.DecodeFrame(t, s, build(1, ptAppData, record(1, 0x9a2cc762, serviceTeledata, sub(srState, []byte{2, 125, 40, 41, 0x04}))))
 	if r.Ident != "2586625890" {
 		t.Fatalf("ident %q", r.Ident)
 	}
@@ -181,7 +163,7 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("command\n%x\nwant\n%x", cmd, want)
 	}
 	conf := append([]byte{0x10, 4, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "DONE"...)
-	r := decode(t, s, build(9, ptAppData, record(1, 77, serviceCommands, sub(srCommandData, conf))))
+	r := protocoltest.DecodeFrame(t, s, build(9, ptAppData, record(1, 77, serviceCommands, sub(srCommandData, conf))))
 	if len(r.Responses) != 1 || r.Responses[0].ID != 0x01020304 || !r.Responses[0].HasID || r.Responses[0].Text != "ok: DONE" {
 		t.Fatalf("responses %+v", r.Responses)
 	}

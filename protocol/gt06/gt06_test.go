@@ -22,15 +22,6 @@ func TestGolden(t *testing.T) { protocoltest.RunDir(t, "testdata", newCodec) }
 
 func FuzzDecode(f *testing.F) { protocoltest.Fuzz(f, "testdata", newCodec) }
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // The server-to-device ACK vectors of documented-examples.jsonl.
 func TestAppendAck(t *testing.T) {
 	for _, tc := range []struct {
@@ -170,11 +161,11 @@ func TestLoginTimezone(t *testing.T) {
 	s := (&Codec{}).NewSession(protocol.TCP).(*Session)
 	var r protocol.Result
 	// traccar Gt06ProtocolDecoderTest: type 0x100b, time zone word 0x3201.
-	if err := s.Decode(unhex(t, "787811010123456789012345100b3201000171930d0a"), &r); err == nil {
+	if err := s.Decode(protocoltest.Hex(t, "787811010123456789012345100b3201000171930d0a"), &r); err == nil {
 		t.Fatal("the capture's CRC is wrong; strict mode must reject it")
 	}
 	s = (&Codec{Lenient: true}).NewSession(protocol.TCP).(*Session)
-	if err := s.Decode(unhex(t, "787811010123456789012345100b3201000171930d0a"), &r); err != nil {
+	if err := s.Decode(protocoltest.Hex(t, "787811010123456789012345100b3201000171930d0a"), &r); err != nil {
 		t.Fatal(err)
 	}
 	if s.Ident() != "123456789012345" || s.Timezone() != "+08:00" || r.Ident != s.Ident() {
@@ -207,7 +198,7 @@ func TestSplit(t *testing.T) {
 		{"787803691604130318490d0a787805", 12, nil, "wrong length, stop marker before the next frame"},
 		{"787803691604130d0a99990d0a", 13, nil, "wrong length, a 0d0a inside the data is skipped"},
 	} {
-		adv, _, err := c.Split(unhex(t, tc.in), false)
+		adv, _, err := c.Split(protocoltest.Hex(t, tc.in), false)
 		if adv != tc.adv || !errors.Is(err, tc.err) || (err == nil) != (tc.err == nil) {
 			t.Errorf("%s: Split(%s) = %d, %v; want %d, %v", tc.comment, tc.in, adv, err, tc.adv, tc.err)
 		}
@@ -232,14 +223,14 @@ func TestSplit(t *testing.T) {
 func BenchmarkDecode(b *testing.B) {
 	protocoltest.Benchmark(b, protocoltest.Bench{
 		Codec: &Codec{},
-		Setup: [][]byte{unhex(b, "78780d01012345678901234500018cdd0d0a")},
-		Frame: unhex(b, "78781f1211071403362aca0543ec4f00ff976e021549010603e6b500e7590074763d0d0a"),
+		Setup: [][]byte{protocoltest.Hex(b, "78780d01012345678901234500018cdd0d0a")},
+		Frame: protocoltest.Hex(b, "78781f1211071403362aca0543ec4f00ff976e021549010603e6b500e7590074763d0d0a"),
 	})
 }
 
 // The Concox document's login example: CRC 8CDD over length..serial.
 func TestLoginCRC(t *testing.T) {
-	if got := crc16.X25.Checksum(unhex(t, "0d010123456789012345000"+"1")); got != 0x8CDD {
+	if got := crc16.X25.Checksum(protocoltest.Hex(t, "0d010123456789012345000"+"1")); got != 0x8CDD {
 		t.Fatalf("login CRC = %04x, want 8cdd", got)
 	}
 }
@@ -268,8 +259,8 @@ func wantParams(t *testing.T, m *protocol.Message, want map[string]protocol.Valu
 // frame is built from the layout (GPS block of the vondraussen capture, then
 // MCC, MNC, 4-byte LAC, 8-byte cell id, ACC, upload mode, re-upload flag).
 func TestLocation4G(t *testing.T) {
-	gps := unhex(t, "11071403362aca0543ec4f00ff976e021549")
-	content := append(append([]byte{}, gps...), unhex(t, "0106"+"03"+"0000e6b5"+"000000000000e759"+"01"+"02"+"01")...)
+	gps := protocoltest.Hex(t, "11071403362aca0543ec4f00ff976e021549")
+	content := append(append([]byte{}, gps...), protocoltest.Hex(t, "0106"+"03"+"0000e6b5"+"000000000000e759"+"01"+"02"+"01")...)
 	r := decodeOne(t, &Codec{}, 0xA0, content)
 	if len(r.Messages) != 1 || len(r.Reply) != 0 {
 		t.Fatalf("messages %v, reply %x", r.Messages, r.Reply)
@@ -281,7 +272,7 @@ func TestLocation4G(t *testing.T) {
 		"record.seqnum": protocol.Int(0x0102), "custom.packet.type": protocol.Int(0xA0),
 	})
 	// MCC bit 15: a two-byte MNC follows.
-	content = append(append([]byte{}, gps...), unhex(t, "8136"+"0104"+"0000cb8a"+"00000000000bef3a"+"00"+"00"+"00")...)
+	content = append(append([]byte{}, gps...), protocoltest.Hex(t, "8136"+"0104"+"0000cb8a"+"00000000000bef3a"+"00"+"00"+"00")...)
 	r = decodeOne(t, &Codec{}, 0xA0, content)
 	wantParams(t, &r.Messages[0], map[string]protocol.Value{
 		"gsm.mcc": protocol.Int(310), "gsm.mnc": protocol.Int(260), "gsm.lac": protocol.Int(0xcb8a),
@@ -291,7 +282,7 @@ func TestLocation4G(t *testing.T) {
 
 // South and west: bit 10 clear, bit 11 set.
 func TestHemispheres(t *testing.T) {
-	content := unhex(t, "11071403362aca0543ec4f00ff976e02"+"0949"+"010603e6b500e759")
+	content := protocoltest.Hex(t, "11071403362aca0543ec4f00ff976e02"+"0949"+"010603e6b500e759")
 	r := decodeOne(t, &Codec{}, 0x12, content)
 	wantParams(t, &r.Messages[0], map[string]protocol.Value{
 		"position.latitude": protocol.Float(-88337487.0 / 1800000), "position.longitude": protocol.Float(-16750446.0 / 1800000),
@@ -300,7 +291,7 @@ func TestHemispheres(t *testing.T) {
 }
 
 func TestInfoICCID(t *testing.T) {
-	content := unhex(t, "0a"+"0123456789012345"+"0460001234567890"+"89860012345678901234")
+	content := protocoltest.Hex(t, "0a"+"0123456789012345"+"0460001234567890"+"89860012345678901234")
 	r := decodeOne(t, &Codec{}, 0x94, content)
 	wantParams(t, &r.Messages[0], map[string]protocol.Value{
 		"gsm.sim.imsi": protocol.String("460001234567890"), "gsm.sim.iccid": protocol.String("89860012345678901234"),
@@ -337,10 +328,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"78780d0101234567890123ab00018cdd0d0a", protocol.ErrChecksum},                                 // (CRC checked before content)
 		{"7878050100" + "00" + "0d0a", protocol.ErrChecksum},                                           // short login, bad CRC
 		{hex.EncodeToString(appendPacket(nil, false, 1, []byte{1, 2}, nil, 1)), protocol.ErrTruncated}, // login without id
-		{hex.EncodeToString(appendPacket(nil, false, 1, unhex(t, "0123456789abcdef"), nil, 1)), protocol.ErrMalformed},
+		{hex.EncodeToString(appendPacket(nil, false, 1, protocoltest.Hex(t, "0123456789abcdef"), nil, 1)), protocol.ErrMalformed},
 	} {
 		var r protocol.Result
-		err := s.Decode(unhex(t, tc.in), &r)
+		err := s.Decode(protocoltest.Hex(t, tc.in), &r)
 		if !errors.Is(err, tc.want) {
 			t.Errorf("Decode(%s) = %v, want %v", tc.in, err, tc.want)
 		}
@@ -367,7 +358,7 @@ func TestResponses(t *testing.T) {
 			"Current position!Lat:N54.739332,Lon:E25.273270,Course:126.53,Speed:0.0000,DateTime:2017-05-26  10:27:47", true},
 	} {
 		var r protocol.Result
-		if err := (&Codec{}).NewSession(protocol.TCP).Decode(unhex(t, tc.hex), &r); err != nil {
+		if err := (&Codec{}).NewSession(protocol.TCP).Decode(protocoltest.Hex(t, tc.hex), &r); err != nil {
 			t.Fatal(err)
 		}
 		if len(r.Responses) != 1 || r.Responses[0].Text != tc.text || !r.Responses[0].HasID || r.Responses[0].ID != 0 {
@@ -389,7 +380,7 @@ func TestResponses(t *testing.T) {
 // and a cell, no GPS block (no capture in the shared vectors; built from
 // the layout).
 func TestLBS(t *testing.T) {
-	r := decodeOne(t, &Codec{}, 0x11, unhex(t, "11071403362a"+"01cc"+"00"+"287d"+"001f72"))
+	r := decodeOne(t, &Codec{}, 0x11, protocoltest.Hex(t, "11071403362a"+"01cc"+"00"+"287d"+"001f72"))
 	if protocoltest.HasPosition(&r.Messages[0]) || len(r.Reply) != 0 {
 		t.Fatalf("LBS packet: %v, reply %x", r.Messages[0].String(), r.Reply)
 	}

@@ -16,11 +16,11 @@ func decodeModel(t *testing.T, model, frame string) *protocol.Result {
 	// Lenient: one capture's CRC is wrong (its source does not check CRCs).
 	s := (&Codec{Model: model, Now: fixedNow, Lenient: true}).NewSession(protocol.TCP)
 	var r protocol.Result
-	if err := s.Decode(unhex(t, "78780d01012345678901234500018cdd0d0a"), &r); err != nil {
+	if err := s.Decode(protocoltest.Hex(t, "78780d01012345678901234500018cdd0d0a"), &r); err != nil {
 		t.Fatal(err)
 	}
 	r.Reset()
-	if err := s.Decode(unhex(t, frame), &r); err != nil {
+	if err := s.Decode(protocoltest.Hex(t, frame), &r); err != nil {
 		t.Fatal(err)
 	}
 	if len(r.Messages) != 1 {
@@ -35,7 +35,7 @@ func decodeModel(t *testing.T, model, frame string) *protocol.Result {
 func TestTimeCalibrationDocument(t *testing.T) {
 	now := func() time.Time { return time.Date(2015, 12, 29, 0, 0, 21, 0, time.UTC) }
 	var r protocol.Result
-	if err := (&Codec{Now: now}).NewSession(protocol.TCP).Decode(unhex(t, "7878058A000688290D0A"), &r); err != nil {
+	if err := (&Codec{Now: now}).NewSession(protocol.TCP).Decode(protocoltest.Hex(t, "7878058A000688290D0A"), &r); err != nil {
 		t.Fatal(err)
 	}
 	if got := hex.EncodeToString(r.Reply); got != "78780b8a0f0c1d0000150006f0860d0a" {
@@ -175,7 +175,7 @@ func TestBuiltFromLayouts(t *testing.T) {
 	for _, tc := range layoutCases {
 		t.Run(tc.name, func(t *testing.T) {
 			var r protocol.Result
-			if err := (&Codec{}).NewSession(protocol.TCP).Decode(unhex(t, buildFrame(tc.ext, tc.proto, tc.body)), &r); err != nil {
+			if err := (&Codec{}).NewSession(protocol.TCP).Decode(protocoltest.Hex(t, buildFrame(tc.ext, tc.proto, tc.body)), &r); err != nil {
 				t.Fatal(err)
 			}
 			if len(r.Messages) != 1 {

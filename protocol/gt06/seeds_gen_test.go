@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // TestWriteSeeds writes the frames of TestBuiltFromLayouts and TestModels
@@ -17,7 +19,7 @@ func TestWriteSeeds(t *testing.T) {
 		for i, s := range seedFrames(t) {
 			p := filepath.Join("testdata", "fuzz", dir, fmt.Sprintf("layout-%02d", i))
 			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", unhex(t, s))), 0o644); err != nil {
+			if err := os.WriteFile(p, []byte(fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", protocoltest.Hex(t, s))), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}

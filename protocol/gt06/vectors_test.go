@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // vector is one line of testdata/vectors/*.jsonl: the GT06 lines of the
@@ -68,7 +69,7 @@ func decodeVector(t *testing.T, codec *Codec, b []byte) []protocol.Message {
 	}
 	// A fresh stream decoder whose session has logged in.
 	sd := protocol.NewStreamDecoder(codec, protocol.TCP, 0)
-	if err := sd.Feed(unhex(t, "78780d01012345678901234500018cdd0d0a"), func([]byte, *protocol.Result) error { return nil }); err != nil {
+	if err := sd.Feed(protocoltest.Hex(t, "78780d01012345678901234500018cdd0d0a"), func([]byte, *protocol.Result) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	err := sd.Feed(b, collect)
@@ -219,7 +220,7 @@ func TestTraccarCaptures(t *testing.T) {
 			if err := json.Unmarshal(v.Expect, &e); err != nil {
 				t.Fatal(err)
 			}
-			b := unhex(t, v.Hex)
+			b := protocoltest.Hex(t, v.Hex)
 			if e.Frame != nil { // the source's frame decoder test
 				adv, frame, err := (&Codec{}).Split(b, false)
 				if err != nil || hex.EncodeToString(frame) != e.Frame.Hex || adv != len(frame) {
@@ -270,7 +271,7 @@ func TestDocumentedExamples(t *testing.T) {
 			if err := json.Unmarshal(v.Expect, &e); err != nil {
 				t.Fatal(err)
 			}
-			b := unhex(t, v.Hex)
+			b := protocoltest.Hex(t, v.Hex)
 			if v.Direction == "server->device" {
 				proto := e["ack_for_protocol"].(string)
 				p, _ := strconv.ParseUint(strings.TrimPrefix(proto, "0x"), 16, 8)

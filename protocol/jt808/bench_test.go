@@ -15,10 +15,10 @@ const benchFrame = "7e0200007a0133061391970804" +
 // BenchmarkDecode decodes one location report (0x0200) into a reused
 // Result, the 0x8001 answer included.
 func BenchmarkDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Messages: 1, Reply: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: protocoltest.Hex(b, benchFrame), Messages: 1, Reply: true})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per frame.
 func BenchmarkSplitDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: unhex(b, benchFrame), Split: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Frame: protocoltest.Hex(b, benchFrame), Split: true})
 }

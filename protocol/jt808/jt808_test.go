@@ -7,22 +7,14 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // frame builds a 2013 frame by hand, independently of AppendFrame: header,
 // body, XOR, escaping.
 func frame(t testing.TB, id uint16, phone string, serial uint16, body []byte) []byte {
 	raw := []byte{byte(id >> 8), byte(id), byte(len(body) >> 8), byte(len(body))}
-	raw = append(raw, unhex(t, phone)...)
+	raw = append(raw, protocoltest.Hex(t, phone)...)
 	raw = append(raw, byte(serial>>8), byte(serial))
 	raw = append(raw, body...)
 	x := byte(0)
@@ -44,15 +36,6 @@ func frame(t testing.TB, id uint16, phone string, serial uint16, body []byte) []
 	return append(out, 0x7E)
 }
 
-func decode(t *testing.T, s *Session, f []byte) *protocol.Result {
-	t.Helper()
-	var r protocol.Result
-	if err := s.Decode(f, &r); err != nil {
-		t.Fatal(err)
-	}
-	return &r
-}
-
 func newSession(c *Codec) *Session { return c.NewSession(protocol.TCP).(*Session) }
 
 // The exact answers: 0x8001 for a location, 0x8100 with the auth code for
@@ -60,8 +43,8 @@ func newSession(c *Codec) *Session { return c.NewSession(protocol.TCP).(*Session
 // own serial, counting from 1.
 func TestReplies(t *testing.T) {
 	s := newSession(&Codec{Now: fixedNow, AuthCode: func(id string) string { return "AUTH" + id }})
-	reg := frame(t, 0x0100, "013345678906", 0x000f, unhex(t, "002c012f37303131314253"+"4a2d4d3742"+"000000000000000000000000"+"30303030303030"+"01"+"d4c1423838383838"))
-	r := decode(t, s, reg)
+	reg := frame(t, 0x0100, "013345678906", 0x000f, protocoltest.Hex(t, "002c012f37303131314253"+"4a2d4d3742"+"000000000000000000000000"+"30303030303030"+"01"+"d4c1423838383838"))
+	r := protocoltest.DecodeFrame(t, s, reg)
 	want := frame(t, 0x8100, "013345678906", 1, append([]byte{0x00, 0x0f, 0x00}, "AUTH13345678906"...))
 	if !bytes.Equal(r.Reply, want) {
 		t.Fatalf("registration answer %x, want %x", r.Reply, want)
@@ -70,12 +53,12 @@ func TestReplies(t *testing.T) {
 		t.Fatalf("ident %q", r.Ident)
 	}
 	auth := frame(t, 0x0102, "013345678906", 0x0010, []byte("AUTH13345678906"))
-	r = decode(t, s, auth)
+	r = protocoltest.DecodeFrame(t, s, auth)
 	if want := frame(t, 0x8001, "013345678906", 2, []byte{0x00, 0x10, 0x01, 0x02, 0x00}); !bytes.Equal(r.Reply, want) {
 		t.Fatalf("auth answer %x, want %x", r.Reply, want)
 	}
 	hb := frame(t, 0x0002, "013345678906", 0x7e7d, nil) // a serial that needs escaping
-	r = decode(t, s, hb)
+	r = protocoltest.DecodeFrame(t, s, hb)
 	if want := frame(t, 0x8001, "013345678906", 3, []byte{0x7e, 0x7d, 0x00, 0x02, 0x00}); !bytes.Equal(r.Reply, want) || len(r.Messages) != 0 {
 		t.Fatalf("heartbeat answer %x, want %x (messages %d)", r.Reply, want, len(r.Messages))
 	}
@@ -83,9 +66,9 @@ func TestReplies(t *testing.T) {
 	// 2019 header: version flag and byte, 10-byte phone; 0x0004 is
 	// answered 0x8004 with the UTC time in BCD.
 	s19 := newSession(&Codec{Now: fixedNow})
-	req := AppendFrame(nil, 0x0004, 1, unhex(t, "00000000013912345678"), 5, nil)
-	r = decode(t, s19, req)
-	if got, want := hex.EncodeToString(r.Reply), hex.EncodeToString(AppendFrame(nil, 0x8004, 1, unhex(t, "00000000013912345678"), 1, unhex(t, "261122101504"))); got != want {
+	req := AppendFrame(nil, 0x0004, 1, protocoltest.Hex(t, "00000000013912345678"), 5, nil)
+	r = protocoltest.DecodeFrame(t, s19, req)
+	if got, want := hex.EncodeToString(r.Reply), hex.EncodeToString(AppendFrame(nil, 0x8004, 1, protocoltest.Hex(t, "00000000013912345678"), 1, protocoltest.Hex(t, "261122101504"))); got != want {
 		t.Fatalf("time answer %s, want %s", got, want)
 	}
 	if r.Ident != "13912345678" {
@@ -100,14 +83,14 @@ func TestAuthenticateReject(t *testing.T) {
 	if s.Refusal() != nil {
 		t.Fatal("Refusal before any frame")
 	}
-	r := decode(t, s, frame(t, 0x0102, "013345678906", 9, []byte("bad")))
+	r := protocoltest.DecodeFrame(t, s, frame(t, 0x0102, "013345678906", 9, []byte("bad")))
 	if want := frame(t, 0x8001, "013345678906", 1, []byte{0x00, 0x09, 0x01, 0x02, 0x01}); !bytes.Equal(r.Reply, want) || !r.Close {
 		t.Fatalf("reject %x close=%v, want %x", r.Reply, r.Close, want)
 	}
 	if want := frame(t, 0x8001, "013345678906", 2, []byte{0x00, 0x09, 0x01, 0x02, 0x01}); !bytes.Equal(s.Refusal(), want) {
 		t.Fatalf("Refusal %x, want %x", s.Refusal(), want)
 	}
-	r = decode(t, s, frame(t, 0x0102, "013345678906", 10, []byte("good")))
+	r = protocoltest.DecodeFrame(t, s, frame(t, 0x0102, "013345678906", 10, []byte("good")))
 	if r.Close || r.Reply[len(r.Reply)-3] != 0x00 {
 		t.Fatalf("accepted code: %x close=%v", r.Reply, r.Close)
 	}
@@ -116,12 +99,12 @@ func TestAuthenticateReject(t *testing.T) {
 // A location whose body holds 0x7E and 0x7D decodes after unescaping; a
 // bad check code is an error unless lenient; a body-length mismatch too.
 func TestEscapingAndChecks(t *testing.T) {
-	body := unhex(t, "00000001"+"00000003"+"0158997e"+"06ca0f7d"+"0010"+"01f4"+"005a"+"260617120000"+"0104000004d2"+"310108")
+	body := protocoltest.Hex(t, "00000001"+"00000003"+"0158997e"+"06ca0f7d"+"0010"+"01f4"+"005a"+"260617120000"+"0104000004d2"+"310108")
 	f := frame(t, 0x0200, "013345678906", 1, body)
 	if !bytes.Contains(f, []byte{0x7D, 0x02}) || !bytes.Contains(f, []byte{0x7D, 0x01}) {
 		t.Fatalf("test frame not escaped: %x", f)
 	}
-	r := decode(t, newSession(&Codec{}), f)
+	r := protocoltest.DecodeFrame(t, newSession(&Codec{}), f)
 	m := &r.Messages[0]
 	if lat, _ := m.Float(protocol.ParamLatitude); lat != 22.583678 {
 		t.Errorf("latitude %v", lat)
@@ -174,7 +157,7 @@ func TestSplit(t *testing.T) {
 		{"7e3031", 0, "", ""},   // need more
 		{"28373430312c424153452c322c54494d4529ff", 18, "28373430312c424153452c322c54494d4529", ""},
 	} {
-		adv, fr, err := c.Split(unhex(t, tc.in), false)
+		adv, fr, err := c.Split(protocoltest.Hex(t, tc.in), false)
 		if adv != tc.adv || hex.EncodeToString(fr) != tc.frame || err != nil {
 			t.Errorf("Split(%s) = %d, %x, %v; want %d, %s", tc.in, adv, fr, err, tc.adv, tc.frame)
 		}
@@ -195,7 +178,7 @@ func TestEncodeCommand(t *testing.T) {
 	if _, err := s.EncodeCommand(nil, protocol.Command{Text: "x"}); !errors.Is(err, protocol.ErrUnsupported) {
 		t.Fatalf("command before any frame: %v", err)
 	}
-	decode(t, s, frame(t, 0x0002, "013345678906", 1, nil)) // serial 1 used by the 0x8001
+	protocoltest.DecodeFrame(t, s, frame(t, 0x0002, "013345678906", 1, nil)) // serial 1 used by the 0x8001
 	cmd, err := s.EncodeCommand(nil, protocol.Command{ID: 77, Text: "RELAY,1#"})
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +200,7 @@ func TestEncodeCommand(t *testing.T) {
 		}
 	}
 	// The device acknowledges the text command (serial 2, ID 0x8300).
-	r := decode(t, s, frame(t, 0x0001, "013345678906", 5, []byte{0x00, 0x02, 0x83, 0x00, 0x00}))
+	r := protocoltest.DecodeFrame(t, s, frame(t, 0x0001, "013345678906", 5, []byte{0x00, 0x02, 0x83, 0x00, 0x00}))
 	if len(r.Responses) != 1 || r.Responses[0].ID != 77 || !r.Responses[0].HasID || r.Responses[0].Text != "success" {
 		t.Fatalf("responses %+v", r.Responses)
 	}
@@ -225,7 +208,7 @@ func TestEncodeCommand(t *testing.T) {
 		t.Fatalf("general response: %d messages, reply %x", len(r.Messages), r.Reply)
 	}
 	// An answer nobody waits for is still a message, with no Response.
-	r = decode(t, s, frame(t, 0x0001, "013345678906", 6, []byte{0x00, 0x02, 0x83, 0x00, 0x01}))
+	r = protocoltest.DecodeFrame(t, s, frame(t, 0x0001, "013345678906", 6, []byte{0x00, 0x02, 0x83, 0x00, 0x01}))
 	if len(r.Responses) != 0 || len(r.Messages) != 1 {
 		t.Fatalf("unmatched answer: %+v", r)
 	}
@@ -237,7 +220,7 @@ func TestEncodeCommand(t *testing.T) {
 // A phone field that is not BCD holds a 48-bit IMEI without its check digit.
 func TestIMEIIdent(t *testing.T) {
 	s := newSession(&Codec{})
-	r := decode(t, s, frame(t, 0x0002, "4eb6fb4afd9e", 1, nil))
+	r := protocoltest.DecodeFrame(t, s, frame(t, 0x0002, "4eb6fb4afd9e", 1, nil))
 	if r.Ident != "865478070102068" {
 		t.Fatalf("ident %q", r.Ident)
 	}

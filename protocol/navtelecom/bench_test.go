@@ -17,11 +17,11 @@ const (
 // BenchmarkDecode decodes one FLEX 2.0 ~T record into a reused Result,
 // the answer included.
 func BenchmarkDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{unhex(b, benchHandshake), unhex(b, benchNegotiation)}, Frame: unhex(b, benchFrame), Messages: 1, Reply: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{protocoltest.Hex(b, benchHandshake), protocoltest.Hex(b, benchNegotiation)}, Frame: protocoltest.Hex(b, benchFrame), Messages: 1, Reply: true})
 }
 
 // BenchmarkSplitDecode adds framing: what a channel does per frame (the
 // session's Split: the negotiated FLEX fields decide the record's length).
 func BenchmarkSplitDecode(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{unhex(b, benchHandshake), unhex(b, benchNegotiation)}, Frame: unhex(b, benchFrame), Split: true})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Setup: [][]byte{protocoltest.Hex(b, benchHandshake), protocoltest.Hex(b, benchNegotiation)}, Frame: protocoltest.Hex(b, benchFrame), Split: true})
 }

@@ -8,34 +8,17 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/crc8"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func newSession() *Session { return (&Codec{}).NewSession(protocol.TCP).(*Session) }
-
-func decode(t *testing.T, s *Session, f []byte) *protocol.Result {
-	t.Helper()
-	var r protocol.Result
-	if err := s.Decode(f, &r); err != nil {
-		t.Fatal(err)
-	}
-	return &r
-}
 
 // The command encoder's output in Traccar's NavisProtocolEncoderTest:
 // "*!SETOUT 1Y" to device 0 from server 1.
 func TestEncodeCommand(t *testing.T) {
 	s := newSession()
 	// A handshake from device 0 to server 1 sets the addresses.
-	decode(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 0, []byte("*>S:861785005126069")))
+	protocoltest.DecodeFrame(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 0, []byte("*>S:861785005126069")))
 	got, err := s.EncodeCommand(nil, protocol.Command{Text: "SETOUT 1Y"})
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +26,7 @@ func TestEncodeCommand(t *testing.T) {
 	if want := "404e544300000000010000000b004f5c2a215345544f5554203159"; hex.EncodeToString(got) != want {
 		t.Fatalf("command %x, want %s", got, want)
 	}
-	r := decode(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 0, []byte("*@SETOUT OK")))
+	r := protocoltest.DecodeFrame(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 0, []byte("*@SETOUT OK")))
 	if len(r.Responses) != 1 || r.Responses[0].Text != "SETOUT OK" || len(r.Messages) != 1 {
 		t.Fatalf("answer: %+v", r)
 	}
@@ -56,10 +39,10 @@ func TestEncodeCommand(t *testing.T) {
 // EGTS CRC-8.
 func TestFlexAnswers(t *testing.T) {
 	s := newSession()
-	decode(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 7, []byte("*>S:123456789012345")))
+	protocoltest.DecodeFrame(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 7, []byte("*>S:123456789012345")))
 	// Fields 1 (record number), 3 (time), 8 (GNSS), 10, 11 (coordinates).
 	nego := append([]byte("*>FLEX"), flexID, flex10, flex10, 11, 0xA1, 0x60)
-	r := decode(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 7, nego))
+	r := protocoltest.DecodeFrame(t, s, AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 1, 7, nego))
 	if want := AppendNTCB(nil, [4]byte{'@', 'N', 'T', 'C'}, 7, 1, []byte("*<FLEX\xb0\x0a\x0a")); !bytes.Equal(r.Reply, want) {
 		t.Fatalf("negotiation answer %x, want %x", r.Reply, want)
 	}
@@ -80,7 +63,7 @@ func TestFlexAnswers(t *testing.T) {
 		if err != nil || adv != len(tc.in) || !bytes.Equal(f, tc.in) {
 			t.Fatalf("Split(%x) = %d, %v", tc.in, adv, err)
 		}
-		r := decode(t, s, tc.in)
+		r := protocoltest.DecodeFrame(t, s, tc.in)
 		if !bytes.Equal(r.Reply, tc.reply) {
 			t.Fatalf("%c: reply %x, want %x", tc.in[1], r.Reply, tc.reply)
 		}
@@ -106,7 +89,7 @@ func TestFlexAnswers(t *testing.T) {
 	if adv, _, err := s.Split(ext, false); err != nil || adv != len(ext) {
 		t.Fatalf("Split ~E = %d, %v", adv, err)
 	}
-	r = decode(t, s, ext)
+	r = protocoltest.DecodeFrame(t, s, ext)
 	if len(r.Messages) != 2 || !bytes.Equal(r.Reply, frame([]byte{'~', 'E', 2})) {
 		t.Fatalf("~E: %d messages, reply %x", len(r.Messages), r.Reply)
 	}

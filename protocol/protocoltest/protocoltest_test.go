@@ -157,6 +157,8 @@ type recorder struct {
 
 func (r *recorder) Helper()               {}
 func (r *recorder) Errorf(string, ...any) { r.failures++ }
+func (r *recorder) Fatal(...any)          { r.failures++ }
+func (r *recorder) Fatalf(string, ...any) { r.failures++ }
 
 func TestCheckCommands(t *testing.T) {
 	rec := &recorder{TB: t}
@@ -180,5 +182,20 @@ func TestDecodeText(t *testing.T) {
 	o := DecodeText(echoCodec{}, protocol.TCP, "\x051,2.5", "\x033,4")
 	if o.Err != nil || len(o.Messages) != 2 {
 		t.Fatalf("%+v", o)
+	}
+}
+
+func TestHexAndDecodeFrame(t *testing.T) {
+	if b := Hex(t, "05 31 2c 32"); string(b) != "\x051,2" {
+		t.Fatalf("Hex = %q", b)
+	}
+	if r := DecodeFrame(t, echoSession{}, Hex(t, "03312c32")); len(r.Messages) != 1 {
+		t.Fatalf("%+v", r)
+	}
+	rec := &recorder{TB: t}
+	Hex(rec, "0g")
+	DecodeFrame(rec, echoSession{}, []byte("\x03abc"))
+	if rec.failures != 2 {
+		t.Fatalf("%d failures, want 2", rec.failures)
 	}
 }

@@ -106,5 +106,5 @@ const fm11Datagram = "01e4cafe0128000f333532303934303839333937343634080400000163
 // BenchmarkDecodeUDP4 decodes the 4-record FM11xx datagram: the second
 // frame of the side-by-side comparison in BENCHMARKS.md.
 func BenchmarkDecodeUDP4(b *testing.B) {
-	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Transport: protocol.UDP, Frame: unhex(b, fm11Datagram), Messages: 4})
+	protocoltest.Benchmark(b, protocoltest.Bench{Codec: &Codec{}, Transport: protocol.UDP, Frame: protocoltest.Hex(b, fm11Datagram), Messages: 4})
 }

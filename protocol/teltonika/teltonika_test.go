@@ -11,19 +11,11 @@ import (
 	"testing"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/protocoltest"
 )
 
 // Vectors below are copied from /work/shared/vectors (documented-examples.jsonl
 // and traccar-captures.jsonl); each names its source.
-
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 // decodeOne runs one frame through a fresh session of c.
 func decodeOne(t *testing.T, c *Codec, tr protocol.Transport, frame []byte) (*protocol.Result, error) {
@@ -40,7 +32,7 @@ const wikiCodec8 = "000000000000003608010000016b40d8ea30010000000000000000000000
 func TestIMEIHandshake(t *testing.T) {
 	c := &Codec{}
 	// traccar TeltonikaProtocolDecoderTest: 000f + "123456789012345".
-	login := unhex(t, "000f313233343536373839303132333435")
+	login := protocoltest.Hex(t, "000f313233343536373839303132333435")
 	adv, frame, err := c.Split(append(login, 0, 0), false)
 	if err != nil || adv != len(login) || !bytes.Equal(frame, login) {
 		t.Fatalf("Split = %d, %x, %v", adv, frame, err)
@@ -55,7 +47,7 @@ func TestIMEIHandshake(t *testing.T) {
 	}
 	// Records after the login carry the ident.
 	r.Reset()
-	if err := s.Decode(unhex(t, wikiCodec8), &r); err != nil {
+	if err := s.Decode(protocoltest.Hex(t, wikiCodec8), &r); err != nil {
 		t.Fatal(err)
 	}
 	if got := r.Messages[0].Ident(); got != "123456789012345" {
@@ -69,7 +61,7 @@ func TestIMEIHandshake(t *testing.T) {
 		t.Fatalf("bad IMEI: err %v reply %x close %v ident %q", err, r2.Reply, r2.Close, r2.Ident)
 	}
 	// A length other than 15 is not a Teltonika stream.
-	if _, _, err := c.Split(unhex(t, "0005cafe017601"), false); !errors.Is(err, protocol.ErrMalformed) {
+	if _, _, err := c.Split(protocoltest.Hex(t, "0005cafe017601"), false); !errors.Is(err, protocol.ErrMalformed) {
 		t.Fatalf("Split of a 5-byte 'IMEI': %v", err)
 	}
 }
@@ -82,7 +74,7 @@ func TestTCPAck(t *testing.T) {
 		{"codec8e-nx", "00000000000000a98e020000017357633410000f0dc39b2095964a00ac00f80b00000000000b000500f00100150400c800004501007156000500b5000500b600040018000000430fe00044011b000100f10000601b000000000000017357633be1000f0dc39b2095964a00ac00f80b000001810001000000000000000000010181002d11213102030405060708090a0b0c0d0e0f104545010abc212102030405060708090a0b0c0d0e0f10020b010aad020000bf30", "00000002"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := decodeOne(t, &Codec{}, protocol.TCP, unhex(t, tc.frame))
+			r, err := decodeOne(t, &Codec{}, protocol.TCP, protocoltest.Hex(t, tc.frame))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,7 +96,7 @@ func TestUDPAck(t *testing.T) {
 		{"fmb-codec8e", "0086cafe0101000f3335323039333038353639383230368e0100000167efa919800200000000000000000000000000000000fc0013000800ef0000f00000150500c80000450200010000710000fc00000900b5000000b600000042305600cd432a00ce6064001100090012ff22001303d1000f0000000200f1000059d90010000000000000000001", "0005cafe010101", "352093085698206"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := decodeOne(t, &Codec{}, protocol.UDP, unhex(t, tc.dgram))
+			r, err := decodeOne(t, &Codec{}, protocol.UDP, protocoltest.Hex(t, tc.dgram))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,7 +213,7 @@ func TestResponses(t *testing.T) {
 		{name: "codec12-type13", frame: "00000000000000090c010d00000001000100000cd8", data: "00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := decodeOne(t, &Codec{Lenient: tc.lenient}, tc.tr, unhex(t, tc.frame))
+			r, err := decodeOne(t, &Codec{Lenient: tc.lenient}, tc.tr, protocoltest.Hex(t, tc.frame))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,7 +257,7 @@ func TestResponses(t *testing.T) {
 		{"00000000000000370c01060000002f4449313a31204449323a30204449333a302041494e313a302041494e323a313639323420444f313a3020444f323a3101000066e4", protocol.ErrChecksum},
 		{"00000000000000370c01050000002f4449313a31204449323a30204449333a302041494e313a302041494e323a313639323420444f313a3020444f323a3101000066e3", protocol.ErrChecksum},
 	} {
-		if _, err := decodeOne(t, &Codec{}, protocol.TCP, unhex(t, tc.frame)); !errors.Is(err, tc.err) {
+		if _, err := decodeOne(t, &Codec{}, protocol.TCP, protocoltest.Hex(t, tc.frame)); !errors.Is(err, tc.err) {
 			t.Errorf("%.40s…: %v, want %v", tc.frame, err, tc.err)
 		}
 	}
@@ -286,7 +278,7 @@ func TestResponses(t *testing.T) {
 // Frames whose length or CRC is wrong: strict rejects, lenient keeps and
 // marks (the traccar capture with "invalid length and checksum").
 func TestStrictAndLenient(t *testing.T) {
-	frame := unhex(t, "0000000000000000080100000113fc208dff00209cca800f14f650006f00d60400040004030101150316030001460000015d000100000000")
+	frame := protocoltest.Hex(t, "0000000000000000080100000113fc208dff00209cca800f14f650006f00d60400040004030101150316030001460000015d000100000000")
 	_, err := decodeOne(t, &Codec{}, protocol.TCP, frame)
 	var de *protocol.DecodeError
 	if !errors.Is(err, protocol.ErrChecksum) || !errors.As(err, &de) || de.Protocol != Name {
@@ -304,7 +296,7 @@ func TestStrictAndLenient(t *testing.T) {
 		t.Errorf("no checksum mark: %s", m)
 	}
 	// Split cuts it where its record ends, not where its length says.
-	adv, _, err := (&Codec{}).Split(append(frame, unhex(t, wikiCodec8)...), false)
+	adv, _, err := (&Codec{}).Split(append(frame, protocoltest.Hex(t, wikiCodec8)...), false)
 	if err != nil || adv != len(frame) {
 		t.Fatalf("Split = %d, %v; want %d", adv, err, len(frame))
 	}
@@ -496,7 +488,7 @@ func TestNameCacheBounded(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	c := &Codec{MaxFrameSize: 1024}
-	frame := unhex(t, wikiCodec8)
+	frame := protocoltest.Hex(t, wikiCodec8)
 	for k := 0; k < len(frame); k++ {
 		if adv, f, err := c.Split(frame[:k], false); adv != 0 || f != nil || err != nil {
 			t.Fatalf("prefix %d: %d %x %v", k, adv, f, err)
@@ -506,11 +498,11 @@ func TestSplit(t *testing.T) {
 	if adv, f, err := c.Split(two, false); adv != len(frame) || !bytes.Equal(f, frame) || err != nil {
 		t.Fatalf("two packets: %d %v", adv, err)
 	}
-	huge := unhex(t, "00000000 00100000 08")
+	huge := protocoltest.Hex(t, "00000000 00100000 08")
 	if _, _, err := c.Split(huge, false); !errors.Is(err, protocol.ErrFrameTooLarge) {
 		t.Fatalf("1 MiB length field: %v", err)
 	}
-	if _, _, err := c.Split(unhex(t, "00000100 00000036 08"), false); !errors.Is(err, protocol.ErrMalformed) {
+	if _, _, err := c.Split(protocoltest.Hex(t, "00000100 00000036 08"), false); !errors.Is(err, protocol.ErrMalformed) {
 		t.Fatalf("bad preamble: %v", err)
 	}
 }

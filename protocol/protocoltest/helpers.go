@@ -1,7 +1,9 @@
 package protocoltest
 
 import (
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -40,4 +42,26 @@ func DecodeText(codec protocol.Codec, t protocol.Transport, chunks ...string) Ou
 		in[i] = []byte(s)
 	}
 	return Decode(codec, t, in)
+}
+
+// Hex decodes hex text, spaces allowed between the digits, or fails the
+// test.
+func Hex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// DecodeFrame decodes one frame with s into a new Result, or fails the
+// test.
+func DecodeFrame(t testing.TB, s protocol.Session, frame []byte) *protocol.Result {
+	t.Helper()
+	var r protocol.Result
+	if err := s.Decode(frame, &r); err != nil {
+		t.Fatalf("decode %x: %v", frame, err)
+	}
+	return &r
 }
