@@ -4,6 +4,7 @@
 package codecs
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 
@@ -82,23 +83,10 @@ var constructors = map[string]func(Options) protocol.Codec{
 }
 
 // New returns the named codec.
-func New(name string, o Options) (protocol.Codec, bool) {
-	f, ok := constructors[name]
-	if !ok {
-		return nil, false
-	}
-	return f(o), true
-}
+func New(name string, o Options) (protocol.Codec, bool) { return build(constructors, name, o) }
 
 // Names lists the protocols, sorted.
-func Names() []string {
-	names := make([]string, 0, len(constructors))
-	for n := range constructors {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func Names() []string { return slices.Sorted(maps.Keys(constructors)) }
 
 // HTTPDecoder turns one HTTP request of a protocol that devices speak over
 // HTTP into messages (channel.RequestDecoder; channel.HTTP's Decoder).
@@ -113,20 +101,17 @@ var httpDecoders = map[string]func(Options) HTTPDecoder{
 }
 
 // NewHTTP returns the named HTTP protocol's request decoder.
-func NewHTTP(name string, o Options) (HTTPDecoder, bool) {
-	f, ok := httpDecoders[name]
-	if !ok {
-		return nil, false
-	}
-	return f(o), true
-}
+func NewHTTP(name string, o Options) (HTTPDecoder, bool) { return build(httpDecoders, name, o) }
 
 // HTTPNames lists the protocols served over HTTP, sorted.
-func HTTPNames() []string {
-	names := make([]string, 0, len(httpDecoders))
-	for n := range httpDecoders {
-		names = append(names, n)
+func HTTPNames() []string { return slices.Sorted(maps.Keys(httpDecoders)) }
+
+// build calls the constructor registered under name.
+func build[T any](constructors map[string]func(Options) T, name string, o Options) (T, bool) {
+	f, ok := constructors[name]
+	if !ok {
+		var none T
+		return none, false
 	}
-	slices.Sort(names)
-	return names
+	return f(o), true
 }
