@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	tf "github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // text decodes a "$AV,<type>,<id>,…*XX" sentence, XX the XOR of the bytes
@@ -50,17 +51,17 @@ func (s *Session) text(b []byte, r *protocol.Result) error {
 	if len(f) < 3 || string(f[0]) != "AV" || len(f[1]) < 2 || f[1][0] != 'V' {
 		return protocol.Errorf(Name, 1, protocol.ErrMalformed, "not an $AV sentence")
 	}
-	if id := f[2]; len(id) > 0 && len(id) <= 20 && digits(id) && string(id) != s.ident {
+	if id := f[2]; len(id) > 0 && len(id) <= 20 && tf.IsDigits(id) && string(id) != s.ident {
 		s.ident = string(id)
 	}
 	m := s.begin(r, 24)
 	m.Add(paramSentence, protocol.String(string(f[1])))
-	if !digits(f[1][1:]) || !s.fix(m, f) {
+	if !tf.IsDigits(f[1][1:]) || !s.fix(m, f) {
 		for _, v := range f[3:] {
 			switch {
-			case len(v) == 15 && digits(v):
+			case len(v) == 15 && tf.IsDigits(v):
 				m.Set("device.imei", protocol.String(string(v)))
-			case (len(v) == 19 || len(v) == 20) && digits(v):
+			case (len(v) == 19 || len(v) == 20) && tf.IsDigits(v):
 				m.Set("gsm.sim.iccid", protocol.String(string(v)))
 			}
 		}
@@ -80,7 +81,7 @@ func (s *Session) text(b []byte, r *protocol.Result) error {
 func (s *Session) fix(m *protocol.Message, f [][]byte) bool {
 	t := -1
 	for i := 10; i+5 < len(f); i++ {
-		if len(f[i]) == 6 && digits(f[i]) && isCoord(f[i+1], 'N', 'S') && isCoord(f[i+2], 'E', 'W') {
+		if len(f[i]) == 6 && tf.IsDigits(f[i]) && isCoord(f[i+1], 'N', 'S') && isCoord(f[i+2], 'E', 'W') {
 			t = i
 			break
 		}
@@ -94,7 +95,7 @@ func (s *Session) fix(m *protocol.Message, f [][]byte) bool {
 		satIdx, fixIdx, altIdx = t-3, t-4, t-2
 	}
 	tm, dt := f[t], f[t+5]
-	if len(dt) != 6 || !digits(dt) {
+	if len(dt) != 6 || !tf.IsDigits(dt) {
 		return false
 	}
 	h, mi, sec := num2(tm[0:]), num2(tm[2:]), num2(tm[4:])
@@ -161,7 +162,7 @@ func isCoord(v []byte, pos, neg byte) bool {
 		return false
 	}
 	dot := bytes.IndexByte(v, '.')
-	return dot >= 4 && digits(v[:dot]) && digits(v[dot+1:len(v)-1])
+	return dot >= 4 && tf.IsDigits(v[:dot]) && tf.IsDigits(v[dot+1:len(v)-1])
 }
 
 // coord converts (d)ddmm.mmmm[NSEW] to signed degrees.
@@ -179,18 +180,6 @@ func coord(v []byte) float64 {
 }
 
 func num2(b []byte) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
-
-func digits(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 func xor(b []byte) byte {
 	var x byte

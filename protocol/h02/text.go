@@ -66,7 +66,7 @@ func (s *Session) decodeText(frame []byte, r *protocol.Result) error {
 	case "XT":
 		if len(f) > 3 {
 			m := s.begin(r)
-			m.Add(paramHeartbeat, protocol.String(tf.Text(joinFields(f[3:]))))
+			m.Add(paramHeartbeat, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 			m.Add(paramType, protocol.String("XT"))
 		}
 	case "BC":
@@ -116,22 +116,6 @@ func looksLikeReport(f [][]byte) bool {
 }
 
 func isHemi(b []byte, a, c byte) bool { return len(b) == 1 && (b[0] == a || b[0] == c) }
-
-// joinFields rebuilds "a,b,c" from split fields, which are adjacent slices
-// of one frame: it returns the frame's bytes from the first to the last.
-func joinFields(f [][]byte) []byte {
-	if len(f) == 0 {
-		return nil
-	}
-	var b []byte
-	for i, x := range f {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, x...)
-	}
-	return b
-}
 
 // fix is a position block: hhmmss, validity, latitude, N/S, longitude,
 // E/W, speed (knots), course, [power level,] ddmmyy.
@@ -281,7 +265,7 @@ func (s *Session) report(f [][]byte, p int, r *protocol.Result) {
 	m := s.begin(r)
 	x, next, ok := parseFix(f, p)
 	if !ok {
-		m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:]))))
+		m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 		m.Add(paramType, protocol.String(typeName(tf.Trim(f[2]))))
 		return
 	}
@@ -302,7 +286,7 @@ func (s *Session) afterDate(m *protocol.Message, f [][]byte, i int) {
 	}
 	if st < 0 {
 		if i < len(f) {
-			m.Add(paramTail, protocol.String(tf.Text(joinFields(f[i:]))))
+			m.Add(paramTail, protocol.String(tf.Text(tf.Join(f[i:], ','))))
 		}
 		return
 	}
@@ -380,12 +364,12 @@ func (s *Session) cellTail(m *protocol.Message, t [][]byte) {
 			if ok1 && ok2 && mcc != 0 {
 				m.Add(paramMCC, protocol.Int(int64(mcc)))
 				m.Add(paramMNC, protocol.Int(int64(mnc)))
-				m.Add(paramTail, protocol.String(tf.Text(joinFields(t[2:]))))
+				m.Add(paramTail, protocol.String(tf.Text(tf.Join(t[2:], ','))))
 				return
 			}
 		}
 	}
-	m.Add(paramTail, protocol.String(tf.Text(joinFields(t))))
+	m.Add(paramTail, protocol.String(tf.Text(tf.Join(t, ','))))
 }
 
 // baseOf tells whether a device writes its base station numbers in decimal
@@ -562,7 +546,7 @@ func (s *Session) answer(f [][]byte, r *protocol.Result) {
 	}
 	var text string
 	if end > 3 {
-		text = tf.Text(joinFields(f[3:end]))
+		text = tf.Text(tf.Join(f[3:end], ','))
 	}
 	if at >= 0 {
 		if x, next, ok := parseFix(f, at); ok {
@@ -580,13 +564,13 @@ func (s *Session) nbr(f [][]byte, r *protocol.Result) {
 	m := s.begin(r)
 	defer m.Add(paramType, protocol.String("NBR"))
 	if len(f) < 8 {
-		m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:]))))
+		m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 		return
 	}
 	n, ok := tf.Uint(tf.Trim(f[7]))
 	end := 8 + 3*int(n)
 	if !ok || n > 16 || len(f) < end+2 {
-		m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:]))))
+		m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 		return
 	}
 	h, mi, sec, okT := tf.HHMMSS(tf.Trim(f[3]))
@@ -599,7 +583,7 @@ func (s *Session) nbr(f [][]byte, r *protocol.Result) {
 		}
 	}
 	if !cells(m, f[4], f[5], f[8:end], 3) {
-		m.Add(paramTail, protocol.String(tf.Text(joinFields(f[4:end]))))
+		m.Add(paramTail, protocol.String(tf.Text(tf.Join(f[4:end], ','))))
 	}
 	if ta, ok := tf.Uint(tf.Trim(f[6])); ok {
 		m.Add(paramTA, protocol.Int(int64(ta)))
@@ -620,7 +604,7 @@ func (s *Session) link(f [][]byte, r *protocol.Result) {
 	m := s.begin(r)
 	defer m.Add(paramType, protocol.String("LINK"))
 	if len(f) < 11 {
-		m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:]))))
+		m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 		return
 	}
 	h, mi, sec, okT := tf.HHMMSS(tf.Trim(f[3]))
@@ -647,7 +631,7 @@ func (s *Session) link(f [][]byte, r *protocol.Result) {
 func (s *Session) lbsV3(f [][]byte, r *protocol.Result) {
 	m := s.begin(r)
 	defer m.Add(paramType, protocol.String("V3"))
-	raw := func() { m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:])))) }
+	raw := func() { m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ',')))) }
 	if len(f) < 6 {
 		raw()
 		return
@@ -700,19 +684,19 @@ func (s *Session) vp1(f [][]byte, r *protocol.Result) {
 	m := s.begin(r)
 	defer m.Add(paramType, protocol.String("VP1"))
 	if len(f) > 4 && string(tf.Trim(f[3])) == "V" {
-		all := joinFields(f[6:])
+		all := tf.Join(f[6:], ',')
 		groups := bytes.Split(all, []byte{'Y'})
 		var flat [][]byte
 		for _, g := range groups {
 			flat = append(flat, bytes.Split(g, []byte{','})...)
 		}
 		if !cells(m, f[4], f[5], flat, 3) {
-			m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:]))))
+			m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 		}
 		return
 	}
 	if len(f) < 10 {
-		m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:]))))
+		m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 		return
 	}
 	lat, okLat := coordinate(tf.Trim(f[4]), tf.Trim(f[5]), 'N', 'S', 90)
@@ -745,7 +729,7 @@ func (s *Session) heartbeat(f [][]byte, typ []byte, r *protocol.Result) {
 		if v, ok := tf.Uint(tf.Trim(f[3])); ok && v <= 100 {
 			m.Add(paramBattery, protocol.Int(int64(v)))
 		} else {
-			m.Add(paramHeartbeat, protocol.String(tf.Text(joinFields(f[3:]))))
+			m.Add(paramHeartbeat, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 		}
 		m.Add(paramType, protocol.String(string(typ)))
 	}
@@ -832,7 +816,7 @@ func (s *Session) blindSpots(body []byte, f [][]byte, r *protocol.Result) {
 			status(m, uint32(v))
 		}
 		if len(p) >= 13 && !cells(m, p[9], p[10], p[11:13], 2) {
-			m.Add(paramTail, protocol.String(tf.Text(joinFields(p[9:]))))
+			m.Add(paramTail, protocol.String(tf.Text(tf.Join(p[9:], ','))))
 		}
 		m.Add(paramBuffered, protocol.Bool(true))
 		m.Add(paramType, protocol.String("BC"))
@@ -868,7 +852,7 @@ func (s *Session) blindSpotTime(m *protocol.Message, v []byte) {
 func (s *Session) raw(f [][]byte, r *protocol.Result) {
 	m := s.begin(r)
 	if len(f) > 3 {
-		m.Add(paramRaw, protocol.String(tf.Text(joinFields(f[3:]))))
+		m.Add(paramRaw, protocol.String(tf.Text(tf.Join(f[3:], ','))))
 	}
 	m.Add(paramType, protocol.String(typeName(tf.Trim(f[2]))))
 }

@@ -134,7 +134,7 @@ func (d *frame) network(m *protocol.Message, f [][]byte) {
 	}
 	n, ok := textfield.Uint(f[0])
 	if !ok || n > 64 {
-		m.Add(paramTail, protocol.String(textfield.Text(joinFields(f))))
+		m.Add(paramTail, protocol.String(textfield.Text(textfield.Join(f, ','))))
 		return
 	}
 	f = f[1:]
@@ -173,7 +173,7 @@ func (d *frame) network(m *protocol.Message, f [][]byte) {
 	}
 	w, ok := textfield.Uint(f[0])
 	if len(f[0]) > 0 && (!ok || w > 64) {
-		m.Add(paramTail, protocol.String(textfield.Text(joinFields(f))))
+		m.Add(paramTail, protocol.String(textfield.Text(textfield.Join(f, ','))))
 		return
 	}
 	f = f[1:]
@@ -211,7 +211,7 @@ func (d *frame) network(m *protocol.Message, f [][]byte) {
 		}
 	}
 	if len(f) > 0 {
-		m.Add(paramTail, protocol.String(textfield.Text(joinFields(f))))
+		m.Add(paramTail, protocol.String(textfield.Text(textfield.Join(f, ','))))
 	}
 }
 
@@ -223,20 +223,4 @@ func number(b []byte) (uint64, bool) {
 		}
 	}
 	return textfield.Uint(b)
-}
-
-// joinFields rejoins consecutive fields of one buffer (they are
-// subslices of it, split at ',').
-func joinFields(f [][]byte) []byte {
-	if len(f) == 0 {
-		return nil
-	}
-	var b []byte
-	for i, x := range f {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, x...)
-	}
-	return b
 }

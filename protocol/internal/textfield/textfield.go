@@ -51,6 +51,22 @@ func Split(dst [][]byte, b []byte, sep byte, max int) [][]byte {
 	return append(dst, b[start:len(b):len(b)])
 }
 
+// Join is the inverse of [Split]: the fields with sep between them, in a
+// new slice (nil for no fields).
+func Join(f [][]byte, sep byte) []byte {
+	if len(f) == 0 {
+		return nil
+	}
+	var b []byte
+	for i, x := range f {
+		if i > 0 {
+			b = append(b, sep)
+		}
+		b = append(b, x...)
+	}
+	return b
+}
+
 // Trim removes the spaces (and tabs) devices put around fields
 // ("0,0 #", ",  db,").
 func Trim(b []byte) []byte {

@@ -223,3 +223,14 @@ func FuzzDecimal(f *testing.F) {
 		}
 	})
 }
+
+func TestJoin(t *testing.T) {
+	for _, s := range []string{"a,,b,c", "", ",", "abc"} {
+		if got := string(Join(Split(nil, []byte(s), ',', 64), ',')); got != s {
+			t.Errorf("Join(Split(%q)) = %q", s, got)
+		}
+	}
+	if Join(nil, ',') != nil {
+		t.Error("Join of no fields is not nil")
+	}
+}
