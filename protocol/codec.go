@@ -163,5 +163,19 @@ func (r *Result) NewMessage() *Message {
 	return &r.Messages[len(r.Messages)-1]
 }
 
+// NewMessageFor is [Result.NewMessage] for the device ident: the message
+// starts with [ParamIdent] when ident is known (not ""), with room for n
+// more parameters when n > 0. Every codec's messages start this way.
+func (r *Result) NewMessageFor(ident string, n int) *Message {
+	m := r.NewMessage()
+	if n > 0 {
+		m.Grow(n)
+	}
+	if ident != "" {
+		m.Add(ParamIdent, String(ident))
+	}
+	return m
+}
+
 // SetReply replaces r.Reply with b, reusing r's storage.
 func (r *Result) SetReply(b []byte) { r.Reply = append(r.Reply[:0], b...) }

@@ -17,3 +17,15 @@ func TestAppendGSMCell(t *testing.T) {
 		}
 	}
 }
+
+func TestNewMessageFor(t *testing.T) {
+	var r Result
+	m := r.NewMessageFor("356307042441013", 40)
+	if v, ok := m.Lookup(ParamIdent); !ok || v.String() != `"356307042441013"` || m.Len() != 1 || cap(m.params) < 40 {
+		t.Fatalf("%s (cap %d)", m.String(), cap(m.params))
+	}
+	m = r.NewMessageFor("", 0)
+	if m.Len() != 0 || len(r.Messages) != 2 {
+		t.Fatalf("unknown device: %s, %d messages", m.String(), len(r.Messages))
+	}
+}

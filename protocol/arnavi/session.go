@@ -164,12 +164,7 @@ func (s *Session) packet(r *protocol.Result, num, typ byte, ts uint32, data []by
 }
 
 func (s *Session) begin(r *protocol.Result, n int) *protocol.Message {
-	m := r.NewMessage()
-	m.Grow(n)
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, n)
 }
 
 // EncodeCommand appends a SERVER_COM frame: 7B, the payload length, the

@@ -259,12 +259,7 @@ func (s *Session) nextRN() uint16 { s.rn++; return s.rn }
 
 // begin starts a message with the session's ident.
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
-	m := r.NewMessage()
-	m.Grow(24)
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, 24)
 }
 
 // appendRecordResponse appends a record holding EGTS_SR_RECORD_RESPONSE

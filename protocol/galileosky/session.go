@@ -88,12 +88,7 @@ func appendConfirm(dst []byte, header byte, crc uint16) []byte {
 
 // begin starts a message with the session's ident, when known.
 func (s *Session) begin(r *protocol.Result, n int) *protocol.Message {
-	m := r.NewMessage()
-	m.Grow(n)
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, n)
 }
 
 // record is the state of the record being decoded from a run of tags.

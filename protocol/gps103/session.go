@@ -102,11 +102,7 @@ func (s *Session) decode(frame []byte, r *protocol.Result) error {
 func (s *Session) setIdent(b []byte) { s.ident = tf.Intern(s.ident, b) }
 
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, 0)
 }
 
 // login handles "##,imei:<imei>,A", answered "LOAD".

@@ -256,11 +256,7 @@ func (s *Session) decodePacket(f *frame, r *protocol.Result) error {
 
 // begin starts a message with the session's ident.
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, 0)
 }
 
 // end adds the serial number and packet type that close every message.

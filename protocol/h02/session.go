@@ -76,11 +76,7 @@ func (s *Session) setIdent(id []byte) {
 
 // begin starts a message with the session's ident.
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, 0)
 }
 
 // now returns the codec's clock.

@@ -382,12 +382,7 @@ var beijing = time.FixedZone("UTC+8", 8*3600)
 
 // begin starts a message with the session's ident.
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
-	m := r.NewMessage()
-	m.Grow(32)
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, 32)
 }
 
 // end closes a message with the serial number and message ID.

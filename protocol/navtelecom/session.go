@@ -367,11 +367,7 @@ func (s *Session) rawNTCB(r *protocol.Result, data []byte) {
 }
 
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, 0)
 }
 
 // appendNTCB appends an NTCB frame to the device: the prefix it uses, its

@@ -148,12 +148,7 @@ func (s *Session) setIdent(id []byte, off int, r *protocol.Result) error {
 
 // begin starts a message with the session's ident.
 func (s *Session) begin(r *protocol.Result, n int) *protocol.Message {
-	m := r.NewMessage()
-	m.Grow(n)
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, n)
 }
 
 // fieldOffset is the byte offset of field i in the report.

@@ -219,16 +219,12 @@ func (s *Session) decodeRecord(b []byte, off int, l layout, r *protocol.Result) 
 	if off+fixed > len(b) {
 		return 0, shortRecord(off)
 	}
-	m := r.NewMessage()
 	// Room for the header and the elements the record says it has (bounded
 	// by what the bytes left can hold: an element takes at least 2 bytes).
-	total := l.uint(b, off+fixed-l.cntSize, l.cntSize)
-	m.Grow(13 + min(total, (len(b)-off-fixed)>>1))
 	// The names set here are distinct, and distinct from every IO name, so
 	// they are added without a search.
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
+	total := l.uint(b, off+fixed-l.cntSize, l.cntSize)
+	m := r.NewMessageFor(s.ident, 13+min(total, (len(b)-off-fixed)>>1))
 	ms := binary.BigEndian.Uint64(b[off:])
 	m.Add(protocol.ParamTimestamp, protocol.Float(float64(ms)/1000))
 	prio := b[off+8]

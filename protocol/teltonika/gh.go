@@ -69,10 +69,7 @@ func (s *Session) decodeGH(b []byte, off int, r *protocol.Result) (int, error) {
 	if f != errNone {
 		return 0, shortRecord(off)
 	}
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
+	m := r.NewMessageFor(s.ident, 0)
 	t := binary.BigEndian.Uint32(b[off:])
 	m.Add(protocol.ParamTimestamp, protocol.Int(int64(t&0x3FFFFFFF)+ghEpoch))
 	global := b[off+4]

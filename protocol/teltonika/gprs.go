@@ -182,10 +182,7 @@ func appendGPRS(dst []byte, codec byte, imei, payload []byte, max int) ([]byte, 
 // is a plausible date, and otherwise left for the channel to stamp with the
 // time of reception, as Codec 12 and 14 carry none.
 func (s *Session) answerMessage(r *protocol.Result, resp protocol.CommandResponse) {
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
+	m := r.NewMessageFor(s.ident, 0)
 	if resp.Timestamp >= minSecs && resp.Timestamp < maxMillis/1000 {
 		m.Add(protocol.ParamTimestamp, protocol.Float(resp.Timestamp))
 	}

@@ -117,11 +117,7 @@ func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isAlnum(c byte) bool { return isUpper(c) || c >= '0' && c <= '9' }
 
 func (s *Session) begin(r *protocol.Result) *protocol.Message {
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.Add(protocol.ParamIdent, protocol.String(s.ident))
-	}
-	return m
+	return r.NewMessageFor(s.ident, 0)
 }
 
 // commandName returns a command as a string without allocating for the

@@ -82,10 +82,7 @@ func (s *Session) snapshot(body, bin []byte, r *protocol.Result) {
 	if ind < last {
 		return
 	}
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.SetString(protocol.ParamIdent, s.ident)
-	}
+	m := r.NewMessageFor(s.ident, 0)
 	if im.hasTS {
 		m.SetFloat(protocol.ParamTimestamp, im.ts)
 		m.SetFloat("image.timestamp", im.ts)

@@ -503,10 +503,7 @@ func (s *Session) driverMessage(body []byte, r *protocol.Result) {
 		s.reply(r, "AM", "0")
 		return
 	}
-	m := r.NewMessage()
-	if s.ident != "" {
-		m.SetString(protocol.ParamIdent, s.ident)
-	}
+	m := r.NewMessageFor(s.ident, 0)
 	m.SetString("driver.message", tf.Text(body))
 	if bad {
 		m.Add(protocol.ParamChecksumInvalid, protocol.Bool(true))
