@@ -69,24 +69,13 @@ func TestUTCOffset(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	c := &Codec{MaxFrameSize: 32}
-	for _, tc := range []struct {
-		in      string
-		atEOF   bool
-		adv     int
-		frame   string
-		wantErr error
-	}{
-		{"\r\n359586015829802;", false, 2, "", nil},
-		{"359586015829802;imei:", false, 16, "359586015829802;", nil},
-		{"imei:3595", false, 0, "", nil},
-		{"imei:3595", true, 9, "imei:3595", nil},
-		{"imei:1,x,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,", false, 0, "", protocol.ErrFrameTooLarge},
-	} {
-		adv, frame, err := c.Split([]byte(tc.in), tc.atEOF)
-		if adv != tc.adv || string(frame) != tc.frame || !errors.Is(err, tc.wantErr) {
-			t.Errorf("Split(%q, %v) = %d, %q, %v", tc.in, tc.atEOF, adv, frame, err)
-		}
-	}
+	protocoltest.CheckSplit(t, c.Split, []protocoltest.SplitCase{
+		{In: "\r\n359586015829802;", AtEOF: false, Advance: 2, Frame: "", Err: nil},
+		{In: "359586015829802;imei:", AtEOF: false, Advance: 16, Frame: "359586015829802;", Err: nil},
+		{In: "imei:3595", AtEOF: false, Advance: 0, Frame: "", Err: nil},
+		{In: "imei:3595", AtEOF: true, Advance: 9, Frame: "imei:3595", Err: nil},
+		{In: "imei:1,x,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,", AtEOF: false, Advance: 0, Frame: "", Err: protocol.ErrFrameTooLarge},
+	})
 	if o := protocoltest.DecodeText(&Codec{}, protocol.TCP, "GET / HTTP/1.1\r\n"); !errors.Is(o.Err, protocol.ErrMalformed) {
 		t.Fatalf("HTTP request: %v", o.Err)
 	}

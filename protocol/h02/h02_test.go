@@ -86,25 +86,14 @@ func TestAnswer(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	c := &Codec{MaxFrameSize: 64}
-	for _, tc := range []struct {
-		in      string
-		atEOF   bool
-		adv     int
-		frame   string
-		wantErr error
-	}{
-		{"\r\n*HQ,1,XT#", false, 2, "", nil},
-		{"*HQ,1,XT#\r\n", false, 9, "*HQ,1,XT#", nil},
-		{"*HQ,1,X", false, 0, "", nil},
-		{"*HQ,1,X", true, 0, "", nil},
-		{"GET / HTTP/1.1\r\n", false, 0, "", protocol.ErrMalformed},
-		{"*" + strings.Repeat("A", 70), false, 0, "", protocol.ErrFrameTooLarge},
-	} {
-		adv, frame, err := c.Split([]byte(tc.in), tc.atEOF)
-		if adv != tc.adv || string(frame) != tc.frame || !errors.Is(err, tc.wantErr) {
-			t.Errorf("Split(%q, %v) = %d, %q, %v; want %d, %q, %v", tc.in, tc.atEOF, adv, frame, err, tc.adv, tc.frame, tc.wantErr)
-		}
-	}
+	protocoltest.CheckSplit(t, c.Split, []protocoltest.SplitCase{
+		{In: "\r\n*HQ,1,XT#", AtEOF: false, Advance: 2, Frame: "", Err: nil},
+		{In: "*HQ,1,XT#\r\n", AtEOF: false, Advance: 9, Frame: "*HQ,1,XT#", Err: nil},
+		{In: "*HQ,1,X", AtEOF: false, Advance: 0, Frame: "", Err: nil},
+		{In: "*HQ,1,X", AtEOF: true, Advance: 0, Frame: "", Err: nil},
+		{In: "GET / HTTP/1.1\r\n", AtEOF: false, Advance: 0, Frame: "", Err: protocol.ErrMalformed},
+		{In: "*" + strings.Repeat("A", 70), AtEOF: false, Advance: 0, Frame: "", Err: protocol.ErrFrameTooLarge},
+	})
 }
 
 // A binary record waits for the next frame to tell its size, unless the

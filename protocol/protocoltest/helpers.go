@@ -2,6 +2,7 @@ package protocoltest
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -64,4 +65,24 @@ func DecodeFrame(t testing.TB, s protocol.Session, frame []byte) *protocol.Resul
 		t.Fatalf("decode %x: %v", frame, err)
 	}
 	return &r
+}
+
+// SplitCase is one call of a codec's Split and what it must return.
+type SplitCase struct {
+	In      string
+	AtEOF   bool
+	Advance int
+	Frame   string
+	Err     error // matched with errors.Is; nil for none
+}
+
+// CheckSplit runs split on each case.
+func CheckSplit(t testing.TB, split func([]byte, bool) (int, []byte, error), cases []SplitCase) {
+	t.Helper()
+	for _, tc := range cases {
+		adv, frame, err := split([]byte(tc.In), tc.AtEOF)
+		if adv != tc.Advance || string(frame) != tc.Frame || !errors.Is(err, tc.Err) {
+			t.Errorf("Split(%q, %v) = %d, %q, %v; want %d, %q, %v", tc.In, tc.AtEOF, adv, frame, err, tc.Advance, tc.Frame, tc.Err)
+		}
+	}
 }

@@ -199,3 +199,20 @@ func TestHexAndDecodeFrame(t *testing.T) {
 		t.Fatalf("%d failures, want 2", rec.failures)
 	}
 }
+
+func TestCheckSplit(t *testing.T) {
+	split := echoCodec{}.Split
+	CheckSplit(t, split, []SplitCase{
+		{In: "\x031,2x", Advance: 4, Frame: "\x031,2"},
+		{In: "\x031,", AtEOF: true},
+	})
+	rec := &recorder{TB: t}
+	CheckSplit(rec, split, []SplitCase{
+		{In: "\x031,2", Advance: 3, Frame: "\x031,2"},                             // wrong advance
+		{In: "\x031,2", Advance: 4, Frame: "\x031,3"},                             // wrong frame
+		{In: "\x031,2", Advance: 4, Frame: "\x031,2", Err: protocol.ErrMalformed}, // an error that does not come
+	})
+	if rec.failures != 3 {
+		t.Fatalf("%d failures, want 3", rec.failures)
+	}
+}
