@@ -1,5 +1,7 @@
 package crc16
 
+import "math/bits"
+
 // Params describes one CRC-16 variant.
 type Params struct {
 	Poly      uint16 // polynomial, normal (not reversed) form
@@ -34,7 +36,7 @@ var (
 func New(p Params) *Table {
 	t := &Table{p: p}
 	if p.Reflected {
-		rpoly := reverse(p.Poly)
+		rpoly := bits.Reverse16(p.Poly)
 		for i := range 256 {
 			crc := uint16(i)
 			for range 8 {
@@ -66,15 +68,6 @@ func New(p Params) *Table {
 		t.t[0][i] = crc
 	}
 	return t
-}
-
-func reverse(v uint16) uint16 {
-	var r uint16
-	for range 16 {
-		r = r<<1 | v&1
-		v >>= 1
-	}
-	return r
 }
 
 // Params returns the variant's parameters.

@@ -2,6 +2,7 @@ package crc16
 
 import (
 	"encoding/hex"
+	"math/bits"
 	"testing"
 )
 
@@ -54,7 +55,7 @@ func bitwise(p Params, b []byte) uint16 {
 			crc ^= uint16(c)
 			for range 8 {
 				if crc&1 != 0 {
-					crc = crc>>1 ^ reverse(p.Poly)
+					crc = crc>>1 ^ bits.Reverse16(p.Poly)
 				} else {
 					crc >>= 1
 				}

@@ -3,6 +3,8 @@
 // Tables are computed once; checksumming allocates nothing.
 package crc8
 
+import "math/bits"
+
 // Params describes one CRC-8 variant.
 type Params struct {
 	Poly      uint8 // polynomial, normal (not reversed) form
@@ -32,7 +34,7 @@ func New(p Params) *Table {
 	t := &Table{p: p}
 	for i := range 256 {
 		if p.Reflected {
-			rpoly := reverse(p.Poly)
+			rpoly := bits.Reverse8(p.Poly)
 			crc := uint8(i)
 			for range 8 {
 				if crc&1 != 0 {
@@ -55,15 +57,6 @@ func New(p Params) *Table {
 		t.t[i] = crc
 	}
 	return t
-}
-
-func reverse(v uint8) uint8 {
-	var r uint8
-	for range 8 {
-		r = r<<1 | v&1
-		v >>= 1
-	}
-	return r
 }
 
 // Params returns the variant's parameters.

@@ -2,6 +2,7 @@ package crc8
 
 import (
 	"encoding/hex"
+	"math/bits"
 	"testing"
 )
 
@@ -33,7 +34,7 @@ func bitwise(p Params, b []byte) uint8 {
 			crc ^= c
 			for range 8 {
 				if crc&1 != 0 {
-					crc = crc>>1 ^ reverse(p.Poly)
+					crc = crc>>1 ^ bits.Reverse8(p.Poly)
 				} else {
 					crc >>= 1
 				}
