@@ -4,6 +4,7 @@ import (
 	"bytes"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // decodeAAA decodes a position report: AAA (automatic events and the
@@ -58,7 +59,7 @@ func (s *Session) decodeAAA(f *frame, r *protocol.Result) error {
 	cell, _ := sc.raw()
 	addCell(m, cell)
 	if io, ok := sc.raw(); ok {
-		if v, ok := parseHex(io); ok && len(io) == 4 {
+		if v, ok := textfield.Hex(io); ok && len(io) == 4 {
 			m.Add(paramDin, protocol.Int(int64(v>>8)))
 			m.Add(paramDout, protocol.Int(int64(v&0xFF)))
 		}
@@ -81,7 +82,7 @@ func (s *Session) decodeAAA(f *frame, r *protocol.Result) error {
 		addUint(m, paramProtocolVersion, proto)
 	}
 	if fuel, _ := sc.raw(); len(fuel) == 4 {
-		if v, ok := parseHex(fuel); ok {
+		if v, ok := textfield.Hex(fuel); ok {
 			m.Add(paramFuelLevel, protocol.Float(float64(v>>8)+float64(v&0xFF)/100))
 		}
 	}
@@ -279,10 +280,10 @@ func addCell(m *protocol.Message, b []byte) {
 	if v, ok := parseUint(parts[1]); ok {
 		m.Add(paramMNC, protocol.Int(int64(v)))
 	}
-	if v, ok := parseHex(parts[2]); ok {
+	if v, ok := textfield.Hex(parts[2]); ok {
 		m.Add(paramLAC, protocol.Int(int64(v)))
 	}
-	if v, ok := parseHex(parts[3]); ok {
+	if v, ok := textfield.Hex(parts[3]); ok {
 		m.Add(paramCellID, protocol.Int(int64(v)))
 	}
 }
@@ -296,7 +297,7 @@ func addEventInfo(m *protocol.Message, event uint64, b []byte) {
 	}
 	switch event {
 	case 37:
-		if _, ok := parseHex(b); ok {
+		if _, ok := textfield.Hex(b); ok {
 			m.Add(paramIButton, protocol.String(hexLowerText(b)))
 			return
 		}
@@ -348,7 +349,7 @@ func addTemperatures(m *protocol.Message, b []byte, version uint64) {
 		} else {
 			b = nil
 		}
-		v, ok := parseHex(item)
+		v, ok := textfield.Hex(item)
 		if !ok || len(item) != 6 {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // adcScale is how a model's AAA analog readings turn into volts.
@@ -78,7 +79,7 @@ func (s *Session) addAnalog(m *protocol.Message, b []byte, version uint64) {
 		scale = [3]float64{0.01, 0.01, 0.01}
 	}
 	for i, p := range parts[:k] {
-		v, ok := parseHex(p)
+		v, ok := textfield.Hex(p)
 		if !ok {
 			continue
 		}

@@ -87,21 +87,6 @@ func parseUint(b []byte) (uint64, bool) {
 	return v, true
 }
 
-// parseHex reads a hex unsigned integer of at most 16 digits.
-func parseHex(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 16 {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if !isHex(c) {
-			return 0, false
-		}
-		v = v<<4 | uint64(hexVal(c))
-	}
-	return v, true
-}
-
 // parseTime reads yymmddHHMMSS (UTC, 20yy) as Unix seconds.
 func parseTime(b []byte) (int64, bool) {
 	if len(b) != 12 {
