@@ -43,6 +43,7 @@ var (
 	connections   = prometheus.NewDesc("gnssgate_channel_connections", "Open connections (TCP) and live sessions (UDP).", chLabels, nil)
 	connsTotal    = prometheus.NewDesc("gnssgate_channel_connections_total", "Connections accepted.", chLabels, nil)
 	bytesIn       = prometheus.NewDesc("gnssgate_channel_received_bytes_total", "Bytes received from devices.", chLabels, nil)
+	framesIn      = prometheus.NewDesc("gnssgate_channel_frames_total", "Frames (TCP) and datagrams (UDP) decoded.", chLabels, nil)
 	messagesIn    = prometheus.NewDesc("gnssgate_channel_messages_total", "Messages decoded.", chLabels, nil)
 	messagesAcked = prometheus.NewDesc("gnssgate_channel_messages_acked_total", "Messages stored and acknowledged.", chLabels, nil)
 	decodeErrors  = prometheus.NewDesc("gnssgate_channel_decode_errors_total", "Frames the codec rejected.", chLabels, nil)
@@ -69,7 +70,7 @@ var (
 type collector struct{ src Source }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
+	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, framesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
 		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
 		streamCount, streamRetry, streamQueue, streamLag, streamAckLat} {
 		ch <- d
@@ -95,6 +96,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(connections, float64(x.Stats.Conns), l...)
 		count(connsTotal, float64(x.Stats.ConnsTotal), l...)
 		count(bytesIn, float64(x.Stats.BytesIn), l...)
+		count(framesIn, float64(x.Stats.FramesIn), l...)
 		count(messagesIn, float64(x.Stats.MessagesIn), l...)
 		count(messagesAcked, float64(x.Stats.MessagesAcked), l...)
 		count(decodeErrors, float64(x.Stats.DecodeErrors), l...)
