@@ -93,6 +93,10 @@ type Config struct {
 	Cluster *Cluster
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
+	// StateInterval is how often the live state of channels and streams
+	// (connections, counters) is published on their retained state
+	// topics when it changed; 0 means 5 s.
+	StateInterval time.Duration
 	// MaxConnections bounds the connections open at once on all of the
 	// node's TCP listeners (trackers, MQTT and HTTP clients): one over it
 	// is closed as soon as it is accepted. 0 means the process's open-file
@@ -379,6 +383,9 @@ func (n *Node) Run(ctx context.Context) error {
 		})
 	}
 	run("telemetry", n.tel.Run)
+	run("live-state", func(ctx context.Context) error {
+		return n.leased(ctx, "live-state", func(ctx context.Context, _ uint64) error { return n.publishLiveState(ctx) })
+	})
 	run("account-storage", func(ctx context.Context) error {
 		every := n.cfg.AccountCheckInterval
 		if every <= 0 {

@@ -305,6 +305,13 @@ func (s *State) Property(ctx context.Context, kind string, id int64, name string
 	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Retain: true, Properties: props})
 }
 
+// Clear removes one retained property of an object of account cid (given,
+// as an object that is gone can no longer be looked up).
+func (s *State) Clear(ctx context.Context, cid int64, kind string, id int64, name string) {
+	topic, props := s.Accounts.place(cid, StatePrefix+kind+"/"+strconv.FormatInt(id, 10)+"/"+name, timestampProp(s.now()))
+	s.publish(ctx, broker.Message{Topic: topic, QoS: 1, Retain: true, Properties: props}) // empty: cleared
+}
+
 // Event publishes an event on flespi/log/gw/{kind}/{id}/{event}: a JSON
 // object with "event", "timestamp" and the given fields.
 func (s *State) Event(ctx context.Context, kind string, id int64, event string, fields map[string]any) {
