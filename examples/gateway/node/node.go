@@ -226,8 +226,14 @@ func (n *Node) open(ctx context.Context) error {
 		_, ok := n.codec(name, false)
 		return ok || n.overHTTP(name) || name == "mqtt" || name == DeviceAPIProtocol
 	}
-	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known,
-		ListensOptional: func(name string) bool { return n.overHTTP(name) || name == DeviceAPIProtocol }}); err != nil {
+	ropts := &registry.Options{Protocols: known,
+		ListensOptional: func(name string) bool { return n.overHTTP(name) || name == DeviceAPIProtocol }}
+	if n.clustered() {
+		// Nodes share the id counters: reserve ids by the hundred, so that
+		// a fleet registering at once does not race on them per device.
+		ropts.IDBlock = 100
+	}
+	if n.Registry, err = registry.Open(ctx, n.kv, ropts); err != nil {
 		return err
 	}
 	if err := n.declare(ctx); err != nil {
