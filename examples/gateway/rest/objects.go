@@ -99,7 +99,7 @@ func (q *request) channels(s []string) ([]byte, error) {
 			return nil, q.methodNotAllowed()
 		}
 		return q.create(func(raw json.RawMessage) ([]byte, error) {
-			var c registry.Channel
+			c := registry.Channel{Enabled: true} // flespi: a new channel runs unless "enabled": false
 			if err := decodeStrict(raw, &c); err != nil {
 				return nil, err
 			}
