@@ -327,49 +327,44 @@ func (s *Server) Retained(ns, filter string) ([]RetainedMessage, error) {
 	return out, nil
 }
 
-// DeleteRetained deletes the retained messages of namespace ns matching
-// filter (see Retained) and returns their topics. A deletion is recorded
-// like a client's empty retained publish, but nothing is delivered to
-// subscribers; a message retained again on a topic meanwhile is kept.
-func (s *Server) DeleteRetained(ctx context.Context, ns, filter string) ([]string, error) {
-	pf, err := retainedFilter(ns, filter)
-	if err != nil {
+// DeleteRetained deletes the retained messages of these topics (topic
+// names of namespace ns, no wildcards: list them with Retained) and returns
+// the topics that had one. A deletion is recorded like a client's empty
+// retained publish, but nothing is delivered to subscribers.
+func (s *Server) DeleteRetained(ctx context.Context, ns string, topics ...string) ([]string, error) {
+	if err := checkNamespace(ns); err != nil {
 		return nil, err
 	}
-	var topics []string
-	for _, m := range s.retained.collect(&pf, s.now(), s.cfg.RetainedMaxAge) {
-		if err := ctx.Err(); err != nil {
-			return topics, err
+	for _, t := range topics {
+		if !validTopicName(ns + t) {
+			return nil, &broker.TopicError{Topic: t, Reason: "not a topic name"}
 		}
-		if !s.retained.removeIf(m) {
+	}
+	var deleted []string
+	for _, t := range topics {
+		if err := ctx.Err(); err != nil {
+			return deleted, err
+		}
+		if !s.retained.delete(ns + t) {
 			continue
 		}
 		// The persistence layer sees what a client's empty retained
 		// publish makes it see, without targets to deliver to.
-		del := &message{topic: m.topic, retain: true, created: s.now()}
+		del := &message{topic: ns + t, retain: true, created: s.now()}
 		del.setSize()
 		s.state.publish(routed{msg: del, retain: true})
-		topics = append(topics, strings.TrimPrefix(m.topic, ns))
+		deleted = append(deleted, t)
 	}
-	return topics, nil
+	return deleted, nil
 }
 
-// removeIf deletes m's topic if m is still its retained message.
-func (r *retainedStore) removeIf(m *message) bool {
+// delete removes topic's retained message and reports whether it had one.
+func (r *retainedStore) delete(topic string) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := &r.root
-	for rest := m.topic; n != nil; {
-		l, after, more := strings.Cut(rest, "/")
-		n = n.children[l]
-		if !more {
-			break
-		}
-		rest = after
-	}
-	if n == nil || n.msg != m { // collect hands out the stored pointers
+	if !r.has(topic) {
 		return false
 	}
-	r.remove(&r.root, m.topic)
+	r.remove(&r.root, topic)
 	return true
 }

@@ -276,7 +276,7 @@ func TestAdminRetained(t *testing.T) {
 	// A subscriber of the topics gets no empty message for a deletion.
 	sub, _ := dialPaho(t, addr, userConnect("admin", "watcher", true))
 	sub.sub(t, paho.SubscribeOptions{Topic: "a/#", QoS: 1, RetainHandling: 2})
-	deleted, err := s.DeleteRetained(ctx, "", "a/#")
+	deleted, err := s.DeleteRetained(ctx, "", "a/1", "a/2", "a/2/deep", "a/none")
 	if err != nil || !slices.Equal(deleted, []string{"a/1", "a/2", "a/2/deep"}) {
 		t.Fatalf("DeleteRetained: %v %v", deleted, err)
 	}
@@ -288,6 +288,9 @@ func TestAdminRetained(t *testing.T) {
 	}
 	if deleted, _ := s.DeleteRetained(ctx, "$acct/A/", "a/1"); !slices.Equal(deleted, []string{"a/1"}) {
 		t.Fatalf("namespace delete: %v", deleted)
+	}
+	if _, err := s.DeleteRetained(ctx, "", "b/1", "b/+"); !errors.Is(err, broker.ErrBadTopic) {
+		t.Fatalf("a filter given to DeleteRetained: %v", err)
 	}
 	if n := s.retained.len(); n != 2 {
 		t.Fatalf("%d retained messages left, want 2 (b/1, $sys/x)", n)
