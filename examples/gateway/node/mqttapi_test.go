@@ -128,6 +128,11 @@ func TestMQTTSessionsOverREST(t *testing.T) {
 	if r := results(t, mustREST(t, g, master, "GET", "/mqtt/sessions/{connected==true}?fields=client_id", nil)); len(r) != 2 {
 		t.Fatalf("connected sessions %v, want car and bystander", r)
 	}
+	// client_id in a subscription picks one session of the selection.
+	out = mustREST(t, g, master, "POST", "/mqtt/sessions/all/subscriptions", []map[string]any{{"topic": "only/me", "client_id": "bystander"}})
+	if r := results(t, out); len(r) != 1 || r[0]["client_id"] != "bystander" {
+		t.Fatalf("a subscription for one session went to %v", r)
+	}
 
 	// A REST publish reaches an MQTT 5 subscriber with its user properties;
 	// a JSON payload is sent as its text.

@@ -16,52 +16,37 @@ import (
 	"github.com/gnssgate/gnssgate/selector"
 )
 
-// The broker over REST, flespi's /mqtt API: a token manages the MQTT
-// sessions and retained messages of the account it acts in (its own
-// namespace on the broker: a subaccount's clients live under
-// "$accounts/<cid>/", and see topics without that prefix, as here) and
-// publishes into it.
+// The broker over REST, flespi's /mqtt API (the endpoints are listed in
+// the package documentation). A token manages the MQTT sessions and
+// retained messages of the account it acts in — its own namespace on the
+// broker: a subaccount's clients live under "$accounts/<cid>/" and see
+// topics without that prefix, as here — and publishes into it.
 //
-//	GET    /mqtt/sessions/{sel}                         sessions: client id, connected, clean, subscriptions, queued messages
-//	DELETE /mqtt/sessions/{sel}                         end them (a connected client is disconnected)
-//	GET    /mqtt/sessions/{sel}/subscriptions[/{sel}]   their subscriptions
-//	POST   /mqtt/sessions/{sel}/subscriptions           [{"topic":"cmd/#","qos":1}]: subscribe, online or offline
-//	DELETE /mqtt/sessions/{sel}/subscriptions/{sel}     unsubscribe (or DELETE …/subscriptions with [{"topic":"cmd/#"}])
-//	POST   /mqtt/messages                               [{"topic":"a/b","payload":"on","qos":1,"retained":true,"user_properties":{"k":"v"}}]
-//	GET    /mqtt/messages/{topic}                       retained messages; {topic} is a filter ('+', '#' as %23), or all
-//	DELETE /mqtt/messages/{topic}                       delete them
-//
-// A session {sel} is a client id (or several, comma-separated), or a
-// selector over session objects: all, client_id=car*,
-// {connected==false}. Session objects are {"id" (the client id),
-// "client_id", "cid", "connected", "clean" (the session ends with its
-// connection), "expiry_interval" (seconds a persistent session outlives
-// its connection), "subscriptions", "messages_count" (queued, not yet
-// sent), "inflight_count" (sent, not acknowledged), "queued_bytes",
+// Session objects are {"id" (the client id), "client_id", "cid",
+// "connected", "clean" (the session ends with its connection),
+// "expiry_interval" (seconds a persistent session outlives its
+// connection), "subscriptions", "messages_count" (queued, not yet sent),
+// "inflight_count" (sent, not acknowledged), "queued_bytes",
 // "dropped_count" (dropped, queue full), and for a connected client
 // "protocol_version" and "address"}. A subscription is {"client_id",
 // "topic", "qos", "no_local", "retain_as_published", "retain_handling",
-// "subscription_identifier"}; POST takes the same fields (topic required,
-// the rest optional): the retained messages it asks for are queued, and a
-// persistent session that is offline keeps its QoS 1 and 2 messages until
-// its client returns. A retained message is {"topic", "payload" (text; or
-// "payload_base64" when not UTF-8), "qos", "created", "user_properties",
-// and, when set, "content_type", "response_topic",
-// "correlation_data" (base64), "message_expiry_interval"}; a POST takes
-// those (payload as text, or any JSON value sent as its text, or
-// payload_base64) and "retained".
+// "subscription_identifier"}; POST takes the same fields (topic required;
+// client_id limits it to that session): the retained messages it asks for
+// are queued, and a persistent session that is offline keeps its QoS 1
+// and 2 messages until its client returns. A retained message is
+// {"topic", "payload" (text; or "payload_base64" when not UTF-8), "qos",
+// "retained", "created", "user_properties", and, when set,
+// "content_type", "response_topic", "correlation_data" (base64),
+// "message_expiry_interval"}; POST /mqtt/messages takes those (payload as
+// text, any other JSON value sent as its text, or payload_base64).
 //
 // MQTT topics obey the token's MQTT ACL as they would for one of its
 // clients: publishing needs a publish filter matching the topic; reading
 // retained messages and subscribing a session need subscribe filters
-// covering the filter; deleting retained messages needs both. A token
-// without an ACL may do everything in its account's space except what
-// starts with '$'. Nobody publishes into "flespi/" (the platform's
+// covering the filter; deleting retained messages needs publish filters
+// covering it as well. Nobody publishes into "flespi/" (the platform's
 // topics), and DELETE leaves the platform's retained "flespi/" state
-// alone. What only the embedded broker can do (sessions, retained
-// messages) answers 501 when the gateway's bus is an external broker;
-// publishing works with both. The sessions are those of the broker of the
-// node that answers.
+// alone. The sessions are those of the broker of the node that answers.
 
 // MQTTAdmin is what the /mqtt API needs of the running gateway's broker,
 // in the MQTT namespace of account cid; the API finds it on Live (a Live
@@ -291,7 +276,9 @@ type subscriptionInput struct {
 	RetainAsPublished      bool   `json:"retain_as_published"`
 	RetainHandling         byte   `json:"retain_handling"`
 	SubscriptionIdentifier int    `json:"subscription_identifier"`
-	ClientID               string `json:"client_id"` // accepted (GET's answer posted back), must name the session
+	// ClientID, when set, limits the subscription to that session of the
+	// selection (so GET's answer can be posted back).
+	ClientID string `json:"client_id"`
 }
 
 func (q *request) mqttSubscriptions(m MQTTAdmin, sessions []embedded.SessionInfo, s []string) ([]byte, error) {
@@ -339,6 +326,7 @@ func (q *request) mqttSubscriptions(m MQTTAdmin, sessions []embedded.SessionInfo
 			return nil, err
 		}
 		in := make([]embedded.Subscription, len(raws))
+		only := make([]string, len(raws))
 		for i, raw := range raws {
 			var si subscriptionInput
 			if err := decodeStrict(raw, &si); err != nil {
@@ -352,13 +340,23 @@ func (q *request) mqttSubscriptions(m MQTTAdmin, sessions []embedded.SessionInfo
 			}
 			in[i] = embedded.Subscription{Filter: si.Topic, QoS: si.QoS, NoLocal: si.NoLocal,
 				RetainAsPublished: si.RetainAsPublished, RetainHandling: si.RetainHandling, ID: si.SubscriptionIdentifier}
+			only[i] = si.ClientID
 		}
 		var out [][]byte
 		for _, se := range sessions {
-			if err := m.SubscribeMQTTSession(q.ctx, q.cid, se.ClientID, in); err != nil {
+			var mine []embedded.Subscription
+			for i, sub := range in {
+				if only[i] == "" || only[i] == se.ClientID {
+					mine = append(mine, sub)
+				}
+			}
+			if len(mine) == 0 {
+				continue
+			}
+			if err := m.SubscribeMQTTSession(q.ctx, q.cid, se.ClientID, mine); err != nil {
 				return nil, mqttError(err)
 			}
-			for _, sub := range in {
+			for _, sub := range mine {
 				b, _ := json.Marshal(subscriptionView(se.ClientID, sub))
 				out = append(out, b)
 			}
