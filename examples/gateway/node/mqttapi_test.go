@@ -356,7 +356,11 @@ func TestMQTTOverRESTAccounts(t *testing.T) {
 	if r := results(t, mustREST(t, g, keyA, "DELETE", "/mqtt/sessions/all", nil)); len(r) != 1 {
 		t.Fatalf("A ended %v", r)
 	}
-	<-cA.Done()
+	select {
+	case <-cA.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("A's client is still connected")
+	}
 	select {
 	case <-cB.Done():
 		t.Fatal("A's DELETE disconnected B's client")

@@ -191,11 +191,11 @@ func (q *request) renderSession(si *embedded.SessionInfo) []byte {
 // clientIDs reads a session selector made only of client ids ("car",
 // "car,truck"); false when it is a selector.
 func clientIDs(sel string) ([]string, bool) {
-	if sel == "all" || strings.ContainsAny(sel, "={}*?!<>\"'") {
+	if strings.ContainsAny(sel, "={}*?!<>\"'") {
 		return nil, false
 	}
 	ids := strings.Split(sel, ",")
-	return ids, !slices.Contains(ids, "")
+	return ids, !slices.Contains(ids, "") && !slices.Contains(ids, "all")
 }
 
 // selectedSessions applies a session selector to the account's sessions.
