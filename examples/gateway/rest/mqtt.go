@@ -231,7 +231,10 @@ func (q *request) selectedSessions(m MQTTAdmin, sel string) ([]embedded.SessionI
 // mqttSessions serves /mqtt/sessions/{sel}[/subscriptions[/{sel}]].
 func (q *request) mqttSessions(s []string) ([]byte, error) {
 	if len(s) == 0 {
-		return nil, errf(http.StatusMethodNotAllowed, "sessions are made by MQTT clients connecting: %s /mqtt/sessions is not served", q.method)
+		if q.method == http.MethodPost {
+			return nil, errf(http.StatusMethodNotAllowed, "sessions are made by MQTT clients connecting: POST /mqtt/sessions is not served")
+		}
+		return nil, errf(http.StatusMethodNotAllowed, "%s /mqtt/sessions: name the sessions, /mqtt/sessions/{client id or selector}, e.g. all", q.method)
 	}
 	m, err := q.mqttAdmin()
 	if err != nil {
