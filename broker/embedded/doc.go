@@ -95,6 +95,21 @@
 //
 // A *RefuseError from the Authenticator chooses the CONNACK reason code.
 //
+// # Administration
+//
+// An operator's calls, per namespace ("" for the broker's own space), with
+// topics, filters and client identifiers as that namespace's clients see
+// them: Sessions and Session (connected clients and persistent sessions
+// waiting for theirs, with subscriptions and queue counts), EndSession
+// (disconnects the client with reason 0x98 and drops the session),
+// SubscribeSession and UnsubscribeSession (whether the client is
+// connected or not; they change the session as the client's own SUBSCRIBE
+// and UNSUBSCRIBE do, and save it the same way), Retained (retained
+// messages matching a filter) and DeleteRetained. They are not subject to
+// the Authorizer: the caller decides who may use them (the gateway's /mqtt
+// REST API checks the token's ACL). ErrNoSession reports an unknown
+// session.
+//
 // # Saturation and memory
 //
 // The broker acknowledges a QoS 1 or 2 publish once the message is queued
@@ -138,6 +153,6 @@
 // (SUBSCRIBE, UNSUBSCRIBE, retained messages on subscription), topics.go
 // (filters and the subscription tree), retained.go (the retained tree),
 // persist.go (the persistence interface), sink.go (in-process
-// subscribers), hooks.go (per-client namespaces and interceptors), auth.go
-// and websocket.go.
+// subscribers), hooks.go (per-client namespaces and interceptors), admin.go
+// (the administrative API), auth.go and websocket.go.
 package embedded

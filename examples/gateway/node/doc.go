@@ -19,7 +19,9 @@
 //
 // each consumer a stream.Stream with its own durable cursor, and serves
 // the REST API, the HTTP channels, the embedded MQTT broker (with the
-// device MQTT API) and the tracker channels of the registry. Listeners
+// device MQTT API; the REST API's /mqtt calls administer it, each account
+// in its namespace, see mqttapi.go) and the tracker channels of the
+// registry. Listeners
 // share a bound on open connections (Config.MaxConnections) so that
 // sockets never take the files the store must open.
 //

@@ -15,6 +15,7 @@ func (n *Node) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/gw/", n.API)
 	mux.Handle("/platform/", n.API)
+	mux.Handle("/mqtt/", n.API)
 	mux.HandleFunc("/http/{id}", n.serveHTTPChannel)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
