@@ -154,7 +154,8 @@ func cut(s string) string {
 // Topic returns the topic of message m: the template expanded with its
 // parameters.
 func (s *Sink) Topic(m *stream.Message) (string, error) {
-	b, err := s.tmpl.Append(nil, m.Message, topicLevel)
+	var buf [128]byte // the usual topic fits: one allocation, the string's
+	b, err := s.tmpl.Append(buf[:0], m.Message, topicLevel)
 	if err != nil {
 		return "", fmt.Errorf("mqttsink: topic for message %s: %w", m.ID(), err)
 	}
