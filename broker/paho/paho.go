@@ -30,6 +30,7 @@ type Broker struct {
 	generated bool               // ClientID was generated: end the session on Close
 	idKey     string             // user property carrying subscription identifiers (subids.go)
 	session   *state.State       // kept across connections
+	store     *clientStore       // the session's outgoing packets
 	guard     *guardedSession    // session as paho sees it
 	stop      context.CancelFunc // ends the connection manager and handler contexts
 	ctx       context.Context    // handlers' context
@@ -129,7 +130,8 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 
 	// Ours, not autopaho's default, so that Close can release it, and
 	// with a client store that does not encode every PUBLISH (store.go).
-	b.session = state.New(newClientStore(), memory.New())
+	b.store = newClientStore()
+	b.session = state.New(b.store, memory.New())
 	b.guard = &guardedSession{State: b.session}
 	b.readyCh = make(chan struct{})
 	b.ctx, b.stop = context.WithCancel(context.Background())
