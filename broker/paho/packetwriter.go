@@ -5,12 +5,12 @@ import (
 	"net"
 )
 
-// paho writes a packet as net.Buffers under the connection's lock: the
-// fixed header in two pieces, then the variable header, the properties and
-// the payload. On a bare *net.TCPConn that is one writev, but a wrapped
+// paho writes a packet as net.Buffers under the connection's lock: for a
+// PUBLISH the fixed header, the variable header, the properties and the
+// payload. On a bare *net.TCPConn that is one writev, but a wrapped
 // connection (ours, or packets.NewThreadSafeConn) takes one Write per
-// piece: five syscalls and, with TCP_NODELAY, up to five segments per
-// PUBLISH, five TLS records over TLS, five WebSocket messages over
+// piece: four syscalls and, with TCP_NODELAY, up to four segments per
+// PUBLISH, four TLS records over TLS, four WebSocket messages over
 // WebSocket. packetWriter gathers the pieces of one packet and writes it
 // in one call, which made a QoS 1 publish through the adapter cost about
 // as much CPU as one through a plain paho client (BENCHMARKS.md).
