@@ -230,6 +230,9 @@ func parseInt(v []byte) (int64, bool) {
 // place (textfield.Decimal rounds them as strconv does).
 func parseFloat(v []byte) (float64, bool) {
 	if f, ok := textfield.Decimal(v); ok {
+		if f == 0 && v[0] == '-' {
+			return math.Copysign(0, -1), true // as strconv reads "-0"
+		}
 		return f, true
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
