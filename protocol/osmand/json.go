@@ -3,6 +3,7 @@ package osmand
 import (
 	"encoding/binary"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -444,7 +445,7 @@ func (d *jsonDecoder) finish(m *protocol.Message, l location, ident string) {
 
 // jsonSpace skips JSON whitespace from i.
 func jsonSpace(s string, i int) int {
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+	for i < len(s) && s[i] <= ' ' && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
 		i++
 	}
 	return i
@@ -503,11 +504,20 @@ func (d *jsonDecoder) object(i int, field func(key string, i int) (int, bool)) (
 		if i >= len(s) || s[i] != '"' {
 			return i, false
 		}
-		key, next, ok := jsonString(s, i)
-		if !ok {
-			return next, false
+		// A key is most often plain: read it here, the rest by jsonString.
+		var key string
+		var ok bool
+		j := plainRun(s, i+1)
+		if j < len(s) && s[j] == '"' {
+			key, i = s[i+1:j], j+1
+		} else {
+			if key, i, ok = jsonString(s, i); !ok {
+				return i, false
+			}
 		}
-		i = jsonSpace(s, next)
+		if i < len(s) && s[i] != ':' {
+			i = jsonSpace(s, i)
+		}
 		if i >= len(s) || s[i] != ':' {
 			return i, false
 		}
@@ -573,21 +583,8 @@ func (d *jsonDecoder) array(i int, elem func(n, i int) (int, bool)) (int, bool) 
 func jsonString(s string, i int) (string, int, bool) {
 	start := i
 	esc := false
-	b := unsafe.Slice(unsafe.StringData(s), len(s))
 	for i++; i < len(s); i++ {
-		// Eight bytes at a time while none is a quote, a backslash or a
-		// control character.
-		for i+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[i:])
-			q, bs := x^(ones*'"'), x^(ones*'\\')
-			if ((x-ones*' ')&^x|(q-ones)&^q|(bs-ones)&^bs)&highs != 0 {
-				break
-			}
-			i += 8
-		}
-		for i < len(s) && plain[s[i]] {
-			i++
-		}
+		i = plainRun(s, i)
 		if i >= len(s) {
 			break
 		}
@@ -620,6 +617,26 @@ func jsonString(s string, i int) (string, int, bool) {
 		}
 	}
 	return "", i, false
+}
+
+// plainRun returns the offset of the first byte from i that a string
+// does not hold as it is (a quote, a backslash, a control character), or
+// len(s). It tests eight bytes at a time: the lowest byte the test flags
+// is always a true match (a borrow only carries upwards).
+func plainRun(s string, i int) int {
+	b := unsafe.Slice(unsafe.StringData(s), len(s))
+	for i+8 <= len(b) {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q, bs := x^(ones*'"'), x^(ones*'\\')
+		if m := ((x-ones*' ')&^x | (q-ones)&^q | (bs-ones)&^bs) & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+		i += 8
+	}
+	for i < len(s) && plain[s[i]] {
+		i++
+	}
+	return i
 }
 
 const (
