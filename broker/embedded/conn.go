@@ -200,6 +200,7 @@ func (c *conn) finish(se *session, err error) {
 	c.shutdown(code, code >= 0x80)
 	<-c.wdone
 	c.detach(se, err)
+	c.srv.stats.clients.Add(-1)
 }
 
 // shutdown stops the connection, first sending a DISCONNECT with code to

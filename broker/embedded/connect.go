@@ -72,6 +72,7 @@ func (c *conn) handshake() (*session, error) {
 	c.sess.Store(se)
 	c.wstate.Store(writerIdle)
 	c.signal() // work that arrived before CONNACK
+	s.stats.clients.Add(1)
 	if cb := s.cfg.ConnState; cb != nil {
 		cb(c.client, StateConnected, nil)
 	}

@@ -35,7 +35,7 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 		if f.Qos > 2 || (c.version == 5 && f.RetainHandling > 2) {
 			return &ProtocolError{Code: 0x81, Packet: "SUBSCRIBE", Err: errors.New("bad subscription options")}
 		}
-		pf, err := parseFilter(f.Filter)
+		pf, err := s.parseFilter(f.Filter)
 		if err != nil {
 			code := byte(0x8F)
 			if errors.Is(err, broker.ErrUnsupported) {
@@ -148,7 +148,7 @@ func (s *Server) sendRetained(sub *subscription) {
 	if sub.filter.shared() {
 		return // retained messages are not sent to shared subscriptions
 	}
-	for _, m := range s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge) {
+	for _, m := range append(s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge), s.sysRetained(sub)...) {
 		if !sub.accepts(m) {
 			continue
 		}

@@ -5,8 +5,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/filter"
 )
 
 // maxFilterPaths bounds how many plain filters a subscription with comma
@@ -23,8 +25,23 @@ type parsedFilter struct {
 	paths [][]string
 }
 
-func parseFilter(raw string) (parsedFilter, error) {
-	f, err := broker.ParseFilter(raw)
+func parseFilter(raw string) (parsedFilter, error) { return parseFilterWith(raw, nil, 128) }
+
+// parseFilter parses a subscription filter with the server's "$filter"
+// budget and topic level bound.
+func (s *Server) parseFilter(raw string) (parsedFilter, error) {
+	return parseFilterWith(raw, &filter.Config{Limits: filter.Limits{MaxSteps: s.lim.filterSteps}}, s.lim.maxTopicLevels)
+}
+
+// parseFilterWith parses raw with fc for its "$filter" specs, refusing a
+// topic filter of more than maxLevels levels before any work that grows
+// with them.
+func parseFilterWith(raw string, fc *filter.Config, maxLevels int) (parsedFilter, error) {
+	if n := strings.Count(raw, "/") + 1; n > maxLevels {
+		// The prefixes' levels count too: the bound is on the text.
+		return parsedFilter{}, fmt.Errorf("%w: %d topic levels, more than %d", broker.ErrBadTopic, n, maxLevels)
+	}
+	f, err := broker.ParseFilterConfig(raw, fc)
 	if err != nil {
 		return parsedFilter{}, err
 	}
@@ -77,13 +94,34 @@ type subscription struct {
 	rh      byte             // retain handling
 	id      int              // subscription identifier, 0 = none
 	pred    broker.Predicate // the $filter spec, nil when none
+	// overBudget is set when the predicate first gave up on a message (its
+	// step budget ran out), so that it is logged once per subscription.
+	overBudget atomic.Bool
+	inTree     bool // guarded by tree.mu
 }
 
 func (s *subscription) accepts(m *message) bool {
 	if s.noLocal && m.origin == s.sess {
 		return false
 	}
-	return s.pred == nil || s.pred.MatchMessage(m.toBroker(m.qos, m.retain, m.created), broker.Origin{Time: m.created})
+	if s.pred == nil {
+		return true
+	}
+	bm, o := m.toBroker(m.qos, m.retain, m.created), broker.Origin{Time: m.created}
+	cp, ok := s.pred.(broker.CheckPredicate)
+	if !ok {
+		return s.pred.MatchMessage(bm, o)
+	}
+	match, err := cp.CheckMessage(bm, o)
+	if err != nil {
+		srv := s.sess.srv
+		srv.stats.filterOverBudget.Add(1)
+		if !s.overBudget.Swap(true) {
+			srv.log.Warn("embedded: $filter over its step budget: message not delivered (logged once per subscription)",
+				"client", s.sess.id, "filter", s.filter.String(), "topic", m.topic, "bytes", len(m.payload), "err", err)
+		}
+	}
+	return match
 }
 
 type shareGroup struct {
@@ -103,13 +141,18 @@ func (n *node) empty() bool {
 
 // tree holds every subscription by topic level.
 type tree struct {
-	mu   sync.RWMutex
-	root node
+	mu    sync.RWMutex
+	root  node
+	count atomic.Int64 // subscriptions in the tree (Stats)
 }
 
 func (t *tree) add(s *subscription) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !s.inTree {
+		s.inTree = true
+		t.count.Add(1)
+	}
 	for _, path := range s.filter.paths {
 		n := &t.root
 		for _, l := range path {
@@ -142,6 +185,10 @@ func (t *tree) add(s *subscription) {
 func (t *tree) remove(s *subscription) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if s.inTree {
+		s.inTree = false
+		t.count.Add(-1)
+	}
 	for _, path := range s.filter.paths {
 		t.removePath(&t.root, path, s)
 	}
