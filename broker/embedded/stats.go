@@ -17,8 +17,9 @@ type Stats struct {
 	Uptime time.Duration
 	// ClientsConnected is the network clients past CONNACK now.
 	ClientsConnected int64
-	// Sessions is the sessions held, connected or kept for offline clients,
-	// in-process subscribers included.
+	// Sessions is the network clients' sessions held, connected or kept
+	// for offline clients (in-process subscribers are not counted here, but
+	// their subscriptions are).
 	Sessions int
 	// Subscriptions is the subscriptions of all sessions.
 	Subscriptions int64

@@ -623,6 +623,9 @@ type Snapshot struct {
 	Devices  int
 	// Connected counts devices with an identified connection.
 	Connected int
+	// Broker is the embedded MQTT broker's state and counters (sessions,
+	// subscriptions, messages in and out…); nil with an external broker.
+	Broker *embedded.Stats
 }
 
 // ChannelSnapshot is one running tracker channel's counters.
@@ -659,6 +662,10 @@ func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
 	n.devices.mu.Lock()
 	s.Connected = len(n.devices.conns)
 	n.devices.mu.Unlock()
+	if n.embedded != nil {
+		st := n.embedded.Stats()
+		s.Broker = &st
+	}
 	return s, err
 }
 
