@@ -12,8 +12,14 @@ import (
 )
 
 // maxFilterPaths bounds how many plain filters a subscription with comma
-// lists expands to, so "a,b,…/c,d,…/…" cannot blow up the tree.
-const maxFilterPaths = 1024
+// lists expands to, so "a,b,…/c,d,…/…" cannot blow up the tree, and
+// maxFilterEntries the levels of all of them together (1,024 device IDs in
+// a comma list, 8 levels deep, as in flespi/message/gw/devices/1,2,…/+),
+// so that one filter costs the tree a few milliseconds at most.
+const (
+	maxFilterPaths   = 1024
+	maxFilterEntries = 8192
+)
 
 // validTopicName reports whether t may be published to (broker.ValidateTopic).
 func validTopicName(t string) bool { return broker.ValidateTopic(t) == nil }
@@ -47,12 +53,14 @@ func parseFilterWith(raw string, fc *filter.Config, maxLevels int) (parsedFilter
 	}
 	p := parsedFilter{Filter: f}
 	paths := [][]string{nil}
-	for _, l := range strings.Split(f.Topic(), "/") {
+	levels := strings.Split(f.Topic(), "/")
+	for _, l := range levels {
 		vals := []string{l}
 		if strings.Contains(l, ",") {
 			vals = dedupe(strings.Split(l, ","))
-			if len(paths)*len(vals) > maxFilterPaths {
-				return p, fmt.Errorf("%w: %q: more than %d comma combinations", broker.ErrBadTopic, raw, maxFilterPaths)
+			if n := len(paths) * len(vals); n > maxFilterPaths || n*len(levels) > maxFilterEntries {
+				return p, fmt.Errorf("%w: %q: %d comma combinations of %d levels, more than %d or %d levels in all",
+					broker.ErrBadTopic, raw[:min(len(raw), 100)], n, len(levels), maxFilterPaths, maxFilterEntries)
 			}
 		}
 		next := make([][]string, 0, len(paths)*len(vals))
