@@ -106,7 +106,7 @@
 // Parsing is bounded by [Limits] (input size, nesting depth, node count,
 // string length): a hostile expression gets an error, never a stack
 // overflow. Evaluation is bounded by a step budget ([Limits.MaxSteps],
-// [DefaultMaxSteps] = 4 Mi steps, a few milliseconds): a wildcard pattern's
+// [DefaultMaxSteps] = 2 Mi steps, a few milliseconds): a wildcard pattern's
 // cost is the product of its length and the string's, and a 1 KB pattern
 // against a 1 MB payload would otherwise take seconds. Past the budget an
 // evaluation gives up and does not match; [Expr.Check], [Expr.CheckJSON],

@@ -102,9 +102,10 @@ type evaluator struct {
 // overBudget is the error value of an evaluation that ran out of steps.
 var overBudget = Value{kind: KindError, code: errBudget}
 
-// scan charges a linear pass over n bytes and reports whether the budget
-// still holds.
+// scan charges a byte-by-byte pass over n bytes, fast a block scan, and
+// they report whether the budget still holds.
 func (e *evaluator) scan(n int) bool { return e.b.SpendScan(n) }
+func (e *evaluator) fast(n int) bool { return e.b.spendFast(n) }
 
 // lookupCost charges looking name up in the data outside the single pass:
 // a path lookup reads each byte at most once per dot in the name.
@@ -127,7 +128,7 @@ func (e *evaluator) field(n *node) (Value, bool) {
 				return overBudget, true
 			}
 		case !e.js.nested && !e.js.filled:
-			if !e.scan(len(e.js.data)) {
+			if !e.fast(len(e.js.data)) {
 				return overBudget, true
 			}
 		}
@@ -148,7 +149,7 @@ func (e *evaluator) lookupName(name string) (Value, bool) {
 	}
 	cost := 1
 	if c, ok := e.src.(costSource); ok {
-		cost += c.lookupBytes() / scanBytesPerStep
+		cost += c.lookupBytes()
 	}
 	if !e.b.Spend(cost) {
 		return overBudget, true
@@ -325,7 +326,7 @@ func (e *evaluator) compare(n *node, l, r Value) Value {
 	if r.kind == KindError {
 		return r
 	}
-	if (l.kind == KindString || r.kind == KindString) && !e.scan(len(l.str)+len(r.str)) {
+	if (l.kind == KindString || r.kind == KindString) && !e.fast(len(l.str)+len(r.str)) {
 		return overBudget
 	}
 	if l.kind == KindString && r.kind == KindString {
@@ -575,7 +576,7 @@ func (e *evaluator) call(n *node) Value {
 	case fnJSON:
 		v := e.eval(k[0])
 		if len(k) == 1 {
-			if v.kind == KindString && !e.scan(len(v.str)) {
+			if v.kind == KindString && !e.fast(len(v.str)) {
 				return overBudget
 			}
 			if v.kind == KindString {
@@ -606,7 +607,7 @@ func (e *evaluator) call(n *node) Value {
 		return Value{}
 	case fnToNumber:
 		v := e.eval(k[0])
-		if v.kind == KindString && !e.scan(len(v.str)) {
+		if v.kind == KindString && !e.fast(len(v.str)) {
 			return overBudget
 		}
 		switch v.kind {
@@ -622,7 +623,7 @@ func (e *evaluator) call(n *node) Value {
 		return errVal(errArgs, fd.name, n.pos)
 	case fnToBoolean:
 		v := e.eval(k[0])
-		if v.kind == KindString && !e.scan(len(v.str)) {
+		if v.kind == KindString && !e.fast(len(v.str)) {
 			return overBudget
 		}
 		switch v.kind {

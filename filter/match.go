@@ -119,7 +119,7 @@ func (e *evaluator) testCompare(n, f *node) (r, ok bool) {
 	if e.raw && !e.js.nested && int(f.slot) < e.js.n {
 		// Read the slot in place: copying a Value costs more than the test.
 		if !e.js.filled {
-			if !e.scan(len(e.js.data)) {
+			if !e.fast(len(e.js.data)) {
 				return false, false
 			}
 			e.js.fill()

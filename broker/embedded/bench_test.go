@@ -158,6 +158,8 @@ func BenchmarkSubscribeWorstFilter(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
+			cpu := cpuTime()
+			defer func() { b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op") }()
 			for range b.N {
 				pf, err := s.parseFilter(c.filter)
 				if (err == nil) != c.ok {
