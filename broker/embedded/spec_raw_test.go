@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -357,5 +358,36 @@ func TestTopicLevelsBounded(t *testing.T) {
 	}
 	if (&Config{}).limits().maxTopicLevels != 128 {
 		t.Fatal("MaxTopicLevels default is not 128")
+	}
+}
+
+// One SUBSCRIBE's filters together expand to at most maxSubscribeEntries
+// levels: two of the largest comma-list filters fit, the third gets 0x97
+// (quota exceeded) and costs nothing, and so do the packet's others.
+func TestSubscribeQuota(t *testing.T) {
+	s, addr := startServer(t, nil)
+	ids := func(from int) string {
+		v := make([]string, 1024)
+		for i := range v {
+			v[i] = strconv.Itoa(from + i)
+		}
+		return strings.Join(v, ",")
+	}
+	big := func(from int) packets.Subscription { // 1,024 paths × 8 levels
+		return subOpt("a/b/c/d/e/f/"+ids(from)+"/+", 0)
+	}
+	r := dialRaw(t, addr)
+	r.v = 5
+	r.connect("quota", true, 30, nil)
+	sa := r.subscribe(1, big(0), big(2000), big(4000), big(6000), subOpt("small/x", 0))
+	if got := sa.ReasonCodes; len(got) != 5 || got[0] != 0 || got[1] != 0 || got[2] != 0x97 || got[3] != 0x97 || got[4] != 0x97 {
+		t.Fatalf("SUBACK %x, want [0 0 97 97 97]", got)
+	}
+	// The next SUBSCRIBE has a quota of its own.
+	if sa := r.subscribe(2, big(8000), subOpt("small/x", 0)); sa.ReasonCodes[0] != 0 || sa.ReasonCodes[1] != 0 {
+		t.Fatalf("second SUBACK %x", sa.ReasonCodes)
+	}
+	if n := s.Stats().Subscriptions; n != 4 {
+		t.Fatalf("%d subscriptions, want 4", n)
 	}
 }

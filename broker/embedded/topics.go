@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,10 +17,19 @@ import (
 // maxFilterEntries the levels of all of them together (1,024 device IDs in
 // a comma list, 8 levels deep, as in flespi/message/gw/devices/1,2,…/+),
 // so that one filter costs the tree a few milliseconds at most.
+// maxSubscribeEntries bounds the levels of all the filters of one
+// SUBSCRIBE packet together (two filters at maxFilterEntries): past it the
+// packet's further filters are refused with 0x97 (quota exceeded) before
+// they are expanded, so no single SUBSCRIBE costs more than a few
+// milliseconds however many filters it carries.
 const (
-	maxFilterPaths   = 1024
-	maxFilterEntries = 8192
+	maxFilterPaths      = 1024
+	maxFilterEntries    = 8192
+	maxSubscribeEntries = 2 * maxFilterEntries
 )
+
+// errFilterQuota: a SUBSCRIBE's filters together exceed maxSubscribeEntries.
+var errFilterQuota = errors.New("embedded: the SUBSCRIBE's filters exceed its quota of topic levels")
 
 // validTopicName reports whether t may be published to (broker.ValidateTopic).
 func validTopicName(t string) bool { return broker.ValidateTopic(t) == nil }
@@ -31,18 +41,28 @@ type parsedFilter struct {
 	paths [][]string
 }
 
-func parseFilter(raw string) (parsedFilter, error) { return parseFilterWith(raw, nil, 128) }
+func parseFilter(raw string) (parsedFilter, error) {
+	return parseFilterWith(raw, nil, 128, maxFilterEntries)
+}
 
 // parseFilter parses a subscription filter with the server's "$filter"
 // budget and topic level bound.
 func (s *Server) parseFilter(raw string) (parsedFilter, error) {
-	return parseFilterWith(raw, &filter.Config{Limits: filter.Limits{MaxSteps: s.lim.filterSteps}}, s.lim.maxTopicLevels)
+	return s.parseFilterLeft(raw, maxFilterEntries)
+}
+
+// parseFilterLeft is parseFilter for a SUBSCRIBE with left levels of its
+// quota (maxSubscribeEntries) to spend; past them the error wraps
+// errFilterQuota.
+func (s *Server) parseFilterLeft(raw string, left int) (parsedFilter, error) {
+	return parseFilterWith(raw, &filter.Config{Limits: filter.Limits{MaxSteps: s.lim.filterSteps}}, s.lim.maxTopicLevels, left)
 }
 
 // parseFilterWith parses raw with fc for its "$filter" specs, refusing a
 // topic filter of more than maxLevels levels before any work that grows
-// with them.
-func parseFilterWith(raw string, fc *filter.Config, maxLevels int) (parsedFilter, error) {
+// with them, and one whose comma lists expand to more than
+// min(maxEntries, maxFilterEntries) levels in all as it expands them.
+func parseFilterWith(raw string, fc *filter.Config, maxLevels, maxEntries int) (parsedFilter, error) {
 	if n := strings.Count(raw, "/") + 1; n > maxLevels {
 		// The prefixes' levels count too: the bound is on the text.
 		return parsedFilter{}, fmt.Errorf("%w: %d topic levels, more than %d", broker.ErrBadTopic, n, maxLevels)
@@ -61,6 +81,8 @@ func parseFilterWith(raw string, fc *filter.Config, maxLevels int) (parsedFilter
 			if n := len(paths) * len(vals); n > maxFilterPaths || n*len(levels) > maxFilterEntries {
 				return p, fmt.Errorf("%w: %q: %d comma combinations of %d levels, more than %d or %d levels in all",
 					broker.ErrBadTopic, raw[:min(len(raw), 100)], n, len(levels), maxFilterPaths, maxFilterEntries)
+			} else if n*len(levels) > maxEntries {
+				return p, fmt.Errorf("%w: %q expands to %d levels", errFilterQuota, raw[:min(len(raw), 100)], n*len(levels))
 			}
 		}
 		next := make([][]string, 0, len(paths)*len(vals))
@@ -73,11 +95,23 @@ func parseFilterWith(raw string, fc *filter.Config, maxLevels int) (parsedFilter
 		}
 		paths = next
 	}
+	if len(paths)*len(levels) > maxEntries {
+		return p, fmt.Errorf("%w: %q has %d levels", errFilterQuota, raw[:min(len(raw), 100)], len(levels))
+	}
 	p.paths = paths
 	return p, nil
 }
 
 func (p *parsedFilter) shared() bool { return p.Share() != nil }
+
+// entries is the levels of all the paths the filter expands to.
+func (p *parsedFilter) entries() int {
+	n := 0
+	for _, pa := range p.paths {
+		n += len(pa)
+	}
+	return n
+}
 
 func dedupe(vals []string) []string {
 	out := vals[:0]
