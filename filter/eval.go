@@ -97,6 +97,20 @@ type evaluator struct {
 	raw bool       // evaluating raw JSON in js
 	js  jsonSource // raw JSON state, inline so that it stays on the stack
 	b   Budget     // the steps left (inline, as js); every cost that grows with the data is charged
+	// srcCost is what one src lookup costs beyond a step (costSource),
+	// found once per evaluation: a type assertion per lookup costs more
+	// than the lookup of a small map.
+	srcCost int
+}
+
+// sourceCost is evaluator.srcCost for src. (Set on an evaluator built in
+// place: returning one from a constructor would copy its half-kilobyte of
+// slots.)
+func sourceCost(src Source) int {
+	if c, ok := src.(costSource); ok {
+		return c.lookupBytes()
+	}
+	return 0
 }
 
 // overBudget is the error value of an evaluation that ran out of steps.
@@ -134,7 +148,13 @@ func (e *evaluator) field(n *node) (Value, bool) {
 		}
 		return e.js.slot(i, n.name)
 	}
-	return e.lookupName(n.name)
+	if e.src == nil {
+		return Value{}, false
+	}
+	if e.srcCost > 0 && !e.b.Spend(e.srcCost) {
+		return overBudget, true
+	}
+	return e.src.Lookup(n.name)
 }
 
 func (e *evaluator) lookupName(name string) (Value, bool) {
@@ -147,11 +167,9 @@ func (e *evaluator) lookupName(name string) (Value, bool) {
 	if e.src == nil {
 		return Value{}, false
 	}
-	cost := 1
-	if c, ok := e.src.(costSource); ok {
-		cost += c.lookupBytes()
-	}
-	if !e.b.Spend(cost) {
+	// A lookup in a Source costs a step, like any node, unless it scans a
+	// document (costSource): only that grows with the data.
+	if e.srcCost > 0 && !e.b.Spend(e.srcCost) {
 		return overBudget, true
 	}
 	return e.src.Lookup(name)

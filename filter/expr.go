@@ -127,6 +127,7 @@ func (x *Expr) Eval(src Source, env *Env) Value {
 		return errVal(errFunc, "filter: Expr not compiled", 0)
 	}
 	e := evaluator{src: src, env: env, x: x, b: newBudget(x.maxSteps)}
+	e.srcCost = sourceCost(src) // not in the literal: a call there builds it aside and copies it
 	if v := e.eval(x.prog); !e.b.over {
 		return v
 	}
@@ -150,6 +151,7 @@ func (x *Expr) Check(src Source, env *Env, b *Budget) (bool, error) {
 		return false, nil
 	}
 	e := evaluator{src: src, env: env, x: x}
+	e.srcCost = sourceCost(src) // not in the literal: a call there builds it aside and copies it
 	r := e.testBudget(b)
 	return r, e.b.Err()
 }
