@@ -60,6 +60,16 @@ var (
 	streamQueue  = prometheus.NewDesc("gnssgate_stream_queue", "Log records a stream has not examined yet.", stLabels, nil)
 	streamLag    = prometheus.NewDesc("gnssgate_stream_lag_seconds", "Age of the oldest message a stream is delivering.", stLabels, nil)
 	streamAckLat = prometheus.NewDesc("gnssgate_stream_ack_latency_seconds", "Latency of the stream's last accepted batch.", stLabels, nil)
+
+	brokerClients    = prometheus.NewDesc("gnssgate_broker_clients_connected", "MQTT clients connected to the embedded broker.", nil, nil)
+	brokerSessions   = prometheus.NewDesc("gnssgate_broker_sessions", "MQTT sessions held by the broker, connected or kept for offline clients.", nil, nil)
+	brokerSubs       = prometheus.NewDesc("gnssgate_broker_subscriptions", "Subscriptions of all broker sessions.", nil, nil)
+	brokerRetained   = prometheus.NewDesc("gnssgate_broker_retained_messages", "Retained messages kept by the broker.", nil, nil)
+	brokerRetBytes   = prometheus.NewDesc("gnssgate_broker_retained_bytes", "Topic and payload bytes of the retained messages.", nil, nil)
+	brokerQueued     = prometheus.NewDesc("gnssgate_broker_queued_bytes", "Bytes of messages waiting for broker sessions.", nil, nil)
+	brokerReceived   = prometheus.NewDesc("gnssgate_broker_messages_received_total", "PUBLISHes the broker took in (network and in-process).", nil, nil)
+	brokerSent       = prometheus.NewDesc("gnssgate_broker_messages_sent_total", "PUBLISHes the broker delivered (network and in-process).", nil, nil)
+	brokerOverBudget = prometheus.NewDesc("gnssgate_broker_filter_over_budget_total", "Messages a $filter subscription did not get: its predicate ran out of steps.", nil, nil)
 )
 
 type collector struct{ src Source }
@@ -67,7 +77,8 @@ type collector struct{ src Source }
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, framesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
 		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
-		streamCount, streamRetry, streamQueue, streamLag, streamAckLat} {
+		streamCount, streamRetry, streamQueue, streamLag, streamAckLat,
+		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerOverBudget} {
 		ch <- d
 	}
 }
@@ -126,5 +137,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(streamQueue, float64(st.Queue), l...)
 		gauge(streamLag, st.Lag.Seconds(), l...)
 		gauge(streamAckLat, st.LastAckLatency.Seconds(), l...)
+	}
+	if b := s.Broker; b != nil {
+		gauge(brokerClients, float64(b.ClientsConnected))
+		gauge(brokerSessions, float64(b.Sessions))
+		gauge(brokerSubs, float64(b.Subscriptions))
+		gauge(brokerRetained, float64(b.Retained))
+		gauge(brokerRetBytes, float64(b.RetainedBytes))
+		gauge(brokerQueued, float64(b.QueuedBytes))
+		count(brokerReceived, float64(b.MessagesReceived))
+		count(brokerSent, float64(b.MessagesSent))
+		count(brokerOverBudget, float64(b.FilterOverBudget))
 	}
 }

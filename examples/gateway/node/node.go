@@ -682,6 +682,9 @@ type Snapshot struct {
 	// because the bound was reached.
 	Connections, MaxConnections int
 	ConnectionsRejected         uint64
+	// Broker is the embedded MQTT broker's state and counters (sessions,
+	// subscriptions, messages in and out…); nil with an external broker.
+	Broker *embedded.Stats
 }
 
 // ChannelSnapshot is one running tracker channel's counters.
@@ -720,6 +723,10 @@ func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
 	n.devices.mu.Unlock()
 	if n.conns != nil {
 		s.Connections, s.MaxConnections, s.ConnectionsRejected = n.conns.InUse(), n.conns.Size(), n.conns.Rejected()
+	}
+	if n.embedded != nil {
+		st := n.embedded.Stats()
+		s.Broker = &st
 	}
 	return s, err
 }
