@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/protocol"
-	"github.com/gnssgate/gnssgate/protocol/teltonika"
 )
 
 // A server that publishes every stored message on a platform topic, as
@@ -37,17 +35,9 @@ func TestWatch(t *testing.T) {
 		}
 		return nil
 	})
-	srv := &channel.Server{Codec: &teltonika.Codec{}, Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	addr := serveHandler(t, h)
 
-	code, out, errs := run(t, "-p", "teltonika", "-addr", ln.Addr().String(), "-devices", "3", "-rate", "10",
+	code, out, errs := run(t, "-p", "teltonika", "-addr", addr, "-devices", "3", "-rate", "10",
 		"-duration", "1s", "-progress", "0", "-json", "-watch", bln.Addr().String())
 	if code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errs)
@@ -65,12 +55,12 @@ func TestWatch(t *testing.T) {
 	}
 
 	// Text: one more line. A broker that refuses the subscription is an error.
-	code, out, errs = run(t, "-p", "teltonika", "-addr", ln.Addr().String(), "-devices", "1", "-duration", "1s",
+	code, out, errs = run(t, "-p", "teltonika", "-addr", addr, "-devices", "1", "-duration", "1s",
 		"-progress", "0", "-watch", bln.Addr().String())
 	if code != 0 || !strings.Contains(out, "delay from the server's receipt") {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
-	if code, _, errs = run(t, "-p", "teltonika", "-addr", ln.Addr().String(), "-devices", "1", "-duration", "1s",
+	if code, _, errs = run(t, "-p", "teltonika", "-addr", addr, "-devices", "1", "-duration", "1s",
 		"-progress", "0", "-watch", bln.Addr().String(), "-watch-token", "nobody"); code != 1 || !strings.Contains(errs, "-watch") {
 		t.Fatalf("an unknown token: exit %d, stderr:\n%s", code, errs)
 	}

@@ -93,6 +93,10 @@ type Config struct {
 	Cluster *Cluster
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
+	// StateInterval is how often the live state of channels and streams
+	// (connections, counters) is published on their retained state
+	// topics when it changed; 0 means 5 s.
+	StateInterval time.Duration
 	// MaxConnections bounds the connections open at once on all of the
 	// node's TCP listeners (trackers, MQTT and HTTP clients): one over it
 	// is closed as soon as it is accepted. 0 means the process's open-file
@@ -222,8 +226,14 @@ func (n *Node) open(ctx context.Context) error {
 		_, ok := n.codec(name, false)
 		return ok || n.overHTTP(name) || name == "mqtt" || name == DeviceAPIProtocol
 	}
-	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known,
-		ListensOptional: func(name string) bool { return n.overHTTP(name) || name == DeviceAPIProtocol }}); err != nil {
+	ropts := &registry.Options{Protocols: known,
+		ListensOptional: func(name string) bool { return n.overHTTP(name) || name == DeviceAPIProtocol }}
+	if n.clustered() {
+		// Nodes share the id counters: reserve ids by the hundred, so that
+		// a fleet registering at once does not race on them per device.
+		ropts.IDBlock = 100
+	}
+	if n.Registry, err = registry.Open(ctx, n.kv, ropts); err != nil {
 		return err
 	}
 	if err := n.declare(ctx); err != nil {
@@ -379,6 +389,9 @@ func (n *Node) Run(ctx context.Context) error {
 		})
 	}
 	run("telemetry", n.tel.Run)
+	run("live-state", func(ctx context.Context) error {
+		return n.leased(ctx, "live-state", func(ctx context.Context, _ uint64) error { return n.publishLiveState(ctx) })
+	})
 	run("account-storage", func(ctx context.Context) error {
 		every := n.cfg.AccountCheckInterval
 		if every <= 0 {
@@ -669,6 +682,9 @@ type Snapshot struct {
 	// because the bound was reached.
 	Connections, MaxConnections int
 	ConnectionsRejected         uint64
+	// Broker is the embedded MQTT broker's state and counters (sessions,
+	// subscriptions, messages in and out…); nil with an external broker.
+	Broker *embedded.Stats
 }
 
 // ChannelSnapshot is one running tracker channel's counters.
@@ -707,6 +723,10 @@ func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
 	n.devices.mu.Unlock()
 	if n.conns != nil {
 		s.Connections, s.MaxConnections, s.ConnectionsRejected = n.conns.InUse(), n.conns.Size(), n.conns.Rejected()
+	}
+	if n.embedded != nil {
+		st := n.embedded.Stats()
+		s.Broker = &st
 	}
 	return s, err
 }
