@@ -89,36 +89,51 @@ func (w *Writer) Write(ctx context.Context, b *stream.Batch) error {
 // whose commit failed, comes again (whole or inside another batch). A
 // message is already stored when history has an equal one at its device
 // time that no other message of the batch matched: two equal records (a
-// tracker's message stored twice) are both kept. Telemetry needs no such
-// care: an update with the same values and times changes nothing.
+// tracker's message stored twice) are both kept. One query per device
+// (its span of time in the batch), as the store may be remote. Telemetry
+// needs no such care: an update with the same values and times changes
+// nothing.
 func (w *Writer) dropStored(ctx context.Context) error {
+	type span struct{ from, to float64 }
+	spans := map[string]span{}
+	for i := range w.hist {
+		ident := w.hist[i].Ident()
+		ts, _ := store.DeviceTime(&w.hist[i])
+		s, ok := spans[ident]
+		if !ok {
+			s = span{ts, ts}
+		}
+		spans[ident] = span{min(s.from, ts), max(s.to, ts)}
+	}
 	type at struct {
 		ident string
 		ts    float64
 	}
 	stored := map[at][]protocol.Message{}
+	for ident, s := range spans {
+		if s.to == 0 {
+			s.to = math.SmallestNonzeroFloat64 // To 0 would mean no bound
+		}
+		have, err := w.Messages.Query(ctx, ident, store.Query{From: s.from, To: s.to})
+		if err != nil {
+			return err
+		}
+		for i := range have {
+			ts, _ := store.DeviceTime(&have[i])
+			k := at{ident, ts}
+			stored[k] = append(stored[k], have[i])
+		}
+	}
 	keep := w.hist[:0]
 	for i := range w.hist {
 		m := &w.hist[i]
 		ts, _ := store.DeviceTime(m)
 		k := at{m.Ident(), ts}
-		have, ok := stored[k]
-		if !ok {
-			to := ts
-			if to == 0 {
-				to = math.SmallestNonzeroFloat64 // To 0 would mean no bound
-			}
-			var err error
-			if have, err = w.Messages.Query(ctx, k.ident, store.Query{From: ts, To: to}); err != nil {
-				return err
-			}
+		if j := slices.IndexFunc(stored[k], func(h protocol.Message) bool { return h.Equal(m) }); j >= 0 {
+			stored[k] = slices.Delete(stored[k], j, j+1)
+			continue
 		}
-		if j := slices.IndexFunc(have, func(h protocol.Message) bool { return h.Equal(m) }); j >= 0 {
-			have = slices.Delete(have, j, j+1)
-		} else {
-			keep = append(keep, *m)
-		}
-		stored[k] = have
+		keep = append(keep, *m)
 	}
 	clear(w.hist[len(keep):])
 	w.hist = keep
