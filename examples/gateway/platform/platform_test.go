@@ -698,3 +698,70 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A message whose topic cannot be formed (an ident with an MQTT wildcard
+// or separator, which a program embedding the platform may append to the
+// log) is refused for good: on a real stream of the log, the messages
+// after it still go out instead of waiting behind it forever.
+func TestMessagesBadTopic(t *testing.T) {
+	bad := msg(map[string]protocol.Value{"ident": protocol.String("a+b"), "channel.id": protocol.Int(3), "device.id": protocol.Int(8)})
+	good := msg(map[string]protocol.Value{"ident": protocol.String("A"), "channel.id": protocol.Int(3), "device.id": protocol.Int(7)})
+	for _, tc := range []struct {
+		name  string
+		batch []stream.Message
+		bad   int
+	}{
+		{"first", []stream.Message{bad, good}, 0},
+		{"middle", []stream.Message{good, bad, good}, 1},
+		{"last", []stream.Message{good, bad}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := (&Messages{Broker: newBroker(t)}).Write(context.Background(), &stream.Batch{Messages: tc.batch})
+			var be *stream.BatchError
+			if !errors.As(err, &be) {
+				t.Fatalf("err = %v, want a BatchError", err)
+			}
+			for i := range tc.batch {
+				e := be.Err(i)
+				switch {
+				case i < tc.bad && e != nil:
+					t.Errorf("message %d (sent): %v", i, e)
+				case i == tc.bad && (!stream.IsPermanent(e) || !errors.Is(e, broker.ErrBadTopic)):
+					t.Errorf("message %d (bad topic): %v, want a permanent broker.ErrBadTopic", i, e)
+				case i > tc.bad && (e == nil || stream.IsPermanent(e)):
+					t.Errorf("message %d (after the bad one): %v, want an error to retry", i, e)
+				}
+			}
+		})
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := memory.New(nil)
+	defer db.Close()
+	b := newBroker(t)
+	r := subscribe(t, b, "flespi/message/gw/devices/+")
+	s, err := stream.New(db.Log(), &Messages{Broker: b}, &stream.Config{Name: "platform", StartAt: stream.StartOldest,
+		RetryMin: time.Millisecond, RetryMax: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	if _, err := db.Log().Append(ctx, []protocol.Message{*bad.Message, *good.Message}); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, func(ms []broker.Message) bool {
+		for _, m := range ms {
+			if m.Topic == "flespi/message/gw/devices/7" {
+				return true
+			}
+		}
+		return false
+	})
+	if st := s.Stats(); st.Rejected != 1 {
+		t.Errorf("stream stats %+v, want 1 rejected", st)
+	}
+	cancel()
+	<-done
+}
