@@ -403,6 +403,9 @@ var claimGrace = []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, 
 // written) or one another registry wrote and this one has not seen yet.
 func (c *Collection[T, P]) holder(ctx context.Context, u string) (int64, uint64, bool) {
 	raw, rev, err := c.kv.Get(ctx, idxKey(c.kind, u))
+	if errors.Is(err, ErrNotFound) {
+		return 0, 0, false // released meanwhile: claim it if still free
+	}
 	if err != nil {
 		return 0, AnyRevision, false
 	}
