@@ -145,9 +145,6 @@ func (c *Config) setValue(name, v string, explicit bool) error {
 		c.MQTTWS = v
 	case "channel":
 		if v != "" {
-			if explicit && !c.set["channel"] {
-				c.Channel = nil // flags replace the file's list
-			}
 			c.Channel = append(c.Channel, v)
 		}
 	case "token":
@@ -222,12 +219,16 @@ func Parse(args []string, out io.Writer) (*Config, error) {
 	fs.Usage = func() { Usage(out) }
 	var file string
 	var flagErr error
+	channelFlag := false
 	for _, o := range Options {
 		if o.Name == "config" {
 			fs.StringVar(&file, "config", "", o.Usage)
 			continue
 		}
 		fs.Func(o.Name, o.Usage, func(v string) error {
+			if o.Name == "channel" && !channelFlag {
+				c.Channel, channelFlag = nil, true // -channel flags replace the file's list
+			}
 			if err := c.setValue(o.Name, v, true); err != nil {
 				flagErr = err
 				return err

@@ -3,5 +3,7 @@
 // latest telemetry (store.Telemetry). It runs as a stream of the log like
 // any other consumer, so it resumes after a restart where it stopped, and
 // a store that is briefly failing is retried with backoff instead of
-// losing messages.
+// losing messages. A batch the stream delivers again (in flight at a
+// crash) is not stored twice: the first batch after a start, or after a
+// gap in the log positions, skips messages history already holds.
 package history

@@ -3,6 +3,8 @@ package history
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"sync"
 
 	"github.com/gnssgate/gnssgate/protocol"
@@ -26,6 +28,10 @@ type Writer struct {
 	mu   sync.Mutex
 	msgs []protocol.Message
 	hist []protocol.Message
+	// next is the log position after the last batch written, 0 before
+	// the first: a batch that starts elsewhere (the first after a start, a
+	// batch delivered again) may hold messages history already has.
+	next uint64
 }
 
 // Write implements stream.Sink. Messages without an ident or a time are
@@ -34,6 +40,8 @@ func (w *Writer) Write(ctx context.Context, b *stream.Batch) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.msgs, w.hist = w.msgs[:0], w.hist[:0]
+	next := w.next
+	w.next = 0 // until this batch is written: a failed one may be half stored
 	for i := range b.Messages {
 		m := b.Messages[i].Message
 		ident := m.Ident()
@@ -58,12 +66,76 @@ func (w *Writer) Write(ctx context.Context, b *stream.Batch) error {
 			return fmt.Errorf("history: telemetry: %w", err)
 		}
 	}
+	if w.Messages != nil && len(w.hist) > 0 && (next == 0 || b.Messages[0].Seq != next) {
+		if err := w.dropStored(ctx); err != nil {
+			return fmt.Errorf("history: messages: %w", err)
+		}
+	}
 	if w.Messages != nil && len(w.hist) > 0 {
 		if err := w.Messages.Store(ctx, w.hist); err != nil {
 			return fmt.Errorf("history: messages: %w", err)
 		}
 	}
+	if len(b.Messages) > 0 {
+		w.next = b.Messages[len(b.Messages)-1].Seq + 1
+	}
 	clear(w.msgs)
 	clear(w.hist)
+	return nil
+}
+
+// dropStored removes from w.hist the messages history already has: the
+// stream delivers at least once, so a batch in flight at a crash, or
+// whose commit failed, comes again (whole or inside another batch). A
+// message is already stored when history has an equal one at its device
+// time that no other message of the batch matched: two equal records (a
+// tracker's message stored twice) are both kept. One query per device
+// (its span of time in the batch), as the store may be remote. Telemetry
+// needs no such care: an update with the same values and times changes
+// nothing.
+func (w *Writer) dropStored(ctx context.Context) error {
+	type span struct{ from, to float64 }
+	spans := map[string]span{}
+	for i := range w.hist {
+		ident := w.hist[i].Ident()
+		ts, _ := store.DeviceTime(&w.hist[i])
+		s, ok := spans[ident]
+		if !ok {
+			s = span{ts, ts}
+		}
+		spans[ident] = span{min(s.from, ts), max(s.to, ts)}
+	}
+	type at struct {
+		ident string
+		ts    float64
+	}
+	stored := map[at][]protocol.Message{}
+	for ident, s := range spans {
+		if s.to == 0 {
+			s.to = math.SmallestNonzeroFloat64 // To 0 would mean no bound
+		}
+		have, err := w.Messages.Query(ctx, ident, store.Query{From: s.from, To: s.to})
+		if err != nil {
+			return err
+		}
+		for i := range have {
+			ts, _ := store.DeviceTime(&have[i])
+			k := at{ident, ts}
+			stored[k] = append(stored[k], have[i])
+		}
+	}
+	keep := w.hist[:0]
+	for i := range w.hist {
+		m := &w.hist[i]
+		ts, _ := store.DeviceTime(m)
+		k := at{m.Ident(), ts}
+		if j := slices.IndexFunc(stored[k], func(h protocol.Message) bool { return h.Equal(m) }); j >= 0 {
+			stored[k] = slices.Delete(stored[k], j, j+1)
+			continue
+		}
+		keep = append(keep, *m)
+	}
+	clear(w.hist[len(keep):])
+	w.hist = keep
 	return nil
 }

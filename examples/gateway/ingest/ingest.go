@@ -122,17 +122,34 @@ func (in *Ingest) device(ctx context.Context, ch registry.Channel, ident string)
 	if !ch.Configuration.AutoCreate() {
 		return registry.Device{}, false
 	}
-	d, err := in.Registry.Devices.Create(ctx, registry.Device{
-		Meta:          registry.Meta{CID: ch.CID},
-		Name:          ident,
-		ProtocolName:  ch.ProtocolName,
-		Configuration: registry.DeviceConfig{Ident: ident},
-	})
-	if errors.Is(err, registry.ErrConflict) {
-		// Another connection registered it first.
+	var d registry.Device
+	var err error
+	for wait := time.Millisecond; ; wait *= 2 {
+		d, err = in.Registry.Devices.Create(ctx, registry.Device{
+			Meta:          registry.Meta{CID: ch.CID},
+			Name:          ident,
+			ProtocolName:  ch.ProtocolName,
+			Configuration: registry.DeviceConfig{Ident: ident},
+		})
+		if !errors.Is(err, registry.ErrConflict) {
+			break
+		}
+		// Another connection registered it first, or is registering it:
+		// its device shows once written (or the claim is gone if that
+		// failed, and the next attempt makes it).
 		if d, ok := in.Registry.DeviceByIdent(ident); ok {
 			return d, true
 		}
+		if wait > time.Second {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-time.After(wait):
+			continue
+		}
+		break
 	}
 	if err != nil {
 		// The messages are still stored, without a device: losing them

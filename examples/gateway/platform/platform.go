@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -105,17 +106,29 @@ func (p *Messages) publish(ctx context.Context, cid int64, topic string, payload
 }
 
 // failedFrom reports messages i.. of b as failed: those before went out,
-// and the rest must follow in order.
+// and the rest must follow in order. A topic the broker refuses (an ident
+// with a wildcard or a separator) can never go out: message i is refused
+// for good, so that it does not hold back the stream forever.
 func failedFrom(b *stream.Batch, i int, err error) error {
-	if i == 0 {
+	bad := errors.Is(err, broker.ErrBadTopic)
+	if i == 0 && !bad {
 		return err
 	}
 	be := stream.NewBatchError()
 	for j := i; j < len(b.Messages); j++ {
-		be.Failed(j, err)
+		switch {
+		case !bad:
+			be.Failed(j, err)
+		case j == i:
+			be.Failed(j, stream.Permanent(err))
+		default:
+			be.Failed(j, errNotSent)
+		}
 	}
 	return be
 }
+
+var errNotSent = errors.New("platform: not sent after a message the broker refused")
 
 // Telemetry publishes every telemetry change as retained state. Changes
 // are coalesced per device and parameter, so a slow broker delays values

@@ -75,6 +75,9 @@ type Collection[T any, P interface {
 	index    map[string]int64 // unique value → id
 	watchers []func(Change[T])
 	maxID    int64 // the largest id ever applied
+	// creating holds the ids of this registry's creations between the
+	// claim of their unique values and their write: their claims are live.
+	creating map[int64]bool
 
 	idMu    sync.Mutex
 	idBlock int64 // ids reserved at once (Options.IDBlock)
@@ -253,6 +256,17 @@ func (c *Collection[T, P]) Create(ctx context.Context, v T) (T, error) {
 		return v, err
 	}
 	p.meta().ID = id
+	c.mu.Lock()
+	if c.creating == nil {
+		c.creating = map[int64]bool{}
+	}
+	c.creating[id] = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.creating, id)
+		c.mu.Unlock()
+	}()
 	if err := c.reserve(ctx, nil, p); err != nil {
 		return v, err
 	}
@@ -344,12 +358,31 @@ func (c *Collection[T, P]) reserve(ctx context.Context, old, new P) error {
 		if errors.Is(err, ErrConflict) {
 			// Taken — unless by an object that no longer holds it (a crash
 			// between steps left it behind).
-			if other, ok := c.holder(ctx, u); ok && other != id {
+			other, rev, ok := c.holder(ctx, u)
+			// A claim without its object may be another registry's
+			// creation in flight (claimed, not yet written): give it time
+			// to appear before calling the claim left behind by a crash.
+			for _, wait := range claimGrace {
+				if ok || ctx.Err() != nil {
+					break
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
+				other, rev, ok = c.holder(ctx, u)
+			}
+			if err := ctx.Err(); err != nil {
+				c.releaseKeys(ctx, claimed)
+				return err
+			}
+			if ok && other != id {
 				c.releaseKeys(ctx, claimed)
 				name, value, _ := strings.Cut(u, "=")
 				return fmt.Errorf("%w: %s %q is already used by %s %d", ErrConflict, name, value, strings.TrimSuffix(string(c.kind), "s"), other)
 			}
-			_, err = c.kv.Put(ctx, idxKey(c.kind, u), []byte(strconv.FormatInt(id, 10)), AnyRevision)
+			// Left behind: take it over, unless another writer just did.
+			_, err = c.kv.Put(ctx, idxKey(c.kind, u), []byte(strconv.FormatInt(id, 10)), rev)
 		}
 		if err != nil {
 			c.releaseKeys(ctx, claimed)
@@ -360,24 +393,40 @@ func (c *Collection[T, P]) reserve(ctx context.Context, old, new P) error {
 	return nil
 }
 
-// holder returns the live object holding unique value u according to the
-// KV index, if that object really holds it.
-func (c *Collection[T, P]) holder(ctx context.Context, u string) (int64, bool) {
-	raw, _, err := c.kv.Get(ctx, idxKey(c.kind, u))
+// claimGrace are the waits before a claim whose object does not exist is
+// taken over.
+var claimGrace = []time.Duration{10 * time.Millisecond, 100 * time.Millisecond, time.Second}
+
+// holder returns the object holding unique value u according to the KV
+// index, if that object really holds it, and the index entry's revision.
+// The object may be one this registry is creating (claimed, not yet
+// written) or one another registry wrote and this one has not seen yet.
+func (c *Collection[T, P]) holder(ctx context.Context, u string) (int64, uint64, bool) {
+	raw, rev, err := c.kv.Get(ctx, idxKey(c.kind, u))
+	if errors.Is(err, ErrNotFound) {
+		return 0, 0, false // released meanwhile: claim it if still free
+	}
 	if err != nil {
-		return 0, false
+		return 0, AnyRevision, false
 	}
 	id, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil {
-		return 0, false
+		return 0, rev, false
 	}
 	c.mu.RLock()
 	it, ok := c.items[id]
+	creating := c.creating[id]
 	c.mu.RUnlock()
-	if !ok {
-		return 0, false
+	if creating {
+		return id, rev, true
 	}
-	return id, slices.Contains(c.uniques(P(&it.v)), u)
+	var v T
+	if ok {
+		v = it.v
+	} else if data, _, err := c.kv.Get(ctx, objKey(c.kind, id)); err != nil || json.Unmarshal(data, &v) != nil {
+		return 0, rev, false
+	}
+	return id, rev, slices.Contains(c.uniques(P(&v)), u)
 }
 
 // release frees the unique values old held that new does not.
