@@ -77,6 +77,7 @@ type subscription struct {
 	rh      byte             // retain handling
 	id      int              // subscription identifier, 0 = none
 	pred    broker.Predicate // the $filter spec, nil when none
+	space   *string          // the namespace it was taken in, nil: the client's own (Token.Spaces)
 }
 
 func (s *subscription) accepts(m *message) bool {
