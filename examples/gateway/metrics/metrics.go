@@ -1,7 +1,8 @@
 // Package metrics exports a gateway node's state to Prometheus
 // (github.com/prometheus/client_golang): connections, frames, messages and
 // decode errors per channel, the time to durability that trackers wait
-// for, the log's size, stream counters and lag, device counts. Values are
+// for, the log's size, stream counters and lag, device counts, refused
+// attempts to reach another account. Values are
 // read from the node at each scrape: there is no second copy of state.
 package metrics
 
@@ -61,6 +62,7 @@ var (
 	streamQueue  = prometheus.NewDesc("gnssgate_stream_queue", "Log records a stream has not examined yet.", stLabels, nil)
 	streamLag    = prometheus.NewDesc("gnssgate_stream_lag_seconds", "Age of the oldest message a stream is delivering.", stLabels, nil)
 	streamAckLat = prometheus.NewDesc("gnssgate_stream_ack_latency_seconds", "Latency of the stream's last accepted batch.", stLabels, nil)
+	refusals     = prometheus.NewDesc("gnssgate_account_refusals_total", "Refused attempts to reach another account's objects, spaces or topics, by kind (rest_account, rest_object, mqtt_cid, mqtt_topic).", []string{"kind"}, nil)
 )
 
 type collector struct{ src Source }
@@ -68,7 +70,7 @@ type collector struct{ src Source }
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
 		logRecords, logBytes, logAppended, logDropped, consumerLag, devices, connected, devsCreated,
-		streamCount, streamRetry, streamQueue, streamLag, streamAckLat} {
+		streamCount, streamRetry, streamQueue, streamLag, streamAckLat, refusals} {
 		ch <- d
 	}
 }
@@ -121,5 +123,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(streamQueue, float64(st.Queue), l...)
 		gauge(streamLag, st.Lag.Seconds(), l...)
 		gauge(streamAckLat, st.LastAckLatency.Seconds(), l...)
+	}
+	for kind, v := range s.Refusals {
+		count(refusals, float64(v), kind)
 	}
 }

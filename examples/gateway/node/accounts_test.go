@@ -12,6 +12,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/gateway/rest"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 	"github.com/gnssgate/gnssgate/internal/mqtt311"
 )
@@ -95,6 +96,13 @@ func TestAccountIsolation(t *testing.T) {
 	if status, _ := restCall(t, g.http, keyA, "POST", "/gw/streams", []map[string]any{{"name": "s", "protocol_name": "http",
 		"configuration": map[string]any{"uri": "http://127.0.0.1:1/"}, "devices": []int64{dB}}}); status != 400 {
 		t.Errorf("A subscribing to B's device: %d, want 400", status)
+	}
+	// Each of those attempts was counted: the three accounts acted in, and
+	// B's device named by id (GET twice, messages, PUT), by a selector on
+	// cid, and in the stream's subscription; a selector on another field
+	// ("configuration.ident=b*") is no probe of B and is not counted.
+	if got := g.refusals(t); got[rest.RefusedAccount] != 3 || got[rest.RefusedObject] != 6 {
+		t.Errorf("refusals counted: %v, want 3 %s and 6 %s", got, rest.RefusedAccount, rest.RefusedObject)
 	}
 	// The master sees every account's devices; with the header, one.
 	if n := count(master, "/gw/devices/all"); n != 2 {

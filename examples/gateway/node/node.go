@@ -135,6 +135,7 @@ type Node struct {
 	streams  *streamRuntime
 	devices  *deviceState
 	limits   *limits
+	refusals refusals
 	settings *settingsRuntime
 	elector  cluster.Elector
 	peers    *peers // nil without a Cluster connection
@@ -226,7 +227,7 @@ func (n *Node) open(ctx context.Context) error {
 	// 4. The bus: the embedded broker, its tokens from the registry, REST
 	// over MQTT answered by the API, and ThingsBoard's device API, whose
 	// devices authenticate with their registry credentials.
-	n.API = &rest.API{Registry: n.Registry, Store: n.db, LogMaxAge: n.logMaxAge(), Logger: n.logger}
+	n.API = &rest.API{Registry: n.Registry, Store: n.db, LogMaxAge: n.logMaxAge(), Logger: n.logger, Refused: n.refusals.add}
 	n.Broker = n.cfg.Broker
 	if n.Broker == nil {
 		auth := embedded.Authenticator(embedded.AuthenticatorFunc(n.authenticateMQTT))
@@ -238,6 +239,7 @@ func (n *Node) open(ctx context.Context) error {
 			Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger}
 		n.embedded = embedded.New(&embedded.Config{
 			Authenticator: n.deviceAPI.Authenticator(auth),
+			Authorizer:    embedded.AuthorizerFunc(n.authorizeMQTT),
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
 			ConnState:     n.limits.mqttConnState,
 			Timestamps:    true,
@@ -623,6 +625,9 @@ type Snapshot struct {
 	Devices  int
 	// Connected counts devices with an identified connection.
 	Connected int
+	// Refusals counts refused attempts to reach another account's
+	// objects, spaces or topics, by kind (rest.RefusedAccount, …).
+	Refusals map[string]int64
 }
 
 // ChannelSnapshot is one running tracker channel's counters.
@@ -659,6 +664,7 @@ func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
 	n.devices.mu.Lock()
 	s.Connected = len(n.devices.conns)
 	n.devices.mu.Unlock()
+	s.Refusals = n.refusals.snapshot()
 	return s, err
 }
 
