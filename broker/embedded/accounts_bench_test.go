@@ -87,6 +87,7 @@ func benchAccounts(b *testing.B, pattern, mode string, accounts, per int) {
 					filter = prefix + "s/x"
 				}
 				r.subscribe(1, subOpt(filter, 0))
+				client.SetDeadline(time.Time{}) // connect and subscribe set 5 s ones
 				readers.Add(1)
 				go func() {
 					defer readers.Done()
@@ -104,6 +105,7 @@ func benchAccounts(b *testing.B, pattern, mode string, accounts, per int) {
 			if err := pk.PublishEncode(&buf); err != nil {
 				b.Fatal(err)
 			}
+			client.SetDeadline(time.Time{})
 			pubs = append(pubs, publisher{nc: client, pkt: buf.Bytes()})
 		}
 	}
@@ -112,6 +114,7 @@ func benchAccounts(b *testing.B, pattern, mode string, accounts, per int) {
 	if pattern == "fanout" {
 		deliveries *= int64(subs)
 	}
+	var writeErr atomic.Pointer[error]
 	const workers = 8
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -126,6 +129,7 @@ func benchAccounts(b *testing.B, pattern, mode string, accounts, per int) {
 			for i := w; i < b.N; i += workers {
 				p := pubs[i%len(pubs)]
 				if _, err := p.nc.Write(p.pkt); err != nil {
+					writeErr.Store(&err)
 					return
 				}
 			}
@@ -144,7 +148,11 @@ func benchAccounts(b *testing.B, pattern, mode string, accounts, per int) {
 	elapsed, cpu := time.Since(start), cpuTime()-cpu0
 	b.StopTimer()
 	if n := got.Load(); n < deliveries {
-		b.Fatalf("%d of %d deliveries arrived", n, deliveries)
+		var werr error
+		if e := writeErr.Load(); e != nil {
+			werr = *e
+		}
+		b.Fatalf("%d of %d deliveries arrived (write error %v, %d connections)", n, deliveries, werr, s.nconns.Load())
 	}
 	b.ReportMetric(float64(deliveries)/elapsed.Seconds(), "msgs/s")
 	// CPU time (the process's, clients included) per publish: what the

@@ -303,3 +303,45 @@ func TestAccountLimits(t *testing.T) {
 		t.Fatalf("a second session over the limit: %v", err)
 	}
 }
+
+// An account's bytes_per_second_in limit slows its trackers down: eight
+// records of a few dozen bytes at 100 bytes/s take seconds to be
+// acknowledged. Only a lower bound is checked, which a slow machine
+// cannot break.
+func TestAccountBytesPerSecond(t *testing.T) {
+	g := start(t, testConfig(t))
+	const rate = 100
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "slow", "limits": map[string]any{"bytes_per_second_in": rate}}})
+	cid := int64(results(t, out)[0]["id"].(float64))
+	status, out := restAs(t, g, master, cid, "POST", "/gw/channels", []map[string]any{{"name": "slow-teltonika",
+		"protocol_name": "teltonika", "enabled": true, "configuration": map[string]any{"tcp": "127.0.0.1:0"}}})
+	if status != 200 {
+		t.Fatalf("channel: %d %v", status, out)
+	}
+	chID := int64(results(t, out)[0]["id"].(float64))
+	var addr string
+	waitFor(t, "the channel to listen", func() bool { addr = g.Addrs().Channels[chID][0]; return addr != "" })
+	tr := dial(t, device.Teltonika, addr, 78)
+	start := time.Now()
+	for range 8 {
+		if _, err := send(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	elapsed := time.Since(start)
+	s, err := g.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in uint64
+	for _, c := range s.Channels {
+		if c.ID == chID {
+			in = c.Stats.BytesIn
+		}
+	}
+	// The bucket starts with a second's worth and the last batch's debt
+	// is slept after it is charged: at least (in - 2·rate)/rate seconds.
+	if want := time.Duration(float64(in-2*rate) / rate * float64(time.Second)); in <= 2*rate || elapsed < want {
+		t.Fatalf("%d bytes acknowledged in %v, want at least %v at %d bytes/s", in, elapsed, want, rate)
+	}
+}
