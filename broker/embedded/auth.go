@@ -61,8 +61,11 @@ type Token struct {
 	// SpaceProperty and Spaces let a SUBSCRIBE (or UNSUBSCRIBE) carrying
 	// the user property SpaceProperty (flespi: "cid") take its filters in
 	// another namespace than the client's own: the one Spaces.Select
-	// returns for the property's value. Messages matched there are
-	// delivered with that namespace removed from their topics.
+	// returns for the property's value; without the property, a filter
+	// whose "$filter" spec has the condition SpaceProperty=N
+	// ("$filter/cid=123/…") selects the space N the same way. Messages
+	// matched there are delivered with that namespace removed from their
+	// topics.
 	SpaceProperty string
 	Spaces        Spaces
 }

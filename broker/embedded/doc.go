@@ -89,7 +89,8 @@
 // client publishes, replacing the client's own of the same keys: flespi's
 // "cid", which "$filter/cid=…/" and "$filter/message=…/" specs then trust.
 // Token.SpaceProperty and Token.Spaces let a SUBSCRIBE carrying that user
-// property ("cid") take its filters in another namespace, one that
+// property ("cid"), or a filter whose "$filter" spec names it
+// ("$filter/cid=123/…"), take its filters in another namespace, one that
 // Spaces.Select allows: a parent account's client subscribes in a
 // subaccount's space and receives its messages with the subaccount's
 // topics and cid.

@@ -151,34 +151,60 @@ type Spaces interface {
 
 // space returns the namespace a SUBSCRIBE or UNSUBSCRIBE with user
 // properties user selects: nil for the client's own, or a refusal's
-// reason code.
-func (c *conn) space(user []packets.UserProperty) (space *string, code byte) {
+// reason code. given reports whether the packet names a space at all.
+func (c *conn) space(user []packets.UserProperty) (space *string, code byte, given bool) {
 	t := c.client.Token
 	if t == nil || t.SpaceProperty == "" {
-		return nil, 0
+		return nil, 0, false
 	}
 	for _, u := range user {
-		if u.Key != t.SpaceProperty {
-			continue
+		if u.Key == t.SpaceProperty {
+			space, code = c.selectSpace(u.Val)
+			return space, code, true
 		}
-		if t.Spaces == nil {
-			return nil, 0x87
-		}
-		ns, err := t.Spaces.Select(c.ctx, c.client, u.Val)
-		switch {
-		case errors.Is(err, broker.ErrNotAuthorized):
-			return nil, 0x87
-		case err != nil:
-			return nil, 0x80
-		case ns != "" && !validNamespace(ns):
-			c.srv.log.Error("embedded: Spaces.Select returned a bad namespace", "client", c.client.ID, "namespace", ns)
-			return nil, 0x80
-		case ns == c.namespace():
-			return nil, 0
-		}
-		return &ns, 0
 	}
-	return nil, 0
+	return nil, 0, false
+}
+
+// filterSpace returns the namespace a filter's "$filter" spec selects
+// with the condition SpaceProperty=N ("$filter/cid=123/…", as flespi
+// documents it: the same as the SUBSCRIBE property), like space.
+func (c *conn) filterSpace(f *broker.Filter) (space *string, code byte, given bool) {
+	t := c.client.Token
+	spec := f.Spec()
+	if t == nil || t.SpaceProperty == "" || spec == "" {
+		return nil, 0, false
+	}
+	for _, level := range strings.Split(spec, "/$filter/") {
+		for _, cond := range strings.Split(level, "&") {
+			if v, ok := strings.CutPrefix(cond, t.SpaceProperty+"="); ok {
+				space, code = c.selectSpace(v)
+				return space, code, true
+			}
+		}
+	}
+	return nil, 0, false
+}
+
+// selectSpace asks the client's Spaces for the namespace value selects.
+func (c *conn) selectSpace(value string) (space *string, code byte) {
+	t := c.client.Token
+	if t.Spaces == nil {
+		return nil, 0x87
+	}
+	ns, err := t.Spaces.Select(c.ctx, c.client, value)
+	switch {
+	case errors.Is(err, broker.ErrNotAuthorized):
+		return nil, 0x87
+	case err != nil:
+		return nil, 0x80
+	case ns != "" && !validNamespace(ns):
+		c.srv.log.Error("embedded: Spaces.Select returned a bad namespace", "client", c.client.ID, "namespace", ns)
+		return nil, 0x80
+	case ns == c.namespace():
+		return nil, 0
+	}
+	return &ns, 0
 }
 
 // stamp sets the client's Token.Properties on m, replacing the client's

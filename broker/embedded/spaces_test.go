@@ -139,6 +139,21 @@ func TestSubscribeSpaces(t *testing.T) {
 	parent.pub(t, &paho.Publish{Topic: "s/own", QoS: 1})
 	parent.none(t, 100*time.Millisecond) // its own space has no "s/#" subscription
 
+	// "$filter/cid=N/" selects the space too (flespi documents both ways).
+	parent.sub(t, paho.SubscribeOptions{Topic: "$filter/cid=3/t/#", QoS: 1})
+	three.pub(t, &paho.Publish{Topic: "t/1", QoS: 1, Payload: []byte("by spec")})
+	if m := parent.next(t); m.Topic != "t/1" || fmt.Sprint(userProp(m, "cid")) != "[3]" {
+		t.Fatalf("$filter/cid=3 got %s with cid %v", m.Topic, userProp(m, "cid"))
+	}
+	if sa := two.sub(t, paho.SubscribeOptions{Topic: "$filter/cid=1/#", QoS: 1}); sa.Reasons[0] != 0x87 {
+		t.Fatalf("2 selecting its parent by $filter/cid=1: %+v", sa)
+	}
+	ctx0, cancel0 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel0()
+	if ua, err := parent.Unsubscribe(ctx0, &paho.Unsubscribe{Topics: []string{"$filter/cid=3/t/#"}}); err != nil || ua.Reasons[0] != 0 {
+		t.Fatalf("unsubscribing $filter/cid=3: %v %+v", err, ua)
+	}
+
 	// Parent and sibling spaces are refused, as is a space of a token without Spaces.
 	for _, cid := range []string{"1", "3", "999"} {
 		sa, _ := two.Subscribe(ctx, &paho.Subscribe{Properties: inSpace(cid), Subscriptions: []paho.SubscribeOptions{{Topic: "#", QoS: 1}}})

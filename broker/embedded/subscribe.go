@@ -31,7 +31,7 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 	}
 	codes := make([]byte, 0, len(pk.Filters))
 	var retained []*subscription
-	space, spaceCode := c.space(pk.Properties.User)
+	pkSpace, pkCode, pkGiven := c.space(pk.Properties.User)
 	for _, f := range pk.Filters {
 		if f.Qos > 2 || (c.version == 5 && f.RetainHandling > 2) {
 			return &ProtocolError{Code: 0x81, Packet: "SUBSCRIBE", Err: errors.New("bad subscription options")}
@@ -55,6 +55,10 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 			}
 			codes = append(codes, c.subCode(code))
 			continue
+		}
+		space, spaceCode := pkSpace, pkCode
+		if !pkGiven {
+			space, spaceCode, _ = c.filterSpace(&pf.Filter)
 		}
 		if spaceCode != 0 {
 			codes = append(codes, c.subCode(spaceCode))
@@ -99,8 +103,12 @@ func (c *conn) handleUnsubscribe(se *session, pk *packets.Packet) error {
 		return &ProtocolError{Code: 0x82, Packet: "UNSUBSCRIBE", Err: errors.New("no packet ID or filters")}
 	}
 	codes := make([]byte, 0, len(pk.Filters))
-	space, _ := c.space(pk.Properties.User) // a refused space names no subscription
+	pkSpace, _, pkGiven := c.space(pk.Properties.User) // a refused space names no subscription
 	for _, f := range pk.Filters {
+		space := pkSpace
+		if pf, err := broker.ParseFilter(f.Filter); err == nil && !pkGiven {
+			space, _, _ = c.filterSpace(&pf)
+		}
 		if c.srv.removeSubscription(se, c.inFilterString(f.Filter, space)) {
 			codes = append(codes, 0)
 		} else {

@@ -152,14 +152,14 @@ func TestAccountCIDOverMQTT(t *testing.T) {
 	if code := root.subscribe(t, "sensors/#", a); code != 1 {
 		t.Fatalf("the root subscribing in A: 0x%02x", code)
 	}
-	root.subscribe(t, fmt.Sprintf("$filter/cid=%d/$accounts/+/sensors/#", a1), 0)
+	root.subscribe(t, fmt.Sprintf("$filter/cid=%d/sensors/#", a1), 0) // flespi's other way to select a space
 	root.subscribe(t, fmt.Sprintf("$filter/message=cid%%3D%%3D%d%%26%%26payload%%3D%%3D%%22b2%%22/$accounts/+/sensors/#", b), 0)
 	cA.publish(t, &paho.Publish{Topic: "sensors/2", Payload: []byte("a2")})
 	if m := root.next(t, "sensors/"); m.Topic != "sensors/2" || prop(m, "cid") != fmt.Sprint(a) {
 		t.Fatalf("the root in A's space got %s with cid %q", m.Topic, prop(m, "cid"))
 	}
 	cA1.publish(t, &paho.Publish{Topic: "sensors/3", Payload: []byte("a1")})
-	if m := root.next(t, "$accounts/"); m.Topic != fmt.Sprintf("$accounts/%d/sensors/3", a1) || prop(m, "cid") != fmt.Sprint(a1) {
+	if m := root.next(t, "sensors/3"); m.Topic != "sensors/3" || prop(m, "cid") != fmt.Sprint(a1) {
 		t.Fatalf("$filter/cid=%d got %s with cid %q", a1, m.Topic, prop(m, "cid"))
 	}
 	cB.publish(t, &paho.Publish{Topic: "sensors/4", Payload: []byte("b1")})
@@ -191,8 +191,11 @@ func TestAccountCIDOverMQTT(t *testing.T) {
 	if code := cB.subscribe(t, fmt.Sprintf("$accounts/%d/#", a), 0); code != 0x87 {
 		t.Errorf("B subscribing to A's $accounts space: 0x%02x, want 0x87", code)
 	}
+	if code := cB.subscribe(t, fmt.Sprintf("$share/g/$filter/cid=%d/#", a), 0); code != 0x87 {
+		t.Errorf("B subscribing with $filter/cid=%d: 0x%02x, want 0x87", a, code)
+	}
 	after := g.refusals(t)
-	if after[node.RefusedSpace]-before[node.RefusedSpace] != 5 || after[node.RefusedTopic]-before[node.RefusedTopic] != 1 {
+	if after[node.RefusedSpace]-before[node.RefusedSpace] != 6 || after[node.RefusedTopic]-before[node.RefusedTopic] != 1 {
 		t.Errorf("refusals counted: before %v, after %v", before, after)
 	}
 	cB.publish(t, &paho.Publish{Topic: "sensors/6", Payload: []byte("b3")})
