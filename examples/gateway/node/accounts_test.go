@@ -207,6 +207,19 @@ func TestAccountNamespaces(t *testing.T) {
 		}
 		return false
 	})
+	// History and telemetry keep the message's cid.
+	waitFor(t, "A's message in history with its cid", func() bool {
+		_, out := restCall(t, g.http, keyA, "GET", fmt.Sprintf("/gw/devices/%d/messages", devA), nil)
+		items := results(t, out)
+		return len(items) == 1 && items[0]["cid"] == float64(a)
+	})
+	waitFor(t, "A's telemetry with its cid", func() bool {
+		_, out := restCall(t, g.http, keyA, "GET", fmt.Sprintf("/gw/devices/%d/telemetry/cid", devA), nil)
+		items := results(t, out)
+		tel, _ := items[0]["telemetry"].(map[string]any)
+		cid, _ := tel["cid"].(map[string]any)
+		return cid != nil && cid["value"] == float64(a)
+	})
 	waitFor(t, "the root's view of A's message", func() bool {
 		for _, m := range inRoot.messages() {
 			if m.Topic == fmt.Sprintf("$accounts/%d/%s", a, wantTopic) {
