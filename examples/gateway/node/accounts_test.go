@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	pahogo "github.com/eclipse/paho.golang/paho"
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
@@ -314,6 +317,16 @@ func TestAccountLimits(t *testing.T) {
 	var refused *mqtt311.RefusedError
 	if !errors.As(err, &refused) || refused.Code != 3 { // MQTT 5's 0x97 "quota exceeded" is 3.1.1's 3
 		t.Fatalf("a second session over the limit: %v", err)
+	}
+	nc, err := net.Dial("tcp", g.Addrs().MQTT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c5 := pahogo.NewClient(pahogo.ClientConfig{Conn: nc, OnClientError: func(error) {}})
+	ca, err := c5.Connect(ctx, &pahogo.Connect{ClientID: "third", CleanStart: true, KeepAlive: 30, Username: key, UsernameFlag: true})
+	if err == nil || ca == nil || ca.ReasonCode != 0x97 {
+		t.Fatalf("an MQTT 5 session over the limit: %v %+v, want reason 0x97 (quota exceeded)", err, ca)
 	}
 }
 
