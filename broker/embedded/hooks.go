@@ -254,7 +254,7 @@ func (c *conn) inFilter(pf parsedFilter, space *string) (parsedFilter, error) {
 	if ns == "" {
 		return pf, nil
 	}
-	return parseFilter(namespaceFilter(ns, &pf.Filter))
+	return c.srv.parseFilter(namespaceFilter(ns, &pf.Filter))
 }
 
 // inFilterString maps the filter of an UNSUBSCRIBE the way inFilter maps

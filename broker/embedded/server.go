@@ -42,6 +42,7 @@ type Server struct {
 	queuedTotal atomic.Int64
 	sessionSeq  atomic.Uint64
 	wg          sync.WaitGroup
+	stats       serverStats
 }
 
 var _ broker.Broker = (*Server)(nil)
@@ -66,9 +67,14 @@ func New(cfg *Config) *Server {
 	s.state = memoryState{}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock.Store(time.Now().UnixNano())
+	s.stats.start = time.Now()
 	s.wg.Add(2)
 	go s.janitor()
 	go s.tick()
+	if every := s.cfg.sysInterval(); every > 0 {
+		s.wg.Add(1)
+		go s.sysLoop(every)
+	}
 	return s
 }
 

@@ -1,33 +1,65 @@
-package metrics
+package metrics_test
 
 import (
-	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gnssgate/gnssgate/examples/gateway/internal/gwtest"
+	"github.com/gnssgate/gnssgate/examples/gateway/metrics"
 	"github.com/gnssgate/gnssgate/examples/gateway/node"
 )
 
-type snapshot node.Snapshot
-
-func (s snapshot) Snapshot(context.Context) (node.Snapshot, error) { return node.Snapshot(s), nil }
-
-// Refused attempts to reach another account are exported by kind.
-func TestAccountRefusals(t *testing.T) {
-	reg, _ := New(snapshot{Refusals: map[string]int64{"rest_object": 6, "mqtt_cid": 5}})
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "gnssgate_account_refusals_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+// A tracker's positions show on /metrics as the gateway's main binary
+// mounts it: frames, messages and ACKs of its channel, the ACK latency
+// histogram, the log, devices and the connection bound.
+func TestMetricsAfterTraffic(t *testing.T) {
+	g := gwtest.Start(t, gwtest.Config(t, "teltonika"), func(n *node.Node) {
+		reg, observe := metrics.New(n)
+		n.ObserveAppend(observe)
+		n.SetHTTPHandlers(func(mux *http.ServeMux) {
+			mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		})
+	})
+	_, addr := g.Channel("teltonika")
+	tr := gwtest.MustDial(t, "teltonika", addr, 1)
+	for range 3 {
+		if _, err := tr.Next(); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if got["rest_object"] != 6 || got["mqtt_cid"] != 5 || len(got) != 2 {
-		t.Fatalf("gnssgate_account_refusals_total: %v", got)
+	var body string
+	gwtest.WaitFor(t, "the history writer's lag back to 0", func() bool {
+		resp, err := http.Get("http://" + g.HTTP + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(b)
+		return strings.Contains(body, `gnssgate_log_consumer_lag{consumer="stream:history"} 0`)
+	})
+	for _, want := range []string{
+		`gnssgate_channel_frames_total{channel="1",name="teltonika",protocol="teltonika"} 4`, // login and 3 records
+		`gnssgate_channel_messages_total{channel="1",name="teltonika",protocol="teltonika"} 3`,
+		`gnssgate_channel_messages_acked_total{channel="1",name="teltonika",protocol="teltonika"} 3`,
+		`gnssgate_channel_connections{channel="1",name="teltonika",protocol="teltonika"} 1`,
+		"gnssgate_ack_latency_seconds_count 3",
+		"gnssgate_log_appended_total 3",
+		"gnssgate_devices 1",
+		"gnssgate_devices_connected 1",
+		"gnssgate_connections_max ",
+		"go_goroutines ",
+		"process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in /metrics", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
 	}
 }
