@@ -52,6 +52,22 @@ type Token struct {
 	// Intercept, when set, takes the client's publishes before they are
 	// authorized and routed (see Interceptor).
 	Intercept Interceptor
+	// Properties are user properties the broker sets on every message
+	// the client publishes (and on its will), replacing those of the same
+	// keys the client sent: what the broker vouches for about the
+	// publisher, such as flespi's "cid". "$filter/cid=…/" and
+	// "$filter/message=…/" specs see them.
+	Properties []broker.UserProperty
+	// SpaceProperty and Spaces let a SUBSCRIBE (or UNSUBSCRIBE) carrying
+	// the user property SpaceProperty (flespi: "cid") take its filters in
+	// another namespace than the client's own: the one Spaces.Select
+	// returns for the property's value; without the property, a filter
+	// whose "$filter" spec has the condition SpaceProperty=N
+	// ("$filter/cid=123/…") selects the space N the same way. Messages
+	// matched there are delivered with that namespace removed from their
+	// topics.
+	SpaceProperty string
+	Spaces        Spaces
 }
 
 // Client identifies a connected (or in-process) client to an Authorizer and

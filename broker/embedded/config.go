@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
 )
 
 // Config configures a Server. The zero value is usable: every field
@@ -140,13 +142,26 @@ type RESTRequest struct {
 	Method string // lower case, as in the topic: "get", "post", "put", "delete", "patch"
 	URI    string // the rest of the topic, e.g. "gw/devices/123/settings/x"
 	Body   []byte
+	// Properties are the request's MQTT 5 user properties (flespi's
+	// "response_cid", for one).
+	Properties []broker.UserProperty
 }
 
 // RESTResponse is the answer published to the request's MQTT 5 Response
-// Topic (with its Correlation Data and a user property "http_code").
+// Topic, or to the request's own topic when it has none (MQTT 3.1.1),
+// with its Correlation Data and a user property "http_code". A request
+// with the user property "response_chunked: true" gets its answer in
+// messages of at most 64 KiB of payload, the last one carrying
+// "http_code".
 type RESTResponse struct {
 	Status int // HTTP status code
 	Body   []byte
+	// Namespace, when set, publishes the answer in this namespace instead
+	// of the client's own (flespi's "response_cid"): the handler decides
+	// whether the client may reach it.
+	Namespace string
+	// Properties are user properties added to the answer's messages.
+	Properties []broker.UserProperty
 }
 
 // RESTHandler serves REST-over-MQTT requests. ServeREST runs on its own

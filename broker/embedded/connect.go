@@ -188,6 +188,7 @@ func (c *conn) takeWill(cp *packets.ConnectParams) error {
 	w := &message{topic: c.inTopic(strings.Clone(cp.WillTopic)), payload: slices.Clone(cp.WillPayload),
 		qos: cp.WillQos, retain: cp.WillRetain, created: time.Now()}
 	w.props = propsFrom(wp)
+	c.stamp(w)
 	if wp.MessageExpiryInterval > 0 {
 		w.expiry = w.created.Add(time.Duration(wp.MessageExpiryInterval) * time.Second)
 	}

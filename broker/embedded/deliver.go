@@ -116,6 +116,9 @@ func (s *Server) route(msg *message, mt *matches) {
 			if sub.id > 0 {
 				d.subIDs = append(d.subIDs, sub.id)
 			}
+			if sub.space != nil {
+				d.space = sub.space
+			}
 		}
 		if ok {
 			if len(d.subIDs) > 1 {
@@ -126,7 +129,7 @@ func (s *Server) route(msg *message, mt *matches) {
 		i = j
 	}
 	for _, sub := range picked {
-		d := delivery{msg: msg, qos: min(msg.qos, sub.qos)}
+		d := delivery{msg: msg, qos: min(msg.qos, sub.qos), space: sub.space}
 		if sub.id > 0 {
 			d.subIDs = []int{sub.id}
 		}

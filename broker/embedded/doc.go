@@ -110,13 +110,27 @@
 // not see them), and note that anonymous clients (AllowAnonymous) may go
 // anywhere. Per-account namespaces are the same mechanism: "$accounts/7/".
 //
+// Token.Properties are user properties the broker puts on everything the
+// client publishes, replacing the client's own of the same keys: flespi's
+// "cid", which "$filter/cid=…/" and "$filter/message=…/" specs then trust.
+// Token.SpaceProperty and Token.Spaces let a SUBSCRIBE carrying that user
+// property ("cid"), or a filter whose "$filter" spec names it
+// ("$filter/cid=123/…"), take its filters in another namespace, one that
+// Spaces.Select allows: a parent account's client subscribes in a
+// subaccount's space and receives its messages with the subaccount's
+// topics and cid.
+//
 // Token.Intercept takes the client's publishes before the Authorizer and
 // routing, synchronously on its read loop: the Interceptor's Verdict says
 // whether the message was consumed, which acknowledgement reason code the
 // client gets, whether it gets none, and whether the connection ends. An
 // Interceptor that stores a message before returning thus acknowledges
 // only stored messages (channel/deviceapi is built this way). REST over
-// MQTT (Config.REST) is the older, server-wide form of the same idea.
+// MQTT (Config.REST) is the older, server-wide form of the same idea; its
+// answers go to the request's Response Topic, or back to the request's
+// topic without one (MQTT 3.1.1), in the namespace the handler chooses
+// (RESTResponse.Namespace: flespi's "response_cid"), in 64 KiB pieces for
+// a request with "response_chunked: true".
 //
 // A *RefuseError from the Authenticator chooses the CONNACK reason code.
 //

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gnssgate/gnssgate/broker"
@@ -92,11 +94,16 @@ func (t *Token) validate() error {
 	if t == nil || t.Namespace == "" {
 		return nil
 	}
-	ns := t.Namespace
-	if !strings.HasSuffix(ns, "/") || strings.ContainsAny(ns, "+#\x00") || broker.ValidateTopic(ns+"x") != nil {
-		return fmt.Errorf("embedded: token %q: namespace %q is not a topic prefix ending in '/'", t.Name, ns)
+	if !validNamespace(t.Namespace) {
+		return fmt.Errorf("embedded: token %q: namespace %q is not a topic prefix ending in '/'", t.Name, t.Namespace)
 	}
 	return nil
+}
+
+// validNamespace reports whether ns can prefix topics: no wildcard, and
+// ending in '/'.
+func validNamespace(ns string) bool {
+	return strings.HasSuffix(ns, "/") && !strings.ContainsAny(ns, "+#\x00") && broker.ValidateTopic(ns+"x") == nil
 }
 
 // namespace is the client's topic prefix, "" for the shared space.
@@ -116,13 +123,107 @@ func (c *conn) inTopic(topic string) string {
 }
 
 // outTopic maps a topic of a message delivered to the client back into
-// its namespace. Every subscription of a namespaced client is inside its
-// namespace, so every message it receives is too.
-func (c *conn) outTopic(topic string) string {
-	if ns := c.namespace(); ns != "" {
+// the namespace of the subscription that matched it: space, or the
+// client's own when space is nil. Every subscription is inside its
+// namespace, so every message it matches is too.
+func (c *conn) outTopic(topic string, space *string) string {
+	ns := c.namespace()
+	if space != nil {
+		ns = *space
+	}
+	if ns != "" {
 		return strings.TrimPrefix(topic, ns)
 	}
 	return topic
+}
+
+// Spaces chooses the namespaces a client may subscribe in besides its own
+// (Token.Spaces): flespi's "cid" user property of SUBSCRIBE, with which a
+// parent account's token subscribes in a subaccount's space.
+type Spaces interface {
+	// Select returns the namespace that value selects for c. An error
+	// wrapping broker.ErrNotAuthorized refuses the packet's filters with
+	// reason 0x87 (not authorized), any other with 0x80; the same answer
+	// for a space that does not exist and one c may not enter keeps
+	// spaces from being probed.
+	Select(ctx context.Context, c *Client, value string) (namespace string, err error)
+}
+
+// space returns the namespace a SUBSCRIBE or UNSUBSCRIBE with user
+// properties user selects: nil for the client's own, or a refusal's
+// reason code. given reports whether the packet names a space at all.
+func (c *conn) space(user []packets.UserProperty) (space *string, code byte, given bool) {
+	t := c.client.Token
+	if t == nil || t.SpaceProperty == "" {
+		return nil, 0, false
+	}
+	for _, u := range user {
+		if u.Key == t.SpaceProperty {
+			space, code = c.selectSpace(u.Val)
+			return space, code, true
+		}
+	}
+	return nil, 0, false
+}
+
+// filterSpace returns the namespace a filter's "$filter" spec selects
+// with the condition SpaceProperty=N ("$filter/cid=123/…", as flespi
+// documents it: the same as the SUBSCRIBE property), like space.
+func (c *conn) filterSpace(f *broker.Filter) (space *string, code byte, given bool) {
+	t := c.client.Token
+	spec := f.Spec()
+	if t == nil || t.SpaceProperty == "" || spec == "" {
+		return nil, 0, false
+	}
+	for _, level := range strings.Split(spec, "/$filter/") {
+		for _, cond := range strings.Split(level, "&") {
+			if v, ok := strings.CutPrefix(cond, t.SpaceProperty+"="); ok {
+				space, code = c.selectSpace(v)
+				return space, code, true
+			}
+		}
+	}
+	return nil, 0, false
+}
+
+// selectSpace asks the client's Spaces for the namespace value selects.
+func (c *conn) selectSpace(value string) (space *string, code byte) {
+	t := c.client.Token
+	if t.Spaces == nil {
+		return nil, 0x87
+	}
+	ns, err := t.Spaces.Select(c.ctx, c.client, value)
+	switch {
+	case errors.Is(err, broker.ErrNotAuthorized):
+		return nil, 0x87
+	case err != nil:
+		return nil, 0x80
+	case ns != "" && !validNamespace(ns):
+		c.srv.log.Error("embedded: Spaces.Select returned a bad namespace", "client", c.client.ID, "namespace", ns)
+		return nil, 0x80
+	case ns == c.namespace():
+		return nil, 0
+	}
+	return &ns, 0
+}
+
+// stamp sets the client's Token.Properties on m, replacing the client's
+// own properties of the same keys so that they cannot be forged.
+func (c *conn) stamp(m *message) {
+	t := c.client.Token
+	if t == nil || len(t.Properties) == 0 {
+		return
+	}
+	user := make([]packets.UserProperty, 0, len(m.props.user)+len(t.Properties)+1) // +1: a timestamp, later
+	for _, u := range m.props.user {
+		if !slices.ContainsFunc(t.Properties, func(p broker.UserProperty) bool { return p.Key == u.Key }) {
+			user = append(user, u)
+		}
+	}
+	for _, p := range t.Properties {
+		user = append(user, packets.UserProperty{Key: p.Key, Val: p.Value})
+	}
+	m.props.user = user
 }
 
 // sessionKey is the key of the client's session: client identifiers are
@@ -143,9 +244,13 @@ func namespaceFilter(ns string, f *broker.Filter) string {
 }
 
 // inFilter maps a subscription filter the client used (already parsed and
-// authorized as the client wrote it) to the broker's.
-func (c *conn) inFilter(pf parsedFilter) (parsedFilter, error) {
+// authorized as the client wrote it) to the broker's, in space (nil: the
+// client's own namespace).
+func (c *conn) inFilter(pf parsedFilter, space *string) (parsedFilter, error) {
 	ns := c.namespace()
+	if space != nil {
+		ns = *space
+	}
 	if ns == "" {
 		return pf, nil
 	}
@@ -154,8 +259,11 @@ func (c *conn) inFilter(pf parsedFilter) (parsedFilter, error) {
 
 // inFilterString maps the filter of an UNSUBSCRIBE the way inFilter maps
 // a SUBSCRIBE's, so that it names the same subscription.
-func (c *conn) inFilterString(raw string) string {
+func (c *conn) inFilterString(raw string, space *string) string {
 	ns := c.namespace()
+	if space != nil {
+		ns = *space
+	}
 	if ns == "" {
 		return raw
 	}
@@ -222,4 +330,75 @@ func (c *conn) callInterceptor(ic Interceptor, m broker.Message) (v Verdict) {
 		}
 	}()
 	return ic.InterceptPublish(c.ctx, c.client, m)
+}
+
+// restChunk is the payload of each message of a chunked REST-over-MQTT
+// answer (smaller when the client accepts only smaller packets).
+const restChunk = 64 << 10
+
+// userProperties converts a packet's user properties.
+func userProperties(us []packets.UserProperty) []broker.UserProperty {
+	if len(us) == 0 {
+		return nil
+	}
+	out := make([]broker.UserProperty, len(us))
+	for i, u := range us {
+		out[i] = broker.UserProperty{Key: u.Key, Value: u.Val}
+	}
+	return out
+}
+
+// answerREST publishes the answer to a REST-over-MQTT request made on
+// topic: to its response topic rt, or, without one (MQTT 3.1.1), back to
+// the request's topic, which the client was allowed to publish to; in the
+// client's namespace or the one the handler chose. A request asking for
+// "response_chunked" gets its answer in pieces of at most restChunk
+// bytes, the last with "http_code".
+func (c *conn) answerREST(req RESTRequest, topic, rt string, corr []byte, resp RESTResponse) {
+	s := c.srv
+	switch {
+	case rt == "":
+		rt = topic
+	case !validTopicName(rt) || s.auth.Authorize(c.ctx, c.client, rt, true) != nil:
+		return
+	}
+	ns := c.namespace()
+	if resp.Namespace != "" {
+		if !validNamespace(resp.Namespace) {
+			s.log.Error("embedded: REST handler answered into a bad namespace", "client", c.client.ID, "namespace", resp.Namespace)
+			return
+		}
+		ns = resp.Namespace
+	}
+	size := len(resp.Body) + 1 // one message
+	if slices.Contains(req.Properties, broker.UserProperty{Key: "response_chunked", Value: "true"}) {
+		size = restChunk
+		if c.maxOut > 0 {
+			// Leave room for the header, topic and properties.
+			over := 5 + 2 + len(ns) + len(rt) + 3 + len(corr) + 32
+			for _, p := range resp.Properties {
+				over += 5 + len(p.Key) + len(p.Value)
+			}
+			size = max(1, min(size, c.maxOut-over))
+		}
+	}
+	body := resp.Body
+	for {
+		n := min(len(body), size)
+		m := &message{topic: ns + rt, payload: body[:n], qos: 1, created: s.now()}
+		m.props.correlation = corr
+		last := n == len(body)
+		m.props.user = make([]packets.UserProperty, 0, len(resp.Properties)+2)
+		for _, p := range resp.Properties {
+			m.props.user = append(m.props.user, packets.UserProperty{Key: p.Key, Val: p.Value})
+		}
+		if last {
+			m.props.user = append(m.props.user, packets.UserProperty{Key: "http_code", Val: strconv.Itoa(resp.Status)})
+		}
+		s.publish(m, routed{})
+		if last {
+			return
+		}
+		body = body[n:]
+	}
 }

@@ -129,6 +129,7 @@ type delivery struct {
 	qos    byte
 	retain bool
 	subIDs []int
+	space  *string // the matching subscription's namespace, nil: the client's own
 }
 
 // outbound is a QoS 1 or 2 delivery sent and not yet acknowledged.

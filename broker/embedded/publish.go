@@ -186,6 +186,7 @@ func (c *conn) inboundMessage(se *session, topic string, pk *packets.Packet) *me
 			m.expiry = m.created.Add(time.Duration(p.MessageExpiryInterval) * time.Second)
 		}
 	}
+	c.stamp(m)
 	return m
 }
 
@@ -208,7 +209,8 @@ func (c *conn) handlePubrel(se *session, id uint16) {
 func (c *conn) serveREST(topic string, pk *packets.Packet) {
 	s := c.srv
 	method, uri, _ := strings.Cut(strings.TrimPrefix(topic, restPrefix), "/")
-	req := RESTRequest{Client: c.client, Method: strings.ToLower(method), URI: uri, Body: pk.Payload}
+	req := RESTRequest{Client: c.client, Method: strings.ToLower(method), URI: uri, Body: pk.Payload,
+		Properties: userProperties(pk.Properties.User)}
 	rt := strings.Clone(pk.Properties.ResponseTopic)
 	corr := slices.Clone(pk.Properties.CorrelationData)
 	if c.restSem == nil {
@@ -222,12 +224,6 @@ func (c *conn) serveREST(topic string, pk *packets.Packet) {
 	go func() {
 		defer func() { <-c.restSem }()
 		resp := s.cfg.REST.ServeREST(c.ctx, req)
-		if rt == "" || !validTopicName(rt) || s.auth.Authorize(c.ctx, c.client, rt, true) != nil {
-			return
-		}
-		m := &message{topic: c.inTopic(rt), payload: resp.Body, qos: 1, created: s.now()}
-		m.props.correlation = corr
-		m.props.user = []packets.UserProperty{{Key: "http_code", Val: strconv.Itoa(resp.Status)}}
-		s.publish(m, routed{})
+		c.answerREST(req, topic, rt, corr, resp)
 	}()
 }

@@ -31,6 +31,7 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 	}
 	codes := make([]byte, 0, len(pk.Filters))
 	var retained []*subscription
+	pkSpace, pkCode, pkGiven := c.space(pk.Properties.User)
 	left := maxSubscribeEntries
 	for _, f := range pk.Filters {
 		if f.Qos > 2 || (c.version == 5 && f.RetainHandling > 2) {
@@ -60,12 +61,20 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 			codes = append(codes, c.subCode(code))
 			continue
 		}
-		if pf, err = c.inFilter(pf); err != nil {
+		space, spaceCode := pkSpace, pkCode
+		if !pkGiven {
+			space, spaceCode, _ = c.filterSpace(&pf.Filter)
+		}
+		if spaceCode != 0 {
+			codes = append(codes, c.subCode(spaceCode))
+			continue
+		}
+		if pf, err = c.inFilter(pf, space); err != nil {
 			codes = append(codes, c.subCode(0x8F))
 			continue
 		}
 		sub := &subscription{sess: se, filter: pf, qos: f.Qos, noLocal: f.NoLocal, rap: f.RetainAsPublished,
-			rh: f.RetainHandling, id: subID, pred: pf.Predicate()}
+			rh: f.RetainHandling, id: subID, pred: pf.Predicate(), space: space}
 		isNew, err := s.addSubscription(se, sub)
 		if err != nil {
 			codes = append(codes, c.subCode(0x97))
@@ -99,8 +108,13 @@ func (c *conn) handleUnsubscribe(se *session, pk *packets.Packet) error {
 		return &ProtocolError{Code: 0x82, Packet: "UNSUBSCRIBE", Err: errors.New("no packet ID or filters")}
 	}
 	codes := make([]byte, 0, len(pk.Filters))
+	pkSpace, _, pkGiven := c.space(pk.Properties.User) // a refused space names no subscription
 	for _, f := range pk.Filters {
-		if c.srv.removeSubscription(se, c.inFilterString(f.Filter)) {
+		space := pkSpace
+		if pf, err := broker.ParseFilter(f.Filter); err == nil && !pkGiven {
+			space, _, _ = c.filterSpace(&pf)
+		}
+		if c.srv.removeSubscription(se, c.inFilterString(f.Filter, space)) {
 			codes = append(codes, 0)
 		} else {
 			codes = append(codes, 0x11)
@@ -157,7 +171,7 @@ func (s *Server) sendRetained(sub *subscription) {
 		if !sub.accepts(m) {
 			continue
 		}
-		d := delivery{msg: m, qos: min(m.qos, sub.qos), retain: true}
+		d := delivery{msg: m, qos: min(m.qos, sub.qos), retain: true, space: sub.space}
 		if sub.id > 0 {
 			d.subIDs = []int{sub.id}
 		}

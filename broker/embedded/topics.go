@@ -136,6 +136,7 @@ type subscription struct {
 	rh      byte             // retain handling
 	id      int              // subscription identifier, 0 = none
 	pred    broker.Predicate // the $filter spec, nil when none
+	space   *string          // the namespace it was taken in, nil: the client's own (Token.Spaces)
 	// overBudget is set when the predicate first gave up on a message (its
 	// step budget ran out), so that it is logged once per subscription.
 	overBudget atomic.Bool

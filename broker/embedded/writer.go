@@ -142,7 +142,7 @@ func (c *conn) appendItem(dst []byte, it *writeItem, now time.Time) ([]byte, boo
 		}
 		expiry = uint32((left + time.Second - 1) / time.Second)
 	}
-	name := c.outTopic(m.topic)
+	name := c.outTopic(m.topic, it.d.space)
 	topic, alias, newAlias := name, uint16(0), false
 	if c.version == 5 && c.aliasOutMax > 0 {
 		if a, ok := c.aliasOut[topic]; ok {

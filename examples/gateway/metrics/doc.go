@@ -5,6 +5,7 @@
 // bound on open connections, and the embedded MQTT broker's clients,
 // sessions, subscriptions, retained and queued messages and messages in
 // and out (embedded.Server.Stats, the figures of its "$SYS/broker/…"
-// topics). Values are read from the node at each scrape: there is no
+// topics), and the refused attempts to reach another account (by kind).
+// Values are read from the node at each scrape: there is no
 // second copy of state.
 package metrics

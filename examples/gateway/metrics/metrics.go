@@ -60,6 +60,7 @@ var (
 	streamQueue  = prometheus.NewDesc("gnssgate_stream_queue", "Log records a stream has not examined yet.", stLabels, nil)
 	streamLag    = prometheus.NewDesc("gnssgate_stream_lag_seconds", "Age of the oldest message a stream is delivering.", stLabels, nil)
 	streamAckLat = prometheus.NewDesc("gnssgate_stream_ack_latency_seconds", "Latency of the stream's last accepted batch.", stLabels, nil)
+	refusals     = prometheus.NewDesc("gnssgate_account_refusals_total", "Refused attempts to reach another account's objects, spaces or topics, by kind (rest_account, rest_object, mqtt_cid, mqtt_topic).", []string{"kind"}, nil)
 
 	brokerClients    = prometheus.NewDesc("gnssgate_broker_clients_connected", "MQTT clients connected to the embedded broker.", nil, nil)
 	brokerSessions   = prometheus.NewDesc("gnssgate_broker_sessions", "MQTT sessions held by the broker, connected or kept for offline clients.", nil, nil)
@@ -78,7 +79,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, framesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
 		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
 		streamCount, streamRetry, streamQueue, streamLag, streamAckLat,
-		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerOverBudget} {
+		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerOverBudget, refusals} {
 		ch <- d
 	}
 }
@@ -137,6 +138,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(streamQueue, float64(st.Queue), l...)
 		gauge(streamLag, st.Lag.Seconds(), l...)
 		gauge(streamAckLat, st.LastAckLatency.Seconds(), l...)
+	}
+	for kind, v := range s.Refusals {
+		count(refusals, float64(v), kind)
 	}
 	if b := s.Broker; b != nil {
 		gauge(brokerClients, float64(b.ClientsConnected))

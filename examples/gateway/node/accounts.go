@@ -1,7 +1,9 @@
 package node
 
 import (
+	"maps"
 	"strconv"
+	"sync"
 
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 )
@@ -44,4 +46,38 @@ func (n *Node) objectCID(kind string, id int64) int64 {
 		return id // an account's events are its own
 	}
 	return 0
+}
+
+// The kinds of refused attempts to reach another account that the MQTT
+// side counts (the REST API's are rest.RefusedAccount and
+// rest.RefusedObject).
+const (
+	// RefusedTopic: a publish or subscription outside what the client's
+	// token allows, such as another account's "$accounts/…" space.
+	RefusedTopic = "mqtt_topic"
+	// RefusedSpace: a SUBSCRIBE whose "cid" user property names an
+	// account the token may not act in.
+	RefusedSpace = "mqtt_cid"
+)
+
+// refusals counts refused attempts to reach another account, by kind
+// (Snapshot.Refusals, and the gnssgate_account_refusals_total metric).
+type refusals struct {
+	mu sync.Mutex
+	m  map[string]int64
+}
+
+func (r *refusals) add(kind string) {
+	r.mu.Lock()
+	if r.m == nil {
+		r.m = map[string]int64{}
+	}
+	r.m[kind]++
+	r.mu.Unlock()
+}
+
+func (r *refusals) snapshot() map[string]int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return maps.Clone(r.m)
 }

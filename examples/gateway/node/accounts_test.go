@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	pahogo "github.com/eclipse/paho.golang/paho"
+
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/gateway/rest"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 	"github.com/gnssgate/gnssgate/internal/mqtt311"
 )
@@ -95,6 +99,13 @@ func TestAccountIsolation(t *testing.T) {
 	if status, _ := restCall(t, g.http, keyA, "POST", "/gw/streams", []map[string]any{{"name": "s", "protocol_name": "http",
 		"configuration": map[string]any{"uri": "http://127.0.0.1:1/"}, "devices": []int64{dB}}}); status != 400 {
 		t.Errorf("A subscribing to B's device: %d, want 400", status)
+	}
+	// Each of those attempts was counted: the three accounts acted in, and
+	// B's device named by id (GET twice, messages, PUT), by a selector on
+	// cid, and in the stream's subscription; a selector on another field
+	// ("configuration.ident=b*") is no probe of B and is not counted.
+	if got := g.refusals(t); got[rest.RefusedAccount] != 3 || got[rest.RefusedObject] != 6 {
+		t.Errorf("refusals counted: %v, want 3 %s and 6 %s", got, rest.RefusedAccount, rest.RefusedObject)
 	}
 	// The master sees every account's devices; with the header, one.
 	if n := count(master, "/gw/devices/all"); n != 2 {
@@ -199,6 +210,19 @@ func TestAccountNamespaces(t *testing.T) {
 		}
 		return false
 	})
+	// History and telemetry keep the message's cid.
+	waitFor(t, "A's message in history with its cid", func() bool {
+		_, out := restCall(t, g.http, keyA, "GET", fmt.Sprintf("/gw/devices/%d/messages", devA), nil)
+		items := results(t, out)
+		return len(items) == 1 && items[0]["cid"] == float64(a)
+	})
+	waitFor(t, "A's telemetry with its cid", func() bool {
+		_, out := restCall(t, g.http, keyA, "GET", fmt.Sprintf("/gw/devices/%d/telemetry/cid", devA), nil)
+		items := results(t, out)
+		tel, _ := items[0]["telemetry"].(map[string]any)
+		cid, _ := tel["cid"].(map[string]any)
+		return cid != nil && cid["value"] == float64(a)
+	})
 	waitFor(t, "the root's view of A's message", func() bool {
 		for _, m := range inRoot.messages() {
 			if m.Topic == fmt.Sprintf("$accounts/%d/%s", a, wantTopic) {
@@ -293,5 +317,57 @@ func TestAccountLimits(t *testing.T) {
 	var refused *mqtt311.RefusedError
 	if !errors.As(err, &refused) || refused.Code != 3 { // MQTT 5's 0x97 "quota exceeded" is 3.1.1's 3
 		t.Fatalf("a second session over the limit: %v", err)
+	}
+	nc, err := net.Dial("tcp", g.Addrs().MQTT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	c5 := pahogo.NewClient(pahogo.ClientConfig{Conn: nc, OnClientError: func(error) {}})
+	ca, err := c5.Connect(ctx, &pahogo.Connect{ClientID: "third", CleanStart: true, KeepAlive: 30, Username: key, UsernameFlag: true})
+	if err == nil || ca == nil || ca.ReasonCode != 0x97 {
+		t.Fatalf("an MQTT 5 session over the limit: %v %+v, want reason 0x97 (quota exceeded)", err, ca)
+	}
+}
+
+// An account's bytes_per_second_in limit slows its trackers down: eight
+// records of a few dozen bytes at 100 bytes/s take seconds to be
+// acknowledged. Only a lower bound is checked, which a slow machine
+// cannot break.
+func TestAccountBytesPerSecond(t *testing.T) {
+	g := start(t, testConfig(t))
+	const rate = 100
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "slow", "limits": map[string]any{"bytes_per_second_in": rate}}})
+	cid := int64(results(t, out)[0]["id"].(float64))
+	status, out := restAs(t, g, master, cid, "POST", "/gw/channels", []map[string]any{{"name": "slow-teltonika",
+		"protocol_name": "teltonika", "enabled": true, "configuration": map[string]any{"tcp": "127.0.0.1:0"}}})
+	if status != 200 {
+		t.Fatalf("channel: %d %v", status, out)
+	}
+	chID := int64(results(t, out)[0]["id"].(float64))
+	var addr string
+	waitFor(t, "the channel to listen", func() bool { addr = g.Addrs().Channels[chID][0]; return addr != "" })
+	tr := dial(t, device.Teltonika, addr, 78)
+	start := time.Now()
+	for range 8 {
+		if _, err := send(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	elapsed := time.Since(start)
+	s, err := g.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in uint64
+	for _, c := range s.Channels {
+		if c.ID == chID {
+			in = c.Stats.BytesIn
+		}
+	}
+	// The bucket starts with a second's worth and the last batch's debt
+	// is slept after it is charged: at least (in - 2·rate)/rate seconds.
+	if want := time.Duration(float64(in-2*rate) / rate * float64(time.Second)); in <= 2*rate || elapsed < want {
+		t.Fatalf("%d bytes acknowledged in %v, want at least %v at %d bytes/s", in, elapsed, want, rate)
 	}
 }

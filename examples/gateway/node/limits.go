@@ -25,11 +25,20 @@ type limits struct {
 	seen     map[*channel.Conn]uint64 // bytes of a connection already charged
 	full     map[int64]bool           // cid → its histories are over MessagesStored
 	sessions map[int64]int            // cid → connected MQTT clients
+	// admitted holds, per cid, when clients were admitted that have not
+	// reported connected yet: the broker reports a client after its
+	// CONNACK, and a client connecting meanwhile must count them.
+	admitted map[int64][]time.Time
 }
+
+// admitWindow is how long an admitted client counts against its
+// account's sessions before it reports connected (one that fails after
+// admission stops counting then).
+const admitWindow = 10 * time.Second
 
 func newLimits(n *Node) *limits {
 	return &limits{n: n, buckets: map[int64]*bucket{}, seen: map[*channel.Conn]uint64{}, full: map[int64]bool{},
-		sessions: map[int64]int{}}
+		sessions: map[int64]int{}, admitted: map[int64][]time.Time{}}
 }
 
 // ErrStorageFull is returned to a channel whose account's histories hold
@@ -169,9 +178,18 @@ func (l *limits) session(cid int64) error {
 	a, ok := l.n.Registry.Accounts.Get(cid)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if ok && a.Limits.MQTTSessions > 0 && int64(l.sessions[cid]) >= a.Limits.MQTTSessions {
+	if !ok || a.Limits.MQTTSessions <= 0 {
+		return nil
+	}
+	pending := l.admitted[cid]
+	for len(pending) > 0 && time.Since(pending[0]) > admitWindow {
+		pending = pending[1:]
+	}
+	if int64(l.sessions[cid]+len(pending)) >= a.Limits.MQTTSessions {
+		l.admitted[cid] = pending
 		return &embedded.RefuseError{Code: 0x97, Err: fmt.Errorf("account %d: limit of %d MQTT sessions reached", cid, a.Limits.MQTTSessions)}
 	}
+	l.admitted[cid] = append(pending, time.Now())
 	return nil
 }
 
@@ -194,6 +212,9 @@ func (l *limits) mqttConnState(c *embedded.Client, st embedded.ConnState, _ erro
 	switch st {
 	case embedded.StateConnected:
 		l.sessions[tok.CID]++
+		if p := l.admitted[tok.CID]; len(p) > 0 {
+			l.admitted[tok.CID] = p[1:]
+		}
 	case embedded.StateDisconnected:
 		if l.sessions[tok.CID]--; l.sessions[tok.CID] <= 0 {
 			delete(l.sessions, tok.CID)

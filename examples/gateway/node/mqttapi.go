@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/embedded"
@@ -73,7 +74,12 @@ func (l *live) DeleteMQTTRetained(ctx context.Context, cid int64, topics []strin
 	return b.DeleteRetained(ctx, AccountNamespace(cid), topics...)
 }
 
+// PublishMQTT publishes in account cid's space, with that account's
+// "cid" user property in place of any the caller gave: as for its MQTT
+// clients, the broker vouches for it.
 func (l *live) PublishMQTT(ctx context.Context, cid int64, m broker.Message) error {
 	m.Topic = AccountNamespace(cid) + m.Topic
+	props := slices.DeleteFunc(slices.Clone(m.Properties.UserProperties), func(u broker.UserProperty) bool { return u.Key == "cid" })
+	m.Properties.UserProperties = append(props, cidProperty(cid)...)
 	return l.n.Broker.Publish(ctx, m)
 }

@@ -142,7 +142,7 @@ func TestMQTTSessionsOverREST(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = mustREST(t, g, master, "POST", "/mqtt/messages", []map[string]any{{"topic": "news/1", "payload": map[string]any{"speed": 42},
-		"qos": 1, "user_properties": map[string]string{"source": "rest", "fleet": "7"}, "content_type": "application/json"}})
+		"qos": 1, "user_properties": map[string]string{"source": "rest", "fleet": "7", "cid": "999"}, "content_type": "application/json"}})
 	if r := results(t, out); len(r) != 1 || r[0]["topic"] != "news/1" {
 		t.Fatalf("publish answer %v", out)
 	}
@@ -152,6 +152,16 @@ func TestMQTTSessionsOverREST(t *testing.T) {
 	fleet, _ := m.Properties.UserProperty("fleet")
 	if m.Topic != "news/1" || string(m.Payload) != `{"speed":42}` || src != "rest" || fleet != "7" || m.Properties.ContentType != "application/json" {
 		t.Fatalf("the subscriber got %+v", m)
+	}
+	// The account's cid replaces a forged one, as for MQTT clients.
+	var cids []string
+	for _, u := range m.Properties.UserProperties {
+		if u.Key == "cid" {
+			cids = append(cids, u.Value)
+		}
+	}
+	if len(cids) != 1 || cids[0] != "1" {
+		t.Fatalf("cid of a REST publish that forged 999: %v", cids)
 	}
 
 	// Bad input.

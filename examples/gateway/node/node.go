@@ -147,6 +147,7 @@ type Node struct {
 	streams  *streamRuntime
 	devices  *deviceState
 	limits   *limits
+	refusals refusals
 	settings *settingsRuntime
 	elector  cluster.Elector
 	peers    *peers          // nil without a Cluster connection
@@ -249,7 +250,7 @@ func (n *Node) open(ctx context.Context) error {
 	// 4. The bus: the embedded broker, its tokens from the registry, REST
 	// over MQTT answered by the API, and ThingsBoard's device API, whose
 	// devices authenticate with their registry credentials.
-	n.API = &rest.API{Registry: n.Registry, Store: n.db, LogMaxAge: n.logMaxAge(), Logger: n.logger}
+	n.API = &rest.API{Registry: n.Registry, Store: n.db, LogMaxAge: n.logMaxAge(), Logger: n.logger, Refused: n.refusals.add}
 	n.Broker = n.cfg.Broker
 	if n.Broker == nil {
 		auth := embedded.Authenticator(embedded.AuthenticatorFunc(n.authenticateMQTT))
@@ -261,6 +262,7 @@ func (n *Node) open(ctx context.Context) error {
 			Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger}
 		n.embedded = embedded.New(&embedded.Config{
 			Authenticator: n.deviceAPI.Authenticator(auth),
+			Authorizer:    embedded.AuthorizerFunc(n.authorizeMQTT),
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
 			ConnState:     n.limits.mqttConnState,
 			Timestamps:    true,
@@ -677,6 +679,9 @@ type Snapshot struct {
 	Devices  int
 	// Connected counts devices with an identified connection.
 	Connected int
+	// Refusals counts refused attempts to reach another account's
+	// objects, spaces or topics, by kind (rest.RefusedAccount, …).
+	Refusals map[string]int64
 	// Connections is what is open on the node's listeners, MaxConnections
 	// their bound (0: none) and ConnectionsRejected those closed at once
 	// because the bound was reached.
@@ -721,6 +726,7 @@ func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
 	n.devices.mu.Lock()
 	s.Connected = len(n.devices.conns)
 	n.devices.mu.Unlock()
+	s.Refusals = n.refusals.snapshot()
 	if n.conns != nil {
 		s.Connections, s.MaxConnections, s.ConnectionsRejected = n.conns.InUse(), n.conns.Size(), n.conns.Rejected()
 	}

@@ -58,7 +58,7 @@ func newSettingsRuntime(n *Node) *settingsRuntime {
 	s := &settingsRuntime{n: n, inflight: map[settingKey]*settingCall{}}
 	n.Registry.Devices.Watch(func(ch registry.Change[registry.Device]) {
 		if ch.New == nil && ch.Old != nil {
-			go s.deviceDeleted(ch.Old.ID)
+			go s.deviceDeleted(ch.Old.ID, ch.Old.CID)
 		}
 	})
 	return s
@@ -216,7 +216,7 @@ func (s *settingsRuntime) ForgetSetting(ctx context.Context, d registry.Device, 
 	if err := s.n.Registry.Settings().Delete(ctx, d.ID, name); err != nil {
 		return err
 	}
-	s.clear(ctx, d.ID, name)
+	s.clear(ctx, d.ID, d.CID, name)
 	return nil
 }
 
@@ -367,14 +367,17 @@ func (s *settingsRuntime) publish(ctx context.Context, st registry.Setting) {
 	}
 }
 
-// clear removes a setting's retained value.
-func (s *settingsRuntime) clear(ctx context.Context, deviceID int64, name string) {
-	if err := s.n.Broker.Publish(ctx, broker.Message{Topic: settingTopic(deviceID, name), QoS: 1, Retain: true}); err != nil && ctx.Err() == nil {
+// clear removes a setting's retained value, in the device's account's
+// space.
+func (s *settingsRuntime) clear(ctx context.Context, deviceID, cid int64, name string) {
+	m := broker.Message{Topic: AccountNamespace(cid) + settingTopic(deviceID, name), QoS: 1, Retain: true,
+		Properties: broker.Properties{UserProperties: cidProperty(cid)}}
+	if err := s.n.Broker.Publish(ctx, m); err != nil && ctx.Err() == nil {
 		s.n.logger.Warn("setting state not cleared", "device", deviceID, "setting", name, "err", err)
 	}
 }
 
-func (s *settingsRuntime) deviceDeleted(id int64) {
+func (s *settingsRuntime) deviceDeleted(id, cid int64) {
 	ctx := context.Background()
 	list, err := s.n.Registry.Settings().List(ctx, id)
 	if err != nil {
@@ -382,7 +385,7 @@ func (s *settingsRuntime) deviceDeleted(id int64) {
 	}
 	for _, st := range list {
 		s.n.Registry.Settings().Delete(ctx, id, st.Name)
-		s.clear(ctx, id, st.Name)
+		s.clear(ctx, id, cid, st.Name)
 	}
 }
 

@@ -3,8 +3,11 @@ package rest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/selector"
 )
 
 // subaccounts serves /platform/subaccounts/{selector}: the subaccounts of
@@ -104,4 +107,54 @@ func (q *request) deleteAccount(id int64) error {
 	}
 	_, err := r.Accounts.Delete(q.ctx, id)
 	return err
+}
+
+// The kinds of refused attempts to reach another account that API.Refused
+// counts.
+const (
+	// RefusedAccount: a call (X-Flespi-Cid, or REST over MQTT's
+	// response_cid) in an account the token may not act in.
+	RefusedAccount = "rest_account"
+	// RefusedObject: a call naming another account's object by id, or a
+	// selector on cid matching one, or a stream subscribing to one; it
+	// answers as if the object did not exist.
+	RefusedObject = "rest_object"
+)
+
+// MayActIn reports whether tok may act in account cid: its own, or one of
+// its subaccounts when it is allowed into them (a token without an ACL,
+// or one whose ACL says subaccounts).
+func (a *API) MayActIn(tok registry.Token, cid int64) bool {
+	return cid == 0 || cid == tok.CID || (subaccountsAllowed(tok) && a.Registry.Within(cid, tok.CID))
+}
+
+func (a *API) refused(kind string) {
+	if a.Refused != nil {
+		a.Refused(kind)
+	}
+}
+
+// prober tells whether a call that cannot see an object named it anyway:
+// by id, or by a selector on cid that matches it. Only a selector that
+// mentions cid costs rendering the objects the call cannot see, and only
+// until the first match.
+type prober struct {
+	sel   string
+	query *selector.Query
+	ids   []int64
+	hit   bool
+}
+
+func (p *prober) names(id int64, render func() []byte) bool {
+	s := p.query.Selector
+	if s == nil || s.All() {
+		return false
+	}
+	if p.ids == nil {
+		p.ids = append(s.IDs(), 0) // never empty: computed once
+	}
+	if slices.Contains(p.ids[:len(p.ids)-1], id) {
+		return true
+	}
+	return strings.Contains(p.sel, "cid") && s.MatchEnv(render(), p.query.Env)
 }

@@ -69,7 +69,12 @@
 // # Accounts
 //
 // Every object carries the cid of the account that owns it; a token sees
-// and changes only the objects of its own account.
+// and changes only the objects of its own account, and of its subaccounts
+// when it has no ACL or its ACL says subaccounts; the X-Flespi-Cid header
+// acts in one of them (API.MayActIn). Another account's objects answer as
+// if they did not exist, and every attempt to reach one — an account the
+// token may not act in, an object named by id or matched by a selector on
+// cid — is counted through API.Refused.
 //
 // # The broker over REST
 //

@@ -230,6 +230,9 @@ func (q *request) testSubject(in *ExpressionTest) ([]byte, error) {
 	}
 	d, ok := q.api.Registry.Devices.Get(in.DeviceID)
 	if !ok || !q.visible(d.CID) {
+		if ok {
+			q.api.refused(RefusedObject)
+		}
 		return nil, errf(http.StatusNotFound, "no device %d", in.DeviceID)
 	}
 	id := strconv.FormatInt(in.DeviceID, 10)

@@ -29,9 +29,14 @@ func selection[T any](q *request, sel string, list []T, meta func(*T) registry.M
 		return nil, nil, errf(http.StatusBadRequest, "%v", err)
 	}
 	out := &found{}
+	probe := prober{sel: sel, query: query}
 	for i := range list {
 		m := meta(&list[i])
 		if !q.visible(m.CID) {
+			if !probe.hit && probe.names(m.ID, func() []byte { return render(&list[i], needsSelectView) }) {
+				probe.hit = true
+				q.api.refused(RefusedObject)
+			}
 			continue
 		}
 		item := render(&list[i], false)
@@ -403,11 +408,17 @@ func (q *request) streams(s []string) ([]byte, error) {
 func (q *request) checkSubscriptions(channels, devices []int64) error {
 	for _, id := range channels {
 		if c, ok := q.api.Registry.Channels.Get(id); !ok || !q.visible(c.CID) {
+			if ok {
+				q.api.refused(RefusedObject)
+			}
 			return errf(http.StatusBadRequest, "channels: no channel %d", id)
 		}
 	}
 	for _, id := range devices {
 		if d, ok := q.api.Registry.Devices.Get(id); !ok || !q.visible(d.CID) {
+			if ok {
+				q.api.refused(RefusedObject)
+			}
 			return errf(http.StatusBadRequest, "devices: no device %d", id)
 		}
 	}

@@ -44,6 +44,9 @@ type API struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Refused, when set, counts attempts to reach another account's
+	// objects (see the Refusal kinds); it must not block.
+	Refused func(kind string)
 }
 
 // Live is the running gateway's side of the API.
@@ -217,9 +220,10 @@ func (a *API) DoAs(ctx context.Context, tok registry.Token, cid int64, method, p
 	if cid == 0 {
 		cid = tok.CID
 	}
-	if cid != tok.CID && (!a.Registry.Within(cid, tok.CID) || !subaccountsAllowed(tok)) {
+	if !a.MayActIn(tok, cid) {
 		// The same answer whether the account exists or not: an id cannot
 		// be probed.
+		a.refused(RefusedAccount)
 		e := errf(http.StatusForbidden, "the token cannot act in account %d", cid)
 		return e.Status, errorBody(e)
 	}
