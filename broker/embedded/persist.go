@@ -32,6 +32,10 @@ type persistence interface {
 	// released records that the client received the QoS 2 delivery o
 	// (PUBREC), then calls done, which sends the PUBREL.
 	released(se *session, o *outbound, done func())
+	// releasedIn records that the client released its QoS 2 publish id
+	// (PUBREL): the ID may name a new message from now on. Then it calls
+	// done, which sends the PUBCOMP.
+	releasedIn(se *session, id uint16, done func())
 	// close commits what is pending and releases the store.
 	close() error
 }
@@ -54,4 +58,5 @@ func (memoryState) saveSession(_ *session, done func()) {
 func (memoryState) dropSession(*session)                          {}
 func (memoryState) acked(*session, *outbound)                     {}
 func (memoryState) released(_ *session, _ *outbound, done func()) { done() }
+func (memoryState) releasedIn(_ *session, _ uint16, done func())   { done() }
 func (memoryState) close() error                                  { return nil }

@@ -44,6 +44,9 @@ func (s *Server) Publish(ctx context.Context, m broker.Message) error {
 		return fmt.Errorf("embedded: QoS %d out of range", m.QoS)
 	}
 	msg := fromBroker(m, s.now())
+	if d, ok := s.state.(*durableState); ok && m.QoS > 0 {
+		return d.publishWait(ctx, msg)
+	}
 	s.publish(msg, routed{})
 	return nil
 }
@@ -192,11 +195,12 @@ func (c *conn) handlePubrel(se *session, id uint16) {
 	_, ok := se.inQoS2[id]
 	delete(se.inQoS2, id)
 	se.mu.Unlock()
-	code := byte(0)
 	if !ok {
-		code = 0x92
+		c.ack(se, packets.Pubcomp, id, 0x92)
+		return
 	}
-	c.ack(se, packets.Pubcomp, id, code)
+	c.waitCtrl(se)
+	c.srv.state.releasedIn(se, id, func() { c.ackNoWait(se, packets.Pubcomp, id, 0) })
 }
 
 // serveREST runs a REST-over-MQTT request and publishes the answer to its
