@@ -63,7 +63,9 @@ func (d *durableServer) restart() {
 	d.open()
 }
 
-func subID(id int) *paho.SubscribeProperties { return &paho.SubscribeProperties{SubscriptionIdentifier: &id} }
+func subID(id int) *paho.SubscribeProperties {
+	return &paho.SubscribeProperties{SubscriptionIdentifier: &id}
+}
 
 // TestDurableSessionRestart: a persistent session's subscriptions (with
 // options and identifiers), the QoS 1 and 2 messages queued for it and

@@ -58,5 +58,5 @@ func (memoryState) saveSession(_ *session, done func()) {
 func (memoryState) dropSession(*session)                          {}
 func (memoryState) acked(*session, *outbound)                     {}
 func (memoryState) released(_ *session, _ *outbound, done func()) { done() }
-func (memoryState) releasedIn(_ *session, _ uint16, done func())   { done() }
+func (memoryState) releasedIn(_ *session, _ uint16, done func())  { done() }
 func (memoryState) close() error                                  { return nil }
