@@ -523,11 +523,13 @@ func (d *durableState) complete(op *dop) {
 	case opPublish:
 		r := &op.r
 		r.deliver()
+		// A session that ended between routing and commit: its delivery was
+		// stored for nobody. (Close marks every session gone too, but
+		// those live on in the directory.)
+		closing := d.srv.ctx.Err() != nil
 		for i := range r.targets {
-			// A session that ended between routing and commit: its delivery
-			// was stored for nobody.
 			t := &r.targets[i]
-			if t.d.dseq != 0 && t.se.isGone() {
+			if t.d.dseq != 0 && !closing && t.se.isGone() {
 				d.enqueue(dop{kind: opAcked, se: t.se, gen: t.se.dgen.Load(), seq: t.d.dseq, size: 32}, false)
 			}
 		}

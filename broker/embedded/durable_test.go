@@ -3,9 +3,11 @@ package embedded
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -418,4 +420,60 @@ func drainQoS2(t *testing.T, r *rawClient, payload string) int {
 			t.Fatalf("unexpected %+v", m)
 		}
 	}
+}
+
+// TestDurableCloseUnderLoad: Close while publishers run keeps every
+// message whose Publish returned nil for the offline persistent session.
+func TestDurableCloseUnderLoad(t *testing.T) {
+	d := startDurable(t, nil)
+	r := dialRaw(t, d.addr)
+	r.connect("offline", false, 30, nil)
+	r.subscribe(1, subOpt("load/#", 1))
+	r.nc.Close()
+	time.Sleep(50 * time.Millisecond)
+	var mu sync.Mutex
+	acked := map[string]bool{}
+	var wg sync.WaitGroup
+	for p := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				payload := fmt.Sprintf("%d-%d", p, i)
+				if err := d.s.Publish(context.Background(), broker.Message{Topic: "load/x", QoS: 1, Payload: []byte(payload)}); err != nil {
+					return
+				}
+				mu.Lock()
+				acked[payload] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(300 * time.Millisecond)
+	d.restart() // Close under load
+	wg.Wait()
+	r2 := dialRaw(t, d.addr)
+	if ca := r2.connect("offline", false, 30, nil); !ca.SessionPresent {
+		t.Fatal("session lost")
+	}
+	got := map[string]bool{}
+	for len(got) < len(acked) {
+		m := r2.read()
+		if m == nil {
+			break
+		}
+		if m.FixedHeader.Type == packets.Publish {
+			got[string(m.Payload)] = true
+			r2.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: m.PacketID})
+		}
+	}
+	for p := range acked {
+		if !got[p] {
+			t.Errorf("acknowledged %s lost across Close", p)
+		}
+	}
+	if len(acked) < 50 {
+		t.Fatalf("only %d published before Close", len(acked))
+	}
+	t.Logf("%d acknowledged before Close, all delivered after it", len(acked))
 }
