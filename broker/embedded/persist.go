@@ -9,7 +9,10 @@ package embedded
 // records its changes, in the order the broker makes them, and gives them
 // back when a server starts. Without a data directory it is memoryState,
 // which records nothing and completes every change at once, on the caller's
-// goroutine.
+// goroutine; with one it is durableState (durable.go), which completes
+// changes after the group commit that made them durable, on its writer's
+// goroutine (completions that may wait for a client are run by the caller
+// instead, see saveSession).
 //
 // Methods taking a completion (routed.deliver and finish, done) call it once
 // the change is committed; completions run in commit order. Every method
