@@ -65,6 +65,9 @@ func TestDurableKill(t *testing.T) {
 	for i := range pubs {
 		pubs[i] = &killPub{id: fmt.Sprintf("kpub-%d", i), addr: addr, qos: byte(1 + i%2), acked: map[string]byte{}}
 	}
+	// A retained publisher: the retained message after the last restart
+	// must be the last one acknowledged, or a later one.
+	ret := &killPub{id: "kret", addr: addr, qos: 1, retain: true, acked: map[string]byte{}}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	var wg sync.WaitGroup
@@ -109,7 +112,7 @@ func TestDurableKill(t *testing.T) {
 				wg.Add(1)
 				go func() { defer wg.Done(); s.run(ctx) }()
 			}
-			for _, p := range pubs {
+			for _, p := range append(pubs[:len(pubs):len(pubs)], ret) {
 				wg.Add(1)
 				go func() { defer wg.Done(); p.run(pubCtx) }()
 			}
@@ -130,6 +133,7 @@ func TestDurableKill(t *testing.T) {
 		}
 		stop()
 		wg.Wait()
+		checkRetained(t, addr, ret)
 		cmd.Process.Kill()
 		cmd.Wait()
 	}
@@ -163,6 +167,39 @@ func TestDurableKill(t *testing.T) {
 }
 
 var reconnects atomic.Int64
+
+// checkRetained reads the retained message of ret's topic and checks it is
+// no older than the last one acknowledged.
+func checkRetained(t *testing.T, addr string, ret *killPub) {
+	t.Helper()
+	last := 0
+	for payload := range ret.acked {
+		n, _ := strconv.Atoi(strings.TrimPrefix(payload, ret.id+"-"))
+		last = max(last, n)
+	}
+	c, _, err := dialKill(addr, "kret-check", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.nc.Close()
+	c.send(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe}, PacketID: 1,
+		Filters: packets.Subscriptions{{Filter: ret.topic(), Qos: 1}}})
+	for {
+		pk, err := c.read(5 * time.Second)
+		if err != nil {
+			t.Fatalf("no retained message on %s (last acknowledged: %d): %v", ret.topic(), last, err)
+		}
+		if pk.FixedHeader.Type != packets.Publish {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimPrefix(string(pk.Payload), ret.id+"-"))
+		if !pk.FixedHeader.Retain || n < last {
+			t.Fatalf("retained %q (retain %v) after the last restart; last acknowledged %d", pk.Payload, pk.FixedHeader.Retain, last)
+		}
+		t.Logf("retained: %s, last acknowledged %d", pk.Payload, last)
+		return
+	}
+}
 
 func killDone(pubs []*killPub, subs []*killSub) bool {
 	for _, p := range pubs {
@@ -404,6 +441,7 @@ func (s *killSub) run(ctx context.Context) {
 type killPub struct {
 	id, addr string
 	qos      byte
+	retain   bool
 	n        int
 	mu       sync.Mutex
 	acked    map[string]byte
@@ -465,10 +503,17 @@ func (p *killPub) session(ctx context.Context, c *killConn) {
 		p.n++
 		payload := p.id + "-" + strconv.Itoa(p.n)
 		inflight.Store(id, payload)
-		err := c.send(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: p.qos}, PacketID: id,
-			TopicName: "kill/" + strings.TrimPrefix(p.id, "kpub-"), Payload: []byte(payload)})
+		err := c.send(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: p.qos, Retain: p.retain},
+			PacketID: id, TopicName: p.topic(), Payload: []byte(payload)})
 		if err != nil {
 			return
 		}
 	}
+}
+
+func (p *killPub) topic() string {
+	if p.retain {
+		return "kret/" + p.id // outside the subscribers' kill/#
+	}
+	return "kill/" + strings.TrimPrefix(p.id, "kpub-")
 }
