@@ -180,11 +180,27 @@ func (d *durableState) publish(r routed) {
 	}
 }
 
-// publishWait is an in-process Publish at QoS 1 or 2: it returns once the
-// message is committed, which is its acknowledgement.
-func (d *durableState) publishWait(ctx context.Context, msg *message) error {
+// Sync returns once everything published before the call (in-process,
+// by clients, wills) is durable in the data directory: publish a batch, then
+// Sync, and the whole batch shares one fsync — the in-process form of the
+// acknowledgement network clients get. Without a data directory it returns
+// at once. It returns broker.ErrClosed once the server is closed (what was
+// queued before Close is committed by Close).
+func (s *Server) Sync(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d, ok := s.state.(*durableState)
+	if !ok {
+		if s.ctx.Err() != nil {
+			return broker.ErrClosed
+		}
+		return nil
+	}
 	done := make(chan error, 1)
-	d.srv.publish(msg, routed{committed: done})
+	if !d.enqueue(dop{kind: opPublish, r: routed{committed: done}, size: 64}, false) {
+		return broker.ErrClosed
+	}
 	select {
 	case err := <-done:
 		if err != nil {

@@ -423,7 +423,8 @@ func drainQoS2(t *testing.T, r *rawClient, payload string) int {
 }
 
 // TestDurableCloseUnderLoad: Close while publishers run keeps every
-// message whose Publish returned nil for the offline persistent session.
+// message whose Publish and the Sync after it returned nil, for the offline
+// persistent session.
 func TestDurableCloseUnderLoad(t *testing.T) {
 	d := startDurable(t, nil)
 	r := dialRaw(t, d.addr)
@@ -441,6 +442,9 @@ func TestDurableCloseUnderLoad(t *testing.T) {
 			for i := 0; ; i++ {
 				payload := fmt.Sprintf("%d-%d", p, i)
 				if err := d.s.Publish(context.Background(), broker.Message{Topic: "load/x", QoS: 1, Payload: []byte(payload)}); err != nil {
+					return
+				}
+				if err := d.s.Sync(context.Background()); err != nil {
 					return
 				}
 				mu.Lock()

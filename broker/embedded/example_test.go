@@ -96,8 +96,11 @@ func ExampleOpen() {
 	if err != nil {
 		panic(err)
 	}
-	// Publish returns once the message is on disk (QoS 1 and 2).
 	srv.Publish(ctx, broker.Message{Topic: "fleet/7/state", Payload: []byte("parked"), QoS: 1, Retain: true})
+	// Sync returns once what was published before it is on disk.
+	if err := srv.Sync(ctx); err != nil {
+		panic(err)
+	}
 	srv.Close()
 
 	srv, err = embedded.Open(&embedded.Config{DataDir: dir})

@@ -44,9 +44,6 @@ func (s *Server) Publish(ctx context.Context, m broker.Message) error {
 		return fmt.Errorf("embedded: QoS %d out of range", m.QoS)
 	}
 	msg := fromBroker(m, s.now())
-	if d, ok := s.state.(*durableState); ok && m.QoS > 0 {
-		return d.publishWait(ctx, msg)
-	}
 	s.publish(msg, routed{})
 	return nil
 }
