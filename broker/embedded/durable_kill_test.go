@@ -44,6 +44,7 @@ func TestDurableKill(t *testing.T) {
 		killChild(dir, os.Getenv(killAddrEnv))
 		return
 	}
+	reconnects.Store(0)
 	kills := 10
 	if *long {
 		kills = 50
