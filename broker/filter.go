@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gnssgate/gnssgate/filter"
 )
 
 // Filter is a parsed subscription filter: an MQTT topic filter, optionally
@@ -133,7 +135,12 @@ type Origin struct {
 // filter) and the topic filter may list values in a level separated by commas
 // ("flespi/state/gw/devices/1,2,3/telemetry/+"). Errors wrap [ErrBadTopic],
 // or [ErrUnsupported] for a spec that cannot be evaluated.
-func ParseFilter(s string) (Filter, error) {
+func ParseFilter(s string) (Filter, error) { return ParseFilterConfig(s, nil) }
+
+// ParseFilterConfig is ParseFilter with c's functions and limits for the
+// "$filter" expressions; nil means filter's defaults. Its Limits.MaxSteps is
+// the budget of one predicate evaluation (see CheckPredicate).
+func ParseFilterConfig(s string, c *filter.Config) (Filter, error) {
 	if err := validateText(s); err != nil {
 		return Filter{}, err
 	}
@@ -175,7 +182,7 @@ func ParseFilter(s string) (Filter, error) {
 		return Filter{}, err
 	}
 	if f.spec != "" {
-		pred, err := compileSpec(s, f.spec)
+		pred, err := compileSpec(s, f.spec, c)
 		if err != nil {
 			return Filter{}, err
 		}

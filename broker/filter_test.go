@@ -3,9 +3,12 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gnssgate/gnssgate/filter"
 )
 
 func TestParseFilter(t *testing.T) {
@@ -348,4 +351,37 @@ func FuzzParseFilter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A "$filter" predicate reports the step budget through CheckPredicate;
+// ParseFilterConfig sets the budget.
+func TestFilterPredicateBudget(t *testing.T) {
+	spec := "$filter/payload=" + url.PathEscape(`p=="*`+strings.Repeat("a", 100)+`b?"`) + "/t"
+	long := Message{Topic: "t", Payload: []byte(`{"p":"` + strings.Repeat("a", 5000) + `"}`)}
+	short := Message{Topic: "t", Payload: []byte(`{"p":"` + strings.Repeat("a", 100) + `bc"}`)}
+	f, err := ParseFilterConfig(spec, &filter.Config{Limits: filter.Limits{MaxSteps: 50_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, ok := f.Predicate().(CheckPredicate)
+	if !ok {
+		t.Fatalf("predicate %T is not a CheckPredicate", f.Predicate())
+	}
+	if ok, err := cp.CheckMessage(long, Origin{}); ok || !errors.Is(err, filter.ErrBudget) {
+		t.Fatalf("CheckMessage(long) = %v, %v; want false, ErrBudget", ok, err)
+	}
+	if ok, err := cp.CheckMessage(short, Origin{}); !ok || err != nil {
+		t.Fatalf("CheckMessage(short) = %v, %v; want true, nil", ok, err)
+	}
+	if f.MatchMessage(long, Origin{}) || !f.MatchMessage(short, Origin{}) {
+		t.Fatal("MatchMessage disagrees with CheckMessage")
+	}
+	// The default budget lets the long one be decided.
+	d, err := ParseFilter(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := d.Predicate().(CheckPredicate).CheckMessage(long, Origin{}); ok || err != nil {
+		t.Fatalf("default budget: %v, %v; want false, nil", ok, err)
+	}
 }

@@ -7,9 +7,9 @@ import (
 )
 
 // compileSpec turns a "$filter" spec into a Predicate, using package
-// filter's flespi expression language.
-func compileSpec(raw, spec string) (Predicate, error) {
-	tf, err := filter.ParseTopicFilter("$filter/" + spec + "/x")
+// filter's flespi expression language with c's settings (nil: defaults).
+func compileSpec(raw, spec string, c *filter.Config) (Predicate, error) {
+	tf, err := c.ParseTopicFilter("$filter/" + spec + "/x")
 	if err != nil {
 		return nil, &TopicError{Topic: cut100(raw), Reason: "bad $filter spec", Err: err}
 	}
@@ -19,10 +19,18 @@ func compileSpec(raw, spec string) (Predicate, error) {
 // specPredicate adapts a filter.TopicFilter to Predicate.
 type specPredicate struct{ tf *filter.TopicFilter }
 
-// MatchMessage evaluates the spec. The origin wins; without one it falls
+// MatchMessage evaluates the spec (see CheckMessage).
+func (p specPredicate) MatchMessage(m Message, o Origin) bool {
+	ok, _ := p.CheckMessage(m, o)
+	return ok
+}
+
+// CheckMessage evaluates the spec. The origin wins; without one it falls
 // back to the "cid" and "timestamp" user properties, which flespi puts on
 // every message (a broker must not let clients forge them if it trusts them).
-func (p specPredicate) MatchMessage(m Message, o Origin) bool {
+// An evaluation past its step budget is false with an error wrapping
+// filter.ErrBudget.
+func (p specPredicate) CheckMessage(m Message, o Origin) (bool, error) {
 	tm := filter.TopicMessage{Topic: m.Topic, Payload: m.Payload, CID: o.CID}
 	if !o.Time.IsZero() {
 		tm.Timestamp = float64(o.Time.UnixNano()) / 1e9
@@ -43,5 +51,14 @@ func (p specPredicate) MatchMessage(m Message, o Origin) bool {
 			}
 		}
 	}
-	return p.tf.Match(tm)
+	return p.tf.Check(tm, nil)
+}
+
+// CheckPredicate is a Predicate that also reports an evaluation it gave up
+// on: the predicates of ParseFilter's "$filter" specs are CheckPredicates,
+// and their error wraps filter.ErrBudget when a message would cost more than
+// the spec's step budget (filter.Limits.MaxSteps).
+type CheckPredicate interface {
+	Predicate
+	CheckMessage(m Message, o Origin) (bool, error)
 }

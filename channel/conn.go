@@ -365,6 +365,7 @@ func (c *Conn) fail(err error) {
 // frame handles one decoded frame: ident, command answers, messages, reply.
 func (c *Conn) frame(frame []byte, r *protocol.Result) error {
 	s := c.srv
+	s.stats.framesIn.Add(1)
 	raw := frame
 	if c.guard != nil && c.guard.keepRaw {
 		// A proxy forwards the bytes as they came, framing included.

@@ -116,7 +116,7 @@ func TestStampsRegistryAndStates(t *testing.T) {
 		t.Fatalf("states %v", states)
 	}
 	st := srv.Stats()
-	if st.MessagesIn != 1 || st.MessagesAcked != 1 || st.ConnsTotal != 1 || st.Conns != 0 {
+	if st.FramesIn != 2 || st.MessagesIn != 1 || st.MessagesAcked != 1 || st.ConnsTotal != 1 || st.Conns != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }

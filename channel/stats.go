@@ -14,6 +14,7 @@ type Stats struct {
 	Unidentified      uint64 // frames refused because their messages had no ident: TCP connection closed, UDP datagram dropped
 	BytesIn           uint64
 	BytesOut          uint64
+	FramesIn          uint64 // frames (TCP) and datagrams (UDP) the codec decoded
 	MessagesIn        uint64 // decoded and given to the handler
 	MessagesAcked     uint64 // accepted by the handler (replies sent for them)
 	HandlerErrors     uint64 // handler calls that returned an error (no ACK sent)
@@ -40,7 +41,7 @@ type Stats struct {
 type counters struct {
 	connsTotal, connsRejected, idleClosed, readTimeouts atomic.Uint64
 	loginTimeouts, unidentified                         atomic.Uint64
-	bytesIn, bytesOut                                   atomic.Uint64
+	bytesIn, bytesOut, framesIn                         atomic.Uint64
 	messagesIn, messagesAcked                           atomic.Uint64
 	handlerErrors, decodeErrors, panics                 atomic.Uint64
 	datagramsDropped                                    atomic.Uint64
@@ -66,7 +67,7 @@ func (s *Server) Stats() Stats {
 		IdleClosed: c.idleClosed.Load(), ReadTimeouts: c.readTimeouts.Load(),
 		LoginTimeouts: c.loginTimeouts.Load(), Unidentified: c.unidentified.Load(),
 		BytesIn: c.bytesIn.Load(), BytesOut: c.bytesOut.Load(),
-		MessagesIn: c.messagesIn.Load(), MessagesAcked: c.messagesAcked.Load(),
+		FramesIn: c.framesIn.Load(), MessagesIn: c.messagesIn.Load(), MessagesAcked: c.messagesAcked.Load(),
 		HandlerErrors: c.handlerErrors.Load(), DecodeErrors: c.decodeErrors.Load(), Panics: c.panics.Load(),
 		DatagramsDropped: c.datagramsDropped.Load(),
 		CommandsQueued:   c.commandsQueued.Load(), CommandsSent: c.commandsSent.Load(),

@@ -105,7 +105,14 @@
 //
 // Parsing is bounded by [Limits] (input size, nesting depth, node count,
 // string length): a hostile expression gets an error, never a stack
-// overflow. Syntax errors are [*SyntaxError] values with offset, line and
+// overflow. Evaluation is bounded by a step budget ([Limits.MaxSteps],
+// [DefaultMaxSteps] = 2 Mi steps, a few milliseconds): a wildcard pattern's
+// cost is the product of its length and the string's, and a 1 KB pattern
+// against a 1 MB payload would otherwise take seconds. Past the budget an
+// evaluation gives up and does not match; [Expr.Check], [Expr.CheckJSON],
+// [Expr.CheckObject] and [TopicFilter.Check] report it as [ErrBudget], Eval
+// as an error value, and a [Budget] may be shared by the evaluations of one
+// decision. Syntax errors are [*SyntaxError] values with offset, line and
 // column ("unexpected ')' (1:14)") and a caret [SyntaxError.Snippet]; they
 // wrap [ErrSyntax], [ErrLimit], [ErrUnknownFunction] or [ErrArgCount].
 //

@@ -22,6 +22,9 @@ var (
 	// ErrBadFunc: a [Func] in [Config.Funcs] is unusable (no name, nil Call,
 	// or the name of a built-in).
 	ErrBadFunc = errors.New("filter: bad function definition")
+	// ErrBudget: an evaluation needed more steps than its [Budget] allows
+	// ([Limits.MaxSteps]); it gave up and did not match.
+	ErrBudget = errors.New("filter: evaluation over its step budget")
 )
 
 // SyntaxError is a parse failure at a position of the input. Error reads
@@ -91,7 +94,11 @@ func (e *SyntaxError) Snippet() string {
 type EvalError struct {
 	Offset int    // byte offset of the expression node that failed
 	Reason string // e.g. "parameter 'speed' not found"
+	Err    error  // a sentinel cause (ErrBudget), or nil
 }
+
+// Unwrap returns the sentinel cause, if any.
+func (e *EvalError) Unwrap() error { return e.Err }
 
 // Error returns the reason with the 1-based column.
 func (e *EvalError) Error() string {

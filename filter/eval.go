@@ -47,8 +47,8 @@ func (x *Expr) compile(n *node, a *nodeArena) *node {
 		}
 	}
 	if foldable(c) {
-		e := evaluator{x: x}
-		if v := e.eval(c); v.kind != KindError {
+		e := evaluator{x: x, b: newBudget(x.maxSteps)}
+		if v := e.eval(c); v.kind != KindError && !e.b.over {
 			*c = node{op: opLit, pos: c.pos, val: v}
 		}
 	}
@@ -96,24 +96,81 @@ type evaluator struct {
 	x   *Expr
 	raw bool       // evaluating raw JSON in js
 	js  jsonSource // raw JSON state, inline so that it stays on the stack
+	b   Budget     // the steps left (inline, as js); every cost that grows with the data is charged
+	// srcCost is what one src lookup costs beyond a step (costSource),
+	// found once per evaluation: a type assertion per lookup costs more
+	// than the lookup of a small map.
+	srcCost int
+}
+
+// sourceCost is evaluator.srcCost for src. (Set on an evaluator built in
+// place: returning one from a constructor would copy its half-kilobyte of
+// slots.)
+func sourceCost(src Source) int {
+	if c, ok := src.(costSource); ok {
+		return c.lookupBytes()
+	}
+	return 0
+}
+
+// overBudget is the error value of an evaluation that ran out of steps.
+var overBudget = Value{kind: KindError, code: errBudget}
+
+// scan charges a byte-by-byte pass over n bytes, fast a block scan, and
+// they report whether the budget still holds.
+func (e *evaluator) scan(n int) bool { return e.b.SpendScan(n) }
+func (e *evaluator) fast(n int) bool { return e.b.spendFast(n) }
+
+// lookupCost charges looking name up in the data outside the single pass:
+// a path lookup reads each byte at most once per dot in the name.
+func (e *evaluator) lookupCost(name string) bool {
+	n := len(e.js.data)
+	for i := 0; e.js.nested && i < len(name); i++ {
+		if name[i] == '.' {
+			n += len(e.js.data)
+		}
+	}
+	return e.scan(n)
 }
 
 func (e *evaluator) field(n *node) (Value, bool) {
 	if e.raw {
-		return e.js.slot(int(n.slot), n.name)
+		i := int(n.slot)
+		switch {
+		case i >= e.js.n || e.js.nested && e.js.done&(1<<i) == 0:
+			if !e.lookupCost(n.name) {
+				return overBudget, true
+			}
+		case !e.js.nested && !e.js.filled:
+			if !e.fast(len(e.js.data)) {
+				return overBudget, true
+			}
+		}
+		return e.js.slot(i, n.name)
 	}
 	if e.src == nil {
 		return Value{}, false
+	}
+	if e.srcCost > 0 && !e.b.Spend(e.srcCost) {
+		return overBudget, true
 	}
 	return e.src.Lookup(n.name)
 }
 
 func (e *evaluator) lookupName(name string) (Value, bool) {
 	if e.raw {
+		if !e.lookupCost(name) {
+			return overBudget, true
+		}
 		return e.js.lookup(name)
 	}
 	if e.src == nil {
 		return Value{}, false
+	}
+	// A lookup in a Source costs a step, like any node, unless it scans a
+	// document (costSource): only that grows with the data.
+	if e.srcCost > 0 && !e.b.Spend(e.srcCost) {
+		return overBudget, true
 	}
 	return e.src.Lookup(name)
 }
@@ -209,7 +266,11 @@ func (e *evaluator) compareConst(n *node) Value {
 		return Bool(r)
 	}
 	if l.kind == KindString && n.pat != nil && n.patRight {
-		return Bool(n.pat.match(l.str) == (n.op == opEq))
+		m := n.pat.match(l.str, &e.b)
+		if e.b.over {
+			return overBudget
+		}
+		return Bool(m == (n.op == opEq))
 	}
 	return e.compare(n, l, *c)
 }
@@ -240,7 +301,7 @@ func (e *evaluator) evalOther(n *node) Value {
 		}
 		return errVal(errType, "'~'", n.pos)
 	case opIndex:
-		return jsonIndex(n, e.eval(n.kids[0]), e.eval(n.kids[1]))
+		return e.jsonIndex(n, e.eval(n.kids[0]), e.eval(n.kids[1]))
 	}
 	return errVal(errType, "unknown operation", n.pos)
 }
@@ -283,17 +344,25 @@ func (e *evaluator) compare(n *node, l, r Value) Value {
 	if r.kind == KindError {
 		return r
 	}
+	if (l.kind == KindString || r.kind == KindString) && !e.fast(len(l.str)+len(r.str)) {
+		return overBudget
+	}
 	if l.kind == KindString && r.kind == KindString {
 		switch n.op {
 		case opEq, opNe:
 			var eq bool
 			switch {
 			case n.pat != nil && n.patRight:
-				eq = n.pat.match(l.str)
+				eq = n.pat.match(l.str, &e.b)
 			case n.pat != nil:
-				eq = n.pat.match(r.str)
+				eq = n.pat.match(r.str, &e.b)
+			case hasWild(r.str):
+				eq = globMatch(r.str, l.str, &e.b)
 			default:
-				eq = Glob(r.str, l.str)
+				eq = l.str == r.str
+			}
+			if e.b.over {
+				return overBudget
 			}
 			return Bool(eq == (n.op == opEq))
 		case opLt:
@@ -422,6 +491,14 @@ func asJSON(v Value) (string, bool) {
 	return "", false
 }
 
+// jsonIndex charges the scan of v, then indexes it.
+func (e *evaluator) jsonIndex(n *node, v, k Value) Value {
+	if (v.kind == KindJSON || v.kind == KindString) && !e.scan(len(v.str)) {
+		return overBudget
+	}
+	return jsonIndex(n, v, k)
+}
+
 // jsonIndex is json(v, key) and v[key]: a member by name, a member or
 // element by 0-based position (objects in document order). Absent is null.
 func jsonIndex(n *node, v, k Value) Value {
@@ -517,6 +594,9 @@ func (e *evaluator) call(n *node) Value {
 	case fnJSON:
 		v := e.eval(k[0])
 		if len(k) == 1 {
+			if v.kind == KindString && !e.fast(len(v.str)) {
+				return overBudget
+			}
 			if v.kind == KindString {
 				if s, ok := asJSON(v); ok {
 					return JSON(s)
@@ -527,7 +607,7 @@ func (e *evaluator) call(n *node) Value {
 			}
 			return v
 		}
-		return jsonIndex(n, v, e.eval(k[1]))
+		return e.jsonIndex(n, v, e.eval(k[1]))
 	case fnMetadata:
 		name := e.eval(k[0])
 		if name.kind == KindError {
@@ -545,6 +625,9 @@ func (e *evaluator) call(n *node) Value {
 		return Value{}
 	case fnToNumber:
 		v := e.eval(k[0])
+		if v.kind == KindString && !e.fast(len(v.str)) {
+			return overBudget
+		}
 		switch v.kind {
 		case KindNumber, KindNull, KindError:
 			return v
@@ -558,6 +641,9 @@ func (e *evaluator) call(n *node) Value {
 		return errVal(errArgs, fd.name, n.pos)
 	case fnToBoolean:
 		v := e.eval(k[0])
+		if v.kind == KindString && !e.fast(len(v.str)) {
+			return overBudget
+		}
 		switch v.kind {
 		case KindBool, KindError:
 			return v

@@ -358,7 +358,7 @@ func TestGlob(t *testing.T) {
 		if got := Glob(c.p, c.s); got != c.want {
 			t.Errorf("Glob(%q, %q) = %v", c.p, c.s, got)
 		}
-		if got := compilePattern(c.p).match(c.s); got != c.want {
+		if got := compilePattern(c.p).Match(c.s); got != c.want {
 			t.Errorf("pattern(%q).match(%q) = %v", c.p, c.s, got)
 		}
 	}

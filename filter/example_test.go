@@ -2,6 +2,7 @@ package filter_test
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gnssgate/gnssgate/filter"
@@ -110,4 +111,19 @@ func ExampleCatalogue() {
 	// abs abs(x) 1..1
 	// ceil ceil(x) 1..1
 	// day day([time]) 0..1
+}
+
+// A hostile pattern against a long value gives up at the step budget
+// instead of costing the product of their lengths.
+func ExampleExpr_CheckJSON() {
+	x, err := (&filter.Config{Limits: filter.Limits{MaxSteps: 10_000}}).Compile(`name == "*aaaaaaaaaaaaaaaab?"`)
+	if err != nil {
+		panic(err)
+	}
+	long := []byte(`{"name":"` + strings.Repeat("a", 5000) + `"}`)
+	fmt.Println(x.CheckJSON(long, nil, nil))
+	fmt.Println(x.CheckJSON([]byte(`{"name":"xaaaaaaaaaaaaaaaabc"}`), nil, nil))
+	// Output:
+	// false filter: evaluation over its step budget
+	// true <nil>
 }

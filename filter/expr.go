@@ -65,6 +65,8 @@ type Expr struct {
 	lenMask uint64
 	keys    keyFilter
 	steps   []step // jump list for boolean contexts; nil: use the tree
+	// maxSteps is the budget of one evaluation (Limits.MaxSteps).
+	maxSteps int
 }
 
 // Compile compiles an expression in flespi's syntax ("==" for equality).
@@ -99,7 +101,7 @@ func (c *Config) Compile(expr string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	x := &Expr{ast: ast}
+	x := &Expr{ast: ast, maxSteps: c.Limits.withDefaults().MaxSteps}
 	var a nodeArena
 	x.prog = x.compile(ast, &a)
 	x.buildSteps()
@@ -118,23 +120,40 @@ func (x *Expr) String() string { return x.canon }
 func (x *Expr) Fields() []string { return append([]string(nil), x.fields...) }
 
 // Eval evaluates the expression over src. The result is an error value (see
-// [Value.Err]) when evaluation fails; it never panics.
+// [Value.Err]) when evaluation fails; it never panics. An evaluation past
+// its step budget ([Limits.MaxSteps]) is an error wrapping [ErrBudget].
 func (x *Expr) Eval(src Source, env *Env) Value {
 	if x == nil || x.prog == nil {
 		return errVal(errFunc, "filter: Expr not compiled", 0)
 	}
-	e := evaluator{src: src, env: env, x: x}
-	return e.eval(x.prog)
+	e := evaluator{src: src, env: env, x: x, b: newBudget(x.maxSteps)}
+	e.srcCost = sourceCost(src) // not in the literal: a call there builds it aside and copies it
+	if v := e.eval(x.prog); !e.b.over {
+		return v
+	}
+	return overBudget
 }
 
 // Match evaluates the expression in a boolean context: true only for a
-// non-zero number or true; zero, false, null, strings and errors are false.
+// non-zero number or true; zero, false, null, strings and errors are false,
+// and so is an evaluation past its step budget (see [Expr.Check]).
 func (x *Expr) Match(src Source, env *Env) bool {
+	ok, _ := x.Check(src, env, nil)
+	return ok
+}
+
+// Check is Match spending b, a budget that may be shared by several
+// evaluations making one decision; nil means a fresh budget of the
+// expression's [Limits.MaxSteps]. The error is non-nil only when the budget
+// ran out: it wraps [ErrBudget], and the result is false.
+func (x *Expr) Check(src Source, env *Env, b *Budget) (bool, error) {
 	if x == nil || x.prog == nil {
-		return false
+		return false, nil
 	}
 	e := evaluator{src: src, env: env, x: x}
-	return e.test()
+	e.srcCost = sourceCost(src) // not in the literal: a call there builds it aside and copies it
+	r := e.testBudget(b)
+	return r, e.b.Err()
 }
 
 // maxSlots is how many distinct fields a raw-JSON evaluation caches on the
@@ -152,7 +171,16 @@ func (x *Expr) EvalJSON(data []byte, env *Env) Value {
 }
 
 // MatchJSON is EvalJSON in a boolean context. It does not allocate.
-func (x *Expr) MatchJSON(data []byte, env *Env) bool { return x.testRaw(data, env, false) }
+func (x *Expr) MatchJSON(data []byte, env *Env) bool {
+	ok, _ := x.testRaw(data, env, false, nil)
+	return ok
+}
+
+// CheckJSON is MatchJSON spending b, and reporting a budget that ran out
+// (see [Expr.Check]).
+func (x *Expr) CheckJSON(data []byte, env *Env, b *Budget) (bool, error) {
+	return x.testRaw(data, env, false, b)
+}
 
 // EvalObject evaluates over a JSON object given as raw bytes, such as a REST
 // item, where a dotted name is a path: "configuration.ident" is the member
@@ -165,7 +193,16 @@ func (x *Expr) EvalObject(data []byte, env *Env) Value {
 }
 
 // MatchObject is EvalObject in a boolean context.
-func (x *Expr) MatchObject(data []byte, env *Env) bool { return x.testRaw(data, env, true) }
+func (x *Expr) MatchObject(data []byte, env *Env) bool {
+	ok, _ := x.testRaw(data, env, true, nil)
+	return ok
+}
+
+// CheckObject is MatchObject spending b, and reporting a budget that ran
+// out (see [Expr.Check]).
+func (x *Expr) CheckObject(data []byte, env *Env, b *Budget) (bool, error) {
+	return x.testRaw(data, env, true, b)
+}
 
 func (x *Expr) evalRaw(data []byte, env *Env, nested bool) Value {
 	if x == nil || x.prog == nil {
@@ -174,18 +211,21 @@ func (x *Expr) evalRaw(data []byte, env *Env, nested bool) Value {
 	// The slots live inside the evaluator, on this stack frame: escape
 	// analysis is not field-sensitive, so a pointer to a separate array would
 	// leak along with the Source and Env the evaluator also holds.
-	e := evaluator{env: env, x: x, raw: true}
+	e := evaluator{env: env, x: x, raw: true, b: newBudget(x.maxSteps)}
 	e.js.data = bytesString(data)
 	e.js.nested = nested
 	e.js.n = min(len(x.fields), maxSlots)
 	e.js.names = x.fields
 	e.js.lenMask, e.js.keys = x.lenMask, x.keys
-	return e.eval(x.prog)
+	if v := e.eval(x.prog); !e.b.over {
+		return v
+	}
+	return overBudget
 }
 
-func (x *Expr) testRaw(data []byte, env *Env, nested bool) bool {
+func (x *Expr) testRaw(data []byte, env *Env, nested bool, b *Budget) (bool, error) {
 	if x == nil || x.prog == nil {
-		return false
+		return false, nil
 	}
 	e := evaluator{env: env, x: x, raw: true}
 	e.js.data = bytesString(data)
@@ -193,7 +233,8 @@ func (x *Expr) testRaw(data []byte, env *Env, nested bool) bool {
 	e.js.n = min(len(x.fields), maxSlots)
 	e.js.names = x.fields
 	e.js.lenMask, e.js.keys = x.lenMask, x.keys
-	return e.test()
+	r := e.testBudget(b)
+	return r, e.b.Err()
 }
 
 // EvalMessage evaluates over a decoded message (flat parameter names).

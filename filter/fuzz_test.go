@@ -61,6 +61,15 @@ func FuzzEvalJSON(f *testing.F) {
 		MustCompile(`position.speed>60 && engine.ignition.status==true && device.name=="car*"`),
 		MustCompile(`$a == 1 || json($c, 0) == 1 || c.d[0] || exists('e')`),
 	}
+	// The same with a budget that runs out part way: every charge point
+	// must give up cleanly.
+	for _, src := range []string{`$a == "*x?y*" || json($c, 0) == 1 || c.d[0] || exists('e') || tonumber($e) > 1`, `$a != "*b?"`} {
+		x, err := (&Config{Limits: Limits{MaxSteps: 40}}).Compile(src)
+		if err != nil {
+			f.Fatal(err)
+		}
+		xs = append(xs, x)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, x := range xs {
 			x.EvalJSON(data, nil)

@@ -1,6 +1,7 @@
 package filter
 
 import (
+	"math"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,12 +12,14 @@ import (
 //
 // Matching never backtracks more than one '*' at a time: the cost is at most
 // len(s)·len(pattern) steps and typically linear, so a hostile pattern such
-// as "*a*a*a*a*b" cannot blow up the way backtracking matchers do.
+// as "*a*a*a*a*b" cannot blow up the way backtracking matchers do. That
+// product is not bounded here; [Pattern.MatchBudget] bounds it.
 func Glob(pattern, s string) bool {
 	if !hasWild(pattern) {
 		return s == pattern
 	}
-	return globMatch(pattern, s)
+	b := Budget{left: math.MaxInt}
+	return globMatch(pattern, s, &b)
 }
 
 func hasWild(p string) bool { return strings.ContainsAny(p, "*?") }
@@ -25,10 +28,21 @@ func hasWild(p string) bool { return strings.ContainsAny(p, "*?") }
 // the most recent '*', consuming one more character of s. Earlier stars never
 // need to be revisited, because a later star can absorb anything an earlier
 // one could.
-func globMatch(p, s string) bool {
+//
+// Each turn of the loop is a step of b; past the budget it reports false
+// with b exceeded.
+func globMatch(p, s string, b *Budget) bool {
+	if b.over {
+		return false
+	}
 	pi, si := 0, 0
 	star, mark := -1, 0
+	left := b.left
 	for si < len(s) {
+		if left--; left < 0 {
+			b.left, b.over = 0, true
+			return false
+		}
 		if pi < len(p) {
 			switch c := p[pi]; {
 			case c == '*':
@@ -47,6 +61,7 @@ func globMatch(p, s string) bool {
 			}
 		}
 		if star < 0 {
+			b.left = left
 			return false
 		}
 		// Let the last star take one more character and retry after it.
@@ -55,6 +70,7 @@ func globMatch(p, s string) bool {
 		si = mark
 		pi = star + 1
 	}
+	b.left = left
 	for pi < len(p) && p[pi] == '*' {
 		pi++
 	}
@@ -84,8 +100,16 @@ func NewPattern(p string) *Pattern { return compilePattern(p) }
 // String returns the pattern text.
 func (pt *Pattern) String() string { return pt.text }
 
-// Match reports whether s matches the pattern.
-func (pt *Pattern) Match(s string) bool { return pt.match(s) }
+// Match reports whether s matches the pattern, with a budget of
+// [DefaultMaxSteps] (false past it).
+func (pt *Pattern) Match(s string) bool {
+	b := newBudget(0)
+	return pt.match(s, &b)
+}
+
+// MatchBudget is Match spending b: past the budget it reports false and
+// b is exceeded.
+func (pt *Pattern) MatchBudget(s string, b *Budget) bool { return pt.match(s, b) }
 
 func compilePattern(p string) *Pattern {
 	pt := &Pattern{text: p, kind: patGlob}
@@ -102,7 +126,12 @@ func compilePattern(p string) *Pattern {
 	return pt
 }
 
-func (pt *Pattern) match(s string) bool {
+func (pt *Pattern) match(s string, b *Budget) bool {
+	// Exact, prefix and suffix tests read at most the needle (a bounded
+	// literal); a contains test reads the whole string.
+	if pt.kind == patContains && !b.spendFast(len(s)) {
+		return false
+	}
 	switch pt.kind {
 	case patExact:
 		return s == pt.needle
@@ -113,5 +142,5 @@ func (pt *Pattern) match(s string) bool {
 	case patContains:
 		return strings.Contains(s, pt.needle)
 	}
-	return globMatch(pt.text, s)
+	return globMatch(pt.text, s, b)
 }

@@ -67,11 +67,25 @@ func (x *Expr) emit(n *node, t, f int32, out []step) []step {
 	return append(out, s)
 }
 
+// testBudget is test spending b (nil: a fresh budget of the expression's
+// own). The budget is copied into the evaluator and back, so that it stays
+// inline: a pointer to it would escape with the evaluator's other fields.
+func (e *evaluator) testBudget(b *Budget) bool {
+	if b == nil {
+		e.b = newBudget(e.x.maxSteps)
+		return e.test()
+	}
+	e.b = *b
+	r := e.test()
+	*b = e.b
+	return r
+}
+
 // test evaluates the program in a boolean context.
 func (e *evaluator) test() bool {
 	steps := e.x.steps
 	if steps == nil {
-		return e.eval(e.x.prog).Truth()
+		return e.eval(e.x.prog).Truth() && !e.b.over
 	}
 	i := int32(0)
 	for {
@@ -95,7 +109,7 @@ func (e *evaluator) test() bool {
 			i = s.onFals
 		}
 		if i < 0 {
-			return i == stepTrue
+			return i == stepTrue && !e.b.over
 		}
 	}
 }
@@ -105,6 +119,9 @@ func (e *evaluator) testCompare(n, f *node) (r, ok bool) {
 	if e.raw && !e.js.nested && int(f.slot) < e.js.n {
 		// Read the slot in place: copying a Value costs more than the test.
 		if !e.js.filled {
+			if !e.fast(len(e.js.data)) {
+				return false, false
+			}
 			e.js.fill()
 		}
 		if v := &e.js.slots[f.slot]; v.kind != KindError || v.code != errMissing {
@@ -146,7 +163,8 @@ func (e *evaluator) compareTo(n *node, v *Value) (r, ok bool) {
 		return a >= b, true
 	}
 	if v.kind == KindString && n.pat != nil && n.patRight {
-		return n.pat.match(v.str) == (n.op == opEq), true
+		m := n.pat.match(v.str, &e.b)
+		return m == (n.op == opEq), !e.b.over
 	}
 	res := e.compare(n, *v, *c)
 	if res.kind == KindError {

@@ -7,12 +7,19 @@ import (
 )
 
 // Limits bound what a parser accepts, so that a hostile expression cannot
-// exhaust the stack, memory or CPU. A zero field takes its default.
+// exhaust the stack, memory or CPU, and the work of one evaluation. A zero
+// field takes its default.
 type Limits struct {
 	MaxSize   int // bytes of input; 0 means 64 KiB
 	MaxDepth  int // nesting of parentheses, calls, indexes and unary operators; 0 means 64
 	MaxNodes  int // syntax tree nodes; 0 means 1000
 	MaxString int // bytes of one string literal (and so of one wildcard pattern); 0 means 1024
+	// MaxSteps is the work one evaluation may do, in steps (see [Budget]);
+	// 0 means DefaultMaxSteps. Parsing bounds the expression, but a pattern
+	// of 1 KB matched against a string of 1 MB costs their product: past
+	// the budget an evaluation gives up, does not match, and reports
+	// [ErrBudget].
+	MaxSteps int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -27,6 +34,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxString <= 0 {
 		l.MaxString = 1024
+	}
+	if l.MaxSteps <= 0 {
+		l.MaxSteps = DefaultMaxSteps
 	}
 	return l
 }

@@ -54,7 +54,8 @@ type TopicFilter struct {
 	// ("devices/1,2,3/…") are kept for the broker to expand.
 	Topic string
 
-	specs []topicSpec
+	specs    []topicSpec
+	maxSteps int // the budget of one Match, shared by its specs
 }
 
 type specKind uint8
@@ -83,11 +84,21 @@ const maxTopicFilter = 4096
 // prefix is valid: Share and the specs are empty and Match always holds.
 // Errors are [*SyntaxError] values (offset into s) or wrap one from the
 // spec's expression.
-func ParseTopicFilter(s string) (*TopicFilter, error) {
+func ParseTopicFilter(s string) (*TopicFilter, error) { return (&Config{}).ParseTopicFilter(s) }
+
+// ParseTopicFilter is [ParseTopicFilter] with c's Funcs and Limits for the
+// expressions (a single "=" is always "=="). Limits.MaxSteps is the budget
+// of one [TopicFilter.Match], shared by all its specs.
+func (c *Config) ParseTopicFilter(s string) (*TopicFilter, error) {
+	if c == nil {
+		c = &Config{}
+	}
 	if len(s) > maxTopicFilter {
 		return nil, newSyntaxError(s, 0, ErrLimit, "topic filter longer than "+strconv.Itoa(maxTopicFilter)+" bytes")
 	}
-	f := &TopicFilter{}
+	f := &TopicFilter{maxSteps: c.Limits.withDefaults().MaxSteps}
+	fc := *c
+	fc.LooseEquals = true
 	rest := s
 	off := 0
 	if strings.HasPrefix(rest, "$share/") {
@@ -105,7 +116,7 @@ func ParseTopicFilter(s string) (*TopicFilter, error) {
 		if !ok {
 			return nil, newSyntaxError(s, off+len(spec), ErrSyntax, "$filter needs a spec and a topic filter")
 		}
-		if err := f.parseSpec(s, off, spec); err != nil {
+		if err := f.parseSpec(&fc, s, off, spec); err != nil {
 			return nil, err
 		}
 		off += len(spec) + 1
@@ -144,7 +155,7 @@ func checkTopicFilter(t string) (string, int) {
 	return "", 0
 }
 
-func (f *TopicFilter) parseSpec(s string, off int, spec string) error {
+func (f *TopicFilter) parseSpec(c *Config, s string, off int, spec string) error {
 	if spec == "" {
 		return newSyntaxError(s, off, ErrSyntax, "empty $filter spec")
 	}
@@ -193,7 +204,7 @@ func (f *TopicFilter) parseSpec(s string, off int, spec string) error {
 			if err != nil {
 				return newSyntaxError(s, vOff, ErrSyntax, "bad URL encoding in $filter "+key)
 			}
-			x, err := CompileFilter(text)
+			x, err := c.Compile(text)
 			if err != nil {
 				return fmt.Errorf("$filter %s expression %q: %w", key, text, err)
 			}
@@ -229,36 +240,48 @@ func (f *TopicFilter) Match(m TopicMessage) bool { return f.MatchEnv(m, nil) }
 
 // MatchEnv is Match with an evaluation environment for now() and dates.
 func (f *TopicFilter) MatchEnv(m TopicMessage, env *Env) bool {
+	ok, _ := f.Check(m, env)
+	return ok
+}
+
+// Check is MatchEnv that also reports an evaluation that gave up: all the
+// specs share one budget of [Limits.MaxSteps], and when it runs out the
+// result is false and the error wraps [ErrBudget]. The error is nil
+// otherwise, whatever the result.
+func (f *TopicFilter) Check(m TopicMessage, env *Env) (bool, error) {
+	b := newBudget(f.maxSteps)
 	for i := range f.specs {
 		sp := &f.specs[i]
 		switch sp.kind {
 		case specCID:
 			if float64(m.CID) != sp.num {
-				return false
+				return false, nil
 			}
 		case specSinceGT:
 			if !(m.Timestamp > sp.num) {
-				return false
+				return false, nil
 			}
 		case specSinceGE:
 			if !(m.Timestamp >= sp.num) {
-				return false
+				return false, nil
 			}
-		case specPayload:
-			if sp.payloadName {
-				if !sp.expr.Match(payloadSource{m.Payload}, env) {
-					return false
-				}
-			} else if !sp.expr.MatchJSON(m.Payload, env) {
-				return false
+		case specPayload, specMessage:
+			var ok bool
+			var err error
+			switch {
+			case sp.kind == specMessage:
+				ok, err = sp.expr.Check(&messageObject{m: &m}, env, &b)
+			case sp.payloadName:
+				ok, err = sp.expr.Check(payloadSource{m.Payload}, env, &b)
+			default:
+				ok, err = sp.expr.CheckJSON(m.Payload, env, &b)
 			}
-		case specMessage:
-			if !sp.expr.Match(&messageObject{m: &m}, env) {
-				return false
+			if !ok {
+				return false, err
 			}
 		}
 	}
-	return true
+	return true, nil
 }
 
 // String returns the canonical form: expressions in canonical form, fully
@@ -335,6 +358,8 @@ func payloadValue(p []byte) Value {
 // payloadSource answers a payload= expression that names "payload".
 type payloadSource struct{ p []byte }
 
+func (s payloadSource) lookupBytes() int { return len(s.p) }
+
 func (s payloadSource) Lookup(name string) (Value, bool) {
 	if raw, ok := lookupFlat(bytesString(s.p), name); ok {
 		return rawValue(raw), true
@@ -350,6 +375,15 @@ func (s payloadSource) Lookup(name string) (Value, bool) {
 // "user_properties.<key>" reach one member.
 type messageObject struct {
 	m *TopicMessage
+}
+
+// lookupBytes: a lookup reads the payload or the topic and user properties.
+func (o *messageObject) lookupBytes() int {
+	n := len(o.m.Payload) + len(o.m.Topic)
+	for _, u := range o.m.UserProperties {
+		n += len(u.Key) + len(u.Value)
+	}
+	return n
 }
 
 func (o *messageObject) Lookup(name string) (Value, bool) {

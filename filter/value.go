@@ -44,6 +44,7 @@ const (
 	errIndex              // str: detail
 	errFunc               // str: message from a custom function
 	errNotBoolean         // str: what
+	errBudget             // the step budget ran out
 )
 
 // Value is the result of an expression or a parameter's value. The zero
@@ -119,7 +120,11 @@ func (v Value) Err() error {
 	if v.kind != KindError {
 		return nil
 	}
-	return &EvalError{Offset: int(v.pos), Reason: v.reason()}
+	e := &EvalError{Offset: int(v.pos), Reason: v.reason()}
+	if v.code == errBudget {
+		e.Err = ErrBudget
+	}
+	return e
 }
 
 func (v Value) reason() string {
@@ -138,6 +143,8 @@ func (v Value) reason() string {
 		return v.str
 	case errNotBoolean:
 		return v.str
+	case errBudget:
+		return "evaluation over its step budget"
 	}
 	if v.str != "" {
 		return v.str

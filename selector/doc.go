@@ -29,6 +29,12 @@
 // missing path never matches, with = or !=. Expression terms accept a single
 // = as ==, and are false when they fail to evaluate.
 //
+// Matching one item has a step budget shared by its terms (see
+// filter.Budget; [ParseConfig] sets it, the default is
+// filter.DefaultMaxSteps, a few milliseconds): a 1 KB pattern against a
+// 1 MB value would otherwise cost their product. An item the selector gives
+// up on is not selected; [Selector.Check] reports it as filter.ErrBudget.
+//
 // Selectors, fields lists and paths are limited to [MaxLen] bytes. Errors are
 // *filter.SyntaxError values with offset, line and column, wrapping
 // [ErrSyntax], [ErrTooLong] or a filter sentinel.

@@ -11,8 +11,9 @@ import (
 // Selector chooses items of a collection, as the {selector} segment of a
 // flespi REST path does. It is immutable and safe for concurrent use.
 type Selector struct {
-	ids   []int64 // sorted, unique; empty: no id condition
-	terms []term  // all must hold
+	ids      []int64 // sorted, unique; empty: no id condition
+	terms    []term  // all must hold
+	maxSteps int     // the step budget of one item, shared by the terms
 }
 
 type term struct {
@@ -40,14 +41,25 @@ type term struct {
 // "=". A pattern may be quoted ("…" or '…') to hold commas. Expressions use
 // the filter package with "=" accepted as "==" and are evaluated over the
 // item with dotted names as paths.
-func Parse(s string) (*Selector, error) {
+func Parse(s string) (*Selector, error) { return ParseConfig(s, nil) }
+
+// ParseConfig is Parse with c's functions and limits for expression terms
+// (nil: filter's defaults; "=" is always "=="). Its Limits.MaxSteps is the
+// step budget of matching one item, shared by all the terms (see
+// [Selector.Check]).
+func ParseConfig(s string, c *filter.Config) (*Selector, error) {
+	fc := filter.Config{}
+	if c != nil {
+		fc = *c
+	}
+	fc.LooseEquals = true
 	if len(s) > MaxLen {
 		return nil, syntaxError(s, 0, ErrTooLong, "selector longer than "+strconv.Itoa(MaxLen)+" bytes")
 	}
 	if s == "" {
 		return nil, syntaxError(s, 0, ErrSyntax, "empty selector")
 	}
-	sel := &Selector{}
+	sel := &Selector{maxSteps: fc.Limits.MaxSteps}
 	all := false
 	off := 0
 	for off <= len(s) {
@@ -71,7 +83,7 @@ func Parse(s string) (*Selector, error) {
 			if t[len(t)-1] != '}' {
 				return nil, syntaxError(s, off+len(t), ErrSyntax, "expression term must end with '}'")
 			}
-			x, err := filter.CompileFilter(t[1 : len(t)-1])
+			x, err := fc.Compile(t[1 : len(t)-1])
 			if err != nil {
 				return nil, shift(s, off+1, err)
 			}
@@ -264,6 +276,17 @@ func (s *Selector) Match(item []byte) bool { return s.MatchEnv(item, nil) }
 // MatchEnv is Match with an evaluation environment for expressions (now(),
 // time zone, metadata); build one Env per request.
 func (s *Selector) MatchEnv(item []byte, env *filter.Env) bool {
+	ok, _ := s.Check(item, env)
+	return ok
+}
+
+// Check is MatchEnv that also reports an item the selector gave up on:
+// its terms share one step budget per item (filter.Limits.MaxSteps, default
+// filter.DefaultMaxSteps), so a hostile pattern or expression costs at most
+// a few milliseconds per item. Past it the item is not selected and the
+// error wraps filter.ErrBudget; otherwise the error is nil.
+func (s *Selector) Check(item []byte, env *filter.Env) (bool, error) {
+	b := filter.NewBudget(s.maxSteps)
 	if len(s.ids) > 0 {
 		ok := false
 		filter.EachPath(item, "id", func(v filter.Value) bool {
@@ -273,27 +296,32 @@ func (s *Selector) MatchEnv(item []byte, env *filter.Env) bool {
 			return false
 		})
 		if !ok {
-			return false
+			return false, nil
 		}
 	}
 	for i := range s.terms {
-		if !s.terms[i].match(item, env) {
-			return false
+		if !s.terms[i].match(item, env, b) {
+			return false, b.Err()
 		}
 	}
-	return true
+	return true, nil
 }
 
-func (t *term) match(item []byte, env *filter.Env) bool {
+func (t *term) match(item []byte, env *filter.Env, b *filter.Budget) bool {
 	if t.expr != nil {
-		return t.expr.MatchObject(item, env)
+		ok, _ := t.expr.CheckObject(item, env, b)
+		return ok
+	}
+	// Resolving a path reads the item once per dot in it.
+	if !b.SpendScan(len(item) * (1 + strings.Count(t.path, "."))) {
+		return false
 	}
 	hit := false
 	found := filter.EachPath(item, t.path, func(v filter.Value) bool {
-		hit = t.matchValue(v)
-		return !hit
+		hit = t.matchValue(v, b)
+		return !hit && !b.Exceeded()
 	})
-	if !found {
+	if !found || b.Exceeded() {
 		return false
 	}
 	return hit != t.neg
@@ -302,23 +330,23 @@ func (t *term) match(item []byte, env *filter.Env) bool {
 // matchValue compares one value with the pattern: strings by wildcard match,
 // numbers numerically when the pattern is a number (else by their JSON
 // text), booleans and null by their JSON text. Objects never match.
-func (t *term) matchValue(v filter.Value) bool {
+func (t *term) matchValue(v filter.Value, b *filter.Budget) bool {
 	switch v.Kind() {
 	case filter.KindString:
 		s, _ := v.Str()
-		return t.pat.Match(s)
+		return t.pat.MatchBudget(s, b)
 	case filter.KindNumber:
 		f, _ := v.Float()
 		if t.isNum {
 			return f == t.num
 		}
 		var buf [32]byte
-		return t.pat.Match(string(v.AppendJSON(buf[:0])))
+		return t.pat.MatchBudget(string(v.AppendJSON(buf[:0])), b)
 	case filter.KindBool:
-		b, _ := v.Bool()
-		return t.pat.Match(strconv.FormatBool(b))
+		v, _ := v.Bool()
+		return t.pat.MatchBudget(strconv.FormatBool(v), b)
 	case filter.KindNull:
-		return t.pat.Match("null")
+		return t.pat.MatchBudget("null", b)
 	}
 	return false
 }

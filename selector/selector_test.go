@@ -364,3 +364,39 @@ func TestFieldsAndPagination(t *testing.T) {
 		}
 	}
 }
+
+// A selector's terms share one step budget per item: a hostile pattern
+// over a large item gives up (not selected, ErrBudget) instead of costing
+// the product of the pattern's and the value's lengths.
+func TestSelectorBudget(t *testing.T) {
+	long := `{"id":1,"name":"` + strings.Repeat("a", 1<<20) + `","n":"` + strings.Repeat("a", 300) + `bc"}`
+	hostile := "*" + strings.Repeat("a", 1000) + "b?"
+	for _, sel := range []string{"name=" + hostile, `{name=="` + hostile + `"}`, "name!=" + hostile} {
+		s, err := Parse(sel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.Check([]byte(long), nil); ok || !errors.Is(err, filter.ErrBudget) {
+			t.Errorf("%.20s…: Check = %v, %v; want false, ErrBudget", sel, ok, err)
+		}
+		if s.Match([]byte(long)) {
+			t.Errorf("%.20s…: Match over budget = true", sel)
+		}
+	}
+	// Within the budget the same pattern decides.
+	s, _ := Parse("n=*" + strings.Repeat("a", 100) + "b?")
+	if ok, err := s.Check([]byte(long), nil); !ok || err != nil {
+		t.Errorf("cheap term: %v, %v", ok, err)
+	}
+	// The budget is configurable and spans the terms.
+	small, err := ParseConfig("id=1,n=*bc", &filter.Config{Limits: filter.Limits{MaxSteps: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := small.Check([]byte(long), nil); ok || !errors.Is(err, filter.ErrBudget) {
+		t.Errorf("1000 steps over 1 MiB: %v, %v", ok, err)
+	}
+	if ok, err := small.Check([]byte(`{"id":1,"n":"xbc"}`), nil); !ok || err != nil {
+		t.Errorf("1000 steps over a small item: %v, %v", ok, err)
+	}
+}

@@ -70,7 +70,10 @@ type Message struct {
 // ID returns the message's stable id, "<log id>:<seq>": the same for every
 // delivery of this record, whatever batch carries it, so a receiver can drop
 // the duplicates that at-least-once delivery allows after a crash.
-func (m *Message) ID() string { return string(m.AppendID(nil)) }
+func (m *Message) ID() string {
+	var b [64]byte // the usual id fits: one allocation, the string's
+	return string(m.AppendID(b[:0]))
+}
 
 // AppendID appends [Message.ID] to dst.
 func (m *Message) AppendID(dst []byte) []byte {

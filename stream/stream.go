@@ -101,7 +101,10 @@ type Config struct {
 	Subscriptions *Subscriptions
 	// Validate is flespi's validate_message: a compiled filter expression
 	// (filter.CompileFilter) a message must match to be forwarded; the
-	// others are skipped and counted. nil forwards every message.
+	// others are skipped and counted. Each evaluation has the expression's
+	// step budget (filter.Limits.MaxSteps, by default a few milliseconds):
+	// a message it gives up on is skipped, counted in Stats.OverBudget and
+	// logged once per Stream. nil forwards every message.
 	Validate *filter.Expr
 	// Convert selects the parameters forwarded and their JSON form.
 	Convert Convert
@@ -217,6 +220,9 @@ type Stats struct {
 	// QueueTTL; Dropped records the log's retention removed before the
 	// stream read them (subscribed or not: the log cannot tell).
 	Read, Skipped, Accepted, Rejected, DeadLettered, Expired, Dropped int64
+	// OverBudget counts the skipped messages validate_message gave up on:
+	// its evaluation ran out of steps (filter.ErrBudget).
+	OverBudget int64
 	// Batches counts Writes; Retries the failed ones that were retried.
 	Batches, Retries int64
 	// LastAckLatency is the latency of the last accepted Write.
@@ -246,13 +252,15 @@ type Stream struct {
 	logger *slog.Logger
 	maxB   int
 
-	running   atomic.Bool
-	enabled   atomic.Bool
-	loaded    atomic.Bool // enabled state read from the log
-	loadMu    sync.Mutex
-	wakeMu    sync.Mutex
-	wake      chan struct{} // closed and replaced by signal: wakes every waiter
-	deliverMu sync.Mutex    // one Write at a time: Run and Replay
+	running atomic.Bool
+	// overBudgetLogged: validate_message's budget ran out once already.
+	overBudgetLogged atomic.Bool
+	enabled          atomic.Bool
+	loaded           atomic.Bool // enabled state read from the log
+	loadMu           sync.Mutex
+	wakeMu           sync.Mutex
+	wake             chan struct{} // closed and replaced by signal: wakes every waiter
+	deliverMu        sync.Mutex    // one Write at a time: Run and Replay
 
 	mu      sync.Mutex // guards the fields below
 	gaps    []gap      // sequence ranges skipped because the stream was disabled
@@ -747,11 +755,12 @@ func (s *Stream) fill(ctx context.Context, sl *slot, pos, sent uint64) (uint64, 
 	sl.batch.Messages = sl.batch.Messages[:0]
 	k := 0 // recs[:k] hold the batch
 	var deadline time.Time
-	var read, skipped, expired, dropped int64
+	var read, skipped, expired, dropped, overBudget int64
 	defer func() {
 		s.mu.Lock()
 		s.stats.Read += read
 		s.stats.Skipped += skipped
+		s.stats.OverBudget += overBudget
 		s.stats.Expired += expired
 		s.stats.Dropped += dropped
 		s.mu.Unlock()
@@ -792,9 +801,19 @@ func (s *Stream) fill(ctx context.Context, sl *slot, pos, sent uint64) (uint64, 
 				continue
 			}
 			read++
-			if s.cfg.Validate != nil && !s.cfg.Validate.MatchMessage(&r.Message, nil) {
-				skipped++
-				continue
+			if s.cfg.Validate != nil {
+				ok, err := s.cfg.Validate.Check(filter.MessageSource{M: &r.Message}, nil, nil)
+				if err != nil {
+					overBudget++
+					if !s.overBudgetLogged.Swap(true) {
+						s.logger.Warn("stream: validate_message over its step budget: message skipped (logged once)",
+							"stream", s.cfg.Name, "seq", r.Seq, "err", err)
+					}
+				}
+				if !ok {
+					skipped++
+					continue
+				}
 			}
 			if s.cfg.QueueTTL > 0 && now.Sub(r.Time) > s.cfg.QueueTTL {
 				expired++

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -717,5 +718,37 @@ func TestDisableDuringRetryThenEnable(t *testing.T) {
 	stop()
 	if g := rec.snapshot(); !slices.Equal(ns(g), []uint64{1, 2, 3, 6}) {
 		t.Fatalf("delivered %v, want 1, 2, 3, 6", ns(g))
+	}
+}
+
+// validate_message has the expression's step budget: a message it gives up
+// on is skipped and counted in Stats.OverBudget, the others are decided.
+func TestValidateBudget(t *testing.T) {
+	db := memory.New(nil)
+	l := db.Log()
+	x, err := (&filter.Config{LooseEquals: true, Limits: filter.Limits{MaxSteps: 20_000}}).Compile(
+		`name == "*` + strings.Repeat("a", 100) + `b?"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	s := newStream(t, l, rec, stream.Config{Validate: x, StartAt: stream.StartOldest})
+	var batch []protocol.Message
+	for i, name := range []string{strings.Repeat("a", 100) + "bc", strings.Repeat("a", 50_000), "short"} {
+		m := msg("d", 1, i)
+		m.SetString("name", name)
+		batch = append(batch, m)
+	}
+	if _, err := l.Append(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	stop := run(t, s)
+	waitCursor(t, l, s.Consumer(), 4)
+	stop()
+	if g := ns(rec.snapshot()); !slices.Equal(g, []uint64{1}) {
+		t.Fatalf("forwarded %v, want [1]", g)
+	}
+	if st := s.Stats(); st.Skipped != 2 || st.OverBudget != 1 {
+		t.Fatalf("skipped %d over budget %d, want 2 and 1", st.Skipped, st.OverBudget)
 	}
 }

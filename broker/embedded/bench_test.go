@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,4 +135,51 @@ func BenchmarkTCPPublishQoS1(b *testing.B) {
 	}
 	b.StopTimer()
 	_ = net.IPv4len
+}
+
+// BenchmarkSubscribeWorstFilter: what one SUBSCRIBE filter costs the
+// server at the limits (parse, expand comma lists, add to and remove from
+// the tree): the deepest filter MaxTopicLevels allows, the most comma
+// combinations, and a 65,535-byte filter of '/' (refused before any work
+// that grows with its levels; it took 67 s of CPU before the bound).
+func BenchmarkSubscribeWorstFilter(b *testing.B) {
+	s := New(&Config{Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	se := newSession(s, "bench")
+	for _, c := range []struct {
+		name, filter string
+		ok           bool
+	}{
+		{"levels-128", strings.Repeat("l/", 127) + "l", true},
+		{"comma-1024x8", strings.Repeat("a,b/", 7) + "a,b,c,d,e,f,g,h", true},
+		{"comma-1024-ids", "flespi/message/gw/devices/" + commaIDs(1024) + "/+", true},
+		{"slashes-65535", strings.Repeat("/", 65535), false},
+		{"comma-1024x9-refused", strings.Repeat("a,b/", 7) + "a,b,c,d,e,f,g,h/x", false},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			defer func() { b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op") }()
+			for range b.N {
+				pf, err := s.parseFilter(c.filter)
+				if (err == nil) != c.ok {
+					b.Fatalf("parse: %v", err)
+				}
+				if err != nil {
+					continue
+				}
+				sub := &subscription{sess: se, filter: pf}
+				s.tree.add(sub)
+				s.tree.remove(sub)
+			}
+		})
+	}
+}
+
+func commaIDs(n int) string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = strconv.Itoa(100000 + i)
+	}
+	return strings.Join(ids, ",")
 }

@@ -47,6 +47,17 @@ type Config struct {
 	MaxTotalQueuedBytes int64
 	// MaxSubscriptions bounds the subscriptions of one session; 0 means 1000.
 	MaxSubscriptions int
+	// MaxTopicLevels bounds the levels of a subscription's topic filter; a
+	// SUBSCRIBE to a deeper filter is refused (0x8F, 0x80 for MQTT 3.1.1),
+	// so no single filter costs the tree more than a few milliseconds.
+	// 0 means 128.
+	MaxTopicLevels int
+	// FilterMaxSteps is the work one "$filter" predicate may do per message
+	// (filter.Limits.MaxSteps; 0 means filter.DefaultMaxSteps, a few
+	// milliseconds). A message that would cost more is not delivered to that
+	// subscription; it is counted (Stats.FilterOverBudget) and logged once
+	// per subscription.
+	FilterMaxSteps int
 	// MaxTopicAliases is the Topic Alias Maximum announced to MQTT 5 clients
 	// for their publishes; 0 means 64, negative means none.
 	MaxTopicAliases int
@@ -89,6 +100,17 @@ type Config struct {
 	// WriteTimeout bounds one write to a client; a client that does not
 	// read for this long is disconnected. 0 means 30 s.
 	WriteTimeout time.Duration
+
+	// SysInterval is how often the "$SYS/broker/…" statistics topics
+	// (Server.Stats: clients connected, sessions, subscriptions, retained
+	// messages, messages received and sent, queued bytes, "$filter"s over
+	// budget, heap) are published to their subscribers; a new subscriber
+	// gets the current values at once, as retained messages. 0 means every
+	// 10 s (Mosquitto's default), negative means no "$SYS" topics. Who may
+	// read them is the Authorizer's business: with TokenAuthorizer a token
+	// needs a Subscribe filter naming "$SYS" ("#" does not cover it, as in
+	// MQTT matching). Clients may not publish under "$SYS/".
+	SysInterval time.Duration
 
 	// REST answers flespi's REST-over-MQTT requests, PUBLISHes to
 	// "flespi/rest/{method}/{uri}". Nil: such publishes are acknowledged
@@ -157,6 +179,7 @@ type limits struct {
 	maxConns, maxSessions, maxPacket, maxInflight, maxQueued, maxSubs int
 	maxTotalQueued, maxRetainedBytes                                  int64
 	maxRetained                                                       int
+	maxTopicLevels, filterSteps                                       int
 	topicAliasMax                                                     uint16
 	serverKeepAlive                                                   uint16 // seconds, 0 = none
 	maxSessionIdle                                                    uint32 // seconds
@@ -203,6 +226,10 @@ func (c *Config) limits() limits {
 	}
 	if l.maxSubs <= 0 {
 		l.maxSubs = 1000
+	}
+	l.maxTopicLevels, l.filterSteps = c.MaxTopicLevels, c.FilterMaxSteps
+	if l.maxTopicLevels <= 0 {
+		l.maxTopicLevels = 128
 	}
 	switch {
 	case c.MaxTopicAliases == 0:

@@ -200,6 +200,7 @@ func (c *conn) finish(se *session, err error) {
 	c.shutdown(code, code >= 0x80)
 	<-c.wdone
 	c.detach(se, err)
+	c.srv.stats.clients.Add(-1)
 }
 
 // shutdown stops the connection, first sending a DISCONNECT with code to
@@ -270,11 +271,15 @@ func (c *conn) handle(se *session, fh packets.FixedHeader, body []byte) (err err
 		}
 	case packets.Puback, packets.Pubcomp:
 		if err = decode(fh.Type, func() error { return pk.PubackDecode(body) }); err == nil {
-			se.ack(pk.PacketID)
+			if err = se.checkAck(fh.Type, pk.PacketID); err == nil {
+				se.ack(pk.PacketID)
+			}
 		}
 	case packets.Pubrec:
 		if err = decode(fh.Type, func() error { return pk.PubrecDecode(body) }); err == nil {
-			c.handlePubrec(se, pk.PacketID, pk.ReasonCode)
+			if err = se.checkAck(fh.Type, pk.PacketID); err == nil {
+				c.handlePubrec(se, pk.PacketID, pk.ReasonCode)
+			}
 		}
 	case packets.Subscribe:
 		if err = decode(fh.Type, func() error { return pk.SubscribeDecode(body) }); err == nil {
@@ -292,6 +297,12 @@ func (c *conn) handle(se *session, fh packets.FixedHeader, body []byte) (err err
 		}
 	case packets.Disconnect:
 		if err = decode(fh.Type, func() error { return pk.DisconnectDecode(body) }); err == nil {
+			if c.version == 5 && len(body) > 0 {
+				// mochi reads the reason only when properties follow; with
+				// Remaining Length 1 the byte is the reason all the same
+				// (§3.14.2.1: only a missing reason means 0x00).
+				pk.ReasonCode = body[0]
+			}
 			err = c.handleDisconnect(se, &pk)
 		}
 	default:

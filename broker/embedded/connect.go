@@ -36,9 +36,14 @@ func (c *conn) handshake() (*session, error) {
 	props := packets.Properties{}
 	id := cp.ClientIdentifier
 	if id == "" {
-		// A persistent session nobody can name again would only hold
-		// memory until it expires: refused for every version.
-		if !cp.Clean {
+		// MQTT 3.1 requires a client ID; 3.1.1 allows none only with a
+		// clean session [MQTT-3.1.3-7]. MQTT 5 allows it with Clean Start 0
+		// too: the client learns the assigned ID from CONNACK and can
+		// resume the session with it.
+		switch {
+		case c.version == 3:
+			return nil, c.refuse(0x85, errors.New("empty client ID in MQTT 3.1"))
+		case c.version == 4 && !cp.Clean:
 			return nil, c.refuse(0x85, errors.New("empty client ID with a persistent session"))
 		}
 		id = assignClientID()
@@ -72,6 +77,7 @@ func (c *conn) handshake() (*session, error) {
 	c.sess.Store(se)
 	c.wstate.Store(writerIdle)
 	c.signal() // work that arrived before CONNACK
+	s.stats.clients.Add(1)
 	if cb := s.cfg.ConnState; cb != nil {
 		cb(c.client, StateConnected, nil)
 	}
@@ -89,22 +95,25 @@ func (c *conn) readConnect() (*packets.Packet, error) {
 		return nil, &ProtocolError{Code: 0x82, Packet: packetName(fh.Type), Err: errors.New("first packet is not CONNECT")}
 	}
 	pk := &packets.Packet{FixedHeader: fh}
-	if err := decode(fh.Type, func() error { return pk.ConnectDecode(body) }); err != nil {
-		c.version = pk.ProtocolVersion
-		if pk.ProtocolVersion != 3 && pk.ProtocolVersion != 4 && pk.ProtocolVersion != 5 {
-			return nil, c.refuse(0x84, err)
-		}
-		return nil, c.refuse(0x81, err)
-	}
+	derr := decode(fh.Type, func() error { return pk.ConnectDecode(body) })
 	c.version = pk.ProtocolVersion
-	if code := pk.ConnectValidate(); code != packets.CodeSuccess {
-		if code == packets.ErrProtocolViolationProtocolVersion {
-			return nil, c.refuse(0x84, code)
-		}
-		if code == packets.ErrProtocolViolationProtocolName {
-			return nil, &ProtocolError{Code: code.Code, Packet: "CONNECT", Err: code}
-		}
-		return nil, c.refuse(code.Code, code)
+	name := string(pk.Connect.ProtocolName)
+	switch {
+	case derr == nil && name != "MQTT" && name != "MQIsdp":
+		// Not MQTT at all: close without a word [MQTT-3.1.2-1].
+		return nil, &ProtocolError{Code: 0x82, Packet: "CONNECT", Err: packets.ErrProtocolViolationProtocolName}
+	case pk.ProtocolVersion != 3 && pk.ProtocolVersion != 4 && pk.ProtocolVersion != 5,
+		derr == nil && (name == "MQIsdp") != (pk.ProtocolVersion == 3):
+		return nil, c.refuse(0x84, fmt.Errorf("protocol %q level %d: %w", name, pk.ProtocolVersion, packets.ErrProtocolViolationProtocolVersion))
+	case derr != nil:
+		return nil, c.malformed(0x81, derr)
+	}
+	if code, err := checkConnect(pk, body); err != nil {
+		return nil, c.malformed(code, err)
+	}
+	if c.version == 5 {
+		// Known before negotiate, for a refusal's CONNACK too.
+		c.maxOut = int(pk.Properties.MaximumPacketSize)
 	}
 	return pk, nil
 }
@@ -236,12 +245,31 @@ func (c *conn) connack(code byte, present bool, props *packets.Properties) error
 	if c.version != 5 {
 		pk.ProtocolVersion = 4
 		pk.ReasonCode = v3Code(code)
+		// MQTT 3.1's first CONNACK byte is reserved.
+		pk.SessionPresent = present && c.version == 4
 	} else if props != nil {
 		pk.Properties = *props
 	}
 	var buf bytes.Buffer
 	if err := pk.ConnackEncode(&buf); err != nil {
 		return err
+	}
+	// A CONNACK must fit the client's Maximum Packet Size [MQTT-3.1.2-24]:
+	// keep only the assigned client ID, then no property, else say nothing.
+	for stage := 0; c.version == 5 && c.maxOut > 0 && buf.Len() > c.maxOut; stage++ {
+		switch stage {
+		case 0:
+			pk.Properties = packets.Properties{AssignedClientID: pk.Properties.AssignedClientID}
+		case 1:
+			pk.Properties = packets.Properties{}
+		default:
+			return fmt.Errorf("%w: even a bare CONNACK (%d bytes) exceeds the client's maximum packet size %d",
+				ErrPacketTooLarge, buf.Len(), c.maxOut)
+		}
+		buf.Reset()
+		if err := pk.ConnackEncode(&buf); err != nil {
+			return err
+		}
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.srv.lim.writeTimeout))
 	_, err := c.nc.Write(buf.Bytes())
@@ -263,6 +291,16 @@ func v3Code(code byte) byte {
 		return 5
 	}
 	return 3
+}
+
+// malformed ends the connection after a malformed CONNECT: MQTT 5 answers
+// with a CONNACK reason ≥ 0x80 first, but MQTT 3.1.1 has no return code for
+// it and requires closing without a CONNACK [MQTT-3.1.4-1].
+func (c *conn) malformed(code byte, err error) error {
+	if c.version == 5 {
+		return c.refuse(code, err)
+	}
+	return &ProtocolError{Code: code, Packet: "CONNECT", Err: err}
 }
 
 // refuse answers the CONNECT with a failure code and returns the error

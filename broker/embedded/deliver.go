@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"fmt"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -294,6 +295,32 @@ func (s *session) takeLocked(out []writeItem, limit, max int) []writeItem {
 		out = append(out, writeItem{d: o.delivery, id: o.id})
 	}
 	return out
+}
+
+// checkAck checks that a client's PUBACK, PUBREC or PUBCOMP fits the QoS
+// flow of the in-flight message it names: PUBACK for QoS 1, PUBREC for
+// QoS 2, PUBCOMP for QoS 2 after its PUBREL. Anything else is a protocol
+// error (an unknown ID is not: the message may have been dropped).
+func (s *session) checkAck(typ byte, id uint16) error {
+	s.mu.Lock()
+	o, ok := s.inflight[id]
+	bad := false
+	if ok {
+		switch typ {
+		case packets.Puback:
+			bad = o.qos != 1
+		case packets.Pubrec:
+			bad = o.qos != 2
+		case packets.Pubcomp:
+			bad = o.qos != 2 || !o.rel
+		}
+	}
+	s.mu.Unlock()
+	if bad {
+		return &ProtocolError{Code: 0x82, Packet: packetName(typ),
+			Err: fmt.Errorf("packet ID %d is a QoS %d message in another stage", id, o.qos)}
+	}
+	return nil
 }
 
 // ack completes the in-flight message id (PUBACK, PUBCOMP, a PUBREC with

@@ -93,6 +93,21 @@
 // (No Local, Retain As Published, Retain Handling) and identifiers; shared
 // subscriptions.
 //
+// Beyond what the Eclipse Paho interoperability suite checks: MQTT 5
+// clients may connect with an empty client identifier and Clean Start 0
+// (the assigned identifier comes back in CONNACK and resumes the session);
+// MQTT 3.1 clients get return code 2 for an empty one, a reserved Session
+// Present byte, and may set DUP on a retried PUBREL; a will may have an
+// empty payload; a DISCONNECT with Remaining Length 1 carries its reason
+// (0x04 keeps the will); a CONNECT with bytes its flags do not announce, a
+// username that is not UTF-8, or will fields without the will flag is
+// malformed: closed without CONNACK for MQTT 3.1 and 3.1.1 [MQTT-3.1.4-1],
+// after a CONNACK ≥ 0x80 for MQTT 5; a CONNACK larger than the client's
+// Maximum Packet Size drops its properties, or is not sent; and an
+// acknowledgement of the wrong type for an in-flight packet ID (PUBCOMP
+// for QoS 1, PUBACK for QoS 2) is a protocol error. spec_raw_test.go tests
+// each over a raw socket.
+//
 // A message matching several subscriptions of one client is sent once, at
 // the highest granted QoS, with every matching subscription identifier
 // (MQTT 5 §3.3.4 allows this). Each subscription keeps its own options and
@@ -125,8 +140,18 @@
 // MaxInflight unacknowledged messages, MaxSubscriptions subscriptions and
 // 64 KiB of unsent acknowledgements (a client that publishes without
 // reading stalls its own reads); retained messages are bounded by
-// MaxRetained and MaxRetainedBytes; and a client that does not read for
-// WriteTimeout is disconnected. Malformed packets, bad flags and protocol
+// MaxRetained and MaxRetainedBytes; a subscription filter has at most
+// MaxTopicLevels levels (128; deeper ones get 0x8F, 0x80 for 3.1.1) and
+// expands its comma lists to at most 1,024 paths and 8,192 levels in all,
+// and the filters of one SUBSCRIBE to 16,384 levels together (further ones
+// get 0x97, quota exceeded, before they are expanded), so that no
+// SUBSCRIBE costs more than a few milliseconds; a
+// "$filter" predicate does at most FilterMaxSteps steps of work per message
+// (filter.DefaultMaxSteps, a few milliseconds: a 1 KB wildcard pattern
+// against a 1 MB payload would otherwise take seconds), and a message it
+// gives up on is not delivered to that subscription, counted in
+// Stats.FilterOverBudget and logged once per subscription; and a client
+// that does not read for WriteTimeout is disconnected. Malformed packets, bad flags and protocol
 // violations close the connection (after a DISCONNECT with the
 // reason code for MQTT 5 clients, then up to 2 s and 1 MiB of input read
 // and discarded, so that a client still sending gets the DISCONNECT rather
@@ -160,6 +185,21 @@
 //
 // A *RefuseError from the Authenticator chooses the CONNACK reason code.
 //
+// # Administration
+//
+// An operator's calls, per namespace ("" for the broker's own space), with
+// topics, filters and client identifiers as that namespace's clients see
+// them: Sessions and Session (connected clients and persistent sessions
+// waiting for theirs, with subscriptions and queue counts), EndSession
+// (disconnects the client with reason 0x98 and drops the session),
+// SubscribeSession and UnsubscribeSession (whether the client is
+// connected or not; they change the session as the client's own SUBSCRIBE
+// and UNSUBSCRIBE do, and save it the same way), Retained (retained
+// messages matching a filter) and DeleteRetained. They are not subject to
+// the Authorizer: the caller decides who may use them (the gateway's /mqtt
+// REST API checks the token's ACL). ErrNoSession reports an unknown
+// session.
+//
 // # Saturation and memory
 //
 // The broker acknowledges a QoS 1 or 2 publish once the message is queued
@@ -170,6 +210,20 @@
 // idle connection costs about 13.6 KB (one goroutine with its stack, a
 // 2 KiB read buffer, session and subscription); the writer goroutine
 // exists only while there is something to write.
+//
+// # Statistics
+//
+// Server.Stats returns a snapshot: clients connected, sessions,
+// subscriptions, retained messages and bytes, queued bytes, messages
+// received and sent, "$filter"s over budget, heap. The same figures are
+// published every Config.SysInterval (10 s by default; negative: never) on
+// "$SYS/broker/…" topics as Mosquitto names them ("$SYS/broker/clients/connected",
+// "$SYS/broker/messages/received", "$SYS/broker/subscriptions/count",
+// "$SYS/broker/retained messages/count", "$SYS/broker/heap/current", …).
+// They are not stored: a new subscriber gets the current values at once
+// as retained messages. Reading them is the Authorizer's decision; with
+// TokenAuthorizer a token needs a Subscribe filter naming "$SYS" ("#" does
+// not match it). No client may publish under "$SYS/" (0x87).
 //
 // # In-process path
 //
@@ -204,7 +258,8 @@
 // (filters and the subscription tree), retained.go (the retained tree),
 // persist.go (the persistence interface, and the in-memory one),
 // durable.go, durable_load.go and durable_codec.go (the data directory),
-// sink.go (in-process
-// subscribers), hooks.go (per-client namespaces and interceptors), auth.go
+// sink.go (in-process subscribers), hooks.go (per-client namespaces and
+// interceptors), admin.go (the administrative API), stats.go (Stats and the
+// "$SYS" topics), auth.go
 // and websocket.go.
 package embedded

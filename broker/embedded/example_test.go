@@ -118,3 +118,15 @@ func ExampleOpen() {
 	fmt.Println(m.Topic, string(m.Payload))
 	// Output: fleet/7/state parked
 }
+
+// Stats is what the "$SYS/broker/…" topics publish and what a program
+// exports to its metrics.
+func ExampleServer_Stats() {
+	srv := embedded.New(&embedded.Config{SysInterval: -1})
+	defer srv.Close()
+	ctx := context.Background()
+	srv.Publish(ctx, broker.Message{Topic: "a/b", Payload: []byte("kept"), Retain: true})
+	st := srv.Stats()
+	fmt.Println(st.MessagesReceived, st.Retained, st.RetainedBytes, st.ClientsConnected)
+	// Output: 1 1 7 0
+}

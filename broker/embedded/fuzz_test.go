@@ -64,6 +64,13 @@ func fuzzSeeds() [][]byte {
 			bytes.Join([][]byte{c, enc(sub), enc(pub), enc(rel), enc(ack), {0xC0, 0}, enc(unsub), enc(disc)}, nil),
 			bytes.Join([][]byte{c, enc(pub), {0xC0, 0}}, nil))
 	}
+	// Hand-made CONNECTs the conformance tests use (spec_raw_test.go):
+	// MQTT 3.1 with credentials and an empty will, trailing username bytes,
+	// an MQTT 5 DISCONNECT with Remaining Length 1 and a PUBREL with DUP.
+	seeds = append(seeds,
+		append(rawConnect(3, 0xc6, nil, str("c3"), str("w"), str(""), str("u"), str("p")), 0x62, 2, 0, 1, 0x6a, 2, 0, 1),
+		rawConnect(4, 0x02, nil, str("c4"), str("trailing")),
+		append(rawConnect(5, 0x06, []byte{0x27, 0, 0, 0, 20}, str("c5"), []byte{0}, str("w"), str("")), 0xe0, 1, 4))
 	return seeds
 }
 

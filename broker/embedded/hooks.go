@@ -149,7 +149,7 @@ func (c *conn) inFilter(pf parsedFilter) (parsedFilter, error) {
 	if ns == "" {
 		return pf, nil
 	}
-	return parseFilter(namespaceFilter(ns, &pf.Filter))
+	return c.srv.parseFilter(namespaceFilter(ns, &pf.Filter))
 }
 
 // inFilterString maps the filter of an UNSUBSCRIBE the way inFilter maps

@@ -7,17 +7,13 @@ import (
 	"syscall"
 )
 
-// rawConn returns the raw socket of a TCP or Unix connection, nil for any
-// other net.Conn (TLS, WebSocket, net.Pipe), which input reads through
-// its Read method.
+// rawConn returns the raw socket of a TCP or Unix connection, or of a
+// wrapper that implements syscall.Conn and reads nothing itself (a
+// listener that counts connections, say); nil for any other net.Conn
+// (TLS, WebSocket, net.Pipe), which input reads through its Read method.
 func rawConn(nc net.Conn) syscall.RawConn {
-	var sc syscall.Conn
-	switch c := nc.(type) {
-	case *net.TCPConn:
-		sc = c
-	case *net.UnixConn:
-		sc = c
-	default:
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
 		return nil
 	}
 	raw, err := sc.SyscallConn()

@@ -1,12 +1,14 @@
 package embedded
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mochi-mqtt/server/v2/packets"
 )
@@ -47,6 +49,13 @@ func (c *conn) refreshDeadline() {
 //
 //go:noinline
 func (c *conn) readPacketFrom(b byte) (packets.FixedHeader, []byte, error) {
+	if c.version == 3 && b&0x08 != 0 {
+		// MQTT 3.1 sets DUP on a retried PUBREL, SUBSCRIBE or UNSUBSCRIBE
+		// (they are QoS 1 there); 3.1.1 made those flags fixed.
+		if t := b >> 4; t == packets.Pubrel || t == packets.Subscribe || t == packets.Unsubscribe {
+			b &^= 0x08
+		}
+	}
 	var fh packets.FixedHeader
 	if err := fh.Decode(b); err != nil {
 		return fh, nil, &ProtocolError{Code: 0x81, Packet: "fixed header", Err: err}
@@ -147,4 +156,93 @@ func varintLen(n int) int {
 func appendString(dst []byte, s string) []byte {
 	dst = append(dst, byte(len(s)>>8), byte(len(s)))
 	return append(dst, s...)
+}
+
+// checkConnect checks what mochi's ConnectDecode leaves unchecked in a
+// decoded CONNECT, returning the MQTT 5 reason and the fault: flags that
+// must be 0, a username that is not UTF-8, and bytes after the last field
+// the flags announce (a username or password without its flag). A will
+// payload may be empty [MQTT-3.1.3-11 allows zero bytes], which mochi's
+// ConnectValidate refuses, so it is not used.
+func checkConnect(pk *packets.Packet, body []byte) (byte, error) {
+	cp := &pk.Connect
+	v := pk.ProtocolVersion
+	switch {
+	case pk.ReservedBit != 0:
+		return 0x81, errors.New("reserved connect flag set [MQTT-3.1.2-3]")
+	case !cp.WillFlag && (cp.WillQos != 0 || cp.WillRetain):
+		return 0x81, errors.New("will QoS or retain without the will flag [MQTT-3.1.2-11]")
+	case cp.WillQos > 2:
+		return 0x81, errors.New("will QoS 3 [MQTT-3.1.2-14]")
+	case v != 5 && cp.PasswordFlag && !cp.UsernameFlag:
+		return 0x81, errors.New("password flag without the username flag [MQTT-3.1.2-22]")
+	case cp.WillFlag && (cp.WillTopic == "" || strings.ContainsAny(cp.WillTopic, "+#")):
+		return 0x81, fmt.Errorf("will topic %q is not a topic name", cp.WillTopic)
+	case cp.UsernameFlag && !validUTF8(cp.Username):
+		return 0x81, errors.New("username is not UTF-8 [MQTT-3.1.3-11]")
+	}
+	n, err := connectLength(body, v, cp)
+	if err != nil {
+		return 0x81, err
+	}
+	if n != len(body) {
+		return 0x81, fmt.Errorf("%d bytes after the fields the connect flags announce [MQTT-3.1.4-1]", len(body)-n)
+	}
+	return 0, nil
+}
+
+// validUTF8 reports whether b is an MQTT UTF-8 string: valid, without U+0000.
+func validUTF8(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }
+
+// connectLength walks a CONNECT body that ConnectDecode accepted and
+// returns how many bytes its fields, as the flags announce them, take.
+func connectLength(b []byte, v byte, cp *packets.ConnectParams) (int, error) {
+	i := 0
+	field := func() bool { // a two-byte length and that many bytes
+		if i+2 > len(b) {
+			return false
+		}
+		i += 2 + (int(b[i])<<8 | int(b[i+1]))
+		return i <= len(b)
+	}
+	props := func() bool { // a variable byte integer length and the properties
+		n, shift := 0, 0
+		for k := 0; k < 4; k++ {
+			if i >= len(b) {
+				return false
+			}
+			c := b[i]
+			i++
+			n |= int(c&0x7f) << shift
+			if c&0x80 == 0 {
+				i += n
+				return i <= len(b)
+			}
+			shift += 7
+		}
+		return false
+	}
+	ok := field() // protocol name
+	i += 4        // level, flags, keep-alive
+	ok = ok && i <= len(b)
+	if v == 5 {
+		ok = ok && props()
+	}
+	ok = ok && field() // client identifier
+	if cp.WillFlag {
+		if v == 5 {
+			ok = ok && props()
+		}
+		ok = ok && field() && field()
+	}
+	if cp.UsernameFlag {
+		ok = ok && field()
+	}
+	if cp.PasswordFlag {
+		ok = ok && field()
+	}
+	if !ok {
+		return 0, errors.New("connect fields overrun the packet")
+	}
+	return i, nil
 }

@@ -44,6 +44,7 @@ func (s *Server) Publish(ctx context.Context, m broker.Message) error {
 		return fmt.Errorf("embedded: QoS %d out of range", m.QoS)
 	}
 	msg := fromBroker(m, s.now())
+	s.stats.msgsIn.Add(1)
 	s.publish(msg, routed{})
 	return nil
 }
@@ -91,6 +92,7 @@ func (c *conn) handlePublish(se *session, pk *packets.Packet, body []byte) error
 	if err != nil {
 		return err
 	}
+	s.stats.msgsIn.Add(1)
 	if qos == 2 {
 		se.mu.Lock()
 		_, dup := se.inQoS2[id]
@@ -117,7 +119,9 @@ func (c *conn) handlePublish(se *session, pk *packets.Packet, body []byte) error
 			return err
 		}
 	}
-	if err := s.auth.Authorize(c.ctx, c.client, topic, true); err != nil {
+	if strings.HasPrefix(topic, sysPrefix) {
+		r.ackCode = 0x87 // the broker's statistics are its own
+	} else if err := s.auth.Authorize(c.ctx, c.client, topic, true); err != nil {
 		r.ackCode = 0x87
 		if !errors.Is(err, broker.ErrNotAuthorized) {
 			r.ackCode = 0x80

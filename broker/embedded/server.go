@@ -45,6 +45,7 @@ type Server struct {
 	queuedTotal atomic.Int64
 	sessionSeq  atomic.Uint64
 	wg          sync.WaitGroup
+	stats       serverStats
 }
 
 var _ broker.Broker = (*Server)(nil)
@@ -82,6 +83,7 @@ func Open(cfg *Config) (*Server, error) {
 	s.state = memoryState{}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock.Store(time.Now().UnixNano())
+	s.stats.start = time.Now()
 	var started []loaded
 	if dir := s.cfg.DataDir; dir != "" {
 		d, err := openDurable(s, dir)
@@ -102,6 +104,10 @@ func Open(cfg *Config) (*Server, error) {
 	s.wg.Add(2)
 	go s.janitor()
 	go s.tick()
+	if every := s.cfg.sysInterval(); every > 0 {
+		s.wg.Add(1)
+		go s.sysLoop(every)
+	}
 	s.startLoaded(started)
 	return s, nil
 }

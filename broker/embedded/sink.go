@@ -69,7 +69,7 @@ func (s *Server) Subscribe(ctx context.Context, filter string, h broker.Handler)
 	if h == nil {
 		return nil, errors.New("embedded: nil handler")
 	}
-	pf, err := parseFilter(filter)
+	pf, err := s.parseFilter(filter)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +112,7 @@ func (s *Server) runSink(se *session, k *sink) {
 			now := s.now()
 			if !d.msg.expired(now) {
 				m := d.msg.toBroker(d.qos, d.retain, now)
+				s.stats.msgsOut.Add(1)
 				pause := 10 * time.Millisecond
 				for {
 					err := s.handle(k, m)

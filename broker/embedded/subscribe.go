@@ -31,19 +31,24 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 	}
 	codes := make([]byte, 0, len(pk.Filters))
 	var retained []*subscription
+	left := maxSubscribeEntries
 	for _, f := range pk.Filters {
 		if f.Qos > 2 || (c.version == 5 && f.RetainHandling > 2) {
 			return &ProtocolError{Code: 0x81, Packet: "SUBSCRIBE", Err: errors.New("bad subscription options")}
 		}
-		pf, err := parseFilter(f.Filter)
+		pf, err := s.parseFilterLeft(f.Filter, left)
 		if err != nil {
 			code := byte(0x8F)
-			if errors.Is(err, broker.ErrUnsupported) {
+			switch {
+			case errors.Is(err, broker.ErrUnsupported):
 				code = 0x83 // implementation specific: a $filter spec we cannot evaluate
+			case errors.Is(err, errFilterQuota):
+				code = 0x97
 			}
 			codes = append(codes, c.subCode(code))
 			continue
 		}
+		left -= pf.entries()
 		if pf.shared() && f.NoLocal {
 			return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("no local on a shared subscription")}
 		}
@@ -148,7 +153,7 @@ func (s *Server) sendRetained(sub *subscription) {
 	if sub.filter.shared() {
 		return // retained messages are not sent to shared subscriptions
 	}
-	for _, m := range s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge) {
+	for _, m := range append(s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge), s.sysRetained(sub)...) {
 		if !sub.accepts(m) {
 			continue
 		}

@@ -1,17 +1,35 @@
 package embedded
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/filter"
 )
 
 // maxFilterPaths bounds how many plain filters a subscription with comma
-// lists expands to, so "a,b,…/c,d,…/…" cannot blow up the tree.
-const maxFilterPaths = 1024
+// lists expands to, so "a,b,…/c,d,…/…" cannot blow up the tree, and
+// maxFilterEntries the levels of all of them together (1,024 device IDs in
+// a comma list, 8 levels deep, as in flespi/message/gw/devices/1,2,…/+),
+// so that one filter costs the tree a few milliseconds at most.
+// maxSubscribeEntries bounds the levels of all the filters of one
+// SUBSCRIBE packet together (two filters at maxFilterEntries): past it the
+// packet's further filters are refused with 0x97 (quota exceeded) before
+// they are expanded, so no single SUBSCRIBE costs more than a few
+// milliseconds however many filters it carries.
+const (
+	maxFilterPaths      = 1024
+	maxFilterEntries    = 8192
+	maxSubscribeEntries = 2 * maxFilterEntries
+)
+
+// errFilterQuota: a SUBSCRIBE's filters together exceed maxSubscribeEntries.
+var errFilterQuota = errors.New("embedded: the SUBSCRIBE's filters exceed its quota of topic levels")
 
 // validTopicName reports whether t may be published to (broker.ValidateTopic).
 func validTopicName(t string) bool { return broker.ValidateTopic(t) == nil }
@@ -24,18 +42,47 @@ type parsedFilter struct {
 }
 
 func parseFilter(raw string) (parsedFilter, error) {
-	f, err := broker.ParseFilter(raw)
+	return parseFilterWith(raw, nil, 128, maxFilterEntries)
+}
+
+// parseFilter parses a subscription filter with the server's "$filter"
+// budget and topic level bound.
+func (s *Server) parseFilter(raw string) (parsedFilter, error) {
+	return s.parseFilterLeft(raw, maxFilterEntries)
+}
+
+// parseFilterLeft is parseFilter for a SUBSCRIBE with left levels of its
+// quota (maxSubscribeEntries) to spend; past them the error wraps
+// errFilterQuota.
+func (s *Server) parseFilterLeft(raw string, left int) (parsedFilter, error) {
+	return parseFilterWith(raw, &filter.Config{Limits: filter.Limits{MaxSteps: s.lim.filterSteps}}, s.lim.maxTopicLevels, left)
+}
+
+// parseFilterWith parses raw with fc for its "$filter" specs, refusing a
+// topic filter of more than maxLevels levels before any work that grows
+// with them, and one whose comma lists expand to more than
+// min(maxEntries, maxFilterEntries) levels in all as it expands them.
+func parseFilterWith(raw string, fc *filter.Config, maxLevels, maxEntries int) (parsedFilter, error) {
+	if n := strings.Count(raw, "/") + 1; n > maxLevels {
+		// The prefixes' levels count too: the bound is on the text.
+		return parsedFilter{}, fmt.Errorf("%w: %d topic levels, more than %d", broker.ErrBadTopic, n, maxLevels)
+	}
+	f, err := broker.ParseFilterConfig(raw, fc)
 	if err != nil {
 		return parsedFilter{}, err
 	}
 	p := parsedFilter{Filter: f}
 	paths := [][]string{nil}
-	for _, l := range strings.Split(f.Topic(), "/") {
+	levels := strings.Split(f.Topic(), "/")
+	for _, l := range levels {
 		vals := []string{l}
 		if strings.Contains(l, ",") {
 			vals = dedupe(strings.Split(l, ","))
-			if len(paths)*len(vals) > maxFilterPaths {
-				return p, fmt.Errorf("%w: %q: more than %d comma combinations", broker.ErrBadTopic, raw, maxFilterPaths)
+			if n := len(paths) * len(vals); n > maxFilterPaths || n*len(levels) > maxFilterEntries {
+				return p, fmt.Errorf("%w: %q: %d comma combinations of %d levels, more than %d or %d levels in all",
+					broker.ErrBadTopic, raw[:min(len(raw), 100)], n, len(levels), maxFilterPaths, maxFilterEntries)
+			} else if n*len(levels) > maxEntries {
+				return p, fmt.Errorf("%w: %q expands to %d levels", errFilterQuota, raw[:min(len(raw), 100)], n*len(levels))
 			}
 		}
 		next := make([][]string, 0, len(paths)*len(vals))
@@ -48,11 +95,23 @@ func parseFilter(raw string) (parsedFilter, error) {
 		}
 		paths = next
 	}
+	if len(paths)*len(levels) > maxEntries {
+		return p, fmt.Errorf("%w: %q has %d levels", errFilterQuota, raw[:min(len(raw), 100)], len(levels))
+	}
 	p.paths = paths
 	return p, nil
 }
 
 func (p *parsedFilter) shared() bool { return p.Share() != nil }
+
+// entries is the levels of all the paths the filter expands to.
+func (p *parsedFilter) entries() int {
+	n := 0
+	for _, pa := range p.paths {
+		n += len(pa)
+	}
+	return n
+}
 
 func dedupe(vals []string) []string {
 	out := vals[:0]
@@ -77,13 +136,34 @@ type subscription struct {
 	rh      byte             // retain handling
 	id      int              // subscription identifier, 0 = none
 	pred    broker.Predicate // the $filter spec, nil when none
+	// overBudget is set when the predicate first gave up on a message (its
+	// step budget ran out), so that it is logged once per subscription.
+	overBudget atomic.Bool
+	inTree     bool // guarded by tree.mu
 }
 
 func (s *subscription) accepts(m *message) bool {
 	if s.noLocal && m.origin == s.sess {
 		return false
 	}
-	return s.pred == nil || s.pred.MatchMessage(m.toBroker(m.qos, m.retain, m.created), broker.Origin{Time: m.created})
+	if s.pred == nil {
+		return true
+	}
+	bm, o := m.toBroker(m.qos, m.retain, m.created), broker.Origin{Time: m.created}
+	cp, ok := s.pred.(broker.CheckPredicate)
+	if !ok {
+		return s.pred.MatchMessage(bm, o)
+	}
+	match, err := cp.CheckMessage(bm, o)
+	if err != nil {
+		srv := s.sess.srv
+		srv.stats.filterOverBudget.Add(1)
+		if !s.overBudget.Swap(true) {
+			srv.log.Warn("embedded: $filter over its step budget: message not delivered (logged once per subscription)",
+				"client", s.sess.id, "filter", s.filter.String(), "topic", m.topic, "bytes", len(m.payload), "err", err)
+		}
+	}
+	return match
 }
 
 type shareGroup struct {
@@ -103,13 +183,18 @@ func (n *node) empty() bool {
 
 // tree holds every subscription by topic level.
 type tree struct {
-	mu   sync.RWMutex
-	root node
+	mu    sync.RWMutex
+	root  node
+	count atomic.Int64 // subscriptions in the tree (Stats)
 }
 
 func (t *tree) add(s *subscription) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !s.inTree {
+		s.inTree = true
+		t.count.Add(1)
+	}
 	for _, path := range s.filter.paths {
 		n := &t.root
 		for _, l := range path {
@@ -142,6 +227,10 @@ func (t *tree) add(s *subscription) {
 func (t *tree) remove(s *subscription) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if s.inTree {
+		s.inTree = false
+		t.count.Add(-1)
+	}
 	for _, path := range s.filter.paths {
 		t.removePath(&t.root, path, s)
 	}

@@ -89,6 +89,9 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 			if !ok && items[i].id != 0 {
 				dropped = append(dropped, items[i].id)
 			}
+			if ok && !items[i].rel {
+				c.srv.stats.msgsOut.Add(1)
+			}
 			items[i] = writeItem{}
 		}
 		for _, id := range dropped {

@@ -136,14 +136,14 @@ func (b *Broker) open(n int64) {
 }
 
 // awaitConn waits for an open connection other than last. It returns with
-// sendMu held shared; release (idempotent) lets connections change again.
-func (b *Broker) awaitConn(ctx context.Context, last *connState) (c *connState, release func(), err error) {
+// sendMu held shared: the caller releases it (RUnlock) once the connection
+// may change again.
+func (b *Broker) awaitConn(ctx context.Context, last *connState) (*connState, error) {
 	for {
 		b.sendMu.RLock()
 		cur, ready := b.cur, b.readyCh
 		if cur != nil && cur != last {
-			var once sync.Once
-			return cur, func() { once.Do(b.sendMu.RUnlock) }, nil
+			return cur, nil
 		}
 		b.sendMu.RUnlock()
 		var wait <-chan time.Time
@@ -155,37 +155,62 @@ func (b *Broker) awaitConn(ctx context.Context, last *connState) (c *connState, 
 		case <-ready:
 		case <-wait:
 		case <-b.ctx.Done():
-			return nil, nil, broker.ErrClosed
+			return nil, broker.ErrClosed
 		case <-ctx.Done():
-			return nil, nil, fmt.Errorf("%w: %w", broker.ErrNotConnected, ctx.Err())
+			return nil, fmt.Errorf("%w: %w", broker.ErrNotConnected, ctx.Err())
 		}
 	}
 }
 
-// publishing is paho's PublishHook: paho has picked the connection for p,
-// so its publisher no longer holds the gate.
-func (b *Broker) publishing(p *mqtt.Publish) {
-	if release, ok := b.entered.LoadAndDelete(p); ok {
-		release.(func())()
+// hold records that the publisher of p holds the gate until paho picked
+// its connection. A map under a mutex rather than a sync.Map: it
+// allocates nothing once grown, and a publish is all this package does
+// per message.
+func (b *Broker) hold(p *mqtt.Publish) {
+	b.holdMu.Lock()
+	b.holding[p] = struct{}{}
+	b.holdMu.Unlock()
+}
+
+// unhold releases the gate held for p, once: from PublishHook (paho has
+// picked the connection), or when the publish returned without paho
+// getting that far.
+func (b *Broker) unhold(p *mqtt.Publish) {
+	b.holdMu.Lock()
+	_, held := b.holding[p]
+	delete(b.holding, p)
+	b.holdMu.Unlock()
+	if held {
+		b.sendMu.RUnlock()
 	}
 }
 
-// withConn runs op on an open connection. op must call release once it no
+// publishing is paho's PublishHook, called on the publishing goroutine
+// before the packet enters the session: paho has picked the connection
+// for p, so its publisher no longer holds the gate.
+func (b *Broker) publishing(p *mqtt.Publish) { b.unhold(p) }
+
+// withConn runs op on an open connection, entered with sendMu held
+// shared: op must release it (RUnlock) exactly once, as soon as it no
 // longer needs the connection to stay the same (for a publish: through
-// PublishHook). When op found no connection (nothing was sent) it runs
-// again on the next one. When repeatable, op is also abandoned when its
-// connection is lost and run again on the next: for SUBSCRIBE, and for
-// PUBLISH without a session to resend it (at least once). Otherwise a
-// PUBLISH in flight completes when the session resends it.
-func (b *Broker) withConn(ctx context.Context, repeatable bool, op func(ctx context.Context, release func()) error) error {
+// PublishHook, see hold). When op found no connection (nothing was sent)
+// it runs again on the next one. When repeatable, op is also abandoned
+// when its connection is lost and run again on the next: for SUBSCRIBE,
+// and for PUBLISH without a session to resend it (at least once).
+// Otherwise a PUBLISH in flight completes when the session resends it,
+// and op's context is ctx with only the connection number added: no
+// context to cancel, no goroutine, per publish.
+func (b *Broker) withConn(ctx context.Context, repeatable bool, op func(ctx context.Context) error) error {
 	var last *connState
 	for {
-		c, release, err := b.awaitConn(ctx, last)
+		c, err := b.awaitConn(ctx, last)
 		if err != nil {
 			return err
 		}
-		opCtx, cancel := context.WithCancel(context.WithValue(ctx, connKey{}, c.n))
+		opCtx := context.WithValue(ctx, connKey{}, c)
 		if repeatable {
+			var cancel context.CancelFunc
+			opCtx, cancel = context.WithCancel(opCtx)
 			go func() {
 				select {
 				case <-c.down:
@@ -193,10 +218,11 @@ func (b *Broker) withConn(ctx context.Context, repeatable bool, op func(ctx cont
 				case <-opCtx.Done():
 				}
 			}()
+			err = op(opCtx)
+			cancel()
+		} else {
+			err = op(opCtx)
 		}
-		err = op(opCtx, release)
-		release()
-		cancel()
 		switch {
 		case err == nil:
 			return nil
@@ -251,7 +277,8 @@ type guardedSession struct {
 	conns int64 // connections established, numbering them from 1
 }
 
-// connKey is the context key for the connection number a request is for.
+// connKey is the context key for the connection (a *connState) a request
+// is for.
 type connKey struct{}
 
 func (g *guardedSession) ConAckReceived(w io.Writer, cp *packets.Connect, ca *packets.Connack) error {
@@ -267,7 +294,7 @@ func (g *guardedSession) ConAckReceived(w io.Writer, cp *packets.Connect, ca *pa
 func (g *guardedSession) AddToSession(ctx context.Context, p session.Packet, resp chan<- packets.ControlPacket) error {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	if n, ok := ctx.Value(connKey{}).(int64); ok && n != g.conns {
+	if c, ok := ctx.Value(connKey{}).(*connState); ok && c.n != g.conns {
 		return session.ErrNoConnection
 	}
 	return g.State.AddToSession(ctx, p, resp)

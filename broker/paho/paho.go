@@ -16,6 +16,7 @@ import (
 	"github.com/eclipse/paho.golang/autopaho"
 	mqtt "github.com/eclipse/paho.golang/paho"
 	"github.com/eclipse/paho.golang/paho/session/state"
+	"github.com/eclipse/paho.golang/paho/store/memory"
 	"github.com/google/uuid"
 
 	"github.com/gnssgate/gnssgate/broker"
@@ -29,6 +30,7 @@ type Broker struct {
 	generated bool               // ClientID was generated: end the session on Close
 	idKey     string             // user property carrying subscription identifiers (subids.go)
 	session   *state.State       // kept across connections
+	store     *clientStore       // the session's outgoing packets
 	guard     *guardedSession    // session as paho sees it
 	stop      context.CancelFunc // ends the connection manager and handler contexts
 	ctx       context.Context    // handlers' context
@@ -41,7 +43,8 @@ type Broker struct {
 	readyCh chan struct{} // closed when cur is set
 	latest  int64         // number of the newest connection
 	lost    int64         // number of the last connection lost
-	entered sync.Map      // *mqtt.Publish → release, until paho picked a connection
+	holdMu  sync.Mutex
+	holding map[*mqtt.Publish]struct{} // publishes holding the gate until paho picked a connection
 
 	lastErr atomic.Pointer[error] // of the last failed connection attempt
 	gen     atomic.Uint64         // bumped whenever a connection is lost
@@ -116,6 +119,7 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 		servers: map[string]*serverSub{},
 		byID:    map[int]*serverSub{},
 		retired: map[int]bool{},
+		holding: map[*mqtt.Publish]struct{}{},
 		idKey:   "gnssgate-subscription-ids-" + uuid.NewString(),
 	}
 	if cfg.ClientID == "" {
@@ -124,8 +128,10 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 	}
 	b.subIDs.Store(true)
 
-	// Ours, not autopaho's default, so that Close can release it.
-	b.session = state.NewInMemory()
+	// Ours, not autopaho's default, so that Close can release it, and
+	// with a client store that does not encode every PUBLISH (store.go).
+	b.store = newClientStore()
+	b.session = state.New(b.store, memory.New())
 	b.guard = &guardedSession{State: b.session}
 	b.readyCh = make(chan struct{})
 	b.ctx, b.stop = context.WithCancel(context.Background())
@@ -136,9 +142,9 @@ func New(ctx context.Context, cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("broker/paho: %w", err)
 	}
 	b.cm = cm
-	_, release, err := b.awaitConn(ctx, nil)
+	_, err = b.awaitConn(ctx, nil)
 	if err == nil {
-		release()
+		b.sendMu.RUnlock()
 		return b, nil
 	}
 	b.stop()
@@ -163,7 +169,7 @@ func (b *Broker) resubscribe(cm *autopaho.ConnectionManager, n int64) {
 	}
 	b.mu.Unlock()
 	for _, ss := range subs {
-		ctx, cancel := context.WithTimeout(context.WithValue(b.ctx, connKey{}, n), b.cfg.ConnectTimeout)
+		ctx, cancel := context.WithTimeout(context.WithValue(b.ctx, connKey{}, &connState{n: n}), b.cfg.ConnectTimeout)
 		ack, err := cm.Subscribe(ctx, b.subscribePacket(ss, 1))
 		cancel()
 		if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
@@ -187,8 +193,8 @@ func (b *Broker) subscribePacket(ss *serverSub, retainHandling byte) *mqtt.Subsc
 
 func (b *Broker) sendSubscribe(ctx context.Context, ss *serverSub, retainHandling byte) error {
 	s := b.subscribePacket(ss, retainHandling)
-	return b.withConn(ctx, true, func(ctx context.Context, release func()) error {
-		release()
+	return b.withConn(ctx, true, func(ctx context.Context) error {
+		b.sendMu.RUnlock()
 		ack, err := b.cm.Subscribe(ctx, s)
 		if ack != nil && len(ack.Reasons) > 0 && ack.Reasons[0] >= 0x80 {
 			return reasonError("subscribe "+ss.filter, ack.Reasons[0])
@@ -215,11 +221,11 @@ func (b *Broker) Publish(ctx context.Context, m broker.Message) error {
 		return fmt.Errorf("broker/paho: QoS %d: %w", m.QoS, broker.ErrUnsupported)
 	}
 	p := toPaho(m)
-	return b.withConn(ctx, !b.persistent(), func(ctx context.Context, release func()) error {
+	return b.withConn(ctx, !b.persistent(), func(ctx context.Context) error {
 		// PublishHook releases the gate once paho picked the connection.
-		b.entered.Store(p, release)
+		b.hold(p)
 		resp, err := b.cm.Publish(ctx, p)
-		b.entered.Delete(p)
+		b.unhold(p)
 		if resp != nil && resp.ReasonCode >= 0x80 {
 			return reasonError("publish "+m.Topic, resp.ReasonCode)
 		}
@@ -582,27 +588,45 @@ func reasonError(op string, code byte) error {
 	return fmt.Errorf("broker/paho: %s: reason code 0x%02x: %w", op, code, sentinel)
 }
 
+// outgoing is everything toPaho makes for one PUBLISH, in one allocation.
+type outgoing struct {
+	pub    mqtt.Publish
+	props  mqtt.PublishProperties
+	user   [2]mqtt.UserProperty // room for the stream sinks' two properties
+	format byte
+	expiry uint32
+}
+
 func toPaho(m broker.Message) *mqtt.Publish {
-	p := &mqtt.Publish{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain}
+	o := &outgoing{
+		pub: mqtt.Publish{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS, Retain: m.Retain},
+	}
 	pr := m.Properties
-	props := &mqtt.PublishProperties{
+	o.props = mqtt.PublishProperties{
 		ContentType:     pr.ContentType,
 		ResponseTopic:   pr.ResponseTopic,
 		CorrelationData: pr.CorrelationData,
 	}
 	if pr.PayloadFormat != 0 {
-		f := pr.PayloadFormat
-		props.PayloadFormat = &f
+		o.format = pr.PayloadFormat
+		o.props.PayloadFormat = &o.format
 	}
 	if pr.Expiry > 0 {
-		s := uint32(min((pr.Expiry+time.Second-1)/time.Second, 0xFFFFFFFF))
-		props.MessageExpiry = &s
+		o.expiry = uint32(min((pr.Expiry+time.Second-1)/time.Second, 0xFFFFFFFF))
+		o.props.MessageExpiry = &o.expiry
 	}
-	for _, u := range pr.UserProperties {
-		props.User = append(props.User, mqtt.UserProperty{Key: u.Key, Value: u.Value})
+	if n := len(pr.UserProperties); n > 0 {
+		user := o.user[:0]
+		if n > len(o.user) {
+			user = make([]mqtt.UserProperty, 0, n)
+		}
+		for _, u := range pr.UserProperties {
+			user = append(user, mqtt.UserProperty{Key: u.Key, Value: u.Value})
+		}
+		o.props.User = user
 	}
-	p.Properties = props
-	return p
+	o.pub.Properties = &o.props
+	return &o.pub
 }
 
 func fromPaho(p *mqtt.Publish) broker.Message {

@@ -68,7 +68,8 @@ func (b *Broker) dial(ctx context.Context, cc autopaho.ClientConfig, u *url.URL)
 
 // subIDConn is a net.Conn whose reads present every PUBLISH with several
 // subscription identifiers rewritten (see above). It is a sync.Locker so
-// that paho serialises its writes on it.
+// that paho serialises its writes on it, and it writes each packet in one
+// call.
 type subIDConn struct {
 	net.Conn
 	sync.Mutex // paho's write lock
@@ -77,11 +78,16 @@ type subIDConn struct {
 	head       [5]byte // fixed header of the current packet
 	out, next  []byte  // bytes not yet read: out first
 	pass       int     // bytes of the current packet's body to pass through
+	w          packetWriter
 }
 
 func newSubIDConn(c net.Conn, key string) *subIDConn {
-	return &subIDConn{Conn: c, key: key, r: bufio.NewReader(c)}
+	return &subIDConn{Conn: c, key: key, r: bufio.NewReader(c), w: packetWriter{w: c}}
 }
+
+// Write writes each packet in one call (packetwriter.go); paho holds the
+// lock around the pieces of a packet.
+func (c *subIDConn) Write(p []byte) (int, error) { return c.w.Write(p) }
 
 // maxPacket is MQTT's largest remaining length.
 const maxPacket = 268435455

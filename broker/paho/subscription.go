@@ -62,8 +62,8 @@ func (s *subscription) Unsubscribe(ctx context.Context) error {
 	if !last || closed {
 		return nil
 	}
-	err := b.withConn(ctx, true, func(ctx context.Context, release func()) error {
-		release()
+	err := b.withConn(ctx, true, func(ctx context.Context) error {
+		b.sendMu.RUnlock()
 		_, err := b.cm.Unsubscribe(ctx, &mqtt.Unsubscribe{Topics: []string{ss.filter}})
 		return err
 	})

@@ -11,7 +11,8 @@
 # nats-server is GNSSGATE_NATS_SERVER, else the one on PATH (2.9.21 or
 # later for nats3: see examples/gateway/cluster). Prints the load, the
 # gateway's CPU and the simulator's JSON summary (msgs_per_sec, ACK
-# latency). Run from the repository root.
+# latency, and the delay from the gateway's receipt to an MQTT subscriber
+# of the platform topics). Run from the repository root.
 set -eu
 kind=${1:?store: pebble, nats1 or nats3}
 devices=${2:?devices}
@@ -19,6 +20,7 @@ seconds=${3:?seconds}
 shift 3
 nats=${GNSSGATE_NATS_SERVER:-nats-server}
 port=${PORT:-15027}
+mqttport=${MQTTPORT:-11883}
 tmp=$(mktemp -d)
 pids=""
 cleanup() {
@@ -57,7 +59,7 @@ nats3)
 esac
 sleep 3 # servers up, cluster formed
 set -- "$@"
-gwflags="-data $tmp/data -http 127.0.0.1:0 -mqtt 127.0.0.1:0 -mqtt-ws 127.0.0.1:0 -channel teltonika=127.0.0.1:$port -token bench-master-token-0123456789 -log-level error"
+gwflags="-data $tmp/data -http 127.0.0.1:0 -mqtt 127.0.0.1:$mqttport -mqtt-ws 127.0.0.1:0 -channel teltonika=127.0.0.1:$port -token bench-master-token-0123456789 -log-level error"
 if [ -n "$store" ]; then
 	gwflags="$gwflags -store $store"
 fi
@@ -76,7 +78,8 @@ if ! kill -0 "$gw" 2>/dev/null; then
 fi
 cpu0=$(awk '{print $14+$15}' "/proc/$gw/stat")
 status=0
-"$tmp/simulator" -p teltonika -addr "127.0.0.1:$port" -devices "$devices" -duration "${seconds}s" -progress 0 -json "$@" \
+"$tmp/simulator" -p teltonika -addr "127.0.0.1:$port" -devices "$devices" -duration "${seconds}s" -progress 0 -json \
+	-watch "127.0.0.1:$mqttport" -watch-token bench-master-token-0123456789 "$@" \
 	>"$tmp/sim.json" 2>"$tmp/sim.err" || status=$?
 cpu1=$(awk '{print $14+$15}' "/proc/$gw/stat")
 # How far the history writer (history and telemetry, one node's job in a

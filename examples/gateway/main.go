@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -175,7 +176,8 @@ func nodeConfig(cfg *config.Config, logger *slog.Logger, stdout io.Writer) (node
 		OnMasterToken: func(key string) {
 			fmt.Fprintf(stdout, "\nA master token was made for this data directory. It is shown this once; keep it:\n\n    %s\n\n", key)
 		},
-		LogMaxAge: cfg.LogMaxAge,
+		LogMaxAge:      cfg.LogMaxAge,
+		MaxConnections: cfg.MaxConnections,
 		Codecs: func(name string, lenient bool) (protocol.Codec, bool) {
 			return codecs.New(name, codecs.Options{Lenient: lenient})
 		},
@@ -314,5 +316,21 @@ func banner(out io.Writer, n *node.Node, cfg *config.Config) {
 	for _, s := range slices.Sorted(slices.Values(a.Skipped)) {
 		fmt.Fprintf(out, "  not started: %s\n", s)
 	}
-	fmt.Fprintln(out, "  try: mosquitto_sub -u $TOKEN -t 'flespi/message/gw/#' -v    curl -H \"Authorization: FlespiToken $TOKEN\" localhost:8080/gw/devices/all")
+	var try []string
+	if host, port, err := net.SplitHostPort(a.MQTT); err == nil {
+		try = append(try, fmt.Sprintf("mosquitto_sub -h %s -p %s -u $TOKEN -t 'flespi/message/gw/#' -v", localHost(host), port))
+	}
+	if host, port, err := net.SplitHostPort(a.HTTP); err == nil {
+		try = append(try, fmt.Sprintf("curl -H \"Authorization: FlespiToken $TOKEN\" %s:%s/gw/devices/all", localHost(host), port))
+	}
+	fmt.Fprintln(out, "  try: "+strings.Join(try, "    "))
+}
+
+// localHost is where a client on this machine reaches a listener bound to
+// host: "localhost" for every interface.
+func localHost(host string) string {
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		return "localhost"
+	}
+	return host
 }

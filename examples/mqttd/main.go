@@ -88,6 +88,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		retAge    = fs.Duration("retained-max-age", 0, "drop retained messages older than this; 0 = never")
 		data      = fs.String("data", "", "keep sessions, queued and retained messages in `dir` (survive restarts and crashes); empty = memory only")
 		stamps    = fs.Bool("timestamps", false, "add flespi's 'timestamp' user property to every message")
+		sysEvery  = fs.Duration("sys-interval", 0, "publish the $SYS/broker/... statistics this often; 0 = 10s, negative = never")
+		steps     = fs.Int("filter-max-steps", 0, "work one $filter evaluation may do per message, in steps; 0 = 2097152 (a few ms)")
+		levels    = fs.Int("max-topic-levels", 0, "deepest subscription filter, in levels; 0 = 128")
 		paho      = fs.Bool("paho", false, "configure for the Eclipse Paho interoperability suite")
 		verbose   = fs.Bool("v", false, "debug logging")
 	)
@@ -112,6 +115,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		AllowAnonymous: *anonymous, ServerKeepAlive: *keepAlive, MaxConnections: *maxConns,
 		MaxPacketSize: *maxPacket, MaxQueuedBytes: *maxQueued, MaxTotalQueuedBytes: *maxTotal, MaxInflight: *inflight,
 		MaxSessionIdle: *idle, RetainedMaxAge: *retAge, Timestamps: *stamps, Logger: log, DataDir: *data,
+		SysInterval: *sysEvery, FilterMaxSteps: *steps, MaxTopicLevels: *levels,
 		ConnState: func(c *embedded.Client, st embedded.ConnState, err error) {
 			log.Debug("client", "id", c.ID, "state", st, "remote", c.RemoteAddr, "err", err)
 		},

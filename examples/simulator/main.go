@@ -15,7 +15,11 @@
 // p99 ACK latency of the last interval. At the end it prints a summary
 // (sent, acknowledged, never acknowledged, errors, sustained msgs/s, ACK
 // latency p50/p99/max), or with -json the summary as one JSON object on
-// stdout. The exit status is 0 when every record was acknowledged and
+// stdout. With -watch host:port (and -watch-token, the gateway's token
+// as MQTT user name) it also subscribes to the server's platform topics
+// and reports how many messages arrived there and their delay from the
+// server's receipt (server.timestamp) to the subscriber, p50/p99/max.
+// The exit status is 0 when every record was acknowledged and
 // every device connected, 1 otherwise (or when interrupted), 2 for bad
 // usage.
 //
@@ -83,6 +87,9 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		asJSON    = fs.Bool("json", false, "print the summary as one JSON object on stdout")
 		progress  = fs.Duration("progress", time.Second, "interval of the progress line on stderr; 0 for none")
 		verbose   = fs.Bool("v", false, "log every device error on stderr")
+		watch     = fs.String("watch", "", "also subscribe to the server's MQTT broker at `host:port` and report the delay from the server's receipt (server.timestamp) to the subscriber")
+		watchTok  = fs.String("watch-token", "", "MQTT user name (the gateway's token) for -watch")
+		watchTop  = fs.String("watch-topic", "flespi/message/gw/channels/+/+", "topic filter -watch subscribes to (QoS 1)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: simulator [flags]\n\n"+
@@ -130,18 +137,41 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := fdlimit.Raise(); err != nil {
 		fmt.Fprintln(stderr, "simulator: raising the open-file limit:", err)
 	}
+	var w *watcher
+	if *watch != "" {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		w, err = startWatch(wctx, *watch, *watchTok, *watchTop)
+		cancel()
+		if err != nil {
+			fmt.Fprintln(stderr, "simulator:", err)
+			return 1
+		}
+	}
 	sum, err := fleet.Run(ctx, cfg)
 	if errors.Is(err, fleet.ErrConfig) || errors.Is(err, fleet.ErrFileLimit) {
 		fmt.Fprintln(stderr, "simulator:", err)
 		return 2
 	}
+	var ws WatchSummary
+	if w != nil {
+		ws = w.stop(time.Second)
+		ws.Topic = *watchTop
+	}
 	if *asJSON {
-		if err := json.NewEncoder(stdout).Encode(sum); err != nil {
-			fmt.Fprintln(stderr, "simulator:", err)
+		b, jerr := json.Marshal(sum)
+		if jerr == nil && w != nil {
+			b, jerr = withWatch(b, ws)
+		}
+		if jerr != nil {
+			fmt.Fprintln(stderr, "simulator:", jerr)
 			return 1
 		}
+		fmt.Fprintf(stdout, "%s\n", b)
 	} else {
 		sum.WriteText(stdout)
+		if w != nil {
+			ws.writeText(stdout)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "simulator:", err)

@@ -34,6 +34,13 @@ func serveTeltonika(t *testing.T, stopAfter int64) (string, *memory.Store) {
 		stored.Add(int64(len(msgs)))
 		return logH.HandleMessages(ctx, c, msgs)
 	})
+	t.Cleanup(func() { st.Close() })
+	return serveHandler(t, h), st
+}
+
+// serveHandler runs a Teltonika channel with h until the test ends.
+func serveHandler(t *testing.T, h channel.Handler) string {
+	t.Helper()
 	srv := &channel.Server{Codec: &teltonika.Codec{}, Handler: h, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -42,8 +49,8 @@ func serveTeltonika(t *testing.T, stopAfter int64) (string, *memory.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done; st.Close() })
-	return ln.Addr().String(), st
+	t.Cleanup(func() { cancel(); <-done })
+	return ln.Addr().String()
 }
 
 func run(t *testing.T, args ...string) (code int, stdout, stderr string) {

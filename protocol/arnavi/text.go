@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
 )
 
 // text decodes a "$AV,<type>,<id>,…*XX" sentence, XX the XOR of the bytes
@@ -24,28 +25,29 @@ func (s *Session) text(b []byte, r *protocol.Result) error {
 	if err != nil {
 		return protocol.Errorf(Name, star+1, protocol.ErrMalformed, "checksum is not two hex digits")
 	}
+	// One pass checks the bytes, computes the XOR and splits the fields
+	// (at most cap(s.fields) of them: the rest of a longer sentence is
+	// dropped).
 	body := b[1:star]
-	for _, c := range body {
+	f := s.fields[:0]
+	var sum byte
+	start := 0
+	for i, c := range body {
 		if c < 0x20 || c >= 0x7F {
 			return protocol.Errorf(Name, 1, protocol.ErrMalformed, "sentence with a non-printable byte")
 		}
+		sum ^= c
+		if c == ',' && len(f) < cap(s.fields) {
+			f = append(f, body[start:i])
+			start = i + 1
+		}
 	}
-	bad := byte(want) != xor(body)
+	if len(body) > 0 && len(f) < cap(s.fields) {
+		f = append(f, body[start:])
+	}
+	bad := byte(want) != sum
 	if bad && !s.codec.Lenient {
-		return protocol.Errorf(Name, star+1, protocol.ErrChecksum, fmt.Sprintf("sentence checksum %02x, computed %02x", want, xor(body)))
-	}
-	f := s.fields[:0]
-	for len(body) > 0 && len(f) < cap(s.fields) {
-		i := bytes.IndexByte(body, ',')
-		if i < 0 {
-			f = append(f, body)
-			break
-		}
-		f = append(f, body[:i])
-		body = body[i+1:]
-		if len(body) == 0 {
-			f = append(f, body) // a trailing empty field
-		}
+		return protocol.Errorf(Name, star+1, protocol.ErrChecksum, fmt.Sprintf("sentence checksum %02x, computed %02x", want, sum))
 	}
 	if len(f) < 3 || string(f[0]) != "AV" || len(f[1]) < 2 || f[1][0] != 'V' {
 		return protocol.Errorf(Name, 1, protocol.ErrMalformed, "not an $AV sentence")
@@ -54,7 +56,7 @@ func (s *Session) text(b []byte, r *protocol.Result) error {
 		s.ident = string(id)
 	}
 	m := s.begin(r, 24)
-	m.Add(paramSentence, protocol.String(string(f[1])))
+	m.Add(paramSentence, protocol.String(sentenceType(f[1])))
 	if !digits(f[1][1:]) || !s.fix(m, f) {
 		for _, v := range f[3:] {
 			switch {
@@ -88,7 +90,7 @@ func (s *Session) fix(m *protocol.Message, f [][]byte) bool {
 	if t < 0 {
 		return false
 	}
-	version, _ := strconv.Atoi(string(f[1][1:]))
+	version, _ := parseInt(f[1][1:])
 	satIdx, fixIdx, altIdx := t-1, t-2, -1
 	if version >= 4 {
 		satIdx, fixIdx, altIdx = t-3, t-4, t-2
@@ -112,19 +114,19 @@ func (s *Session) fix(m *protocol.Message, f [][]byte) bool {
 		m.Add(protocol.ParamLatitude, protocol.Float(round(lat)))
 		m.Add(protocol.ParamLongitude, protocol.Float(round(lon)))
 	}
-	if v, err := strconv.ParseFloat(string(f[t+3]), 64); err == nil && v >= 0 {
+	if v, ok := parseFloat(f[t+3]); ok && v >= 0 {
 		m.Add(protocol.ParamSpeed, protocol.Float(math.Round(v*knots*100)/100))
 	}
-	if v, err := strconv.ParseFloat(string(f[t+4]), 64); err == nil && v >= 0 && v <= 360 {
+	if v, ok := parseFloat(f[t+4]); ok && v >= 0 && v <= 360 {
 		m.Add(protocol.ParamDirection, protocol.Float(v))
 	}
 	if altIdx > 0 && len(f[altIdx]) > 0 { // parsing "" would allocate its error
-		if v, err := strconv.ParseFloat(string(f[altIdx]), 64); err == nil {
+		if v, ok := parseFloat(f[altIdx]); ok {
 			m.Add(protocol.ParamAltitude, protocol.Float(v))
 		}
 	}
 	if len(f[satIdx]) > 0 {
-		if v, err := strconv.Atoi(string(f[satIdx])); err == nil && v >= 0 && v < 256 {
+		if v, ok := parseInt(f[satIdx]); ok && v >= 0 && v < 256 {
 			m.Add(protocol.ParamSatellites, protocol.Int(int64(v)))
 		}
 	}
@@ -143,8 +145,8 @@ func intField(m *protocol.Message, name string, v []byte, scale float64) {
 	if len(v) == 0 {
 		return
 	}
-	i, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil {
+	i, ok := parseInt(v)
+	if !ok {
 		return
 	}
 	if scale == 1 {
@@ -169,8 +171,8 @@ func coord(v []byte) float64 {
 	hemi := v[len(v)-1]
 	v = v[:len(v)-1]
 	dot := bytes.IndexByte(v, '.')
-	deg, _ := strconv.Atoi(string(v[:dot-2]))
-	min, _ := strconv.ParseFloat(string(v[dot-2:]), 64)
+	deg, _ := parseInt(v[:dot-2])
+	min, _ := parseFloat(v[dot-2:])
 	x := float64(deg) + min/60
 	if (hemi == 'S' || hemi == 'W') && x != 0 {
 		x = -x
@@ -192,10 +194,47 @@ func digits(b []byte) bool {
 	return true
 }
 
-func xor(b []byte) byte {
-	var x byte
-	for _, c := range b {
-		x ^= c
+// sentenceType returns the sentence type as a string, the position types
+// without allocating.
+func sentenceType(b []byte) string {
+	switch string(b) {
+	case "V1":
+		return "V1"
+	case "V2":
+		return "V2"
+	case "V3":
+		return "V3"
+	case "V4":
+		return "V4"
+	case "V5":
+		return "V5"
+	case "V6":
+		return "V6"
 	}
-	return x
+	return string(b)
+}
+
+// parseInt is strconv.ParseInt(v, 10, 64), the value included when it
+// fails; up to 18 digits (no overflow) are read in place.
+func parseInt(v []byte) (int64, bool) {
+	if len(v) <= 18 {
+		if i, ok := textfield.Int(v); ok {
+			return i, true
+		}
+	}
+	i, err := strconv.ParseInt(string(v), 10, 64)
+	return i, err == nil
+}
+
+// parseFloat is strconv.ParseFloat(v, 64); plain decimals are read in
+// place (textfield.Decimal rounds them as strconv does).
+func parseFloat(v []byte) (float64, bool) {
+	if f, ok := textfield.Decimal(v); ok {
+		if f == 0 && v[0] == '-' {
+			return math.Copysign(0, -1), true // as strconv reads "-0"
+		}
+		return f, true
+	}
+	f, err := strconv.ParseFloat(string(v), 64)
+	return f, err == nil
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/internal/textfield"
-	"github.com/tidwall/gjson"
 )
 
 // Name is the protocol's name in errors and configuration.
@@ -437,6 +436,9 @@ func decimal(s string) (float64, bool) {
 	if f, ok := textfield.Decimal(unsafe.Slice(unsafe.StringData(s), len(s))); ok {
 		return f, true
 	}
+	if strings.IndexByte(s, ':') >= 0 {
+		return 0, false // an ISO time: strconv would refuse it too, allocating its error
+	}
 	f, err := strconv.ParseFloat(s, 64)
 	return f, err == nil && !math.IsInf(f, 0) && !math.IsNaN(f)
 }
@@ -454,206 +456,6 @@ func unescape(s string) (string, error) {
 		return s, nil
 	}
 	return url.QueryUnescape(s)
-}
-
-// DecodeJSON decodes the JSON body of Traccar Client 8+ (the
-// background-geolocation form): {"device_id": …, "location": {…}} or a
-// batch with "location": [{…}, …], one message per location.
-func (c *Codec) DecodeJSON(body []byte, r *protocol.Result) error {
-	if !gjson.ValidBytes(body) {
-		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "body is not JSON")
-	}
-	var id, loc gjson.Result
-	gjson.ParseBytes(body).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "device_id":
-			id = v
-		case "location":
-			loc = v
-		}
-		return true
-	})
-	if id.Type != gjson.String && id.Type != gjson.Number {
-		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "no device_id")
-	}
-	ident := id.String()
-	if !validIdent(ident) {
-		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "device_id is not a device identifier")
-	}
-	var err error
-	switch {
-	case loc.IsArray():
-		loc.ForEach(func(_, l gjson.Result) bool {
-			err = c.jsonLocation(ident, l, r)
-			return err == nil
-		})
-	case loc.IsObject():
-		err = c.jsonLocation(ident, loc, r)
-	default:
-		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "no location object")
-	}
-	if err != nil {
-		return err
-	}
-	r.Ident = ident
-	return nil
-}
-
-// jsonNames are the parameters a JSON location gives, in message order;
-// their slots are reserved and the empty ones dropped.
-var jsonNames = [...]string{protocol.ParamIdent, protocol.ParamTimestamp, protocol.ParamLatitude,
-	protocol.ParamLongitude, protocol.ParamValid, protocol.ParamSpeed, protocol.ParamDirection,
-	protocol.ParamAltitude, paramAccuracy, paramMoving, paramOdometer, paramBatteryLevel, paramCharging,
-	paramEvent, paramActivity, paramMock, paramAlarm, paramSOS}
-
-// jsonLocation reads one location object in one pass over its keys
-// (and one over coords, battery and activity).
-func (c *Codec) jsonLocation(ident string, l gjson.Result, r *protocol.Result) error {
-	if !l.IsObject() {
-		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "a location is not an object")
-	}
-	m := r.NewMessage()
-	m.Grow(24)
-	for _, name := range jsonNames {
-		m.Add(name, protocol.Null())
-	}
-	m.Set(protocol.ParamIdent, protocol.String(ident))
-	var extras, alarm gjson.Result
-	var err error
-	l.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "timestamp":
-			t, ok := parseTime(v.String())
-			if !ok && !c.Lenient {
-				err = protocol.Errorf(Name, 0, protocol.ErrMalformed, "location timestamp is not an ISO 8601 time")
-				return false
-			}
-			if ok {
-				m.Set(protocol.ParamTimestamp, t)
-			}
-		case "coords":
-			err = c.coords(m, v)
-		case "is_moving":
-			if v.IsBool() {
-				m.Set(paramMoving, protocol.Bool(v.Bool()))
-			}
-		case "odometer":
-			if v.Type == gjson.Number && v.Num >= 0 {
-				m.Set(paramOdometer, protocol.Float(v.Num/1000)) // m
-			}
-		case "battery":
-			v.ForEach(func(k, v gjson.Result) bool {
-				switch {
-				case k.Str == "level" && v.Type == gjson.Number && v.Num >= 0:
-					m.Set(paramBatteryLevel, protocol.Float(math.Round(v.Num*1000)/10)) // 0–1
-				case k.Str == "is_charging" && v.IsBool():
-					m.Set(paramCharging, protocol.Bool(v.Bool()))
-				}
-				return true
-			})
-		case "event":
-			if v.Type == gjson.String {
-				m.Set(paramEvent, protocol.String(strings.ToValidUTF8(v.Str, "\uFFFD")))
-			}
-		case "activity":
-			if t := v.Get("type"); t.Type == gjson.String {
-				m.Set(paramActivity, protocol.String(strings.ToValidUTF8(t.Str, "\uFFFD")))
-			}
-		case "mock":
-			if v.IsBool() {
-				m.Set(paramMock, protocol.Bool(v.Bool()))
-			}
-		case "alarm":
-			alarm = v
-			if v.Type == gjson.String {
-				m.Set(paramAlarm, protocol.String(strings.ToValidUTF8(v.Str, "\uFFFD")))
-				if strings.EqualFold(v.Str, "sos") {
-					m.Set(paramSOS, protocol.Bool(true))
-				}
-			}
-		case "extras":
-			extras = v
-		}
-		return err == nil
-	})
-	if err != nil {
-		return err
-	}
-	m.Retain(func(p *protocol.Param) bool { return !p.Value.IsNull() })
-	extras.ForEach(func(k, v gjson.Result) bool {
-		key := k.String()
-		if key == "alarm" && alarm.Exists() || !validKey(key) {
-			return true
-		}
-		name := "custom." + key
-		if m.Has(name) {
-			return true
-		}
-		switch v.Type {
-		case gjson.Number:
-			if i, e := strconv.ParseInt(v.Raw, 10, 64); e == nil {
-				m.Add(name, protocol.Int(i))
-			} else {
-				m.Add(name, protocol.Float(v.Num))
-			}
-		case gjson.True, gjson.False:
-			m.Add(name, protocol.Bool(v.Bool()))
-		case gjson.String:
-			m.Add(name, protocol.String(strings.ToValidUTF8(v.Str, "\uFFFD")))
-		case gjson.JSON:
-			m.Add(name, protocol.RawJSON(compactJSON(v.Raw)))
-		}
-		return true
-	})
-	return nil
-}
-
-// coords reads latitude, longitude, accuracy (m), speed (m/s; negative:
-// unknown), heading (degrees; negative: unknown) and altitude (m).
-func (c *Codec) coords(m *protocol.Message, co gjson.Result) error {
-	if !co.IsObject() {
-		return nil
-	}
-	var lat, lon gjson.Result
-	co.ForEach(func(k, v gjson.Result) bool {
-		if v.Type != gjson.Number {
-			if k.Str == "latitude" || k.Str == "longitude" {
-				lat = gjson.Result{} // not a number: refused below
-			}
-			return true
-		}
-		switch k.Str {
-		case "latitude":
-			lat = v
-		case "longitude":
-			lon = v
-		case "speed":
-			if v.Num >= 0 {
-				m.Set(protocol.ParamSpeed, protocol.Float(v.Num*3.6))
-			}
-		case "heading":
-			if v.Num >= 0 && v.Num <= 360 {
-				m.Set(protocol.ParamDirection, protocol.Float(v.Num))
-			}
-		case "altitude":
-			m.Set(protocol.ParamAltitude, protocol.Float(v.Num))
-		case "accuracy":
-			if v.Num >= 0 {
-				m.Set(paramAccuracy, protocol.Float(v.Num))
-			}
-		}
-		return true
-	})
-	if lat.Type != gjson.Number || lon.Type != gjson.Number || lat.Num < -90 || lat.Num > 90 || lon.Num < -180 || lon.Num > 180 {
-		if c.Lenient {
-			return nil
-		}
-		return protocol.Errorf(Name, 0, protocol.ErrMalformed, "coords without a latitude and longitude")
-	}
-	m.Set(protocol.ParamLatitude, protocol.Float(lat.Num))
-	m.Set(protocol.ParamLongitude, protocol.Float(lon.Num))
-	m.Set(protocol.ParamValid, protocol.Bool(true))
-	return nil
 }
 
 func compactJSON(raw string) string {

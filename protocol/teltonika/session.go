@@ -124,10 +124,15 @@ func (s *Session) decodePacket(frame []byte, r *protocol.Result) error {
 	if len(body) < 3 {
 		return protocol.Errorf(Name, 8, protocol.ErrTruncated, "empty body")
 	}
-	if isGPRS(body[0]) {
-		return s.decodeGPRS(body, 8, r)
-	}
 	first := len(r.Messages)
+	if isGPRS(body[0]) {
+		// A command answer kept in lenient mode is marked like a record.
+		err := s.decodeGPRS(body, 8, r)
+		if err == nil && (badCRC || badLength) {
+			markInvalid(r.Messages[first:], badCRC, badLength)
+		}
+		return err
+	}
 	n, err := s.decodeAVL(body, 8, r)
 	if err != nil {
 		return err

@@ -282,3 +282,30 @@ func filled(b *testing.B, c *natstest.Cluster, engine string, n, group int) stri
 	fills[engine] = name
 	return name
 }
+
+// BenchmarkTelemetryUpdate: the history writer's telemetry step — batches
+// of 200 messages from 1,000 devices (a busy gateway's log) merged into
+// each device's latest values. Per message.
+func BenchmarkTelemetryUpdate(b *testing.B) {
+	const devices, batch = 1000, 200
+	for _, e := range engines(b) {
+		b.Run(e.name, func(b *testing.B) {
+			tel := e.open(b).Telemetry()
+			ctx := context.Background()
+			msgs := make([]protocol.Message, batch)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime()
+			for i := 0; i < b.N; i += batch {
+				for j := range msgs {
+					k := i + j
+					msgs[j] = storetest.Message("35000000"+strconv.Itoa(100000+k%devices), 1.7e9+float64(k), k)
+				}
+				if err := tel.Update(ctx, msgs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			report(b, int64(b.N), cpu, nil)
+		})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/gnssgate/gnssgate/internal/testenv"
+	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/jetstream"
 	"github.com/gnssgate/gnssgate/store/storetest"
@@ -65,4 +66,59 @@ func destroy(t testing.TB, url, name string) {
 func TestConformance(t *testing.T) {
 	url := testenv.NATSURL(t)
 	storetest.Run(t, opener(url), storetest.Options{Durable: true})
+}
+
+// Two nodes on one store write the same device's telemetry in turns: each
+// node's remembered revision goes stale whenever the other writes, its
+// compare-and-set must fail and re-read, and the newest value must win on
+// both, with neither node's other parameters lost.
+func TestTelemetryTwoWriters(t *testing.T) {
+	url := testenv.NATSURL(t)
+	open := opener(url)
+	dir := t.TempDir()
+	a := open(t, dir, store.Config{})
+	defer a.Close()
+	b := open(t, dir, store.Config{})
+	defer b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	msg := func(ts float64, name string, v int64) protocol.Message {
+		var m protocol.Message
+		m.SetString(protocol.ParamIdent, "dev-1")
+		m.SetFloat(protocol.ParamTimestamp, ts)
+		m.SetInt(name, v)
+		return m
+	}
+	for i := range 20 {
+		w, name := a, "a.count"
+		if i%2 == 1 {
+			w, name = b, "b.count"
+		}
+		if err := w.Telemetry().Update(ctx, []protocol.Message{msg(float64(1000+i), name, int64(i))}); err != nil {
+			t.Fatalf("update %d: %v", i, err)
+		}
+		// A late message from the other node's past never wins.
+		if err := w.Telemetry().Update(ctx, []protocol.Message{msg(float64(i), "shared", -1)}); err != nil {
+			t.Fatalf("old update %d: %v", i, err)
+		}
+		if err := w.Telemetry().Update(ctx, []protocol.Message{msg(float64(1000+i), "shared", int64(i))}); err != nil {
+			t.Fatalf("shared %d: %v", i, err)
+		}
+	}
+	for _, s := range []store.Store{a, b} {
+		vs, err := s.Telemetry().Get(ctx, "dev-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, v := range vs {
+			got[v.Name] = v.Value.String()
+		}
+		want := map[string]string{"a.count": "18", "b.count": "19", "shared": "19"}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("%s = %q, want %q (all: %v)", k, got[k], w, got)
+			}
+		}
+	}
 }

@@ -23,12 +23,36 @@ import (
 // condition that the key's revision has not moved; when another node wrote
 // first, it reads again and merges again. So concurrent nodes never lose
 // each other's newer values, and the newest timestamp wins everywhere.
+//
+// Two things make a batch fast without weakening that. Devices are merged
+// concurrently (up to mergeParallel at once): each merge is a couple of
+// round trips to the server, and a batch from a busy log holds hundreds of
+// devices. And the node remembers the value and revision it last wrote
+// for each device (up to lastWrittenMax devices): while no other node has
+// written since, which is the rule when one node runs the history writer,
+// the update goes straight to a compare-and-set on that revision without
+// reading the key first; if another node did write, the compare-and-set
+// fails and the merge reads the key and starts over, as before.
 type jtel struct {
 	s        *Store
 	kv       js.KeyValue
 	mu       sync.Mutex // orders this node's updates, for Watch
 	watchers telem.Watchers
+
+	lwMu        sync.Mutex
+	lastWritten map[string]written // by key
 }
+
+// written is a device's value as this node last wrote it.
+type written struct {
+	rev uint64
+	val []byte // encodeValues
+}
+
+const (
+	mergeParallel  = 32
+	lastWrittenMax = 1 << 16
+)
 
 func openTelemetry(ctx context.Context, s *Store, replicas int) (*jtel, error) {
 	kv, err := ensureKV(ctx, s, js.KeyValueConfig{Bucket: s.name + "_telemetry", History: 1,
@@ -36,7 +60,7 @@ func openTelemetry(ctx context.Context, s *Store, replicas int) (*jtel, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &jtel{s: s, kv: kv}, nil
+	return &jtel{s: s, kv: kv, lastWritten: map[string]written{}}, nil
 }
 
 // encodeValues writes a device's values: uvarint count, the timestamps
@@ -93,35 +117,54 @@ func (t *jtel) Update(ctx context.Context, msgs []protocol.Message) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	results := make([][]store.TelemetryChange, len(order))
+	errs := make([]error, len(order))
+	sem := make(chan struct{}, mergeParallel)
+	var wg sync.WaitGroup
+	for i, ident := range order {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			results[i], errs[i] = t.merge(ctx, ident, byDevice[ident])
+		}()
+	}
+	wg.Wait()
 	var changes []store.TelemetryChange
-	for _, ident := range order {
-		ch, err := t.merge(ctx, ident, byDevice[ident])
-		if err != nil {
-			t.watchers.Notify(changes) // what was stored before the failure
-			return err
-		}
+	for _, ch := range results {
 		changes = append(changes, ch...)
 	}
-	t.watchers.Notify(changes)
-	return nil
+	t.watchers.Notify(changes) // also what was stored when another device failed
+	return errors.Join(errs...)
 }
 
 // merge applies one device's messages with compare-and-set.
 func (t *jtel) merge(ctx context.Context, ident string, msgs []protocol.Message) ([]store.TelemetryChange, error) {
 	key := natskey.Token(ident)
+	t.lwMu.Lock()
+	last, known := t.lastWritten[key]
+	t.lwMu.Unlock()
 	for range 50 {
 		rc, cancel := t.s.rctx(ctx)
 		table := telem.Table{MaxParams: t.s.cfg.Telemetry.MaxParamsOrDefault()}
 		var rev uint64
-		e, err := t.kv.Get(rc, key)
-		switch {
-		case errors.Is(err, js.ErrKeyNotFound):
-		case err != nil:
-			cancel()
-			return nil, err
-		default:
-			rev = e.Revision()
-			vs, err := decodeValues(key, e.Value())
+		cur := last.val
+		if known {
+			rev = last.rev
+		} else {
+			e, err := t.kv.Get(rc, key)
+			switch {
+			case errors.Is(err, js.ErrKeyNotFound):
+				cur = nil
+			case err != nil:
+				cancel()
+				return nil, err
+			default:
+				rev, cur = e.Revision(), e.Value()
+			}
+		}
+		if cur != nil {
+			vs, err := decodeValues(key, cur)
 			if err != nil {
 				cancel()
 				return nil, err
@@ -137,21 +180,51 @@ func (t *jtel) merge(ctx context.Context, ident string, msgs []protocol.Message)
 		}
 		vs, _ := table.Get(ident, nil)
 		val := encodeValues(vs)
+		var nrev uint64
+		var err error
 		if rev == 0 {
-			_, err = t.kv.Create(rc, key, val)
+			nrev, err = t.kv.Create(rc, key, val)
 		} else {
-			_, err = t.kv.Update(rc, key, val, rev)
+			nrev, err = t.kv.Update(rc, key, val, rev)
 		}
 		cancel()
 		if err == nil {
+			t.remember(key, written{nrev, val})
 			return b.Changes, nil
 		}
 		if !errors.Is(err, js.ErrKeyExists) && !isWrongLast(err) {
+			t.forget(key)
 			return nil, fmt.Errorf("store/jetstream: telemetry of %s: %w", ident, err)
 		}
-		// Another node wrote first: merge into what it wrote.
+		// Another node wrote first: read what it wrote and merge into it.
+		known = false
 	}
+	t.forget(key)
 	return nil, fmt.Errorf("store/jetstream: telemetry of %s: too much contention", ident)
+}
+
+// remember keeps what this node wrote for a device; past lastWrittenMax
+// devices it forgets about an eighth of them (any: a forgotten device's
+// next update reads its key first, which is only slower).
+func (t *jtel) remember(key string, w written) {
+	t.lwMu.Lock()
+	defer t.lwMu.Unlock()
+	if _, ok := t.lastWritten[key]; !ok && len(t.lastWritten) >= lastWrittenMax {
+		drop := lastWrittenMax / 8
+		for k := range t.lastWritten {
+			delete(t.lastWritten, k)
+			if drop--; drop == 0 {
+				break
+			}
+		}
+	}
+	t.lastWritten[key] = w
+}
+
+func (t *jtel) forget(key string) {
+	t.lwMu.Lock()
+	delete(t.lastWritten, key)
+	t.lwMu.Unlock()
 }
 
 func (t *jtel) Get(ctx context.Context, ident string, names ...string) ([]store.TelemetryValue, error) {

@@ -25,6 +25,7 @@ const (
 	DefaultCacheSize    = 32 << 20 // block cache
 	DefaultMemTableSize = 16 << 20 // one memtable; at most MemTables of them
 	DefaultMemTables    = 4
+	DefaultMaxOpenFiles = 256 // table files held open, per database (a DB is two)
 )
 
 // Options configures [Open]. The zero value (or nil) is ready to use.
@@ -39,6 +40,26 @@ type Options struct {
 	MemTableSize uint64
 	// MemTables bounds queued memtables; 0 means [DefaultMemTables].
 	MemTables int
+	// MaxOpenFiles bounds the table files each of the DB's two pebble
+	// databases keeps open; 0 means [DefaultMaxOpenFiles]. A server that
+	// holds a socket per device shares one file limit with the store, and
+	// a store that cannot open a file stops: [FilesNeeded] says how many
+	// to keep for it.
+	MaxOpenFiles int
+}
+
+// filesBeyondTables is what a pebble database opens besides its table
+// files: WAL, manifest, lock, directory, options and the table being
+// written by a flush or compaction.
+const filesBeyondTables = 16
+
+// FilesNeeded is the most files a DB opened with opts keeps open at once.
+func FilesNeeded(opts *Options) int {
+	n := DefaultMaxOpenFiles
+	if opts != nil && opts.MaxOpenFiles > 0 {
+		n = opts.MaxOpenFiles
+	}
+	return 2 * (n + filesBeyondTables)
 }
 
 // DB is a durable [store.Store] in one directory. Safe for concurrent use.
@@ -92,6 +113,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if o.MemTables <= 0 {
 		o.MemTables = DefaultMemTables
 	}
+	if o.MaxOpenFiles <= 0 {
+		o.MaxOpenFiles = DefaultMaxOpenFiles
+	}
 	d := &DB{cfg: o.Config, now: o.Config.Clock(), logger: o.Logger, done: make(chan struct{})}
 	if d.logger == nil {
 		d.logger = slog.Default()
@@ -107,6 +131,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 			Cache:                       cache,
 			MemTableSize:                memtable,
 			MemTableStopWritesThreshold: o.MemTables,
+			MaxOpenFiles:                o.MaxOpenFiles,
 			FormatMajorVersion:          pebble.FormatNewest,
 			Logger:                      pebbleLogger{d.logger},
 		}

@@ -70,7 +70,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -138,8 +137,13 @@ func New(cfg *Config) (*Sink, error) {
 // topicLevel refuses a value that would add levels or wildcards to the
 // topic.
 func topicLevel(name, v string) error {
-	if i := strings.IndexAny(v, "/+#\x00"); i >= 0 {
-		return fmt.Errorf("parameter %q = %q holds %q, which would change the topic", name, cut(v), v[i])
+	// A loop, not strings.IndexAny: this runs for every message, and on
+	// short values the loop costs a fifth of the instructions.
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case '/', '+', '#', 0:
+			return fmt.Errorf("parameter %q = %q holds %q, which would change the topic", name, cut(v), v[i])
+		}
 	}
 	return nil
 }
@@ -154,7 +158,8 @@ func cut(s string) string {
 // Topic returns the topic of message m: the template expanded with its
 // parameters.
 func (s *Sink) Topic(m *stream.Message) (string, error) {
-	b, err := s.tmpl.Append(nil, m.Message, topicLevel)
+	var buf [128]byte // the usual topic fits: one allocation, the string's
+	b, err := s.tmpl.Append(buf[:0], m.Message, topicLevel)
 	if err != nil {
 		return "", fmt.Errorf("mqttsink: topic for message %s: %w", m.ID(), err)
 	}
@@ -280,9 +285,10 @@ func (s *Sink) publish(ctx context.Context, b *stream.Batch, i int, topic string
 	}
 	msg := broker.Message{
 		Topic: topic,
-		// A copy: broker/paho keeps a publish that timed out in its
-		// session and resends it after reconnecting, after Write has
-		// returned and the stream has reused the batch's memory.
+		// A copy: the stream reuses the batch's memory once Write
+		// returned, and the broker.Broker contract does not say that a
+		// broker copies what it keeps past Publish (broker/paho does,
+		// for the publish its session may resend after reconnecting).
 		Payload: append([]byte(nil), m.JSON...),
 		QoS:     1,
 		Retain:  s.cfg.Retain,

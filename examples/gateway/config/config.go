@@ -1,19 +1,3 @@
-// Package config is the gateway binary's configuration: command-line flags
-// and a YAML file with the same keys (flags win), from one list of options
-// that also makes -h and the README's table, plus the objects a deployment
-// declares in the file (channels, devices, streams, tokens).
-//
-//	data: /var/lib/gnssgate
-//	http: ":8080"
-//	channel: ["teltonika=:5027", "teltonika=udp://:5027"]
-//	devices:
-//	  - name: truck 1
-//	    configuration: {ident: "356307042441013"}
-//	streams:
-//	  - name: crm
-//	    protocol_name: http
-//	    configuration: {uri: "https://crm.example.com/in"}
-//	    channels: [1]
 package config
 
 import (
@@ -48,9 +32,12 @@ type Config struct {
 	LogFormat string        `yaml:"log-format"`
 	LogLevel  string        `yaml:"log-level"`
 	LogMaxAge time.Duration `yaml:"log-max-age"`
-	TLSCert   string        `yaml:"tls-cert"`
-	TLSKey    string        `yaml:"tls-key"`
-	TLSCA     string        `yaml:"tls-ca"`
+	// MaxConnections bounds open connections on all listeners; 0 derives
+	// it from the open-file limit (node.Config.MaxConnections).
+	MaxConnections int    `yaml:"max-connections"`
+	TLSCert        string `yaml:"tls-cert"`
+	TLSKey         string `yaml:"tls-key"`
+	TLSCA          string `yaml:"tls-ca"`
 	// ConsoleTiles is the web console's map tile URL template; "" or
 	// "none" draws a coordinate grid only.
 	ConsoleTiles string `yaml:"console-tiles"`
@@ -125,6 +112,7 @@ var Options = []Option{
 	{"log-format", "FORMAT", "text", "log format: text or json"},
 	{"log-level", "LEVEL", "info", "log level: debug, info, warn, error"},
 	{"log-max-age", "DURATION", "720h", "how long the log keeps messages for streams and channels' buffers"},
+	{"max-connections", "N", "0", "connections open at once on all listeners (trackers, MQTT, HTTP); more are closed on accept; 0 means the open-file limit (ulimit -n) less what the store needs"},
 	{"store", "URL", "", "keep the log, history, telemetry, registry and leases in NATS JetStream at URL (nats://host:4222, several comma-separated) instead of DIR, shared by every gateway node that names it (docs/scaling.md)"},
 	{"store-replicas", "N", "0", "replicas of the streams and buckets -store creates; 0 means 3 on a cluster of three or more NATS servers, else 1"},
 	{"broker", "URL", "", "use this external MQTT 5 broker (mqtt://[user:pass@]host:1883, mqtts://, ws://) as the bus instead of the embedded one; -mqtt and -mqtt-ws are then not served"},
@@ -188,6 +176,12 @@ func (c *Config) setValue(name, v string, explicit bool) error {
 		c.LogMaxAge = d
 	case "console-tiles":
 		c.ConsoleTiles = v
+	case "max-connections":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("-max-connections: want a number of connections, 0 for the file limit's, not %q", v)
+		}
+		c.MaxConnections = n
 	case "store":
 		if v != "" && !strings.HasPrefix(v, "nats://") && !strings.HasPrefix(v, "tls://") {
 			return fmt.Errorf("-store: want nats://host:port (several comma-separated), not %q", v)
@@ -320,6 +314,8 @@ func (c *Config) load(file string) error {
 			v = f.TLSCA
 		case "console-tiles":
 			v = f.ConsoleTiles
+		case "max-connections":
+			v = strconv.Itoa(f.MaxConnections)
 		case "store":
 			v = f.Store
 		case "store-replicas":

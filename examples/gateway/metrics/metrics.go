@@ -1,8 +1,3 @@
-// Package metrics exports a gateway node's state to Prometheus
-// (github.com/prometheus/client_golang): connections, frames, messages and
-// decode errors per channel, the time to durability that trackers wait
-// for, the log's size, stream counters and lag, device counts. Values are
-// read from the node at each scrape: there is no second copy of state.
 package metrics
 
 import (
@@ -43,6 +38,7 @@ var (
 	connections   = prometheus.NewDesc("gnssgate_channel_connections", "Open connections (TCP) and live sessions (UDP).", chLabels, nil)
 	connsTotal    = prometheus.NewDesc("gnssgate_channel_connections_total", "Connections accepted.", chLabels, nil)
 	bytesIn       = prometheus.NewDesc("gnssgate_channel_received_bytes_total", "Bytes received from devices.", chLabels, nil)
+	framesIn      = prometheus.NewDesc("gnssgate_channel_frames_total", "Frames (TCP) and datagrams (UDP) decoded.", chLabels, nil)
 	messagesIn    = prometheus.NewDesc("gnssgate_channel_messages_total", "Messages decoded.", chLabels, nil)
 	messagesAcked = prometheus.NewDesc("gnssgate_channel_messages_acked_total", "Messages stored and acknowledged.", chLabels, nil)
 	decodeErrors  = prometheus.NewDesc("gnssgate_channel_decode_errors_total", "Frames the codec rejected.", chLabels, nil)
@@ -53,6 +49,9 @@ var (
 	logAppended  = prometheus.NewDesc("gnssgate_log_appended_total", "Messages appended to the log by channels.", nil, nil)
 	logDropped   = prometheus.NewDesc("gnssgate_log_dropped_total", "Messages removed by retention since start.", nil, nil)
 	consumerLag  = prometheus.NewDesc("gnssgate_log_consumer_lag", "Log records a consumer has not committed yet.", []string{"consumer"}, nil)
+	conns        = prometheus.NewDesc("gnssgate_connections", "Connections open on the node's listeners (trackers, MQTT and HTTP clients).", nil, nil)
+	connsMax     = prometheus.NewDesc("gnssgate_connections_max", "The bound on open connections, from the open-file limit less the store's files.", nil, nil)
+	connsRefused = prometheus.NewDesc("gnssgate_connections_rejected_total", "Connections closed on accept because the bound was reached.", nil, nil)
 	devices      = prometheus.NewDesc("gnssgate_devices", "Registered devices.", nil, nil)
 	connected    = prometheus.NewDesc("gnssgate_devices_connected", "Devices with an identified connection.", nil, nil)
 	devsCreated  = prometheus.NewDesc("gnssgate_devices_created_total", "Devices registered automatically.", nil, nil)
@@ -61,14 +60,25 @@ var (
 	streamQueue  = prometheus.NewDesc("gnssgate_stream_queue", "Log records a stream has not examined yet.", stLabels, nil)
 	streamLag    = prometheus.NewDesc("gnssgate_stream_lag_seconds", "Age of the oldest message a stream is delivering.", stLabels, nil)
 	streamAckLat = prometheus.NewDesc("gnssgate_stream_ack_latency_seconds", "Latency of the stream's last accepted batch.", stLabels, nil)
+
+	brokerClients    = prometheus.NewDesc("gnssgate_broker_clients_connected", "MQTT clients connected to the embedded broker.", nil, nil)
+	brokerSessions   = prometheus.NewDesc("gnssgate_broker_sessions", "MQTT sessions held by the broker, connected or kept for offline clients.", nil, nil)
+	brokerSubs       = prometheus.NewDesc("gnssgate_broker_subscriptions", "Subscriptions of all broker sessions.", nil, nil)
+	brokerRetained   = prometheus.NewDesc("gnssgate_broker_retained_messages", "Retained messages kept by the broker.", nil, nil)
+	brokerRetBytes   = prometheus.NewDesc("gnssgate_broker_retained_bytes", "Topic and payload bytes of the retained messages.", nil, nil)
+	brokerQueued     = prometheus.NewDesc("gnssgate_broker_queued_bytes", "Bytes of messages waiting for broker sessions.", nil, nil)
+	brokerReceived   = prometheus.NewDesc("gnssgate_broker_messages_received_total", "PUBLISHes the broker took in (network and in-process).", nil, nil)
+	brokerSent       = prometheus.NewDesc("gnssgate_broker_messages_sent_total", "PUBLISHes the broker delivered (network and in-process).", nil, nil)
+	brokerOverBudget = prometheus.NewDesc("gnssgate_broker_filter_over_budget_total", "Messages a $filter subscription did not get: its predicate ran out of steps.", nil, nil)
 )
 
 type collector struct{ src Source }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
-		logRecords, logBytes, logAppended, logDropped, consumerLag, devices, connected, devsCreated,
-		streamCount, streamRetry, streamQueue, streamLag, streamAckLat} {
+	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, framesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
+		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
+		streamCount, streamRetry, streamQueue, streamLag, streamAckLat,
+		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerOverBudget} {
 		ch <- d
 	}
 }
@@ -92,10 +102,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(connections, float64(x.Stats.Conns), l...)
 		count(connsTotal, float64(x.Stats.ConnsTotal), l...)
 		count(bytesIn, float64(x.Stats.BytesIn), l...)
+		count(framesIn, float64(x.Stats.FramesIn), l...)
 		count(messagesIn, float64(x.Stats.MessagesIn), l...)
 		count(messagesAcked, float64(x.Stats.MessagesAcked), l...)
 		count(decodeErrors, float64(x.Stats.DecodeErrors), l...)
 		count(handlerErrors, float64(x.Stats.HandlerErrors), l...)
+	}
+	if s.MaxConnections > 0 {
+		gauge(conns, float64(s.Connections))
+		gauge(connsMax, float64(s.MaxConnections))
+		count(connsRefused, float64(s.ConnectionsRejected))
 	}
 	gauge(logRecords, float64(s.Log.Count))
 	gauge(logBytes, float64(s.Log.Bytes))
@@ -121,5 +137,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(streamQueue, float64(st.Queue), l...)
 		gauge(streamLag, st.Lag.Seconds(), l...)
 		gauge(streamAckLat, st.LastAckLatency.Seconds(), l...)
+	}
+	if b := s.Broker; b != nil {
+		gauge(brokerClients, float64(b.ClientsConnected))
+		gauge(brokerSessions, float64(b.Sessions))
+		gauge(brokerSubs, float64(b.Subscriptions))
+		gauge(brokerRetained, float64(b.Retained))
+		gauge(brokerRetBytes, float64(b.RetainedBytes))
+		gauge(brokerQueued, float64(b.QueuedBytes))
+		count(brokerReceived, float64(b.MessagesReceived))
+		count(brokerSent, float64(b.MessagesSent))
+		count(brokerOverBudget, float64(b.FilterOverBudget))
 	}
 }

@@ -15,6 +15,7 @@ func (n *Node) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/gw/", n.API)
 	mux.Handle("/platform/", n.API)
+	mux.Handle("/mqtt/", n.API)
 	mux.HandleFunc("/http/{id}", n.serveHTTPChannel)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -48,10 +49,10 @@ func (n *Node) watchObjects(ctx context.Context) {
 	publish := func(kind string, id int64, old, obj any) {
 		var a, b []byte
 		if old != nil {
-			a, _ = json.Marshal(old)
+			a, _ = json.Marshal(withoutSecrets(old))
 		}
 		if obj != nil {
-			b, _ = json.Marshal(obj)
+			b, _ = json.Marshal(withoutSecrets(obj))
 		}
 		n.state.Object(ctx, kind, id, a, b)
 	}
@@ -77,6 +78,17 @@ func (n *Node) watchObjects(ctx context.Context) {
 		id, old, obj := changeOf(c, func(x *registry.Stream) int64 { return x.ID })
 		go publish("streams", id, old, obj)
 	})
+}
+
+// withoutSecrets is what a state topic shows of an object: a device's
+// password and access token are its credentials, and a token allowed to
+// subscribe to flespi/state/# (a dashboard's) must not learn them.
+func withoutSecrets(v any) any {
+	if d, ok := v.(registry.Device); ok {
+		d.Configuration.Password, d.Configuration.AccessToken = "", ""
+		return d
+	}
+	return v
 }
 
 // changeOf returns a change's object id, and its old and new values as

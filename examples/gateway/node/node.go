@@ -23,6 +23,7 @@ import (
 	"github.com/gnssgate/gnssgate/examples/gateway/platform"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/gateway/rest"
+	"github.com/gnssgate/gnssgate/examples/internal/fdlimit"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/memory"
@@ -93,7 +94,18 @@ type Config struct {
 	Cluster *Cluster
 	// ShutdownTimeout bounds the graceful shutdown; 0 means 10 s.
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
+	// StateInterval is how often the live state of channels and streams
+	// (connections, counters) is published on their retained state
+	// topics when it changed; 0 means 5 s.
+	StateInterval time.Duration
+	// MaxConnections bounds the connections open at once on all of the
+	// node's TCP listeners (trackers, MQTT and HTTP clients): one over it
+	// is closed as soon as it is accepted. 0 means the process's open-file
+	// limit less what the node's databases and outgoing connections need,
+	// so that sockets never take the files the store must open; negative
+	// means no bound.
+	MaxConnections int
+	Logger         *slog.Logger
 }
 
 // ChannelSpec declares a channel.
@@ -138,7 +150,10 @@ type Node struct {
 	limits   *limits
 	settings *settingsRuntime
 	elector  cluster.Elector
-	peers    *peers // nil without a Cluster connection
+	peers    *peers          // nil without a Cluster connection
+	conns    *fdlimit.Budget // nil: connections unbounded
+	// filesNeeded is what the node's databases may hold open.
+	filesNeeded int
 
 	mu        sync.Mutex
 	addrs     Addrs
@@ -192,7 +207,7 @@ func (n *Node) open(ctx context.Context) error {
 			return err
 		}
 		n.db = db
-		small := &pebble.Options{CacheSize: 4 << 20, MemTableSize: 2 << 20, Config: store.Config{Logger: n.logger}}
+		small := &pebble.Options{CacheSize: 4 << 20, MemTableSize: 2 << 20, MaxOpenFiles: 32, Config: store.Config{Logger: n.logger}}
 		dead, err := pebble.Open(filepath.Join(n.cfg.DataDir, "deadletter"), small)
 		if err != nil {
 			return err
@@ -203,15 +218,23 @@ func (n *Node) open(ctx context.Context) error {
 			return err
 		}
 		n.kv = kv
+		n.filesNeeded = pebble.FilesNeeded(nil) + pebble.FilesNeeded(small) + registry.PebbleKVFiles
 	}
+	n.conns = n.connectionBudget()
 
 	// 2. The registry: channels, devices, streams, tokens.
 	known := func(name string) bool {
 		_, ok := n.codec(name, false)
 		return ok || n.overHTTP(name) || name == "mqtt" || name == DeviceAPIProtocol
 	}
-	if n.Registry, err = registry.Open(ctx, n.kv, &registry.Options{Protocols: known,
-		ListensOptional: func(name string) bool { return n.overHTTP(name) || name == DeviceAPIProtocol }}); err != nil {
+	ropts := &registry.Options{Protocols: known,
+		ListensOptional: func(name string) bool { return n.overHTTP(name) || name == DeviceAPIProtocol }}
+	if n.clustered() {
+		// Nodes share the id counters: reserve ids by the hundred, so that
+		// a fleet registering at once does not race on them per device.
+		ropts.IDBlock = 100
+	}
+	if n.Registry, err = registry.Open(ctx, n.kv, ropts); err != nil {
 		return err
 	}
 	if err := n.declare(ctx); err != nil {
@@ -374,6 +397,9 @@ func (n *Node) Run(ctx context.Context) error {
 		})
 	}
 	run("telemetry", n.tel.Run)
+	run("live-state", func(ctx context.Context) error {
+		return n.leased(ctx, "live-state", func(ctx context.Context, _ uint64) error { return n.publishLiveState(ctx) })
+	})
 	run("account-storage", func(ctx context.Context) error {
 		every := n.cfg.AccountCheckInterval
 		if every <= 0 {
@@ -518,12 +544,40 @@ func ignoreClosed(err error) error {
 func (n *Node) bind(what, network string, l Listen, flag string) (net.Listener, error) {
 	ln, err := net.Listen(network, l.Addr)
 	if err == nil {
+		if n.conns != nil {
+			ln = n.conns.Listener(ln)
+		}
 		n.mu.Lock()
 		n.listeners = append(n.listeners, ln)
 		n.mu.Unlock()
 		return ln, nil
 	}
 	return nil, n.bindFailed(what, l, flag, err)
+}
+
+// filesReserved is kept beyond the databases' files for what else the
+// node opens: listeners, outgoing connections (streams, NATS, proxy
+// upstreams), traffic recordings, its own log file.
+const filesReserved = 256
+
+// connectionBudget is the bound Config.MaxConnections describes.
+func (n *Node) connectionBudget() *fdlimit.Budget {
+	max := n.cfg.MaxConnections
+	if max < 0 {
+		return nil
+	}
+	if max == 0 {
+		limit, err := fdlimit.Current()
+		if err != nil {
+			return nil
+		}
+		max = int(min(limit, 1<<30)) - n.filesNeeded - filesReserved
+		if max < 64 {
+			n.logger.Warn("the open-file limit leaves room for few connections; raise it (ulimit -n)", "limit", limit, "connections", max)
+			max = 64
+		}
+	}
+	return fdlimit.NewBudget(max)
 }
 
 // bindFailed reports a listener that could not bind: a default address
@@ -631,6 +685,14 @@ type Snapshot struct {
 	Devices  int
 	// Connected counts devices with an identified connection.
 	Connected int
+	// Connections is what is open on the node's listeners, MaxConnections
+	// their bound (0: none) and ConnectionsRejected those closed at once
+	// because the bound was reached.
+	Connections, MaxConnections int
+	ConnectionsRejected         uint64
+	// Broker is the embedded MQTT broker's state and counters (sessions,
+	// subscriptions, messages in and out…); nil with an external broker.
+	Broker *embedded.Stats
 }
 
 // ChannelSnapshot is one running tracker channel's counters.
@@ -667,6 +729,13 @@ func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
 	n.devices.mu.Lock()
 	s.Connected = len(n.devices.conns)
 	n.devices.mu.Unlock()
+	if n.conns != nil {
+		s.Connections, s.MaxConnections, s.ConnectionsRejected = n.conns.InUse(), n.conns.Size(), n.conns.Rejected()
+	}
+	if n.embedded != nil {
+		st := n.embedded.Stats()
+		s.Broker = &st
+	}
 	return s, err
 }
 

@@ -376,3 +376,26 @@ func TestTLSChannel(t *testing.T) {
 		t.Fatal("a device without a client certificate was served")
 	}
 }
+
+// The node's Snapshot carries the embedded broker's statistics, which
+// /metrics exports ("broker sessions and messages").
+func TestSnapshotBroker(t *testing.T) {
+	g := start(t, testConfig(t))
+	before, err := g.Node.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Broker == nil {
+		t.Fatal("Snapshot.Broker is nil with the embedded broker")
+	}
+	if err := g.Node.Broker.Publish(context.Background(), broker.Message{Topic: "snapshot/test", Payload: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := g.Node.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Broker.MessagesReceived != before.Broker.MessagesReceived+1 {
+		t.Fatalf("messages received %d, then %d after one publish", before.Broker.MessagesReceived, after.Broker.MessagesReceived)
+	}
+}

@@ -1,18 +1,3 @@
-// Package platform publishes the gateway's MQTT platform topics, flespi's
-// names, through any broker.Broker (the embedded broker, or an external one
-// through broker/paho):
-//
-//	flespi/message/gw/channels/{channel_id}/{ident}    every message stored (Messages)
-//	flespi/message/gw/devices/{device_id}              … of a registered device
-//	flespi/state/gw/devices/{id}/telemetry/{param}     retained latest value (Telemetry; see TopicLevel)
-//	flespi/state/gw/{channels|devices|streams}/{id}/{property}  retained object state (State)
-//	flespi/log/gw/{channels|devices|streams}/{id}/{event}       events (State.Event)
-//
-// Message and telemetry payloads are JSON (a message object; a value);
-// every publication carries flespi's "timestamp" user property: the
-// message's server time, the telemetry value's time, or the time of the
-// change. An older message never overwrites a newer telemetry value
-// (store.Telemetry decides which values change).
 package platform
 
 import (
@@ -317,6 +302,13 @@ func (s *State) Property(ctx context.Context, kind string, id int64, name string
 	}
 	topic, props := s.Accounts.place(s.Accounts.object(kind, id), StatePrefix+kind+"/"+strconv.FormatInt(id, 10)+"/"+name, timestampProp(s.now()))
 	s.publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Retain: true, Properties: props})
+}
+
+// Clear removes one retained property of an object of account cid (given,
+// as an object that is gone can no longer be looked up).
+func (s *State) Clear(ctx context.Context, cid int64, kind string, id int64, name string) {
+	topic, props := s.Accounts.place(cid, StatePrefix+kind+"/"+strconv.FormatInt(id, 10)+"/"+name, timestampProp(s.now()))
+	s.publish(ctx, broker.Message{Topic: topic, QoS: 1, Retain: true, Properties: props}) // empty: cleared
 }
 
 // Event publishes an event on flespi/log/gw/{kind}/{id}/{event}: a JSON

@@ -181,13 +181,20 @@ type PebbleKV struct {
 // Keys: 'k' + key → revision (8 bytes) + value; 'r' → the last revision.
 var revKey = []byte{'r'}
 
+// PebbleKVFiles is the most files a KV from [OpenPebbleKV] keeps open:
+// its table files (bounded: the registry is small) and what pebble opens
+// besides them.
+const PebbleKVFiles = pebbleKVTables + 16
+
+const pebbleKVTables = 64
+
 // OpenPebbleKV opens (creating) a KV in dir. It keeps its memory small: the
 // registry is a few megabytes even for a large fleet.
 func OpenPebbleKV(dir string) (*PebbleKV, error) {
 	cache := pebble.NewCache(8 << 20)
 	defer cache.Unref()
 	db, err := pebble.Open(dir, &pebble.Options{FS: vfs.Default, Cache: cache, MemTableSize: 4 << 20,
-		FormatMajorVersion: pebble.FormatNewest, Logger: pebbleLogger{}})
+		MaxOpenFiles: pebbleKVTables, FormatMajorVersion: pebble.FormatNewest, Logger: pebbleLogger{}})
 	if err != nil {
 		return nil, fmt.Errorf("registry: open %s: %w", dir, err)
 	}

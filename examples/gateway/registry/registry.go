@@ -74,6 +74,12 @@ type Collection[T any, P interface {
 	items    map[int64]*item[T]
 	index    map[string]int64 // unique value → id
 	watchers []func(Change[T])
+	maxID    int64 // the largest id ever applied
+
+	idMu    sync.Mutex
+	idBlock int64 // ids reserved at once (Options.IDBlock)
+	idNext  int64 // the next reserved id; idNext > idEnd: none left
+	idEnd   int64
 }
 
 type item[T any] struct {
@@ -89,7 +95,8 @@ func newCollection[T any, P interface {
 	*T
 	Object
 }](k Kind, kv KV, now func() time.Time) *Collection[T, P] {
-	return &Collection[T, P]{kind: k, kv: kv, now: now, items: map[int64]*item[T]{}, index: map[string]int64{}}
+	return &Collection[T, P]{kind: k, kv: kv, now: now, items: map[int64]*item[T]{}, index: map[string]int64{},
+		idBlock: 1, idNext: 1}
 }
 
 // Kind returns the collection's kind.
@@ -259,11 +266,29 @@ func (c *Collection[T, P]) Create(ctx context.Context, v T) (T, error) {
 	return v, nil
 }
 
-// nextID allocates an id: a counter in the KV, moved with compare-and-set.
-// Contenders (a fleet's devices registering at once, on one node or
-// several) back off at random after each lost race, so that each round
-// has few of them instead of all.
+// nextID allocates an id from the block this registry reserved, and
+// reserves the next block when it is used up (Options.IDBlock).
 func (c *Collection[T, P]) nextID(ctx context.Context) (int64, error) {
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
+	if c.idNext > c.idEnd {
+		end, err := c.reserveIDs(ctx, c.idBlock)
+		if err != nil {
+			return 0, err
+		}
+		c.idNext, c.idEnd = end-c.idBlock+1, end
+	}
+	id := c.idNext
+	c.idNext++
+	return id, nil
+}
+
+// reserveIDs moves the id counter in the KV forward by n with
+// compare-and-set and returns its new value: ids up to it are this
+// registry's. Contenders (registries of several nodes reserving at once)
+// back off at random after each lost race, so that each round has few of
+// them instead of all.
+func (c *Collection[T, P]) reserveIDs(ctx context.Context, block int64) (int64, error) {
 	for attempt := range 1000 {
 		if attempt > 0 {
 			wait := time.Duration(mrand.Int64N(int64(min(time.Duration(attempt)*time.Millisecond, 50*time.Millisecond))))
@@ -285,12 +310,12 @@ func (c *Collection[T, P]) nextID(ctx context.Context) (int64, error) {
 				return 0, fmt.Errorf("registry: %s: %w", seqKey(c.kind), err)
 			}
 		}
+		// A counter behind the objects (lost, or older than them) never
+		// hands out an id in use.
 		c.mu.RLock()
-		for id := range c.items {
-			n = max(n, id)
-		}
+		n = max(n, c.maxID)
 		c.mu.RUnlock()
-		n++
+		n += block
 		if _, err := c.kv.Put(ctx, seqKey(c.kind), []byte(strconv.FormatInt(n, 10)), rev); err == nil {
 			return n, nil
 		} else if !errors.Is(err, ErrConflict) {
@@ -397,6 +422,7 @@ func (c *Collection[T, P]) apply(id int64, v *T, rev uint64) {
 	} else {
 		c.items[id] = &item[T]{v: *v, rev: rev}
 		c.indexAdd(v)
+		c.maxID = max(c.maxID, id)
 	}
 	c.mu.Unlock()
 	c.notify(Change[T]{Old: old, New: v})
@@ -543,6 +569,13 @@ type Options struct {
 	ListensOptional func(name string) bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// IDBlock is how many ids a collection reserves at once in the KV's
+	// counter; 0 means 1. Registries of several nodes sharing one KV set
+	// it higher (100, say), so that a fleet registering at once moves the
+	// shared counter once per block instead of once per object; ids then
+	// interleave by block between nodes, and a restart skips what was left
+	// of a block.
+	IDBlock int
 }
 
 // Open loads the registry from kv and follows the changes other users of
@@ -562,6 +595,10 @@ func Open(ctx context.Context, kv KV, opts *Options) (*Registry, error) {
 		Devices:  newCollection[Device](Devices, kv, o.Now),
 		Streams:  newCollection[Stream](Streams, kv, o.Now),
 		Tokens:   newCollection[Token](Tokens, kv, o.Now),
+	}
+	if o.IDBlock > 1 {
+		b := int64(o.IDBlock)
+		r.Accounts.idBlock, r.Channels.idBlock, r.Devices.idBlock, r.Streams.idBlock, r.Tokens.idBlock = b, b, b, b, b
 	}
 	r.Accounts.check = func(old, a *Account) error { return checkAccount(r, old, a) }
 	r.Accounts.uniques = func(a *Account) []string {

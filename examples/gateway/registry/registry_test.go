@@ -335,3 +335,60 @@ func testWatch(t *testing.T, b backend) {
 		t.Fatalf("watch saw %q", got)
 	}
 }
+
+func TestIDBlocks(t *testing.T) { each(t, testIDBlocks) }
+
+// Two registries on one KV reserving ids by blocks of 10: 50 devices made
+// at once on both get distinct ids, the shared counter moves once per
+// block, and a registry opened later starts past every id in use.
+func testIDBlocks(t *testing.T, be backend) {
+	ctx := context.Background()
+	openKV := be.store(t)
+	opts := &registry.Options{IDBlock: 10}
+	var regs []*registry.Registry
+	for range 2 {
+		r, err := registry.Open(ctx, openKV(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(r.Close)
+		regs = append(regs, r)
+	}
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := regs[i%2].Devices.Create(ctx, device(fmt.Sprintf("blk%03d", i))); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	eventually(t, "both see 50 devices", func() bool { return regs[0].Devices.Len() == 50 && regs[1].Devices.Len() == 50 })
+	ids := map[int64]bool{}
+	var top int64
+	for _, d := range regs[0].Devices.List() {
+		if ids[d.ID] {
+			t.Fatalf("id %d given twice", d.ID)
+		}
+		ids[d.ID] = true
+		top = max(top, d.ID)
+	}
+	// 25 devices each: at most 3 blocks of 10 per registry.
+	if top > 60 {
+		t.Errorf("largest id %d: more than 3 blocks of 10 reserved per registry", top)
+	}
+	third, err := registry.Open(ctx, openKV(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(third.Close)
+	d, err := third.Devices.Create(ctx, device("blk-after"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids[d.ID] || d.ID <= top {
+		t.Fatalf("a new registry gave id %d; ids in use go up to %d", d.ID, top)
+	}
+}

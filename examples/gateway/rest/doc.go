@@ -19,6 +19,9 @@
 //	GET    /gw/channels/{selector}/traffic/{ident}/{file}?from=0&count=500  … decoded, frame by frame
 //	GET    /gw/channels/{selector}/traffic/{ident}/{file}/hex, …/txtar      … as a file, or a golden case
 //	POST   /gw/expressions {"expression":"position.speed>60","kind":"expression","device_id":7}
+//	GET    /mqtt/sessions/{selector}; DELETE ends them; GET, POST, DELETE …/subscriptions[/{selector}]
+//	POST   /mqtt/messages {"topic":"a/b","payload":"on","qos":1,"retained":true,"user_properties":{"k":"v"}}
+//	GET    /mqtt/messages/{topic filter}; DELETE                      retained messages
 //
 // Selectors, fields, limit and offset are package selector's: every
 // example of flespi's API basics works, e.g.
@@ -68,6 +71,27 @@
 // Every object carries the cid of the account that owns it; a token sees
 // and changes only the objects of its own account.
 //
+// # The broker over REST
+//
+// flespi's /mqtt API manages the gateway's embedded MQTT broker in the
+// namespace of the account the call acts in (see MQTTAdmin and mqtt.go for
+// the objects and their fields):
+//
+//	GET    /mqtt/sessions/{sel}                         client id, connected, clean, subscriptions, queued messages
+//	DELETE /mqtt/sessions/{sel}                         end them (a connected client is disconnected, reason 0x98)
+//	GET    /mqtt/sessions/{sel}/subscriptions[/{sel}]   their subscriptions
+//	POST   /mqtt/sessions/{sel}/subscriptions           [{"topic":"cmd/#","qos":1}]: online or offline
+//	DELETE /mqtt/sessions/{sel}/subscriptions/{sel}     unsubscribe (or with a body [{"topic":"cmd/#"}])
+//	POST   /mqtt/messages                               publish: topic, payload, qos, retained, user_properties
+//	GET    /mqtt/messages/{topic}                       retained messages ('+', '#' as %23, or all)
+//	DELETE /mqtt/messages/{topic}                       delete them (the platform's flespi/ state stays)
+//
+// A session selector is a client id (or several, comma-separated) or a
+// selector over session objects, e.g. {connected==false} or
+// client_id=car*. Topics obey the token's MQTT ACL as they would for its
+// MQTT clients. With an external broker as the bus, only POST
+// /mqtt/messages works; the rest answers 501.
+//
 // # Decisions
 //
 //   - DELETE /gw/channels/{selector}/messages is refused: the gateway's log
@@ -76,4 +100,16 @@
 //   - A token with an ACL cannot create, change or delete tokens: it could
 //     otherwise make one without limits.
 //   - Channels' messages_ttl is the log's retention, the same for all.
+//   - /mqtt: sessions are made by clients connecting, so POST
+//     /mqtt/sessions (flespi's "create persistent session") is not
+//     served; a POST of subscriptions selecting no session subscribes
+//     nothing and answers an empty result, like a PUT selecting nothing.
+//   - /mqtt: reading retained messages needs subscribe filters covering
+//     the filter; deleting them needs publish filters covering it too
+//     (an empty retained publish is how an MQTT client deletes one). A
+//     token without an ACL has "#" for both, which does not reach topics
+//     starting with '$' — other namespaces, the device API's.
+//   - /mqtt: user_properties is an object; a key repeated in a message
+//     shows its last value, and a POST sends them sorted by key.
+//   - /mqtt: a payload that is not UTF-8 is answered as payload_base64.
 package rest

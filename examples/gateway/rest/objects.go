@@ -9,6 +9,7 @@ import (
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/selector"
 	"github.com/gnssgate/gnssgate/store"
+	"github.com/gnssgate/gnssgate/stream"
 )
 
 // found is the outcome of a selector over a collection: the matching
@@ -98,7 +99,7 @@ func (q *request) channels(s []string) ([]byte, error) {
 			return nil, q.methodNotAllowed()
 		}
 		return q.create(func(raw json.RawMessage) ([]byte, error) {
-			var c registry.Channel
+			c := registry.Channel{Enabled: true} // flespi: a new channel runs unless "enabled": false
 			if err := decodeStrict(raw, &c); err != nil {
 				return nil, err
 			}
@@ -285,13 +286,28 @@ func (q *request) deviceSub(f *found, s []string) ([]byte, error) {
 
 type streamView struct {
 	registry.Stream
+	StreamLive
+}
+
+// StreamLive is a stream's live state, as REST answers it and as the
+// gateway publishes it on the stream's state topics.
+type StreamLive struct {
 	State     string          `json:"state,omitempty"`
 	Connected bool            `json:"connected"`
 	QueueSize int64           `json:"queue_size"`
-	Counters  *streamCounters `json:"counters,omitempty"`
+	Counters  *StreamCounters `json:"counters,omitempty"`
 }
 
-type streamCounters struct {
+// LiveOfStream is the live state of a stream whose counters are st.
+func LiveOfStream(st stream.Stats) StreamLive {
+	return StreamLive{State: string(st.State), Connected: st.Batches > 0 && st.LastError == "", QueueSize: st.Queue,
+		Counters: &StreamCounters{Read: st.Read, Skipped: st.Skipped, Accepted: st.Accepted, Rejected: st.Rejected,
+			DeadLettered: st.DeadLettered, Expired: st.Expired, Dropped: st.Dropped, Batches: st.Batches, Retries: st.Retries,
+			AckLatency: st.LastAckLatency.Seconds(), LagSeconds: st.Lag.Seconds(), LastError: st.LastError}}
+}
+
+// StreamCounters are flespi's stream counters.
+type StreamCounters struct {
 	Read         int64   `json:"read"`
 	Skipped      int64   `json:"skipped"`
 	Accepted     int64   `json:"accepted"`
@@ -316,12 +332,7 @@ func (q *request) renderStream(s *registry.Stream) []byte {
 	}
 	if q.api.Live != nil {
 		if st, ok := q.api.Live.StreamState(s.ID); ok {
-			v.State = string(st.State)
-			v.Connected = st.Batches > 0 && st.LastError == ""
-			v.QueueSize = st.Queue
-			v.Counters = &streamCounters{Read: st.Read, Skipped: st.Skipped, Accepted: st.Accepted, Rejected: st.Rejected,
-				DeadLettered: st.DeadLettered, Expired: st.Expired, Dropped: st.Dropped, Batches: st.Batches, Retries: st.Retries,
-				AckLatency: st.LastAckLatency.Seconds(), LagSeconds: st.Lag.Seconds(), LastError: st.LastError}
+			v.StreamLive = LiveOfStream(st)
 		}
 	}
 	b, _ := json.Marshal(v)

@@ -315,6 +315,10 @@ func (q *request) route() ([]byte, error) {
 		return q.subaccounts(s[2:])
 	case len(s) >= 2 && s[0] == "gw" && s[1] == "expressions":
 		return q.expressions(s[2:])
+	case len(s) >= 2 && s[0] == "mqtt" && s[1] == "sessions":
+		return q.mqttSessions(s[2:])
+	case len(s) >= 2 && s[0] == "mqtt" && s[1] == "messages":
+		return q.mqttMessages(s[2:])
 	}
 	return nil, errf(http.StatusNotFound, "no such API: /%s", strings.Join(s, "/"))
 }

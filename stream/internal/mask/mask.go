@@ -104,13 +104,17 @@ func (t Template) Append(dst []byte, m *protocol.Message, check func(name, value
 			return dst, fmt.Errorf("%w: %q", ErrMissing, s.param)
 		}
 		start := len(dst)
-		if str, isStr := v.Str(); isStr {
+		str, isStr := v.Str()
+		if isStr {
 			dst = append(dst, str...)
 		} else {
 			dst = v.AppendJSON(dst)
+			str = string(dst[start:])
 		}
 		if check != nil {
-			if err := check(s.param, string(dst[start:])); err != nil {
+			// str, not a string made of dst: one allocation less per
+			// message for the usual string parameters.
+			if err := check(s.param, str); err != nil {
 				return dst, err
 			}
 		}
