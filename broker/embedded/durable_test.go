@@ -481,3 +481,44 @@ func TestDurableCloseUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d acknowledged before Close, all delivered after it", len(acked))
 }
+
+// TestDurableAdminAcrossRestart: what the administrative API does to an
+// offline session and to retained messages is kept like a client's own
+// SUBSCRIBE and empty retained publish.
+func TestDurableAdminAcrossRestart(t *testing.T) {
+	d := startDurable(t, nil)
+	r := dialRaw(t, d.addr)
+	r.connect("adm", false, 30, nil)
+	r.nc.Close()
+	ctx := context.Background()
+	d.s.Publish(ctx, broker.Message{Topic: "gone/t", Payload: []byte("x"), QoS: 1, Retain: true})
+	d.s.Publish(ctx, broker.Message{Topic: "kept/t", Payload: []byte("y"), QoS: 1, Retain: true})
+	time.Sleep(50 * time.Millisecond)
+	if err := d.s.SubscribeSession(ctx, "", "adm", Subscription{Filter: "adm/#", QoS: 1, RetainHandling: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if del, err := d.s.DeleteRetained(ctx, "", "gone/t"); err != nil || len(del) != 1 {
+		t.Fatalf("DeleteRetained: %v %v", del, err)
+	}
+	if err := d.s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.restart()
+	if err := d.s.Publish(ctx, broker.Message{Topic: "adm/1", Payload: []byte("via admin"), QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	r2 := dialRaw(t, d.addr)
+	if ca := r2.connect("adm", false, 30, nil); !ca.SessionPresent {
+		t.Fatal("session lost")
+	}
+	if m := r2.read(); m == nil || m.FixedHeader.Type != packets.Publish || m.TopicName != "adm/1" {
+		t.Fatalf("subscription added by the administrator lost across the restart: %+v", m)
+	}
+	ret, err := d.s.Retained("", "#")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ret) != 1 || ret[0].Topic != "kept/t" {
+		t.Fatalf("retained after restart: %+v (gone/t was deleted)", ret)
+	}
+}
