@@ -75,5 +75,13 @@ func (l *live) DeleteMQTTRetained(ctx context.Context, cid int64, topics []strin
 
 func (l *live) PublishMQTT(ctx context.Context, cid int64, m broker.Message) error {
 	m.Topic = AccountNamespace(cid) + m.Topic
-	return l.n.Broker.Publish(ctx, m)
+	if err := l.n.Broker.Publish(ctx, m); err != nil {
+		return err
+	}
+	// On a data directory the message reaches the sessions' queues with
+	// its commit: the REST answer waits for both.
+	if s, ok := l.n.Broker.(interface{ Sync(context.Context) error }); ok {
+		return s.Sync(ctx)
+	}
+	return nil
 }
