@@ -35,11 +35,12 @@
 // matched are synced to disk, so it reaches those sessions even if the
 // process is killed right after the acknowledgement; an acknowledged
 // retained message is there after a restart. In-process Publish returns
-// once the message is queued, as without a data directory; Server.Sync
-// returns once everything published before it is on disk, so an
-// in-process publisher gets the same promise for a whole batch with one
-// fsync (the gateway's platform topics are published so, before the log
-// cursor moves on). A stored delivery keeps its packet ID
+// once the message is queued for the commit (its subscribers' queues get
+// it with the commit, a moment later); Server.Sync returns once everything
+// published before it is on disk and queued for its subscribers, so an
+// in-process publisher gets the network clients' promise for a whole batch
+// with one fsync (the gateway's platform topics are published so, before
+// the log cursor moves on, and its REST publish answers after Sync). A stored delivery keeps its packet ID
 // across restarts (the ID follows from its sequence number in the session),
 // so a QoS 2 message a client already holds is not received twice. Session
 // expiry, will delay and message expiry are stored as instants and keep

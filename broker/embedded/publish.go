@@ -27,9 +27,10 @@ const restPrefix = "flespi/rest/"
 
 // Publish routes m to every matching subscription, network or in-process,
 // and stores it when retained (an empty retained payload deletes the
-// retained message). It returns after m is queued for every subscriber;
-// in-process publishes are not subject to the Authorizer nor to the
-// reserved "flespi/" prefix.
+// retained message). It returns after m is queued for every subscriber
+// (with a data directory: for the commit that queues it for them; Sync
+// waits for that); in-process publishes are not subject to the Authorizer
+// nor to the reserved "flespi/" prefix.
 func (s *Server) Publish(ctx context.Context, m broker.Message) error {
 	if s.ctx.Err() != nil {
 		return broker.ErrClosed
