@@ -83,6 +83,16 @@ type Config struct {
 	// 512 MiB.
 	MaxRetained      int
 	MaxRetainedBytes int64
+	// DataDir keeps the broker's state in this directory (created if
+	// needed), so that it survives restarts and crashes: persistent
+	// sessions with their subscriptions, expiry and will, the QoS 1 and 2
+	// messages queued and in flight for them, the QoS 2 packet IDs being
+	// received, and retained messages. A QoS 1 or 2 publish is acknowledged
+	// only once it is on disk with every delivery to a persistent session
+	// (doc.go, "Data directory"). Empty: everything is in memory and ends
+	// with the process. Use Open to learn whether the directory could be
+	// used.
+	DataDir string
 	// Timestamps adds a "timestamp" user property (Unix seconds with
 	// fraction) to every message that does not carry one, as flespi does.
 	Timestamps bool

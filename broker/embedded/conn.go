@@ -328,13 +328,30 @@ func (c *conn) queueCtrl(se *session, b ...byte) {
 // ack queues a PUBACK, PUBREC, PUBREL or PUBCOMP, with a reason code for
 // MQTT 5 clients when code is not 0.
 func (c *conn) ack(se *session, typ byte, id uint16, code byte) {
+	var b [5]byte
+	c.queueCtrl(se, c.encodeAck(b[:0], typ, id, code)...)
+}
+
+// ackNoWait is ack for goroutines that must not wait for the client to
+// read (completions of the data directory's writer): it does not wait for
+// room in c.ctrl. Their callers bound what they queue by other means.
+func (c *conn) ackNoWait(se *session, typ byte, id uint16, code byte) {
+	var b [5]byte
+	se.mu.Lock()
+	if !c.closing {
+		c.ctrl = append(c.ctrl, c.encodeAck(b[:0], typ, id, code)...)
+	}
+	se.mu.Unlock()
+	c.signal()
+}
+
+func (c *conn) encodeAck(b []byte, typ byte, id uint16, code byte) []byte {
 	flags := byte(0)
 	if typ == packets.Pubrel {
 		flags = 2
 	}
 	if c.version == 5 && code != 0 {
-		c.queueCtrl(se, typ<<4|flags, 3, byte(id>>8), byte(id), code)
-		return
+		return append(b, typ<<4|flags, 3, byte(id>>8), byte(id), code)
 	}
-	c.queueCtrl(se, typ<<4|flags, 2, byte(id>>8), byte(id))
+	return append(b, typ<<4|flags, 2, byte(id>>8), byte(id))
 }

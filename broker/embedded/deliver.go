@@ -36,6 +36,10 @@ type routed struct {
 	ackType byte // packets.Puback or packets.Pubrec
 	ackID   uint16
 	ackCode byte
+
+	// committed, when set, gets the outcome of the commit (an in-process
+	// Publish waiting for it in durable mode).
+	committed chan error
 }
 
 // deliver queues every delivery for its session.
@@ -65,6 +69,26 @@ func (r *routed) finish() {
 		}
 	}
 	r.from.ack(r.fromSe, r.ackType, r.ackID, r.ackCode)
+}
+
+// finishNoWait is finish for a goroutine that must not wait for the
+// publisher to read (the data directory's writer): the acknowledgement is
+// queued even beyond ctrlLimit; the publisher's read loop waited for room
+// before it queued the publish.
+func (r *routed) finishNoWait() {
+	if r.ackType == 0 {
+		return
+	}
+	if r.ackType == packets.Pubrec && r.ackCode == 0 {
+		se := r.fromSe
+		se.mu.Lock()
+		if se.inQoS2 == nil {
+			se.inQoS2 = make(map[uint16]struct{})
+		}
+		se.inQoS2[r.ackID] = struct{}{}
+		se.mu.Unlock()
+	}
+	r.from.ackNoWait(r.fromSe, r.ackType, r.ackID, r.ackCode)
 }
 
 // route finds the sessions msg goes to and appends them to mt.targets:
@@ -171,6 +195,9 @@ func (s *session) deliver(d delivery) {
 		s.dropped++
 		n := s.dropped
 		s.mu.Unlock()
+		if d.dseq != 0 {
+			s.srv.state.acked(s, &outbound{delivery: d})
+		}
 		if n == 1 || n%10000 == 0 {
 			s.srv.log.Warn("embedded: session queue full, dropping messages", "client", s.id, "dropped", n)
 		}
@@ -237,7 +264,9 @@ func (s *session) takeLocked(out []writeItem, limit, max int) []writeItem {
 			}
 			if d.msg.expired(now) {
 				s.addQueued(-d.msg.size)
-				s.queue.pop()
+				if d := s.queue.pop(); d.dseq != 0 {
+					s.srv.state.acked(s, &outbound{delivery: d})
+				}
 				continue
 			}
 		}
@@ -249,7 +278,17 @@ func (s *session) takeLocked(out []writeItem, limit, max int) []writeItem {
 		if len(s.inflight) >= limit {
 			break
 		}
-		o := &outbound{delivery: s.queue.pop(), id: s.allocID()}
+		var id uint16
+		if d.dseq != 0 {
+			// A stored delivery's ID follows from its sequence number; when
+			// an older message still holds that ID, wait for its ack.
+			if id = packetID(d.dseq); s.inflight[id] != nil {
+				break
+			}
+		} else {
+			id = s.allocID()
+		}
+		o := &outbound{delivery: s.queue.pop(), id: id}
 		s.seq++
 		o.seq = s.seq
 		if s.inflight == nil {
@@ -324,5 +363,6 @@ func (c *conn) handlePubrec(se *session, id uint16, code byte) {
 		c.ack(se, packets.Pubrel, id, 0x92)
 		return
 	}
-	c.srv.state.released(se, o, func() { c.ack(se, packets.Pubrel, id, 0) })
+	c.waitCtrl(se)
+	c.srv.state.released(se, o, func() { c.ackNoWait(se, packets.Pubrel, id, 0) })
 }

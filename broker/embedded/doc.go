@@ -14,7 +14,73 @@
 //	defer srv.Close()
 //
 // Serve returns when ctx ends or the server is closed; ServeConn serves a
-// single accepted connection. Sessions live in memory: Close ends them.
+// single accepted connection. Without Config.DataDir sessions live in
+// memory and Close ends them; with it they survive restarts and crashes
+// (below).
+//
+// # Data directory
+//
+// With Config.DataDir (open it with Open, which reports a directory it
+// cannot use), the broker keeps on disk what a restart would otherwise
+// lose: persistent sessions (3.1.1 clean session 0, MQTT 5 session expiry
+// above 0) with their subscriptions (options, identifiers), session expiry
+// and will; the QoS 1 and 2 messages queued for them and in flight to them
+// (including which QoS 2 deliveries the client has received, PUBREC, and
+// awaits only a PUBREL for); the QoS 2 packet IDs a client is publishing
+// (PUBREC sent, PUBREL awaited), so that a publish sent again after a
+// restart is not routed twice; and retained messages.
+//
+// The promise: a QoS 1 or 2 publish is acknowledged (PUBACK, PUBREC) only
+// after the message and its deliveries to every persistent session it
+// matched are synced to disk, so it reaches those sessions even if the
+// process is killed right after the acknowledgement; an acknowledged
+// retained message is there after a restart. In-process Publish returns
+// once the message is queued for the commit (its subscribers' queues get
+// it with the commit, a moment later); Server.Sync returns once everything
+// published before it is on disk and queued for its subscribers, so an
+// in-process publisher gets the network clients' promise for a whole batch
+// with one fsync (the gateway's platform topics are published so, before
+// the log cursor moves on, and its REST publish answers after Sync). A stored delivery keeps its packet ID
+// across restarts (the ID follows from its sequence number in the session),
+// so a QoS 2 message a client already holds is not received twice. Session
+// expiry, will delay and message expiry are stored as instants and keep
+// counting while the broker is down; a session connected when the broker
+// stopped counts as disconnected from the restart on, and its will (if
+// any) is published after its will delay. Not kept: QoS 0 messages,
+// non-persistent sessions, and the will of a client still connected at a
+// clean Close (Close is not the client's disconnection).
+//
+// Changes are group-committed: whoever makes one (a connection's reader,
+// a timer, an in-process publisher) snapshots it and queues it, and one
+// writer goroutine writes everything queued as one Pebble batch with one
+// fsync, then completes it in queue order — deliveries queued for their
+// sessions, publishers acknowledged, SUBACKs sent. Many publishers' acks
+// thus wait on one fsync; while it runs the next group forms. Changes that
+// need no durability before they complete (a client's PUBACK of a delivery)
+// ride along without a sync of their own. Pending changes are bounded
+// (64 MiB); publishers wait beyond that, so a slow disk holds them back
+// instead of filling memory. A write error stops acknowledgements: the
+// publishers waiting are disconnected without one.
+//
+// The directory is a Pebble database (github.com/cockroachdb/pebble/v2, as
+// store/pebble) of its own. Keys start with one tag byte; numbers are big
+// endian:
+//
+//	's' client key                  → session: generation, expiry, offline since, will, subscriptions
+//	'm' message ID (8)              → message: topic, payload, QoS, retain, properties, created, expiry
+//	'q' generation (8), seq (8)     → a delivery: message ID, QoS, retain, PUBREC received, subscription IDs
+//	'p' generation (8), packet (2)  → an inbound QoS 2 packet ID awaiting PUBREL
+//	'r' topic                       → a retained message
+//
+// A session's generation names one life of the session (a client key that
+// ends and starts again gets a new one), so what is stored under an ended
+// session is never mistaken for its successor's. A message delivered to
+// several sessions is stored once and deleted with its last delivery; the
+// writer keeps the reference counts in memory and rebuilds them when the
+// directory is opened, deleting what belongs to no session. Values start
+// with a format byte. Opening reads the whole directory into memory (the
+// working state, as without one) and fails with an error naming the
+// corrupt key rather than starting without it.
 //
 // # Protocol
 //
@@ -205,8 +271,10 @@
 // acknowledgements), writer.go (encoding and writing), subscribe.go
 // (SUBSCRIBE, UNSUBSCRIBE, retained messages on subscription), topics.go
 // (filters and the subscription tree), retained.go (the retained tree),
-// persist.go (the persistence interface), sink.go (in-process
-// subscribers), hooks.go (per-client namespaces and interceptors), admin.go
-// (the administrative API), stats.go (Stats and the "$SYS" topics), auth.go
+// persist.go (the persistence interface, and the in-memory one),
+// durable.go, durable_load.go and durable_codec.go (the data directory),
+// sink.go (in-process subscribers), hooks.go (per-client namespaces and
+// interceptors), admin.go (the administrative API), stats.go (Stats and the
+// "$SYS" topics), auth.go
 // and websocket.go.
 package embedded

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"time"
 
 	"github.com/eclipse/paho.golang/paho"
@@ -79,6 +80,43 @@ func ExampleServer_Serve() {
 	// Output:
 	// devices/7/up hello
 	// 0x87
+}
+
+// A broker on a data directory: a retained message published before a
+// restart is there after it.
+func ExampleOpen() {
+	dir, err := os.MkdirTemp("", "mqtt-data")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+
+	srv, err := embedded.Open(&embedded.Config{DataDir: dir})
+	if err != nil {
+		panic(err)
+	}
+	srv.Publish(ctx, broker.Message{Topic: "fleet/7/state", Payload: []byte("parked"), QoS: 1, Retain: true})
+	// Sync returns once what was published before it is on disk.
+	if err := srv.Sync(ctx); err != nil {
+		panic(err)
+	}
+	srv.Close()
+
+	srv, err = embedded.Open(&embedded.Config{DataDir: dir})
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	got := make(chan broker.Message, 1)
+	sub, _ := srv.Subscribe(ctx, "fleet/#", broker.HandlerFunc(func(_ context.Context, m broker.Message) error {
+		got <- m
+		return nil
+	}))
+	defer sub.Unsubscribe(ctx)
+	m := <-got
+	fmt.Println(m.Topic, string(m.Payload))
+	// Output: fleet/7/state parked
 }
 
 // Stats is what the "$SYS/broker/…" topics publish and what a program

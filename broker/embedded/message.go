@@ -20,6 +20,7 @@ type message struct {
 	expiry  time.Time // zero: never
 	origin  *session  // publishing session (for No Local); nil in-process
 	size    int       // bytes counted against MaxQueuedBytes
+	did     uint64    // ID in the data directory; 0: not stored (owned by durableState's writer)
 }
 
 type msgProps struct {
@@ -130,6 +131,7 @@ type delivery struct {
 	retain bool
 	subIDs []int
 	space  *string // the matching subscription's namespace, nil: the client's own
+	dseq   uint64  // sequence number in the session's stored deliveries; 0: not stored
 }
 
 // outbound is a QoS 1 or 2 delivery sent and not yet acknowledged.

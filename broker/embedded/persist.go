@@ -9,7 +9,10 @@ package embedded
 // records its changes, in the order the broker makes them, and gives them
 // back when a server starts. Without a data directory it is memoryState,
 // which records nothing and completes every change at once, on the caller's
-// goroutine.
+// goroutine; with one it is durableState (durable.go), which completes
+// changes after the group commit that made them durable, on its writer's
+// goroutine (completions that may wait for a client are run by the caller
+// instead, see saveSession).
 //
 // Methods taking a completion (routed.deliver and finish, done) call it once
 // the change is committed; completions run in commit order. Every method
@@ -32,6 +35,10 @@ type persistence interface {
 	// released records that the client received the QoS 2 delivery o
 	// (PUBREC), then calls done, which sends the PUBREL.
 	released(se *session, o *outbound, done func())
+	// releasedIn records that the client released its QoS 2 publish id
+	// (PUBREL): the ID may name a new message from now on. Then it calls
+	// done, which sends the PUBCOMP.
+	releasedIn(se *session, id uint16, done func())
 	// close commits what is pending and releases the store.
 	close() error
 }
@@ -54,4 +61,5 @@ func (memoryState) saveSession(_ *session, done func()) {
 func (memoryState) dropSession(*session)                          {}
 func (memoryState) acked(*session, *outbound)                     {}
 func (memoryState) released(_ *session, _ *outbound, done func()) { done() }
+func (memoryState) releasedIn(_ *session, _ uint16, done func())  { done() }
 func (memoryState) close() error                                  { return nil }

@@ -27,9 +27,10 @@ const restPrefix = "flespi/rest/"
 
 // Publish routes m to every matching subscription, network or in-process,
 // and stores it when retained (an empty retained payload deletes the
-// retained message). It returns after m is queued for every subscriber;
-// in-process publishes are not subject to the Authorizer nor to the
-// reserved "flespi/" prefix.
+// retained message). It returns after m is queued for every subscriber
+// (with a data directory: for the commit that queues it for them; Sync
+// waits for that); in-process publishes are not subject to the Authorizer
+// nor to the reserved "flespi/" prefix.
 func (s *Server) Publish(ctx context.Context, m broker.Message) error {
 	if s.ctx.Err() != nil {
 		return broker.ErrClosed
@@ -197,11 +198,12 @@ func (c *conn) handlePubrel(se *session, id uint16) {
 	_, ok := se.inQoS2[id]
 	delete(se.inQoS2, id)
 	se.mu.Unlock()
-	code := byte(0)
 	if !ok {
-		code = 0x92
+		c.ack(se, packets.Pubcomp, id, 0x92)
+		return
 	}
-	c.ack(se, packets.Pubcomp, id, code)
+	c.waitCtrl(se)
+	c.srv.state.releasedIn(se, id, func() { c.ackNoWait(se, packets.Pubcomp, id, 0) })
 }
 
 // serveREST runs a REST-over-MQTT request and publishes the answer to its

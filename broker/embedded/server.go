@@ -3,6 +3,7 @@ package embedded
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -36,6 +37,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	closed    bool
 
+	openErr error // why the data directory could not be used: the server is closed
+
 	clock  atomic.Int64 // Unix ns, refreshed every clockTick: time.Now is costly on the hot path
 	nconns atomic.Int64
 	// queuedTotal is the sum of every session's queuedBytes.
@@ -47,8 +50,21 @@ type Server struct {
 
 var _ broker.Broker = (*Server)(nil)
 
-// New returns a Server configured by cfg; nil means the zero Config.
+// New returns a Server configured by cfg; nil means the zero Config. With
+// a Config.DataDir that cannot be opened or read, New logs the error and
+// returns a closed Server, whose Serve returns that error: use Open to get
+// it at once.
 func New(cfg *Config) *Server {
+	s, err := Open(cfg)
+	if err != nil {
+		s.log.Error("embedded: broker not started", "err", err)
+	}
+	return s
+}
+
+// Open is New that reports whether Config.DataDir could be opened and its
+// state loaded. On error the returned Server is closed (never nil).
+func Open(cfg *Config) (*Server, error) {
 	s := &Server{sessions: make(map[string]*session), conns: make(map[*conn]struct{}),
 		listeners: make(map[net.Listener]struct{})}
 	if cfg != nil {
@@ -68,6 +84,23 @@ func New(cfg *Config) *Server {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.clock.Store(time.Now().UnixNano())
 	s.stats.start = time.Now()
+	var started []loaded
+	if dir := s.cfg.DataDir; dir != "" {
+		d, err := openDurable(s, dir)
+		if err == nil {
+			if started, err = d.load(); err != nil {
+				d.db.Close()
+			}
+		}
+		if err != nil {
+			s.openErr = err
+			s.closed = true
+			s.cancel()
+			return s, err
+		}
+		s.state = d
+		d.start()
+	}
 	s.wg.Add(2)
 	go s.janitor()
 	go s.tick()
@@ -75,7 +108,8 @@ func New(cfg *Config) *Server {
 		s.wg.Add(1)
 		go s.sysLoop(every)
 	}
-	return s
+	s.startLoaded(started)
+	return s, nil
 }
 
 // Serve accepts MQTT connections on ln until ctx ends or the server is
@@ -88,6 +122,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.closed {
 		s.mu.Unlock()
 		ln.Close()
+		if s.openErr != nil {
+			return s.openErr
+		}
 		return broker.ErrClosed
 	}
 	s.listeners[ln] = struct{}{}
@@ -162,8 +199,9 @@ func (s *Server) ServeConn(nc net.Conn) {
 
 // Close disconnects every client (MQTT 5 clients get DISCONNECT "server
 // shutting down"), stops in-process subscriptions and releases the
-// server. Sessions are in memory and do not survive Close. Later calls
-// return broker.ErrClosed.
+// server. Without a data directory sessions are in memory and do not
+// survive Close; with one, what is pending is committed and the directory
+// closed. Later calls return broker.ErrClosed.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -198,6 +236,9 @@ func (s *Server) Close() error {
 		se.gone = true
 		se.queue.reset()
 		se.mu.Unlock()
+	}
+	if err := s.state.close(); err != nil {
+		return fmt.Errorf("embedded: close data directory: %w", err)
 	}
 	return nil
 }

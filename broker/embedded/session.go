@@ -43,7 +43,16 @@ type session struct {
 	pendingWill *message
 	dropped     uint64
 	gone        bool
+
+	// Kept by the data directory (durable.go): the generation naming the
+	// session's stored state (0: not stored), since when it is offline, and
+	// when its pending will is due.
+	dgen      atomic.Uint64
+	offlineAt time.Time
+	willAt    time.Time
 }
+
+var timeZero time.Time
 
 func newSession(srv *Server, id string) *session {
 	s := &session{srv: srv, id: id, num: srv.sessionSeq.Add(1), subs: make(map[string]*subscription)}
@@ -139,15 +148,8 @@ func (c *conn) detach(se *session, cause error) {
 			will = c.will
 		} else {
 			se.pendingWill = c.will
-			se.willTimer = time.AfterFunc(time.Duration(delay)*time.Second, func() {
-				se.mu.Lock()
-				w := se.pendingWill
-				se.pendingWill = nil
-				se.mu.Unlock()
-				if w != nil {
-					s.publish(w, routed{})
-				}
-			})
+			se.willAt = time.Now().Add(time.Duration(delay) * time.Second)
+			se.willTimer = time.AfterFunc(time.Duration(delay)*time.Second, func() { s.firePendingWill(se) })
 		}
 	}
 	if mine && !gone && expiry > 0 && !closing {
@@ -171,6 +173,22 @@ func (c *conn) detach(se *session, cause error) {
 			cause = nil
 		}
 		cb(c.client, StateDisconnected, cause)
+	}
+}
+
+// firePendingWill publishes se's pending will, if it still has one, and
+// records that it has none.
+func (s *Server) firePendingWill(se *session) {
+	se.mu.Lock()
+	w := se.pendingWill
+	se.pendingWill = nil
+	gone := se.gone
+	se.mu.Unlock()
+	if w != nil {
+		s.publish(w, routed{})
+		if !gone {
+			s.state.saveSession(se, nil)
+		}
 	}
 }
 

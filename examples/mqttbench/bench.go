@@ -28,7 +28,11 @@ type config struct {
 	Rate     float64       // messages/s per publisher; 0 = as fast as the window allows
 	Inflight int           // QoS 1 publishes in flight per publisher
 	Drain    time.Duration // how long to wait for stragglers after publishing stops
-	Logger   *slog.Logger
+	// SessionExpiry gives subscribers persistent sessions (MQTT 5 session
+	// expiry, seconds): a broker that keeps them durably stores every
+	// delivery to them. 0: non-persistent. Their sessions end with the run.
+	SessionExpiry uint32
+	Logger        *slog.Logger
 }
 
 // result is what a run measured. Rates are over the publishing time.
@@ -109,11 +113,12 @@ func run(ctx context.Context, cfg config) (result, error) {
 
 	var clients []*mqtt.Client
 	defer func() {
+		zero := uint32(0)
 		for _, c := range clients {
-			c.Disconnect(&mqtt.Disconnect{})
+			c.Disconnect(&mqtt.Disconnect{Properties: &mqtt.DisconnectProperties{SessionExpiryInterval: &zero}})
 		}
 	}()
-	subs, err := connectAll(ctx, cfg.Addr, "bench-sub-"+runID, cfg.Subs, onMessage)
+	subs, err := connectAll(ctx, cfg.Addr, "bench-sub-"+runID, cfg.Subs, cfg.SessionExpiry, onMessage)
 	clients = append(clients, subs...)
 	if err != nil {
 		return result{}, err
@@ -126,7 +131,7 @@ func run(ctx context.Context, cfg config) (result, error) {
 			return result{}, fmt.Errorf("mqttbench: subscribe %s: %w", subFilter(i), err)
 		}
 	}
-	pubs, err := connectAll(ctx, cfg.Addr, "bench-pub-"+runID, cfg.Pubs, nil)
+	pubs, err := connectAll(ctx, cfg.Addr, "bench-pub-"+runID, cfg.Pubs, 0, nil)
 	clients = append(clients, pubs...)
 	if err != nil {
 		return result{}, err
@@ -217,7 +222,7 @@ func publishLoop(ctx context.Context, c *mqtt.Client, topic string, cfg config, 
 }
 
 // connectAll opens n connections, 32 at a time.
-func connectAll(ctx context.Context, addr, idPrefix string, n int, onMessage func(mqtt.PublishReceived) (bool, error)) ([]*mqtt.Client, error) {
+func connectAll(ctx context.Context, addr, idPrefix string, n int, expiry uint32, onMessage func(mqtt.PublishReceived) (bool, error)) ([]*mqtt.Client, error) {
 	clients := make([]*mqtt.Client, n)
 	errs := make([]error, n)
 	sem := make(chan struct{}, 32)
@@ -228,7 +233,7 @@ func connectAll(ctx context.Context, addr, idPrefix string, n int, onMessage fun
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			clients[i], errs[i] = connect(ctx, addr, idPrefix+"-"+strconv.Itoa(i), onMessage)
+			clients[i], errs[i] = connect(ctx, addr, idPrefix+"-"+strconv.Itoa(i), expiry, onMessage)
 		}()
 	}
 	wg.Wait()
@@ -244,7 +249,7 @@ func connectAll(ctx context.Context, addr, idPrefix string, n int, onMessage fun
 	return ok, nil
 }
 
-func connect(ctx context.Context, addr, id string, onMessage func(mqtt.PublishReceived) (bool, error)) (*mqtt.Client, error) {
+func connect(ctx context.Context, addr, id string, expiry uint32, onMessage func(mqtt.PublishReceived) (bool, error)) (*mqtt.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var d net.Dialer
@@ -257,7 +262,6 @@ func connect(ctx context.Context, addr, id string, onMessage func(mqtt.PublishRe
 		cfg.OnPublishReceived = []func(mqtt.PublishReceived) (bool, error){onMessage}
 	}
 	c := mqtt.NewClient(cfg)
-	expiry := uint32(0)
 	if _, err := c.Connect(ctx, &mqtt.Connect{ClientID: id, KeepAlive: 30, CleanStart: true,
 		Properties: &mqtt.ConnectProperties{SessionExpiryInterval: &expiry}}); err != nil {
 		conn.Close()

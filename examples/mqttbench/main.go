@@ -8,6 +8,11 @@
 //	go run ./examples/mqttbench -addr 127.0.0.1:1883 -scenario p2p -qos 1 -n 10 -duration 10s
 //	go run ./examples/mqttbench -scenario fanout -n 1000 -qos 0 -rate 10 -json
 //	go run ./examples/mqttbench -scenario fanin -n 50 -subs 5 -qos 1
+//	go run ./examples/mqttbench -scenario fanin -n 50 -subs 5 -qos 1 -session-expiry 5m
+//
+// -session-expiry gives the subscribers persistent sessions (MQTT 5 session
+// expiry), which a broker with persistence stores every delivery for; the
+// sessions are ended (expiry 0 at DISCONNECT) when the run is over.
 //
 // -n sets the scenario's size: p2p uses n publishers and n subscribers,
 // fanout 1 publisher and n subscribers (1000 without -n), fanin n publishers
@@ -83,6 +88,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		rate     = fs.Float64("rate", 0, "messages/s per publisher; 0 = unpaced")
 		inflight = fs.Int("inflight", 16, "QoS 1 publishes awaiting PUBACK per publisher")
 		drain    = fs.Duration("drain", 5*time.Second, "how long to wait for deliveries after publishing stops")
+		expiry   = fs.Duration("session-expiry", 0, "give subscribers persistent sessions with this session expiry (ended after the run); 0 = none")
 		asJSON   = fs.Bool("json", false, "print the result as one JSON object")
 		verbose  = fs.Bool("v", false, "log progress to stderr")
 
@@ -102,7 +108,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := config{
 		Addr: *addr, Scenario: *scenario, QoS: byte(*qos),
-		Duration: *duration, Rate: *rate, Inflight: *inflight, Drain: *drain,
+		Duration: *duration, Rate: *rate, Inflight: *inflight, Drain: *drain, SessionExpiry: uint32(expiry.Seconds()),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if *verbose {

@@ -3,7 +3,11 @@
 //
 //	go run ./examples/mqttd -addr 127.0.0.1:1883 -anonymous
 //	go run ./examples/mqttd -tokens tokens.txt -tls-addr :8883 -cert c.pem -key k.pem -ws-addr :8080
+//	go run ./examples/mqttd -addr 127.0.0.1:1883 -anonymous -data /var/lib/mqttd
 //
+// -data keeps persistent sessions, the messages queued for them and
+// retained messages in a directory, so that they survive a restart or a
+// crash (broker/embedded, "Data directory").
 // -tokens names a file of lines "secret publish-filters subscribe-filters"
 // (filters comma-separated, "-" for none); each secret may be presented as
 // the MQTT username or password. -paho configures what the Eclipse Paho
@@ -82,6 +86,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		inflight  = fs.Int("max-inflight", 0, "unacknowledged messages per client; 0 = 1024")
 		idle      = fs.Duration("max-session-idle", 0, "how long persistent sessions outlive their connection; 0 = 240h")
 		retAge    = fs.Duration("retained-max-age", 0, "drop retained messages older than this; 0 = never")
+		data      = fs.String("data", "", "keep sessions, queued and retained messages in `dir` (survive restarts and crashes); empty = memory only")
 		stamps    = fs.Bool("timestamps", false, "add flespi's 'timestamp' user property to every message")
 		sysEvery  = fs.Duration("sys-interval", 0, "publish the $SYS/broker/... statistics this often; 0 = 10s, negative = never")
 		steps     = fs.Int("filter-max-steps", 0, "work one $filter evaluation may do per message, in steps; 0 = 2097152 (a few ms)")
@@ -109,7 +114,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	cfg := embedded.Config{
 		AllowAnonymous: *anonymous, ServerKeepAlive: *keepAlive, MaxConnections: *maxConns,
 		MaxPacketSize: *maxPacket, MaxQueuedBytes: *maxQueued, MaxTotalQueuedBytes: *maxTotal, MaxInflight: *inflight,
-		MaxSessionIdle: *idle, RetainedMaxAge: *retAge, Timestamps: *stamps, Logger: log,
+		MaxSessionIdle: *idle, RetainedMaxAge: *retAge, Timestamps: *stamps, Logger: log, DataDir: *data,
 		SysInterval: *sysEvery, FilterMaxSteps: *steps, MaxTopicLevels: *levels,
 		ConnState: func(c *embedded.Client, st embedded.ConnState, err error) {
 			log.Debug("client", "id", c.ID, "state", st, "remote", c.RemoteAddr, "err", err)
@@ -145,7 +150,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		tlsCfg = &tls.Config{Certificates: []tls.Certificate{c}, MinVersion: tls.VersionTLS12}
 	}
-	srv := embedded.New(&cfg)
+	srv, err := embedded.Open(&cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "mqttd:", err)
+		return 1
+	}
 	defer srv.Close()
 
 	errc := make(chan error, 3)

@@ -81,5 +81,13 @@ func (l *live) PublishMQTT(ctx context.Context, cid int64, m broker.Message) err
 	m.Topic = AccountNamespace(cid) + m.Topic
 	props := slices.DeleteFunc(slices.Clone(m.Properties.UserProperties), func(u broker.UserProperty) bool { return u.Key == "cid" })
 	m.Properties.UserProperties = append(props, cidProperty(cid)...)
-	return l.n.Broker.Publish(ctx, m)
+	if err := l.n.Broker.Publish(ctx, m); err != nil {
+		return err
+	}
+	// On a data directory the message reaches the sessions' queues with
+	// its commit: the REST answer waits for both.
+	if s, ok := l.n.Broker.(interface{ Sync(context.Context) error }); ok {
+		return s.Sync(ctx)
+	}
+	return nil
 }

@@ -43,8 +43,9 @@ type Listen struct {
 // everything in memory and listens nowhere but its channels.
 type Config struct {
 	// DataDir keeps the store (DataDir/store), the registry
-	// (DataDir/registry) and dead letters (DataDir/deadletter); "" keeps
-	// everything in memory.
+	// (DataDir/registry), dead letters (DataDir/deadletter) and the
+	// embedded broker's sessions, queued and retained messages
+	// (DataDir/broker); "" keeps everything in memory.
 	DataDir string
 	// HTTP serves the REST API, HTTP channels, /metrics, /healthz and
 	// /readyz; MQTT and MQTTWebSocket the embedded broker. Empty addresses
@@ -260,14 +261,21 @@ func (n *Node) open(ctx context.Context) error {
 		}
 		n.deviceAPI = &deviceapi.API{Handler: n.ingest.Handler(devCh), ChannelID: devCh.ID,
 			Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger}
-		n.embedded = embedded.New(&embedded.Config{
+		brokerDir := ""
+		if n.cfg.DataDir != "" {
+			brokerDir = filepath.Join(n.cfg.DataDir, "broker")
+		}
+		if n.embedded, err = embedded.Open(&embedded.Config{
 			Authenticator: n.deviceAPI.Authenticator(auth),
 			Authorizer:    embedded.AuthorizerFunc(n.authorizeMQTT),
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
 			ConnState:     n.limits.mqttConnState,
 			Timestamps:    true,
 			Logger:        n.logger,
-		})
+			DataDir:       brokerDir,
+		}); err != nil {
+			return err
+		}
 		n.deviceAPI.Broker = n.embedded
 		n.Broker = n.embedded
 	}

@@ -68,7 +68,10 @@ func (a *Accounts) object(kind string, id int64) int64 {
 
 // Messages is the stream sink that publishes every message of the log on
 // its channel's and its device's message topics, QoS 1 (so that persistent
-// sessions get them), in log order.
+// sessions get them), in log order. A broker that keeps messages durably
+// (embedded.Server with a data directory: Sync) has the batch on disk
+// before Write returns, so the log's cursor never passes messages a crash
+// could take from persistent sessions.
 type Messages struct {
 	Broker   broker.Broker
 	Accounts *Accounts
@@ -97,7 +100,18 @@ func (p *Messages) Write(ctx context.Context, b *stream.Batch) error {
 			}
 		}
 	}
+	if s, ok := p.Broker.(syncer); ok {
+		if err := s.Sync(ctx); err != nil {
+			return failedFrom(b, 0, err) // which of them are on disk is unknown: all again
+		}
+	}
 	return nil
+}
+
+// syncer is a broker whose published messages become durable in groups:
+// Sync waits for everything published before it.
+type syncer interface {
+	Sync(ctx context.Context) error
 }
 
 func (p *Messages) publish(ctx context.Context, cid int64, topic string, payload []byte, props broker.Properties) error {
