@@ -243,7 +243,7 @@ func (d *durableState) snapshot(se *session) *sessionRecord {
 	rec.subs = make([]subRecord, 0, len(se.subs))
 	for _, sub := range se.subs {
 		rec.subs = append(rec.subs, subRecord{filter: sub.filter.String(), qos: sub.qos, noLocal: sub.noLocal,
-			rap: sub.rap, rh: sub.rh, id: sub.id})
+			rap: sub.rap, rh: sub.rh, id: sub.id, space: sub.space})
 	}
 	return rec
 }

@@ -195,7 +195,11 @@ type subRecord struct {
 	rap     bool
 	rh      byte
 	id      int
+	space   *string // the namespace it was taken in (Token.Spaces); nil: the client's own
 }
+
+// spaceFlag marks a subscription record followed by its namespace.
+const spaceFlag = 0x40
 
 func appendSession(b []byte, rec *sessionRecord) []byte {
 	b = append(b, durableFormat)
@@ -221,8 +225,14 @@ func appendSession(b []byte, rec *sessionRecord) []byte {
 			flags |= 8
 		}
 		flags |= (s.rh & 3) << 4
+		if s.space != nil {
+			flags |= spaceFlag
+		}
 		b = append(b, flags)
 		b = binary.AppendUvarint(b, uint64(s.id))
+		if s.space != nil {
+			b = appendStr(b, *s.space)
+		}
 	}
 	return b
 }
@@ -255,10 +265,14 @@ func decodeSession(v []byte) (*sessionRecord, error) {
 		flags := r.byte()
 		s.qos, s.noLocal, s.rap, s.rh = flags&3, flags&4 != 0, flags&8 != 0, (flags>>4)&3
 		id := r.uvarint()
-		if id > 268435455 || s.qos > 2 || s.rh > 2 {
+		if id > 268435455 || s.qos > 2 || s.rh > 2 || flags&0x80 != 0 {
 			r.fail()
 		}
 		s.id = int(id)
+		if flags&spaceFlag != 0 {
+			sp := r.str()
+			s.space = &sp
+		}
 		rec.subs = append(rec.subs, s)
 	}
 	if r.err == nil && len(r.b) != 0 {

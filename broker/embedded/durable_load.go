@@ -47,7 +47,7 @@ func (d *durableState) load() ([]loaded, error) {
 				continue
 			}
 			se.subs[pf.String()] = &subscription{sess: se, filter: pf, qos: sr.qos, noLocal: sr.noLocal, rap: sr.rap,
-				rh: sr.rh, id: sr.id, pred: pf.Predicate()}
+				rh: sr.rh, id: sr.id, pred: pf.Predicate(), space: sr.space}
 		}
 		maxGen = max(maxGen, rec.gen)
 		byGen[rec.gen] = se
