@@ -60,17 +60,17 @@ type Conn struct {
 
 // ConnInfo is a snapshot of a connection, as [Server.Conns] lists them.
 type ConnInfo struct {
-	ID           uint64
-	Ident        string // "" until the device identified itself
-	Network      string // "tcp" or "udp"
-	Peer         string // remote ip:port
-	Since        time.Time
-	LastActivity time.Time // last byte (or datagram) from the device
-	BytesIn      uint64
-	BytesOut     uint64
-	MessagesIn   uint64 // messages decoded from the device
-	MessagesOut  uint64 // packets sent to the device: replies and commands
-	Pending      int    // commands sent and awaiting an answer
+	ID           uint64    `json:"id"`
+	Ident        string    `json:"ident"`   // "" until the device identified itself
+	Network      string    `json:"network"` // "tcp" or "udp"
+	Peer         string    `json:"peer"`    // remote ip:port
+	Since        time.Time `json:"since"`
+	LastActivity time.Time `json:"last_activity"` // last byte (or datagram) from the device
+	BytesIn      uint64    `json:"bytes_in"`
+	BytesOut     uint64    `json:"bytes_out"`
+	MessagesIn   uint64    `json:"messages_in"`  // messages decoded from the device
+	MessagesOut  uint64    `json:"messages_out"` // packets sent to the device: replies and commands
+	Pending      int       `json:"pending"`      // commands sent and awaiting an answer
 }
 
 func (s *Server) newConn(parent context.Context, network string, remote net.Addr) *Conn {

@@ -93,7 +93,7 @@ func TestClusterTwoNodes(t *testing.T) {
 	// …and its connection, on the channel and on the device.
 	for _, path := range []string{"/gw/channels/1/connections", sel + "/connections"} {
 		_, out := b.rest("GET", path, nil)
-		if r := results(t, out); len(r) != 1 || r[0]["Ident"] != dev.s.Ident() {
+		if r := results(t, out); len(r) != 1 || r[0]["ident"] != dev.s.Ident() {
 			t.Fatalf("node B: GET %s = %v", path, out)
 		}
 	}

@@ -24,7 +24,7 @@ func TestChannelConnections(t *testing.T) {
 	}
 	for id, ident := range map[int64]string{id1: ident1, id2: ident2} {
 		list := conns(id)
-		if len(list) != 1 || list[0].(map[string]any)["Ident"] != ident || list[0].(map[string]any)["channel_id"].(float64) != float64(id) {
+		if len(list) != 1 || list[0].(map[string]any)["ident"] != ident || list[0].(map[string]any)["channel_id"].(float64) != float64(id) {
 			t.Fatalf("channel %d connections: %v", id, list)
 		}
 	}

@@ -70,12 +70,12 @@ export class ChannelsView {
     const tbody = clear($('#connections-table tbody'));
     if (list.length === 0) tbody.append(h('tr', {}, h('td', { colspan: 9, class: 'muted' }, 'No connections.')));
     for (const c of list) {
-      const dev = c.Ident ? this.app.deviceByIdent(c.Ident) : null;
-      tbody.append(h('tr', { class: 'connection-row', dataset: { ident: c.Ident || '' } },
-        h('td', { class: 'num' }, c.ID), h('td', { class: 'mono' }, c.Ident || '(not identified)'), h('td', { class: 'mono' }, `${c.Network} ${c.Peer}`),
-        h('td', { title: c.Since }, time(Date.parse(c.Since) / 1000)), h('td', {}, ago(Date.parse(c.LastActivity) / 1000)),
-        h('td', { class: 'num' }, `${bytes(c.BytesIn)} / ${bytes(c.BytesOut)}`), h('td', { class: 'num' }, `${c.MessagesIn} / ${c.MessagesOut}`),
-        h('td', { class: 'num' }, c.Pending),
+      const dev = c.ident ? this.app.deviceByIdent(c.ident) : null;
+      tbody.append(h('tr', { class: 'connection-row', dataset: { ident: c.ident || '' } },
+        h('td', { class: 'num' }, c.id), h('td', { class: 'mono' }, c.ident || '(not identified)'), h('td', { class: 'mono' }, `${c.network} ${c.peer}`),
+        h('td', { title: c.since }, time(Date.parse(c.since) / 1000)), h('td', {}, ago(Date.parse(c.last_activity) / 1000)),
+        h('td', { class: 'num' }, `${bytes(c.bytes_in)} / ${bytes(c.bytes_out)}`), h('td', { class: 'num' }, `${c.messages_in} / ${c.messages_out}`),
+        h('td', { class: 'num' }, c.pending),
         h('td', {}, dev ? h('button', { type: 'button', class: 'close-connection', onclick: () => this.close(dev) }, 'close') : '')));
     }
   }
