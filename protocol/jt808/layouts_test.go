@@ -9,7 +9,7 @@ import (
 )
 
 // No public capture exists for these messages, so each frame is built from
-// the body layout of JT/T 808-2013 (section named on each case) with the
+// the body layout of JT/T 808-2013 (the message named on each case; section numbers are not given, as the document was not at hand to check them) with the
 // hand-made framing of frame (header, XOR check code, 7D escaping), decoded
 // through the session, and checked parameter by parameter and reply byte by
 // reply byte.
@@ -25,7 +25,7 @@ func wantParams(t *testing.T, m *protocol.Message, want map[string]protocol.Valu
 	}
 }
 
-// ack is the platform general response 0x8001 (JT/T 808-2013 §8.2): the
+// ack is the platform general response 0x8001 (JT/T 808-2013): the
 // answered serial and ID, result 0, sent with the platform's serial.
 func ack(t *testing.T, phone string, platformSerial, serial, id uint16) []byte {
 	return frame(t, 0x8001, phone, platformSerial, []byte{byte(serial >> 8), byte(serial), byte(id >> 8), byte(id), 0})
@@ -33,7 +33,7 @@ func ack(t *testing.T, phone string, platformSerial, serial, id uint16) []byte {
 
 const layoutPhone = "013345678906"
 
-// locationBody is a 0x0200 body (JT/T 808-2013 §8.18, table 23): no alarm,
+// locationBody is a 0x0200 body (JT/T 808-2013): no alarm,
 // status ACC on and positioned, 22.583678 N 113.905533 E (the two hold 0x7E
 // and 0x7D, so the frame needs escaping), 16 m, 50.0 km/h, 90°,
 // 2026-06-17 12:00:00 UTC+8.
@@ -49,9 +49,9 @@ func TestBuiltFromLayouts(t *testing.T) {
 		reply  func(t *testing.T) []byte
 	}{
 		{
-			// JT/T 808-2013 §8.11 "query terminal parameters answer" 0x0104:
+			// JT/T 808-2013 "query terminal parameters answer" 0x0104:
 			// reply serial WORD, count BYTE, then items of parameter ID
-			// DWORD, length BYTE, value (table 12): 0x0001 heartbeat
+			// DWORD, length BYTE, value: 0x0001 heartbeat
 			// interval DWORD 30 s, 0x0013 main server address STRING,
 			// 0x0081 province WORD 44, 0x0084 plate colour BYTE 2.
 			name: "0x0104 parameters", id: 0x0104, serial: 0x0021,
@@ -69,7 +69,7 @@ func TestBuiltFromLayouts(t *testing.T) {
 			reply: func(t *testing.T) []byte { return ack(t, layoutPhone, 1, 0x0021, 0x0104) },
 		},
 		{
-			// JT/T 808-2013 §8.49 "CAN bus data upload" 0x0705 (table 85):
+			// JT/T 808-2013 "CAN bus data upload" 0x0705:
 			// item count WORD, receive time of the first item BCD[5]
 			// hh-mm-ss-msms (10:15:30.250), then items of CAN ID DWORD
 			// (bit 31 channel, 30 frame type, 29 collection method, 0-28
@@ -88,8 +88,8 @@ func TestBuiltFromLayouts(t *testing.T) {
 			reply: func(t *testing.T) []byte { return ack(t, layoutPhone, 1, 0x0102, 0x0705) },
 		},
 		{
-			// JT/T 808-2013 §8.50 "multimedia event information upload"
-			// 0x0800 (table 87): media ID DWORD, type BYTE (0 image, 1
+			// JT/T 808-2013 "multimedia event information upload"
+			// 0x0800: media ID DWORD, type BYTE (0 image, 1
 			// audio, 2 video), format BYTE (0 JPEG … 4 WMV), event BYTE
 			// (0 platform command, 1 timed, 2 robbery alarm, 3 collision
 			// or rollover, …), channel BYTE.
@@ -107,11 +107,10 @@ func TestBuiltFromLayouts(t *testing.T) {
 			reply: func(t *testing.T) []byte { return ack(t, layoutPhone, 1, 0x7e01, 0x0800) },
 		},
 		{
-			// JT/T 808-2013 §8.51 "multimedia data upload" 0x0801 (table
-			// 89): media ID DWORD, type BYTE (1 audio), format BYTE (2
+			// JT/T 808-2013 "multimedia data upload" 0x0801: media ID DWORD, type BYTE (1 audio), format BYTE (2
 			// MP3), event BYTE (1 timed), channel BYTE, the 0x0200 basic
 			// location body (28 bytes), then the data (6 bytes). A whole
-			// message is answered by §8.52 0x8800 (table 90): media ID
+			// message is answered by 0x8800: media ID
 			// DWORD and retransmit count BYTE 0, nothing to resend. The
 			// media ID holds 0x7E and 0x7D, escaped in both frames.
 			name: "0x0801 media data", id: 0x0801, serial: 0x0005,
@@ -159,7 +158,7 @@ func TestBuiltFromLayouts(t *testing.T) {
 }
 
 // fragment builds a 2013 frame of a message split into packages (JT/T
-// 808-2013 §4.4.3, table 2: body properties bit 13, then package count and
+// 808-2013: body properties bit 13, then package count and
 // index WORDs after the serial), independently of AppendFrame.
 func fragment(t *testing.T, id uint16, phone string, serial, total, index uint16, body []byte) []byte {
 	props := uint16(len(body)) | 1<<13
@@ -186,7 +185,7 @@ func fragment(t *testing.T, id uint16, phone string, serial, total, index uint16
 	return append(out, 0x7E)
 }
 
-// The first package of a split 0x0801 (JT/T 808-2013 §8.51) carries the
+// The first package of a split 0x0801 (JT/T 808-2013) carries the
 // media header and location; it is decoded, marked "1/3" and answered
 // 0x8001, the 0x8800 waiting for the whole message. A later package is
 // kept raw and answered 0x8001 too.
@@ -217,7 +216,7 @@ func TestMediaDataSplit(t *testing.T) {
 	}
 }
 
-// A parameter query answer (JT/T 808-2013 §8.11) carries the serial of the
+// A parameter query answer (JT/T 808-2013) carries the serial of the
 // platform's 0x8104 (§8.9): it becomes the command's response, its text
 // the "id=value" list.
 func TestParamsAnswerMatchesCommand(t *testing.T) {
