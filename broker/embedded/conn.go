@@ -36,6 +36,10 @@ type conn struct {
 	// costs one goroutine (the reader), not two.
 	wstate    atomic.Int32
 	wdoneOnce sync.Once
+	// connacking is set just before the CONNACK is written: from then
+	// until wstate leaves writerNotReady the client may already know it
+	// is connected, so a shutdown waits for the writer (see shutdown).
+	connacking atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -204,8 +208,14 @@ func (c *conn) finish(se *session, err error) {
 }
 
 // shutdown stops the connection, first sending a DISCONNECT with code to
-// an MQTT 5 client when send is set. It does not wait.
+// an MQTT 5 client when send is set. It does not wait, except for a
+// connection between its CONNACK and the writer being ready (at most a
+// second): the client has been told it is connected and gets the
+// DISCONNECT too.
 func (c *conn) shutdown(code byte, send bool) {
+	for i := 0; i < 100 && c.connacking.Load() && c.wstate.Load() == writerNotReady; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
 	se := c.sess.Load()
 	if se == nil || c.wstate.Load() == writerNotReady {
 		c.close()

@@ -69,6 +69,7 @@ func (c *conn) handshake() (*session, error) {
 		return nil, c.refuse(code, err)
 	}
 	s.state.saveSession(se, nil)
+	c.connacking.Store(true)
 	if err := c.connack(0, present, &props); err != nil {
 		return se, err // attached but never served: serve detaches it
 	}

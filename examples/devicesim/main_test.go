@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/gnssgate/gnssgate/internal/syncbuf"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,24 +15,6 @@ import (
 	"github.com/gnssgate/gnssgate/channel/deviceapi"
 	"github.com/gnssgate/gnssgate/protocol"
 )
-
-// syncBuffer is the simulator's log output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The simulator against the gnssgate device API on an embedded broker:
 // telemetry, RPC, a shared attribute, and a firmware update downloaded in
@@ -65,7 +47,7 @@ func testDevice(t *testing.T, v byte) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	cfg := config{dial: dialOptions{addr: ln.Addr().String(), version: v, clientID: "sim", username: "SIM_TOKEN",
 		keepAlive: 30 * time.Second}, interval: 100 * time.Millisecond, chunk: 700}

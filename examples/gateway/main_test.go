@@ -1,38 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"github.com/gnssgate/gnssgate/internal/syncbuf"
 	"net"
 	"strings"
 	"testing"
 	"time"
 )
 
-// syncBuffer is a bytes.Buffer safe for the gateway's goroutines.
-type syncBuffer struct {
-	mu chanMutex
-	b  bytes.Buffer
-}
-
-type chanMutex chan struct{}
-
-func (m chanMutex) lock()   { m <- struct{}{} }
-func (m chanMutex) unlock() { <-m }
-
-func newBuf() *syncBuffer { return &syncBuffer{mu: make(chanMutex, 1)} }
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.lock()
-	defer s.mu.unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.lock()
-	defer s.mu.unlock()
-	return s.b.String()
-}
+func newBuf() *syncbuf.Buffer { return &syncbuf.Buffer{} }
 
 func TestUsageAndBadFlags(t *testing.T) {
 	out := newBuf()

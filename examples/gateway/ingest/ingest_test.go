@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gnssgate/gnssgate/internal/syncbuf"
 	"log/slog"
 	"strings"
 	"sync"
@@ -21,7 +22,7 @@ type fixture struct {
 	reg  *registry.Registry
 	db   *memory.Store
 	in   *Ingest
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -34,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(reg.Close)
 	db := memory.New(nil)
 	t.Cleanup(func() { db.Close() })
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	return &fixture{reg: reg, db: db, logs: logs,
 		in: &Ingest{Log: db.Log(), Registry: reg, Logger: slog.New(slog.NewTextHandler(logs, nil))}}
 }
@@ -351,21 +352,4 @@ func TestActiveObserve(t *testing.T) {
 	if err := f.in.Append(context.Background(), ch, nil); err != nil {
 		t.Errorf("empty batch: %v", err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

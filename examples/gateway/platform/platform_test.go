@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gnssgate/gnssgate/internal/syncbuf"
 	"log/slog"
 	"reflect"
 	"sort"
@@ -493,7 +494,7 @@ func TestTelemetryRunSurvivesBrokerErrors(t *testing.T) {
 	defer db.Close()
 	closed := embedded.New(nil)
 	closed.Close()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	p := &Telemetry{Broker: closed, DeviceID: func(string) (int64, bool) { return 1, true },
 		Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	defer p.Watch(db.Telemetry())()
@@ -673,30 +674,13 @@ func TestStatePropertyClearEvent(t *testing.T) {
 	// State publishes to a closed broker without a panic or a hang, and
 	// logs what it could not publish.
 	b.Close()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	s.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	s.Property(ctx, "channels", 2, "connections_count", 4)
 	s.Event(ctx, "devices", 7, "disconnected", nil)
 	if n := strings.Count(logs.String(), "platform: state not published"); n != 2 {
 		t.Errorf("%d warnings, want 2: %s", n, logs.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // A message whose topic cannot be formed (an ident with an MQTT wildcard

@@ -1,37 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"github.com/gnssgate/gnssgate/internal/syncbuf"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gnssgate/gnssgate/examples/simulator/fleet"
 )
-
-// syncBuffer is a bytes.Buffer written by the server's goroutine and read
-// by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func freeAddr(t *testing.T, network string) string {
 	t.Helper()
@@ -69,7 +49,7 @@ func TestServerStoresAndReports(t *testing.T) {
 			}
 			addr := freeAddr(t, network)
 			ctx, cancel := context.WithCancel(context.Background())
-			var stdout, stderr syncBuffer
+			var stdout, stderr syncbuf.Buffer
 			done := make(chan int, 1)
 			go func() {
 				done <- mainRun(ctx, append(tc.args, "-addr", addr, "-stats", "100ms"), &stdout, &stderr)
