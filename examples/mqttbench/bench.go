@@ -15,6 +15,8 @@ import (
 	"github.com/eclipse/paho.golang/packets"
 	mqtt "github.com/eclipse/paho.golang/paho"
 	"github.com/google/uuid"
+
+	"github.com/gnssgate/gnssgate/examples/internal/latency"
 )
 
 // config is one benchmark run.
@@ -168,7 +170,6 @@ func run(ctx context.Context, cfg config) (result, error) {
 
 	got := received.Load()
 	secs := elapsed.Seconds()
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return result{
 		Scenario: cfg.Scenario, Addr: cfg.Addr, QoS: cfg.QoS,
 		Pubs: cfg.Pubs, Subs: cfg.Subs, PayloadBytes: payloadLen,
@@ -177,10 +178,10 @@ func run(ctx context.Context, cfg config) (result, error) {
 		PubErrors: pubErrs.Load(),
 		PubRate:   float64(sent.Load()) / secs,
 		RecvRate:  float64(got) / secs,
-		P50ms:     ms(hist.quantile(0.50)),
-		P90ms:     ms(hist.quantile(0.90)),
-		P99ms:     ms(hist.quantile(0.99)),
-		Maxms:     ms(hist.quantile(1)),
+		P50ms:     latency.Millis(hist.quantile(0.50)),
+		P90ms:     latency.Millis(hist.quantile(0.90)),
+		P99ms:     latency.Millis(hist.quantile(0.99)),
+		Maxms:     latency.Millis(hist.quantile(1)),
 	}, nil
 }
 

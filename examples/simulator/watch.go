@@ -75,18 +75,17 @@ func (w *watcher) read() {
 func (w *watcher) stop(linger time.Duration) WatchSummary {
 	for last := w.received.Load(); ; {
 		time.Sleep(linger)
-		if n := w.received.Load(); n == last {
+		n := w.received.Load()
+		if n == last {
 			break
-		} else {
-			last = n
 		}
+		last = n
 	}
 	w.c.Close()
 	<-w.done
 	s := w.delay.Snapshot()
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	return WatchSummary{Received: w.received.Load(), Stamped: w.stamped.Load(),
-		P50: ms(s.Quantile(0.5)), P99: ms(s.Quantile(0.99)), Max: ms(s.Max())}
+		P50: latency.Millis(s.Quantile(0.5)), P99: latency.Millis(s.Quantile(0.99)), Max: latency.Millis(s.Max())}
 }
 
 func (s WatchSummary) writeText(w io.Writer) {

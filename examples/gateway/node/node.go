@@ -564,22 +564,22 @@ const filesReserved = 256
 
 // connectionBudget is the bound Config.MaxConnections describes.
 func (n *Node) connectionBudget() *fdlimit.Budget {
-	max := n.cfg.MaxConnections
-	if max < 0 {
+	size := n.cfg.MaxConnections
+	if size < 0 {
 		return nil
 	}
-	if max == 0 {
+	if size == 0 {
 		limit, err := fdlimit.Current()
 		if err != nil {
 			return nil
 		}
-		max = int(min(limit, 1<<30)) - n.filesNeeded - filesReserved
-		if max < 64 {
-			n.logger.Warn("the open-file limit leaves room for few connections; raise it (ulimit -n)", "limit", limit, "connections", max)
-			max = 64
+		size = int(min(limit, 1<<30)) - n.filesNeeded - filesReserved
+		if size < 64 {
+			n.logger.Warn("the open-file limit leaves room for few connections; raise it (ulimit -n)", "limit", limit, "connections", size)
+			size = 64
 		}
 	}
-	return fdlimit.NewBudget(max)
+	return fdlimit.NewBudget(size)
 }
 
 // bindFailed reports a listener that could not bind: a default address

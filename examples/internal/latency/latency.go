@@ -131,3 +131,7 @@ func (s *Snapshot) Quantile(q float64) time.Duration {
 	}
 	return s.max
 }
+
+// Millis is d in milliseconds with microsecond precision: how summaries
+// report latencies.
+func Millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

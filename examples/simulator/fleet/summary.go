@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/gnssgate/gnssgate/examples/internal/latency"
 )
 
 // Summary is what a run did. Its JSON form (the simulator's -json output)
@@ -77,7 +79,7 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 		AckP50 float64 `json:"ack_p50_ms"`
 		AckP99 float64 `json:"ack_p99_ms"`
 		AckMax float64 `json:"ack_max_ms"`
-	}{plain(s), ms(s.AckP50), ms(s.AckP99), ms(s.AckMax)})
+	}{plain(s), latency.Millis(s.AckP50), latency.Millis(s.AckP99), latency.Millis(s.AckMax)})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -96,8 +98,6 @@ func (s *Summary) UnmarshalJSON(b []byte) error {
 	s.AckP50, s.AckP99, s.AckMax = fromMS(v.AckP50), fromMS(v.AckP99), fromMS(v.AckMax)
 	return nil
 }
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func fromMS(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 
@@ -127,9 +127,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 func fmtLatency(d time.Duration) string {
 	switch {
 	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.2f ms", ms(d))
+		return fmt.Sprintf("%.2f ms", latency.Millis(d))
 	case d < 10*time.Second:
-		return fmt.Sprintf("%.1f ms", ms(d))
+		return fmt.Sprintf("%.1f ms", latency.Millis(d))
 	}
 	return d.Round(time.Second).String()
 }
