@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -118,7 +119,7 @@ func benchAccounts(b *testing.B, pattern, mode string, accounts, per int) {
 	const workers = 8
 	b.ReportAllocs()
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0 := time.Now(), cputime.Process()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
@@ -145,7 +146,7 @@ func benchAccounts(b *testing.B, pattern, mode string, accounts, per int) {
 			last, idle = n, 0
 		}
 	}
-	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	elapsed, cpu := time.Since(start), cputime.Process()-cpu0
 	b.StopTimer()
 	if n := got.Load(); n < deliveries {
 		var werr error

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 )
 
 var payload16 = []byte("0123456789abcdef")
@@ -158,8 +159,8 @@ func BenchmarkSubscribeWorstFilter(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
-			cpu := cpuTime()
-			defer func() { b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/op") }()
+			cpu := cputime.Process()
+			defer func() { b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/op") }()
 			for range b.N {
 				pf, err := s.parseFilter(c.filter)
 				if (err == nil) != c.ok {

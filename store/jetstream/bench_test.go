@@ -9,10 +9,10 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/internal/natstest"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
@@ -110,18 +110,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // report adds throughput, process CPU per message (nats-server's CPU is
 // not in it: it is another process) and acknowledgement latency
 // percentiles.
 func report(b *testing.B, n int64, cpu time.Duration, lat []time.Duration) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(n), "cpu-ns/msg")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(n), "cpu-ns/msg")
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
@@ -141,7 +135,7 @@ func BenchmarkAppendConcurrent64(b *testing.B) {
 			var lat []time.Duration
 			b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			b.RunParallel(func(pb *testing.PB) {
 				g := int(id.Add(1))
 				msgs := []protocol.Message{storetest.Message("35630704244"+strconv.Itoa(1000+g), 1.7e9, g)}
@@ -172,7 +166,7 @@ func BenchmarkAppendSerial(b *testing.B) {
 			ctx := context.Background()
 			msgs := []protocol.Message{storetest.Message("356307042441013", 1.7e9, 1)}
 			var lat []time.Duration
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for b.Loop() {
 				start := time.Now()
 				if _, err := l.Append(ctx, msgs); err != nil {
@@ -195,7 +189,7 @@ func BenchmarkAppendBatch100(b *testing.B) {
 			for i := range msgs {
 				msgs[i] = storetest.Message("356307042441013", 1.7e9+float64(i), i)
 			}
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for b.Loop() {
 				if _, err := l.Append(ctx, msgs); err != nil {
 					b.Fatal(err)
@@ -231,7 +225,7 @@ func BenchmarkConsumerRead(b *testing.B) {
 				page := make([]store.Record, 1000)
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu := cpuTime()
+				cpu := cputime.Process()
 				next := uint64(1)
 				for read := 0; read < b.N; {
 					n, err := l.ReadInto(ctx, next, page[:min(len(page), b.N-read)])
@@ -295,7 +289,7 @@ func BenchmarkTelemetryUpdate(b *testing.B) {
 			msgs := make([]protocol.Message, batch)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			for i := 0; i < b.N; i += batch {
 				for j := range msgs {
 					k := i + j

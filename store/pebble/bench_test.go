@@ -10,10 +10,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/pebble"
@@ -38,13 +38,7 @@ func openBench(b *testing.B, dir string) *pebble.DB {
 // overloaded machine the second says what the code costs.
 func msgsPerSec(b *testing.B, n int64, cpuStart time.Duration) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(cpuTime()-cpuStart)/float64(n), "cpu-ns/msg")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	b.ReportMetric(float64(cputime.Process()-cpuStart)/float64(n), "cpu-ns/msg")
 }
 
 // 64 goroutines each appending one message per call: throughput comes from
@@ -56,7 +50,7 @@ func BenchmarkAppendConcurrent64(b *testing.B) {
 	b.SetParallelism((64 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	b.RunParallel(func(pb *testing.PB) {
 		g := int(id.Add(1))
 		msgs := []protocol.Message{storetest.Message("35630704244"+strconv.Itoa(1000+g), 1.7e9, g)}
@@ -77,7 +71,7 @@ func BenchmarkAppendSerial(b *testing.B) {
 	ctx := context.Background()
 	msgs := []protocol.Message{storetest.Message("356307042441013", 1.7e9, 1)}
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := db.Log().Append(ctx, msgs); err != nil {
 			b.Fatal(err)
@@ -95,7 +89,7 @@ func BenchmarkAppendBatch100(b *testing.B) {
 		msgs[i] = storetest.Message("356307042441013", 1.7e9+float64(i), i)
 	}
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		if _, err := db.Log().Append(ctx, msgs); err != nil {
 			b.Fatal(err)
@@ -177,7 +171,7 @@ func BenchmarkConsumerRead(b *testing.B) {
 			page := make([]store.Record, 1000)
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu := cpuTime()
+			cpu := cputime.Process()
 			next := uint64(1)
 			for read := 0; read < b.N; {
 				var n int

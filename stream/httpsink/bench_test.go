@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/pebble"
 	"github.com/gnssgate/gnssgate/store/storetest"
@@ -49,12 +49,6 @@ func countIDs(s string) int64 {
 		n += b - a + 1
 	}
 	return n
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // fillLog appends n storetest messages (13 parameters, 345 bytes of JSON).
@@ -115,10 +109,10 @@ func BenchmarkHTTPFromPebble(b *testing.B) {
 	defer srv.Close()
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	drain(b, db, srv.URL, rc, int64(b.N), nil)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-	b.ReportMetric(float64(cpuTime()-cpu)/float64(b.N), "cpu-ns/msg")
+	b.ReportMetric(float64(cputime.Process()-cpu)/float64(b.N), "cpu-ns/msg")
 }
 
 // BenchmarkCatchUp: a target that was down while 1,000,000 messages

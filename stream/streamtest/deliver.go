@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/memory"
 	"github.com/gnssgate/gnssgate/stream"
@@ -54,14 +55,14 @@ func Deliver(t testing.TB, sink stream.Sink, msgs []protocol.Message, cfg stream
 type Meter struct{ cpu time.Duration }
 
 // StartMeter starts measuring; call it right before the benchmark loop.
-func StartMeter() Meter { return Meter{cpu: cpuTime()} }
+func StartMeter() Meter { return Meter{cpu: cputime.Process()} }
 
 // Report adds "msgs/s" and "cpu-µs/msg" to b for perOp messages per
 // iteration.
 func (m Meter) Report(b *testing.B, perOp int) {
 	n := float64(b.N * perOp)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "msgs/s")
-	if cpu := cpuTime(); cpu > 0 {
+	if cpu := cputime.Process(); cpu > 0 {
 		b.ReportMetric(float64((cpu-m.cpu).Microseconds())/n, "cpu-µs/msg")
 	}
 }

@@ -42,6 +42,7 @@ import (
 	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/examples/internal/codecs"
 	"github.com/gnssgate/gnssgate/examples/internal/fdlimit"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/memory"
@@ -206,7 +207,7 @@ func (r *reporter) report(final bool) {
 	if st.Conns > 0 && mem > 0 {
 		line += fmt.Sprintf(" (+%.1f KB/conn over %.1f MiB at start)", float64(mem-r.baseRSS)/float64(st.Conns)/1000, float64(r.baseRSS)/(1<<20))
 	}
-	if cpu := cpuTime(); cpu > 0 {
+	if cpu := cputime.Process(); cpu > 0 {
 		line += fmt.Sprintf("  cpu %.1f s", cpu.Seconds())
 		if st.MessagesAcked > 0 {
 			line += fmt.Sprintf(" (%.1f µs/msg)", float64(cpu.Microseconds())/float64(st.MessagesAcked))
@@ -216,15 +217,6 @@ func (r *reporter) report(final bool) {
 		line = "final: " + strings.TrimSpace(line)
 	}
 	fmt.Fprintln(r.w, line)
-}
-
-// cpuTime is the CPU time this process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // rss is this process's resident set size in bytes (VmRSS), 0 when

@@ -1,13 +1,15 @@
 //go:build unix
 
-package streamtest
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-func cpuTime() time.Duration {
+// Process returns the CPU time (user and system, all threads) this process
+// has used; 0 when the system cannot say.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
 		return 0
