@@ -58,8 +58,10 @@ func (l *budgetListener) Accept() (net.Conn, error) {
 			}
 			return &budgetConn{Conn: c, b: l.b}, nil
 		default:
-			c.Close()
+			// Counted first: whoever sees the connection closed sees
+			// it counted.
 			l.b.rejected.Add(1)
+			c.Close()
 		}
 	}
 }
