@@ -58,6 +58,8 @@ type peers struct {
 	kick    chan struct{}
 	flushed chan struct{} // closed by the writer when want is empty
 
+	cmds *sharedCommands // commands for devices connected to no node
+
 	subs      []*nats.Subscription
 	watch     jetstream.KeyWatcher
 	stop      chan struct{}
@@ -122,6 +124,7 @@ func newPeers(ctx context.Context, n *Node) (*peers, error) {
 	p.wg.Add(2)
 	go p.beat()
 	go p.writePresence()
+	p.cmds = newSharedCommands(n, p)
 	return p, nil
 }
 
@@ -150,6 +153,7 @@ func (p *peers) doClose() {
 		s.Unsubscribe()
 	}
 	close(p.stop)
+	p.cmds.close()
 	if p.watch != nil {
 		p.watch.Stop()
 	}
@@ -573,7 +577,9 @@ func (l *live) StreamState(id int64) (stream.Stats, bool) {
 
 // Send sends a command through the node the device is connected to: this
 // one, or another (asked over NATS). A device connected nowhere gets it
-// queued on this node, on the channel of its last message, until its TTL.
+// queued until its TTL: in a cluster in the shared KV, for the node it
+// connects to next (sharedCommands); alone, on this node, on the channel
+// of its last message.
 func (l *live) Send(ctx context.Context, d registry.Device, cmd rest.Command) (rest.Command, error) {
 	if p := l.n.peers; p != nil && !l.n.devices.here(d.Configuration.Ident) {
 		if pe, ok := p.located(d.Configuration.Ident); ok {
@@ -584,17 +590,23 @@ func (l *live) Send(ctx context.Context, d registry.Device, cmd rest.Command) (r
 			}
 			return *r.Command, nil
 		}
+		if _, ok := l.n.devices.channelOf(d.Configuration.Ident); !ok {
+			return cmd, &rest.Error{Status: http.StatusConflict, Reason: fmt.Sprintf("device %d has never connected: no channel to send the command through", d.ID)}
+		}
+		return p.cmds.queue(ctx, d, cmd)
 	}
 	return l.sendLocal(ctx, d, cmd)
 }
 
-// Commands lists a device's commands kept by every node.
+// Commands lists a device's commands kept by every node, and those queued
+// in the cluster's shared lists.
 func (l *live) Commands(deviceID int64) []rest.Command {
 	out := l.commandsLocal(deviceID)
 	if p := l.n.peers; p != nil {
 		for _, r := range p.askAll(peerRequest{Op: "commands", ID: deviceID}) {
 			out = append(out, r.List...)
 		}
+		out = append(out, p.cmds.list(deviceID)...)
 		slices.SortFunc(out, func(a, b rest.Command) int {
 			switch {
 			case a.Timestamp < b.Timestamp:
