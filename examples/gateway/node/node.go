@@ -498,6 +498,7 @@ func (n *Node) listen(ctx context.Context, run func(string, func(context.Context
 		}
 	}
 	if n.embedded == nil {
+		run("rest-over-mqtt", n.serveBusREST)
 		return nil
 	}
 	if n.cfg.MQTT.Addr != "" {
