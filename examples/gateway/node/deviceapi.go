@@ -146,12 +146,19 @@ func (s kvAttributes) Attributes(ctx context.Context, ident string, scope device
 	return out, nil
 }
 
+// errNoDeviceAPI answers device API calls on a gateway whose bus is an
+// external broker: the API's "v1/devices/me/…" topics name no device, and
+// an external broker does not say which connection a message came from
+// (docs/scaling.md).
+var errNoDeviceAPI = &rest.Error{Status: http.StatusNotImplemented,
+	Reason: "this gateway serves no device MQTT API: its bus is an external MQTT broker, which cannot tell it which device a v1/devices/me/… message comes from"}
+
 // DeviceRPC calls a method on a device over the device API and, when wait
 // is set, returns its answer.
 func (l *live) DeviceRPC(ctx context.Context, d registry.Device, method string, params json.RawMessage, wait bool, timeout time.Duration) (json.RawMessage, error) {
 	api := l.n.deviceAPI
 	if api == nil {
-		return nil, &rest.Error{Status: http.StatusNotImplemented, Reason: "this gateway serves no device API (it runs no embedded broker)"}
+		return nil, errNoDeviceAPI
 	}
 	var p any = params
 	if len(params) == 0 {
@@ -187,7 +194,7 @@ func (l *live) DeviceAttributes(ctx context.Context, d registry.Device) (client,
 func (l *live) SetSharedAttributes(ctx context.Context, d registry.Device, set []deviceapi.Attribute, del []string) error {
 	api := l.n.deviceAPI
 	if api == nil {
-		return &rest.Error{Status: http.StatusNotImplemented, Reason: "this gateway serves no device API"}
+		return errNoDeviceAPI
 	}
 	if len(set) > 0 {
 		if err := api.SetShared(ctx, d.Configuration.Ident, set); err != nil {
@@ -204,7 +211,7 @@ func (l *live) SetSharedAttributes(ctx context.Context, d registry.Device, set [
 func (l *live) AssignPackage(ctx context.Context, d registry.Device, kind deviceapi.PackageKind, pkg *deviceapi.Package) error {
 	api := l.n.deviceAPI
 	if api == nil {
-		return &rest.Error{Status: http.StatusNotImplemented, Reason: "this gateway serves no device API"}
+		return errNoDeviceAPI
 	}
 	return api.AssignPackage(ctx, d.Configuration.Ident, kind, pkg)
 }
