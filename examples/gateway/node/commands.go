@@ -104,7 +104,7 @@ func (c *sharedCommands) close() {
 // in time, and taken by no live node.
 func (c *sharedCommands) claimable(sc sharedCommand) bool {
 	return sc.Status == "queued" && unixNow() < sc.Expires &&
-		(sc.Claim == "" || (sc.Claim != c.p.self && !c.p.isAlive(sc.Claim)))
+		(sc.Claim == "" || (sc.Claim != c.p.self && c.p.knowsAlive() && !c.p.isAlive(sc.Claim)))
 }
 
 // load reads a device's shared list and its revision (0: none).

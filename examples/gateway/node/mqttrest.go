@@ -33,6 +33,11 @@ import (
 //     that account's prefix ("$accounts/<cid>/"). Who may read the answer
 //     is the external broker's ACL, not the gateway's.
 //
+// A node that dies stays in the group until its session on the broker
+// expires, and a broker that queues shared messages for an offline member
+// (Mosquitto does) leaves its share of the requests unanswered meanwhile:
+// the client retries after its timeout, as over HTTP.
+//
 // Answers carry "http_code", requests never do: a node skips a message
 // with it, so an answer published back on a request topic is not taken for
 // a request.

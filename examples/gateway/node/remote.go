@@ -46,6 +46,7 @@ type peers struct {
 	nc       *nats.Conn
 	subj     string // PREFIX.gw
 	self     string // this process's instance id
+	started  time.Time
 	presence jetstream.KeyValue
 
 	mu    sync.Mutex
@@ -88,7 +89,7 @@ func newPeers(ctx context.Context, n *Node) (*peers, error) {
 	}
 	p := &peers{n: n, nc: c.Conn, subj: c.prefix() + ".gw", self: natskey.Token(name) + "-" + nuid.Next()[:10],
 		alive: map[string]time.Time{}, where: map[string]presenceEntry{}, want: map[string]int64{}, mine: map[string]uint64{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), started: time.Now()}
 	js, err := jetstream.New(c.Conn)
 	if err != nil {
 		return nil, err
@@ -206,6 +207,10 @@ func (p *peers) others() []string {
 	}
 	return out
 }
+
+// knowsAlive reports whether this node has listened to heartbeats long
+// enough to tell a dead node from one it has not heard from yet.
+func (p *peers) knowsAlive() bool { return time.Since(p.started) >= deadAfter }
 
 func (p *peers) isAlive(instance string) bool {
 	p.mu.Lock()
