@@ -90,3 +90,29 @@ func TestClusterCommandHandover(t *testing.T) {
 		t.Fatalf("node A lists %d commands, want 2: %v", n, out)
 	}
 }
+
+// TestClusterCommandHandoverNewNode: a command queued before a node
+// started is sent by that node when the device logs in to it (the node
+// reads the queued lists at start; its watch sees only later changes).
+func TestClusterCommandHandoverNewNode(t *testing.T) {
+	natsURL := testenv.NATSURL(t)
+	name := fmt.Sprintf("gwn%d", time.Now().UnixNano())
+	destroyCluster(t, natsURL, name)
+	rc := newReceiver(t)
+	a := start(t, joinCluster(t, natsURL, name, "a", rc))
+	params := device.NewParams(map[string]string{"2001": "internet"})
+	dev := connectConfigDevice(t, a.channelAddr(device.Teltonika), 8, params)
+	dev.send(time.Unix(1_800_000_000, 0))
+	sel := "/gw/devices/" + url.PathEscape("configuration.ident="+dev.s.Ident())
+	dev.c.Close()
+	waitFor(t, "node A to see the device gone", func() bool {
+		_, out := a.rest("GET", sel, nil)
+		return len(results(t, out)) == 1 && results(t, out)[0]["connected"] == false
+	})
+	if status, out := a.rest("POST", sel+"/commands", []map[string]any{{"name": "custom", "properties": map[string]any{"text": "getparam 2001"}, "ttl": 120}}); status != 200 {
+		t.Fatalf("POST command: %d %v", status, out)
+	}
+	b := start(t, joinCluster(t, natsURL, name, "b", rc))
+	dev2 := connectConfigDevice(t, b.channelAddr(device.Teltonika), 8, params)
+	waitFor(t, "node B, started after the command was queued, to send it", func() bool { return slices.Contains(dev2.received(), "getparam 2001") })
+}

@@ -39,6 +39,11 @@ type sharedCommands struct {
 	// watch events does not start one claim per event.
 	mu       sync.Mutex
 	claiming map[int64]bool
+	// waiting holds the devices whose lists have queued commands, from
+	// the watch; known is false when the lists could not be read at start
+	// (then every login reads its device's list).
+	waiting map[int64]bool
+	known   bool
 	// held are the claimed commands this node's channels have not sent
 	// yet, by ident: a device that leaves this node before they go out
 	// gets them back in the shared list, for the node it logs in to next.
@@ -69,14 +74,10 @@ func cmdKey(deviceID int64) string { return cmdPrefix + strconv.FormatInt(device
 // newSharedCommands starts following the shared command lists of the
 // node's deployment (a single node keeps its commands in memory).
 func newSharedCommands(n *Node, p *peers) *sharedCommands {
-	c := &sharedCommands{n: n, p: p, claiming: map[int64]bool{}, held: map[string][]*heldCommand{}}
+	c := &sharedCommands{n: n, p: p, claiming: map[int64]bool{}, waiting: map[int64]bool{}, held: map[string][]*heldCommand{}}
 	c.stop = n.kv.Watch(cmdPrefix, func(e registry.Entry) {
-		id, err := strconv.ParseInt(strings.TrimPrefix(e.Key, cmdPrefix), 10, 64)
-		if err != nil || e.Value == nil {
-			return
-		}
-		var list []sharedCommand
-		if json.Unmarshal(e.Value, &list) != nil {
+		id, list, ok := c.parse(e, false)
+		if !ok {
 			return
 		}
 		for _, sc := range list {
@@ -86,12 +87,58 @@ func newSharedCommands(n *Node, p *peers) *sharedCommands {
 			}
 		}
 	})
+	// The lists there already (the watch reports later changes only).
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if es, err := n.kv.List(ctx, cmdPrefix); err != nil {
+		n.logger.Warn("queued commands not read at start: every login looks them up", "err", err)
+	} else {
+		c.mu.Lock()
+		c.known = true
+		c.mu.Unlock()
+		for _, e := range es {
+			c.parse(e, true)
+		}
+	}
 	n.Registry.Devices.Watch(func(ch registry.Change[registry.Device]) {
 		if ch.New == nil && ch.Old != nil {
 			go n.kv.Delete(context.Background(), cmdKey(ch.Old.ID), registry.AnyRevision)
 		}
 	})
 	return c
+}
+
+// parse decodes a device's list and notes whether it has commands waiting,
+// so that a login looks the list up only then. The lists read at start
+// (listed) only add: the watch, started first, may have seen newer ones.
+func (c *sharedCommands) parse(e registry.Entry, listed bool) (int64, []sharedCommand, bool) {
+	id, err := strconv.ParseInt(strings.TrimPrefix(e.Key, cmdPrefix), 10, 64)
+	if err != nil {
+		return 0, nil, false
+	}
+	var list []sharedCommand
+	if e.Value != nil && json.Unmarshal(e.Value, &list) != nil {
+		return 0, nil, false
+	}
+	waiting := false
+	for _, sc := range list {
+		waiting = waiting || sc.Status == "queued"
+	}
+	c.mu.Lock()
+	if waiting {
+		c.waiting[id] = true
+	} else if !listed {
+		delete(c.waiting, id)
+	}
+	c.mu.Unlock()
+	return id, list, true
+}
+
+// mayWait reports whether a device may have commands waiting in its list.
+func (c *sharedCommands) mayWait(deviceID int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.known || c.waiting[deviceID]
 }
 
 func (c *sharedCommands) close() {
@@ -178,7 +225,7 @@ func (c *sharedCommands) login(ident string) {
 	if c == nil {
 		return
 	}
-	if id, ok := c.n.Registry.DeviceIDByIdent(ident); ok {
+	if id, ok := c.n.Registry.DeviceIDByIdent(ident); ok && c.mayWait(id) {
 		c.claim(id, ident)
 	}
 }
@@ -206,22 +253,29 @@ func (c *sharedCommands) claim(deviceID int64, ident string) {
 	if srv == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	var taken []sharedCommand
-	_, err := c.change(ctx, deviceID, func(list []sharedCommand) ([]sharedCommand, bool) {
-		taken = taken[:0]
-		for i := range list {
-			if c.claimable(list[i]) {
-				list[i].Claim = c.p.self
-				taken = append(taken, list[i])
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := c.change(ctx, deviceID, func(list []sharedCommand) ([]sharedCommand, bool) {
+			taken = taken[:0]
+			for i := range list {
+				if c.claimable(list[i]) {
+					list[i].Claim = c.p.self
+					taken = append(taken, list[i])
+				}
 			}
+			return list, len(taken) > 0
+		})
+		cancel()
+		if err == nil {
+			break
 		}
-		return list, len(taken) > 0
-	})
-	if err != nil {
-		c.n.logger.Warn("queued commands not claimed", "device", deviceID, "err", err)
-		return
+		// The shared store may be electing a leader: try again while the
+		// device is here.
+		if attempt == 5 || !c.pause(time.Second) || !c.n.devices.here(ident) {
+			c.n.logger.Warn("queued commands not claimed", "device", deviceID, "err", err)
+			return
+		}
 	}
 	for _, sc := range taken {
 		text, _ := sc.Properties["text"].(string)
@@ -241,6 +295,18 @@ func (c *sharedCommands) claim(deviceID int64, ident string) {
 	}
 	if !c.n.devices.here(ident) {
 		c.logout(ident) // it left while they were claimed
+	}
+}
+
+// pause waits d, or reports false if the node's peer link stops first.
+func (c *sharedCommands) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.p.stop:
+		return false
 	}
 }
 
