@@ -368,6 +368,7 @@ type peerRequest struct {
 	Value   *string         `json:"value,omitempty"`
 	TTL     time.Duration   `json:"ttl,omitempty"`
 	Wait    time.Duration   `json:"wait,omitempty"`
+	Body    json.RawMessage `json:"body,omitempty"`
 }
 
 // peerReply is a node's answer; Status and Reason carry an error.
@@ -380,6 +381,9 @@ type peerReply struct {
 	List    []rest.Command     `json:"list,omitempty"`
 	Setting *registry.Setting  `json:"setting,omitempty"`
 	Stream  *stream.Stats      `json:"stream,omitempty"`
+	// Instance is the answering node's, where it says "here".
+	Instance string          `json:"instance,omitempty"`
+	Body     json.RawMessage `json:"body,omitempty"`
 }
 
 func replyErr(err error) peerReply {
@@ -441,6 +445,18 @@ func (p *peers) onDirect(m *nats.Msg) {
 				return
 			}
 			respond(m, peerReply{Setting: &st})
+		case "devapi":
+			var dq deviceAPIRequest
+			if err := json.Unmarshal(q.Body, &dq); err != nil {
+				respond(m, replyErr(err))
+				return
+			}
+			out, err := l.serveDeviceAPI(ctx, d, dq)
+			if err != nil {
+				respond(m, replyErr(err))
+				return
+			}
+			respond(m, peerReply{Body: out})
 		case "forget":
 			if err := p.n.settings.ForgetSetting(ctx, d, q.Name); err != nil {
 				respond(m, replyErr(err))
@@ -467,6 +483,12 @@ func (p *peers) onAll(m *nats.Msg) {
 		respond(m, peerReply{Count: l.closeLocal(q.Channel, q.Ident)})
 	case "commands":
 		respond(m, peerReply{List: l.commandsLocal(q.ID)})
+	case "devapi-here":
+		if p.n.deviceHere(q.Ident) {
+			respond(m, peerReply{Instance: p.self})
+		} else {
+			respond(m, peerReply{})
+		}
 	case "stream":
 		if st, ok := p.n.streams.stats(q.ID); ok {
 			respond(m, peerReply{Stream: &st})
