@@ -2,13 +2,10 @@ package node_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/gnssgate/gnssgate/broker/paho"
 	"github.com/gnssgate/gnssgate/internal/mqtt311"
 	"github.com/gnssgate/gnssgate/internal/testenv"
 )
@@ -24,18 +21,7 @@ func TestClusterDeviceAPIExternalBus(t *testing.T) {
 	addr := testenv.MQTTAddr(t)
 	name := fmt.Sprintf("gwd%d", time.Now().UnixNano())
 	destroyCluster(t, natsURL, name)
-	rc := newReceiver(t)
-	var nodes []*gateway
-	for _, nn := range []string{"a", "b"} {
-		bus, err := paho.New(context.Background(), paho.Config{Server: "mqtt://" + addr, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bus.Close() })
-		cfg := joinCluster(t, natsURL, name, nn, rc)
-		cfg.Broker = bus
-		nodes = append(nodes, start(t, cfg))
-	}
+	nodes := startBusCluster(t, natsURL, addr, name, "a", "b")
 	a, b := nodes[0], nodes[1]
 	if b.Addrs().MQTT == "" {
 		t.Fatal("node B serves no MQTT listener for the device API")
@@ -72,36 +58,6 @@ func TestClusterDeviceAPIExternalBus(t *testing.T) {
 		return len(msgs) == 1 && msgs[0]["temperature"] == 21.5
 	})
 
-	if status, out := a.rest("PUT", fmt.Sprintf("/gw/devices/%d/attributes", id), map[string]any{"interval": 30}); status != 200 {
-		t.Fatalf("PUT attributes through node A: %d %v", status, out)
-	}
-	if msg := next(t, dev); msg.Topic != "v1/devices/me/attributes" || !strings.Contains(string(msg.Payload), `"interval":30`) {
-		t.Fatalf("device got %s %s", msg.Topic, msg.Payload)
-	}
-
-	done := make(chan map[string]any, 1)
-	go func() {
-		_, out := a.rest("POST", fmt.Sprintf("/gw/devices/%d/rpc", id), map[string]any{"method": "getTime", "timeout": 10})
-		done <- out
-	}()
-	req := next(t, dev)
-	if !strings.HasPrefix(req.Topic, "v1/devices/me/rpc/request/") || !strings.Contains(string(req.Payload), "getTime") {
-		t.Fatalf("RPC request %s %s", req.Topic, req.Payload)
-	}
-	reqID := strings.TrimPrefix(req.Topic, "v1/devices/me/rpc/request/")
-	if err := dev.Publish(ctx, "v1/devices/me/rpc/response/"+reqID, []byte(`{"time":"12:00"}`), 1, false); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case out := <-done:
-		r := results(t, out)
-		if len(r) != 1 {
-			t.Fatalf("RPC through node A: %v", out)
-		}
-		if b, _ := json.Marshal(r[0]["response"]); string(b) != `{"time":"12:00"}` {
-			t.Fatalf("RPC answer %v", out)
-		}
-	case <-ctx.Done():
-		t.Fatal("the RPC call through node A never returned")
-	}
+	// Shared attributes and an RPC posted to node A reach the device on B.
+	pushAndCall(ctx, t, a, dev, id)
 }

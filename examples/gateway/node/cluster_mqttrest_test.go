@@ -27,18 +27,7 @@ func TestClusterRESTOverExternalMQTT(t *testing.T) {
 	addr := testenv.MQTTAddr(t)
 	name := fmt.Sprintf("gwr%d", time.Now().UnixNano())
 	destroyCluster(t, natsURL, name)
-	rc := newReceiver(t)
-	var nodes []*gateway
-	for _, nn := range []string{"a", "b"} {
-		bus, err := paho.New(context.Background(), paho.Config{Server: "mqtt://" + addr, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { bus.Close() }) // after the node stops
-		cfg := joinCluster(t, natsURL, name, nn, rc)
-		cfg.Broker = bus
-		nodes = append(nodes, start(t, cfg))
-	}
+	nodes := startBusCluster(t, natsURL, addr, name, "a", "b")
 	client, err := paho.New(context.Background(), paho.Config{Server: "mqtt://" + addr, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -144,4 +133,23 @@ func TestClusterRESTOverExternalMQTT(t *testing.T) {
 	if answered != 1 {
 		t.Errorf("answered %d times on the request's topic, want once", answered)
 	}
+}
+
+// startBusCluster starts gateway nodes of deployment name on the NATS
+// server at natsURL, each with the MQTT broker at addr as its bus.
+func startBusCluster(t *testing.T, natsURL, addr, name string, nodeNames ...string) []*gateway {
+	t.Helper()
+	rc := newReceiver(t)
+	var nodes []*gateway
+	for _, nn := range nodeNames {
+		bus, err := paho.New(context.Background(), paho.Config{Server: "mqtt://" + addr, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { bus.Close() }) // after the node stops
+		cfg := joinCluster(t, natsURL, name, nn, rc)
+		cfg.Broker = bus
+		nodes = append(nodes, start(t, cfg))
+	}
+	return nodes
 }
