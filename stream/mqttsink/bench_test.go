@@ -13,6 +13,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/internal/testenv"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/memory"
@@ -138,20 +139,21 @@ func BenchmarkPublish(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			var sinkTime, pahoTime time.Duration
-			timed := func(f func(), d *time.Duration) {
-				start := time.Now()
+			var sinkTime, pahoTime, sinkCPU, pahoCPU time.Duration
+			timed := func(f func(), d, cpu *time.Duration) {
+				start, c := time.Now(), cputime.Process()
 				f()
 				*d += time.Since(start)
+				*cpu += cputime.Process() - c
 			}
 			n := 0
 			for b.Loop() {
 				if n%2 == 0 {
-					timed(viaSink, &sinkTime)
-					timed(plain, &pahoTime)
+					timed(viaSink, &sinkTime, &sinkCPU)
+					timed(plain, &pahoTime, &pahoCPU)
 				} else {
-					timed(plain, &pahoTime)
-					timed(viaSink, &sinkTime)
+					timed(plain, &pahoTime, &pahoCPU)
+					timed(viaSink, &sinkTime, &sinkCPU)
 				}
 				n++
 			}
@@ -159,6 +161,10 @@ func BenchmarkPublish(b *testing.B) {
 			b.ReportMetric(msgs/sinkTime.Seconds(), "sink-msgs/s")
 			b.ReportMetric(msgs/pahoTime.Seconds(), "paho-msgs/s")
 			b.ReportMetric(pahoTime.Seconds()/sinkTime.Seconds(), "sink/paho")
+			if sinkCPU > 0 {
+				b.ReportMetric(float64(sinkCPU.Nanoseconds())/msgs/1e3, "sink-cpu-µs/msg")
+				b.ReportMetric(float64(pahoCPU.Nanoseconds())/msgs/1e3, "paho-cpu-µs/msg")
+			}
 		})
 	}
 }

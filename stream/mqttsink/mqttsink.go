@@ -70,7 +70,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
@@ -207,72 +206,83 @@ func (s *Sink) serial(ctx context.Context, b *stream.Batch, topics []string, err
 	}
 }
 
-// lane is the last message issued on one topic.
-type lane struct {
-	done   chan struct{}
-	failed bool // with a retriable error
-}
-
 // pipelined issues the messages in batch order, each once its topic's
-// previous message is acknowledged and a slot is free.
+// previous message is acknowledged, to a fixed pool of publishing
+// goroutines: at most s.inflight publishes are in flight.
+//
+// The pool, not a goroutine per message: a publish through broker/paho
+// runs deep enough to outgrow a new goroutine's stack, and copying the
+// stack cost a sixth of the sink's CPU with 64 in flight (a worker grows
+// its stack once per batch). The issuing loop alone reads and writes the
+// batch's bookkeeping; workers hand each outcome back on a channel.
 func (s *Sink) pipelined(ctx context.Context, b *stream.Batch, topics []string, errs []error) {
-	sem := make(chan struct{}, s.inflight)
-	lanes := make(map[string]*lane)
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		stopErr error // the first retriable failure: issue nothing more
-	)
-	stopped := func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		return stopErr
-	}
-	for i := range b.Messages {
+	n := len(b.Messages)
+	// prev[i] is the index of the previous message on message i's topic
+	// still to be published, -1 for none.
+	prev := make([]int32, n)
+	last := make(map[string]int32)
+	for i := range n {
+		prev[i] = -1
 		if errs[i] != nil {
 			continue
 		}
-		if err := stopped(); err != nil {
-			errs[i] = err
+		if j, ok := last[topics[i]]; ok {
+			prev[i] = j
+		}
+		last[topics[i]] = int32(i)
+	}
+	workers := min(s.inflight, len(last))
+	if workers == 0 {
+		return
+	}
+	finished := make([]bool, n)
+	work := make(chan int32)
+	done := make(chan int32, workers) // a worker never waits to report
+	for range workers {
+		go func() {
+			for i := range work {
+				errs[i] = s.publish(ctx, b, int(i), topics[i])
+				done <- i
+			}
+		}()
+	}
+	var stopErr error // the first retriable failure: issue nothing more
+	busy := 0
+	complete := func(i int32) {
+		busy--
+		finished[i] = true
+		if err := errs[i]; err != nil && !stream.IsPermanent(err) && stopErr == nil {
+			stopErr = err
+		}
+	}
+	next := 0
+	for next < n || busy > 0 {
+		for next < n && (errs[next] != nil || stopErr != nil) {
+			if errs[next] == nil {
+				// Not issued: a retry sends it after the failed message.
+				errs[next] = stopErr
+			}
+			next++
+		}
+		// With nothing in flight, next's predecessor has finished: it was
+		// issued before next, or the batch stopped.
+		if next < n && busy < workers && (prev[next] < 0 || finished[prev[next]]) {
+			select {
+			case work <- int32(next):
+				busy++
+				next++
+			case i := <-done:
+				complete(i)
+			case <-ctx.Done():
+				stopErr = fmt.Errorf("mqttsink: %w", ctx.Err())
+			}
 			continue
 		}
-		prev := lanes[topics[i]]
-		if prev != nil {
-			<-prev.done
-			if prev.failed {
-				errs[i] = stopped() // the lane's failure stopped the batch
-				continue
-			}
+		if busy > 0 {
+			complete(<-done)
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			outcome.FailFrom(errs, i, fmt.Errorf("mqttsink: %w", ctx.Err()))
-			wg.Wait()
-			return
-		}
-		l := &lane{done: make(chan struct{})}
-		lanes[topics[i]] = l
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			err := s.publish(ctx, b, i, topics[i])
-			if err != nil {
-				errs[i] = err
-				if !stream.IsPermanent(err) {
-					l.failed = true
-					mu.Lock()
-					if stopErr == nil {
-						stopErr = err
-					}
-					mu.Unlock()
-				}
-			}
-			close(l.done)
-			<-sem
-		}(i)
 	}
-	wg.Wait()
+	close(work)
 }
 
 // publish sends message i and classifies the outcome.
