@@ -41,7 +41,9 @@
 // the sink keeps exactly that: a message is published only after every
 // earlier message of the batch on the same topic was acknowledged.
 // Messages on different topics are published concurrently, up to
-// Config.MaxInFlight at a time, issued in batch order. With a topic per
+// Config.MaxInFlight at a time, earliest in the batch first; a message
+// waiting for its topic's previous one does not hold back the messages of
+// other topics behind it. With a topic per
 // device ("fleet/%ident%/…", the templates' purpose) each device's messages
 // arrive in the log's order while a batch of many devices costs a few
 // round trips rather than one per message. With one fixed topic, or with
@@ -70,6 +72,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
@@ -206,83 +210,146 @@ func (s *Sink) serial(ctx context.Context, b *stream.Batch, topics []string, err
 	}
 }
 
-// pipelined issues the messages in batch order, each once its topic's
-// previous message is acknowledged, to a fixed pool of publishing
-// goroutines: at most s.inflight publishes are in flight.
+// pipelined publishes the batch on a fixed pool of s.inflight goroutines
+// (fewer when the batch has fewer topics), each taking the next message
+// it may publish, earliest first: a message whose topic's previous
+// message is still unacknowledged waits, the others overtake it.
 //
-// The pool, not a goroutine per message: a publish through broker/paho
-// runs deep enough to outgrow a new goroutine's stack, and copying the
-// stack cost a sixth of the sink's CPU with 64 in flight (a worker grows
-// its stack once per batch). The issuing loop alone reads and writes the
-// batch's bookkeeping; workers hand each outcome back on a channel.
+// A pool, not a goroutine per message: a publish through broker/paho runs
+// deep enough to outgrow a new goroutine's stack, and copying the stack
+// was a sixth of the sink's CPU with 64 in flight; a worker grows its
+// stack once per batch. Workers pick their next message themselves, with
+// no dispatcher between a PUBACK and the next PUBLISH: a goroutine
+// handing work to another costs a wake-up per message, and on a virtual
+// machine whose idle CPU halts a wake-up costs more than the publish.
 func (s *Sink) pipelined(ctx context.Context, b *stream.Batch, topics []string, errs []error) {
-	n := len(b.Messages)
-	// prev[i] is the index of the previous message on message i's topic
-	// still to be published, -1 for none.
-	prev := make([]int32, n)
+	n := len(errs)
+	p := &pipeline{errs: errs, prev: make([]int32, n), succ: make([]int32, n), state: make([]msgState, n)}
 	last := make(map[string]int32)
 	for i := range n {
-		prev[i] = -1
+		p.prev[i], p.succ[i] = -1, -1
 		if errs[i] != nil {
 			continue
 		}
 		if j, ok := last[topics[i]]; ok {
-			prev[i] = j
+			p.prev[i], p.succ[j] = j, int32(i)
 		}
 		last[topics[i]] = int32(i)
 	}
-	workers := min(s.inflight, len(last))
-	if workers == 0 {
-		return
-	}
-	finished := make([]bool, n)
-	work := make(chan int32)
-	done := make(chan int32, workers) // a worker never waits to report
-	for range workers {
+	p.wake = sync.NewCond(&p.mu)
+	var wg sync.WaitGroup
+	for range min(s.inflight, len(last)) {
+		wg.Add(1)
 		go func() {
-			for i := range work {
-				errs[i] = s.publish(ctx, b, int(i), topics[i])
-				done <- i
+			defer wg.Done()
+			var err error
+			for i := int32(-1); ; {
+				if i, err = p.next(ctx, i, err); i < 0 {
+					return
+				}
+				err = s.publish(ctx, b, int(i), topics[i])
 			}
 		}()
 	}
-	var stopErr error // the first retriable failure: issue nothing more
-	busy := 0
-	complete := func(i int32) {
-		busy--
-		finished[i] = true
-		if err := errs[i]; err != nil && !stream.IsPermanent(err) && stopErr == nil {
-			stopErr = err
+	wg.Wait()
+}
+
+// msgState is where a message of a pipelined batch is.
+type msgState uint8
+
+const (
+	waiting  msgState = iota // not issued
+	deferred                 // passed over: its topic's previous message was in flight
+	issued
+	finished
+)
+
+// pipeline is the shared state of one pipelined batch.
+type pipeline struct {
+	mu      sync.Mutex
+	wake    *sync.Cond // a deferred message became ready, or the batch ended
+	errs    []error
+	prev    []int32 // the previous message on the same topic, -1 for none
+	succ    []int32 // the next message on the same topic, -1 for none
+	state   []msgState
+	cursor  int     // messages before it were issued, deferred or refused
+	ready   []int32 // deferred messages now free to go, in batch order
+	busy    int     // publishes in flight
+	stopErr error   // the first retriable failure: issue nothing more
+}
+
+// next records the outcome of message done (none when negative) and
+// returns the message to publish next, or -1 when nothing is left to
+// this worker.
+func (p *pipeline) next(ctx context.Context, done int32, err error) (int32, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if done >= 0 {
+		p.busy--
+		p.state[done] = finished
+		p.errs[done] = err
+		if err != nil && !stream.IsPermanent(err) && p.stopErr == nil {
+			p.stopErr = err
+		}
+		// The message after done on its topic, if it was passed over.
+		if j := p.succ[done]; j >= 0 && p.state[j] == deferred {
+			k, _ := slices.BinarySearch(p.ready, j)
+			p.ready = slices.Insert(p.ready, k, j)
+			p.wake.Signal()
 		}
 	}
-	next := 0
-	for next < n || busy > 0 {
-		for next < n && (errs[next] != nil || stopErr != nil) {
-			if errs[next] == nil {
-				// Not issued: a retry sends it after the failed message.
-				errs[next] = stopErr
-			}
-			next++
+	for {
+		if p.stopErr == nil && ctx.Err() != nil {
+			p.stopErr = fmt.Errorf("mqttsink: %w", ctx.Err())
 		}
-		// With nothing in flight, next's predecessor has finished: it was
-		// issued before next, or the batch stopped.
-		if next < n && busy < workers && (prev[next] < 0 || finished[prev[next]]) {
-			select {
-			case work <- int32(next):
-				busy++
-				next++
-			case i := <-done:
-				complete(i)
-			case <-ctx.Done():
-				stopErr = fmt.Errorf("mqttsink: %w", ctx.Err())
-			}
-			continue
+		if p.stopErr != nil {
+			p.stop()
+			return -1, nil
 		}
-		if busy > 0 {
-			complete(<-done)
+		if len(p.ready) > 0 {
+			i := p.ready[0]
+			p.ready = p.ready[1:]
+			p.issue(i)
+			return i, nil
+		}
+		for p.cursor < len(p.errs) {
+			i := int32(p.cursor)
+			p.cursor++
+			switch {
+			case p.errs[i] != nil: // refused before publishing
+			case p.prev[i] >= 0 && p.state[p.prev[i]] != finished:
+				p.state[i] = deferred
+			default:
+				p.issue(i)
+				return i, nil
+			}
+		}
+		if p.busy == 0 {
+			// Nothing in flight, nothing deferred: every message was
+			// issued or refused.
+			p.wake.Broadcast()
+			return -1, nil
+		}
+		p.wake.Wait()
+	}
+}
+
+func (p *pipeline) issue(i int32) {
+	p.state[i] = issued
+	p.busy++
+}
+
+// stop fails every message not issued with the batch's stopping error,
+// so that a retry sends them after the failed one.
+func (p *pipeline) stop() {
+	for i, st := range p.state {
+		if (st == waiting || st == deferred) && p.errs[i] == nil {
+			p.errs[i] = p.stopErr
+			p.state[i] = finished
 		}
 	}
-	close(work)
+	p.ready = p.ready[:0]
+	p.wake.Broadcast()
 }
 
 // publish sends message i and classifies the outcome.
