@@ -98,48 +98,7 @@ func BenchmarkPublish(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				b.Fatal(err)
-			}
-			c := pahoclient.NewClient(pahoclient.ClientConfig{Conn: conn})
-			if _, err := c.Connect(ctx, &pahoclient.Connect{ClientID: "bench-" + uuid.NewString(), CleanStart: true, KeepAlive: 30}); err != nil {
-				b.Fatal(err)
-			}
-			defer c.Disconnect(&pahoclient.Disconnect{})
-			publish := func(i int) error {
-				m := &batch.Messages[i]
-				format := byte(1)
-				_, err := c.Publish(ctx, &pahoclient.Publish{Topic: topics[i], QoS: 1,
-					Payload: append([]byte(nil), m.JSON...),
-					Properties: &pahoclient.PublishProperties{ContentType: "application/json", PayloadFormat: &format,
-						User: []pahoclient.UserProperty{{Key: "message_id", Value: m.ID()}, {Key: "stream", Value: batch.Stream}}}})
-				return err
-			}
-			plain := func() {
-				if window == 1 {
-					for i := range batch.Messages {
-						if err := publish(i); err != nil {
-							b.Fatal(err)
-						}
-					}
-					return
-				}
-				sem := make(chan struct{}, window)
-				var wg sync.WaitGroup
-				for i := range batch.Messages {
-					sem <- struct{}{}
-					wg.Add(1)
-					go func(i int) {
-						defer wg.Done()
-						if err := publish(i); err != nil {
-							b.Error(err)
-						}
-						<-sem
-					}(i)
-				}
-				wg.Wait()
-			}
+			plain := plainPublisher(b, addr, batch, topics, window)
 			viaSink := func() {
 				if err := sink.Write(ctx, batch); err != nil {
 					b.Fatal(err)
@@ -175,10 +134,63 @@ func BenchmarkPublish(b *testing.B) {
 	}
 }
 
+// plainPublisher connects a plain paho.golang client to addr (a bare TCP
+// connection, paho's own session store) and returns a function that
+// publishes the batch through it as an application would: one message at
+// a time for window 1, else a goroutine per message with at most window
+// of them publishing. Same QoS, payload copy, properties and topics as
+// the sink.
+func plainPublisher(b *testing.B, addr string, batch *stream.Batch, topics []string, window int) func() {
+	ctx := context.Background()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := pahoclient.NewClient(pahoclient.ClientConfig{Conn: conn})
+	if _, err := c.Connect(ctx, &pahoclient.Connect{ClientID: "bench-" + uuid.NewString(), CleanStart: true, KeepAlive: 30}); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Disconnect(&pahoclient.Disconnect{}) })
+	publish := func(i int) error {
+		m := &batch.Messages[i]
+		format := byte(1)
+		_, err := c.Publish(ctx, &pahoclient.Publish{Topic: topics[i], QoS: 1,
+			Payload: append([]byte(nil), m.JSON...),
+			Properties: &pahoclient.PublishProperties{ContentType: "application/json", PayloadFormat: &format,
+				User: []pahoclient.UserProperty{{Key: "message_id", Value: m.ID()}, {Key: "stream", Value: batch.Stream}}}})
+		return err
+	}
+	return func() {
+		if window == 1 {
+			for i := range batch.Messages {
+				if err := publish(i); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return
+		}
+		sem := make(chan struct{}, window)
+		var wg sync.WaitGroup
+		for i := range batch.Messages {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				if err := publish(i); err != nil {
+					b.Error(err)
+				}
+				<-sem
+			}(i)
+		}
+		wg.Wait()
+	}
+}
+
 // BenchmarkCPU splits the CPU a message costs, one publish at a time:
 // the sink through broker/paho, broker/paho's Publish alone (the same
-// messages, topics and properties), and a plain paho.golang client. CPU
-// time is the whole process's, so the three run one after the other.
+// messages, topics and properties), and a plain paho.golang client; then
+// the sink and the plain client with 64 publishes in flight. CPU time is
+// the whole process's, so the cases run one after the other.
 func BenchmarkCPU(b *testing.B) {
 	addr := testenv.MQTTAddr(b)
 	batch := benchBatch(b)
@@ -247,6 +259,40 @@ func BenchmarkCPU(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		}
+		meter.Report(b, len(batch.Messages))
+	})
+	// Each side alone with 64 in flight (the sink's default), for CPU and
+	// syscall counts without the other side's in the same process.
+	topics := make([]string, len(batch.Messages))
+	for i := range batch.Messages {
+		topics[i] = prefix + batch.Messages[i].Message.Ident()
+	}
+	b.Run("sink-inflight=64", func(b *testing.B) {
+		pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer pub.Close()
+		sink, err := mqttsink.New(&mqttsink.Config{Broker: pub, Topic: prefix + "%ident%", MaxInFlight: 64})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		meter := streamtest.StartMeter()
+		for b.Loop() {
+			if err := sink.Write(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		meter.Report(b, len(batch.Messages))
+	})
+	b.Run("paho-inflight=64", func(b *testing.B) {
+		plain := plainPublisher(b, addr, batch, topics, 64)
+		b.ReportAllocs()
+		meter := streamtest.StartMeter()
+		for b.Loop() {
+			plain()
 		}
 		meter.Report(b, len(batch.Messages))
 	})
