@@ -72,7 +72,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -243,10 +242,7 @@ func (s *Sink) pipelined(ctx context.Context, b *stream.Batch, topics []string, 
 		go func() {
 			defer wg.Done()
 			var err error
-			for i := int32(-1); ; {
-				if i, err = p.next(ctx, i, err); i < 0 {
-					return
-				}
+			for i := p.next(ctx, -1, nil); i >= 0; i = p.next(ctx, i, err) {
 				err = s.publish(ctx, b, int(i), topics[i])
 			}
 		}()
@@ -258,7 +254,7 @@ func (s *Sink) pipelined(ctx context.Context, b *stream.Batch, topics []string, 
 type msgState uint8
 
 const (
-	waiting  msgState = iota // not issued
+	waiting  msgState = iota // not reached yet
 	deferred                 // passed over: its topic's previous message was in flight
 	issued
 	finished
@@ -267,21 +263,21 @@ const (
 // pipeline is the shared state of one pipelined batch.
 type pipeline struct {
 	mu      sync.Mutex
-	wake    *sync.Cond // a deferred message became ready, or the batch ended
+	wake    *sync.Cond // the batch ended or stopped
 	errs    []error
 	prev    []int32 // the previous message on the same topic, -1 for none
 	succ    []int32 // the next message on the same topic, -1 for none
 	state   []msgState
-	cursor  int     // messages before it were issued, deferred or refused
-	ready   []int32 // deferred messages now free to go, in batch order
-	busy    int     // publishes in flight
-	stopErr error   // the first retriable failure: issue nothing more
+	cursor  int   // messages before it were issued, deferred or refused
+	busy    int   // publishes in flight
+	stopErr error // the first retriable failure: issue nothing more
+	stopped bool  // the messages not issued carry stopErr
 }
 
-// next records the outcome of message done (none when negative) and
+// next records the outcome err of message done (none when negative) and
 // returns the message to publish next, or -1 when nothing is left to
 // this worker.
-func (p *pipeline) next(ctx context.Context, done int32, err error) (int32, error) {
+func (p *pipeline) next(ctx context.Context, done int32, err error) int32 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if done >= 0 {
@@ -291,27 +287,25 @@ func (p *pipeline) next(ctx context.Context, done int32, err error) (int32, erro
 		if err != nil && !stream.IsPermanent(err) && p.stopErr == nil {
 			p.stopErr = err
 		}
-		// The message after done on its topic, if it was passed over.
+	}
+	if p.stopErr == nil && ctx.Err() != nil {
+		p.stopErr = fmt.Errorf("mqttsink: %w", ctx.Err())
+	}
+	if p.stopErr != nil {
+		p.stop()
+		return -1
+	}
+	// The message after done on its topic, if it was passed over, goes
+	// now: it comes before every message not yet reached. (Each passed
+	// over message is issued this way, by the worker that finished its
+	// predecessor, so none waits for another worker to notice it.)
+	if done >= 0 {
 		if j := p.succ[done]; j >= 0 && p.state[j] == deferred {
-			k, _ := slices.BinarySearch(p.ready, j)
-			p.ready = slices.Insert(p.ready, k, j)
-			p.wake.Signal()
+			p.issue(j)
+			return j
 		}
 	}
 	for {
-		if p.stopErr == nil && ctx.Err() != nil {
-			p.stopErr = fmt.Errorf("mqttsink: %w", ctx.Err())
-		}
-		if p.stopErr != nil {
-			p.stop()
-			return -1, nil
-		}
-		if len(p.ready) > 0 {
-			i := p.ready[0]
-			p.ready = p.ready[1:]
-			p.issue(i)
-			return i, nil
-		}
 		for p.cursor < len(p.errs) {
 			i := int32(p.cursor)
 			p.cursor++
@@ -321,15 +315,18 @@ func (p *pipeline) next(ctx context.Context, done int32, err error) (int32, erro
 				p.state[i] = deferred
 			default:
 				p.issue(i)
-				return i, nil
+				return i
 			}
 		}
-		if p.busy == 0 {
-			// Nothing in flight, nothing deferred: every message was
-			// issued or refused.
+		if p.busy == 0 || p.stopped {
+			// Every message was issued or refused and none is in flight
+			// (a passed over message's predecessor was in flight), or
+			// the batch stopped.
 			p.wake.Broadcast()
-			return -1, nil
+			return -1
 		}
+		// Nothing to issue until a publish in flight finishes: its worker
+		// issues what that frees, so this one waits for the end.
 		p.wake.Wait()
 	}
 }
@@ -340,15 +337,19 @@ func (p *pipeline) issue(i int32) {
 }
 
 // stop fails every message not issued with the batch's stopping error,
-// so that a retry sends them after the failed one.
+// so that a retry sends them after the failed one, and lets the waiting
+// workers go.
 func (p *pipeline) stop() {
+	if p.stopped {
+		return
+	}
+	p.stopped = true
 	for i, st := range p.state {
 		if (st == waiting || st == deferred) && p.errs[i] == nil {
 			p.errs[i] = p.stopErr
 			p.state[i] = finished
 		}
 	}
-	p.ready = p.ready[:0]
 	p.wake.Broadcast()
 }
 
