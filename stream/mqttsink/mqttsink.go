@@ -218,9 +218,9 @@ func (s *Sink) serial(ctx context.Context, b *stream.Batch, topics []string, err
 // deep enough to outgrow a new goroutine's stack, and copying the stack
 // was a sixth of the sink's CPU with 64 in flight; a worker grows its
 // stack once per batch. Workers pick their next message themselves, with
-// no dispatcher between a PUBACK and the next PUBLISH: a goroutine
-// handing work to another costs a wake-up per message, and on a virtual
-// machine whose idle CPU halts a wake-up costs more than the publish.
+// no dispatcher between a PUBACK and the next PUBLISH: handing work from
+// one goroutine to another would add a wake-up, often of another CPU, to
+// every message's path.
 func (s *Sink) pipelined(ctx context.Context, b *stream.Batch, topics []string, errs []error) {
 	n := len(errs)
 	p := &pipeline{errs: errs, prev: make([]int32, n), succ: make([]int32, n), state: make([]msgState, n)}
