@@ -576,3 +576,40 @@ func TestPipelinedFailureStopsBatch(t *testing.T) {
 		}
 	}
 }
+
+// A batch whose context ends while a publish hangs returns, with that
+// message and every one not yet published failed (retriable), and no
+// worker left behind.
+func TestPipelinedContextEnds(t *testing.T) {
+	srv := embedded.New(&embedded.Config{Logger: quiet})
+	defer srv.Close()
+	g := &gated{Broker: srv, Hold: "d/stuck", Release: make(chan struct{})}
+	sink, err := mqttsink.New(&mqttsink.Config{Broker: g, Topic: "d/%ident%", MaxInFlight: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idents := []string{"stuck", "stuck"}
+	for d := range 5 {
+		idents = append(idents, fmt.Sprintf("ok%d", d))
+	}
+	idents = append(idents, "stuck")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err = sink.Write(ctx, batchOf(t, idents...))
+	var be *stream.BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("Write = %v, want a *stream.BatchError", err)
+	}
+	for i, id := range idents {
+		e := be.Err(i)
+		switch {
+		case id == "stuck" && (e == nil || stream.IsPermanent(e)):
+			t.Fatalf("message %d (%s): %v, want a retriable failure", i, id, e)
+		case id != "stuck" && e != nil:
+			t.Fatalf("message %d (%s): %v, want accepted", i, id, e)
+		}
+	}
+	if !errors.Is(be.Err(0), context.DeadlineExceeded) {
+		t.Fatalf("the hung publish: %v", be.Err(0))
+	}
+}
