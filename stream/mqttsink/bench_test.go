@@ -90,15 +90,7 @@ func BenchmarkPublish(b *testing.B) {
 	ctx := context.Background()
 	for _, window := range []int{1, 16, 64} {
 		b.Run(fmt.Sprintf("inflight=%d", window), func(b *testing.B) {
-			pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer pub.Close()
-			sink, err := mqttsink.New(&mqttsink.Config{Broker: pub, Topic: prefix + "%ident%", MaxInFlight: window})
-			if err != nil {
-				b.Fatal(err)
-			}
+			sink := benchSink(b, addr, prefix+"%ident%", window)
 			plain := plainPublisher(b, addr, batch, topics, window)
 			viaSink := func() {
 				if err := sink.Write(ctx, batch); err != nil {
@@ -141,6 +133,21 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchSink returns a sink with the given window publishing through its
+// own broker/paho connection to addr, closed when b ends.
+func benchSink(b *testing.B, addr, topic string, window int) *mqttsink.Sink {
+	pub, err := paho.New(context.Background(), paho.Config{Server: addr, Logger: quiet})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { pub.Close() })
+	sink, err := mqttsink.New(&mqttsink.Config{Broker: pub, Topic: topic, MaxInFlight: window})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sink
 }
 
 // plainPublisher connects a plain paho.golang client to addr (a bare TCP
@@ -205,25 +212,20 @@ func BenchmarkCPU(b *testing.B) {
 	batch := benchBatch(b)
 	prefix := "gnssgate-bench/" + uuid.NewString() + "/"
 	ctx := context.Background()
-	b.Run("sink", func(b *testing.B) {
-		pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer pub.Close()
-		sink, err := mqttsink.New(&mqttsink.Config{Broker: pub, Topic: prefix + "%ident%", MaxInFlight: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		meter := streamtest.StartMeter()
-		for b.Loop() {
-			if err := sink.Write(ctx, batch); err != nil {
-				b.Fatal(err)
+	viaSink := func(window int) func(b *testing.B) {
+		return func(b *testing.B) {
+			sink := benchSink(b, addr, prefix+"%ident%", window)
+			b.ReportAllocs()
+			meter := streamtest.StartMeter()
+			for b.Loop() {
+				if err := sink.Write(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
 			}
+			meter.Report(b, len(batch.Messages))
 		}
-		meter.Report(b, len(batch.Messages))
-	})
+	}
+	b.Run("sink", viaSink(1))
 	b.Run("broker-paho", func(b *testing.B) {
 		pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
 		if err != nil {
@@ -277,25 +279,7 @@ func BenchmarkCPU(b *testing.B) {
 	for i := range batch.Messages {
 		topics[i] = prefix + batch.Messages[i].Message.Ident()
 	}
-	b.Run("sink-inflight=64", func(b *testing.B) {
-		pub, err := paho.New(ctx, paho.Config{Server: addr, Logger: quiet})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer pub.Close()
-		sink, err := mqttsink.New(&mqttsink.Config{Broker: pub, Topic: prefix + "%ident%", MaxInFlight: 64})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		meter := streamtest.StartMeter()
-		for b.Loop() {
-			if err := sink.Write(ctx, batch); err != nil {
-				b.Fatal(err)
-			}
-		}
-		meter.Report(b, len(batch.Messages))
-	})
+	b.Run("sink-inflight=64", viaSink(64))
 	b.Run("paho-inflight=64", func(b *testing.B) {
 		plain := plainPublisher(b, addr, batch, topics, 64)
 		b.ReportAllocs()
