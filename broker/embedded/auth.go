@@ -68,6 +68,17 @@ type Token struct {
 	// topics.
 	SpaceProperty string
 	Spaces        Spaces
+
+	// MaxSessions, when above 0, is how many sessions the client's
+	// Namespace may hold: connected clients and persistent sessions kept
+	// for offline ones until they expire (restored from Config.DataDir
+	// included). A CONNECT that would create one more is refused with
+	// reason 0x97, quota exceeded (3.1.1: 3, server unavailable);
+	// resuming or taking over a session the namespace already holds is
+	// not a new one. It is read from the token of each CONNECT, so a
+	// changed limit holds from the next one (sessions already over it
+	// are kept). See Server.SessionCount.
+	MaxSessions int
 }
 
 // Client identifies a connected (or in-process) client to an Authorizer and

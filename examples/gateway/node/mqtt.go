@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,9 +34,6 @@ func (n *Node) authenticateMQTT(_ context.Context, info embedded.ConnectInfo) (*
 	if !ok {
 		return nil, embedded.ErrBadCredentials
 	}
-	if err := n.limits.session(tok.CID); err != nil {
-		return nil, err
-	}
 	t := &embedded.Token{Name: tokenPrefix + strconv.FormatInt(tok.ID, 10), Publish: []string{"#"}, Subscribe: []string{"#"},
 		Namespace: AccountNamespace(tok.CID),
 		// Everything the client publishes carries its account's cid,
@@ -43,6 +41,12 @@ func (n *Node) authenticateMQTT(_ context.Context, info embedded.ConnectInfo) (*
 		// subaccount's space where the token may act in it.
 		Properties:    []broker.UserProperty{{Key: "cid", Value: strconv.FormatInt(tok.CID, 10)}},
 		SpaceProperty: "cid", Spaces: accountSpaces{n}}
+	if a, ok := n.Registry.Accounts.Get(tok.CID); ok {
+		// The account's namespace holds at most this many sessions,
+		// those kept for offline clients included: the broker refuses
+		// one more with "quota exceeded".
+		t.MaxSessions = int(min(a.Limits.MQTTSessions, math.MaxInt32))
+	}
 	if tok.ACL != nil {
 		t.Publish, t.Subscribe = tok.ACL.Publish, tok.ACL.Subscribe
 	}

@@ -269,7 +269,6 @@ func (n *Node) open(ctx context.Context) error {
 			Authenticator: n.deviceAPI.Authenticator(auth),
 			Authorizer:    embedded.AuthorizerFunc(n.authorizeMQTT),
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
-			ConnState:     n.limits.mqttConnState,
 			Timestamps:    true,
 			Logger:        n.logger,
 			DataDir:       brokerDir,
