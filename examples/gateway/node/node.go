@@ -260,7 +260,10 @@ func (n *Node) open(ctx context.Context) error {
 			return err
 		}
 		n.deviceAPI = &deviceapi.API{Handler: n.ingest.Handler(devCh), ChannelID: devCh.ID,
-			Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger}
+			Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger,
+			// What the gateway sends a device carries its account's cid, as
+			// every other message on the broker does.
+			Properties: func(ident string) []broker.UserProperty { return cidProperty(n.deviceCID(ident)) }}
 		brokerDir := ""
 		if n.cfg.DataDir != "" {
 			brokerDir = filepath.Join(n.cfg.DataDir, "broker")
