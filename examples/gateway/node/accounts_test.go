@@ -15,6 +15,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/gateway/rest"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 	"github.com/gnssgate/gnssgate/internal/mqtt311"
@@ -440,5 +441,50 @@ func TestAccountSessionLimitCountsOffline(t *testing.T) {
 	}
 	if ca, _ := connectSession(t, g, key, "p2", false, 3600); ca.ReasonCode != 0 || !ca.SessionPresent {
 		t.Fatalf("resuming p2 after the restart: reason 0x%02x, session present %v", ca.ReasonCode, ca.SessionPresent)
+	}
+}
+
+// REST selectors that ask for an account the token cannot see are
+// counted even where that account has nothing to find: a selector on its
+// cid over an empty collection, a guessed subaccount cid (existing or
+// not). Selectors within the token's own account are not.
+func TestAccountProbesOverREST(t *testing.T) {
+	g := start(t, testConfig(t))
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "A"}, {"name": "B"}})
+	accts := results(t, out)
+	a, b := int64(accts[0]["id"].(float64)), int64(accts[1]["id"].(float64))
+	_, out = restAs(t, g, master, a, "POST", "/platform/tokens", []map[string]any{{"info": "t"}})
+	keyA := results(t, out)[0]["key"].(string)
+	count := func(path string) int {
+		t.Helper()
+		status, out := restCall(t, g.http, keyA, "GET", path, nil)
+		if status != 200 {
+			t.Fatalf("GET %s: %d %v", path, status, out)
+		}
+		return len(results(t, out))
+	}
+	before := g.refusals(t)
+	for _, path := range []string{fmt.Sprintf("/gw/channels/cid=%d", a), fmt.Sprintf("/gw/streams/{cid==%d}", a),
+		"/platform/subaccounts/all", fmt.Sprintf("/gw/devices/{cid!=%d}", b)} {
+		count(path)
+	}
+	if after := g.refusals(t); after[rest.RefusedObject] != before[rest.RefusedObject] {
+		t.Fatalf("selectors within A counted: before %v, after %v", before, after)
+	}
+	probes := []string{
+		fmt.Sprintf("/gw/channels/cid=%d", b),                  // B has no channels
+		fmt.Sprintf("/gw/streams/{cid==%d && name==\"x\"}", b), // nor streams
+		fmt.Sprintf("/gw/devices/{cid==%d}", registry.RootCID), // A's parent
+		fmt.Sprintf("/platform/subaccounts/%d", b),             // a sibling's cid
+		"/platform/subaccounts/999999",                         // a guess
+		fmt.Sprintf("/platform/subaccounts/%d,999998", b),      // counted once
+	}
+	for _, path := range probes {
+		if n := count(path); n != 0 {
+			t.Fatalf("GET %s found %d items", path, n)
+		}
+	}
+	if after := g.refusals(t); after[rest.RefusedObject]-before[rest.RefusedObject] != int64(len(probes)) {
+		t.Errorf("probes counted: before %v, after %v, want %d more %s", before, after, len(probes), rest.RefusedObject)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/gateway/rest"
+	"github.com/gnssgate/gnssgate/filter"
 )
 
 // tokenPrefix names registry tokens in the broker's Token.Name.
@@ -118,15 +119,79 @@ func (s accountSpaces) Select(_ context.Context, c *embedded.Client, value strin
 	return AccountNamespace(cid), nil
 }
 
-// authorizeMQTT is the broker's token authorization, counting what it
-// refuses: a topic or filter outside what the token allows, such as
-// another account's "$accounts/…" space.
-func (n *Node) authorizeMQTT(ctx context.Context, c *embedded.Client, topic string, write bool) error {
+// mqttAuthorizer is the broker's token authorization, counting what it
+// refuses — a topic or filter outside what the token allows, such as
+// another account's "$accounts/…" space — and the subscriptions it
+// admits that reach for another account and will see nothing there.
+type mqttAuthorizer struct{ n *Node }
+
+func (a mqttAuthorizer) Authorize(ctx context.Context, c *embedded.Client, topic string, write bool) error {
 	err := embedded.TokenAuthorizer{}.Authorize(ctx, c, topic, write)
 	if err != nil {
-		n.refusals.add(RefusedTopic)
+		a.n.refusals.add(RefusedTopic)
 	}
 	return err
+}
+
+// AuthorizeFilter authorizes a subscription's topic filter, and counts
+// it as a probe (RefusedProbe) when it asks for another account: by a
+// "$filter/message=" expression on its cid, or by a platform topic that
+// names its objects or the account itself. Such a filter is admitted in
+// the client's space, where nothing of that account is ever published.
+// (A "$filter/cid=N" spec selects a space: accountSpaces refuses it.)
+func (a mqttAuthorizer) AuthorizeFilter(ctx context.Context, c *embedded.Client, f *broker.Filter) error {
+	if err := a.Authorize(ctx, c, f.Topic(), false); err != nil {
+		return err
+	}
+	if tok, ok := a.n.clientToken(c); ok && a.n.probesAccounts(tok, f) {
+		a.n.refusals.add(RefusedProbe)
+	}
+	return nil
+}
+
+// probesAccounts tells whether a subscription filter asks for an account
+// tok may not act in (see AuthorizeFilter).
+func (n *Node) probesAccounts(tok registry.Token, f *broker.Filter) bool {
+	hidden := func(cid int64) bool { return cid != 0 && !n.API.MayActIn(tok, cid) }
+	if spec := f.Spec(); spec != "" {
+		for _, level := range strings.Split(spec, "/$filter/") {
+			for _, cond := range strings.Split(level, "&") {
+				expr, ok := strings.CutPrefix(cond, "message=")
+				if !ok {
+					continue
+				}
+				expr, err := url.QueryUnescape(expr)
+				if err != nil {
+					continue
+				}
+				x, err := filter.CompileFilter(expr)
+				if err != nil {
+					continue // the broker parsed it; nothing to learn here
+				}
+				for _, v := range x.Pinned("cid") {
+					if num, ok := v.Float(); ok && num == float64(int64(num)) && hidden(int64(num)) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	// flespi/{message,state,log}/gw/{kind}/{id[,id…]}/…
+	levels := strings.SplitN(f.Topic(), "/", 6)
+	if len(levels) < 5 || levels[0] != "flespi" || levels[2] != "gw" {
+		return false
+	}
+	switch levels[1] {
+	case "message", "state", "log":
+	default:
+		return false
+	}
+	for _, s := range strings.Split(levels[4], ",") {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil && hidden(n.objectCID(levels[3], id)) {
+			return true
+		}
+	}
+	return false
 }
 
 // clientToken returns the registry token an MQTT client authenticated
