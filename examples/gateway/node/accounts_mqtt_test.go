@@ -340,6 +340,13 @@ func TestAccountProbesOverMQTT(t *testing.T) {
 		after[node.RefusedTopic] != before[node.RefusedTopic] || after[node.RefusedSpace] != before[node.RefusedSpace] {
 		t.Errorf("probes counted: before %v, after %v, want %d more %s", before, after, len(probes), node.RefusedProbe)
 	}
+	// A spec that selects A's space is refused and counted once, as such.
+	if code := cB.subscribe(t, fmt.Sprintf("$filter/cid=%d&message=cid%%3D%%3D%d/#", a, a), 0); code != 0x87 {
+		t.Errorf("B selecting A's space: 0x%02x, want 0x87", code)
+	}
+	if final := g.refusals(t); final[node.RefusedSpace]-after[node.RefusedSpace] != 1 || final[node.RefusedProbe] != after[node.RefusedProbe] {
+		t.Errorf("selecting A's space counted: before %v, after %v, want one more %s", after, final, node.RefusedSpace)
+	}
 	// They see nothing of A's.
 	if status, out := restCall(t, g.http, keys[0], "POST", fmt.Sprintf("/gw/devices/%d/messages", devA), []map[string]any{{"x": 1}}); status != 200 {
 		t.Fatalf("posting a message: %d %v", status, out)

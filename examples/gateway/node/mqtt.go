@@ -119,6 +119,36 @@ func (s accountSpaces) Select(_ context.Context, c *embedded.Client, value strin
 	return AccountNamespace(cid), nil
 }
 
+// probesByMessage tells whether a "$filter" spec's message expressions
+// pin cid to an account hidden says the client may not see. A spec that
+// selects a space ("cid=N") is left to accountSpaces, which admits it or
+// refuses and counts it.
+func probesByMessage(spec string, hidden func(cid int64) bool) bool {
+	if spec == "" {
+		return false
+	}
+	conds := strings.Split(strings.ReplaceAll(spec, "/$filter/", "&"), "&")
+	if slices.ContainsFunc(conds, func(c string) bool { return strings.HasPrefix(c, "cid=") }) {
+		return false
+	}
+	for _, cond := range conds {
+		expr, ok := strings.CutPrefix(cond, "message=")
+		if !ok {
+			continue
+		}
+		if expr, err := url.QueryUnescape(expr); err == nil {
+			if x, err := filter.CompileFilter(expr); err == nil {
+				for _, v := range x.Pinned("cid") {
+					if num, ok := v.Float(); ok && num == float64(int64(num)) && hidden(int64(num)) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
 // mqttAuthorizer is the broker's token authorization, counting what it
 // refuses — a topic or filter outside what the token allows, such as
 // another account's "$accounts/…" space — and the subscriptions it
@@ -153,28 +183,8 @@ func (a mqttAuthorizer) AuthorizeFilter(ctx context.Context, c *embedded.Client,
 // tok may not act in (see AuthorizeFilter).
 func (n *Node) probesAccounts(tok registry.Token, f *broker.Filter) bool {
 	hidden := func(cid int64) bool { return cid != 0 && !n.API.MayActIn(tok, cid) }
-	if spec := f.Spec(); spec != "" {
-		for _, level := range strings.Split(spec, "/$filter/") {
-			for _, cond := range strings.Split(level, "&") {
-				expr, ok := strings.CutPrefix(cond, "message=")
-				if !ok {
-					continue
-				}
-				expr, err := url.QueryUnescape(expr)
-				if err != nil {
-					continue
-				}
-				x, err := filter.CompileFilter(expr)
-				if err != nil {
-					continue // the broker parsed it; nothing to learn here
-				}
-				for _, v := range x.Pinned("cid") {
-					if num, ok := v.Float(); ok && num == float64(int64(num)) && hidden(int64(num)) {
-						return true
-					}
-				}
-			}
-		}
+	if probesByMessage(f.Spec(), hidden) {
+		return true
 	}
 	// flespi/{message,state,log}/gw/{kind}/{id[,id…]}/…
 	levels := strings.SplitN(f.Topic(), "/", 6)
