@@ -138,10 +138,8 @@ func probesByMessage(spec string, hidden func(cid int64) bool) bool {
 		}
 		if expr, err := url.QueryUnescape(expr); err == nil {
 			if x, err := filter.CompileFilter(expr); err == nil {
-				for _, v := range x.Pinned("cid") {
-					if num, ok := v.Float(); ok && num == float64(int64(num)) && hidden(int64(num)) {
-						return true
-					}
+				if slices.ContainsFunc(rest.CIDs(x.Pinned("cid")), hidden) {
+					return true
 				}
 			}
 		}

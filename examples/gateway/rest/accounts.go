@@ -187,23 +187,27 @@ func (p *prober) pinsHidden(q *request) bool {
 	if s == nil || !strings.Contains(p.sel, "cid") {
 		return false
 	}
-	for _, v := range s.Pinned("cid") {
-		if cid, ok := cidValue(v); ok && !q.visible(cid) {
+	for _, cid := range CIDs(s.Pinned("cid")) {
+		if !q.visible(cid) {
 			return true
 		}
 	}
 	return false
 }
 
-// cidValue reads an account id a selector or filter compares cid with: a
-// whole number, or its text.
-func cidValue(v filter.Value) (int64, bool) {
-	if f, ok := v.Float(); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
-		return int64(f), true
+// CIDs reads the account ids among the values a selector or filter
+// expression compares cid with (selector.Selector.Pinned,
+// filter.Expr.Pinned): whole numbers, or their text.
+func CIDs(vals []filter.Value) []int64 {
+	var out []int64
+	for _, v := range vals {
+		if f, ok := v.Float(); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			out = append(out, int64(f))
+		} else if s, ok := v.Str(); ok {
+			if cid, err := strconv.ParseInt(s, 10, 64); err == nil {
+				out = append(out, cid)
+			}
+		}
 	}
-	if s, ok := v.Str(); ok {
-		cid, err := strconv.ParseInt(s, 10, 64)
-		return cid, err == nil
-	}
-	return 0, false
+	return out
 }
