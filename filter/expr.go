@@ -119,6 +119,35 @@ func (x *Expr) String() string { return x.canon }
 // are not included.
 func (x *Expr) Fields() []string { return append([]string(nil), x.fields...) }
 
+// Pinned returns the values the expression pins parameter name to: the
+// literals of the comparisons name == literal (either way round) that
+// must all hold for it to be true, being the whole expression or among
+// its top-level && operands. Where it returns several, the expression
+// can only be true when they are equal. It does not evaluate anything:
+// a caller learns, say, which account a filter on "cid" asks for.
+func (x *Expr) Pinned(name string) []Value {
+	var out []Value
+	var walk func(n *node)
+	walk = func(n *node) {
+		switch n.op {
+		case opAnd:
+			for _, k := range n.kids {
+				walk(k)
+			}
+		case opEq:
+			f, lit := n.kids[0], n.kids[1]
+			if f.op == opLit {
+				f, lit = lit, f
+			}
+			if f.op == opField && f.name == name && lit.op == opLit {
+				out = append(out, lit.val)
+			}
+		}
+	}
+	walk(x.ast)
+	return out
+}
+
 // Eval evaluates the expression over src. The result is an error value (see
 // [Value.Err]) when evaluation fails; it never panics. An evaluation past
 // its step budget ([Limits.MaxSteps]) is an error wrapping [ErrBudget].

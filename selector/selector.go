@@ -219,6 +219,28 @@ func (s *Selector) All() bool { return len(s.ids) == 0 && len(s.terms) == 0 }
 // IDs returns the id set, if the selector has one (a copy, sorted).
 func (s *Selector) IDs() []int64 { return slices.Clone(s.ids) }
 
+// Pinned returns the values the selector pins path to: those of its
+// path=value terms without wildcards (numbers as numbers), and the
+// literals of the path == literal comparisons its expression terms
+// cannot be true without (filter.Expr.Pinned). A caller learns, say,
+// which accounts a selector on "cid" asks for, whatever the items.
+func (s *Selector) Pinned(path string) []filter.Value {
+	var out []filter.Value
+	for i := range s.terms {
+		t := &s.terms[i]
+		switch {
+		case t.expr != nil:
+			out = append(out, t.expr.Pinned(path)...)
+		case t.path != path || t.neg || strings.ContainsAny(t.value, "*?"):
+		case t.isNum:
+			out = append(out, filter.Number(t.num))
+		default:
+			out = append(out, filter.String(t.value))
+		}
+	}
+	return out
+}
+
 // String returns the canonical form: "all", or the id set (sorted) followed by
 // the other terms in their order, expressions in canonical form.
 // Parse(s.String()) selects the same items.

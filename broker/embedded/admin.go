@@ -104,6 +104,18 @@ func (s *Server) Sessions(ns string) ([]SessionInfo, error) {
 	return out, nil
 }
 
+// SessionCount returns how many sessions namespace ns holds — connected
+// clients and persistent sessions waiting for theirs, what
+// Token.MaxSessions bounds — without listing them.
+func (s *Server) SessionCount(ns string) (int, error) {
+	if err := checkNamespace(ns); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nsSessions[ns], nil
+}
+
 // Session returns the session of client id in namespace ns, or
 // ErrNoSession.
 func (s *Server) Session(ns, id string) (SessionInfo, error) {

@@ -68,6 +68,17 @@ type Token struct {
 	// topics.
 	SpaceProperty string
 	Spaces        Spaces
+
+	// MaxSessions, when above 0, is how many sessions the client's
+	// Namespace may hold: connected clients and persistent sessions kept
+	// for offline ones until they expire (restored from Config.DataDir
+	// included). A CONNECT that would create one more is refused with
+	// reason 0x97, quota exceeded (3.1.1: 3, server unavailable);
+	// resuming or taking over a session the namespace already holds is
+	// not a new one. It is read from the token of each CONNECT, so a
+	// changed limit holds from the next one (sessions already over it
+	// are kept). See Server.SessionCount.
+	MaxSessions int
 }
 
 // Client identifies a connected (or in-process) client to an Authorizer and
@@ -123,6 +134,28 @@ type AuthorizerFunc func(ctx context.Context, c *Client, topic string, write boo
 // Authorize calls f.
 func (f AuthorizerFunc) Authorize(ctx context.Context, c *Client, topic string, write bool) error {
 	return f(ctx, c, topic, write)
+}
+
+// FilterAuthorizer is an Authorizer that sees a subscription's whole
+// filter — its "$share/…/" group and "$filter/…/" spec as the client
+// wrote them — where Authorize sees the topic filter alone. The broker
+// calls AuthorizeFilter instead of Authorize for each filter of a
+// SUBSCRIBE when its Authorizer implements it, with the same meaning of
+// the errors. A program keeping accounts apart tells by it a filter that
+// asks for another account's messages, say with "$filter/message=cid==N",
+// which would see nothing: it may refuse it, or let it see nothing and
+// count it.
+type FilterAuthorizer interface {
+	Authorizer
+	AuthorizeFilter(ctx context.Context, c *Client, f *broker.Filter) error
+}
+
+// authorizeSubscribe checks a subscription filter with the Authorizer.
+func (s *Server) authorizeSubscribe(ctx context.Context, c *Client, f *broker.Filter) error {
+	if fa, ok := s.auth.(FilterAuthorizer); ok {
+		return fa.AuthorizeFilter(ctx, c, f)
+	}
+	return s.auth.Authorize(ctx, c, f.Topic(), false)
 }
 
 // TokenAuthorizer is the default Authorizer: an authenticated client may do

@@ -63,7 +63,7 @@ func (c *conn) handshake() (*session, error) {
 	se, present, err := s.attach(c, c.sessionKey(id), cp.Clean, expiry)
 	if err != nil {
 		code := byte(0x88)
-		if errors.Is(err, ErrServerBusy) {
+		if errors.Is(err, ErrServerBusy) || errors.Is(err, ErrQuotaExceeded) {
 			code = 0x97
 		}
 		return nil, c.refuse(code, err)

@@ -185,7 +185,11 @@
 // ("$filter/cid=123/…"), take its filters in another namespace, one that
 // Spaces.Select allows: a parent account's client subscribes in a
 // subaccount's space and receives its messages with the subaccount's
-// topics and cid.
+// topics and cid. Token.MaxSessions bounds the sessions a namespace holds,
+// those kept for offline clients included: an account's session quota.
+// An Authorizer that is also a FilterAuthorizer sees each subscription's
+// whole filter, $filter spec included, and can count one that asks for
+// another account's messages where it would only see nothing.
 //
 // Token.Intercept takes the client's publishes before the Authorizer and
 // routing, synchronously on its read loop: the Interceptor's Verdict says

@@ -186,7 +186,7 @@ func (d *durableState) load() ([]loaded, error) {
 	}
 	for i := range out {
 		se := out[i].se
-		s.sessions[se.id] = se
+		s.addSession(se)
 		for _, sub := range se.subs {
 			s.tree.add(sub)
 		}

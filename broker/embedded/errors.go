@@ -14,6 +14,9 @@ var (
 	ErrBadCredentials = errors.New("embedded: bad username or password")
 	// ErrServerBusy: a connection or session limit was reached.
 	ErrServerBusy = errors.New("embedded: server busy")
+	// ErrQuotaExceeded: a CONNECT would create more sessions in its
+	// namespace than its Token.MaxSessions allows (CONNACK 0x97).
+	ErrQuotaExceeded = errors.New("embedded: session quota exceeded")
 	// ErrQueueFull: a session's queue reached MaxQueuedBytes and the message
 	// was dropped for that session.
 	ErrQueueFull = errors.New("embedded: session queue full")

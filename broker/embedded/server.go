@@ -31,11 +31,13 @@ type Server struct {
 	ctx    context.Context // ends at Close
 	cancel context.CancelFunc
 
-	mu        sync.Mutex
-	sessions  map[string]*session
-	conns     map[*conn]struct{}
-	listeners map[net.Listener]struct{}
-	closed    bool
+	mu       sync.Mutex
+	sessions map[string]*session
+	// nsSessions counts the sessions of each namespace (Token.MaxSessions).
+	nsSessions map[string]int
+	conns      map[*conn]struct{}
+	listeners  map[net.Listener]struct{}
+	closed     bool
 
 	openErr error // why the data directory could not be used: the server is closed
 
@@ -65,7 +67,7 @@ func New(cfg *Config) *Server {
 // Open is New that reports whether Config.DataDir could be opened and its
 // state loaded. On error the returned Server is closed (never nil).
 func Open(cfg *Config) (*Server, error) {
-	s := &Server{sessions: make(map[string]*session), conns: make(map[*conn]struct{}),
+	s := &Server{sessions: make(map[string]*session), nsSessions: make(map[string]int), conns: make(map[*conn]struct{}),
 		listeners: make(map[net.Listener]struct{})}
 	if cfg != nil {
 		s.cfg = *cfg

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,8 +62,15 @@ func newSession(srv *Server, id string) *session {
 }
 
 // attach binds c to the session id, taking it over from another
-// connection, resuming it, or creating it.
+// connection, resuming it, or creating it. A session it creates counts
+// against its namespace's Token.MaxSessions; one that replaces the
+// session it took over or ended (clean start) is not a new one.
 func (s *Server) attach(c *conn, id string, clean bool, expiry uint32) (*session, bool, error) {
+	quota := 0
+	if c.client != nil && c.client.Token != nil {
+		quota = c.client.Token.MaxSessions
+	}
+	replaces := false
 	for tries := 0; tries < 10; tries++ {
 		s.mu.Lock()
 		if s.closed {
@@ -74,6 +82,7 @@ func (s *Server) attach(c *conn, id string, clean bool, expiry uint32) (*session
 			se.mu.Lock()
 			old := se.conn
 			se.mu.Unlock()
+			replaces = true
 			if old != nil {
 				s.mu.Unlock()
 				old.shutdown(0x8E, true)
@@ -117,10 +126,15 @@ func (s *Server) attach(c *conn, id string, clean bool, expiry uint32) (*session
 			s.mu.Unlock()
 			return nil, false, fmt.Errorf("embedded: %d sessions: %w", len(s.sessions), ErrServerBusy)
 		}
+		ns := sessionNamespace(id)
+		if n := s.nsSessions[ns]; quota > 0 && !replaces && n >= quota {
+			s.mu.Unlock()
+			return nil, false, fmt.Errorf("embedded: namespace %q holds %d sessions of %d: %w", ns, n, quota, ErrQuotaExceeded)
+		}
 		se = newSession(s, id)
 		se.conn, se.expiry = c, expiry
 		se.online.Store(true)
-		s.sessions[id] = se
+		s.addSession(se)
 		s.mu.Unlock()
 		return se, false, nil
 	}
@@ -208,7 +222,7 @@ func (s *Server) endSessionIf(se *session, onlyOffline bool) {
 		return
 	}
 	if s.sessions[se.id] == se {
-		delete(s.sessions, se.id)
+		s.removeSession(se)
 	}
 	s.mu.Unlock()
 	se.gone = true
@@ -233,4 +247,29 @@ func (s *Server) endSessionIf(se *session, onlyOffline bool) {
 	if will != nil {
 		s.publish(will, routed{})
 	}
+}
+
+// addSession puts se in the session table and counts it in its
+// namespace. Call with s.mu held.
+func (s *Server) addSession(se *session) {
+	s.sessions[se.id] = se
+	s.nsSessions[sessionNamespace(se.id)]++
+}
+
+// removeSession takes se out of the session table and its namespace's
+// count. Call with s.mu held, se being the table's.
+func (s *Server) removeSession(se *session) {
+	delete(s.sessions, se.id)
+	ns := sessionNamespace(se.id)
+	if s.nsSessions[ns]--; s.nsSessions[ns] <= 0 {
+		delete(s.nsSessions, ns)
+	}
+}
+
+// sessionNamespace is the namespace of a session key (sessionKeyIn).
+func sessionNamespace(key string) string {
+	if i := strings.IndexByte(key, 0); i >= 0 {
+		return key[:i]
+	}
+	return ""
 }

@@ -59,7 +59,7 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 		if pf.shared() && f.NoLocal {
 			return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("no local on a shared subscription")}
 		}
-		if err := s.auth.Authorize(c.ctx, c.client, pf.Topic(), false); err != nil {
+		if err := s.authorizeSubscribe(c.ctx, c.client, &pf.Filter); err != nil {
 			code := byte(0x80)
 			if errors.Is(err, broker.ErrNotAuthorized) {
 				code = 0x87

@@ -92,6 +92,14 @@ type API struct {
 	// trusted to speak for the devices it names, as in ThingsBoard:
 	// return an error to refuse a name.
 	SubDeviceIdent func(gateway Device, name string) (string, error)
+	// Properties, when set, returns the MQTT 5 user properties of every
+	// message the API publishes to device ident (shared attribute
+	// updates, attribute and RPC responses, server-side RPC requests,
+	// firmware chunks; to a gateway for its devices, the gateway's
+	// ident): what the embedding program vouches for, such as flespi's
+	// "cid" of the device's account. Provisioning answers, which go to a
+	// client that is no device yet, carry none. Nil: none.
+	Properties func(ident string) []broker.UserProperty
 	// Logger receives the API's logs; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -281,13 +289,24 @@ func (a *API) provisionToken(info embedded.ConnectInfo) *embedded.Token {
 		Namespace: s.ns, Intercept: s}
 }
 
-// publish sends a message into a namespace at QoS 1.
-func (a *API) publish(ctx context.Context, ns, topic string, payload []byte, expiry time.Duration) error {
+// publish sends a message to device ident, in its namespace, at QoS 1
+// with the user properties API.Properties gives the device's messages.
+func (a *API) publish(ctx context.Context, ident, topic string, payload []byte, expiry time.Duration) error {
+	var props []broker.UserProperty
+	if a.Properties != nil {
+		props = a.Properties(ident)
+	}
+	return a.publishIn(ctx, a.DeviceNamespace(ident), topic, payload, expiry, props)
+}
+
+// publishIn sends a message into a namespace at QoS 1.
+func (a *API) publishIn(ctx context.Context, ns, topic string, payload []byte, expiry time.Duration, props []broker.UserProperty) error {
 	if a.Broker == nil {
 		return errors.New("deviceapi: API.Broker is not set")
 	}
 	m := broker.Message{Topic: ns + topic, Payload: payload, QoS: 1}
 	m.Properties.Expiry = expiry
+	m.Properties.UserProperties = props
 	if err := a.Broker.Publish(ctx, m); err != nil {
 		return fmt.Errorf("deviceapi: publishing to %s: %w", topic, err)
 	}

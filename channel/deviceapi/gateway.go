@@ -236,7 +236,7 @@ func (s *session) gatewayAttributeRequest(ctx context.Context, m broker.Message,
 	case len(attrs) > 0:
 		b = append(appendAttributesJSON(append(b, `,"values":{`...), attrs), '}')
 	}
-	if err := s.api.publish(ctx, s.ns, TopicGatewayAttrResponse, append(b, '}'), 0); err != nil {
+	if err := s.api.publish(ctx, s.dev.Ident, TopicGatewayAttrResponse, append(b, '}'), 0); err != nil {
 		return s.failed(m, err)
 	}
 	s.api.stats.attributeRequests.Add(1)

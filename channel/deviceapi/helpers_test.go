@@ -123,6 +123,7 @@ type msg struct {
 	topic   string
 	payload string
 	dup     bool
+	user    paho.UserProperties // MQTT 5 only
 }
 
 // device is a test device speaking MQTT 3.1.1 (internal/mqtt311) or 5
@@ -176,7 +177,11 @@ func dialDevice(t testing.TB, v byte, addr string, o connOpts) (device, error) {
 	// goroutine: over TLS they interleave without the lock.
 	d.c = paho.NewClient(paho.ClientConfig{Conn: packets.NewThreadSafeConn(nc),
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
-			d.msgs <- msg{topic: pr.Packet.Topic, payload: string(pr.Packet.Payload), dup: pr.Packet.Duplicate()}
+			m := msg{topic: pr.Packet.Topic, payload: string(pr.Packet.Payload), dup: pr.Packet.Duplicate()}
+			if pr.Packet.Properties != nil {
+				m.user = pr.Packet.Properties.User
+			}
+			d.msgs <- m
 			return true, nil
 		}},
 		OnClientError:      func(error) { d.markDone() },

@@ -119,7 +119,7 @@ func (a *API) sendRPC(ctx context.Context, ident string, id int, method string, 
 		b := protocol.AppendJSONString([]byte(`{"device":`), sd.name)
 		b = append(append(b, `,"data":{"id":`...), strconv.Itoa(id)...)
 		b = append(append(b, ','), body[1:]...)
-		if err := a.publish(ctx, a.DeviceNamespace(sd.gateway), TopicGatewayRPC, append(b, '}'), expiry); err != nil {
+		if err := a.publish(ctx, sd.gateway, TopicGatewayRPC, append(b, '}'), expiry); err != nil {
 			return err
 		}
 		a.stats.rpcSent.Add(1)
@@ -128,9 +128,8 @@ func (a *API) sendRPC(ctx context.Context, ident string, id int, method string, 
 	if err := CheckIdent(ident); err != nil {
 		return err
 	}
-	ns := a.DeviceNamespace(ident)
 	for _, t := range rpcRequestTopics {
-		if err := a.publish(ctx, ns, t+strconv.Itoa(id), body, expiry); err != nil {
+		if err := a.publish(ctx, ident, t+strconv.Itoa(id), body, expiry); err != nil {
 			return err
 		}
 	}
@@ -205,7 +204,7 @@ func (s *session) clientRPC(ctx context.Context, m broker.Message, rt requestTop
 	go func() {
 		defer func() { <-s.rpcSem }()
 		body := a.serveClientRPC(ctx, s.dev, req)
-		if err := a.publish(context.WithoutCancel(ctx), s.ns, topic, body, a.rpcTimeout()); err != nil {
+		if err := a.publish(context.WithoutCancel(ctx), s.dev.Ident, topic, body, a.rpcTimeout()); err != nil {
 			a.warn("deviceapi: client RPC answer not sent", "device", s.dev.Ident, "err", err)
 			return
 		}
@@ -288,14 +287,13 @@ func (a *API) pushAttributes(ctx context.Context, ident string, obj []byte) erro
 	if sd, ok := a.subDevice(ident); ok {
 		b := protocol.AppendJSONString([]byte(`{"device":`), sd.name)
 		b = append(append(append(b, `,"data":`...), obj...), '}')
-		return a.publish(ctx, a.DeviceNamespace(sd.gateway), TopicGatewayAttributes, b, 0)
+		return a.publish(ctx, sd.gateway, TopicGatewayAttributes, b, 0)
 	}
 	if err := CheckIdent(ident); err != nil {
 		return err
 	}
-	ns := a.DeviceNamespace(ident)
 	for _, t := range attributeUpdateTopics {
-		if err := a.publish(ctx, ns, t, obj, 0); err != nil {
+		if err := a.publish(ctx, ident, t, obj, 0); err != nil {
 			return err
 		}
 	}

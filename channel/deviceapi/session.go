@@ -190,7 +190,7 @@ func (s *session) attributeRequest(ctx context.Context, m broker.Message, rt req
 	if err != nil {
 		return s.failed(m, err)
 	}
-	if err := s.api.publish(ctx, s.ns, rt.reply+strconv.Itoa(id), body, 0); err != nil {
+	if err := s.api.publish(ctx, s.dev.Ident, rt.reply+strconv.Itoa(id), body, 0); err != nil {
 		return s.failed(m, err)
 	}
 	s.api.stats.attributeRequests.Add(1)
@@ -298,7 +298,7 @@ func (s *session) otaChunk(ctx context.Context, m broker.Message, kind PackageKi
 		return s.otaError(ctx, m, kind, otaErrFailure)
 	}
 	topic := "v2/" + kind.prefix() + "/response/" + reqID + "/chunk/" + strconv.Itoa(chunk)
-	if err := a.publish(ctx, s.ns, topic, data, 0); err != nil {
+	if err := a.publish(ctx, s.dev.Ident, topic, data, 0); err != nil {
 		return s.failed(m, err)
 	}
 	a.stats.otaChunks.Add(1)
@@ -310,7 +310,7 @@ func (s *session) otaChunk(ctx context.Context, m broker.Message, kind PackageKi
 // (a closing connection does not send what is queued).
 func (s *session) otaError(ctx context.Context, m broker.Message, kind PackageKind, status string) embedded.Verdict {
 	s.api.warn("deviceapi: OTA request refused", "device", s.dev.Ident, "kind", kind, "status", status)
-	if err := s.api.publish(ctx, s.ns, "v2/"+kind.prefix()+"/error", []byte(status), 0); err != nil {
+	if err := s.api.publish(ctx, s.dev.Ident, "v2/"+kind.prefix()+"/error", []byte(status), 0); err != nil {
 		return s.failed(m, err)
 	}
 	return handled
@@ -343,7 +343,7 @@ func (s *session) provisionPublish(ctx context.Context, m broker.Message) embedd
 			return embedded.Verdict{Handled: true, Code: codeImplSpecific, Disconnect: true}
 		}
 	}
-	if err := a.publish(ctx, s.ns, TopicProvisionResponse, provisionReply(res), 0); err != nil {
+	if err := a.publishIn(ctx, s.ns, TopicProvisionResponse, provisionReply(res), 0, nil); err != nil {
 		return s.failed(m, err)
 	}
 	a.stats.provisions.Add(1)

@@ -60,7 +60,7 @@ var (
 	streamQueue  = prometheus.NewDesc("gnssgate_stream_queue", "Log records a stream has not examined yet.", stLabels, nil)
 	streamLag    = prometheus.NewDesc("gnssgate_stream_lag_seconds", "Age of the oldest message a stream is delivering.", stLabels, nil)
 	streamAckLat = prometheus.NewDesc("gnssgate_stream_ack_latency_seconds", "Latency of the stream's last accepted batch.", stLabels, nil)
-	refusals     = prometheus.NewDesc("gnssgate_account_refusals_total", "Refused attempts to reach another account's objects, spaces or topics, by kind (rest_account, rest_object, mqtt_cid, mqtt_topic).", []string{"kind"}, nil)
+	refusals     = prometheus.NewDesc("gnssgate_account_refusals_total", "Refused attempts to reach another account's objects, spaces or topics, and probes of one that saw nothing, by kind (rest_account, rest_object, mqtt_cid, mqtt_topic, mqtt_probe).", []string{"kind"}, nil)
 
 	brokerClients    = prometheus.NewDesc("gnssgate_broker_clients_connected", "MQTT clients connected to the embedded broker.", nil, nil)
 	brokerSessions   = prometheus.NewDesc("gnssgate_broker_sessions", "MQTT sessions held by the broker, connected or kept for offline clients.", nil, nil)

@@ -58,6 +58,12 @@ const (
 	// RefusedSpace: a SUBSCRIBE whose "cid" user property names an
 	// account the token may not act in.
 	RefusedSpace = "mqtt_cid"
+	// RefusedProbe: a subscription admitted in the client's own space
+	// that asks for another account, and so sees nothing: a
+	// "$filter/message=cid==N…" of an account the token may not act in,
+	// or a platform topic naming such an account or one of its objects
+	// ("flespi/state/gw/devices/<its device>/…").
+	RefusedProbe = "mqtt_probe"
 )
 
 // refusals counts refused attempts to reach another account, by kind

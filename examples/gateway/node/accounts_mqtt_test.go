@@ -292,3 +292,65 @@ func TestRESTOverMQTTAccounts(t *testing.T) {
 		}
 	}
 }
+
+// Subscriptions the broker admits in the client's own space but which
+// ask for another account see nothing, and are counted as probes: a
+// $filter/message on another account's cid, a platform topic naming its
+// device or the account itself (a guessed cid too). Filters that stay
+// within what the token may see — wildcards, its own cid, its
+// subaccount's — are not probes.
+func TestAccountProbesOverMQTT(t *testing.T) {
+	g := start(t, testConfig(t))
+	cids, keys := accountsForMQTT(t, g)
+	a, a1, b := cids[0], cids[1], cids[2]
+	_, out := restCall(t, g.http, keys[0], "POST", "/gw/devices", []map[string]any{{"name": "a-dev", "configuration": map[string]any{"ident": "ident-a"}}})
+	devA := int64(results(t, out)[0]["id"].(float64))
+	cA, cB := dialMQTT5(t, g, keys[0], "a"), dialMQTT5(t, g, keys[2], "b")
+
+	before := g.refusals(t)
+	for _, f := range []string{"#", "+/#", "$share/g/#", "flespi/state/gw/devices/+/#", "flespi/state/gw/devices/999999/#",
+		fmt.Sprintf("$filter/message=cid%%3D%%3D%d/#", b), fmt.Sprintf("flespi/log/gw/accounts/%d/+", b)} {
+		if code := cB.subscribe(t, f, 0); code != 1 {
+			t.Fatalf("B subscribing %s: 0x%02x", f, code)
+		}
+	}
+	for _, f := range []string{fmt.Sprintf("$filter/message=cid%%3D%%3D%d%%26%%26x%%3E1/#", a1), fmt.Sprintf("flespi/log/gw/accounts/%d/+", a1)} {
+		if code := cA.subscribe(t, f, 0); code != 1 {
+			t.Fatalf("A subscribing %s: 0x%02x", f, code)
+		}
+	}
+	if after := g.refusals(t); after[node.RefusedProbe] != before[node.RefusedProbe] {
+		t.Fatalf("filters within the token's accounts counted as probes: before %v, after %v", before, after)
+	}
+	probes := []string{
+		fmt.Sprintf("$filter/message=cid%%3D%%3D%d/#", a),
+		fmt.Sprintf("$filter/message=payload%%3D%%3D%%22x%%22%%26%%26%d%%3D%%3Dcid/sensors/#", a),
+		fmt.Sprintf("flespi/state/gw/devices/%d/#", devA),
+		fmt.Sprintf("$share/g/flespi/message/gw/devices/1,%d", devA),
+		fmt.Sprintf("flespi/log/gw/accounts/%d/+", a),
+		"flespi/log/gw/accounts/999999/+",
+	}
+	for _, f := range probes {
+		if code := cB.subscribe(t, f, 0); code != 1 {
+			t.Fatalf("B subscribing %s: 0x%02x (admitted, to see nothing)", f, code)
+		}
+	}
+	after := g.refusals(t)
+	if after[node.RefusedProbe]-before[node.RefusedProbe] != int64(len(probes)) ||
+		after[node.RefusedTopic] != before[node.RefusedTopic] || after[node.RefusedSpace] != before[node.RefusedSpace] {
+		t.Errorf("probes counted: before %v, after %v, want %d more %s", before, after, len(probes), node.RefusedProbe)
+	}
+	// A spec that selects A's space is refused and counted once, as such.
+	if code := cB.subscribe(t, fmt.Sprintf("$filter/cid=%d&message=cid%%3D%%3D%d/#", a, a), 0); code != 0x87 {
+		t.Errorf("B selecting A's space: 0x%02x, want 0x87", code)
+	}
+	if final := g.refusals(t); final[node.RefusedSpace]-after[node.RefusedSpace] != 1 || final[node.RefusedProbe] != after[node.RefusedProbe] {
+		t.Errorf("selecting A's space counted: before %v, after %v, want one more %s", after, final, node.RefusedSpace)
+	}
+	// They see nothing of A's.
+	if status, out := restCall(t, g.http, keys[0], "POST", fmt.Sprintf("/gw/devices/%d/messages", devA), []map[string]any{{"x": 1}}); status != 200 {
+		t.Fatalf("posting a message: %d %v", status, out)
+	}
+	cA.publish(t, &paho.Publish{Topic: "sensors/1", Payload: []byte(`"x"`)})
+	cB.none(t, "", 300*time.Millisecond)
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/paho"
+	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/gateway/rest"
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 	"github.com/gnssgate/gnssgate/internal/mqtt311"
@@ -369,5 +370,121 @@ func TestAccountBytesPerSecond(t *testing.T) {
 	// is slept after it is charged: at least (in - 2·rate)/rate seconds.
 	if want := time.Duration(float64(in-2*rate) / rate * float64(time.Second)); in <= 2*rate || elapsed < want {
 		t.Fatalf("%d bytes acknowledged in %v, want at least %v at %d bytes/s", in, elapsed, want, rate)
+	}
+}
+
+// connectSession connects an MQTT 5 client with a session expiry and
+// returns its CONNACK; the client is closed when the test ends, or at
+// once with leave, after a normal DISCONNECT that keeps its session.
+func connectSession(t *testing.T, g *gateway, token, id string, clean bool, expiry uint32) (ca *pahogo.Connack, leave func()) {
+	t.Helper()
+	nc, err := net.Dial("tcp", g.Addrs().MQTT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := pahogo.NewClient(pahogo.ClientConfig{Conn: nc, OnClientError: func(error) {}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ca, err = c.Connect(ctx, &pahogo.Connect{ClientID: id, CleanStart: clean, KeepAlive: 30, Username: token, UsernameFlag: true,
+		Properties: &pahogo.ConnectProperties{SessionExpiryInterval: &expiry}})
+	if ca == nil {
+		nc.Close()
+		t.Fatalf("connect %s: no CONNACK: %v", id, err)
+	}
+	leave = func() { c.Disconnect(&pahogo.Disconnect{}); nc.Close() }
+	t.Cleanup(leave)
+	return ca, leave
+}
+
+// An account's mqtt_sessions limit counts the sessions kept for offline
+// clients too, before and after the gateway restarts (its broker keeps
+// sessions in the data directory): a client cannot open sessions with an
+// expiry, disconnect and open more. Resuming a kept session is not a new
+// one.
+func TestAccountSessionLimitCountsOffline(t *testing.T) {
+	cfg := testConfig(t)
+	g := start(t, cfg)
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "two", "limits": map[string]any{"mqtt_sessions": 2}}})
+	cid := int64(results(t, out)[0]["id"].(float64))
+	_, out = restAs(t, g, master, cid, "POST", "/platform/tokens", []map[string]any{{"info": "t"}})
+	key := results(t, out)[0]["key"].(string)
+
+	for _, id := range []string{"p1", "p2"} {
+		if ca, leave := connectSession(t, g, key, id, true, 3600); ca.ReasonCode != 0 {
+			t.Fatalf("session %s: reason 0x%02x", id, ca.ReasonCode)
+		} else {
+			leave()
+		}
+	}
+	sessions := func() int {
+		status, out := restAs(t, g, master, cid, "GET", "/mqtt/sessions/all", nil)
+		if status != 200 {
+			t.Fatalf("GET /mqtt/sessions/all: %d %v", status, out)
+		}
+		return len(results(t, out))
+	}
+	waitFor(t, "two sessions kept offline", func() bool { return sessions() == 2 })
+	if ca, _ := connectSession(t, g, key, "p3", true, 0); ca.ReasonCode != 0x97 {
+		t.Fatalf("a third session beside two kept offline: reason 0x%02x, want 0x97 (quota exceeded)", ca.ReasonCode)
+	}
+	if ca, _ := connectSession(t, g, key, "p1", false, 3600); ca.ReasonCode != 0 || !ca.SessionPresent {
+		t.Fatalf("resuming p1: reason 0x%02x, session present %v", ca.ReasonCode, ca.SessionPresent)
+	}
+
+	g.stop()
+	g = start(t, cfg)
+	if n := sessions(); n != 2 {
+		t.Fatalf("%d sessions after the restart, want the 2 kept", n)
+	}
+	if ca, _ := connectSession(t, g, key, "p3", true, 0); ca.ReasonCode != 0x97 {
+		t.Fatalf("a third session after the restart: reason 0x%02x, want 0x97", ca.ReasonCode)
+	}
+	if ca, _ := connectSession(t, g, key, "p2", false, 3600); ca.ReasonCode != 0 || !ca.SessionPresent {
+		t.Fatalf("resuming p2 after the restart: reason 0x%02x, session present %v", ca.ReasonCode, ca.SessionPresent)
+	}
+}
+
+// REST selectors that ask for an account the token cannot see are
+// counted even where that account has nothing to find: a selector on its
+// cid over an empty collection, a guessed subaccount cid (existing or
+// not). Selectors within the token's own account are not.
+func TestAccountProbesOverREST(t *testing.T) {
+	g := start(t, testConfig(t))
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "A"}, {"name": "B"}})
+	accts := results(t, out)
+	a, b := int64(accts[0]["id"].(float64)), int64(accts[1]["id"].(float64))
+	_, out = restAs(t, g, master, a, "POST", "/platform/tokens", []map[string]any{{"info": "t"}})
+	keyA := results(t, out)[0]["key"].(string)
+	count := func(path string) int {
+		t.Helper()
+		status, out := restCall(t, g.http, keyA, "GET", path, nil)
+		if status != 200 {
+			t.Fatalf("GET %s: %d %v", path, status, out)
+		}
+		return len(results(t, out))
+	}
+	before := g.refusals(t)
+	for _, path := range []string{fmt.Sprintf("/gw/channels/cid=%d", a), fmt.Sprintf("/gw/streams/{cid==%d}", a),
+		"/platform/subaccounts/all", fmt.Sprintf("/gw/devices/{cid!=%d}", b)} {
+		count(path)
+	}
+	if after := g.refusals(t); after[rest.RefusedObject] != before[rest.RefusedObject] {
+		t.Fatalf("selectors within A counted: before %v, after %v", before, after)
+	}
+	probes := []string{
+		fmt.Sprintf("/gw/channels/cid=%d", b),                  // B has no channels
+		fmt.Sprintf("/gw/streams/{cid==%d && name==\"x\"}", b), // nor streams
+		fmt.Sprintf("/gw/devices/{cid==%d}", registry.RootCID), // A's parent
+		fmt.Sprintf("/platform/subaccounts/%d", b),             // a sibling's cid
+		"/platform/subaccounts/999999",                         // a guess
+		fmt.Sprintf("/platform/subaccounts/%d,999998", b),      // counted once
+	}
+	for _, path := range probes {
+		if n := count(path); n != 0 {
+			t.Fatalf("GET %s found %d items", path, n)
+		}
+	}
+	if after := g.refusals(t); after[rest.RefusedObject]-before[rest.RefusedObject] != int64(len(probes)) {
+		t.Errorf("probes counted: before %v, after %v, want %d more %s", before, after, len(probes), rest.RefusedObject)
 	}
 }

@@ -103,3 +103,38 @@ func next(t *testing.T, c *mqtt311.Client) mqtt311.Message {
 		return mqtt311.Message{}
 	}
 }
+
+// What the gateway sends a ThingsBoard device — shared attributes,
+// server-side RPC — carries the cid of the device's account, as every
+// other message on the broker does.
+func TestDeviceAPIDownlinkCID(t *testing.T) {
+	g := start(t, testConfig(t))
+	_, out := g.rest("POST", "/platform/subaccounts", []map[string]any{{"name": "fleet"}})
+	cid := int64(results(t, out)[0]["id"].(float64))
+	status, out := restAs(t, g, master, cid, "POST", "/gw/devices", []map[string]any{{"name": "sensor",
+		"configuration": map[string]any{"ident": "tb-sub-1", "access_token": "tb-token-sub1"}}})
+	if status != 200 {
+		t.Fatalf("device: %d %v", status, out)
+	}
+	id := int64(results(t, out)[0]["id"].(float64))
+	dev := dialMQTT5(t, g, "tb-token-sub1", "sensor-sub-1")
+	dev.subscribe(t, "v1/devices/me/attributes", 0)
+	dev.subscribe(t, "v1/devices/me/rpc/request/+", 0)
+
+	if status, out := g.rest("PUT", fmt.Sprintf("/gw/devices/%d/attributes", id), map[string]any{"interval": 30}); status != 200 {
+		t.Fatalf("PUT attributes: %d %v", status, out)
+	}
+	if m := dev.next(t, "v1/devices/me/attributes"); prop(m, "cid") != fmt.Sprint(cid) {
+		t.Fatalf("shared attributes %s carry cid %q, want %d", m.Payload, prop(m, "cid"), cid)
+	}
+	done := make(chan int, 1)
+	go func() {
+		status, _ := restCall(t, g.http, master, "POST", fmt.Sprintf("/gw/devices/%d/rpc", id), map[string]any{"method": "getTime", "timeout": 1})
+		done <- status
+	}()
+	m := dev.next(t, "v1/devices/me/rpc/request/")
+	<-done // unanswered: the call times out
+	if prop(m, "cid") != fmt.Sprint(cid) {
+		t.Fatalf("RPC request %s carries cid %q, want %d", m.Payload, prop(m, "cid"), cid)
+	}
+}

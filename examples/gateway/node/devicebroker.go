@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/channel/deviceapi"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
@@ -38,7 +39,10 @@ func (n *Node) newDeviceAPI(ctx context.Context) error {
 		return err
 	}
 	n.deviceAPI = &deviceapi.API{Handler: n.ingest.Handler(devCh), ChannelID: devCh.ID,
-		Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger}
+		Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger,
+		// What the gateway sends a device carries its account's cid, as
+		// every other message on the broker does.
+		Properties: func(ident string) []broker.UserProperty { return cidProperty(n.deviceCID(ident)) }}
 	return nil
 }
 

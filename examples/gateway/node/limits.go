@@ -3,42 +3,30 @@ package node
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/channel"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 )
 
 // limits enforces the accounts' limits that are not object counts (those
-// the registry refuses at creation): bytes per second in, messages stored,
-// MQTT sessions.
+// the registry refuses at creation): bytes per second in and messages
+// stored. MQTT sessions the broker counts itself, connected and kept
+// offline alike (embedded.Token.MaxSessions, set by authenticateMQTT).
 type limits struct {
 	n *Node
 
-	mu       sync.Mutex
-	buckets  map[int64]*bucket        // cid → bytes-in bucket
-	seen     map[*channel.Conn]uint64 // bytes of a connection already charged
-	full     map[int64]bool           // cid → its histories are over MessagesStored
-	sessions map[int64]int            // cid → connected MQTT clients
-	// admitted holds, per cid, when clients were admitted that have not
-	// reported connected yet: the broker reports a client after its
-	// CONNACK, and a client connecting meanwhile must count them.
-	admitted map[int64][]time.Time
+	mu      sync.Mutex
+	buckets map[int64]*bucket        // cid → bytes-in bucket
+	seen    map[*channel.Conn]uint64 // bytes of a connection already charged
+	full    map[int64]bool           // cid → its histories are over MessagesStored
 }
 
-// admitWindow is how long an admitted client counts against its
-// account's sessions before it reports connected (one that fails after
-// admission stops counting then).
-const admitWindow = 10 * time.Second
-
 func newLimits(n *Node) *limits {
-	return &limits{n: n, buckets: map[int64]*bucket{}, seen: map[*channel.Conn]uint64{}, full: map[int64]bool{},
-		sessions: map[int64]int{}, admitted: map[int64][]time.Time{}}
+	return &limits{n: n, buckets: map[int64]*bucket{}, seen: map[*channel.Conn]uint64{}, full: map[int64]bool{}}
 }
 
 // ErrStorageFull is returned to a channel whose account's histories hold
@@ -167,57 +155,6 @@ func (l *limits) checkStorage(ctx context.Context) {
 			}
 			l.n.logger.Warn("account "+strings.ReplaceAll(event, "_", " "), "cid", a.ID, "messages", counts[a.ID], "limit", a.Limits.MessagesStored)
 			l.n.state.Event(ctx, "accounts", a.ID, event, map[string]any{"messages": counts[a.ID], "limit": a.Limits.MessagesStored})
-		}
-	}
-}
-
-// session admits an MQTT client of account cid unless the account has its
-// MQTTSessions limit of connected clients (MQTT 5 reason 0x97, quota
-// exceeded). release undoes it when the client disconnects.
-func (l *limits) session(cid int64) error {
-	a, ok := l.n.Registry.Accounts.Get(cid)
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !ok || a.Limits.MQTTSessions <= 0 {
-		return nil
-	}
-	pending := l.admitted[cid]
-	for len(pending) > 0 && time.Since(pending[0]) > admitWindow {
-		pending = pending[1:]
-	}
-	if int64(l.sessions[cid]+len(pending)) >= a.Limits.MQTTSessions {
-		l.admitted[cid] = pending
-		return &embedded.RefuseError{Code: 0x97, Err: fmt.Errorf("account %d: limit of %d MQTT sessions reached", cid, a.Limits.MQTTSessions)}
-	}
-	l.admitted[cid] = append(pending, time.Now())
-	return nil
-}
-
-// mqttConnState counts the connected clients of each account, by the
-// token they connected with.
-func (l *limits) mqttConnState(c *embedded.Client, st embedded.ConnState, _ error) {
-	if c == nil || c.Token == nil || !strings.HasPrefix(c.Token.Name, tokenPrefix) {
-		return
-	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(c.Token.Name, tokenPrefix), 10, 64)
-	if err != nil {
-		return
-	}
-	tok, ok := l.n.Registry.Tokens.Get(id)
-	if !ok {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	switch st {
-	case embedded.StateConnected:
-		l.sessions[tok.CID]++
-		if p := l.admitted[tok.CID]; len(p) > 0 {
-			l.admitted[tok.CID] = p[1:]
-		}
-	case embedded.StateDisconnected:
-		if l.sessions[tok.CID]--; l.sessions[tok.CID] <= 0 {
-			delete(l.sessions, tok.CID)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -15,6 +16,7 @@ import (
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 	"github.com/gnssgate/gnssgate/examples/gateway/rest"
+	"github.com/gnssgate/gnssgate/filter"
 )
 
 // tokenPrefix names registry tokens in the broker's Token.Name.
@@ -33,9 +35,6 @@ func (n *Node) authenticateMQTT(_ context.Context, info embedded.ConnectInfo) (*
 	if !ok {
 		return nil, embedded.ErrBadCredentials
 	}
-	if err := n.limits.session(tok.CID); err != nil {
-		return nil, err
-	}
 	t := &embedded.Token{Name: tokenPrefix + strconv.FormatInt(tok.ID, 10), Publish: []string{"#"}, Subscribe: []string{"#"},
 		Namespace: AccountNamespace(tok.CID),
 		// Everything the client publishes carries its account's cid,
@@ -43,6 +42,12 @@ func (n *Node) authenticateMQTT(_ context.Context, info embedded.ConnectInfo) (*
 		// subaccount's space where the token may act in it.
 		Properties:    []broker.UserProperty{{Key: "cid", Value: strconv.FormatInt(tok.CID, 10)}},
 		SpaceProperty: "cid", Spaces: accountSpaces{n}}
+	if a, ok := n.Registry.Accounts.Get(tok.CID); ok {
+		// The account's namespace holds at most this many sessions,
+		// those kept for offline clients included: the broker refuses
+		// one more with "quota exceeded".
+		t.MaxSessions = int(min(a.Limits.MQTTSessions, math.MaxInt32))
+	}
 	if tok.ACL != nil {
 		t.Publish, t.Subscribe = tok.ACL.Publish, tok.ACL.Subscribe
 	}
@@ -119,15 +124,87 @@ func (s accountSpaces) Select(_ context.Context, c *embedded.Client, value strin
 	return AccountNamespace(cid), nil
 }
 
-// authorizeMQTT is the broker's token authorization, counting what it
-// refuses: a topic or filter outside what the token allows, such as
-// another account's "$accounts/…" space.
-func (n *Node) authorizeMQTT(ctx context.Context, c *embedded.Client, topic string, write bool) error {
+// probesByMessage tells whether a "$filter" spec's message expressions
+// pin cid to an account hidden says the client may not see. A spec that
+// selects a space ("cid=N") is left to accountSpaces, which admits it or
+// refuses and counts it.
+func probesByMessage(spec string, hidden func(cid int64) bool) bool {
+	if spec == "" {
+		return false
+	}
+	conds := strings.Split(strings.ReplaceAll(spec, "/$filter/", "&"), "&")
+	if slices.ContainsFunc(conds, func(c string) bool { return strings.HasPrefix(c, "cid=") }) {
+		return false
+	}
+	for _, cond := range conds {
+		expr, ok := strings.CutPrefix(cond, "message=")
+		if !ok {
+			continue
+		}
+		if expr, err := url.QueryUnescape(expr); err == nil {
+			if x, err := filter.CompileFilter(expr); err == nil {
+				if slices.ContainsFunc(rest.CIDs(x.Pinned("cid")), hidden) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// mqttAuthorizer is the broker's token authorization, counting what it
+// refuses — a topic or filter outside what the token allows, such as
+// another account's "$accounts/…" space — and the subscriptions it
+// admits that reach for another account and will see nothing there.
+type mqttAuthorizer struct{ n *Node }
+
+func (a mqttAuthorizer) Authorize(ctx context.Context, c *embedded.Client, topic string, write bool) error {
 	err := embedded.TokenAuthorizer{}.Authorize(ctx, c, topic, write)
 	if err != nil {
-		n.refusals.add(RefusedTopic)
+		a.n.refusals.add(RefusedTopic)
 	}
 	return err
+}
+
+// AuthorizeFilter authorizes a subscription's topic filter, and counts
+// it as a probe (RefusedProbe) when it asks for another account: by a
+// "$filter/message=" expression on its cid, or by a platform topic that
+// names its objects or the account itself. Such a filter is admitted in
+// the client's space, where nothing of that account is ever published.
+// (A "$filter/cid=N" spec selects a space: accountSpaces refuses it.)
+func (a mqttAuthorizer) AuthorizeFilter(ctx context.Context, c *embedded.Client, f *broker.Filter) error {
+	if err := a.Authorize(ctx, c, f.Topic(), false); err != nil {
+		return err
+	}
+	if tok, ok := a.n.clientToken(c); ok && a.n.probesAccounts(tok, f) {
+		a.n.refusals.add(RefusedProbe)
+	}
+	return nil
+}
+
+// probesAccounts tells whether a subscription filter asks for an account
+// tok may not act in (see AuthorizeFilter).
+func (n *Node) probesAccounts(tok registry.Token, f *broker.Filter) bool {
+	hidden := func(cid int64) bool { return cid != 0 && !n.API.MayActIn(tok, cid) }
+	if probesByMessage(f.Spec(), hidden) {
+		return true
+	}
+	// flespi/{message,state,log}/gw/{kind}/{id[,id…]}/…
+	levels := strings.SplitN(f.Topic(), "/", 6)
+	if len(levels) < 5 || levels[0] != "flespi" || levels[2] != "gw" {
+		return false
+	}
+	switch levels[1] {
+	case "message", "state", "log":
+	default:
+		return false
+	}
+	for _, s := range strings.Split(levels[4], ",") {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil && hidden(n.objectCID(levels[3], id)) {
+			return true
+		}
+	}
+	return false
 }
 
 // clientToken returns the registry token an MQTT client authenticated

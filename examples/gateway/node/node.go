@@ -266,9 +266,8 @@ func (n *Node) open(ctx context.Context) error {
 		}
 		if n.embedded, err = embedded.Open(&embedded.Config{
 			Authenticator: n.deviceAPI.Authenticator(auth),
-			Authorizer:    embedded.AuthorizerFunc(n.authorizeMQTT),
+			Authorizer:    mqttAuthorizer{n},
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
-			ConnState:     n.limits.mqttConnState,
 			Timestamps:    true,
 			Logger:        n.logger,
 			DataDir:       brokerDir,

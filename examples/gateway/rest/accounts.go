@@ -2,11 +2,14 @@ package rest
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/filter"
 	"github.com/gnssgate/gnssgate/selector"
 )
 
@@ -48,6 +51,9 @@ func (q *request) subaccounts(s []string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !f.probed && q.guessesAccount(query) {
+		q.api.refused(RefusedObject)
+	}
 	if len(s) > 1 {
 		return nil, errf(http.StatusNotFound, "subaccounts have no %q", s[1])
 	}
@@ -71,6 +77,21 @@ func (q *request) subaccounts(s []string) ([]byte, error) {
 		return idItems(f.ids), nil
 	}
 	return nil, q.methodNotAllowed()
+}
+
+// guessesAccount tells whether a subaccounts selector names by id an
+// account the call cannot see: a subaccount's cid guessed, whether or not
+// it exists (the answer is the same: nothing).
+func (q *request) guessesAccount(query *selector.Query) bool {
+	if query.Selector == nil {
+		return false
+	}
+	for _, id := range query.Selector.IDs() {
+		if id != q.tok.CID && !q.visible(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // deleteAccount removes an account that holds nothing: its objects and
@@ -157,4 +178,36 @@ func (p *prober) names(id int64, render func() []byte) bool {
 		return true
 	}
 	return strings.Contains(p.sel, "cid") && s.MatchEnv(render(), p.query.Env)
+}
+
+// pinsHidden tells whether the selector asks for an account the call
+// cannot see by its cid ("cid=5", "{cid==5 && …}"), existing or not.
+func (p *prober) pinsHidden(q *request) bool {
+	s := p.query.Selector
+	if s == nil || !strings.Contains(p.sel, "cid") {
+		return false
+	}
+	for _, cid := range CIDs(s.Pinned("cid")) {
+		if !q.visible(cid) {
+			return true
+		}
+	}
+	return false
+}
+
+// CIDs reads the account ids among the values a selector or filter
+// expression compares cid with (selector.Selector.Pinned,
+// filter.Expr.Pinned): whole numbers, or their text.
+func CIDs(vals []filter.Value) []int64 {
+	var out []int64
+	for _, v := range vals {
+		if f, ok := v.Float(); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			out = append(out, int64(f))
+		} else if s, ok := v.Str(); ok {
+			if cid, err := strconv.ParseInt(s, 10, 64); err == nil {
+				out = append(out, cid)
+			}
+		}
+	}
+	return out
 }

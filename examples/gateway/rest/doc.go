@@ -74,7 +74,8 @@
 // acts in one of them (API.MayActIn). Another account's objects answer as
 // if they did not exist, and every attempt to reach one — an account the
 // token may not act in, an object named by id or matched by a selector on
-// cid — is counted through API.Refused.
+// cid, a selector asking for another account's cid where it has nothing to
+// find, a guessed subaccount cid — is counted through API.Refused.
 //
 // # The broker over REST
 //

@@ -17,6 +17,9 @@ import (
 type found struct {
 	ids   []int64
 	items [][]byte
+	// probed: the selector reached for another account's objects, and
+	// the attempt was counted (API.Refused).
+	probed bool
 }
 
 // selection applies the selector segment to objects of one kind. render
@@ -52,6 +55,13 @@ func selection[T any](q *request, sel string, list []T, meta func(*T) registry.M
 		out.ids = append(out.ids, m.ID)
 		out.items = append(out.items, item)
 	}
+	if !probe.hit && probe.pinsHidden(q) {
+		// Asking for an account the call cannot see is a probe even where
+		// that account has nothing of this kind to find.
+		probe.hit = true
+		q.api.refused(RefusedObject)
+	}
+	out.probed = probe.hit
 	return out, query, nil
 }
 
