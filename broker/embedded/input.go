@@ -30,9 +30,9 @@ type input struct {
 	nc    net.Conn
 	raw   syscall.RawConn // nil: not a socket
 	under syscall.RawConn // the socket under a TLS connection, for fillNoWait
-	buf  *[]byte         // borrowed from inputPool from a packet's first byte until idle
-	r, w int
-	one  [1]byte
+	buf   *[]byte         // borrowed from inputPool from a packet's first byte until idle
+	r, w  int
+	one   [1]byte
 
 	// The state of one raw read, kept here so that readFn is built once.
 	dst     []byte // nil: read into a pooled buffer
