@@ -71,6 +71,7 @@ type conn struct {
 	keepAlive      time.Duration
 	deadlineSet    time.Time
 	readDeadline   time.Time   // the keep-alive deadline in force
+	lastPacket     time.Time   // when the read loop last handled a packet (park.go)
 	keepAliveTimer *time.Timer // wakes a parked connection at readDeadline
 	normalClose    bool
 	connectExpiry0 bool
@@ -288,6 +289,7 @@ func (c *conn) readLoop(se *session) (parked bool, err error) {
 		if err := c.handle(se, fh, body); err != nil {
 			return false, err
 		}
+		c.lastPacket = c.srv.now()
 		c.refreshDeadline()
 	}
 }

@@ -2,7 +2,9 @@ package embedded
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
+	"os"
 	"time"
 )
 
@@ -17,6 +19,17 @@ import (
 // only its state. A connection that cannot be parked (a WebSocket; any
 // net.Conn that is not a socket, such as net.Pipe; a platform without a
 // poller) keeps one goroutine waiting in the read loop, as before.
+//
+// Parking and waking cost more than waiting in Go's own poller (an
+// epoll_ctl, a wake of the shared goroutine, a new goroutine): a busy
+// connection would pay that after every burst, doubling the CPU a
+// publisher with one message in flight costs. So a connection that has
+// had a packet within parkAfter first waits in Go's poller, for the rest
+// of that time, and parks only if nothing came.
+
+// parkAfter is how long a connection waits for its next packet with a
+// goroutine before it parks.
+const parkAfter = time.Second
 
 // parkable returns the socket whose readability tells that the connection
 // has input: the connection itself, or the one under TLS. WebSocket
@@ -39,6 +52,18 @@ func parkable(nc net.Conn) net.Conn {
 //go:noinline
 func (c *conn) parkIdle() (parked bool, err error) {
 	c.in.idle()
+	if until := c.lastPacket.Add(parkAfter); c.srv.now().Before(until) {
+		if c.keepAlive > 0 && c.readDeadline.Before(until) {
+			return false, nil // the keep-alive deadline comes first: wait for it
+		}
+		// Recently active: wait in Go's poller until parkAfter has passed.
+		c.nc.SetReadDeadline(until)
+		err := c.in.fill()
+		c.nc.SetReadDeadline(c.readDeadline)
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false, err
+		}
+	}
 	if err := c.in.fillNoWait(c.readDeadline); err != errWouldBlock {
 		return false, err
 	}
