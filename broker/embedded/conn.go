@@ -93,7 +93,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, done: make(chan struct{}), wdone: make(chan struct{})}
 	c.wstate.Store(writerNotReady)
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
-	c.park = idlepoll.For(parkable(nc), c.resume)
+	if s.lim.parkAfter >= 0 {
+		c.park = idlepoll.For(parkable(nc), c.resume)
+	}
 	return c
 }
 

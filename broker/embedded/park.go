@@ -24,12 +24,8 @@ import (
 // epoll_ctl, a wake of the shared goroutine, a new goroutine): a busy
 // connection would pay that after every burst, doubling the CPU a
 // publisher with one message in flight costs. So a connection that has
-// had a packet within parkAfter first waits in Go's poller, for the rest
-// of that time, and parks only if nothing came.
-
-// parkAfter is how long a connection waits for its next packet with a
-// goroutine before it parks.
-const parkAfter = time.Second
+// had a packet within Config.IdleParkAfter first waits in Go's poller, for
+// the rest of that time, and parks only if nothing came.
 
 // parkable returns the socket whose readability tells that the connection
 // has input: the connection itself, or the one under TLS. WebSocket
@@ -52,7 +48,7 @@ func parkable(nc net.Conn) net.Conn {
 //go:noinline
 func (c *conn) parkIdle() (parked bool, err error) {
 	c.in.idle()
-	if until := c.lastPacket.Add(parkAfter); c.srv.now().Before(until) {
+	if until := c.lastPacket.Add(c.srv.lim.parkAfter); c.srv.now().Before(until) {
 		if c.keepAlive > 0 && c.readDeadline.Before(until) {
 			return false, nil // the keep-alive deadline comes first: wait for it
 		}
