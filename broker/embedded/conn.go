@@ -72,6 +72,7 @@ type conn struct {
 	deadlineSet    time.Time
 	readDeadline   time.Time   // the keep-alive deadline in force
 	lastPacket     time.Time   // when the read loop last handled a packet (park.go)
+	parkDeadline   time.Time   // the read deadline of the wait before parking; zero: readDeadline is in force
 	keepAliveTimer *time.Timer // wakes a parked connection at readDeadline
 	normalClose    bool
 	connectExpiry0 bool
@@ -181,6 +182,9 @@ func (c *conn) serve() bool {
 	if se == nil {
 		c.cancel()
 		return true
+	}
+	if c.park != nil {
+		c.in.lift = c.liftParkDeadline
 	}
 	c.refreshDeadline()
 	return c.run(se)

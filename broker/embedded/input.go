@@ -41,6 +41,11 @@ type input struct {
 	noWait  bool // return at EAGAIN instead of waiting for readability
 	blocked bool // noWait read found nothing
 	readFn  func(fd uintptr) bool
+
+	// lift, when set, is called when a read times out: true means the
+	// deadline was not the connection's own (the wait before parking,
+	// park.go) and has been lifted, and the read is tried again.
+	lift func() bool
 }
 
 // errWouldBlock: fillNoWait found nothing to read.
@@ -64,7 +69,11 @@ func newInput(nc net.Conn) *input {
 // ReadByte implements io.ByteReader.
 func (in *input) ReadByte() (byte, error) {
 	if in.r == in.w {
-		if err := in.fill(); err != nil {
+		err := in.fill()
+		if err != nil && in.lifted(err) {
+			err = in.fill()
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -81,18 +90,36 @@ func (in *input) Read(p []byte) (int, error) {
 	if in.r == in.w {
 		if len(p) >= inputSize {
 			// A large body: read straight into it, as bufio does.
-			if in.raw == nil {
-				return in.nc.Read(p)
+			n, err := in.readDirect(p)
+			if n == 0 && err != nil && in.lifted(err) {
+				n, err = in.readDirect(p)
 			}
-			return in.read(p)
+			return n, err
 		}
-		if err := in.fill(); err != nil {
+		err := in.fill()
+		if err != nil && in.lifted(err) {
+			err = in.fill()
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
 	n := copy(p, (*in.buf)[in.r:in.w])
 	in.r += n
 	return n, nil
+}
+
+func (in *input) readDirect(p []byte) (int, error) {
+	if in.raw == nil {
+		return in.nc.Read(p)
+	}
+	return in.read(p)
+}
+
+// lifted reports whether err is a timeout of a deadline that lift has
+// taken away.
+func (in *input) lifted(err error) bool {
+	return in.lift != nil && errors.Is(err, os.ErrDeadlineExceeded) && in.lift()
 }
 
 // fill reads at least one byte into the buffer, taking one from the pool

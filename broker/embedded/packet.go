@@ -42,7 +42,7 @@ func (c *conn) refreshDeadline() {
 		if now := c.srv.now(); now.Sub(c.deadlineSet) > min(time.Second, c.keepAlive/4) {
 			c.readDeadline = now.Add(c.keepAlive * 3 / 2)
 			c.nc.SetReadDeadline(c.readDeadline)
-			c.deadlineSet = now
+			c.deadlineSet, c.parkDeadline = now, time.Time{}
 		}
 	}
 }

@@ -24,8 +24,13 @@ import (
 // epoll_ctl, a wake of the shared goroutine, a new goroutine): a busy
 // connection would pay that after every burst, doubling the CPU a
 // publisher with one message in flight costs. So a connection that has
-// had a packet within Config.IdleParkAfter first waits in Go's poller, for
-// the rest of that time, and parks only if nothing came.
+// had a packet within Config.IdleParkAfter (d) first waits in Go's poller,
+// with a read deadline d ahead, and parks only if nothing came. The
+// deadline is moved only when less than d/2 of it is left, not before every
+// wait (that cost a busy connection 6 % more CPU), so it stays in force
+// while the following packets are read: a read that times out on it lifts
+// it (liftParkDeadline) and reads again. A connection parks after between
+// d/2 and d without a byte.
 
 // parkable returns the socket whose readability tells that the connection
 // has input: the connection itself, or the one under TLS. WebSocket
@@ -48,18 +53,23 @@ func parkable(nc net.Conn) net.Conn {
 //go:noinline
 func (c *conn) parkIdle() (parked bool, err error) {
 	c.in.idle()
-	if until := c.lastPacket.Add(c.srv.lim.parkAfter); c.srv.now().Before(until) {
-		if c.keepAlive > 0 && c.readDeadline.Before(until) {
+	d := c.srv.lim.parkAfter
+	if now := c.srv.now(); now.Before(c.lastPacket.Add(d)) {
+		if c.keepAlive > 0 && c.readDeadline.Before(now.Add(d)) {
+			c.liftParkDeadline()
 			return false, nil // the keep-alive deadline comes first: wait for it
 		}
-		// Recently active: wait in Go's poller until parkAfter has passed.
-		c.nc.SetReadDeadline(until)
+		// Recently active: wait in Go's poller first.
+		if c.parkDeadline.Before(now.Add(d / 2)) {
+			c.parkDeadline = now.Add(d)
+			c.nc.SetReadDeadline(c.parkDeadline)
+		}
 		err := c.in.fill()
-		c.nc.SetReadDeadline(c.readDeadline)
 		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
 			return false, err
 		}
 	}
+	c.liftParkDeadline()
 	if err := c.in.fillNoWait(c.readDeadline); err != errWouldBlock {
 		return false, err
 	}
@@ -78,6 +88,17 @@ func (c *conn) parkIdle() (parked bool, err error) {
 		}
 	}
 	return c.park.Park(), nil
+}
+
+// liftParkDeadline puts the keep-alive deadline (or none) back in place of
+// the wait's; it reports whether there was one to lift.
+func (c *conn) liftParkDeadline() bool {
+	if c.parkDeadline.IsZero() {
+		return false
+	}
+	c.parkDeadline = time.Time{}
+	c.nc.SetReadDeadline(c.readDeadline)
+	return true
 }
 
 // keepAliveDue wakes a parked connection whose keep-alive deadline has

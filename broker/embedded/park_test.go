@@ -252,3 +252,33 @@ func roundTrips(addr string, secure bool, ca *testcert.CA, i, rounds int) error 
 	}
 	return nil
 }
+
+// A packet whose bytes straddle the deadline of the wait before parking is
+// read whole: the deadline is the broker's, not the client's.
+func TestParkDeadlineMidPacket(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: 100 * time.Millisecond})
+	in := newCollector()
+	mustSub(t, s, "mid/#", in)
+	r := dialRaw(t, addr)
+	r.connect("mid", true, 0, nil)
+	for i := range 3 {
+		// A packet first, so that the connection waits in Go's poller
+		// with the deadline, then one that arrives in two halves.
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("PINGRESP: %+v", pk)
+		}
+		pkt := []byte{0x32, 2 + 5 + 2 + 1, 0, 5, 'm', 'i', 'd', '/', '1', 0, 9, byte(i)}
+		r.send(pkt[:4])
+		time.Sleep(300 * time.Millisecond)
+		r.send(pkt[4:])
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Puback || pk.PacketID != 9 {
+			t.Fatalf("round %d: PUBACK: %+v", i, pk)
+		}
+		if m := in.next(t); m.Payload[0] != byte(i) {
+			t.Fatalf("round %d: %+v", i, m)
+		}
+	}
+}
