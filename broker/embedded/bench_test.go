@@ -153,7 +153,9 @@ func benchTCPPublishQoS1(b *testing.B, inflight int) {
 // server at the limits (parse, expand comma lists, add to and remove from
 // the tree): the deepest filter MaxTopicLevels allows, the most comma
 // combinations, and a 65,535-byte filter of '/' (refused before any work
-// that grows with its levels; it took 67 s of CPU before the bound).
+// that grows with its levels; it took 67 s of CPU before the bound), and a
+// "$filter" of about 4 KiB (maxSubscribeSpecBytes lets four of them into one
+// SUBSCRIBE).
 func BenchmarkSubscribeWorstFilter(b *testing.B) {
 	s := New(&Config{Logger: slog.New(slog.DiscardHandler)})
 	defer s.Close()
@@ -165,6 +167,7 @@ func BenchmarkSubscribeWorstFilter(b *testing.B) {
 		{"levels-128", strings.Repeat("l/", 127) + "l", true},
 		{"comma-1024x8", strings.Repeat("a,b/", 7) + "a,b,c,d,e,f,g,h", true},
 		{"comma-1024-ids", "flespi/message/gw/devices/" + commaIDs(1024) + "/+", true},
+		{"filter-4KiB-spec", worstSpecFilter("t/x"), true},
 		{"slashes-65535", strings.Repeat("/", 65535), false},
 		{"comma-1024x9-refused", strings.Repeat("a,b/", 7) + "a,b,c,d,e,f,g,h/x", false},
 	} {

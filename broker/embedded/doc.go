@@ -144,8 +144,9 @@
 // MaxRetained and MaxRetainedBytes; a subscription filter has at most
 // MaxTopicLevels levels (128; deeper ones get 0x8F, 0x80 for 3.1.1) and
 // expands its comma lists to at most 1,024 paths and 8,192 levels in all,
-// and the filters of one SUBSCRIBE to 16,384 levels together (further ones
-// get 0x97, quota exceeded, before they are expanded), so that no
+// and the filters of one SUBSCRIBE to 16,384 levels and 16 KiB of
+// "$filter" text together (further ones get 0x97, quota exceeded, before
+// they are expanded or compiled), so that no
 // SUBSCRIBE costs more than a few milliseconds; a
 // "$filter" predicate does at most FilterMaxSteps steps of work per message
 // (filter.DefaultMaxSteps, a few milliseconds: a 1 KB wildcard pattern

@@ -4,11 +4,9 @@ package embedded
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -275,82 +273,20 @@ func dialKill(addr, id string, clean bool) (*killConn, bool, error) {
 }
 
 func (c *killConn) send(pk *packets.Packet) error {
-	var buf bytes.Buffer
-	pk.ProtocolVersion = 4
-	var err error
-	switch pk.FixedHeader.Type {
-	case packets.Connect:
-		err = pk.ConnectEncode(&buf)
-	case packets.Publish:
-		err = pk.PublishEncode(&buf)
-	case packets.Puback:
-		err = pk.PubackEncode(&buf)
-	case packets.Pubrec:
-		err = pk.PubrecEncode(&buf)
-	case packets.Pubrel:
-		pk.FixedHeader.Qos = 1
-		err = pk.PubrelEncode(&buf)
-	case packets.Pubcomp:
-		err = pk.PubcompEncode(&buf)
-	case packets.Subscribe:
-		pk.FixedHeader.Qos = 1
-		err = pk.SubscribeEncode(&buf)
-	}
+	b, err := encodePacket(pk, 4)
 	if err != nil {
 		return err
 	}
 	c.wm.Lock()
 	defer c.wm.Unlock()
 	c.nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	_, err = c.nc.Write(buf.Bytes())
+	_, err = c.nc.Write(b)
 	return err
 }
 
 func (c *killConn) read(timeout time.Duration) (*packets.Packet, error) {
 	c.nc.SetReadDeadline(time.Now().Add(timeout))
-	b, err := c.br.ReadByte()
-	if err != nil {
-		return nil, err
-	}
-	var fh packets.FixedHeader
-	if err := fh.Decode(b); err != nil {
-		return nil, err
-	}
-	rem, shift := 0, 0
-	for {
-		b, err := c.br.ReadByte()
-		if err != nil {
-			return nil, err
-		}
-		rem |= int(b&0x7f) << shift
-		if b&0x80 == 0 {
-			break
-		}
-		shift += 7
-	}
-	fh.Remaining = rem
-	body := make([]byte, rem)
-	if _, err := io.ReadFull(c.br, body); err != nil {
-		return nil, err
-	}
-	pk := &packets.Packet{FixedHeader: fh, ProtocolVersion: 4}
-	switch fh.Type {
-	case packets.Connack:
-		err = pk.ConnackDecode(body)
-	case packets.Publish:
-		err = pk.PublishDecode(body)
-	case packets.Puback:
-		err = pk.PubackDecode(body)
-	case packets.Pubrec:
-		err = pk.PubrecDecode(body)
-	case packets.Pubrel:
-		err = pk.PubrelDecode(body)
-	case packets.Pubcomp:
-		err = pk.PubcompDecode(body)
-	case packets.Suback:
-		err = pk.SubackDecode(body)
-	}
-	return pk, err
+	return readPacket(c.br, 4)
 }
 
 // killSub is a persistent subscriber. got counts each message received as

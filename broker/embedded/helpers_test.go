@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -152,8 +153,18 @@ func (r *rawClient) send(b []byte) {
 
 func (r *rawClient) sendPacket(pk *packets.Packet) {
 	r.t.Helper()
+	b, err := encodePacket(pk, r.v)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.send(b)
+}
+
+// encodePacket encodes a client's packet for protocol version v (the
+// fixed-header flags the specification requires are set here).
+func encodePacket(pk *packets.Packet, v byte) ([]byte, error) {
 	var buf bytes.Buffer
-	pk.ProtocolVersion = r.v
+	pk.ProtocolVersion = v
 	var err error
 	switch pk.FixedHeader.Type {
 	case packets.Connect:
@@ -181,12 +192,9 @@ func (r *rawClient) sendPacket(pk *packets.Packet) {
 	case packets.Pingreq:
 		err = pk.PingreqEncode(&buf)
 	default:
-		r.t.Fatalf("sendPacket: type %d", pk.FixedHeader.Type)
+		return nil, fmt.Errorf("encodePacket: type %d", pk.FixedHeader.Type)
 	}
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	r.send(buf.Bytes())
+	return buf.Bytes(), err
 }
 
 func (r *rawClient) connect(id string, clean bool, keepalive uint16, mod func(*packets.Packet)) *packets.Packet {
@@ -208,19 +216,36 @@ func (r *rawClient) connect(id string, clean bool, keepalive uint16, mod func(*p
 func (r *rawClient) read() *packets.Packet {
 	r.t.Helper()
 	r.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-	b, err := r.br.ReadByte()
+	pk, err := readPacket(r.br, r.v)
+	if errors.Is(err, errBadServerPacket) {
+		r.t.Fatal(err)
+	}
 	if err != nil {
 		return nil
 	}
+	return pk
+}
+
+// errBadServerPacket: the server sent what a client cannot decode.
+var errBadServerPacket = errors.New("server sent a bad packet")
+
+// readPacket reads and decodes the next packet a server sends to a client
+// of protocol version v. A failure to read is returned as it is; a packet
+// that does not decode wraps errBadServerPacket.
+func readPacket(br *bufio.Reader, v byte) (*packets.Packet, error) {
+	b, err := br.ReadByte()
+	if err != nil {
+		return nil, err
+	}
 	var fh packets.FixedHeader
 	if err := fh.Decode(b); err != nil {
-		r.t.Fatalf("server sent bad header %x: %v", b, err)
+		return nil, fmt.Errorf("%w: header %x: %v", errBadServerPacket, b, err)
 	}
 	rem, shift := 0, 0
 	for {
-		b, err := r.br.ReadByte()
+		b, err := br.ReadByte()
 		if err != nil {
-			return nil
+			return nil, err
 		}
 		rem |= int(b&0x7f) << shift
 		if b&0x80 == 0 {
@@ -230,10 +255,10 @@ func (r *rawClient) read() *packets.Packet {
 	}
 	fh.Remaining = rem
 	body := make([]byte, rem)
-	if _, err := io.ReadFull(r.br, body); err != nil {
-		return nil
+	if _, err := io.ReadFull(br, body); err != nil {
+		return nil, err
 	}
-	pk := &packets.Packet{FixedHeader: fh, ProtocolVersion: r.v}
+	pk := &packets.Packet{FixedHeader: fh, ProtocolVersion: v}
 	switch fh.Type {
 	case packets.Connack:
 		err = pk.ConnackDecode(body)
@@ -255,12 +280,12 @@ func (r *rawClient) read() *packets.Packet {
 		err = pk.DisconnectDecode(body)
 	case packets.Pingresp:
 	default:
-		r.t.Fatalf("unexpected packet type %d", fh.Type)
+		return nil, fmt.Errorf("%w: unexpected packet type %d", errBadServerPacket, fh.Type)
 	}
 	if err != nil {
-		r.t.Fatalf("decode %s: %v", packets.PacketNames[fh.Type], err)
+		return nil, fmt.Errorf("%w: decode %s: %v", errBadServerPacket, packets.PacketNames[fh.Type], err)
 	}
-	return pk
+	return pk, nil
 }
 
 // expectClosed waits until the server closes the connection, skipping a

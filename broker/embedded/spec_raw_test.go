@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"strconv"
@@ -389,5 +390,42 @@ func TestSubscribeQuota(t *testing.T) {
 	}
 	if n := s.Stats().Subscriptions; n != 4 {
 		t.Fatalf("%d subscriptions, want 4", n)
+	}
+}
+
+// worstSpecFilter is a "$filter" subscription of about 4 KiB, as large as
+// the filter limits allow: four strings of 990 bytes compared in turn.
+func worstSpecFilter(topic string) string {
+	clause := `p=="` + strings.Repeat("a", 990) + `"`
+	return "$filter/message=" + strings.Repeat(clause+"||", 3) + clause + "/" + topic
+}
+
+// The "$filter" subscriptions of one SUBSCRIBE have maxSubscribeSpecBytes
+// of text to compile between them: four of the largest fit, the next ones
+// get 0x97 before they are parsed, a plain filter after them costs nothing
+// of that quota, and the next SUBSCRIBE has a quota of its own.
+func TestSubscribeSpecQuota(t *testing.T) {
+	s, addr := startServer(t, nil)
+	if n := len(worstSpecFilter("t/1")); n < 4000 || n > 4096 {
+		t.Fatalf("worst filter is %d bytes", n)
+	}
+	r := dialRaw(t, addr)
+	r.v = 5
+	r.connect("specquota", true, 30, nil)
+	var subs []packets.Subscription
+	for i := range 6 {
+		subs = append(subs, subOpt(worstSpecFilter("t/"+strconv.Itoa(i)), 0))
+	}
+	subs = append(subs, subOpt("plain/x", 0))
+	sa := r.subscribe(1, subs...)
+	want := []byte{0, 0, 0, 0, 0x97, 0x97, 0}
+	if !bytes.Equal(sa.ReasonCodes, want) {
+		t.Fatalf("SUBACK %x, want %x", sa.ReasonCodes, want)
+	}
+	if sa := r.subscribe(2, subOpt(worstSpecFilter("t/9"), 0)); !bytes.Equal(sa.ReasonCodes, []byte{0}) {
+		t.Fatalf("second SUBACK %x", sa.ReasonCodes)
+	}
+	if n := s.Stats().Subscriptions; n != 6 {
+		t.Fatalf("%d subscriptions, want 6", n)
 	}
 }

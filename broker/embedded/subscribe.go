@@ -32,11 +32,17 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 	codes := make([]byte, 0, len(pk.Filters))
 	var retained []*subscription
 	pkSpace, pkCode, pkGiven := c.space(pk.Properties.User)
-	left := maxSubscribeEntries
+	left, specLeft := maxSubscribeEntries, maxSubscribeSpecBytes
 	for _, f := range pk.Filters {
 		if f.Qos > 2 || (c.version == 5 && f.RetainHandling > 2) {
 			return &ProtocolError{Code: 0x81, Packet: "SUBSCRIBE", Err: errors.New("bad subscription options")}
 		}
+		cost := specCost(f.Filter)
+		if cost > specLeft {
+			codes = append(codes, c.subCode(0x97)) // refused before it costs anything
+			continue
+		}
+		specLeft -= cost
 		pf, err := s.parseFilterLeft(f.Filter, left)
 		if err != nil {
 			code := byte(0x8F)

@@ -26,6 +26,12 @@ type clientStore struct {
 	seq  uint64 // order of Put, for List
 }
 
+// storedPublish is a stored PUBLISH with its properties.
+type storedPublish struct {
+	pub   packets.Publish
+	props packets.Properties
+}
+
 type stored struct {
 	seq uint64
 	pub *packets.Publish // a PUBLISH
@@ -39,14 +45,16 @@ func newClientStore() *clientStore {
 func (s *clientStore) Put(packetID uint16, packetType byte, w io.WriterTo) error {
 	var e stored
 	if p, ok := w.(*packets.Publish); ok && packetType == packets.PUBLISH {
-		c := *p
+		// The packet and its properties in one allocation: Put runs for
+		// every publish, between taking the send quota and writing.
+		c := &storedPublish{pub: *p}
 		if p.Properties != nil {
-			props := *p.Properties
-			props.CorrelationData = bytes.Clone(p.Properties.CorrelationData)
-			c.Properties = &props
+			c.props = *p.Properties
+			c.props.CorrelationData = bytes.Clone(p.Properties.CorrelationData)
+			c.pub.Properties = &c.props
 		}
-		c.Payload = bytes.Clone(p.Payload)
-		e.pub = &c
+		c.pub.Payload = bytes.Clone(p.Payload)
+		e.pub = &c.pub
 	} else {
 		var b bytes.Buffer
 		if _, err := w.WriteTo(&b); err != nil {

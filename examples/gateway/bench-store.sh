@@ -34,30 +34,40 @@ go build -o "$tmp/gateway" ./examples/gateway
 go build -o "$tmp/simulator" ./examples/simulator
 
 store=""
+monitors=""
 case $kind in
 pebble) ;;
 nats1)
-	printf 'listen: 127.0.0.1:14222\njetstream { store_dir: "%s/n1" }\n' "$tmp" >"$tmp/n1.conf"
+	printf 'listen: 127.0.0.1:14222\nhttp: 127.0.0.1:18222\njetstream { store_dir: "%s/n1" }\n' "$tmp" >"$tmp/n1.conf"
 	"$nats" -c "$tmp/n1.conf" >"$tmp/n1.log" 2>&1 &
 	pids="$pids $!"
 	store=nats://127.0.0.1:14222
+	monitors=18222
 	;;
 nats3)
 	routes="nats-route://127.0.0.1:16241,nats-route://127.0.0.1:16242,nats-route://127.0.0.1:16243"
 	for i in 1 2 3; do
-		printf 'server_name: n%s\nlisten: 127.0.0.1:1422%s\njetstream { store_dir: "%s/n%s" }\ncluster { name: bench\n listen: 127.0.0.1:1624%s\n routes: [%s] }\n' \
-			"$i" "$i" "$tmp" "$i" "$i" "$routes" >"$tmp/n$i.conf"
+		printf 'server_name: n%s\nlisten: 127.0.0.1:1422%s\nhttp: 127.0.0.1:1822%s\njetstream { store_dir: "%s/n%s" }\ncluster { name: bench\n listen: 127.0.0.1:1624%s\n routes: [%s] }\n' \
+			"$i" "$i" "$i" "$tmp" "$i" "$i" "$routes" >"$tmp/n$i.conf"
 		"$nats" -c "$tmp/n$i.conf" >"$tmp/n$i.log" 2>&1 &
 		pids="$pids $!"
 	done
 	store=nats://127.0.0.1:14221,nats://127.0.0.1:14222,nats://127.0.0.1:14223
+	monitors="18221 18222 18223"
 	;;
 *)
 	echo "store: pebble, nats1 or nats3" >&2
 	exit 2
 	;;
 esac
-sleep 3 # servers up, cluster formed
+# Servers up and, for a cluster, JetStream's meta leader elected (on a
+# loaded machine that takes longer than the gateway's first request waits).
+for m in ${monitors:-}; do
+	for _ in $(seq 1 120); do
+		curl -sf "http://127.0.0.1:$m/healthz" >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+done
 set -- "$@"
 gwflags="-data $tmp/data -http 127.0.0.1:0 -mqtt 127.0.0.1:$mqttport -mqtt-ws 127.0.0.1:0 -channel teltonika=127.0.0.1:$port -token bench-master-token-0123456789 -log-level error"
 if [ -n "$store" ]; then

@@ -12,7 +12,8 @@
 # client_test5.py (MQTT 5.0) run. Output: one line per test, PASS, FAIL or
 # TIMEOUT; logs in $OUT (default a temporary directory).
 #
-# Known test bug: client_test5.py test_request_response waits on client A's
+# Known test bug: client_test5.py test_request_response (and the noLocal step
+# of test_subscribe_options) waits on client A's
 # SUBACK (callback.subscribeds) after client B subscribes, then publishes
 # before B's subscription is guaranteed to exist; it fails whenever the
 # broker is slower than the test's next line, which happens mostly when

@@ -26,7 +26,8 @@
 //	examples/mqttd/interop.sh ~/src/paho.mqtt.testing/interoperability
 //	examples/mqttd/interop.sh ~/src/paho.mqtt.testing/interoperability client_test5.py Test.test_will_delay
 //
-// client_test5.py's test_request_response is racy by itself: after client
+// client_test5.py's test_request_response (and, the same way,
+// test_subscribe_options' noLocal step) is racy by itself: after client
 // B's SUBSCRIBE it waits for client A's SUBACK (already there) instead of
 // B's, so A's request may reach the broker before B's subscription and is
 // then, correctly, delivered to nobody. On an otherwise idle machine the

@@ -555,16 +555,34 @@ func (l *jlog) ReadInto(ctx context.Context, from uint64, dst []store.Record) (i
 	defer l.s.leave()
 	for attempt := 0; ; attempt++ {
 		n, err := l.read(ctx, from, dst)
-		if errors.Is(err, js.ErrMsgNotFound) && attempt < 3 {
-			// Another node moved the floor and purged: start at the new one.
+		if errors.Is(err, js.ErrMsgNotFound) && attempt < readNotFoundTries {
+			// Another node moved the floor and purged: start at the new
+			// one. Or, on a replicated stream, the direct get was answered
+			// by a replica that has not applied the newest messages yet
+			// (any replica answers one): ask again a moment later. A
+			// history writer gave up on it after three quick tries in a
+			// 3-node bench run.
 			if err := l.loadFloor(ctx); err != nil {
 				return 0, err
+			}
+			if attempt > 0 {
+				t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return 0, ctx.Err()
+				}
 			}
 			continue
 		}
 		return n, err
 	}
 }
+
+// readNotFoundTries bounds ReadInto's retries of a message not found:
+// about 2 s of waiting in all for a lagging replica.
+const readNotFoundTries = 10
 
 func (l *jlog) read(ctx context.Context, from uint64, dst []store.Record) (int, error) {
 	l.mu.Lock()

@@ -41,7 +41,9 @@
 // the sink keeps exactly that: a message is published only after every
 // earlier message of the batch on the same topic was acknowledged.
 // Messages on different topics are published concurrently, up to
-// Config.MaxInFlight at a time, issued in batch order. With a topic per
+// Config.MaxInFlight at a time, earliest in the batch first; a message
+// waiting for its topic's previous one does not hold back the messages of
+// other topics behind it. With a topic per
 // device ("fleet/%ident%/…", the templates' purpose) each device's messages
 // arrive in the log's order while a batch of many devices costs a few
 // round trips rather than one per message. With one fixed topic, or with
@@ -207,72 +209,148 @@ func (s *Sink) serial(ctx context.Context, b *stream.Batch, topics []string, err
 	}
 }
 
-// lane is the last message issued on one topic.
-type lane struct {
-	done   chan struct{}
-	failed bool // with a retriable error
-}
-
-// pipelined issues the messages in batch order, each once its topic's
-// previous message is acknowledged and a slot is free.
+// pipelined publishes the batch on a fixed pool of s.inflight goroutines
+// (fewer when the batch has fewer topics), each taking the next message
+// it may publish, earliest first: a message whose topic's previous
+// message is still unacknowledged waits, the others overtake it.
+//
+// A pool, not a goroutine per message: a publish through broker/paho runs
+// deep enough to outgrow a new goroutine's stack, and copying the stack
+// was a sixth of the sink's CPU with 64 in flight; a worker grows its
+// stack once per batch. Workers pick their next message themselves, with
+// no dispatcher between a PUBACK and the next PUBLISH: handing work from
+// one goroutine to another would add a wake-up, often of another CPU, to
+// every message's path.
 func (s *Sink) pipelined(ctx context.Context, b *stream.Batch, topics []string, errs []error) {
-	sem := make(chan struct{}, s.inflight)
-	lanes := make(map[string]*lane)
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		stopErr error // the first retriable failure: issue nothing more
-	)
-	stopped := func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		return stopErr
-	}
-	for i := range b.Messages {
+	n := len(errs)
+	p := &pipeline{errs: errs, prev: make([]int32, n), succ: make([]int32, n), state: make([]msgState, n)}
+	last := make(map[string]int32)
+	for i := range n {
+		p.prev[i], p.succ[i] = -1, -1
 		if errs[i] != nil {
 			continue
 		}
-		if err := stopped(); err != nil {
-			errs[i] = err
-			continue
+		if j, ok := last[topics[i]]; ok {
+			p.prev[i], p.succ[j] = j, int32(i)
 		}
-		prev := lanes[topics[i]]
-		if prev != nil {
-			<-prev.done
-			if prev.failed {
-				errs[i] = stopped() // the lane's failure stopped the batch
-				continue
-			}
-		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			outcome.FailFrom(errs, i, fmt.Errorf("mqttsink: %w", ctx.Err()))
-			wg.Wait()
-			return
-		}
-		l := &lane{done: make(chan struct{})}
-		lanes[topics[i]] = l
+		last[topics[i]] = int32(i)
+	}
+	p.wake = sync.NewCond(&p.mu)
+	var wg sync.WaitGroup
+	for range min(s.inflight, len(last)) {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			err := s.publish(ctx, b, i, topics[i])
-			if err != nil {
-				errs[i] = err
-				if !stream.IsPermanent(err) {
-					l.failed = true
-					mu.Lock()
-					if stopErr == nil {
-						stopErr = err
-					}
-					mu.Unlock()
-				}
+			var err error
+			for i := p.next(ctx, -1, nil); i >= 0; i = p.next(ctx, i, err) {
+				err = s.publish(ctx, b, int(i), topics[i])
 			}
-			close(l.done)
-			<-sem
-		}(i)
+		}()
 	}
 	wg.Wait()
+}
+
+// msgState is where a message of a pipelined batch is.
+type msgState uint8
+
+const (
+	waiting  msgState = iota // not reached yet
+	deferred                 // passed over: its topic's previous message was in flight
+	issued
+	finished
+)
+
+// pipeline is the shared state of one pipelined batch.
+type pipeline struct {
+	mu      sync.Mutex
+	wake    *sync.Cond // the batch ended or stopped
+	errs    []error
+	prev    []int32 // the previous message on the same topic, -1 for none
+	succ    []int32 // the next message on the same topic, -1 for none
+	state   []msgState
+	cursor  int   // messages before it were issued, deferred or refused
+	busy    int   // publishes in flight
+	stopErr error // the first retriable failure: issue nothing more
+	stopped bool  // the messages not issued carry stopErr
+}
+
+// next records the outcome err of message done (none when negative) and
+// returns the message to publish next, or -1 when nothing is left to
+// this worker.
+func (p *pipeline) next(ctx context.Context, done int32, err error) int32 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if done >= 0 {
+		p.busy--
+		p.state[done] = finished
+		p.errs[done] = err
+		if err != nil && !stream.IsPermanent(err) && p.stopErr == nil {
+			p.stopErr = err
+		}
+	}
+	if p.stopErr == nil && ctx.Err() != nil {
+		p.stopErr = fmt.Errorf("mqttsink: %w", ctx.Err())
+	}
+	if p.stopErr != nil {
+		p.stop()
+		return -1
+	}
+	// The message after done on its topic, if it was passed over, goes
+	// now: it comes before every message not yet reached. (Each passed
+	// over message is issued this way, by the worker that finished its
+	// predecessor, so none waits for another worker to notice it.)
+	if done >= 0 {
+		if j := p.succ[done]; j >= 0 && p.state[j] == deferred {
+			p.issue(j)
+			return j
+		}
+	}
+	for {
+		for p.cursor < len(p.errs) {
+			i := int32(p.cursor)
+			p.cursor++
+			switch {
+			case p.errs[i] != nil: // refused before publishing
+			case p.prev[i] >= 0 && p.state[p.prev[i]] != finished:
+				p.state[i] = deferred
+			default:
+				p.issue(i)
+				return i
+			}
+		}
+		if p.busy == 0 || p.stopped {
+			// Every message was issued or refused and none is in flight
+			// (a passed over message's predecessor was in flight), or
+			// the batch stopped.
+			p.wake.Broadcast()
+			return -1
+		}
+		// Nothing to issue until a publish in flight finishes: its worker
+		// issues what that frees, so this one waits for the end.
+		p.wake.Wait()
+	}
+}
+
+func (p *pipeline) issue(i int32) {
+	p.state[i] = issued
+	p.busy++
+}
+
+// stop fails every message not issued with the batch's stopping error,
+// so that a retry sends them after the failed one, and lets the waiting
+// workers go.
+func (p *pipeline) stop() {
+	if p.stopped {
+		return
+	}
+	p.stopped = true
+	for i, st := range p.state {
+		if (st == waiting || st == deferred) && p.errs[i] == nil {
+			p.errs[i] = p.stopErr
+			p.state[i] = finished
+		}
+	}
+	p.wake.Broadcast()
 }
 
 // publish sends message i and classifies the outcome.

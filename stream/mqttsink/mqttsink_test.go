@@ -425,3 +425,191 @@ func TestRetain(t *testing.T) {
 		}
 	}
 }
+
+// batchOf makes a batch the way the stream hands one to a sink: message i
+// is for device idents[i], its JSON encoded, its sequence number i+1.
+func batchOf(t *testing.T, idents ...string) *stream.Batch {
+	t.Helper()
+	b := &stream.Batch{Stream: "test"}
+	for i, id := range idents {
+		m := streamtest.Message(id, i)
+		js, err := m.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Messages = append(b.Messages, stream.Message{Seq: uint64(i + 1), Message: &m, JSON: js})
+	}
+	return b
+}
+
+// gated holds every publish to topic Hold until Release is closed, and
+// records the order in which publishes are made, by message_id.
+type gated struct {
+	broker.Broker
+	Hold    string
+	Release chan struct{}
+	Fail    string // message_id whose publish fails, as a lost connection does
+	mu      sync.Mutex
+	order   []string
+}
+
+func (g *gated) Publish(ctx context.Context, m broker.Message) error {
+	id, _ := m.Properties.UserProperty(mqttsink.PropertyMessageID)
+	g.mu.Lock()
+	g.order = append(g.order, m.Topic+" "+id)
+	g.mu.Unlock()
+	if m.Topic == g.Hold {
+		select {
+		case <-g.Release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if id == g.Fail {
+		return fmt.Errorf("test: %w", broker.ErrNotConnected)
+	}
+	return g.Broker.Publish(ctx, m)
+}
+
+func (g *gated) published() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.order)
+}
+
+// A topic whose publish is slow holds back only its own later messages:
+// the other topics' messages behind them in the batch overtake them.
+func TestPipelinedOvertakesBlockedTopic(t *testing.T) {
+	srv := embedded.New(&embedded.Config{Logger: quiet})
+	defer srv.Close()
+	g := &gated{Broker: srv, Hold: "d/slow", Release: make(chan struct{})}
+	sink, err := mqttsink.New(&mqttsink.Config{Broker: g, Topic: "d/%ident%", MaxInFlight: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idents := []string{"slow", "slow", "slow"}
+	for d := range 30 {
+		idents = append(idents, fmt.Sprintf("fast%02d", d))
+	}
+	b := batchOf(t, idents...)
+	done := make(chan error, 1)
+	go func() { done <- sink.Write(context.Background(), b) }()
+	// Every fast message is published while the first slow one is held.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(g.published()) < 31 {
+		if time.Now().After(deadline) {
+			t.Fatalf("with the slow topic held, published only %q", g.published())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, p := range g.published() {
+		if p == "d/slow :2" || p == "d/slow :3" {
+			t.Fatalf("%q published before the topic's first message was acknowledged", p)
+		}
+	}
+	close(g.Release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var slow []string
+	for _, p := range g.published() {
+		if strings.HasPrefix(p, "d/slow ") {
+			slow = append(slow, p)
+		}
+	}
+	if got := strings.Join(slow, ","); got != "d/slow :1,d/slow :2,d/slow :3" {
+		t.Fatalf("slow topic published as %s", got)
+	}
+	if n := len(g.published()); n != len(idents) {
+		t.Fatalf("%d publishes for %d messages", n, len(idents))
+	}
+}
+
+// A retriable failure stops the batch: the failed message and every
+// message not yet published are reported failed, nothing of the failed
+// message's topic is published after it, and what each topic had
+// acknowledged is a prefix of its messages, so a retry keeps the order.
+// (How far the other topics got before the failure depends on
+// scheduling.)
+func TestPipelinedFailureStopsBatch(t *testing.T) {
+	srv := embedded.New(&embedded.Config{Logger: quiet})
+	defer srv.Close()
+	var idents []string
+	for range 20 {
+		idents = append(idents, "a", "b", "c")
+	}
+	g := &gated{Broker: srv, Fail: ":11"} // the fourth message of "b"
+	sink, err := mqttsink.New(&mqttsink.Config{Broker: g, Topic: "d/%ident%", MaxInFlight: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := batchOf(t, idents...)
+	err = sink.Write(context.Background(), b)
+	var be *stream.BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("Write = %v, want a *stream.BatchError", err)
+	}
+	if e := be.Err(10); !errors.Is(e, broker.ErrNotConnected) || stream.IsPermanent(e) {
+		t.Fatalf("the failed message: %v", e)
+	}
+	for _, p := range g.published() {
+		var seq int
+		fmt.Sscanf(p[strings.Index(p, ":")+1:], "%d", &seq)
+		if strings.HasPrefix(p, "d/b ") && seq > 11 {
+			t.Fatalf("%q published after the topic's failure", p)
+		}
+	}
+	for _, topic := range []string{"a", "b", "c"} {
+		failed := false
+		for i, id := range idents {
+			if id != topic {
+				continue
+			}
+			e := be.Err(i)
+			if e != nil && stream.IsPermanent(e) {
+				t.Fatalf("message %d: %v, want retriable", i, e)
+			}
+			if failed && e == nil {
+				t.Fatalf("topic %s: message %d accepted after an earlier one failed", topic, i)
+			}
+			failed = failed || e != nil
+		}
+	}
+}
+
+// A batch whose context ends while a publish hangs returns, with that
+// message and every one not yet published failed (retriable), and no
+// worker left behind.
+func TestPipelinedContextEnds(t *testing.T) {
+	srv := embedded.New(&embedded.Config{Logger: quiet})
+	defer srv.Close()
+	g := &gated{Broker: srv, Hold: "d/stuck", Release: make(chan struct{})}
+	sink, err := mqttsink.New(&mqttsink.Config{Broker: g, Topic: "d/%ident%", MaxInFlight: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idents := []string{"stuck", "stuck"}
+	for d := range 5 {
+		idents = append(idents, fmt.Sprintf("ok%d", d))
+	}
+	idents = append(idents, "stuck")
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err = sink.Write(ctx, batchOf(t, idents...))
+	var be *stream.BatchError
+	if !errors.As(err, &be) {
+		t.Fatalf("Write = %v, want a *stream.BatchError", err)
+	}
+	for i, id := range idents {
+		e := be.Err(i)
+		switch {
+		case id == "stuck" && (e == nil || stream.IsPermanent(e)):
+			t.Fatalf("message %d (%s): %v, want a retriable failure", i, id, e)
+		case id != "stuck" && e != nil:
+			t.Fatalf("message %d (%s): %v, want accepted", i, id, e)
+		}
+	}
+	if !errors.Is(be.Err(0), context.DeadlineExceeded) {
+		t.Fatalf("the hung publish: %v", be.Err(0))
+	}
+}

@@ -115,7 +115,7 @@ var Options = []Option{
 	{"max-connections", "N", "0", "connections open at once on all listeners (trackers, MQTT, HTTP); more are closed on accept; 0 means the open-file limit (ulimit -n) less what the store needs"},
 	{"store", "URL", "", "keep the log, history, telemetry, registry and leases in NATS JetStream at URL (nats://host:4222, several comma-separated) instead of DIR, shared by every gateway node that names it (docs/scaling.md)"},
 	{"store-replicas", "N", "0", "replicas of the streams and buckets -store creates; 0 means 3 on a cluster of three or more NATS servers, else 1"},
-	{"broker", "URL", "", "use this external MQTT 5 broker (mqtt://[user:pass@]host:1883, mqtts://, ws://) as the bus instead of the embedded one; -mqtt and -mqtt-ws are then not served"},
+	{"broker", "URL", "", "use this external MQTT 5 broker (mqtt://[user:pass@]host:1883, mqtts://, ws://) as the bus instead of the embedded one; -mqtt and -mqtt-ws then serve ThingsBoard's device MQTT API only"},
 	{"node", "NAME", "", "this node's name in logs, leases and presence when several share a -store; empty means the host name"},
 	{"console-tiles", "URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "map tiles of the web console (/console/): a URL template with {z}, {x}, {y}; none draws a coordinate grid only"},
 }

@@ -146,13 +146,32 @@ func (s kvAttributes) Attributes(ctx context.Context, ident string, scope device
 	return out, nil
 }
 
+// errNoDeviceAPI answers device API calls on a node that serves no
+// device API.
+var errNoDeviceAPI = &rest.Error{Status: http.StatusNotImplemented, Reason: "this gateway serves no device MQTT API"}
+
 // DeviceRPC calls a method on a device over the device API and, when wait
-// is set, returns its answer.
+// is set, returns its answer: on this node, or on the node the device is
+// connected to.
 func (l *live) DeviceRPC(ctx context.Context, d registry.Device, method string, params json.RawMessage, wait bool, timeout time.Duration) (json.RawMessage, error) {
-	api := l.n.deviceAPI
-	if api == nil {
-		return nil, &rest.Error{Status: http.StatusNotImplemented, Reason: "this gateway serves no device API (it runs no embedded broker)"}
+	if l.n.deviceAPI == nil {
+		return nil, errNoDeviceAPI
 	}
+	if inst, ok := l.deviceNode(d.Configuration.Ident); ok {
+		call := "notify"
+		if wait {
+			call = "rpc"
+			if timeout <= 0 {
+				timeout = deviceapi.DefaultRPCTimeout
+			}
+		}
+		return l.askDeviceNode(ctx, inst, d, deviceAPIRequest{Call: call, Method: method, Params: params, Timeout: timeout})
+	}
+	return l.deviceRPCLocal(ctx, d, method, params, wait, timeout)
+}
+
+func (l *live) deviceRPCLocal(ctx context.Context, d registry.Device, method string, params json.RawMessage, wait bool, timeout time.Duration) (json.RawMessage, error) {
+	api := l.n.deviceAPI
 	var p any = params
 	if len(params) == 0 {
 		p = struct{}{}
@@ -185,10 +204,22 @@ func (l *live) DeviceAttributes(ctx context.Context, d registry.Device) (client,
 // SetSharedAttributes sets (or, with nil values, deletes) shared
 // attributes and pushes them to the device.
 func (l *live) SetSharedAttributes(ctx context.Context, d registry.Device, set []deviceapi.Attribute, del []string) error {
-	api := l.n.deviceAPI
-	if api == nil {
-		return &rest.Error{Status: http.StatusNotImplemented, Reason: "this gateway serves no device API"}
+	if l.n.deviceAPI == nil {
+		return errNoDeviceAPI
 	}
+	if inst, ok := l.deviceNode(d.Configuration.Ident); ok {
+		q := deviceAPIRequest{Call: "shared", Set: map[string]json.RawMessage{}, Delete: del}
+		for _, a := range set {
+			q.Set[a.Key] = a.Value.AppendJSON(nil)
+		}
+		_, err := l.askDeviceNode(ctx, inst, d, q)
+		return err
+	}
+	return l.setSharedLocal(ctx, d, set, del)
+}
+
+func (l *live) setSharedLocal(ctx context.Context, d registry.Device, set []deviceapi.Attribute, del []string) error {
+	api := l.n.deviceAPI
 	if len(set) > 0 {
 		if err := api.SetShared(ctx, d.Configuration.Ident, set); err != nil {
 			return err
@@ -204,7 +235,11 @@ func (l *live) SetSharedAttributes(ctx context.Context, d registry.Device, set [
 func (l *live) AssignPackage(ctx context.Context, d registry.Device, kind deviceapi.PackageKind, pkg *deviceapi.Package) error {
 	api := l.n.deviceAPI
 	if api == nil {
-		return &rest.Error{Status: http.StatusNotImplemented, Reason: "this gateway serves no device API"}
+		return errNoDeviceAPI
+	}
+	if _, ok := l.deviceNode(d.Configuration.Ident); ok {
+		// The node that takes the assignment serves the image's chunks.
+		return &rest.Error{Status: http.StatusConflict, Reason: fmt.Sprintf("device %d is connected to another gateway node, which would serve the package: assign it there, or while it is connected to none", d.ID)}
 	}
 	return api.AssignPackage(ctx, d.Configuration.Ident, kind, pkg)
 }

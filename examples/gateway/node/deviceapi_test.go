@@ -48,7 +48,16 @@ func TestDeviceAPI(t *testing.T) {
 		return len(msgs) == 1 && msgs[0]["temperature"] == 21.5 && msgs[0]["timestamp"] == 1.8e9
 	})
 
-	// Shared attributes set over REST are pushed to the device.
+	// Shared attributes and a server-side RPC through the REST API.
+	pushAndCall(ctx, t, g, dev, id)
+}
+
+// pushAndCall checks the device API's downlinks through g's REST API:
+// shared attributes set there are pushed to dev, and a server-side RPC
+// posted there reaches dev, which answers, and the REST call returns the
+// answer.
+func pushAndCall(ctx context.Context, t *testing.T, g *gateway, dev *mqtt311.Client, id int64) {
+	t.Helper()
 	if status, out := g.rest("PUT", fmt.Sprintf("/gw/devices/%d/attributes", id), map[string]any{"interval": 30}); status != 200 {
 		t.Fatalf("PUT attributes: %d %v", status, out)
 	}
@@ -57,7 +66,6 @@ func TestDeviceAPI(t *testing.T) {
 		t.Fatalf("device got %s %s", msg.Topic, msg.Payload)
 	}
 
-	// A server-side RPC: the device answers, the REST call returns it.
 	done := make(chan map[string]any, 1)
 	go func() {
 		_, out := g.rest("POST", fmt.Sprintf("/gw/devices/%d/rpc", id), map[string]any{"method": "getTime", "timeout": 10})
@@ -73,8 +81,11 @@ func TestDeviceAPI(t *testing.T) {
 	}
 	select {
 	case out := <-done:
-		r := results(t, out)[0]["response"]
-		if b, _ := json.Marshal(r); string(b) != `{"time":"12:00"}` {
+		r := results(t, out)
+		if len(r) != 1 {
+			t.Fatalf("RPC: %v", out)
+		}
+		if b, _ := json.Marshal(r[0]["response"]); string(b) != `{"time":"12:00"}` {
 			t.Fatalf("RPC answer %v", out)
 		}
 	case <-ctx.Done():

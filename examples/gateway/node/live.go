@@ -85,6 +85,11 @@ func (s *deviceState) connState(chID int64, c *channel.Conn, st channel.ConnStat
 	}
 	if p := s.n.peers; p != nil {
 		p.connected(ident, ch) // 0: gone from this node
+		if after {
+			go p.cmds.login(ident)
+		} else {
+			p.cmds.logout(ident)
+		}
 	}
 	id, ok := s.n.Registry.DeviceIDByIdent(ident)
 	if !ok {
@@ -130,6 +135,16 @@ func (s *deviceState) state(ident string) rest.DeviceState {
 		}
 	}
 	return st
+}
+
+// connectedOn returns a channel device ident is connected to on this node.
+func (s *deviceState) connectedOn(ident string) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.conns[ident] {
+		return ch, true
+	}
+	return 0, false
 }
 
 // channelOf returns the channel a device is connected to now, or the one
@@ -212,14 +227,8 @@ func (l *live) sendLocal(ctx context.Context, d registry.Device, cmd rest.Comman
 		name = "" // the protocol's default text command
 	}
 	ttl := time.Duration(cmd.TTL) * time.Second
+	cmd.ID, cmd.Status, cmd.Timestamp = s.commandID(), "queued", unixNow()
 	s.cmdMu.Lock()
-	s.nextCmd++
-	if l.n.clustered() {
-		// Unique across nodes (whose lists Commands merges): the time in
-		// microseconds, moving on by one when two come in the same one.
-		s.nextCmd = max(s.nextCmd, time.Now().UnixMicro())
-	}
-	cmd.ID, cmd.Status, cmd.Timestamp = s.nextCmd, "queued", float64(time.Now().UnixMicro())/1e6
 	rec := &command{Command: cmd}
 	list := append(s.commands[d.ID], rec)
 	if len(list) > maxCommands {
@@ -234,19 +243,22 @@ func (l *live) sendLocal(ctx context.Context, d registry.Device, cmd rest.Comman
 		resp, err := call.Result()
 		s.cmdMu.Lock()
 		defer s.cmdMu.Unlock()
-		switch {
-		case err == nil:
-			rec.Status, rec.Response = "replied", resp.Text
-			if resp.Text == "" && len(resp.Data) > 0 {
-				rec.Response = fmt.Sprintf("%x", resp.Data)
-			}
-		case isExpired(err):
-			rec.Status, rec.Error = "expired", err.Error()
-		default:
-			rec.Status, rec.Error = "failed", err.Error()
-		}
+		setOutcome(&rec.Command, resp, err)
 	}()
 	return cmd, nil
+}
+
+// commandID returns a new command id: unique across nodes in a cluster
+// (whose lists Commands merges), the time in microseconds, moving on by
+// one when two come in the same one.
+func (s *deviceState) commandID() int64 {
+	s.cmdMu.Lock()
+	defer s.cmdMu.Unlock()
+	s.nextCmd++
+	if s.n.clustered() {
+		s.nextCmd = max(s.nextCmd, time.Now().UnixMicro())
+	}
+	return s.nextCmd
 }
 
 func isExpired(err error) bool { return errors.Is(err, channel.ErrCommandExpired) }

@@ -65,6 +65,11 @@ func (n *Node) serveRESTOverMQTT(ctx context.Context, r embedded.RESTRequest) em
 	if !ok {
 		return embedded.RESTResponse{Status: http.StatusUnauthorized, Body: []byte(`{"errors":[{"code":401,"reason":"the MQTT client has no valid token"}]}`)}
 	}
+	return n.restAs(ctx, tok, r)
+}
+
+// restAs answers a REST-over-MQTT request as token tok.
+func (n *Node) restAs(ctx context.Context, tok registry.Token, r embedded.RESTRequest) embedded.RESTResponse {
 	cid := tok.CID
 	for _, p := range r.Properties {
 		if p.Key != "response_cid" {

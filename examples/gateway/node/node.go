@@ -76,8 +76,9 @@ type Config struct {
 	// Sinks adds stream protocols beyond "http".
 	Sinks map[string]SinkFactory
 	// Broker, when set, is the bus instead of the embedded broker (an
-	// external MQTT broker through broker/paho); MQTT listeners are then
-	// not served.
+	// external MQTT broker through broker/paho); the MQTT listeners then
+	// serve ThingsBoard's device API only (devicebroker.go), and REST over
+	// MQTT is answered on the bus (mqttrest.go).
 	Broker broker.Broker
 	// LogMaxAge is the log's retention; 0 means store.DefaultLogMaxAge.
 	LogMaxAge time.Duration
@@ -137,7 +138,8 @@ type Node struct {
 	Registry  *registry.Registry
 	Broker    broker.Broker
 	embedded  *embedded.Server
-	deviceAPI *deviceapi.API // nil with an external broker
+	devBroker *embedded.Server // with an external broker: serves the device API only
+	deviceAPI *deviceapi.API
 	ingest    *ingest.Ingest
 	API       *rest.API
 	state     *platform.State
@@ -255,12 +257,9 @@ func (n *Node) open(ctx context.Context) error {
 	n.Broker = n.cfg.Broker
 	if n.Broker == nil {
 		auth := embedded.Authenticator(embedded.AuthenticatorFunc(n.authenticateMQTT))
-		devCh, err := n.deviceAPIChannel(ctx)
-		if err != nil {
+		if err := n.newDeviceAPI(ctx); err != nil {
 			return err
 		}
-		n.deviceAPI = &deviceapi.API{Handler: n.ingest.Handler(devCh), ChannelID: devCh.ID,
-			Credentials: deviceCredentials{n}, Attributes: kvAttributes{n.kv}, Logger: n.logger}
 		brokerDir := ""
 		if n.cfg.DataDir != "" {
 			brokerDir = filepath.Join(n.cfg.DataDir, "broker")
@@ -278,6 +277,8 @@ func (n *Node) open(ctx context.Context) error {
 		}
 		n.deviceAPI.Broker = n.embedded
 		n.Broker = n.embedded
+	} else if err := n.openDeviceBroker(ctx); err != nil {
+		return err
 	}
 	n.accounts = &platform.Accounts{Namespace: AccountNamespace, Device: n.deviceCID, Object: n.objectCID}
 	n.state = &platform.State{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger}
@@ -497,8 +498,13 @@ func (n *Node) listen(ctx context.Context, run func(string, func(context.Context
 			})
 		}
 	}
-	if n.embedded == nil {
-		return nil
+	mqtt := n.embedded
+	if mqtt == nil {
+		run("rest-over-mqtt", n.serveBusREST)
+		// An external bus: the listeners serve the device API only.
+		if mqtt = n.devBroker; mqtt == nil {
+			return nil
+		}
 	}
 	if n.cfg.MQTT.Addr != "" {
 		ln, err := n.bind("mqtt", "tcp", n.cfg.MQTT, "-mqtt")
@@ -509,7 +515,7 @@ func (n *Node) listen(ctx context.Context, run func(string, func(context.Context
 			n.mu.Lock()
 			n.addrs.MQTT = ln.Addr().String()
 			n.mu.Unlock()
-			run("mqtt", func(ctx context.Context) error { return ignoreClosed(n.embedded.Serve(ctx, ln)) })
+			run("mqtt", func(ctx context.Context) error { return ignoreClosed(mqtt.Serve(ctx, ln)) })
 		}
 	}
 	if n.cfg.MQTTWebSocket.Addr != "" {
@@ -518,7 +524,7 @@ func (n *Node) listen(ctx context.Context, run func(string, func(context.Context
 			return err
 		}
 		if ln != nil {
-			srv := &http.Server{Handler: n.embedded.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second}
+			srv := &http.Server{Handler: mqtt.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second}
 			n.mu.Lock()
 			n.addrs.MQTTWebSocket = ln.Addr().String()
 			n.mu.Unlock()
@@ -634,6 +640,9 @@ func (n *Node) Close() error {
 	}
 	if n.embedded != nil {
 		n.embedded.Close()
+	}
+	if n.devBroker != nil {
+		n.devBroker.Close()
 	}
 	if n.Registry != nil {
 		n.Registry.Close()

@@ -46,6 +46,7 @@ type peers struct {
 	nc       *nats.Conn
 	subj     string // PREFIX.gw
 	self     string // this process's instance id
+	started  time.Time
 	presence jetstream.KeyValue
 
 	mu    sync.Mutex
@@ -57,6 +58,8 @@ type peers struct {
 	mine    map[string]uint64 // ident → revision of the entry this node wrote
 	kick    chan struct{}
 	flushed chan struct{} // closed by the writer when want is empty
+
+	cmds *sharedCommands // commands for devices connected to no node
 
 	subs      []*nats.Subscription
 	watch     jetstream.KeyWatcher
@@ -86,7 +89,7 @@ func newPeers(ctx context.Context, n *Node) (*peers, error) {
 	}
 	p := &peers{n: n, nc: c.Conn, subj: c.prefix() + ".gw", self: natskey.Token(name) + "-" + nuid.Next()[:10],
 		alive: map[string]time.Time{}, where: map[string]presenceEntry{}, want: map[string]int64{}, mine: map[string]uint64{},
-		kick: make(chan struct{}, 1), stop: make(chan struct{})}
+		kick: make(chan struct{}, 1), stop: make(chan struct{}), started: time.Now()}
 	js, err := jetstream.New(c.Conn)
 	if err != nil {
 		return nil, err
@@ -122,6 +125,7 @@ func newPeers(ctx context.Context, n *Node) (*peers, error) {
 	p.wg.Add(2)
 	go p.beat()
 	go p.writePresence()
+	p.cmds = newSharedCommands(n, p)
 	return p, nil
 }
 
@@ -150,6 +154,7 @@ func (p *peers) doClose() {
 		s.Unsubscribe()
 	}
 	close(p.stop)
+	p.cmds.close()
 	if p.watch != nil {
 		p.watch.Stop()
 	}
@@ -202,6 +207,10 @@ func (p *peers) others() []string {
 	}
 	return out
 }
+
+// knowsAlive reports whether this node has listened to heartbeats long
+// enough to tell a dead node from one it has not heard from yet.
+func (p *peers) knowsAlive() bool { return time.Since(p.started) >= deadAfter }
 
 func (p *peers) isAlive(instance string) bool {
 	p.mu.Lock()
@@ -359,6 +368,7 @@ type peerRequest struct {
 	Value   *string         `json:"value,omitempty"`
 	TTL     time.Duration   `json:"ttl,omitempty"`
 	Wait    time.Duration   `json:"wait,omitempty"`
+	Body    json.RawMessage `json:"body,omitempty"`
 }
 
 // peerReply is a node's answer; Status and Reason carry an error.
@@ -371,6 +381,9 @@ type peerReply struct {
 	List    []rest.Command     `json:"list,omitempty"`
 	Setting *registry.Setting  `json:"setting,omitempty"`
 	Stream  *stream.Stats      `json:"stream,omitempty"`
+	// Instance is the answering node's, where it says "here".
+	Instance string          `json:"instance,omitempty"`
+	Body     json.RawMessage `json:"body,omitempty"`
 }
 
 func replyErr(err error) peerReply {
@@ -432,6 +445,18 @@ func (p *peers) onDirect(m *nats.Msg) {
 				return
 			}
 			respond(m, peerReply{Setting: &st})
+		case "devapi":
+			var dq deviceAPIRequest
+			if err := json.Unmarshal(q.Body, &dq); err != nil {
+				respond(m, replyErr(err))
+				return
+			}
+			out, err := l.serveDeviceAPI(ctx, d, dq)
+			if err != nil {
+				respond(m, replyErr(err))
+				return
+			}
+			respond(m, peerReply{Body: out})
 		case "forget":
 			if err := p.n.settings.ForgetSetting(ctx, d, q.Name); err != nil {
 				respond(m, replyErr(err))
@@ -458,6 +483,12 @@ func (p *peers) onAll(m *nats.Msg) {
 		respond(m, peerReply{Count: l.closeLocal(q.Channel, q.Ident)})
 	case "commands":
 		respond(m, peerReply{List: l.commandsLocal(q.ID)})
+	case "devapi-here":
+		if p.n.deviceHere(q.Ident) {
+			respond(m, peerReply{Instance: p.self})
+		} else {
+			respond(m, peerReply{})
+		}
 	case "stream":
 		if st, ok := p.n.streams.stats(q.ID); ok {
 			respond(m, peerReply{Stream: &st})
@@ -573,7 +604,9 @@ func (l *live) StreamState(id int64) (stream.Stats, bool) {
 
 // Send sends a command through the node the device is connected to: this
 // one, or another (asked over NATS). A device connected nowhere gets it
-// queued on this node, on the channel of its last message, until its TTL.
+// queued until its TTL: in a cluster in the shared KV, for the node it
+// connects to next (sharedCommands); alone, on this node, on the channel
+// of its last message.
 func (l *live) Send(ctx context.Context, d registry.Device, cmd rest.Command) (rest.Command, error) {
 	if p := l.n.peers; p != nil && !l.n.devices.here(d.Configuration.Ident) {
 		if pe, ok := p.located(d.Configuration.Ident); ok {
@@ -584,17 +617,23 @@ func (l *live) Send(ctx context.Context, d registry.Device, cmd rest.Command) (r
 			}
 			return *r.Command, nil
 		}
+		if _, ok := l.n.devices.channelOf(d.Configuration.Ident); !ok {
+			return cmd, &rest.Error{Status: http.StatusConflict, Reason: fmt.Sprintf("device %d has never connected: no channel to send the command through", d.ID)}
+		}
+		return p.cmds.queue(ctx, d, cmd)
 	}
 	return l.sendLocal(ctx, d, cmd)
 }
 
-// Commands lists a device's commands kept by every node.
+// Commands lists a device's commands kept by every node, and those queued
+// in the cluster's shared lists.
 func (l *live) Commands(deviceID int64) []rest.Command {
 	out := l.commandsLocal(deviceID)
 	if p := l.n.peers; p != nil {
 		for _, r := range p.askAll(peerRequest{Op: "commands", ID: deviceID}) {
 			out = append(out, r.List...)
 		}
+		out = append(out, p.cmds.list(deviceID)...)
 		slices.SortFunc(out, func(a, b rest.Command) int {
 			switch {
 			case a.Timestamp < b.Timestamp:

@@ -335,6 +335,12 @@ func (s *settingsRuntime) deliver(chID int64, ident string) {
 	}
 	ctx := context.Background()
 	list, err := s.n.Registry.Settings().List(ctx, d.ID)
+	for attempt := 1; err != nil && attempt < 5 && srv.Conn(ident) != nil; attempt++ {
+		// A shared registry may be electing a leader: try again while the
+		// device is connected.
+		time.Sleep(time.Second)
+		list, err = s.n.Registry.Settings().List(ctx, d.ID)
+	}
 	if err != nil {
 		s.n.logger.Error("pending settings not read", "device", d.ID, "err", err)
 		return

@@ -44,6 +44,11 @@ type JetStreamKVOptions struct {
 type JetStreamKV struct {
 	kv      jetstream.KeyValue
 	timeout time.Duration
+	// lists bounds the Lists in flight: each is a consumer on the bucket's
+	// stream, and a fleet logging in at once (each device's pending
+	// settings listed) reached the server's consumer limit ("maximum
+	// consumers limit reached", 2,000 devices on a 3-node cluster).
+	lists chan struct{}
 
 	mu      sync.Mutex
 	watches map[*jsWatch]struct{}
@@ -91,7 +96,7 @@ func OpenJetStreamKV(ctx context.Context, nc *nats.Conn, opts *JetStreamKVOption
 	if err != nil {
 		return nil, fmt.Errorf("registry: bucket %s: %w", o.Bucket, err)
 	}
-	return &JetStreamKV{kv: kv, timeout: o.Timeout, watches: map[*jsWatch]struct{}{}}, nil
+	return &JetStreamKV{kv: kv, timeout: o.Timeout, watches: map[*jsWatch]struct{}{}, lists: make(chan struct{}, maxListsInFlight)}, nil
 }
 
 func (j *JetStreamKV) rctx(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -176,7 +181,17 @@ func cutLast(s, sep string) (before, after string, found bool) {
 	return s[:i], s[i+len(sep):], true
 }
 
+// maxListsInFlight is how many Lists one JetStreamKV runs at once; more
+// wait for a turn (their timeout starts once they run).
+const maxListsInFlight = 32
+
 func (j *JetStreamKV) List(ctx context.Context, prefix string) ([]Entry, error) {
+	select {
+	case j.lists <- struct{}{}:
+		defer func() { <-j.lists }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("registry: list %s: %w", prefix, ctx.Err())
+	}
 	rc, cancel := j.rctx(ctx)
 	defer cancel()
 	w, err := j.kv.Watch(rc, subjectFilter(prefix), jetstream.IgnoreDeletes())

@@ -178,9 +178,10 @@ func (a *API) authenticate(header string) (registry.Token, bool) {
 	return a.Registry.Authenticate(key, a.now())
 }
 
-// Token returns the token for a key (REST over MQTT authenticates once, at
-// CONNECT).
-func (a *API) Token(key string) (registry.Token, bool) { return a.Registry.Authenticate(key, a.now()) }
+// Token returns the token a credential presents, written as in the
+// Authorization header ("FlespiToken KEY", "Bearer KEY" or the bare key):
+// REST over MQTT on an external broker carries it in a user property.
+func (a *API) Token(credential string) (registry.Token, bool) { return a.authenticate(credential) }
 
 func writeError(w http.ResponseWriter, e *Error) {
 	w.Header().Set("Content-Type", "application/json")
