@@ -38,6 +38,14 @@ type Config struct {
 	// throughput at window / round-trip time (64 messages held fan-in to a
 	// few shared subscribers back to seconds of queueing in benchmarks).
 	MaxInflight int
+	// IdleParkAfter is how long a TCP or TLS connection waits for its next
+	// packet with a goroutine before its socket is parked in the shared
+	// poller, where it costs no goroutine and no buffer until bytes
+	// arrive (Linux; elsewhere connections are never parked). 0 means one
+	// second; negative means never park. Waking a parked connection costs
+	// some microseconds more than a wait in Go's poller, which a busy
+	// connection should not pay after every burst.
+	IdleParkAfter time.Duration
 	// MaxQueuedBytes bounds the payload and topic bytes waiting for one
 	// session (offline, or online but reading slower than messages arrive).
 	// Messages beyond it are dropped for that session, so a slow consumer
@@ -199,13 +207,17 @@ type limits struct {
 	serverKeepAlive                                                   uint16 // seconds, 0 = none
 	maxSessionIdle                                                    uint32 // seconds
 	connectTimeout, writeTimeout                                      time.Duration
+	parkAfter                                                         time.Duration // < 0: never park
 }
 
 func (c *Config) limits() limits {
 	l := limits{
 		maxConns: c.MaxConnections, maxSessions: c.MaxSessions, maxPacket: c.MaxPacketSize,
 		maxInflight: c.MaxInflight, maxQueued: c.MaxQueuedBytes, maxSubs: c.MaxSubscriptions,
-		connectTimeout: c.ConnectTimeout, writeTimeout: c.WriteTimeout,
+		connectTimeout: c.ConnectTimeout, writeTimeout: c.WriteTimeout, parkAfter: c.IdleParkAfter,
+	}
+	if l.parkAfter == 0 {
+		l.parkAfter = time.Second
 	}
 	if l.maxConns <= 0 {
 		l.maxConns = 100_000

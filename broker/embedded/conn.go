@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gnssgate/gnssgate/internal/idlepoll"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
@@ -16,7 +17,8 @@ import (
 // then the read loop, which dispatches each packet to its room — publish.go
 // for PUBLISH and PUBREL, deliver.go for the acknowledgements of what the
 // broker sent, subscribe.go for SUBSCRIBE and UNSUBSCRIBE — and finally
-// detaches the connection from its session (session.go). writer.go sends.
+// detaches the connection from its session (session.go). writer.go sends;
+// park.go lets an idle connection wait without a goroutine.
 
 // ctrlLimit bounds the acknowledgements waiting for the writer: a client
 // that publishes without reading its acknowledgements stalls its own reads
@@ -32,9 +34,11 @@ type conn struct {
 	in    *input
 	done  chan struct{} // closed after detach
 	wdone chan struct{} // closed when writing has ended for good
-	// wstate runs the writer goroutine on demand, so an idle connection
-	// costs one goroutine (the reader), not two.
+	// wstate runs the writer goroutine on demand, and park (nil when the
+	// connection cannot be parked) lets the reader's go while nothing
+	// arrives, so that an idle connection costs no goroutine at all.
 	wstate    atomic.Int32
+	park      *idlepoll.Socket
 	wdoneOnce sync.Once
 	// connacking is set just before the CONNACK is written: from then
 	// until wstate leaves writerNotReady the client may already know it
@@ -66,6 +70,10 @@ type conn struct {
 	willDelay      uint32
 	keepAlive      time.Duration
 	deadlineSet    time.Time
+	readDeadline   time.Time   // the keep-alive deadline in force
+	lastPacket     time.Time   // when the read loop last handled a packet (park.go)
+	parkDeadline   time.Time   // the read deadline of the wait before parking; zero: readDeadline is in force
+	keepAliveTimer *time.Timer // wakes a parked connection at readDeadline
 	normalClose    bool
 	connectExpiry0 bool
 	restSem        chan struct{}
@@ -86,6 +94,9 @@ func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc, done: make(chan struct{}), wdone: make(chan struct{})}
 	c.wstate.Store(writerNotReady)
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	if s.lim.parkAfter >= 0 {
+		c.park = idlepoll.For(parkable(nc), c.resume)
+	}
 	return c
 }
 
@@ -125,6 +136,11 @@ func (c *conn) endWriting() {
 
 func (c *conn) close() {
 	c.closeOnce.Do(func() {
+		if c.park != nil {
+			// Out of the poller before the descriptor closes; a parked
+			// reader wakes and finds the connection closed.
+			c.park.Stop()
+		}
 		if c.linger.Load() {
 			go c.lingerClose()
 			return
@@ -154,16 +170,36 @@ func (c *conn) lingerClose() {
 	io.CopyN(io.Discard, c.nc, lingerBytes)
 }
 
-// serve runs the connection: handshake, read loop, then detach. An idle
-// connection's goroutine waits in readLoop under serve: both frames are kept
-// small (the work is in non-inlined helpers) so that the runtime can shrink
-// an idle reader's stack, most of what an idle connection costs.
-func (c *conn) serve() {
-	defer c.cancel()
+// serve runs the connection: handshake, read loop, then detach. It
+// returns false when the connection has been parked (park.go): resume
+// carries on in another goroutine. A connection that cannot be parked
+// waits in readLoop under serve: both frames are kept small (the work is in
+// non-inlined helpers) so that the runtime can shrink an idle reader's
+// stack.
+func (c *conn) serve() bool {
 	c.in = newInput(c.nc)
-	if se := c.start(); se != nil {
-		c.finish(se, c.readLoop(se))
+	se := c.start()
+	if se == nil {
+		c.cancel()
+		return true
 	}
+	if c.park != nil {
+		c.in.lift = c.liftParkDeadline
+	}
+	c.refreshDeadline()
+	return c.run(se)
+}
+
+// run reads and handles packets until the connection ends (true) or is
+// parked (false).
+func (c *conn) run(se *session) bool {
+	parked, err := c.readLoop(se)
+	if parked {
+		return false
+	}
+	c.finish(se, err)
+	c.cancel()
+	return true
 }
 
 // start runs the handshake; it returns nil when the connection is over.
@@ -200,6 +236,9 @@ func (c *conn) finish(se *session, err error) {
 	if code >= 0x80 && c.version == 5 {
 		// The read loop is over: lingerClose may read the socket.
 		c.linger.Store(true)
+	}
+	if c.keepAliveTimer != nil {
+		c.keepAliveTimer.Stop()
 	}
 	c.shutdown(code, code >= 0x80)
 	<-c.wdone
@@ -240,15 +279,24 @@ func (c *conn) shutdown(code byte, send bool) {
 	}()
 }
 
-func (c *conn) readLoop(se *session) error {
+// readLoop reads and handles packets; it returns parked when the
+// connection has nothing to read and has been handed to the poller.
+func (c *conn) readLoop(se *session) (parked bool, err error) {
 	for {
-		fh, body, err := c.readPacket() // an idle connection waits here
+		if c.park != nil && c.in.empty() {
+			if parked, err := c.parkIdle(); parked || err != nil {
+				return parked, readErr(err)
+			}
+		}
+		fh, body, err := c.readPacket() // an idle connection that cannot be parked waits here
 		if err != nil {
-			return readErr(err)
+			return false, readErr(err)
 		}
 		if err := c.handle(se, fh, body); err != nil {
-			return err
+			return false, err
 		}
+		c.lastPacket = c.srv.now()
+		c.refreshDeadline()
 	}
 }
 

@@ -74,7 +74,7 @@ func (c *conn) handshake() (*session, error) {
 		return se, err // attached but never served: serve detaches it
 	}
 	c.nc.SetReadDeadline(time.Time{})
-	c.deadlineSet = time.Time{}
+	c.deadlineSet, c.readDeadline = time.Time{}, time.Time{}
 	c.sess.Store(se)
 	c.wstate.Store(writerIdle)
 	c.signal() // work that arrived before CONNACK

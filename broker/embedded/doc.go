@@ -226,10 +226,17 @@
 // for every subscriber; it never slows publishers down for slow
 // subscribers (one stalled consumer must not throttle everybody). When
 // subscribers drain slower than publishers publish, latency grows with the
-// queues until MaxQueuedBytes drops messages for the slow sessions. An
-// idle connection costs about 13.6 KB (one goroutine with its stack, a
-// 2 KiB read buffer, session and subscription); the writer goroutine
-// exists only while there is something to write.
+// queues until MaxQueuedBytes drops messages for the slow sessions.
+//
+// An idle connection holds no goroutine and no buffer on Linux: once it has
+// had nothing to read for Config.IdleParkAfter (1 s), its socket (under TLS
+// too) waits in one epoll set shared by the process, and a new goroutine
+// reads when bytes arrive; the writer goroutine exists only while there is
+// something to write. What is left is its state: about 3.3 KB of process
+// memory over TCP (Mosquitto: 0.7 KB), 17.6 KB over TLS (crypto/tls's
+// state; Mosquitto with OpenSSL: 15 KB), measured in BENCHMARKS.md.
+// WebSocket connections, and all connections outside Linux, keep one
+// goroutine waiting in a read.
 //
 // # Statistics
 //
@@ -256,8 +263,9 @@
 // # Concurrency and ownership
 //
 // Every method of Server is safe for concurrent use. Each connection has a
-// reader goroutine (decoding, routing) and a writer goroutine (batching
-// acknowledgements and messages into few writes). Published payloads are
+// reader goroutine (decoding, routing), while it has input, and a writer
+// goroutine (batching acknowledgements and messages into few writes), while
+// it has output. Published payloads are
 // copied once on arrival and shared read-only by all receivers; handlers
 // must not modify a Message's Payload.
 //

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -44,6 +45,10 @@ func TestIdleConnectionsMemory(t *testing.T) {
 	tcp := min(n, raiseFileLimit(t)-200)
 	if v, err := strconv.Atoi(os.Getenv("GNSSGATE_IDLE_TCP")); err == nil && v >= 0 {
 		tcp = min(tcp, v)
+	}
+	if os.Getenv("GNSSGATE_IDLE_HEAPPROFILE") != "" {
+		// Every allocation sampled: the profile then shows exact sizes.
+		runtime.MemProfileRate = 1
 	}
 	s, addr := startServer(t, &Config{AllowAnonymous: true, Logger: slog.New(slog.DiscardHandler)})
 	measure := func() (rss, heap, stack uint64) {
@@ -100,6 +105,9 @@ func TestIdleConnectionsMemory(t *testing.T) {
 	if got := s.nconns.Load(); got != int64(n) {
 		t.Fatalf("%d connections served, want %d", got, n)
 	}
+	if path := os.Getenv("GNSSGATE_IDLE_HEAPPROFILE"); path != "" {
+		writeHeapProfile(t, path)
+	}
 	perRSS := float64(r1-r0) / float64(n)
 	perGo := float64((h1-h0)+(s1-s0)) / float64(n)
 	t.Logf("%d idle clients (%d TCP from another process, %d net.Pipe in this one): RSS %.1f → %.1f MiB, %.0f bytes per client; Go heap +%.1f MiB, stacks +%.1f MiB, %.0f bytes per client; 50,000 would need %.0f MiB",
@@ -108,6 +116,21 @@ func TestIdleConnectionsMemory(t *testing.T) {
 	if perRSS*50000 > 1<<30 {
 		t.Errorf("%.0f bytes per client: 50,000 clients would exceed 1 GiB", perRSS)
 	}
+}
+
+// writeHeapProfile writes the live heap to path (GNSSGATE_IDLE_HEAPPROFILE),
+// to see what an idle connection holds: go tool pprof -sample_index=inuse_space.
+func writeHeapProfile(t *testing.T, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("heap profile in %s; %d goroutines", path, runtime.NumGoroutine())
 }
 
 // TestIdleClientProcess is the child of TestIdleConnectionsMemory: it

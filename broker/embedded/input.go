@@ -1,10 +1,13 @@
 package embedded
 
 import (
+	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // inputSize is the read buffer a connection borrows while bytes are
@@ -24,24 +27,41 @@ var inputPool = sync.Pool{New: func() any { b := make([]byte, inputSize); return
 // connections (TLS, WebSocket, net.Pipe) wait for a packet's first byte in
 // a one-byte read and read the rest into the pooled buffer.
 type input struct {
-	nc   net.Conn
-	raw  syscall.RawConn // nil: not a socket
-	buf  *[]byte         // borrowed from inputPool from a packet's first byte until idle
-	r, w int
-	one  [1]byte
+	nc    net.Conn
+	raw   syscall.RawConn // nil: not a socket
+	under syscall.RawConn // the socket under a TLS connection, for fillNoWait
+	buf   *[]byte         // borrowed from inputPool from a packet's first byte until idle
+	r, w  int
+	one   [1]byte
 
 	// The state of one raw read, kept here so that readFn is built once.
-	dst    []byte // nil: read into a pooled buffer
-	n      int
-	err    error
-	readFn func(fd uintptr) bool
+	dst     []byte // nil: read into a pooled buffer
+	n       int
+	err     error
+	noWait  bool // return at EAGAIN instead of waiting for readability
+	blocked bool // noWait read found nothing
+	readFn  func(fd uintptr) bool
+
+	// lift, when set, is called when a read times out: true means the
+	// deadline was not the connection's own (the wait before parking,
+	// park.go) and has been lifted, and the read is tried again.
+	lift func() bool
 }
+
+// errWouldBlock: fillNoWait found nothing to read.
+var errWouldBlock = errors.New("embedded: nothing to read")
+
+// aLongTimeAgo is a read deadline that has passed: a read with it returns
+// what is buffered, or a timeout at once.
+var aLongTimeAgo = time.Unix(1, 0)
 
 func newInput(nc net.Conn) *input {
 	in := &input{nc: nc}
 	if raw := rawConn(nc); raw != nil {
 		in.raw = raw
 		in.readFn = in.readSyscall
+	} else if under := parkable(nc); under != nc {
+		in.under = rawConn(under)
 	}
 	return in
 }
@@ -49,7 +69,11 @@ func newInput(nc net.Conn) *input {
 // ReadByte implements io.ByteReader.
 func (in *input) ReadByte() (byte, error) {
 	if in.r == in.w {
-		if err := in.fill(); err != nil {
+		err := in.fill()
+		if err != nil && in.lifted(err) {
+			err = in.fill()
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
@@ -66,18 +90,36 @@ func (in *input) Read(p []byte) (int, error) {
 	if in.r == in.w {
 		if len(p) >= inputSize {
 			// A large body: read straight into it, as bufio does.
-			if in.raw == nil {
-				return in.nc.Read(p)
+			n, err := in.readDirect(p)
+			if n == 0 && err != nil && in.lifted(err) {
+				n, err = in.readDirect(p)
 			}
-			return in.read(p)
+			return n, err
 		}
-		if err := in.fill(); err != nil {
+		err := in.fill()
+		if err != nil && in.lifted(err) {
+			err = in.fill()
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
 	n := copy(p, (*in.buf)[in.r:in.w])
 	in.r += n
 	return n, nil
+}
+
+func (in *input) readDirect(p []byte) (int, error) {
+	if in.raw == nil {
+		return in.nc.Read(p)
+	}
+	return in.read(p)
+}
+
+// lifted reports whether err is a timeout of a deadline that lift has
+// taken away.
+func (in *input) lifted(err error) bool {
+	return in.lift != nil && errors.Is(err, os.ErrDeadlineExceeded) && in.lift()
 }
 
 // fill reads at least one byte into the buffer, taking one from the pool
@@ -114,6 +156,49 @@ func (in *input) fill() error {
 	}
 }
 
+// empty reports whether everything read has been consumed.
+func (in *input) empty() bool { return in.r == in.w }
+
+// fillNoWait is fill without waiting: it reads what has arrived, taking a
+// buffer only if something has, and returns errWouldBlock when nothing
+// has; in.r == in.w. A connection that is not a raw socket (TLS) may hold
+// bytes in its own layer: it is asked first, with a read deadline that has
+// passed (a read then returns what the layer holds and does not touch the
+// socket; TLS keeps a partial record across the timeout), and the deadline
+// is put back to restore. If it holds nothing whole and its socket has
+// bytes, fillNoWait reads through it, waiting for the rest of a record.
+func (in *input) fillNoWait(restore time.Time) error {
+	in.r, in.w = 0, 0
+	if in.raw != nil {
+		in.noWait = true
+		n, err := in.read(nil)
+		in.noWait = false
+		if err != nil {
+			return err
+		}
+		in.w = n
+		return nil
+	}
+	in.nc.SetReadDeadline(aLongTimeAgo)
+	n, err := in.nc.Read(in.one[:])
+	in.nc.SetReadDeadline(restore)
+	if n == 0 {
+		if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			return err
+		}
+		if in.under == nil || socketReadable(in.under) {
+			return in.fill()
+		}
+		return errWouldBlock
+	}
+	if in.buf == nil {
+		in.buf = inputPool.Get().(*[]byte)
+	}
+	(*in.buf)[0] = in.one[0]
+	in.w = 1
+	return nil
+}
+
 // idle gives the buffer back to the pool if nothing is left in it. The
 // connection calls it between packets, before waiting for the next one.
 func (in *input) idle() {
@@ -127,13 +212,16 @@ func (in *input) idle() {
 // nil, into a buffer from inputPool that it leaves in in.buf. It returns
 // n > 0 or an error (io.EOF at the end of the stream).
 func (in *input) read(p []byte) (int, error) {
-	in.dst, in.n, in.err = p, 0, nil
+	in.dst, in.n, in.err, in.blocked = p, 0, nil, false
 	if err := in.raw.Read(in.readFn); err != nil {
 		return 0, err
 	}
 	in.dst = nil
 	if in.err != nil {
 		return 0, in.err
+	}
+	if in.blocked {
+		return 0, errWouldBlock
 	}
 	if in.n == 0 {
 		return 0, io.EOF
@@ -154,7 +242,7 @@ func (in *input) readSyscall(fd uintptr) bool {
 		dst = *in.buf
 	}
 	for {
-		n, err := syscall.Read(int(fd), dst)
+		n, err := sysRead(fd, dst)
 		switch err {
 		case nil:
 			in.n = n
@@ -168,7 +256,8 @@ func (in *input) readSyscall(fd uintptr) bool {
 			if pooled {
 				in.putBuf()
 			}
-			return false
+			in.blocked = in.noWait
+			return in.noWait
 		default:
 			if pooled {
 				in.putBuf()

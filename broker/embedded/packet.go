@@ -21,7 +21,6 @@ import (
 // the caller (decoded strings point into it). Its frame stays small: an
 // idle connection waits in it (see serve).
 func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
-	c.refreshDeadline()
 	c.in.idle()
 	b, err := c.in.ReadByte()
 	if err != nil {
@@ -30,7 +29,9 @@ func (c *conn) readPacket() (packets.FixedHeader, []byte, error) {
 	return c.readPacketFrom(b)
 }
 
-// refreshDeadline moves the keep-alive read deadline forward.
+// refreshDeadline moves the keep-alive read deadline forward: the read
+// loop calls it when it starts and after each packet, never on waking a
+// parked connection, which would keep an idle one alive.
 //
 //go:noinline
 func (c *conn) refreshDeadline() {
@@ -39,8 +40,9 @@ func (c *conn) refreshDeadline() {
 		// most every keepAlive/4 (≤ 1 s), which still leaves every packet
 		// at least 1.25 × keep-alive.
 		if now := c.srv.now(); now.Sub(c.deadlineSet) > min(time.Second, c.keepAlive/4) {
-			c.nc.SetReadDeadline(now.Add(c.keepAlive * 3 / 2))
-			c.deadlineSet = now
+			c.readDeadline = now.Add(c.keepAlive * 3 / 2)
+			c.nc.SetReadDeadline(c.readDeadline)
+			c.deadlineSet, c.parkDeadline = now, time.Time{}
 		}
 	}
 }

@@ -190,13 +190,21 @@ func (s *Server) ServeConn(nc net.Conn) {
 	s.wg.Add(1)
 	s.mu.Unlock()
 	go func() {
-		defer s.wg.Done()
-		defer s.nconns.Add(-1)
-		c.serve()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
+		if c.serve() {
+			c.served()
+		}
 	}()
+}
+
+// served releases a connection that has ended, from whichever goroutine
+// ended it (a parked connection's goroutine is not ServeConn's).
+func (c *conn) served() {
+	s := c.srv
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+	s.nconns.Add(-1)
+	s.wg.Done()
 }
 
 // Close disconnects every client (MQTT 5 clients get DISCONNECT "server

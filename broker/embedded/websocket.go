@@ -22,6 +22,9 @@ func (s *Server) WebSocketHandler() http.Handler {
 		CheckOrigin:     func(*http.Request) bool { return true },
 		ReadBufferSize:  2048,
 		WriteBufferSize: 2048,
+		// An idle connection holds no write buffer: one is taken from the
+		// pool for each write.
+		WriteBufferPool: wsWriteBuffers,
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ctx.Err() != nil {
@@ -36,6 +39,8 @@ func (s *Server) WebSocketHandler() http.Handler {
 		s.ServeConn(newWSConn(ws))
 	})
 }
+
+var wsWriteBuffers = &sync.Pool{}
 
 // wsConn presents a WebSocket as the byte stream MQTT expects: MQTT packets
 // may span frames and a frame may hold several packets.

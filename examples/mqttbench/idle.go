@@ -23,6 +23,7 @@ import (
 // sampled.
 type idleConfig struct {
 	Addr        string        // host:port of the MQTT broker
+	Transport   string        // "tcp" (the zero value), "tls" (certificate not verified) or "ws" (WebSocket, path /mqtt)
 	N           int           // connections to open
 	SourceIPs   []net.IP      // local addresses to dial from, round-robin; nil = the kernel's choice
 	KeepAlive   uint16        // seconds, announced in CONNECT and honoured with PINGREQ; 0 = none
@@ -40,6 +41,7 @@ type idleConfig struct {
 type idleResult struct {
 	Scenario   string         `json:"scenario"`
 	Addr       string         `json:"addr"`
+	Transport  string         `json:"transport"`
 	Requested  int            `json:"requested"`
 	Connected  int            `json:"connected"`  // CONNACK 0 (and SUBACK granted, with -subscribe)
 	Failed     int            `json:"failed"`     // Requested - Connected
@@ -103,7 +105,14 @@ func runIdle(ctx context.Context, cfg idleConfig) (idleResult, error) {
 	if cfg.StepSettle <= 0 {
 		cfg.StepSettle = time.Second
 	}
-	res := idleResult{Scenario: "idle", Addr: cfg.Addr, Requested: cfg.N, Subscribed: cfg.Subscribe,
+	if err := checkTransport(cfg.Transport); err != nil {
+		return idleResult{}, err
+	}
+	transport := cfg.Transport
+	if transport == "" {
+		transport = "tcp"
+	}
+	res := idleResult{Scenario: "idle", Addr: cfg.Addr, Transport: transport, Requested: cfg.N, Subscribed: cfg.Subscribe,
 		KeepAlive: cfg.KeepAlive, PID: cfg.PID, Failures: map[string]int{}}
 	for _, ip := range cfg.SourceIPs {
 		res.SourceIPs = append(res.SourceIPs, ip.String())
@@ -290,6 +299,9 @@ func idleConnect(ctx context.Context, cfg idleConfig, i int, runID string) (net.
 	}
 	c, err := d.DialContext(ctx, "tcp", cfg.Addr)
 	if err != nil {
+		return nil, err
+	}
+	if c, err = wrapTransport(ctx, cfg, c); err != nil {
 		return nil, err
 	}
 	ok := false

@@ -4,18 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker/embedded"
+	"github.com/gnssgate/gnssgate/internal/testcert"
 	"github.com/gnssgate/gnssgate/internal/testenv"
 	"github.com/mochi-mqtt/server/v2/packets"
 )
@@ -323,3 +326,47 @@ func TestMainIdle(t *testing.T) {
 }
 
 func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+// The idle scenario over TLS and over WebSocket, against the embedded
+// broker's TLS listener and WebSocket handler: every client connects and is
+// alive, pinging, after a hold past its keep-alive.
+func TestRunIdleTransports(t *testing.T) {
+	srv, err := embedded.Open(&embedded.Config{AllowAnonymous: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return ln
+	}
+	ca := testcert.NewCA(t)
+	tlsLn := listen()
+	go srv.Serve(context.Background(), tls.NewListener(tlsLn, &tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}}))
+	wsLn := listen()
+	mux := http.NewServeMux()
+	mux.Handle("/mqtt", srv.WebSocketHandler())
+	hs := &http.Server{Handler: mux}
+	go hs.Serve(wsLn)
+	t.Cleanup(func() { hs.Close() })
+	for transport, addr := range map[string]string{"tls": tlsLn.Addr().String(), "ws": wsLn.Addr().String()} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			res, err := runIdle(context.Background(), idleConfig{Addr: addr, Transport: transport, N: 20, KeepAlive: 2,
+				Subscribe: true, Hold: 3 * time.Second, Logger: quiet()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Transport != transport || res.Connected != 20 || res.Alive != 20 || res.Dropped != 0 || len(res.Failures) != 0 {
+				t.Errorf("%+v", res)
+			}
+		})
+	}
+	if _, err := runIdle(context.Background(), idleConfig{Addr: tlsLn.Addr().String(), Transport: "quic", N: 1, Logger: quiet()}); err == nil {
+		t.Error("unknown transport accepted")
+	}
+}

@@ -14,7 +14,7 @@ import (
 // idleArgs are the command-line flags of the idle scenario.
 type idleArgs struct {
 	n, pid, keepAlive, steps int
-	sourceIPs                string
+	sourceIPs, transport     string
 	hold                     time.Duration
 	subscribe                bool
 }
@@ -23,11 +23,15 @@ func mainIdle(ctx context.Context, fs *flag.FlagSet, a idleArgs, base config, as
 	if !flagSet(fs, "n") {
 		a.n = 1000
 	}
+	if err := checkTransport(a.transport); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	if a.keepAlive < 0 || a.keepAlive > 65535 || a.hold < 0 || a.pid < 0 || a.steps < 1 {
 		fmt.Fprintln(stderr, "mqttbench: -keepalive must be 0..65535, -hold and -pid not negative, -steps at least 1")
 		return 2
 	}
-	cfg := idleConfig{Addr: base.Addr, N: a.n, KeepAlive: uint16(a.keepAlive), Subscribe: a.subscribe,
+	cfg := idleConfig{Addr: base.Addr, Transport: a.transport, N: a.n, KeepAlive: uint16(a.keepAlive), Subscribe: a.subscribe,
 		Hold: a.hold, PID: a.pid, Steps: a.steps, Logger: base.Logger}
 	if a.sourceIPs != "" {
 		for _, s := range strings.Split(a.sourceIPs, ",") {
@@ -60,7 +64,7 @@ func printIdle(w io.Writer, r idleResult) {
 	if r.Subscribed {
 		sub = ", each subscribed to its own topic"
 	}
-	fmt.Fprintf(w, "idle: %d MQTT 3.1.1 clients to %s, keep-alive %d s%s\n", r.Requested, r.Addr, r.KeepAlive, sub)
+	fmt.Fprintf(w, "idle: %d MQTT 3.1.1 clients to %s over %s, keep-alive %d s%s\n", r.Requested, r.Addr, r.Transport, r.KeepAlive, sub)
 	fmt.Fprintf(w, "  connected %d in %.1fs, failed %d; after %.0fs held: %d alive, %d dropped by the broker\n",
 		r.Connected, r.ConnectSec, r.Failed, r.HoldSec, r.Alive, r.Dropped)
 	for _, cause := range sortedFailures(r.Failures) {

@@ -28,7 +28,9 @@
 // sends each a hand-written MQTT 3.1.1 CONNECT (clean session, unique
 // client id, -keepalive), checks CONNACK 0, optionally subscribes each to a
 // topic of its own (-subscribe), and holds them for -hold, pinging as the
-// keep-alive demands, while it samples the broker process's VmRSS and
+// keep-alive demands (-transport tls or ws wraps each connection in TLS,
+// without verifying the certificate, or in a WebSocket on path /mqtt),
+// while it samples the broker process's VmRSS and
 // VmHWM from /proc/PID/status (and Pss from smaps_rollup when readable):
 //
 //	go run ./examples/mqttbench -scenario idle -addr 127.0.0.1:1883 -n 19000 -pid $(pgrep -x mosquitto) -source-ips 127.0.0.1,127.0.0.2
@@ -97,6 +99,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		keepAlive = fs.Int("keepalive", 300, "idle: keep-alive in `seconds` sent in CONNECT and honoured with PINGREQ; 0 = none")
 		hold      = fs.Duration("hold", 30*time.Second, "idle: how long to hold the connections")
 		subscribe = fs.Bool("subscribe", false, "idle: subscribe every client to a topic of its own")
+		transport = fs.String("transport", "tcp", "idle: tcp, tls (the broker's certificate is not verified) or ws (WebSocket, path /mqtt)")
 		steps     = fs.Int("steps", 4, "idle: connect in this many batches, sampling RSS after each (marginal bytes per connection)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -116,7 +119,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *scenario == "idle" {
 		return mainIdle(ctx, fs, idleArgs{n: *n, pid: *pid, sourceIPs: *sourceIPs, keepAlive: *keepAlive,
-			hold: *hold, subscribe: *subscribe, steps: *steps}, cfg, *asJSON, stdout, stderr)
+			hold: *hold, subscribe: *subscribe, steps: *steps, transport: *transport}, cfg, *asJSON, stdout, stderr)
 	}
 	switch *scenario {
 	case "p2p":

@@ -1,0 +1,114 @@
+package embedded
+
+import (
+	"crypto/tls"
+	"errors"
+	"net"
+	"os"
+	"time"
+)
+
+// This file lets an idle connection wait without a goroutine. When the
+// read loop has consumed everything and a read that does not wait finds
+// nothing more, the connection's socket is parked in the shared poller
+// (internal/idlepoll) and the goroutine returns; when bytes arrive (or the
+// peer hangs up, or the keep-alive deadline passes, or the server closes
+// the connection) resume runs the read loop again in a new goroutine. An
+// idle connection then holds no stack, no read buffer and no writer
+// goroutine (writer.go starts one only while there is something to send):
+// only its state. A connection that cannot be parked (a WebSocket; any
+// net.Conn that is not a socket, such as net.Pipe; a platform without a
+// poller) keeps one goroutine waiting in the read loop, as before.
+//
+// Parking and waking cost more than waiting in Go's own poller (an
+// epoll_ctl, a wake of the shared goroutine, a new goroutine): a busy
+// connection would pay that after every burst, doubling the CPU a
+// publisher with one message in flight costs. So a connection that has
+// had a packet within Config.IdleParkAfter (d) first waits in Go's poller,
+// with a read deadline d ahead, and parks only if nothing came. The
+// deadline is moved only when less than d/2 of it is left, not before every
+// wait (that cost a busy connection 6 % more CPU), so it stays in force
+// while the following packets are read: a read that times out on it lifts
+// it (liftParkDeadline) and reads again. A connection parks after between
+// d/2 and d without a byte.
+
+// parkable returns the socket whose readability tells that the connection
+// has input: the connection itself, or the one under TLS. WebSocket
+// connections are not parked: the WebSocket library buffers input of its
+// own that nothing outside can see.
+func parkable(nc net.Conn) net.Conn {
+	if tc, ok := nc.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return nc
+}
+
+// parkIdle is called by the read loop when everything read has been
+// handled. It reads what has arrived without waiting; if nothing has, it
+// parks the connection and reports parked: the goroutine must then return
+// without touching the connection, which belongs to resume. parked is
+// false, with no error, when there is input to handle or the connection
+// could not be parked (it is closing): the read loop then reads as usual.
+//
+//go:noinline
+func (c *conn) parkIdle() (parked bool, err error) {
+	c.in.idle()
+	d := c.srv.lim.parkAfter
+	if now := c.srv.now(); now.Before(c.lastPacket.Add(d)) {
+		if c.keepAlive > 0 && c.readDeadline.Before(now.Add(d)) {
+			c.liftParkDeadline()
+			return false, nil // the keep-alive deadline comes first: wait for it
+		}
+		// Recently active: wait in Go's poller first.
+		if c.parkDeadline.Before(now.Add(d / 2)) {
+			c.parkDeadline = now.Add(d)
+			c.nc.SetReadDeadline(c.parkDeadline)
+		}
+		err := c.in.fill()
+		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+			return false, err
+		}
+	}
+	c.liftParkDeadline()
+	if err := c.in.fillNoWait(c.readDeadline); err != errWouldBlock {
+		return false, err
+	}
+	if c.keepAlive > 0 {
+		// Nobody reads a parked socket, so its read deadline would not
+		// fire: a timer wakes the connection at the deadline, and the read
+		// loop's next read then times out.
+		d := time.Until(c.readDeadline)
+		if d <= 0 {
+			return false, nil
+		}
+		if c.keepAliveTimer == nil {
+			c.keepAliveTimer = time.AfterFunc(d, c.keepAliveDue)
+		} else {
+			c.keepAliveTimer.Reset(d)
+		}
+	}
+	return c.park.Park(), nil
+}
+
+// liftParkDeadline puts the keep-alive deadline (or none) back in place of
+// the wait's; it reports whether there was one to lift.
+func (c *conn) liftParkDeadline() bool {
+	if c.parkDeadline.IsZero() {
+		return false
+	}
+	c.parkDeadline = time.Time{}
+	c.nc.SetReadDeadline(c.readDeadline)
+	return true
+}
+
+// keepAliveDue wakes a parked connection whose keep-alive deadline has
+// come; a connection that is not parked meets the deadline in its read.
+func (c *conn) keepAliveDue() { c.park.Wake() }
+
+// resume is the parked connection's wake function: it runs the read loop
+// again, in a new goroutine.
+func (c *conn) resume() {
+	if c.run(c.sess.Load()) {
+		c.served()
+	}
+}

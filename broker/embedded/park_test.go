@@ -1,0 +1,284 @@
+package embedded
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/internal/idlepoll"
+	"github.com/gnssgate/gnssgate/internal/testcert"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// parkNow parks connections as soon as they have nothing to read.
+const parkNow = time.Nanosecond
+
+func parkingSupported(t *testing.T) {
+	t.Helper()
+	a, b := tcpPair(t)
+	defer a.Close()
+	defer b.Close()
+	s := idlepoll.For(a, func() {})
+	if s == nil {
+		t.Skip("no poller for idle connections on this platform")
+	}
+	s.Stop()
+}
+
+// waitParked waits until the server's one connection with client ID id is
+// parked.
+func waitParked(t *testing.T, s *Server, id string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		parked := false
+		for c := range s.conns {
+			if c.client != nil && c.client.ID == id && c.park != nil && c.park.Parked() {
+				parked = true
+			}
+		}
+		s.mu.Unlock()
+		if parked {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("connection %q not parked", id)
+}
+
+// A parked connection receives deliveries, publishes, pings, and ends
+// cleanly when the client goes away.
+func TestParkedConnection(t *testing.T) {
+	parkingSupported(t)
+	states := make(chan ConnState, 4)
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: parkNow,
+		ConnState: func(c *Client, st ConnState, err error) { states <- st }})
+	in := newCollector()
+	mustSub(t, s, "up/#", in)
+	r := dialRaw(t, addr)
+	r.connect("p", true, 0, nil)
+	<-states
+	r.subscribe(1, subOpt("down/p", 1))
+	for i := range 3 {
+		waitParked(t, s, "p")
+		// Delivered while parked: the writer does not need the reader.
+		if err := s.Publish(context.Background(), broker.Message{Topic: "down/p", QoS: 1, Payload: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		pk := r.read()
+		if pk == nil || pk.FixedHeader.Type != packets.Publish || pk.Payload[0] != byte(i) {
+			t.Fatalf("delivery %d: %+v", i, pk)
+		}
+		waitParked(t, s, "p")
+		// Woken by the PUBACK, and parked again.
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: pk.PacketID})
+		waitParked(t, s, "p")
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1}, TopicName: "up/p", PacketID: 7, Payload: []byte{byte(i)}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Puback || pk.PacketID != 7 {
+			t.Fatalf("PUBACK %d: %+v", i, pk)
+		}
+		if m := in.next(t); m.Payload[0] != byte(i) {
+			t.Fatalf("published %d: %+v", i, m)
+		}
+		waitParked(t, s, "p")
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("PINGRESP %d: %+v", i, pk)
+		}
+	}
+	waitParked(t, s, "p")
+	r.nc.Close()
+	select {
+	case st := <-states:
+		if st != StateDisconnected {
+			t.Fatalf("state %v", st)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a parked connection whose client closed it was not detached")
+	}
+	waitConns(t, s, 0)
+}
+
+func waitConns(t *testing.T, s *Server, n int64) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); s.nconns.Load() != n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections, want %d", s.nconns.Load(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The keep-alive deadline ends a parked connection: nobody reads its
+// socket, so a timer wakes it.
+func TestParkedKeepAlive(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: parkNow})
+	r := dialRaw(t, addr)
+	r.v = 5
+	r.connect("ka", true, 1, func(pk *packets.Packet) { pk.ProtocolVersion = 5 })
+	waitParked(t, s, "ka")
+	start := time.Now()
+	code := r.expectClosed()
+	if d := time.Since(start); d > 3*time.Second || code != 0x8D {
+		t.Fatalf("closed after %v with 0x%x, want ~1.5 s and 0x8D", d, code)
+	}
+}
+
+// Server.Close, and a client taking over the session, end parked
+// connections with the DISCONNECT MQTT 5 asks for.
+func TestParkedClosedByServer(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: parkNow})
+	v5 := func(pk *packets.Packet) { pk.ProtocolVersion = 5 }
+	old := dialRaw(t, addr)
+	old.v = 5
+	old.connect("same", true, 0, v5)
+	waitParked(t, s, "same")
+	taker := dialRaw(t, addr)
+	taker.v = 5
+	taker.connect("same", true, 0, v5)
+	if code := old.expectClosed(); code != 0x8E {
+		t.Fatalf("taken-over connection closed with 0x%x, want 0x8E", code)
+	}
+	waitParked(t, s, "same")
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	if code := taker.expectClosed(); code != 0x8B {
+		t.Fatalf("closed with 0x%x, want 0x8B (server shutting down)", code)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close does not return with a parked connection")
+	}
+}
+
+// Many clients, each with one QoS 1 publish in flight, park after every
+// packet: no wake is lost (the test would hang), over TCP and TLS.
+func TestParkedManyRoundTrips(t *testing.T) {
+	parkingSupported(t)
+	const clients, rounds = 30, 100
+	ca := testcert.NewCA(t)
+	for _, secure := range []bool{false, true} {
+		t.Run(fmt.Sprint("tls=", secure), func(t *testing.T) {
+			s := New(&Config{AllowAnonymous: true, IdleParkAfter: parkNow, Logger: slog.New(slog.DiscardHandler)})
+			defer s.Close()
+			var got sync.WaitGroup
+			got.Add(clients * rounds)
+			mustSub(t, s, "rt/#", broker.HandlerFunc(func(context.Context, broker.Message) error { got.Done(); return nil }))
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sl net.Listener = ln
+			if secure {
+				sl = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})
+			}
+			go s.Serve(context.Background(), sl)
+			var wg sync.WaitGroup
+			errs := make(chan error, clients)
+			for i := range clients {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs <- roundTrips(ln.Addr().String(), secure, ca, i, rounds)
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got.Wait()
+		})
+	}
+}
+
+// roundTrips connects client i and publishes rounds QoS 1 messages, each
+// after the PUBACK of the one before, pausing now and then so that the
+// connection parks with and without bytes on the way.
+func roundTrips(addr string, secure bool, ca *testcert.CA, i, rounds int) error {
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if secure {
+		nc = tls.Client(nc, &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"})
+	}
+	nc.SetDeadline(time.Now().Add(60 * time.Second))
+	id := fmt.Sprintf("rt%d", i)
+	connect := append([]byte{0x10, byte(12 + len(id)), 0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 0, 0, byte(len(id))}, id...)
+	if _, err := nc.Write(connect); err != nil {
+		return err
+	}
+	ack := make([]byte, 4)
+	if _, err := io.ReadFull(nc, ack); err != nil || ack[0] != 0x20 || ack[3] != 0 {
+		return fmt.Errorf("client %d CONNACK % x: %v", i, ack, err)
+	}
+	topic := "rt/" + id
+	for k := range rounds {
+		pid := uint16(k + 1)
+		pkt := []byte{0x32, byte(2 + len(topic) + 2 + 1), 0, byte(len(topic))}
+		pkt = append(append(pkt, topic...), byte(pid>>8), byte(pid), byte(k))
+		if k%10 == 3 {
+			// Split the packet: the connection parks between the halves.
+			nc.Write(pkt[:3])
+			time.Sleep(2 * time.Millisecond)
+			pkt = pkt[3:]
+		}
+		if _, err := nc.Write(pkt); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(nc, ack); err != nil || ack[0] != 0x40 || ack[2] != byte(pid>>8) || ack[3] != byte(pid) {
+			return fmt.Errorf("client %d round %d PUBACK % x: %v", i, k, ack, err)
+		}
+		if k%7 == 0 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// A packet whose bytes straddle the deadline of the wait before parking is
+// read whole: the deadline is the broker's, not the client's.
+func TestParkDeadlineMidPacket(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: 100 * time.Millisecond})
+	in := newCollector()
+	mustSub(t, s, "mid/#", in)
+	r := dialRaw(t, addr)
+	r.connect("mid", true, 0, nil)
+	for i := range 3 {
+		// A packet first, so that the connection waits in Go's poller
+		// with the deadline, then one that arrives in two halves.
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("PINGRESP: %+v", pk)
+		}
+		pkt := []byte{0x32, 2 + 5 + 2 + 1, 0, 5, 'm', 'i', 'd', '/', '1', 0, 9, byte(i)}
+		r.send(pkt[:4])
+		time.Sleep(300 * time.Millisecond)
+		r.send(pkt[4:])
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Puback || pk.PacketID != 9 {
+			t.Fatalf("round %d: PUBACK: %+v", i, pk)
+		}
+		if m := in.next(t); m.Payload[0] != byte(i) {
+			t.Fatalf("round %d: %+v", i, m)
+		}
+	}
+}

@@ -1,0 +1,28 @@
+// Package idlepoll parks idle network connections so that they cost no
+// goroutine and no buffer while nothing arrives.
+//
+// A server with tens of thousands of mostly silent clients (MQTT devices,
+// GNSS trackers) would otherwise keep one goroutine per connection waiting
+// in a read, with its stack (2–8 KB) and whatever read buffer it holds. With
+// idlepoll the connection's goroutine, when a nonblocking read finds
+// nothing, calls Socket.Park and returns; one shared goroutine waits on all
+// parked sockets with epoll(7) and, when one becomes readable (or hangs up),
+// starts the connection's wake function in a new goroutine, which reads
+// what arrived and parks again. Active connections keep using Go's own
+// network poller in between.
+//
+// Only sockets can be parked: For takes the connection whose descriptor is
+// watched (for TLS, tls.Conn.NetConn; for a WebSocket, the hijacked
+// connection), and returns nil where there is no poller (outside Linux) or
+// no socket, and the caller then reads as before, blocking a goroutine.
+//
+// The contract, for the connection's owner:
+//   - Park only when the connection has nothing buffered (its own buffers,
+//     and those of any layer above the socket such as TLS);
+//   - after Park returns true the goroutine must not touch the connection:
+//     it belongs to the wake function, which may already be running;
+//   - call Stop before closing the connection; it wakes a parked owner, who
+//     then sees the closed connection in its next read;
+//   - deadlines are the owner's: a timer that calls Wake when a read
+//     deadline passes makes the woken owner see the timeout.
+package idlepoll
