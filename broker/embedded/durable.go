@@ -429,7 +429,7 @@ func (d *durableState) apply(b *pebble.Batch, op *dop) (sync bool) {
 		if msg == nil {
 			return sync
 		}
-		if r.retain {
+		if r.retain && !d.srv.volatileRetained(msg.topic) {
 			key := append([]byte{keyRetained}, msg.topic...)
 			if len(msg.payload) == 0 {
 				del(key)

@@ -195,3 +195,9 @@ func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration)
 		}
 	}
 }
+
+// volatileRetained reports whether topic's retained message is kept in
+// memory only (Config.VolatileRetained).
+func (s *Server) volatileRetained(topic string) bool {
+	return s.cfg.VolatileRetained != nil && s.cfg.VolatileRetained(topic)
+}

@@ -273,6 +273,9 @@ func (n *Node) open(ctx context.Context) error {
 			Timestamps:    true,
 			Logger:        n.logger,
 			DataDir:       brokerDir,
+			// Retained telemetry is republished from the store at every
+			// start (republishTelemetry): no write to disk per value.
+			VolatileRetained: telemetryTopic,
 		}); err != nil {
 			return err
 		}
