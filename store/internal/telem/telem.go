@@ -36,6 +36,40 @@ func (t *Table) Set(ident, name string, v protocol.Value, ts float64) {
 	d[name] = entry{v, ts}
 }
 
+// Params appends a device's parameters to dst, ordered by time (then
+// name), with their times in the same order: the form a durable engine
+// keeps one device's telemetry in (one record per device, not one per
+// parameter). ok is false for a device without telemetry.
+func (t *Table) Params(ident string, dst *protocol.Message, times []float64) (_ []float64, ok bool) {
+	d, ok := t.devices[ident]
+	if !ok {
+		return times, false
+	}
+	type nv struct {
+		name string
+		e    entry
+	}
+	all := make([]nv, 0, len(d))
+	for n, e := range d {
+		all = append(all, nv{n, e})
+	}
+	slices.SortFunc(all, func(a, b nv) int {
+		if a.e.time != b.e.time {
+			if a.e.time < b.e.time {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	dst.Grow(len(all))
+	for _, p := range all {
+		dst.Add(p.name, p.e.value)
+		times = append(times, p.e.time)
+	}
+	return times, true
+}
+
 // Batch is the effect of merging messages: the changes to announce and the
 // parameters evicted by MaxParams, per device in first-seen order.
 type Batch struct {
