@@ -3,6 +3,7 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
+	"math"
 	"slices"
 	"sync"
 
@@ -15,16 +16,16 @@ import (
 )
 
 // Telemetry is served from memory and written through to disk, one record
-// per device: key 'T' + len(ident) + ident, value the device's parameters
-// ordered by time as runs (uvarint run count, then per run the timestamp
-// (ordered float bits) and a uvarint parameter count) followed by one
-// encoded message holding them all. An update writes each device it
-// changed once, however many of its parameters changed (a tracker's
-// message changes most of them: one write instead of one per parameter).
-// Stores written before kept one key per parameter ('t' + len(ident) +
-// ident + name → timestamp, one-parameter message); Open rewrites them as
-// device records. Memory is bounded by devices times MaxParams, not by how
-// many messages arrive.
+// per device: key 'T' + len(ident) + ident, value the device's distinct
+// timestamps (uvarint count, then each as ordered float bits), a uvarint
+// parameter count and each parameter's index in the timestamps (uvarint),
+// then one encoded message holding the parameters in that order. An update
+// writes each device it changed once, however many of its parameters
+// changed (a tracker's message changes most of them: one write instead of
+// one per parameter). Stores written before kept one key per parameter
+// ('t' + len(ident) + ident + name → timestamp, one-parameter message);
+// Open rewrites them as device records. Memory is bounded by devices times
+// MaxParams, not by how many messages arrive.
 type ptel struct {
 	d        *DB
 	mu       sync.Mutex // orders updates
@@ -150,23 +151,42 @@ func (t *ptel) setDevice(b *pebble.Batch, ident string) error {
 }
 
 // appendDeviceTelemetry encodes a device record: m's parameters, whose
-// times are times (ascending, one per parameter).
+// times are times (one per parameter). A device's parameters share a few
+// timestamps (those of its last messages), each kept once.
 func appendDeviceTelemetry(dst []byte, m *protocol.Message, times []float64) []byte {
-	runs := 0
-	for i := range times {
-		if i == 0 || times[i] != times[i-1] {
-			runs++
+	var distinct []float64
+	var byTime map[float64]int // when there are many
+	idx := make([]int, len(times))
+	for i, ts := range times {
+		j := -1
+		if byTime != nil {
+			if k, ok := byTime[ts]; ok {
+				j = k
+			}
+		} else {
+			j = slices.IndexFunc(distinct, func(d float64) bool { return math.Float64bits(d) == math.Float64bits(ts) })
 		}
+		if j < 0 {
+			j = len(distinct)
+			distinct = append(distinct, ts)
+			if byTime != nil {
+				byTime[ts] = j
+			} else if len(distinct) == 16 {
+				byTime = make(map[float64]int, len(times))
+				for k, d := range distinct {
+					byTime[d] = k
+				}
+			}
+		}
+		idx[i] = j
 	}
-	dst = binary.AppendUvarint(dst, uint64(runs))
-	for i := 0; i < len(times); {
-		j := i + 1
-		for j < len(times) && times[j] == times[i] {
-			j++
-		}
-		dst = binary.BigEndian.AppendUint64(dst, orderedFloat(times[i]))
-		dst = binary.AppendUvarint(dst, uint64(j-i))
-		i = j
+	dst = binary.AppendUvarint(dst, uint64(len(distinct)))
+	for _, ts := range distinct {
+		dst = binary.BigEndian.AppendUint64(dst, orderedFloat(ts))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(idx)))
+	for _, j := range idx {
+		dst = binary.AppendUvarint(dst, uint64(j))
 	}
 	return codec.Append(dst, m)
 }
@@ -174,42 +194,38 @@ func appendDeviceTelemetry(dst []byte, m *protocol.Message, times []float64) []b
 // decodeDeviceTelemetry decodes a device record into m (its storage
 // reused) and calls fn with every parameter and its time.
 func decodeDeviceTelemetry(dec *codec.Decoder, m *protocol.Message, v []byte, fn func(name string, v protocol.Value, ts float64)) error {
-	runs, w := binary.Uvarint(v)
-	if w <= 0 || runs > uint64(len(v)) {
+	k, w := binary.Uvarint(v)
+	if w <= 0 || k > uint64(len(v)-w)/8 {
 		return codec.ErrBad
 	}
 	v = v[w:]
-	type run struct {
-		ts float64
-		n  uint64
+	times := make([]float64, k)
+	for i := range times {
+		times[i] = unorderedFloat(u64(v))
+		v = v[8:]
 	}
-	rs := make([]run, 0, runs)
-	var total uint64
-	for range runs {
-		if len(v) < 8 {
+	n, w := binary.Uvarint(v)
+	if w <= 0 || n > uint64(len(v)-w) {
+		return codec.ErrBad
+	}
+	v = v[w:]
+	idx := make([]uint64, n)
+	for i := range idx {
+		j, w := binary.Uvarint(v)
+		if w <= 0 || j >= k {
 			return codec.ErrBad
 		}
-		ts := unorderedFloat(u64(v))
-		n, w := binary.Uvarint(v[8:])
-		if w <= 0 || n == 0 || n > uint64(len(v)) {
-			return codec.ErrBad
-		}
-		v = v[8+w:]
-		rs = append(rs, run{ts, n})
-		total += n
+		idx[i] = j
+		v = v[w:]
 	}
 	if err := dec.DecodeInto(m, v); err != nil {
 		return err
 	}
-	if uint64(m.Len()) != total {
+	if uint64(m.Len()) != n {
 		return codec.ErrBad
 	}
-	ps := m.Params()
-	for _, r := range rs {
-		for _, p := range ps[:r.n] {
-			fn(p.Name, p.Value, r.ts)
-		}
-		ps = ps[r.n:]
+	for i, p := range m.Params() {
+		fn(p.Name, p.Value, times[idx[i]])
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func deviceTelemetrySample() []byte {
 	m.Add("a", protocol.Int(1))
 	m.Add("b", protocol.String("x"))
 	m.Add("c", protocol.Float(math.Inf(-1)))
-	return appendDeviceTelemetry(nil, &m, []float64{-1, 5, 5})
+	return appendDeviceTelemetry(nil, &m, []float64{5, -1, 5})
 }
 
 // FuzzDeviceTelemetry: a device record never panics or over-allocates when
@@ -80,7 +80,7 @@ func deviceTelemetrySample() []byte {
 func FuzzDeviceTelemetry(f *testing.F) {
 	f.Add(deviceTelemetrySample())
 	f.Add([]byte{0, 1, 0})
-	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 'a', 5, 3, 'x', 'y', 'z'})
+	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 1, 'a', 5, 3, 'x', 'y', 'z'})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var dec codec.Decoder
 		var m, again protocol.Message
@@ -91,11 +91,6 @@ func FuzzDeviceTelemetry(f *testing.F) {
 		})
 		if err != nil {
 			return
-		}
-		for i := 1; i < len(times); i++ {
-			if !(times[i] >= times[i-1]) {
-				return // a record this package never writes; decoding it is all that is asked
-			}
 		}
 		// Re-encoded, it decodes to the same parameters and times.
 		enc := appendDeviceTelemetry(nil, &again, times)
