@@ -11,8 +11,12 @@ import (
 // topic levels, so a subscription collects only what its filter can match
 // instead of scanning every retained topic.
 type retainedStore struct {
-	mu       sync.RWMutex
-	root     rnode
+	mu   sync.RWMutex
+	root rnode
+	// index finds the node of a topic holding a message in one lookup: a
+	// topic's retained message is mostly replaced (telemetry, state), and
+	// walking its levels cost a map lookup each.
+	index    map[string]*rnode
 	n        int
 	bytes    int64
 	maxN     int   // 0: unbounded
@@ -41,52 +45,50 @@ func (r *retainedStore) set(msg *message) bool {
 		r.remove(&r.root, msg.topic)
 		return true
 	}
-	if r.maxN > 0 && (r.n >= r.maxN || r.bytes+retainedSize(msg) > r.maxBytes) && !r.has(msg.topic) {
-		return false
-	}
-	n := &r.root
-	for rest := msg.topic; ; {
-		l, after, more := strings.Cut(rest, "/")
-		c := n.children[l]
-		if c == nil {
-			if n.children == nil {
-				n.children = make(map[string]*rnode)
+	n := r.index[msg.topic]
+	if n == nil {
+		if r.maxN > 0 && (r.n >= r.maxN || r.bytes+retainedSize(msg) > r.maxBytes) {
+			return false
+		}
+		n = &r.root
+		for rest := msg.topic; ; {
+			l, after, more := strings.Cut(rest, "/")
+			c := n.children[l]
+			if c == nil {
+				if n.children == nil {
+					n.children = make(map[string]*rnode)
+				}
+				c = &rnode{}
+				n.children[l] = c
 			}
-			c = &rnode{}
-			n.children[l] = c
+			n = c
+			if !more {
+				break
+			}
+			rest = after
 		}
-		n = c
-		if !more {
-			break
+		if r.index == nil {
+			r.index = make(map[string]*rnode)
 		}
-		rest = after
-	}
-	if n.msg == nil {
+		r.index[msg.topic] = n
 		r.n++
 	} else {
 		r.bytes -= retainedSize(n.msg)
 	}
 	r.bytes += retainedSize(msg)
-	// The stored copy forgets its publisher: No Local concerns live
-	// delivery only, and the session must not be kept alive by it.
-	cp := *msg
-	cp.origin = nil
-	n.msg = &cp
+	if msg.origin != nil {
+		// The stored copy forgets its publisher: No Local concerns live
+		// delivery only, and the session must not be kept alive by it.
+		cp := *msg
+		cp.origin = nil
+		msg = &cp
+	}
+	n.msg = msg // shared read-only, as with its deliveries
 	return true
 }
 
 func (r *retainedStore) has(topic string) bool {
-	n := &r.root
-	for rest := topic; ; {
-		l, after, more := strings.Cut(rest, "/")
-		if n = n.children[l]; n == nil {
-			return false
-		}
-		if !more {
-			return n.msg != nil
-		}
-		rest = after
-	}
+	return r.index[topic] != nil
 }
 
 // remove deletes topic's message below n and prunes empty nodes; it
@@ -100,6 +102,7 @@ func (r *retainedStore) remove(n *rnode, topic string) bool {
 	if more {
 		r.remove(c, rest)
 	} else if c.msg != nil {
+		delete(r.index, c.msg.topic)
 		r.bytes -= retainedSize(c.msg)
 		c.msg = nil
 		r.n--
@@ -184,6 +187,7 @@ func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
 
 func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration) {
 	if n.msg != nil && !r.alive(n.msg, now, maxAge) {
+		delete(r.index, n.msg.topic)
 		r.bytes -= retainedSize(n.msg)
 		n.msg = nil
 		r.n--
