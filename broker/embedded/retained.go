@@ -13,14 +13,17 @@ import (
 type retainedStore struct {
 	mu   sync.RWMutex
 	root rnode
-	// index finds the node of a topic holding a message in one lookup: a
-	// topic's retained message is mostly replaced (telemetry, state), and
-	// walking its levels cost a map lookup each.
-	index    map[string]*rnode
-	n        int
-	bytes    int64
-	maxN     int   // 0: unbounded
-	maxBytes int64 // 0: unbounded
+	// lastParent is the node of the levels above the last topic set (its
+	// path in lastPath): a publisher replacing many retained topics of one
+	// parent in a row (the gateway: a device's telemetry parameters) finds
+	// their node in the parent's small map instead of walking every level
+	// of a big tree. Pruning a node clears it.
+	lastParent *rnode
+	lastPath   string
+	n          int
+	bytes      int64
+	maxN       int   // 0: unbounded
+	maxBytes   int64 // 0: unbounded
 }
 
 func retainedSize(m *message) int64 { return int64(len(m.topic) + len(m.payload)) }
@@ -45,36 +48,39 @@ func (r *retainedStore) set(msg *message) bool {
 		r.remove(&r.root, msg.topic)
 		return true
 	}
-	n := r.index[msg.topic]
-	if n == nil {
+	// path is the parent's levels with their trailing '/' ("" for the
+	// root: a topic of one level).
+	path, leaf := "", msg.topic
+	if i := strings.LastIndexByte(msg.topic, '/'); i >= 0 {
+		path, leaf = msg.topic[:i+1], msg.topic[i+1:]
+	}
+	parent := r.lastParent
+	if parent == nil || path != r.lastPath {
+		parent = r.node(path, false)
+	}
+	var n *rnode
+	if parent != nil {
+		n = parent.children[leaf]
+	}
+	if n == nil || n.msg == nil {
 		if r.maxN > 0 && (r.n >= r.maxN || r.bytes+retainedSize(msg) > r.maxBytes) {
 			return false
 		}
-		n = &r.root
-		for rest := msg.topic; ; {
-			l, after, more := strings.Cut(rest, "/")
-			c := n.children[l]
-			if c == nil {
-				if n.children == nil {
-					n.children = make(map[string]*rnode)
-				}
-				c = &rnode{}
-				n.children[l] = c
-			}
-			n = c
-			if !more {
-				break
-			}
-			rest = after
+		if parent == nil {
+			parent = r.node(path, true)
 		}
-		if r.index == nil {
-			r.index = make(map[string]*rnode)
+		if n == nil {
+			if parent.children == nil {
+				parent.children = make(map[string]*rnode)
+			}
+			n = &rnode{}
+			parent.children[leaf] = n
 		}
-		r.index[msg.topic] = n
 		r.n++
 	} else {
 		r.bytes -= retainedSize(n.msg)
 	}
+	r.lastParent, r.lastPath = parent, path
 	r.bytes += retainedSize(msg)
 	if msg.origin != nil {
 		// The stored copy forgets its publisher: No Local concerns live
@@ -87,8 +93,41 @@ func (r *retainedStore) set(msg *message) bool {
 	return true
 }
 
+// node returns the node of path's levels (each followed by '/'; "" is
+// the root), made when create, else nil when missing.
+func (r *retainedStore) node(path string, create bool) *rnode {
+	n := &r.root
+	for rest := path; rest != ""; {
+		l, after, _ := strings.Cut(rest, "/")
+		c := n.children[l]
+		if c == nil {
+			if !create {
+				return nil
+			}
+			if n.children == nil {
+				n.children = make(map[string]*rnode)
+			}
+			c = &rnode{}
+			n.children[l] = c
+		}
+		n = c
+		rest = after
+	}
+	return n
+}
+
 func (r *retainedStore) has(topic string) bool {
-	return r.index[topic] != nil
+	n := &r.root
+	for rest := topic; ; {
+		l, after, more := strings.Cut(rest, "/")
+		if n = n.children[l]; n == nil {
+			return false
+		}
+		if !more {
+			return n.msg != nil
+		}
+		rest = after
+	}
 }
 
 // remove deletes topic's message below n and prunes empty nodes; it
@@ -102,13 +141,13 @@ func (r *retainedStore) remove(n *rnode, topic string) bool {
 	if more {
 		r.remove(c, rest)
 	} else if c.msg != nil {
-		delete(r.index, c.msg.topic)
 		r.bytes -= retainedSize(c.msg)
 		c.msg = nil
 		r.n--
 	}
 	if c.msg == nil && len(c.children) == 0 {
 		delete(n.children, l)
+		r.lastParent = nil // it may be c
 	}
 	return n.msg == nil && len(n.children) == 0
 }
@@ -187,7 +226,6 @@ func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
 
 func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration) {
 	if n.msg != nil && !r.alive(n.msg, now, maxAge) {
-		delete(r.index, n.msg.topic)
 		r.bytes -= retainedSize(n.msg)
 		n.msg = nil
 		r.n--
@@ -196,6 +234,7 @@ func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration)
 		r.sweepNode(c, now, maxAge)
 		if c.msg == nil && len(c.children) == 0 {
 			delete(n.children, k)
+			r.lastParent = nil // it may be c
 		}
 	}
 }
