@@ -31,6 +31,7 @@ func retainedSize(m *message) int64 { return int64(len(m.topic) + len(m.payload)
 type rnode struct {
 	children map[string]*rnode
 	msg      *message
+	size     int64 // retainedSize(msg), kept here: replacing msg need not read the old one
 }
 
 func (r *retainedStore) len() int {
@@ -78,10 +79,11 @@ func (r *retainedStore) set(msg *message) bool {
 		}
 		r.n++
 	} else {
-		r.bytes -= retainedSize(n.msg)
+		r.bytes -= n.size
 	}
 	r.lastParent, r.lastPath = parent, path
-	r.bytes += retainedSize(msg)
+	n.size = retainedSize(msg)
+	r.bytes += n.size
 	if msg.origin != nil {
 		// The stored copy forgets its publisher: No Local concerns live
 		// delivery only, and the session must not be kept alive by it.
@@ -141,7 +143,7 @@ func (r *retainedStore) remove(n *rnode, topic string) bool {
 	if more {
 		r.remove(c, rest)
 	} else if c.msg != nil {
-		r.bytes -= retainedSize(c.msg)
+		r.bytes -= c.size
 		c.msg = nil
 		r.n--
 	}
@@ -226,7 +228,7 @@ func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
 
 func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration) {
 	if n.msg != nil && !r.alive(n.msg, now, maxAge) {
-		r.bytes -= retainedSize(n.msg)
+		r.bytes -= n.size
 		n.msg = nil
 		r.n--
 	}
