@@ -110,14 +110,8 @@ func telemetryTopic(topic string) bool {
 	return ok && param != "" && !strings.Contains(param, "/")
 }
 
+// decimal reports whether s is an id: decimal digits only (no sign).
 func decimal(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }
