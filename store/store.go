@@ -407,6 +407,7 @@ type Telemetry interface {
 	// Watch calls fn after every Update that changed something, in the
 	// order updates were applied, from the updating goroutine, before
 	// Update returns, never concurrently with itself: fn must be quick and
-	// must not call Update. The returned func stops the calls.
+	// must not call Update. fn may keep the change's Values: they are
+	// never modified afterwards. The returned func stops the calls.
 	Watch(fn func(TelemetryChange)) (stop func())
 }

@@ -101,6 +101,13 @@ type Config struct {
 	// with the process. Use Open to learn whether the directory could be
 	// used.
 	DataDir string
+	// VolatileRetained, when set, names retained topics kept in memory only,
+	// even with a DataDir: their publisher restores them after a restart
+	// (the gateway republishes its telemetry from its own store), so a
+	// retained publish there costs no write to disk. Copies such topics
+	// have in the data directory (from before the option) are dropped at
+	// Open. Deliveries to persistent sessions stay durable.
+	VolatileRetained func(topic string) bool
 	// Timestamps adds a "timestamp" user property (Unix seconds with
 	// fraction) to every message that does not carry one, as flespi does.
 	Timestamps bool

@@ -34,7 +34,8 @@
 // after the message and its deliveries to every persistent session it
 // matched are synced to disk, so it reaches those sessions even if the
 // process is killed right after the acknowledgement; an acknowledged
-// retained message is there after a restart. In-process Publish returns
+// retained message is there after a restart (but for the topics of
+// Config.VolatileRetained, which its publisher restores). In-process Publish returns
 // once the message is queued for the commit (its subscribers' queues get
 // it with the commit, a moment later); Server.Sync returns once everything
 // published before it is on disk and queued for its subscribers, so an

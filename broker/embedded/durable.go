@@ -169,6 +169,13 @@ func (d *durableState) publish(r routed) {
 	if r.from != nil {
 		r.from.waitCtrl(r.fromSe)
 	}
+	if r.msg != nil && len(r.targets) == 0 && r.ackType == 0 && r.committed == nil &&
+		(!r.retain || d.srv.volatileRetained(r.msg.topic)) {
+		// Nothing to store, deliver or acknowledge (an in-process publish
+		// that no subscription matched, of a volatile retained topic): the
+		// writer need not see it.
+		return
+	}
 	op := dop{kind: opPublish, r: r, size: 64}
 	if r.msg != nil {
 		op.size += r.msg.size
@@ -429,7 +436,7 @@ func (d *durableState) apply(b *pebble.Batch, op *dop) (sync bool) {
 		if msg == nil {
 			return sync
 		}
-		if r.retain {
+		if r.retain && !d.srv.volatileRetained(msg.topic) {
 			key := append([]byte{keyRetained}, msg.topic...)
 			if len(msg.payload) == 0 {
 				del(key)

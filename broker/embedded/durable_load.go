@@ -152,7 +152,7 @@ func (d *durableState) load() ([]loaded, error) {
 		if r.err != nil {
 			return fmt.Errorf("retained message %q: %w", k[1:], r.err)
 		}
-		if !s.retained.alive(m, now, s.cfg.RetainedMaxAge) || !s.retained.set(m) {
+		if s.volatileRetained(m.topic) || !s.retained.alive(m, now, s.cfg.RetainedMaxAge) || !s.retained.set(m) {
 			return b.Delete(k, nil)
 		}
 		return nil

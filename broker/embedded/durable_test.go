@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -520,5 +522,69 @@ func TestDurableAdminAcrossRestart(t *testing.T) {
 	}
 	if len(ret) != 1 || ret[0].Topic != "kept/t" {
 		t.Fatalf("retained after restart: %+v (gone/t was deleted)", ret)
+	}
+}
+
+// TestDurableVolatileRetained: retained messages on Config.VolatileRetained
+// topics are kept in memory only (their copies from before the option are
+// dropped at Open), other retained messages and every delivery to a
+// persistent session stay durable.
+func TestDurableVolatileRetained(t *testing.T) {
+	d := startDurable(t, nil)
+	ctx := context.Background()
+	r := dialRaw(t, d.addr)
+	r.connect("sub", false, 30, nil)
+	r.nc.Close()
+	if err := d.s.SubscribeSession(ctx, "", "sub", Subscription{Filter: "state/#", QoS: 1, RetainHandling: 2}); err != nil {
+		t.Fatal(err)
+	}
+	d.s.Publish(ctx, broker.Message{Topic: "state/old", Payload: []byte("before the option"), QoS: 1, Retain: true})
+	d.s.Publish(ctx, broker.Message{Topic: "kept/t", Payload: []byte("y"), QoS: 1, Retain: true})
+	if err := d.s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.cfg.VolatileRetained = func(topic string) bool { return strings.HasPrefix(topic, "state/") }
+	d.restart()
+	retained := func() []string {
+		t.Helper()
+		ret, err := d.s.Retained("", "#")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var topics []string
+		for _, m := range ret {
+			topics = append(topics, m.Topic)
+		}
+		return topics
+	}
+	if got := retained(); !slices.Equal(got, []string{"kept/t"}) {
+		t.Fatalf("retained after the restart with the option: %v, want [kept/t] (state/old dropped)", got)
+	}
+	d.s.Publish(ctx, broker.Message{Topic: "state/new", Payload: []byte("v"), QoS: 1, Retain: true})
+	if err := d.s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := retained(); !slices.Equal(got, []string{"kept/t", "state/new"}) {
+		t.Fatalf("retained: %v, want [kept/t state/new]", got)
+	}
+	d.cfg.VolatileRetained = nil // so that a copy on disk would be loaded
+	d.restart()
+	if got := retained(); !slices.Equal(got, []string{"kept/t"}) {
+		t.Fatalf("retained after a restart: %v, want [kept/t] (state/new was volatile, state/old dropped)", got)
+	}
+	r2 := dialRaw(t, d.addr)
+	if ca := r2.connect("sub", false, 30, nil); !ca.SessionPresent {
+		t.Fatal("session lost")
+	}
+	var got []string
+	for range 2 {
+		m := r2.read()
+		if m == nil || m.FixedHeader.Type != packets.Publish {
+			t.Fatalf("queued deliveries lost across the restarts: %+v after %v", m, got)
+		}
+		got = append(got, m.TopicName+"="+string(m.Payload))
+	}
+	if !slices.Equal(got, []string{"state/old=before the option", "state/new=v"}) {
+		t.Fatalf("queued deliveries %v", got)
 	}
 }

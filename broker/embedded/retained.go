@@ -11,12 +11,19 @@ import (
 // topic levels, so a subscription collects only what its filter can match
 // instead of scanning every retained topic.
 type retainedStore struct {
-	mu       sync.RWMutex
-	root     rnode
-	n        int
-	bytes    int64
-	maxN     int   // 0: unbounded
-	maxBytes int64 // 0: unbounded
+	mu   sync.RWMutex
+	root rnode
+	// lastParent is the node of the levels above the last topic set (its
+	// path in lastPath): a publisher replacing many retained topics of one
+	// parent in a row (the gateway: a device's telemetry parameters) finds
+	// their node in the parent's small map instead of walking every level
+	// of a big tree. Pruning a node clears it.
+	lastParent *rnode
+	lastPath   string
+	n          int
+	bytes      int64
+	maxN       int   // 0: unbounded
+	maxBytes   int64 // 0: unbounded
 }
 
 func retainedSize(m *message) int64 { return int64(len(m.topic) + len(m.payload)) }
@@ -24,6 +31,7 @@ func retainedSize(m *message) int64 { return int64(len(m.topic) + len(m.payload)
 type rnode struct {
 	children map[string]*rnode
 	msg      *message
+	size     int64 // retainedSize(msg), kept here: replacing msg need not read the old one
 }
 
 func (r *retainedStore) len() int {
@@ -41,14 +49,63 @@ func (r *retainedStore) set(msg *message) bool {
 		r.remove(&r.root, msg.topic)
 		return true
 	}
-	if r.maxN > 0 && (r.n >= r.maxN || r.bytes+retainedSize(msg) > r.maxBytes) && !r.has(msg.topic) {
-		return false
+	// path is the parent's levels with their trailing '/' ("" for the
+	// root: a topic of one level).
+	path, leaf := "", msg.topic
+	if i := strings.LastIndexByte(msg.topic, '/'); i >= 0 {
+		path, leaf = msg.topic[:i+1], msg.topic[i+1:]
 	}
+	parent := r.lastParent
+	if parent == nil || path != r.lastPath {
+		parent = r.node(path, false)
+	}
+	var n *rnode
+	if parent != nil {
+		n = parent.children[leaf]
+	}
+	if n == nil || n.msg == nil {
+		if r.maxN > 0 && (r.n >= r.maxN || r.bytes+retainedSize(msg) > r.maxBytes) {
+			return false
+		}
+		if parent == nil {
+			parent = r.node(path, true)
+		}
+		if n == nil {
+			if parent.children == nil {
+				parent.children = make(map[string]*rnode)
+			}
+			n = &rnode{}
+			parent.children[leaf] = n
+		}
+		r.n++
+	} else {
+		r.bytes -= n.size
+	}
+	r.lastParent, r.lastPath = parent, path
+	n.size = retainedSize(msg)
+	r.bytes += n.size
+	if msg.origin != nil {
+		// The stored copy forgets its publisher: No Local concerns live
+		// delivery only, and the session must not be kept alive by it.
+		cp := *msg
+		cp.origin = nil
+		msg = &cp
+	}
+	n.msg = msg // shared read-only, as with its deliveries
+	return true
+}
+
+// node returns the node of path's levels (each followed by '/'; "" is
+// the root), made when create, else nil when missing.
+func (r *retainedStore) node(path string, create bool) *rnode {
 	n := &r.root
-	for rest := msg.topic; ; {
-		l, after, more := strings.Cut(rest, "/")
+	for rest := path; rest != ""; {
+		l, after, _ := strings.Cut(rest, "/")
 		c := n.children[l]
 		if c == nil {
+			if !create {
+				return nil
+			}
 			if n.children == nil {
 				n.children = make(map[string]*rnode)
 			}
@@ -56,23 +113,9 @@ func (r *retainedStore) set(msg *message) bool {
 			n.children[l] = c
 		}
 		n = c
-		if !more {
-			break
-		}
 		rest = after
 	}
-	if n.msg == nil {
-		r.n++
-	} else {
-		r.bytes -= retainedSize(n.msg)
-	}
-	r.bytes += retainedSize(msg)
-	// The stored copy forgets its publisher: No Local concerns live
-	// delivery only, and the session must not be kept alive by it.
-	cp := *msg
-	cp.origin = nil
-	n.msg = &cp
-	return true
+	return n
 }
 
 func (r *retainedStore) has(topic string) bool {
@@ -100,12 +143,13 @@ func (r *retainedStore) remove(n *rnode, topic string) bool {
 	if more {
 		r.remove(c, rest)
 	} else if c.msg != nil {
-		r.bytes -= retainedSize(c.msg)
+		r.bytes -= c.size
 		c.msg = nil
 		r.n--
 	}
 	if c.msg == nil && len(c.children) == 0 {
 		delete(n.children, l)
+		r.lastParent = nil // it may be c
 	}
 	return n.msg == nil && len(n.children) == 0
 }
@@ -184,7 +228,7 @@ func (r *retainedStore) sweep(now time.Time, maxAge time.Duration) {
 
 func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration) {
 	if n.msg != nil && !r.alive(n.msg, now, maxAge) {
-		r.bytes -= retainedSize(n.msg)
+		r.bytes -= n.size
 		n.msg = nil
 		r.n--
 	}
@@ -192,6 +236,13 @@ func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration)
 		r.sweepNode(c, now, maxAge)
 		if c.msg == nil && len(c.children) == 0 {
 			delete(n.children, k)
+			r.lastParent = nil // it may be c
 		}
 	}
+}
+
+// volatileRetained reports whether topic's retained message is kept in
+// memory only (Config.VolatileRetained).
+func (s *Server) volatileRetained(topic string) bool {
+	return s.cfg.VolatileRetained != nil && s.cfg.VolatileRetained(topic)
 }

@@ -50,6 +50,49 @@ func TestRetainedTreeMatchesFilter(t *testing.T) {
 	}
 }
 
+// Replacing, deleting (which prunes the tree) and setting again topics of
+// one parent in a row keeps the tree exact: the parent node the store
+// remembers from the last set is never a pruned one.
+func TestRetainedSameParent(t *testing.T) {
+	var r retainedStore
+	set := func(topic, payload string) { r.set(&message{topic: topic, payload: []byte(payload)}) }
+	collect := func(filter string) string {
+		pf, err := parseFilter(filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range r.collect(&pf, time.Now(), 0) {
+			got = append(got, m.topic+"="+string(m.payload))
+		}
+		return fmt.Sprint(got)
+	}
+	set("d/1/t/a", "1")
+	set("d/1/t/b", "1")
+	set("d/1/t/a", "2")
+	set("d/2/t/a", "1")
+	set("d/1/t/b", "2")
+	if got := collect("d/#"); got != "[d/1/t/a=2 d/1/t/b=2 d/2/t/a=1]" {
+		t.Fatalf("after replacing: %s", got)
+	}
+	set("d/1/t/a", "")
+	set("d/1/t/b", "") // prunes d/1/t and d/1
+	set("d/1/t/c", "3")
+	set("d/1/t/a", "4")
+	if got := collect("d/+/t/+"); got != "[d/1/t/a=4 d/1/t/c=3 d/2/t/a=1]" {
+		t.Fatalf("after pruning and setting again: %s", got)
+	}
+	set("x", "1")
+	set("/x", "2")
+	set("x/", "3")
+	if got := collect("#"); got != "[/x=2 d/1/t/a=4 d/1/t/c=3 d/2/t/a=1 x=1 x/=3]" {
+		t.Fatalf("one-level and empty-level topics: %s", got)
+	}
+	if r.len() != 6 {
+		t.Fatalf("len %d, want 6", r.len())
+	}
+}
+
 // BenchmarkSubscribeRetained: subscribing to one device's 50 retained
 // telemetry topics among 10,000 devices' (500,000 retained messages).
 func BenchmarkSubscribeRetained(b *testing.B) {

@@ -99,7 +99,14 @@ echo "history lag at the end: $(lag) records"
 t0=$(date +%s)
 while [ "$(lag)" != "0" ] && [ $(($(date +%s) - t0)) -lt 300 ]; do sleep 1; done
 echo "history caught up after $(($(date +%s) - t0)) s (lag now $(lag))"
+cpu2=$(awk '{print $14+$15}' "/proc/$gw/stat")
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); gateway CPU during the run: $(((cpu1 - cpu0) / $(getconf CLK_TCK))) s; gateway RSS: $(awk '/VmRSS/{print $2, $3}' "/proc/$gw/status")"
+# CPU per acknowledged message, with the history catch-up: a gateway that
+# falls behind does its history work after the run.
+acked=$(sed -n 's/.*"acked":\([0-9]*\).*/\1/p' "$tmp/sim.json")
+if [ -n "$acked" ] && [ "$acked" -gt 0 ]; then
+	echo "gateway CPU per acknowledged message: $(awk -v c="$((cpu2 - cpu0))" -v t="$(getconf CLK_TCK)" -v a="$acked" 'BEGIN{printf "%.3f", c / t / a * 1000}') ms, history catch-up included"
+fi
 echo "--- simulator (exit $status)"
 tail -3 "$tmp/sim.err"
 cat "$tmp/sim.json"

@@ -281,3 +281,26 @@ func splitComma(s string) []string {
 	}
 	return out
 }
+
+// BenchmarkTelemetryUpdate: the history writer's telemetry merge of a
+// batch of 200 messages of 200 devices (storetest.Message, 13 parameters,
+// most of them changed by every message), synced; per message, pebble's
+// flushes and compactions included in cpu-ns/msg.
+func BenchmarkTelemetryUpdate(b *testing.B) {
+	db := openBench(b, b.TempDir())
+	ctx := context.Background()
+	const devices = 200
+	batch := make([]protocol.Message, devices)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cputime.Process()
+	for i := range b.N {
+		for d := range batch {
+			batch[d] = storetest.Message("35630704244"+strconv.Itoa(1000+d), 1.7e9+float64(i), i)
+		}
+		if err := db.Telemetry().Update(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	msgsPerSec(b, int64(b.N)*devices, cpu)
+}

@@ -86,14 +86,15 @@ var syncWrite = &pebble.WriteOptions{Sync: true}
 // Key space. One byte tags each kind of key; numbers are big endian so that
 // byte order is numeric order.
 const (
-	tagLog      = 'l' // 'l' seq → record
-	tagLogMeta  = 'L' // high-water: last seq and cumulative bytes
-	tagCursor   = 'c' // 'c' name → next seq
-	tagHist     = 'h' // 'h' len(ident) ident ts uniq → message
-	tagDevice   = 'd' // 'd' ident → count, bytes
-	tagHistUniq = 'u' // history tie-breaker high-water
-	tagTel      = 't' // 't' len(ident) ident name → ts, value
-	tagLogID    = 'i' // the log's identity, made at first open
+	tagLog       = 'l' // 'l' seq → record
+	tagLogMeta   = 'L' // high-water: last seq and cumulative bytes
+	tagCursor    = 'c' // 'c' name → next seq
+	tagHist      = 'h' // 'h' len(ident) ident ts uniq → message
+	tagDevice    = 'd' // 'd' ident → count, bytes
+	tagHistUniq  = 'u' // history tie-breaker high-water
+	tagTel       = 't' // 't' len(ident) ident name → ts, value (before device records: read once, rewritten)
+	tagTelDevice = 'T' // 'T' len(ident) ident → the device's telemetry (telemetry.go)
+	tagLogID     = 'i' // the log's identity, made at first open
 )
 
 // Open opens (creating if needed) the store in dir. nil opts means defaults.

@@ -3,6 +3,8 @@ package pebble
 import (
 	"context"
 	"encoding/binary"
+	"math"
+	"slices"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -13,9 +15,16 @@ import (
 	"github.com/gnssgate/gnssgate/store/internal/telem"
 )
 
-// Telemetry is served from memory and written through to disk: key 't' +
-// len(ident) + ident + name, value timestamp (float bits) + a one-parameter
-// encoded message holding the value. Memory is bounded by devices times
+// Telemetry is served from memory and written through to disk, one record
+// per device: key 'T' + len(ident) + ident, value the device's distinct
+// timestamps (uvarint count, then each as ordered float bits), a uvarint
+// parameter count and each parameter's index in the timestamps (uvarint),
+// then one encoded message holding the parameters in that order. An update
+// writes each device it changed once, however many of its parameters
+// changed (a tracker's message changes most of them: one write instead of
+// one per parameter). Stores written before kept one key per parameter
+// ('t' + len(ident) + ident + name → timestamp, one-parameter message);
+// Open rewrites them as device records. Memory is bounded by devices times
 // MaxParams, not by how many messages arrive.
 type ptel struct {
 	d        *DB
@@ -26,36 +35,199 @@ type ptel struct {
 	// for their fsync concurrently but notify in the order they applied,
 	// so a watcher never sees an older value after a newer one.
 	turn chan struct{}
+	// Scratch of apply (under mu).
+	one   protocol.Message
+	times []float64
+	val   []byte
+	key   []byte
 }
 
-func telKey(ident, name string) []byte {
+// legacyTelKey is a parameter's key in the layout before device records.
+func legacyTelKey(ident, name string) []byte {
 	return append(devicePrefix(nil, tagTel, ident), name...)
 }
 
 func openTelemetry(d *DB) (*ptel, error) {
 	t := &ptel{d: d, table: telem.Table{MaxParams: d.cfg.Telemetry.MaxParamsOrDefault()}, turn: make(chan struct{})}
 	close(t.turn)
-	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTel}, UpperBound: []byte{tagTel + 1}})
-	if err != nil {
+	if err := t.loadDevices(); err != nil {
 		return nil, err
+	}
+	if err := t.migrate(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// loadDevices reads the device records.
+func (t *ptel) loadDevices() error {
+	it, err := t.d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTelDevice}, UpperBound: []byte{tagTelDevice + 1}})
+	if err != nil {
+		return err
 	}
 	defer it.Close()
 	var dec codec.Decoder
+	var m protocol.Message
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		ident, ok := keyIdent(k)
+		if !ok {
+			return corrupt(k, codec.ErrBad)
+		}
+		if err := decodeDeviceTelemetry(&dec, &m, it.Value(), func(name string, v protocol.Value, ts float64) {
+			t.table.Set(ident, name, v, ts)
+		}); err != nil {
+			return corrupt(k, err)
+		}
+	}
+	return it.Error()
+}
+
+// keyIdent returns the ident of a device key (tag, uvarint length, ident).
+func keyIdent(k []byte) (string, bool) {
+	n, w := binary.Uvarint(k[1:])
+	if w <= 0 || uint64(len(k)-1-w) < n {
+		return "", false
+	}
+	return string(k[1+w : 1+w+int(n)]), true
+}
+
+// migrate rewrites per-parameter keys (the layout before device records)
+// as device records, in one batch.
+func (t *ptel) migrate() error {
+	it, err := t.d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTel}, UpperBound: []byte{tagTel + 1}})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var dec codec.Decoder
+	seen := map[string]bool{}
+	var idents []string
 	for ok := it.First(); ok; ok = it.Next() {
 		k, v := it.Key(), it.Value()
-		n, w := binary.Uvarint(k[1:])
-		if w <= 0 || uint64(len(k)-1-w) < n || len(v) < 8 {
-			return nil, corrupt(k, codec.ErrBad)
+		ident, ok := keyIdent(k)
+		if !ok || len(v) < 8 {
+			return corrupt(k, codec.ErrBad)
 		}
-		ident := string(k[1+w : 1+w+int(n)])
 		m, err := dec.Decode(v[8:])
 		if err != nil || m.Len() != 1 {
-			return nil, corrupt(k, codec.ErrBad)
+			return corrupt(k, codec.ErrBad)
 		}
 		p := m.Params()[0]
 		t.table.Set(ident, p.Name, p.Value, unorderedFloat(u64(v)))
+		if !seen[ident] {
+			seen[ident] = true
+			idents = append(idents, ident)
+		}
 	}
-	return t, it.Error()
+	if err := it.Error(); err != nil || len(idents) == 0 {
+		return err
+	}
+	b := t.d.db.NewBatch()
+	defer b.Close()
+	for _, ident := range idents {
+		if err := t.setDevice(b, ident); err != nil {
+			return err
+		}
+	}
+	if err := b.DeleteRange([]byte{tagTel}, []byte{tagTel + 1}, nil); err != nil {
+		return err
+	}
+	return t.d.db.Apply(b, syncWrite)
+}
+
+// setDevice adds the write of ident's record (its deletion when it has no
+// telemetry left) to b. Under mu, or before the store is shared.
+func (t *ptel) setDevice(b *pebble.Batch, ident string) error {
+	t.key = devicePrefix(t.key[:0], tagTelDevice, ident)
+	t.one.Reset()
+	var ok bool
+	t.times, ok = t.table.Params(ident, &t.one, t.times[:0])
+	if !ok || t.one.Len() == 0 {
+		return b.Delete(t.key, nil)
+	}
+	t.val = appendDeviceTelemetry(t.val[:0], &t.one, t.times)
+	return b.Set(t.key, t.val, nil)
+}
+
+// appendDeviceTelemetry encodes a device record: m's parameters, whose
+// times are times (one per parameter). A device's parameters share a few
+// timestamps (those of its last messages), each kept once.
+func appendDeviceTelemetry(dst []byte, m *protocol.Message, times []float64) []byte {
+	var distinct []float64
+	var byTime map[float64]int // when there are many
+	idx := make([]int, len(times))
+	for i, ts := range times {
+		j := -1
+		if byTime != nil {
+			if k, ok := byTime[ts]; ok {
+				j = k
+			}
+		} else {
+			j = slices.IndexFunc(distinct, func(d float64) bool { return math.Float64bits(d) == math.Float64bits(ts) })
+		}
+		if j < 0 {
+			j = len(distinct)
+			distinct = append(distinct, ts)
+			if byTime != nil {
+				byTime[ts] = j
+			} else if len(distinct) == 16 {
+				byTime = make(map[float64]int, len(times))
+				for k, d := range distinct {
+					byTime[d] = k
+				}
+			}
+		}
+		idx[i] = j
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(distinct)))
+	for _, ts := range distinct {
+		dst = binary.BigEndian.AppendUint64(dst, orderedFloat(ts))
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(idx)))
+	for _, j := range idx {
+		dst = binary.AppendUvarint(dst, uint64(j))
+	}
+	return codec.Append(dst, m)
+}
+
+// decodeDeviceTelemetry decodes a device record into m (its storage
+// reused) and calls fn with every parameter and its time.
+func decodeDeviceTelemetry(dec *codec.Decoder, m *protocol.Message, v []byte, fn func(name string, v protocol.Value, ts float64)) error {
+	k, w := binary.Uvarint(v)
+	if w <= 0 || k > uint64(len(v)-w)/8 {
+		return codec.ErrBad
+	}
+	v = v[w:]
+	times := make([]float64, k)
+	for i := range times {
+		times[i] = unorderedFloat(u64(v))
+		v = v[8:]
+	}
+	n, w := binary.Uvarint(v)
+	if w <= 0 || n > uint64(len(v)-w) {
+		return codec.ErrBad
+	}
+	v = v[w:]
+	idx := make([]uint64, n)
+	for i := range idx {
+		j, w := binary.Uvarint(v)
+		if w <= 0 || j >= k {
+			return codec.ErrBad
+		}
+		idx[i] = j
+		v = v[w:]
+	}
+	if err := dec.DecodeInto(m, v); err != nil {
+		return err
+	}
+	if uint64(m.Len()) != n {
+		return codec.ErrBad
+	}
+	for i, p := range m.Params() {
+		fn(p.Name, p.Value, times[idx[i]])
+	}
+	return nil
 }
 
 func (t *ptel) Update(ctx context.Context, msgs []protocol.Message) error {
@@ -91,26 +263,19 @@ func (t *ptel) apply(msgs []protocol.Message) (_ *pebble.Batch, _ []store.Teleme
 		return nil, nil, nil, nil, nil
 	}
 	b := t.d.db.NewBatch()
-	var val []byte
-	var one protocol.Message
 	for _, c := range batch.Changes {
-		for _, v := range c.Values {
-			one.Reset()
-			one.Set(v.Name, v.Value)
-			val = binary.BigEndian.AppendUint64(val[:0], orderedFloat(v.Time))
-			val = codec.Append(val, &one)
-			if err := b.Set(telKey(c.Ident, v.Name), val, nil); err != nil {
-				b.Close()
-				return nil, nil, nil, nil, err
-			}
+		if err := t.setDevice(b, c.Ident); err != nil {
+			b.Close()
+			return nil, nil, nil, nil, err
 		}
 	}
-	for ident, names := range batch.Evicted {
-		for _, n := range names {
-			if err := b.Delete(telKey(ident, n), nil); err != nil {
-				b.Close()
-				return nil, nil, nil, nil, err
-			}
+	for ident := range batch.Evicted {
+		if slices.ContainsFunc(batch.Changes, func(c store.TelemetryChange) bool { return c.Ident == ident }) {
+			continue // written above
+		}
+		if err := t.setDevice(b, ident); err != nil {
+			b.Close()
+			return nil, nil, nil, nil, err
 		}
 	}
 	if err := t.d.db.ApplyNoSyncWait(b, syncWrite); err != nil {

@@ -61,20 +61,21 @@ func (w *Writer) Write(ctx context.Context, b *stream.Batch) error {
 			}
 		}
 	}
+	// Telemetry and history are written at once: each waits for its
+	// store to be durable, and a store that syncs writes in groups (one
+	// write-ahead log, as store/pebble's) then syncs both together.
+	var telErr error
+	var wg sync.WaitGroup
 	if w.Telemetry != nil && len(w.msgs) > 0 {
-		if err := w.Telemetry.Update(ctx, w.msgs); err != nil {
-			return fmt.Errorf("history: telemetry: %w", err)
-		}
+		wg.Go(func() { telErr = w.Telemetry.Update(ctx, w.msgs) })
 	}
-	if w.Messages != nil && len(w.hist) > 0 && (next == 0 || b.Messages[0].Seq != next) {
-		if err := w.dropStored(ctx); err != nil {
-			return fmt.Errorf("history: messages: %w", err)
-		}
+	msgErr := w.storeMessages(ctx, next, b)
+	wg.Wait()
+	if telErr != nil {
+		return fmt.Errorf("history: telemetry: %w", telErr)
 	}
-	if w.Messages != nil && len(w.hist) > 0 {
-		if err := w.Messages.Store(ctx, w.hist); err != nil {
-			return fmt.Errorf("history: messages: %w", err)
-		}
+	if msgErr != nil {
+		return fmt.Errorf("history: messages: %w", msgErr)
 	}
 	if len(b.Messages) > 0 {
 		w.next = b.Messages[len(b.Messages)-1].Seq + 1
@@ -82,6 +83,20 @@ func (w *Writer) Write(ctx context.Context, b *stream.Batch) error {
 	clear(w.msgs)
 	clear(w.hist)
 	return nil
+}
+
+// storeMessages stores w.hist, less what history already has when b may
+// repeat messages (it does not follow the last batch written).
+func (w *Writer) storeMessages(ctx context.Context, next uint64, b *stream.Batch) error {
+	if w.Messages == nil || len(w.hist) == 0 {
+		return nil
+	}
+	if next == 0 || b.Messages[0].Seq != next {
+		if err := w.dropStored(ctx); err != nil {
+			return err
+		}
+	}
+	return w.Messages.Store(ctx, w.hist)
 }
 
 // dropStored removes from w.hist the messages history already has: the

@@ -3,8 +3,10 @@ package node
 import (
 	"maps"
 	"strconv"
+	"strings"
 	"sync"
 
+	"github.com/gnssgate/gnssgate/examples/gateway/platform"
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
 )
 
@@ -86,4 +88,36 @@ func (r *refusals) snapshot() map[string]int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return maps.Clone(r.m)
+}
+
+// telemetryTopic reports whether topic is a device's retained telemetry
+// topic, flespi/state/gw/devices/{id}/telemetry/{param}, in the gateway's
+// space or an account's (AccountNamespace). Only the gateway publishes
+// there (clients cannot publish into flespi/), and it publishes every
+// value again from the store at start (republishTelemetry): the embedded
+// broker need not write them to disk (embedded.Config.VolatileRetained).
+func telemetryTopic(topic string) bool {
+	if rest, ok := strings.CutPrefix(topic, "$accounts/"); ok {
+		cid, after, ok := strings.Cut(rest, "/")
+		if !ok || !decimal(cid) {
+			return false
+		}
+		topic = after
+	}
+	rest, ok := strings.CutPrefix(topic, platform.StatePrefix+"devices/")
+	if !ok {
+		return false
+	}
+	id, rest, ok := strings.Cut(rest, "/")
+	if !ok || !decimal(id) {
+		return false
+	}
+	param, ok := strings.CutPrefix(rest, "telemetry/")
+	return ok && param != "" && !strings.Contains(param, "/")
+}
+
+// decimal reports whether s is an id: decimal digits only (no sign).
+func decimal(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
 }

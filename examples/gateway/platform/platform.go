@@ -156,7 +156,7 @@ type Telemetry struct {
 	Logger   *slog.Logger
 
 	mu      sync.Mutex
-	pending map[string]map[string]store.TelemetryValue // ident → name → value
+	pending map[string][]store.TelemetryValue // ident → values sorted by name
 	wake    chan struct{}
 }
 
@@ -165,13 +165,13 @@ func (t *Telemetry) Watch(tel store.Telemetry) func() {
 	t.init()
 	return tel.Watch(func(c store.TelemetryChange) {
 		t.mu.Lock()
-		p := t.pending[c.Ident]
-		if p == nil {
-			p = make(map[string]store.TelemetryValue, len(c.Values))
-			t.pending[c.Ident] = p
-		}
-		for _, v := range c.Values {
-			p[v.Name] = v
+		p, ok := t.pending[c.Ident]
+		if !ok {
+			// The change's values are its own (sorted by name): kept as
+			// they are until published.
+			t.pending[c.Ident] = c.Values
+		} else {
+			t.pending[c.Ident] = mergeValues(p, c.Values)
 		}
 		t.mu.Unlock()
 		select {
@@ -181,10 +181,34 @@ func (t *Telemetry) Watch(tel store.Telemetry) func() {
 	})
 }
 
+// mergeValues merges two lists of values sorted by name; of a name in
+// both, newer's value is kept (changes are reported in the order they
+// were applied, so a later one is never older).
+func mergeValues(older, newer []store.TelemetryValue) []store.TelemetryValue {
+	out := make([]store.TelemetryValue, 0, max(len(older), len(newer)))
+	i, j := 0, 0
+	for i < len(older) && j < len(newer) {
+		switch c := strings.Compare(older[i].Name, newer[j].Name); {
+		case c < 0:
+			out = append(out, older[i])
+			i++
+		case c > 0:
+			out = append(out, newer[j])
+			j++
+		default:
+			out = append(out, newer[j])
+			i++
+			j++
+		}
+	}
+	out = append(out, older[i:]...)
+	return append(out, newer[j:]...)
+}
+
 func (t *Telemetry) init() {
 	t.mu.Lock()
 	if t.pending == nil {
-		t.pending = map[string]map[string]store.TelemetryValue{}
+		t.pending = map[string][]store.TelemetryValue{}
 		t.wake = make(chan struct{}, 1)
 	}
 	t.mu.Unlock()
@@ -201,7 +225,7 @@ func (t *Telemetry) Run(ctx context.Context) error {
 		}
 		t.mu.Lock()
 		batch := t.pending
-		t.pending = map[string]map[string]store.TelemetryValue{}
+		t.pending = make(map[string][]store.TelemetryValue, len(batch))
 		t.mu.Unlock()
 		for ident, values := range batch {
 			if err := t.publish(ctx, ident, values); err != nil {
@@ -221,25 +245,37 @@ func (t *Telemetry) PublishDevice(ctx context.Context, tel store.Telemetry, iden
 	if err != nil {
 		return err
 	}
-	m := make(map[string]store.TelemetryValue, len(vals))
-	for _, v := range vals {
-		m[v.Name] = v
-	}
-	return t.publish(ctx, ident, m)
+	return t.publish(ctx, ident, vals)
 }
 
-func (t *Telemetry) publish(ctx context.Context, ident string, values map[string]store.TelemetryValue) error {
+// publish publishes a device's values, retained, each on its parameter's
+// topic with its time in the "timestamp" user property.
+func (t *Telemetry) publish(ctx context.Context, ident string, values []store.TelemetryValue) error {
 	id, ok := t.DeviceID(ident)
-	if !ok {
+	if !ok || len(values) == 0 {
 		return nil
 	}
-	prefix := StatePrefix + "devices/" + strconv.FormatInt(id, 10) + "/telemetry/"
 	cid := t.Accounts.device(ident)
-	var payload []byte
-	for _, v := range values {
-		payload = v.Value.AppendJSON(payload[:0])
-		topic, props := t.Accounts.place(cid, prefix+TopicLevel(v.Name), timestampProp(v.Time))
-		msg := broker.Message{Topic: topic, Payload: append([]byte(nil), payload...), QoS: 1, Retain: true, Properties: props}
+	prefix, props := t.Accounts.place(cid, StatePrefix+"devices/"+strconv.FormatInt(id, 10)+"/telemetry/", broker.Properties{})
+	// One allocation for every payload and one for every property list of
+	// the device (each message gets its own part: the broker may keep them),
+	// and each distinct time formatted once.
+	payloads := make([]byte, 0, 16*len(values)) // outgrown: earlier parts keep the old array
+	per := len(props.UserProperties) + 1
+	users := make([]broker.UserProperty, 0, per*len(values))
+	var lastTime float64
+	var lastStamp string
+	for i, v := range values {
+		start := len(payloads)
+		payloads = v.Value.AppendJSON(payloads)
+		if i == 0 || v.Time != lastTime {
+			lastTime, lastStamp = v.Time, strconv.FormatFloat(v.Time, 'f', -1, 64)
+		}
+		at := len(users)
+		users = append(users, broker.UserProperty{Key: "timestamp", Value: lastStamp})
+		users = append(users, props.UserProperties...)
+		msg := broker.Message{Topic: prefix + TopicLevel(v.Name), Payload: payloads[start:len(payloads):len(payloads)],
+			QoS: 1, Retain: true, Properties: broker.Properties{UserProperties: users[at:len(users):len(users)]}}
 		if err := t.Broker.Publish(ctx, msg); err != nil {
 			return err
 		}

@@ -36,6 +36,23 @@ func (t *Table) Set(ident, name string, v protocol.Value, ts float64) {
 	d[name] = entry{v, ts}
 }
 
+// Params appends a device's parameters to dst (in no particular order) and
+// their times to times (one each, in the same order): the form a durable
+// engine keeps one device's telemetry in (one record per device, not one
+// per parameter). ok is false for a device without telemetry.
+func (t *Table) Params(ident string, dst *protocol.Message, times []float64) (_ []float64, ok bool) {
+	d, ok := t.devices[ident]
+	if !ok {
+		return times, false
+	}
+	dst.Grow(len(d))
+	for n, e := range d {
+		dst.Add(n, e.value)
+		times = append(times, e.time)
+	}
+	return times, true
+}
+
 // Batch is the effect of merging messages: the changes to announce and the
 // parameters evicted by MaxParams, per device in first-seen order.
 type Batch struct {
@@ -59,52 +76,109 @@ func Validate(msgs []protocol.Message) error {
 // Merge applies msgs (already validated) and returns what changed.
 func (t *Table) Merge(msgs []protocol.Message) Batch {
 	var b Batch
-	changed := map[string]map[string]store.TelemetryValue{}
-	var order []string
+	if t.devices == nil {
+		t.devices = make(map[string]map[string]entry)
+	}
+	// Changes are collected per device in first-seen order; a device seen
+	// in several messages may collect a name more than once (the later
+	// one is the newer: an older value is refused below), so those are
+	// deduplicated at the end.
+	var index map[string]int // ident → its change in b.Changes, when msgs has several devices
+	repeated := false
 	for i := range msgs {
 		m := &msgs[i]
 		ident := m.Ident()
 		ts, _ := store.DeviceTime(m)
+		d := t.devices[ident]
+		if d == nil {
+			d = make(map[string]entry, len(m.Params()))
+			t.devices[ident] = d
+		}
+		var c *store.TelemetryChange
 		for _, p := range m.Params() {
-			d := t.devices[ident]
-			if old, ok := d[p.Name]; ok && old.time > ts {
-				continue // never older over newer
-			}
-			if ok := d != nil; ok {
-				if old, ok := d[p.Name]; ok && old.time == ts && old.value.Equal(p.Value) && old.value.Kind() == p.Value.Kind() {
+			if old, ok := d[p.Name]; ok {
+				if old.time > ts {
+					continue // never older over newer
+				}
+				if old.time == ts && old.value.Equal(p.Value) && old.value.Kind() == p.Value.Kind() {
 					continue // nothing new to announce
 				}
 			}
-			t.Set(ident, p.Name, p.Value, ts)
-			c := changed[ident]
+			d[p.Name] = entry{p.Value, ts}
 			if c == nil {
-				c = map[string]store.TelemetryValue{}
-				changed[ident] = c
-				order = append(order, ident)
+				c, repeated = t.change(&b, &index, ident, len(m.Params()), repeated)
 			}
-			c[p.Name] = store.TelemetryValue{Name: p.Name, Value: p.Value, Time: ts}
+			c.Values = append(c.Values, store.TelemetryValue{Name: p.Name, Value: p.Value, Time: ts})
 		}
 	}
-	for _, ident := range order {
-		for _, name := range t.evict(ident) {
-			delete(changed[ident], name)
+	keep := b.Changes[:0]
+	for _, c := range b.Changes {
+		for _, name := range t.evict(c.Ident) {
 			if b.Evicted == nil {
 				b.Evicted = map[string][]string{}
 			}
-			b.Evicted[ident] = append(b.Evicted[ident], name)
+			b.Evicted[c.Ident] = append(b.Evicted[c.Ident], name)
+			c.Values = slices.DeleteFunc(c.Values, func(v store.TelemetryValue) bool { return v.Name == name })
 		}
-		c := changed[ident]
-		if len(c) == 0 {
+		if len(c.Values) == 0 {
 			continue
 		}
-		ch := store.TelemetryChange{Ident: ident, Values: make([]store.TelemetryValue, 0, len(c))}
-		for _, v := range c {
-			ch.Values = append(ch.Values, v)
+		// Sorted by name, the last of each name kept (stable: in message
+		// order, so the last is the newest).
+		slices.SortStableFunc(c.Values, func(a, b store.TelemetryValue) int { return strings.Compare(a.Name, b.Name) })
+		if repeated || hasDuplicates(c.Values) {
+			c.Values = lastOfEachName(c.Values)
 		}
-		slices.SortFunc(ch.Values, func(a, b store.TelemetryValue) int { return strings.Compare(a.Name, b.Name) })
-		b.Changes = append(b.Changes, ch)
+		keep = append(keep, c)
 	}
+	clear(b.Changes[len(keep):])
+	b.Changes = keep
 	return b
+}
+
+// change returns ident's change in b, added when it has none. With one
+// device in b no index is needed; the second device makes it. repeated
+// becomes true when a device comes back after another.
+func (t *Table) change(b *Batch, index *map[string]int, ident string, hint int, repeated bool) (*store.TelemetryChange, bool) {
+	n := len(b.Changes)
+	if n > 0 && b.Changes[n-1].Ident == ident {
+		return &b.Changes[n-1], true // the same device again, in a row
+	}
+	if *index == nil && n == 1 {
+		*index = map[string]int{b.Changes[0].Ident: 0}
+	}
+	if *index != nil {
+		if j, ok := (*index)[ident]; ok {
+			return &b.Changes[j], true
+		}
+		(*index)[ident] = n
+	}
+	b.Changes = append(b.Changes, store.TelemetryChange{Ident: ident, Values: make([]store.TelemetryValue, 0, hint)})
+	return &b.Changes[n], repeated
+}
+
+// hasDuplicates reports whether sorted vs repeats a name (a message that
+// repeats a parameter).
+func hasDuplicates(vs []store.TelemetryValue) bool {
+	for i := 1; i < len(vs); i++ {
+		if vs[i].Name == vs[i-1].Name {
+			return true
+		}
+	}
+	return false
+}
+
+// lastOfEachName keeps, of each run of one name in sorted vs, the last.
+func lastOfEachName(vs []store.TelemetryValue) []store.TelemetryValue {
+	out := vs[:0]
+	for i := range vs {
+		if i+1 < len(vs) && vs[i+1].Name == vs[i].Name {
+			continue
+		}
+		out = append(out, vs[i])
+	}
+	clear(vs[len(out):])
+	return out
 }
 
 // evict forgets the parameters with the oldest timestamps beyond MaxParams.
