@@ -195,6 +195,7 @@ func (s *session) deliver(d delivery) {
 		s.dropped++
 		n := s.dropped
 		s.mu.Unlock()
+		s.srv.stats.dropped.Add(1)
 		if d.dseq != 0 {
 			s.srv.state.acked(s, &outbound{delivery: d})
 		}

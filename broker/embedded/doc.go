@@ -243,7 +243,8 @@
 //
 // Server.Stats returns a snapshot: clients connected, sessions,
 // subscriptions, retained messages and bytes, queued bytes, messages
-// received and sent, "$filter"s over budget, heap. The same figures are
+// received, sent and dropped for a full queue, "$filter"s over budget,
+// heap. The same figures are
 // published every Config.SysInterval (10 s by default; negative: never) on
 // "$SYS/broker/…" topics as Mosquitto names them ("$SYS/broker/clients/connected",
 // "$SYS/broker/messages/received", "$SYS/broker/subscriptions/count",

@@ -211,6 +211,9 @@ func TestSlowConsumerBounded(t *testing.T) {
 	if dropped == 0 {
 		t.Fatal("nothing dropped although the consumer never reads")
 	}
+	if n := s.Stats().MessagesDropped; n != uint64(dropped) {
+		t.Fatalf("Stats().MessagesDropped = %d, the session dropped %d", n, dropped)
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)

@@ -35,6 +35,11 @@ type Stats struct {
 	// MessagesSent counts the PUBLISHes written to network clients and
 	// handed to in-process subscribers.
 	MessagesSent uint64
+	// MessagesDropped counts the deliveries dropped because the session's
+	// queue was full (Config.MaxQueuedBytes, MaxTotalQueuedBytes): a
+	// subscriber reading slower than its messages arrive, or an offline
+	// session that has fallen that far behind.
+	MessagesDropped uint64
 	// FilterOverBudget counts the messages a "$filter" subscription did not
 	// get because its predicate ran out of steps (Config.FilterMaxSteps).
 	FilterOverBudget uint64
@@ -48,6 +53,7 @@ type serverStats struct {
 	start            time.Time
 	clients          atomic.Int64
 	msgsIn, msgsOut  atomic.Uint64
+	dropped          atomic.Uint64
 	filterOverBudget atomic.Uint64
 }
 
@@ -61,6 +67,7 @@ func (s *Server) Stats() Stats {
 		QueuedBytes:      s.queuedTotal.Load(),
 		MessagesReceived: s.stats.msgsIn.Load(),
 		MessagesSent:     s.stats.msgsOut.Load(),
+		MessagesDropped:  s.stats.dropped.Load(),
 		FilterOverBudget: s.stats.filterOverBudget.Load(),
 	}
 	s.mu.Lock()
@@ -96,6 +103,7 @@ func sysTopics(st Stats) [][2]string {
 		{"$SYS/broker/messages/received", u(st.MessagesReceived)},
 		{"$SYS/broker/messages/sent", u(st.MessagesSent)},
 		{"$SYS/broker/messages/queued bytes", i(st.QueuedBytes)},
+		{"$SYS/broker/publish/messages/dropped", u(st.MessagesDropped)},
 		{"$SYS/broker/filter/over budget", u(st.FilterOverBudget)},
 		{"$SYS/broker/heap/current", u(st.HeapBytes)},
 	}

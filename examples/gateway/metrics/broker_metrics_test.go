@@ -84,7 +84,7 @@ func TestBrokerMetrics(t *testing.T) {
 		"gnssgate_broker_messages_received_total": 2, "gnssgate_broker_messages_sent_total": 2,
 		"gnssgate_broker_retained_messages": 1, "gnssgate_broker_retained_bytes": float64(len("m/2bb")),
 		"gnssgate_broker_sessions": 1, "gnssgate_broker_subscriptions": 1, "gnssgate_broker_clients_connected": 1,
-		"gnssgate_broker_filter_over_budget_total": 0,
+		"gnssgate_broker_filter_over_budget_total": 0, "gnssgate_broker_messages_dropped_total": 0,
 	} {
 		if got, ok := values[name]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", name, got, ok, want)

@@ -70,6 +70,7 @@ var (
 	brokerQueued     = prometheus.NewDesc("gnssgate_broker_queued_bytes", "Bytes of messages waiting for broker sessions.", nil, nil)
 	brokerReceived   = prometheus.NewDesc("gnssgate_broker_messages_received_total", "PUBLISHes the broker took in (network and in-process).", nil, nil)
 	brokerSent       = prometheus.NewDesc("gnssgate_broker_messages_sent_total", "PUBLISHes the broker delivered (network and in-process).", nil, nil)
+	brokerDropped    = prometheus.NewDesc("gnssgate_broker_messages_dropped_total", "Deliveries dropped because a session's queue was full (a subscriber reading slower than its messages arrive).", nil, nil)
 	brokerOverBudget = prometheus.NewDesc("gnssgate_broker_filter_over_budget_total", "Messages a $filter subscription did not get: its predicate ran out of steps.", nil, nil)
 )
 
@@ -79,7 +80,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, framesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
 		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
 		streamCount, streamRetry, streamQueue, streamLag, streamAckLat,
-		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerOverBudget, refusals} {
+		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerDropped, brokerOverBudget, refusals} {
 		ch <- d
 	}
 }
@@ -151,6 +152,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(brokerQueued, float64(b.QueuedBytes))
 		count(brokerReceived, float64(b.MessagesReceived))
 		count(brokerSent, float64(b.MessagesSent))
+		count(brokerDropped, float64(b.MessagesDropped))
 		count(brokerOverBudget, float64(b.FilterOverBudget))
 	}
 }
