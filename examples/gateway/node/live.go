@@ -25,6 +25,11 @@ type deviceState struct {
 	// last holds each ident's newest server time seen by the history
 	// writer (or read back from telemetry after a restart).
 	last map[string]float64
+	// lastChannel holds the channel each ident was last identified on by
+	// this node: its telemetry says so too, but only once the history
+	// writer has stored a message of it, and a command may be posted
+	// before that.
+	lastChannel map[string]int64
 
 	cmdMu    sync.Mutex
 	nextCmd  int64
@@ -38,7 +43,7 @@ type command struct {
 }
 
 func newDeviceState(n *Node) *deviceState {
-	return &deviceState{n: n, conns: map[string]map[int64]int{}, last: map[string]float64{}, commands: map[int64][]*command{}}
+	return &deviceState{n: n, conns: map[string]map[int64]int{}, last: map[string]float64{}, lastChannel: map[string]int64{}, commands: map[int64][]*command{}}
 }
 
 // maxCommands is how many commands a device's list keeps.
@@ -64,6 +69,7 @@ func (s *deviceState) connState(chID int64, c *channel.Conn, st channel.ConnStat
 			s.conns[ident] = m
 		}
 		m[chID]++
+		s.lastChannel[ident] = chID
 	case channel.StateClosed:
 		if m[chID] > 0 {
 			if m[chID]--; m[chID] == 0 {
@@ -155,13 +161,16 @@ func (s *deviceState) channelOf(ident string) (int64, bool) {
 		s.mu.Unlock()
 		return ch, true
 	}
+	ch, ok := s.lastChannel[ident]
 	s.mu.Unlock()
+	if ok {
+		return ch, true
+	}
 	vals, err := s.n.db.Telemetry().Get(context.Background(), ident, protocol.ParamChannelID)
 	if err != nil || len(vals) == 0 {
 		return 0, false
 	}
-	ch, ok := vals[0].Value.Int()
-	return ch, ok
+	return vals[0].Value.Int()
 }
 
 // live is the node's rest.Live.
