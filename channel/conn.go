@@ -254,7 +254,8 @@ func (c *Conn) readLoop() (parked bool) {
 	fn := c.frame
 	dec := c.dec
 	idle, rt, lt, pa := s.idleTimeout(), s.readTimeout(), s.loginTimeout(), s.parkAfter()
-	fresh := false // bytes were handled in the last round
+	fresh := false  // bytes were handled in the last round
+	waited := false // the last read waited the park delay in vain
 	for {
 		// The deadline is armed before the shutdown flag is read, and
 		// Shutdown sets the flag before moving the deadline to the past
@@ -305,8 +306,16 @@ func (c *Conn) readLoop() (parked bool) {
 		var err error
 		if parkNow {
 			// Idle for the park delay (or woken from the poller): read what
-			// has arrived, and park if nothing has.
-			if n, err = c.readNoWait(buf); err == errWouldBlock {
+			// has arrived, and park if nothing has. Straight after a wait
+			// that timed out the read is not worth its system call: the
+			// poller reports bytes that came since as soon as it is armed.
+			if waited {
+				err = errWouldBlock
+			} else {
+				n, err = c.readNoWait(buf)
+			}
+			waited = false
+			if err == errWouldBlock {
 				if c.parkIdle(dl) {
 					return true
 				}
@@ -343,6 +352,7 @@ func (c *Conn) readLoop() (parked bool) {
 					s.stats.idleClosed.Add(1)
 					log.Debug("channel: idle connection closed", "peer", c.peer, "ident", c.Ident(), "idle", idle)
 				} else {
+					waited = n == 0
 					continue // the park delay passed: park at the top
 				}
 			case c.closed.Load():
