@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -188,4 +189,23 @@ func TestNeverPark(t *testing.T) {
 	srv.mu.Unlock()
 	_, avl := tlt(t)
 	sendAVL(t, c, avl)
+}
+
+// TestParkedConnsHoldNoGoroutine: fifty logged-in, silent connections,
+// once parked, leave no goroutine behind. (Their buffers are not looked at
+// here: a wake at the test's end, when the clients close, would race with
+// the look; BenchmarkConnections measures the memory.)
+func TestParkedConnsHoldNoGoroutine(t *testing.T) {
+	parkingSupported(t)
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: newSink(), IdleParkAfter: 20 * time.Millisecond}
+	addr := start(t, srv)
+	const n = 50
+	base := runtime.NumGoroutine()
+	for i := range n {
+		loginAs(t, dial(t, addr), fmt.Sprintf("35630704245%04d", i))
+	}
+	waitFor(t, "the connections to park", func() bool { return parkedConns(srv) == n })
+	if d := runtime.NumGoroutine() - base; d > n/5 {
+		t.Fatalf("%d more goroutines with %d parked connections", d, n)
+	}
 }
