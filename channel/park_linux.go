@@ -2,6 +2,7 @@ package channel
 
 import (
 	"io"
+	"net"
 	"syscall"
 
 	"github.com/gnssgate/gnssgate/internal/idlepoll"
@@ -9,11 +10,17 @@ import (
 )
 
 // setParkable makes the connection park when idle, if its net.Conn is a
-// socket (not, e.g., a TLS connection, whose own buffers the poller cannot
-// see).
+// bare socket. Not a TLS connection, nor any wrapper a listener may return
+// (PROXY protocol and the like), even one that passes SyscallConn through:
+// bytes it has buffered are invisible to the poller and to readNoWait.
 func (c *Conn) setParkable() {
-	sc, ok := c.nc.(syscall.Conn)
-	if !ok {
+	var sc syscall.Conn
+	switch nc := c.nc.(type) {
+	case *net.TCPConn:
+		sc = nc
+	case *net.UnixConn:
+		sc = nc
+	default:
 		return
 	}
 	raw, err := sc.SyscallConn()

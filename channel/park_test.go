@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"runtime"
 	"testing"
 	"time"
@@ -208,4 +209,40 @@ func TestParkedConnsHoldNoGoroutine(t *testing.T) {
 	if d := runtime.NumGoroutine() - base; d > n/5 {
 		t.Fatalf("%d more goroutines with %d parked connections", d, n)
 	}
+}
+
+// wrappedConn is what a listener wrapper (PROXY protocol, say) returns: it
+// passes the socket's SyscallConn through, but may buffer bytes of its own.
+type wrappedConn struct{ *net.TCPConn }
+
+type wrappingListener struct{ net.Listener }
+
+func (l wrappingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return wrappedConn{c.(*net.TCPConn)}, nil
+}
+
+func TestWrappedConnsAreNotParked(t *testing.T) {
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: newSink(), IdleParkAfter: 10 * time.Millisecond, Logger: quietLogger()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(context.Background(), wrappingListener{ln})
+	defer srv.Close()
+	c := dial(t, ln.Addr().String())
+	loginAs(t, c, "356307042441013")
+	time.Sleep(50 * time.Millisecond)
+	srv.mu.Lock()
+	for c := range srv.conns {
+		if c.park != nil {
+			t.Error("a wrapped connection is parkable")
+		}
+	}
+	srv.mu.Unlock()
+	_, avl := tlt(t)
+	sendAVL(t, c, avl)
 }
