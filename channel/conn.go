@@ -11,8 +11,10 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
+	"github.com/gnssgate/gnssgate/internal/idlepoll"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/protocol/traffic"
 )
@@ -56,6 +58,17 @@ type Conn struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
+
+	// The TCP read loop's state, kept here so that the loop can stop while
+	// the connection is parked and go on in a new goroutine (park.go).
+	served     *sync.WaitGroup // the Serve call's: Done when the connection ends
+	dec        *protocol.StreamDecoder
+	rbuf       *[]byte   // from readPool; nil while parked
+	frameStart time.Time // when the bytes of the incomplete frame began
+	idleFrom   time.Time // when the last bytes were handled: idle and park delays count from here
+	park       *idlepoll.Socket
+	raw        syscall.RawConn // the socket, for reads that do not wait
+	parkTimer  *time.Timer     // wakes a parked connection at its idle or login deadline
 }
 
 // ConnInfo is a snapshot of a connection, as [Server.Conns] lists them.
@@ -129,6 +142,11 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		c.cancel()
+		if c.park != nil {
+			// Before the close, so that the descriptor's number, once
+			// reused, gets none of its events; wakes it if parked.
+			c.park.Stop()
+		}
 		if c.nc != nil {
 			c.closeErr = c.nc.Close()
 		}
@@ -141,6 +159,9 @@ func (c *Conn) Close() error {
 func (c *Conn) interrupt() {
 	if c.nc != nil {
 		c.nc.SetReadDeadline(aLongTimeAgo)
+	}
+	if c.park != nil {
+		c.park.Wake()
 	}
 }
 
@@ -206,57 +227,113 @@ var errCloseAfterReply = errors.New("channel: codec asked to close")
 
 // serveConn is the life of one TCP connection.
 func (s *Server) serveConn(c *Conn) {
-	log := s.logger()
-	defer s.endConn(c)
 	// The session exists before anyone hears of the connection, so that a
 	// ConnState callback may already send it commands.
-	dec := protocol.NewStreamDecoder(c.guard, protocol.TCP, s.maxFrame())
+	c.dec = protocol.NewStreamDecoder(c.guard, protocol.TCP, s.maxFrame())
 	if s.Proxy.enabled() {
 		c.proxy = newProxyConn(c, false)
 	}
+	c.idleFrom = c.since
 	s.setState(c, StateNew)
+	c.run()
+}
+
+// run reads the connection until it ends or parks; resume (park.go) calls
+// it again when a parked connection wakes.
+func (c *Conn) run() {
+	if !c.readLoop() {
+		c.srv.endConn(c)
+	}
+}
+
+// readLoop reads and decodes frames. It returns true when the connection
+// has been parked: the goroutine must then leave it alone.
+func (c *Conn) readLoop() (parked bool) {
+	s := c.srv
+	log := s.logger()
 	fn := c.frame
-	buf := make([]byte, readBufferSize)
-	idle, rt, lt := s.idleTimeout(), s.readTimeout(), s.loginTimeout()
-	var frameStart time.Time // when the bytes of the incomplete frame began
+	dec := c.dec
+	idle, rt, lt, pa := s.idleTimeout(), s.readTimeout(), s.loginTimeout(), s.parkAfter()
+	fresh := false  // bytes were handled in the last round
+	waited := false // the last read waited the park delay in vain
 	for {
 		// The deadline is armed before the shutdown flag is read, and
-		// Shutdown sets the flag before moving the deadline to the past:
-		// whichever order they interleave in, the Read below cannot block
-		// past a shutdown.
+		// Shutdown sets the flag before moving the deadline to the past
+		// (and waking a parked connection): whichever order they
+		// interleave in, the Read below cannot block past a shutdown.
 		midFrame := dec.Buffered() > 0
 		now := time.Now()
+		if fresh {
+			c.idleFrom = now
+			fresh = false
+		}
 		if !midFrame {
-			frameStart = time.Time{}
-		} else if frameStart.IsZero() {
-			frameStart = now
+			c.frameStart = time.Time{}
+		} else if c.frameStart.IsZero() {
+			c.frameStart = now
 		}
 		var dl time.Time
 		if idle > 0 {
-			dl = now.Add(idle)
+			dl = c.idleFrom.Add(idle)
 		}
 		// A frame must complete within ReadTimeout of its first bytes, however
 		// steadily a device trickles them.
-		if midFrame && rt > 0 && (dl.IsZero() || frameStart.Add(rt).Before(dl)) {
-			dl = frameStart.Add(rt)
+		if midFrame && rt > 0 && (dl.IsZero() || c.frameStart.Add(rt).Before(dl)) {
+			dl = c.frameStart.Add(rt)
 		}
 		// A device must say who it is within LoginTimeout of connecting.
 		loginBy := c.since.Add(lt)
 		if lt > 0 && c.Ident() == "" && (dl.IsZero() || loginBy.Before(dl)) {
 			dl = loginBy
 		}
-		c.nc.SetReadDeadline(dl)
-		if s.shutdown.Load() && !midFrame {
-			return
+		// Between frames, a parkable connection waits in Go's poller for at
+		// most the park delay, then parks (park.go).
+		canPark := c.park != nil && !midFrame
+		parkNow := false
+		rdl := dl
+		if canPark {
+			parkAt := c.idleFrom.Add(pa)
+			if parkNow = !now.Before(parkAt); !parkNow && (rdl.IsZero() || parkAt.Before(rdl)) {
+				rdl = parkAt
+			}
 		}
-		n, err := c.nc.Read(buf)
+		c.nc.SetReadDeadline(rdl)
+		if s.shutdown.Load() && !midFrame {
+			return false
+		}
+		buf := c.readBuf()
+		var n int
+		var err error
+		if parkNow {
+			// Idle for the park delay (or woken from the poller): read what
+			// has arrived, and park if nothing has. Straight after a wait
+			// that timed out the read is not worth its system call: the
+			// poller reports bytes that came since as soon as it is armed.
+			if waited {
+				err = errWouldBlock
+			} else {
+				n, err = c.readNoWait(buf)
+			}
+			waited = false
+			if err == errWouldBlock {
+				if c.parkIdle(dl) {
+					return true
+				}
+				// Not parked (it is being closed): wait here.
+				buf = c.readBuf()
+				n, err = c.nc.Read(buf)
+			}
+		} else {
+			n, err = c.nc.Read(buf)
+		}
 		if n > 0 {
+			fresh = true
 			c.noteIn(buf[:n])
 			if ferr := c.feed(dec, buf[:n], fn); ferr != nil {
 				if ferr != errCloseAfterReply {
 					c.fail(ferr)
 				}
-				return
+				return false
 			}
 		}
 		if err != nil {
@@ -266,14 +343,17 @@ func (s *Server) serveConn(c *Conn) {
 				if lt > 0 && c.Ident() == "" && time.Since(c.since) >= lt {
 					s.stats.loginTimeouts.Add(1)
 					c.fail(fmt.Errorf("%w: %s sent no login within %v (%d bytes in)", ErrLoginTimeout, c.peer, lt, c.bytesIn.Load()))
-				} else if midFrame && rt > 0 && time.Since(frameStart) >= rt {
+				} else if midFrame && rt > 0 && time.Since(c.frameStart) >= rt {
 					s.stats.readTimeouts.Add(1)
 					c.fail(fmt.Errorf("channel: %s: %w: no complete frame within %v (%d bytes held)", c.peer, os.ErrDeadlineExceeded, rt, dec.Buffered()))
 				} else if s.shutdown.Load() {
 					continue // interrupted by Shutdown: finish a partial frame, or leave at the top
-				} else {
+				} else if idle > 0 && time.Since(c.idleFrom) >= idle {
 					s.stats.idleClosed.Add(1)
 					log.Debug("channel: idle connection closed", "peer", c.peer, "ident", c.Ident(), "idle", idle)
+				} else {
+					waited = n == 0
+					continue // the park delay passed: park at the top
 				}
 			case c.closed.Load():
 				// Closed on purpose (CloseIdent, Shutdown's deadline): no more
@@ -285,7 +365,7 @@ func (s *Server) serveConn(c *Conn) {
 			default:
 				c.fail(err)
 			}
-			return
+			return false
 		}
 	}
 }
@@ -504,6 +584,14 @@ func (s *Server) endConn(c *Conn) {
 	s.setState(c, StateClosed)
 	s.logger().Debug("channel: connection closed", "peer", c.peer, "ident", c.Ident(),
 		"bytes_in", c.bytesIn.Load(), "bytes_out", c.bytesOut.Load(), "messages", c.msgsIn.Load())
+	if c.parkTimer != nil {
+		c.parkTimer.Stop()
+	}
+	c.putReadBuf()
+	if c.served != nil {
+		c.served.Done()
+		s.wg.Done()
+	}
 }
 
 // guard wraps the server's codec for one connection. It remembers the bytes

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -17,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol/teltonika"
 )
 
@@ -26,11 +29,32 @@ import (
 //
 //	GNSSGATE_BENCH_CONNS=10000 GNSSGATE_BENCH_SECONDS=30 \
 //	  go test -run '^$' -bench BenchmarkConnections -benchtime=1x ./channel/
+//
+// With GNSSGATE_BENCH_IDLE=5s the devices first stay silent that long after
+// logging in, and the server's memory is measured again at the end of the
+// silence, once idle connections have parked (GNSSGATE_BENCH_PARK sets
+// Server.IdleParkAfter; -1ns never parks).
 const (
 	benchConnsEnv   = "GNSSGATE_BENCH_CONNS"
 	benchSecondsEnv = "GNSSGATE_BENCH_SECONDS"
 	benchAddrEnv    = "GNSSGATE_BENCH_ADDR"
+	benchIdleEnv    = "GNSSGATE_BENCH_IDLE"
+	benchParkEnv    = "GNSSGATE_BENCH_PARK"
+	// GNSSGATE_BENCH_HEAPPROFILE=/tmp/heap.pb.gz writes a heap profile of
+	// the idle server (every allocation sampled) for go tool pprof.
+	benchHeapProfileEnv = "GNSSGATE_BENCH_HEAPPROFILE"
 )
+
+func writeHeapProfile(b *testing.B, path string) {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		b.Fatal(err)
+	}
+}
 
 // deviceReport is what the device process prints when done.
 type deviceReport struct {
@@ -88,6 +112,9 @@ func TestBenchDevices(t *testing.T) {
 	wg.Wait()
 	rep.Connected = len(conns)
 	fmt.Println("CONNECTED", rep.Connected) // the parent measures memory now
+	if idle, _ := time.ParseDuration(os.Getenv(benchIdleEnv)); idle > 0 {
+		time.Sleep(idle)
+	}
 	end := time.Now().Add(time.Duration(secs) * time.Second)
 	for i, c := range conns {
 		wg.Add(1)
@@ -166,10 +193,16 @@ func BenchmarkConnections(b *testing.B) {
 	if secs <= 0 {
 		secs = 20
 	}
+	if os.Getenv(benchHeapProfileEnv) != "" {
+		runtime.MemProfileRate = 1
+	}
+	idle, _ := time.ParseDuration(os.Getenv(benchIdleEnv))
+	park, _ := time.ParseDuration(os.Getenv(benchParkEnv))
 	h := &memHandler{}
-	srv := &Server{Codec: &teltonika.Codec{}, Handler: h}
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: h, IdleParkAfter: park}
 	addr := start(b, srv)
 	before, rssBefore := heapAndStacks(), rssBytes()
+	var idlePerConn, idleRSSPerConn float64
 
 	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchDevices$", "-test.v")
 	cmd.Env = append(os.Environ(), benchAddrEnv+"="+addr, benchConnsEnv+"="+strconv.Itoa(n), benchSecondsEnv+"="+strconv.Itoa(secs))
@@ -184,6 +217,7 @@ func BenchmarkConnections(b *testing.B) {
 	sc := bufio.NewScanner(out)
 	var rep deviceReport
 	var perConn, rssPerConn float64
+	var cpuFrom time.Duration // the server's CPU time when the devices start sending
 	var connected int
 	for sc.Scan() {
 		line := sc.Text()
@@ -194,6 +228,22 @@ func BenchmarkConnections(b *testing.B) {
 			perConn = float64(after-before) / float64(connected)
 			rssPerConn = float64(rssBytes()-rssBefore) / float64(connected)
 			b.Logf("%d connections: heap+stacks %.1f MiB -> %.1f MiB", connected, float64(before)/(1<<20), float64(after)/(1<<20))
+			cpuFrom = cputime.Process()
+			if idle > 0 {
+				// Near the end of the devices' silence, with memory the
+				// runtime no longer uses given back, as a long-lived
+				// server's scavenger would.
+				time.Sleep(idle - idle/5)
+				idleAfter := heapAndStacks()
+				debug.FreeOSMemory()
+				idlePerConn = float64(idleAfter-before) / float64(connected)
+				idleRSSPerConn = float64(rssBytes()-rssBefore) / float64(connected)
+				if path := os.Getenv(benchHeapProfileEnv); path != "" {
+					writeHeapProfile(b, path)
+				}
+				cpuFrom = cputime.Process()
+				b.Logf("after %v silent: heap+stacks %.1f MiB, %d parked", idle-idle/5, float64(idleAfter)/(1<<20), parkedConns(srv))
+			}
 		}
 		if rest, ok := strings.CutPrefix(line, "REPORT "); ok {
 			json.Unmarshal([]byte(rest), &rep)
@@ -202,6 +252,7 @@ func BenchmarkConnections(b *testing.B) {
 	if err := cmd.Wait(); err != nil {
 		b.Fatalf("device process: %v", err)
 	}
+	cpu := cputime.Process() - cpuFrom
 	if rep.Connected == 0 {
 		b.Fatal("device process reported nothing")
 	}
@@ -210,8 +261,16 @@ func BenchmarkConnections(b *testing.B) {
 	b.ReportMetric(float64(rep.Failed), "failed-conns")
 	b.ReportMetric(perConn, "heap+stack-B/conn")
 	b.ReportMetric(rssPerConn, "rss-B/conn")
+	if idle > 0 {
+		b.ReportMetric(idlePerConn, "idle-heap+stack-B/conn")
+		b.ReportMetric(idleRSSPerConn, "idle-rss-B/conn")
+	}
 	b.ReportMetric(float64(rep.Acked)/float64(secs), "acked-msgs/s")
 	b.ReportMetric(float64(rep.Errors), "errors")
+	if rep.Acked > 0 && cpu > 0 {
+		// The server's alone: the devices are another process.
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(rep.Acked), "server-cpu-ns/msg")
+	}
 	b.ReportMetric(float64(rep.P99.Microseconds())/1000, "p99-ack-ms")
 }
 

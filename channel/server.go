@@ -67,13 +67,14 @@ func (s ConnState) String() string {
 
 // Defaults used when the matching [Server] field is zero.
 const (
-	DefaultIdleTimeout  = 10 * time.Minute // flespi's TCP idle timeout
-	DefaultLoginTimeout = time.Minute
-	DefaultReadTimeout  = time.Minute
-	DefaultWriteTimeout = 30 * time.Second
-	DefaultCommandTTL   = 24 * time.Hour
-	DefaultMaxQueued    = 100
-	DefaultUDPQueue     = 16
+	DefaultIdleTimeout   = 10 * time.Minute // flespi's TCP idle timeout
+	DefaultLoginTimeout  = time.Minute
+	DefaultReadTimeout   = time.Minute
+	DefaultWriteTimeout  = 30 * time.Second
+	DefaultIdleParkAfter = time.Second
+	DefaultCommandTTL    = 24 * time.Hour
+	DefaultMaxQueued     = 100
+	DefaultUDPQueue      = 16
 )
 
 // Server accepts trackers of one protocol over TCP ([Server.Serve]) and UDP
@@ -113,6 +114,15 @@ type Server struct {
 	// does not read is disconnected. 0 means [DefaultWriteTimeout]; negative
 	// means no limit.
 	WriteTimeout time.Duration
+	// IdleParkAfter is how long a TCP connection waits for its next bytes
+	// with a goroutine of its own before its socket is parked in a shared
+	// poller, where it costs no goroutine and no read buffer until bytes
+	// arrive (Linux, plain TCP listeners, not proxy channels; elsewhere
+	// connections are never parked). 0 means [DefaultIdleParkAfter];
+	// negative means never park. Waking a parked connection costs some
+	// microseconds more than a wait in Go's poller, which a busy connection
+	// should not pay after every burst.
+	IdleParkAfter time.Duration
 	// MaxConns bounds the open TCP connections plus live UDP sessions; a
 	// connection over the limit is closed at once (a datagram from a new
 	// address is dropped). 0 means no limit.
@@ -197,6 +207,14 @@ func (s *Server) writeTimeout() time.Duration {
 	return s.WriteTimeout
 }
 
+// parkAfter returns the park delay; negative: never park.
+func (s *Server) parkAfter() time.Duration {
+	if s.IdleParkAfter == 0 {
+		return DefaultIdleParkAfter
+	}
+	return s.IdleParkAfter
+}
+
 func (s *Server) maxFrame() int { return protocol.FrameLimit(s.MaxFrameSize) }
 
 func (s *Server) init() error {
@@ -272,18 +290,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		delay = 0
 		c := s.newConn(ctx, "tcp", nc.RemoteAddr())
 		c.nc = nc
+		c.served = &mine
+		if s.parkAfter() >= 0 && !s.Proxy.enabled() {
+			c.setParkable()
+		}
 		if !s.track(c) {
 			s.stats.connsRejected.Add(1)
-			nc.Close()
+			c.Close()
 			c.cancel()
 			continue
 		}
 		mine.Add(1)
-		go func() {
-			defer mine.Done()
-			defer s.wg.Done()
-			s.serveConn(c)
-		}()
+		// s.wg and mine are Done when the connection ends (endConn), which
+		// may be on another goroutine if it was parked meanwhile.
+		go s.serveConn(c)
 	}
 }
 

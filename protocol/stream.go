@@ -48,6 +48,19 @@ func (d *StreamDecoder) Ident() string { return d.res.Ident }
 // Buffered returns the number of bytes held for an incomplete frame.
 func (d *StreamDecoder) Buffered() int { return len(d.buf) - d.start }
 
+// Release drops the storage the decoder keeps between frames (its buffer and
+// the last frame's decoded messages) if no partial frame is held, so that an
+// idle connection holds no memory for them; the next Feed allocates again.
+// It reports whether it did. The session's Ident is kept.
+func (d *StreamDecoder) Release() bool {
+	if d.Buffered() > 0 {
+		return false
+	}
+	d.buf, d.start = nil, 0
+	d.res = Result{Ident: d.res.Ident}
+	return true
+}
+
 // FrameFunc receives one decoded frame. r is valid only during the call; a
 // non-nil error stops decoding and is returned by [StreamDecoder.Feed].
 type FrameFunc func(frame []byte, r *Result) error

@@ -139,3 +139,31 @@ func TestResultReuse(t *testing.T) {
 		t.Errorf("steady-state decode path allocates %v times", allocs)
 	}
 }
+
+func TestStreamDecoderRelease(t *testing.T) {
+	d := NewStreamDecoder(lenCodec{}, TCP, 0)
+	d.res.Ident = "dev"
+	var got []string
+	fn := func(_ []byte, r *Result) error {
+		got = append(got, r.Messages[0].String())
+		return nil
+	}
+	if err := d.Feed([]byte("\x03abc\x02d"), fn); err != nil {
+		t.Fatal(err)
+	}
+	if d.Release() {
+		t.Fatal("Release dropped a partial frame")
+	}
+	if err := d.Feed([]byte("e"), fn); err != nil {
+		t.Fatal(err)
+	}
+	if !d.Release() || d.buf != nil || d.res.Messages != nil || d.Ident() != "dev" {
+		t.Fatalf("after Release: buf %v messages %v ident %q", d.buf, d.res.Messages, d.Ident())
+	}
+	if err := d.Feed([]byte("\x01f"), fn); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !bytes.Contains([]byte(got[1]), []byte("de")) || !bytes.Contains([]byte(got[2]), []byte(`"f"`)) {
+		t.Fatalf("frames %v", got)
+	}
+}
