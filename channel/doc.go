@@ -69,13 +69,13 @@
 // unlimited, CommandTTL 24 h, 100 queued commands per ident.
 //
 // An idle TCP connection costs no goroutine and no read buffer: after
-// IdleParkAfter (1 s) without bytes, with no partial frame held, its
+// IdleParkAfter (5 s) without bytes, with no partial frame held, its
 // socket waits in a poller the process shares (internal/idlepoll, Linux)
 // and a new goroutine picks it up when bytes arrive; a timer per
 // connection enforces the idle and login timeouts meanwhile. That brings a
 // logged-in Teltonika connection from ~8.4 KB to ~2.7 KB (BENCHMARKS.md),
-// at the price of some tens of microseconds of CPU per wake: a fleet that
-// reports about once a second may want IdleParkAfter above its interval.
+// at the price of some tens of microseconds of CPU per wake, which the
+// 5 s default spares trackers that report every few seconds.
 // Proxy channels, listeners whose connections are not plain sockets (TLS)
 // and other systems keep a goroutine waiting in each connection's read.
 //
