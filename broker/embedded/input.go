@@ -32,15 +32,17 @@ type input struct {
 	under syscall.RawConn // the socket under a TLS connection, for fillNoWait
 	buf   *[]byte         // borrowed from inputPool from a packet's first byte until idle
 	r, w  int
-	one   [1]byte
 
 	// The state of one raw read, kept here so that readFn is built once.
-	dst     []byte // nil: read into a pooled buffer
-	n       int
-	err     error
+	dst    []byte // nil: read into a pooled buffer
+	n      int
+	err    error
+	readFn func(fd uintptr) bool
+	// The byte-sized fields share a word (the struct then fits a smaller
+	// allocation size class).
 	noWait  bool // return at EAGAIN instead of waiting for readability
 	blocked bool // noWait read found nothing
-	readFn  func(fd uintptr) bool
+	one     [1]byte
 
 	// lift, when set, is called when a read times out: true means the
 	// deadline was not the connection's own (the wait before parking,
