@@ -87,7 +87,16 @@ func (c *conn) parkIdle() (parked bool, err error) {
 			c.keepAliveTimer.Reset(d)
 		}
 	}
-	return c.park.Park(), nil
+	// The input holds nothing now: a parked connection gives it back, and
+	// resume takes one. It is nobody's once Park has succeeded.
+	in := c.in
+	c.in = nil
+	if c.park.Park() {
+		in.release()
+		return true, nil
+	}
+	c.in = in
+	return false, nil
 }
 
 // liftParkDeadline puts the keep-alive deadline (or none) back in place of
@@ -108,6 +117,8 @@ func (c *conn) keepAliveDue() { c.park.Wake() }
 // resume is the parked connection's wake function: it runs the read loop
 // again, in a new goroutine.
 func (c *conn) resume() {
+	c.in = newInput(c.nc)
+	c.in.lift = c.liftParkDeadline
 	if c.run(c.sess.Load()) {
 		c.served()
 	}
