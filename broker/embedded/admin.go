@@ -190,7 +190,7 @@ func (s *Server) EndSession(ctx context.Context, ns, id string) error {
 		if c != nil {
 			c.shutdown(0x98, true)
 			select {
-			case <-c.done:
+			case <-c.done.wait():
 			case <-ctx.Done():
 				return ctx.Err()
 			}

@@ -32,22 +32,27 @@ type conn struct {
 	srv   *Server
 	nc    net.Conn
 	in    *input
-	done  chan struct{} // closed after detach
-	wdone chan struct{} // closed when writing has ended for good
+	done  event // after detach
+	wdone event // when writing has ended for good
 	// wstate runs the writer goroutine on demand, and park (nil when the
 	// connection cannot be parked) lets the reader's go while nothing
 	// arrives, so that an idle connection costs no goroutine at all.
-	wstate    atomic.Int32
-	park      *idlepoll.Socket
-	wdoneOnce sync.Once
+	wstate atomic.Int32
 	// connacking is set just before the CONNACK is written: from then
 	// until wstate leaves writerNotReady the client may already know it
 	// is connected, so a shutdown waits for the writer (see shutdown).
+	// (Next to wstate, it fills that word's padding: the struct then fits
+	// a smaller allocation size class.)
 	connacking atomic.Bool
+	park       *idlepoll.Socket
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	sess   atomic.Pointer[session]
+	// hooks is the context handed to the code that may keep it past
+	// the call (an Interceptor, a REST handler), made on first use: it
+	// ends when the connection does. Synchronous checks (authentication,
+	// authorization, namespaces) get the server's context, which is all
+	// the connection's could be while the read loop runs. Reader-owned.
+	hooks *hookContext
+	sess  atomic.Pointer[session]
 
 	version byte
 	client  *Client
@@ -65,14 +70,16 @@ type conn struct {
 	limit       int // in-flight limit toward the client
 
 	// Owned by the reader goroutine.
-	aliasIn        map[uint16]string
-	will           *message
-	willDelay      uint32
-	keepAlive      time.Duration
-	deadlineSet    time.Time
-	readDeadline   time.Time   // the keep-alive deadline in force
-	lastPacket     time.Time   // when the read loop last handled a packet (park.go)
-	parkDeadline   time.Time   // the read deadline of the wait before parking; zero: readDeadline is in force
+	aliasIn   map[uint16]string
+	will      *message
+	willDelay uint32
+	keepAlive time.Duration
+	// Times on the server's clock (Server.now) in Unix nanoseconds, 0 for
+	// none: a time.Time is three words, and an idle connection keeps these.
+	deadlineSet    int64
+	readDeadline   int64       // the keep-alive deadline in force
+	lastPacket     int64       // when the read loop last handled a packet (park.go)
+	parkDeadline   int64       // the read deadline of the wait before parking; 0: readDeadline is in force
 	keepAliveTimer *time.Timer // wakes a parked connection at readDeadline
 	normalClose    bool
 	connectExpiry0 bool
@@ -91,9 +98,8 @@ const (
 )
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{srv: s, nc: nc, done: make(chan struct{}), wdone: make(chan struct{})}
+	c := &conn{srv: s, nc: nc}
 	c.wstate.Store(writerNotReady)
-	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	if s.lim.parkAfter >= 0 {
 		c.park = idlepoll.For(parkable(nc), c.resume)
 	}
@@ -131,7 +137,7 @@ func (c *conn) signal() {
 // endWriting marks writing as finished for good.
 func (c *conn) endWriting() {
 	c.wstate.Store(writerDead)
-	c.wdoneOnce.Do(func() { close(c.wdone) })
+	c.wdone.fire()
 }
 
 func (c *conn) close() {
@@ -180,7 +186,7 @@ func (c *conn) serve() bool {
 	c.in = newInput(c.nc)
 	se := c.start()
 	if se == nil {
-		c.cancel()
+		c.endHooks()
 		return true
 	}
 	if c.park != nil {
@@ -198,7 +204,7 @@ func (c *conn) run(se *session) bool {
 		return false
 	}
 	c.finish(se, err)
-	c.cancel()
+	c.endHooks()
 	return true
 }
 
@@ -216,7 +222,7 @@ func (c *conn) start() *session {
 	if se != nil {
 		c.detach(se, err)
 	} else {
-		close(c.done)
+		c.done.fire()
 	}
 	return nil
 }
@@ -241,7 +247,7 @@ func (c *conn) finish(se *session, err error) {
 		c.keepAliveTimer.Stop()
 	}
 	c.shutdown(code, code >= 0x80)
-	<-c.wdone
+	<-c.wdone.wait()
 	c.detach(se, err)
 	c.srv.stats.clients.Add(-1)
 }
@@ -272,7 +278,7 @@ func (c *conn) shutdown(code byte, send bool) {
 	c.signal()
 	go func() {
 		select {
-		case <-c.wdone:
+		case <-c.wdone.wait():
 		case <-time.After(time.Second):
 		}
 		c.close()
@@ -295,7 +301,7 @@ func (c *conn) readLoop(se *session) (parked bool, err error) {
 		if err := c.handle(se, fh, body); err != nil {
 			return false, err
 		}
-		c.lastPacket = c.srv.now()
+		c.lastPacket = c.srv.clock.Load()
 		c.refreshDeadline()
 	}
 }
@@ -412,4 +418,64 @@ func (c *conn) encodeAck(b []byte, typ byte, id uint16, code byte) []byte {
 		return append(b, typ<<4|flags, 3, byte(id>>8), byte(id), code)
 	}
 	return append(b, typ<<4|flags, 2, byte(id>>8), byte(id))
+}
+
+// event is a one-shot signal (a connection's end) whose channel is made
+// only when someone waits for it: most connections end with nobody
+// waiting, and an idle one would otherwise hold a channel for nothing.
+type event struct{ p atomic.Pointer[chan struct{}] }
+
+// firedChan is the channel of every event that fired before anyone waited.
+var firedChan = func() *chan struct{} { ch := make(chan struct{}); close(ch); return &ch }()
+
+// fire signals the event; later calls do nothing.
+func (e *event) fire() {
+	if old := e.p.Swap(firedChan); old != nil && old != firedChan {
+		close(*old)
+	}
+}
+
+// wait returns a channel closed when the event has fired.
+func (e *event) wait() <-chan struct{} {
+	for {
+		if p := e.p.Load(); p != nil {
+			return *p
+		}
+		ch := make(chan struct{})
+		if e.p.CompareAndSwap(nil, &ch) {
+			return ch
+		}
+	}
+}
+
+// hookContext is a connection's context for Interceptors and REST handlers.
+type hookContext struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// hookCtx returns the connection's context for code that may keep it,
+// making it on first use. It must be called from the read loop.
+func (c *conn) hookCtx() context.Context {
+	if c.hooks == nil {
+		ctx, cancel := context.WithCancel(c.srv.ctx)
+		c.hooks = &hookContext{ctx, cancel}
+	}
+	return c.hooks.ctx
+}
+
+// endHooks ends the context hookCtx made, if any; the read loop calls it
+// when the connection is over.
+func (c *conn) endHooks() {
+	if c.hooks != nil {
+		c.hooks.cancel()
+	}
+}
+
+// unixTime is the time.Time of Unix nanoseconds n, the zero Time for 0.
+func unixTime(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }

@@ -74,7 +74,7 @@ func (c *conn) handshake() (*session, error) {
 		return se, err // attached but never served: serve detaches it
 	}
 	c.nc.SetReadDeadline(time.Time{})
-	c.deadlineSet, c.readDeadline = time.Time{}, time.Time{}
+	c.deadlineSet, c.readDeadline = 0, 0
 	c.sess.Store(se)
 	c.wstate.Store(writerIdle)
 	c.signal() // work that arrived before CONNACK
@@ -145,7 +145,7 @@ func (c *conn) authenticate(id string, cp *packets.ConnectParams) error {
 	case s.cfg.Authenticator == nil:
 		return c.refuse(0x86, ErrBadCredentials)
 	default:
-		ctx, cancel := context.WithTimeout(c.ctx, s.lim.connectTimeout)
+		ctx, cancel := context.WithTimeout(s.ctx, s.lim.connectTimeout)
 		var err error
 		token, err = s.cfg.Authenticator.Authenticate(ctx, info)
 		cancel()
@@ -179,7 +179,7 @@ func (c *conn) takeWill(cp *packets.ConnectParams) error {
 	if !validTopicName(cp.WillTopic) {
 		return c.refuse(0x90, fmt.Errorf("%w: will topic %q", broker.ErrBadTopic, cp.WillTopic))
 	}
-	if err := s.auth.Authorize(c.ctx, c.client, cp.WillTopic, true); err != nil {
+	if err := s.auth.Authorize(s.ctx, c.client, cp.WillTopic, true); err != nil {
 		return c.refuse(0x87, err)
 	}
 	if strings.HasPrefix(cp.WillTopic, reservedPrefix) {

@@ -46,6 +46,9 @@ func (d *durableState) load() ([]loaded, error) {
 				s.log.Warn("embedded: stored subscription no longer valid, dropped", "client", id, "filter", sr.filter, "err", err)
 				continue
 			}
+			if se.subs == nil {
+				se.subs = make(map[string]*subscription, len(rec.subs))
+			}
 			se.subs[pf.String()] = &subscription{sess: se, filter: pf, qos: sr.qos, noLocal: sr.noLocal, rap: sr.rap,
 				rh: sr.rh, id: sr.id, pred: pf.Predicate(), space: sr.space}
 		}

@@ -192,7 +192,7 @@ func (c *conn) selectSpace(value string) (space *string, code byte) {
 	if t.Spaces == nil {
 		return nil, 0x87
 	}
-	ns, err := t.Spaces.Select(c.ctx, c.client, value)
+	ns, err := t.Spaces.Select(c.srv.ctx, c.client, value)
 	switch {
 	case errors.Is(err, broker.ErrNotAuthorized):
 		return nil, 0x87
@@ -329,7 +329,7 @@ func (c *conn) callInterceptor(ic Interceptor, m broker.Message) (v Verdict) {
 			v = Verdict{Handled: true, NoAck: true, Disconnect: true, Code: 0x83}
 		}
 	}()
-	return ic.InterceptPublish(c.ctx, c.client, m)
+	return ic.InterceptPublish(c.hookCtx(), c.client, m)
 }
 
 // restChunk is the payload of each message of a chunked REST-over-MQTT
@@ -359,7 +359,7 @@ func (c *conn) answerREST(req RESTRequest, topic, rt string, corr []byte, resp R
 	switch {
 	case rt == "":
 		rt = topic
-	case !validTopicName(rt) || s.auth.Authorize(c.ctx, c.client, rt, true) != nil:
+	case !validTopicName(rt) || s.auth.Authorize(s.ctx, c.client, rt, true) != nil:
 		return
 	}
 	ns := c.namespace()

@@ -382,3 +382,31 @@ func TestInterceptorQoS2(t *testing.T) {
 	case <-time.After(100 * time.Millisecond):
 	}
 }
+
+// The context an interceptor is given may be kept: it ends when the
+// client disconnects (it is made on first use, not per connection).
+func TestInterceptorContextEndsWithConnection(t *testing.T) {
+	t.Parallel()
+	ctxs := make(chan context.Context, 1)
+	ic := InterceptorFunc(func(ctx context.Context, _ *Client, _ broker.Message) Verdict {
+		ctxs <- ctx
+		return Verdict{}
+	})
+	_, addr := startServer(t, &Config{Authenticator: namespaceAuth(ic)})
+	c, _ := dialPaho(t, addr, userConnect("icpt-Y", "dev-ctx", true))
+	c.pub(t, &paho.Publish{Topic: "a", QoS: 1, Payload: []byte("x")})
+	ctx := <-ctxs
+	if err := ctx.Err(); err != nil {
+		t.Fatalf("context ended while connected: %v", err)
+	}
+	c.pub(t, &paho.Publish{Topic: "b", QoS: 1, Payload: []byte("y")})
+	if again := <-ctxs; again != ctx {
+		t.Fatal("a second publish got another context")
+	}
+	c.Disconnect(&paho.Disconnect{})
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("interceptor's context still live 5 s after the client disconnected")
+	}
+}

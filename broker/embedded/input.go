@@ -32,15 +32,17 @@ type input struct {
 	under syscall.RawConn // the socket under a TLS connection, for fillNoWait
 	buf   *[]byte         // borrowed from inputPool from a packet's first byte until idle
 	r, w  int
-	one   [1]byte
 
 	// The state of one raw read, kept here so that readFn is built once.
-	dst     []byte // nil: read into a pooled buffer
-	n       int
-	err     error
+	dst    []byte // nil: read into a pooled buffer
+	n      int
+	err    error
+	readFn func(fd uintptr) bool
+	// The byte-sized fields share a word (the struct then fits a smaller
+	// allocation size class).
 	noWait  bool // return at EAGAIN instead of waiting for readability
 	blocked bool // noWait read found nothing
-	readFn  func(fd uintptr) bool
+	one     [1]byte
 
 	// lift, when set, is called when a read times out: true means the
 	// deadline was not the connection's own (the wait before parking,
@@ -55,15 +57,31 @@ var errWouldBlock = errors.New("embedded: nothing to read")
 // what is buffered, or a timeout at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
+// inputs holds the input state of connections that are parked (park.go):
+// a parked connection has nothing buffered, so it gives its input back
+// and takes one again when it wakes.
+var inputs = sync.Pool{New: func() any { return new(input) }}
+
 func newInput(nc net.Conn) *input {
-	in := &input{nc: nc}
+	in := inputs.Get().(*input)
+	in.nc = nc
 	if raw := rawConn(nc); raw != nil {
 		in.raw = raw
-		in.readFn = in.readSyscall
+		if in.readFn == nil {
+			in.readFn = in.readSyscall // bound to in: kept across reuses
+		}
 	} else if under := parkable(nc); under != nc {
 		in.under = rawConn(under)
 	}
 	return in
+}
+
+// release gives an input whose connection is parked back to inputs; it
+// must hold nothing (empty, after idle).
+func (in *input) release() {
+	in.idle()
+	*in = input{readFn: in.readFn}
+	inputs.Put(in)
 }
 
 // ReadByte implements io.ByteReader.

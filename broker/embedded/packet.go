@@ -39,10 +39,10 @@ func (c *conn) refreshDeadline() {
 		// Refreshing the deadline costs a syscall-ish timer update: do it at
 		// most every keepAlive/4 (≤ 1 s), which still leaves every packet
 		// at least 1.25 × keep-alive.
-		if now := c.srv.now(); now.Sub(c.deadlineSet) > min(time.Second, c.keepAlive/4) {
-			c.readDeadline = now.Add(c.keepAlive * 3 / 2)
-			c.nc.SetReadDeadline(c.readDeadline)
-			c.deadlineSet, c.parkDeadline = now, time.Time{}
+		if now := c.srv.clock.Load(); time.Duration(now-c.deadlineSet) > min(time.Second, c.keepAlive/4) {
+			c.readDeadline = now + int64(c.keepAlive*3/2)
+			c.nc.SetReadDeadline(time.Unix(0, c.readDeadline))
+			c.deadlineSet, c.parkDeadline = now, 0
 		}
 	}
 }

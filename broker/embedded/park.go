@@ -53,16 +53,16 @@ func parkable(nc net.Conn) net.Conn {
 //go:noinline
 func (c *conn) parkIdle() (parked bool, err error) {
 	c.in.idle()
-	d := c.srv.lim.parkAfter
-	if now := c.srv.now(); now.Before(c.lastPacket.Add(d)) {
-		if c.keepAlive > 0 && c.readDeadline.Before(now.Add(d)) {
+	d := int64(c.srv.lim.parkAfter)
+	if now := c.srv.clock.Load(); now < c.lastPacket+d {
+		if c.keepAlive > 0 && c.readDeadline < now+d {
 			c.liftParkDeadline()
 			return false, nil // the keep-alive deadline comes first: wait for it
 		}
 		// Recently active: wait in Go's poller first.
-		if c.parkDeadline.Before(now.Add(d / 2)) {
-			c.parkDeadline = now.Add(d)
-			c.nc.SetReadDeadline(c.parkDeadline)
+		if c.parkDeadline < now+d/2 {
+			c.parkDeadline = now + d
+			c.nc.SetReadDeadline(time.Unix(0, c.parkDeadline))
 		}
 		err := c.in.fill()
 		if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
@@ -70,14 +70,14 @@ func (c *conn) parkIdle() (parked bool, err error) {
 		}
 	}
 	c.liftParkDeadline()
-	if err := c.in.fillNoWait(c.readDeadline); err != errWouldBlock {
+	if err := c.in.fillNoWait(unixTime(c.readDeadline)); err != errWouldBlock {
 		return false, err
 	}
 	if c.keepAlive > 0 {
 		// Nobody reads a parked socket, so its read deadline would not
 		// fire: a timer wakes the connection at the deadline, and the read
 		// loop's next read then times out.
-		d := time.Until(c.readDeadline)
+		d := time.Until(unixTime(c.readDeadline))
 		if d <= 0 {
 			return false, nil
 		}
@@ -87,17 +87,26 @@ func (c *conn) parkIdle() (parked bool, err error) {
 			c.keepAliveTimer.Reset(d)
 		}
 	}
-	return c.park.Park(), nil
+	// The input holds nothing now: a parked connection gives it back, and
+	// resume takes one. It is nobody's once Park has succeeded.
+	in := c.in
+	c.in = nil
+	if c.park.Park() {
+		in.release()
+		return true, nil
+	}
+	c.in = in
+	return false, nil
 }
 
 // liftParkDeadline puts the keep-alive deadline (or none) back in place of
 // the wait's; it reports whether there was one to lift.
 func (c *conn) liftParkDeadline() bool {
-	if c.parkDeadline.IsZero() {
+	if c.parkDeadline == 0 {
 		return false
 	}
-	c.parkDeadline = time.Time{}
-	c.nc.SetReadDeadline(c.readDeadline)
+	c.parkDeadline = 0
+	c.nc.SetReadDeadline(unixTime(c.readDeadline))
 	return true
 }
 
@@ -108,6 +117,8 @@ func (c *conn) keepAliveDue() { c.park.Wake() }
 // resume is the parked connection's wake function: it runs the read loop
 // again, in a new goroutine.
 func (c *conn) resume() {
+	c.in = newInput(c.nc)
+	c.in.lift = c.liftParkDeadline
 	if c.run(c.sess.Load()) {
 		c.served()
 	}

@@ -282,3 +282,35 @@ func TestParkDeadlineMidPacket(t *testing.T) {
 		}
 	}
 }
+
+// event is a connection's done and wdone: its channel is made on first wait.
+func TestEvent(t *testing.T) {
+	t.Parallel()
+	var before, after event
+	w := before.wait()
+	select {
+	case <-w:
+		t.Fatal("fired before fire")
+	default:
+	}
+	if before.wait() != w {
+		t.Fatal("two waits got two channels")
+	}
+	before.fire()
+	before.fire() // idempotent
+	<-w
+	after.fire()
+	<-after.wait()
+
+	// Waiters and the firer race.
+	for range 100 {
+		var e event
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() { defer wg.Done(); <-e.wait() }()
+		}
+		go e.fire()
+		wg.Wait()
+	}
+}

@@ -122,7 +122,7 @@ func (c *conn) handlePublish(se *session, pk *packets.Packet, body []byte) error
 	}
 	if strings.HasPrefix(topic, sysPrefix) {
 		r.ackCode = 0x87 // the broker's statistics are its own
-	} else if err := s.auth.Authorize(c.ctx, c.client, topic, true); err != nil {
+	} else if err := s.auth.Authorize(s.ctx, c.client, topic, true); err != nil {
 		r.ackCode = 0x87
 		if !errors.Is(err, broker.ErrNotAuthorized) {
 			r.ackCode = 0x80
@@ -218,14 +218,15 @@ func (c *conn) serveREST(topic string, pk *packets.Packet) {
 	if c.restSem == nil {
 		c.restSem = make(chan struct{}, 4)
 	}
+	ctx := c.hookCtx()
 	select {
 	case c.restSem <- struct{}{}:
-	case <-c.ctx.Done():
+	case <-ctx.Done():
 		return
 	}
 	go func() {
 		defer func() { <-c.restSem }()
-		resp := s.cfg.REST.ServeREST(c.ctx, req)
+		resp := s.cfg.REST.ServeREST(ctx, req)
 		c.answerREST(req, topic, rt, corr, resp)
 	}()
 }

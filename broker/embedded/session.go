@@ -21,29 +21,33 @@ import (
 // when persistent. In-process subscribers have a session too, with a sink
 // instead of a connection.
 type session struct {
-	srv    *Server
-	id     string
-	num    uint64 // orders sessions when grouping deliveries
-	online atomic.Bool
+	srv *Server
+	id  string
+	num uint64 // orders sessions when grouping deliveries
 
-	mu          sync.Mutex
-	cond        sync.Cond // signalled when the writer drains conn.ctrl
+	mu   sync.Mutex
+	cond sync.Cond // signalled when the writer drains conn.ctrl
+	// subs is nil until the first subscription: a connection that only
+	// publishes keeps no map.
 	subs        map[string]*subscription
 	queue       deque
 	queuedBytes int
 	inflight    map[uint16]*outbound
 	resend      []*outbound // in-flight messages to send again on this connection
 	seq         uint64
-	nextID      uint16
 	inQoS2      map[uint16]struct{}
 	conn        *conn
 	sink        *sink
-	expiry      uint32 // session expiry interval, seconds
 	expireTimer *time.Timer
 	willTimer   *time.Timer
 	pendingWill *message
 	dropped     uint64
-	gone        bool
+	// The small fields share words (the struct then fits a smaller
+	// allocation size class); online is read without mu.
+	expiry uint32 // session expiry interval, seconds
+	online atomic.Bool
+	nextID uint16
+	gone   bool
 
 	// Kept by the data directory (durable.go): the generation naming the
 	// session's stored state (0: not stored), since when it is offline, and
@@ -56,7 +60,7 @@ type session struct {
 var timeZero time.Time
 
 func newSession(srv *Server, id string) *session {
-	s := &session{srv: srv, id: id, num: srv.sessionSeq.Add(1), subs: make(map[string]*subscription)}
+	s := &session{srv: srv, id: id, num: srv.sessionSeq.Add(1)}
 	s.cond.L = &s.mu
 	return s
 }
@@ -87,7 +91,7 @@ func (s *Server) attach(c *conn, id string, clean bool, expiry uint32) (*session
 				s.mu.Unlock()
 				old.shutdown(0x8E, true)
 				select {
-				case <-old.done:
+				case <-old.done.wait():
 				case <-time.After(5 * time.Second):
 					return nil, false, fmt.Errorf("embedded: session %q: takeover timed out: %w", id, ErrServerBusy)
 				}
@@ -145,7 +149,7 @@ func (s *Server) attach(c *conn, id string, clean bool, expiry uint32) (*session
 // schedules the will, and ends or schedules the end of the session.
 func (c *conn) detach(se *session, cause error) {
 	s := c.srv
-	c.cancel()
+	c.endHooks()
 	closing := s.ctx.Err() != nil
 	se.mu.Lock()
 	mine := se.conn == c
@@ -181,7 +185,7 @@ func (c *conn) detach(se *session, cause error) {
 	} else if mine && !gone {
 		s.state.saveSession(se, nil) // offline since now, maybe with a pending will
 	}
-	close(c.done)
+	c.done.fire()
 	if cb := s.cfg.ConnState; cb != nil && c.client != nil {
 		if errors.Is(cause, errNormalDisconnect) {
 			cause = nil
@@ -227,7 +231,7 @@ func (s *Server) endSessionIf(se *session, onlyOffline bool) {
 	s.mu.Unlock()
 	se.gone = true
 	subs := se.subs
-	se.subs = map[string]*subscription{}
+	se.subs = nil
 	se.queue.reset()
 	se.addQueued(-se.queuedBytes)
 	se.inflight, se.resend = nil, nil

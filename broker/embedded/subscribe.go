@@ -59,7 +59,7 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 		if pf.shared() && f.NoLocal {
 			return &ProtocolError{Code: 0x82, Packet: "SUBSCRIBE", Err: errors.New("no local on a shared subscription")}
 		}
-		if err := s.authorizeSubscribe(c.ctx, c.client, &pf.Filter); err != nil {
+		if err := s.authorizeSubscribe(s.ctx, c.client, &pf.Filter); err != nil {
 			code := byte(0x80)
 			if errors.Is(err, broker.ErrNotAuthorized) {
 				code = 0x87
@@ -147,6 +147,9 @@ func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, er
 	if se.gone {
 		se.mu.Unlock()
 		return false, broker.ErrClosed
+	}
+	if se.subs == nil {
+		se.subs = make(map[string]*subscription)
 	}
 	se.subs[sub.filter.String()] = sub
 	se.mu.Unlock()
