@@ -1,13 +1,13 @@
 package embedded
 
 import (
-	"io"
-	"net"
+	"errors"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/gnssgate/gnssgate/internal/wsstream"
 )
 
 // WebSocketHandler returns an http.Handler that upgrades requests to
@@ -42,55 +42,17 @@ func (s *Server) WebSocketHandler() http.Handler {
 
 var wsWriteBuffers = &sync.Pool{}
 
-// wsConn presents a WebSocket as the byte stream MQTT expects: MQTT packets
-// may span frames and a frame may hold several packets.
-type wsConn struct {
-	ws *websocket.Conn
-	r  io.Reader
-	wm sync.Mutex
-}
+// wsConn presents a WebSocket as the byte stream MQTT expects
+// (internal/wsstream); a text frame is the protocol error MQTT 5.0 §6 says
+// it is.
+type wsConn struct{ *wsstream.Conn }
 
-func newWSConn(ws *websocket.Conn) *wsConn { return &wsConn{ws: ws} }
+func newWSConn(ws *websocket.Conn) wsConn { return wsConn{wsstream.New(ws, true)} }
 
-func (c *wsConn) Read(p []byte) (int, error) {
-	for {
-		if c.r == nil {
-			typ, r, err := c.ws.NextReader()
-			if err != nil {
-				return 0, err
-			}
-			if typ != websocket.BinaryMessage {
-				return 0, &ProtocolError{Code: 0x82, Packet: "websocket", Err: errTextFrame}
-			}
-			c.r = r
-		}
-		n, err := c.r.Read(p)
-		if err == io.EOF {
-			c.r = nil
-			if n > 0 {
-				return n, nil
-			}
-			continue
-		}
-		return n, err
+func (c wsConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if errors.Is(err, wsstream.ErrTextFrame) {
+		err = &ProtocolError{Code: 0x82, Packet: "websocket", Err: errTextFrame}
 	}
-}
-
-func (c *wsConn) Write(p []byte) (int, error) {
-	c.wm.Lock()
-	defer c.wm.Unlock()
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-func (c *wsConn) Close() error                       { return c.ws.Close() }
-func (c *wsConn) LocalAddr() net.Addr                { return c.ws.LocalAddr() }
-func (c *wsConn) RemoteAddr() net.Addr               { return c.ws.RemoteAddr() }
-func (c *wsConn) SetReadDeadline(t time.Time) error  { return c.ws.SetReadDeadline(t) }
-func (c *wsConn) SetWriteDeadline(t time.Time) error { return c.ws.SetWriteDeadline(t) }
-func (c *wsConn) SetDeadline(t time.Time) error {
-	c.ws.SetReadDeadline(t)
-	return c.ws.SetWriteDeadline(t)
+	return n, err
 }

@@ -14,11 +14,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
 	mqtt "github.com/eclipse/paho.golang/paho"
 	"github.com/gorilla/websocket"
+
+	"github.com/gnssgate/gnssgate/internal/wsstream"
 )
 
 // A server may deliver a message that matches several subscriptions of one
@@ -52,7 +53,7 @@ func (b *Broker) dial(ctx context.Context, cc autopaho.ClientConfig, u *url.URL)
 		if err != nil {
 			return nil, fmt.Errorf("websocket: %w", err)
 		}
-		conn = &wsConn{Conn: ws}
+		conn = wsstream.New(ws, false)
 	case "tls", "ssl", "mqtts":
 		d := tls.Dialer{Config: cc.TlsCfg}
 		conn, err = d.DialContext(ctx, "tcp", u.Host)
@@ -333,47 +334,4 @@ func subscriptionIDs(p *mqtt.Publish, key string) []int {
 		return []int{*pr.SubscriptionIdentifier}
 	}
 	return nil
-}
-
-// wsConn is MQTT over WebSocket as a net.Conn: binary messages, an MQTT
-// packet may span several and a message may hold several packets.
-type wsConn struct {
-	*websocket.Conn
-	r io.Reader
-}
-
-func (c *wsConn) Read(p []byte) (int, error) {
-	for {
-		if c.r == nil {
-			_, r, err := c.NextReader()
-			if err != nil {
-				return 0, err
-			}
-			c.r = r
-		}
-		n, err := c.r.Read(p)
-		if errors.Is(err, io.EOF) {
-			c.r = nil
-			if n == 0 {
-				continue
-			}
-			err = nil
-		}
-		return n, err
-	}
-}
-
-// Write is serialised by subIDConn's lock.
-func (c *wsConn) Write(p []byte) (int, error) {
-	if err := c.WriteMessage(websocket.BinaryMessage, p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-func (c *wsConn) SetDeadline(t time.Time) error {
-	if err := c.SetReadDeadline(t); err != nil {
-		return err
-	}
-	return c.SetWriteDeadline(t)
 }

@@ -4,13 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/gnssgate/gnssgate/internal/wsstream"
 )
 
 func checkTransport(t string) error {
@@ -51,53 +52,23 @@ func wrapTransport(ctx context.Context, cfg idleConfig, c net.Conn) (net.Conn, e
 			return nil, err
 		}
 		resp.Body.Close()
-		return &wsClient{ws: ws, Conn: c}, nil
+		return wsClient{wsstream.New(ws, false)}, nil
 	}
 	c.Close()
 	return nil, fmt.Errorf("mqttbench: unknown transport %q (tcp, tls, ws)", cfg.Transport)
 }
 
-// wsClient is the client end of MQTT over WebSocket as a byte stream: one
-// binary message per Write; Read goes on across messages. The embedded
-// net.Conn (the TCP connection under it) provides addresses and deadlines.
-type wsClient struct {
-	ws *websocket.Conn
-	r  io.Reader
-	net.Conn
-}
+// wsClient is the client end of MQTT over WebSocket as a byte stream
+// (internal/wsstream) whose read timeouts are os.ErrDeadlineExceeded, what
+// countAlive looks for.
+type wsClient struct{ *wsstream.Conn }
 
-func (c *wsClient) Read(p []byte) (int, error) {
-	for {
-		if c.r == nil {
-			_, r, err := c.ws.NextReader()
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
-				// What countAlive looks for. The WebSocket is unusable
-				// after it (gorilla's read errors stick), which is fine
-				// at the end of a run.
-				return 0, os.ErrDeadlineExceeded
-			}
-			if err != nil {
-				return 0, err
-			}
-			c.r = r
-		}
-		n, err := c.r.Read(p)
-		if err == io.EOF {
-			c.r = nil
-			if n > 0 {
-				return n, nil
-			}
-			continue
-		}
-		return n, err
+func (c wsClient) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		// The WebSocket is unusable after it (gorilla's read errors
+		// stick), which is fine at the end of a run.
+		return n, os.ErrDeadlineExceeded
 	}
+	return n, err
 }
-
-func (c *wsClient) Write(p []byte) (int, error) {
-	if err := c.ws.WriteMessage(websocket.BinaryMessage, p); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-func (c *wsClient) Close() error { return c.ws.Close() }
