@@ -3,7 +3,6 @@ package channel
 import (
 	"io"
 	"net"
-	"syscall"
 
 	"github.com/gnssgate/gnssgate/internal/idlepoll"
 	"golang.org/x/sys/unix"
@@ -14,21 +13,13 @@ import (
 // (PROXY protocol and the like), even one that passes SyscallConn through:
 // bytes it has buffered are invisible to the poller and to readNoWait.
 func (c *Conn) setParkable() {
-	var sc syscall.Conn
-	switch nc := c.nc.(type) {
-	case *net.TCPConn:
-		sc = nc
-	case *net.UnixConn:
-		sc = nc
+	switch c.nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
 	default:
 		return
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return
-	}
 	if c.park = idlepoll.For(c.nc, c.resume); c.park != nil {
-		c.raw = raw
+		c.raw = c.park.Raw()
 	}
 }
 

@@ -102,6 +102,10 @@ func (s *Socket) Stop() {
 	s.Wake()
 }
 
+// Raw is the socket's syscall.RawConn, for an owner that reads it without
+// waiting (one per connection: For has made it already).
+func (s *Socket) Raw() syscall.RawConn { return s.raw }
+
 // Parked reports whether the socket is waiting in the poller.
 func (s *Socket) Parked() bool { return s.state.Load() == parked }
 
