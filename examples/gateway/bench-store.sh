@@ -82,6 +82,12 @@ http=$(sed -n 's|.*REST API.*http://\([^ ]*\).*|\1|p' "$tmp/gw.out")
 # Warm-up: the same devices register (a first message waits for its
 # device's creation), so that the measured run is the steady state.
 "$tmp/simulator" -p teltonika -addr "127.0.0.1:$port" -devices "$devices" -duration 5s -progress 0 -json "$@" >/dev/null 2>&1 || true
+# The warm-up's connections close with its process; until the gateway has
+# seen them go they count against its connection bound (-max-connections,
+# by default the file limit less the databases' share), and the measured
+# run's devices would find it spent.
+conns() { curl -s "http://$http/metrics" | awk '/^gnssgate_channel_connections\{/{n+=$2} END{print n+0}'; }
+for _ in $(seq 1 120); do [ "$(conns)" = "0" ] && break; sleep 0.5; done
 echo "store $kind ($store); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if ! kill -0 "$gw" 2>/dev/null; then
 	echo "the gateway stopped during the warm-up:"; tail -5 "$tmp/gw.err"; exit 1

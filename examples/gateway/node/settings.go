@@ -33,6 +33,14 @@ type settingsRuntime struct {
 
 	mu       sync.Mutex
 	inflight map[settingKey]*settingCall
+
+	// pending names each device's settings with a write waiting for it,
+	// from the registry's watch and, once run has read them all, its list;
+	// a login of a device with none reads nothing. nil until that list is
+	// in (logins read the registry then).
+	pendingMu sync.Mutex
+	pending   map[int64]map[string]bool
+	watched   map[int64]map[string]bool // what the watch said before the list was in
 }
 
 type settingKey struct {
@@ -55,13 +63,66 @@ type settingCall struct {
 const settingCommandTTL = 5 * time.Minute
 
 func newSettingsRuntime(n *Node) *settingsRuntime {
-	s := &settingsRuntime{n: n, inflight: map[settingKey]*settingCall{}}
+	s := &settingsRuntime{n: n, inflight: map[settingKey]*settingCall{}, watched: map[int64]map[string]bool{}}
+	n.Registry.Settings().Watch(s.watch)
 	n.Registry.Devices.Watch(func(ch registry.Change[registry.Device]) {
 		if ch.New == nil && ch.Old != nil {
 			go s.deviceDeleted(ch.Old.ID, ch.Old.CID)
 		}
 	})
 	return s
+}
+
+// watch follows every change of a setting into the pending index.
+func (s *settingsRuntime) watch(deviceID int64, name string, st *registry.Setting) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	m := s.pending
+	if m == nil {
+		m = s.watched
+	}
+	setPending(m, deviceID, name, st != nil && st.Pending != nil)
+}
+
+func setPending(m map[int64]map[string]bool, deviceID int64, name string, pending bool) {
+	names := m[deviceID]
+	if pending {
+		if names == nil {
+			names = map[string]bool{}
+			m[deviceID] = names
+		}
+		names[name] = true
+		return
+	}
+	delete(names, name)
+	if len(names) == 0 {
+		delete(m, deviceID)
+	}
+}
+
+// loadPending completes the index from a list of every setting read after
+// the watch began. Every write the list shows pending is added: the list
+// may be older than what the watch saw, and a write taken meanwhile costs
+// that device's logins a read of the registry, no more, while one left out
+// would never be sent.
+func (s *settingsRuntime) loadPending(list []registry.Setting) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	m := s.watched
+	for _, st := range list {
+		if st.Pending != nil {
+			setPending(m, st.DeviceID, st.Name, true)
+		}
+	}
+	s.pending, s.watched = m, nil
+}
+
+// mayHavePending reports whether a device may have a pending write: false
+// only when the index is loaded and holds none.
+func (s *settingsRuntime) mayHavePending(deviceID int64) bool {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	return s.pending == nil || len(s.pending[deviceID]) > 0
 }
 
 func unixNow() float64 { return float64(time.Now().UnixMicro()) / 1e6 }
@@ -322,7 +383,7 @@ func (s *settingsRuntime) connState(chID int64, c *channel.Conn, st channel.Conn
 
 func (s *settingsRuntime) deliver(chID int64, ident string) {
 	d, ok := s.n.Registry.DeviceByIdent(ident)
-	if !ok {
+	if !ok || !s.mayHavePending(d.ID) {
 		return
 	}
 	srv := s.n.channels.servers()[chID]
@@ -407,6 +468,7 @@ func (s *settingsRuntime) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	s.loadPending(list)
 	for _, st := range list {
 		s.publish(ctx, st)
 	}

@@ -261,12 +261,30 @@ func TestDeviceSettings(t *testing.T) {
 	}
 	dev.send(time.Unix(1_800_000_100, 0)) // data still flows
 
+	// Offline again, without a restart: the write reaches the next login
+	// through the index of pending writes the registry's watch keeps (a
+	// login of a device with none reads nothing).
+	dev.c.Close()
+	waitFor(t, "the device to be offline", func() bool {
+		status, out := g.rest("GET", sel+"?fields=connected", nil)
+		return status == 200 && results(t, out)[0]["connected"] == false
+	})
+	if st := g.setting("PUT", sel+"/settings/2004", map[string]any{"value": "new.example.com"}); st["pending"] != "new.example.com" {
+		t.Fatalf("offline write: %v", st)
+	}
+	dev = connectConfigDevice(t, g.channelAddr(device.Teltonika), 1, params)
+	waitFor(t, "the device to get the write made while it was away", func() bool { v, _ := params.Get("2004"); return v == "new.example.com" })
+	waitFor(t, "that write to be confirmed", func() bool {
+		st := g.setting("GET", sel+"/settings/2004?timeout=0", nil)
+		return st["current"] == "new.example.com" && st["pending"] == nil
+	})
+
 	// Forget: the gateway drops it; the retained topic is cleared.
 	if status, out := g.rest("DELETE", sel+"/settings/1000", nil); status != 200 {
 		t.Fatalf("DELETE: %d %v", status, out)
 	}
 	status, out = g.rest("GET", sel+"/settings/all", nil)
-	if status != 200 || len(results(t, out)) != 2 {
+	if status != 200 || len(results(t, out)) != 3 { // 2001, 2004, 99999
 		t.Fatalf("after DELETE: %v", out)
 	}
 	waitFor(t, "the retained 1000 cleared", func() bool { return mqtt(topic+"1000") == "" })

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Setting is a device setting the gateway keeps (a device shadow): the
@@ -133,6 +135,41 @@ func (s *Settings) Update(ctx context.Context, deviceID int64, name string, fn f
 		}
 	}
 	return Setting{}, fmt.Errorf("%w: setting %q of device %d keeps changing", ErrConflict, name, deviceID)
+}
+
+// Watch calls fn for every later change of a setting: st is the setting
+// as written, nil when it was deleted. fn must not block. It returns the
+// function that stops the watch.
+func (s *Settings) Watch(fn func(deviceID int64, name string, st *Setting)) (stop func()) {
+	return s.kv.Watch("set/", func(e Entry) {
+		id, name, ok := parseSettingKey(e.Key)
+		if !ok {
+			return
+		}
+		if e.Value == nil {
+			fn(id, name, nil)
+			return
+		}
+		var st Setting
+		if json.Unmarshal(e.Value, &st) != nil {
+			return // List reports it
+		}
+		fn(id, name, &st)
+	})
+}
+
+// parseSettingKey reads "set/{device id}/{name}".
+func parseSettingKey(key string) (deviceID int64, name string, ok bool) {
+	rest, ok := strings.CutPrefix(key, "set/")
+	if !ok {
+		return 0, "", false
+	}
+	num, name, ok := strings.Cut(rest, "/")
+	if !ok || name == "" {
+		return 0, "", false
+	}
+	id, err := strconv.ParseInt(num, 10, 64)
+	return id, name, err == nil
 }
 
 // Delete forgets a device's setting; forgetting one the gateway does not

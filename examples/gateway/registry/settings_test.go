@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -107,5 +108,41 @@ func TestSettingNames(t *testing.T) {
 		if err := registry.ValidSettingName(bad); !errors.As(err, &ve) {
 			t.Errorf("%q: %v", bad, err)
 		}
+	}
+}
+
+// Watch reports each write with the setting as written and each deletion
+// with nil, naming the device and the setting.
+func TestSettingsWatch(t *testing.T) {
+	ctx := context.Background()
+	r := open(t, registry.NewMemoryKV())
+	type change struct {
+		device  int64
+		name    string
+		pending string // "" when none; "-" for a deletion
+	}
+	var mu sync.Mutex
+	var got []change
+	stop := r.Settings().Watch(func(id int64, name string, st *registry.Setting) {
+		c := change{device: id, name: name, pending: "-"}
+		if st != nil {
+			c.pending = ""
+			if st.Pending != nil {
+				c.pending = *st.Pending
+			}
+		}
+		mu.Lock()
+		got = append(got, c)
+		mu.Unlock()
+	})
+	defer stop()
+	r.Settings().Update(ctx, 12, "digital_out.1", func(s *registry.Setting) error { s.Pending = ptr("1"); return nil })
+	r.Settings().Update(ctx, 12, "digital_out.1", func(s *registry.Setting) error { s.Pending, s.Current = nil, ptr("1"); return nil })
+	r.Settings().Delete(ctx, 12, "digital_out.1")
+	want := []change{{12, "digital_out.1", "1"}, {12, "digital_out.1", ""}, {12, "digital_out.1", "-"}}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(got, want) {
+		t.Fatalf("watched %v, want %v", got, want)
 	}
 }
