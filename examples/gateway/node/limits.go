@@ -136,13 +136,31 @@ func (l *limits) checkStorage(ctx context.Context) {
 	if hist == nil {
 		return
 	}
-	counts := map[int64]int64{}
-	for _, d := range l.n.Registry.Devices.List() {
-		if st, err := hist.Device(ctx, d.Configuration.Ident); err == nil {
-			counts[d.CID] += st.Count
+	// Only the histories of accounts with a limit are counted (one read of
+	// the store per device: 19,000 of them every interval cost the history
+	// writer its lock for nothing when no account has a limit); an account
+	// whose limit was removed is still visited, to say it has room again.
+	accounts := l.n.Registry.Accounts.List()
+	limited := map[int64]bool{}
+	l.mu.Lock()
+	for _, a := range accounts {
+		if a.Limits.MessagesStored > 0 || l.full[a.ID] {
+			limited[a.ID] = true
 		}
 	}
-	for _, a := range l.n.Registry.Accounts.List() {
+	l.mu.Unlock()
+	counts := map[int64]int64{}
+	if len(limited) > 0 {
+		for _, d := range l.n.Registry.Devices.List() {
+			if !limited[d.CID] {
+				continue
+			}
+			if st, err := hist.Device(ctx, d.Configuration.Ident); err == nil {
+				counts[d.CID] += st.Count
+			}
+		}
+	}
+	for _, a := range accounts {
 		full := a.Limits.MessagesStored > 0 && counts[a.ID] >= a.Limits.MessagesStored
 		l.mu.Lock()
 		was := l.full[a.ID]
