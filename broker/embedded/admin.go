@@ -322,14 +322,14 @@ func retainedFilter(ns, filter string) (parsedFilter, error) {
 // Retained lists the live retained messages of namespace ns matching
 // filter (an MQTT filter: '+', '#' and comma lists; "#" does not reach
 // topics starting with '$'), sorted by topic, with topics as the
-// namespace's clients see them.
+// namespace's clients see them; a RetainedSource's are included.
 func (s *Server) Retained(ns, filter string) ([]RetainedMessage, error) {
 	pf, err := retainedFilter(ns, filter)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	msgs := s.retained.collect(&pf, now, s.cfg.RetainedMaxAge)
+	msgs := s.retainedFor(&pf, now)
 	out := make([]RetainedMessage, len(msgs))
 	for i, m := range msgs {
 		bm := m.toBroker(m.qos, true, now)

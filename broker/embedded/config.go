@@ -108,6 +108,11 @@ type Config struct {
 	// have in the data directory (from before the option) are dropped at
 	// Open. Deliveries to persistent sessions stay durable.
 	VolatileRetained func(topic string) bool
+	// RetainedSource, when set, serves the retained messages of the topics
+	// it owns on demand, from its program's own state: the broker keeps
+	// none of them (see RetainedSource). nil: every retained message is
+	// stored.
+	RetainedSource RetainedSource
 	// Timestamps adds a "timestamp" user property (Unix seconds with
 	// fraction) to every message that does not carry one, as flespi does.
 	Timestamps bool

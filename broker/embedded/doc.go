@@ -216,7 +216,8 @@
 // SubscribeSession and UnsubscribeSession (whether the client is
 // connected or not; they change the session as the client's own SUBSCRIBE
 // and UNSUBSCRIBE do, and save it the same way), Retained (retained
-// messages matching a filter) and DeleteRetained. They are not subject to
+// messages matching a filter, a RetainedSource's included) and
+// DeleteRetained (stored ones only). They are not subject to
 // the Authorizer: the caller decides who may use them (the gateway's /mqtt
 // REST API checks the token's ACL). ErrNoSession reports an unknown
 // session.
@@ -254,6 +255,31 @@
 // TokenAuthorizer a token needs a Subscribe filter naming "$SYS" ("#" does
 // not match it). No client may publish under "$SYS/" (0x87).
 //
+// # Retained state served on demand
+//
+// A program that keeps the latest value of many topics anyway (the
+// gateway: every device's telemetry, in its store) need not copy them all
+// into the broker as retained messages, nor publish changes nobody
+// receives. Config.RetainedSource owns those topics: the broker stores no
+// retained message for them (a retained publish there is delivered, not
+// kept, not written to the data directory), and when a subscription asks
+// for retained messages the source yields those matching its filter,
+// which are then delivered as stored ones are (retain handling, Retain As
+// Published, QoS downgrade, subscription identifiers, "$filter", namespaces,
+// none to shared subscriptions; the Authorizer decided on the filter).
+// Server.Subscribed tells the publisher whether any subscription (a
+// client's, an offline persistent session's, a shared or in-process one)
+// matches a topic, so it can skip a change nobody gets. The publisher
+// commits a change to its state first and asks Subscribed after; the
+// broker adds a subscription before it reads the source: a change racing a
+// new subscription is then delivered live, read in the snapshot, or both
+// (a duplicate), never neither. As with stored retained messages, a live
+// change may overtake the snapshot's older value on the way to that
+// subscriber; flespi's "timestamp" property tells them apart.
+//
+// The "$SYS" statistics topics are served the same way, by the broker
+// itself.
+//
 // # In-process path
 //
 // Server implements broker.Broker: Publish and Subscribe reach network
@@ -286,6 +312,7 @@
 // acknowledgements), writer.go (encoding and writing), subscribe.go
 // (SUBSCRIBE, UNSUBSCRIBE, retained messages on subscription), topics.go
 // (filters and the subscription tree), retained.go (the retained tree),
+// source.go (RetainedSource and Subscribed),
 // persist.go (the persistence interface, and the in-memory one),
 // durable.go, durable_load.go and durable_codec.go (the data directory),
 // sink.go (in-process subscribers), hooks.go (per-client namespaces and

@@ -55,15 +55,11 @@ func (s *Server) Publish(ctx context.Context, m broker.Message) error {
 // sessions and completes r (the publisher's acknowledgement) once it is
 // committed: at once in memory, after the commit with a data directory.
 func (s *Server) publish(msg *message, r routed) {
-	if s.cfg.Timestamps && !hasUserProperty(msg.props.user, "timestamp") {
-		ts := float64(msg.created.UnixNano()) / 1e9
-		user := make([]packets.UserProperty, len(msg.props.user), len(msg.props.user)+1)
-		copy(user, msg.props.user)
-		msg.props.user = append(user, packets.UserProperty{Key: "timestamp",
-			Val: strconv.FormatFloat(ts, 'f', -1, 64)})
-	}
+	s.addTimestamp(msg)
 	msg.setSize()
-	if msg.retain {
+	// A RetainedSource's topics are delivered as any retained publish but
+	// not kept: the source serves them to later subscribers.
+	if msg.retain && !s.owned(msg.topic) {
 		if s.retained.set(msg) {
 			r.retain = true
 		} else {
@@ -76,6 +72,18 @@ func (s *Server) publish(msg *message, r routed) {
 	s.state.publish(r)
 	mt.reset()
 	matchPool.Put(mt)
+}
+
+// addTimestamp adds the "timestamp" user property of Config.Timestamps
+// to msg when it has none.
+func (s *Server) addTimestamp(msg *message) {
+	if s.cfg.Timestamps && !hasUserProperty(msg.props.user, "timestamp") {
+		ts := float64(msg.created.UnixNano()) / 1e9
+		user := make([]packets.UserProperty, len(msg.props.user), len(msg.props.user)+1)
+		copy(user, msg.props.user)
+		msg.props.user = append(user, packets.UserProperty{Key: "timestamp",
+			Val: strconv.FormatFloat(ts, 'f', -1, 64)})
+	}
 }
 
 // handlePublish handles a client's PUBLISH: it resolves the topic, checks

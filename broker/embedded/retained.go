@@ -242,7 +242,9 @@ func (r *retainedStore) sweepNode(n *rnode, now time.Time, maxAge time.Duration)
 }
 
 // volatileRetained reports whether topic's retained message is kept in
-// memory only (Config.VolatileRetained).
+// memory only (Config.VolatileRetained) or not kept at all (a
+// RetainedSource's): either way never written to the data directory, and
+// copies found there at Open are dropped.
 func (s *Server) volatileRetained(topic string) bool {
-	return s.cfg.VolatileRetained != nil && s.cfg.VolatileRetained(topic)
+	return (s.cfg.VolatileRetained != nil && s.cfg.VolatileRetained(topic)) || s.owned(topic)
 }

@@ -176,7 +176,7 @@ func (s *Server) sendRetained(sub *subscription) {
 	if sub.filter.shared() {
 		return // retained messages are not sent to shared subscriptions
 	}
-	for _, m := range append(s.retained.collect(&sub.filter, time.Now(), s.cfg.RetainedMaxAge), s.sysRetained(sub)...) {
+	for _, m := range append(s.retainedFor(&sub.filter, time.Now()), s.sysRetained(sub)...) {
 		if !sub.accepts(m) {
 			continue
 		}
