@@ -56,8 +56,13 @@ type RetainedSource interface {
 // subscribers the current value. A subscription is in place before its
 // retained messages are read, so a change committed after that read is
 // seen by Subscribed: a concurrent subscriber may get a value twice, never
-// miss the last one. It does not allocate.
+// miss the last one. A closed server answers true, so that the publisher
+// goes on to Publish and learns broker.ErrClosed instead of taking the
+// message as delivered. It does not allocate.
 func (s *Server) Subscribed(topic string) bool {
+	if s.ctx.Err() != nil {
+		return true
+	}
 	if topic == "" {
 		return false
 	}

@@ -405,3 +405,16 @@ func TestRetainedSourceDataDir(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+// A closed server says "subscribed", so a publisher learns ErrClosed from
+// Publish rather than skipping the message as undeliverable.
+func TestSubscribedClosed(t *testing.T) {
+	s := New(&Config{Logger: slog.New(slog.DiscardHandler)})
+	if s.Subscribed("a") {
+		t.Fatal("open, nothing subscribed: true")
+	}
+	s.Close()
+	if !s.Subscribed("a") {
+		t.Fatal("closed: false")
+	}
+}

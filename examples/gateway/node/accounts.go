@@ -23,6 +23,39 @@ func AccountNamespace(cid int64) string {
 	return "$accounts/" + strconv.FormatInt(cid, 10) + "/"
 }
 
+// namespaceAccount is AccountNamespace's inverse: the subaccount whose
+// space ns is.
+func namespaceAccount(ns string) (int64, bool) {
+	rest, ok := strings.CutPrefix(ns, "$accounts/")
+	if !ok {
+		return 0, false
+	}
+	cid, after, ok := strings.Cut(rest, "/")
+	if !ok || after != "" || !decimal(cid) {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(cid, 10, 64)
+	if err != nil || n == registry.RootCID || n == 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// eachDevice calls yield with every registered device's id and ident.
+func (n *Node) eachDevice(yield func(id int64, ident string) bool) {
+	for _, d := range n.Registry.Devices.List() {
+		if !yield(d.ID, d.Configuration.Ident) {
+			return
+		}
+	}
+}
+
+// deviceIdent returns the ident of a registered device.
+func (n *Node) deviceIdent(id int64) (string, bool) {
+	d, ok := n.Registry.Devices.Get(id)
+	return d.Configuration.Ident, ok
+}
+
 // deviceCID returns the account of a device by ident (the root's when
 // unregistered).
 func (n *Node) deviceCID(ident string) int64 {
@@ -93,9 +126,11 @@ func (r *refusals) snapshot() map[string]int64 {
 // telemetryTopic reports whether topic is a device's retained telemetry
 // topic, flespi/state/gw/devices/{id}/telemetry/{param}, in the gateway's
 // space or an account's (AccountNamespace). Only the gateway publishes
-// there (clients cannot publish into flespi/), and it publishes every
-// value again from the store at start (republishTelemetry): the embedded
-// broker need not write them to disk (embedded.Config.VolatileRetained).
+// there (clients cannot publish into flespi/), and a clustered node
+// publishes every value again from the store when it takes the history
+// lease (republishTelemetry): the embedded broker need not write them to
+// disk (embedded.Config.VolatileRetained). Unclustered, the broker keeps
+// none of them (platform.TelemetrySource).
 func telemetryTopic(topic string) bool {
 	if rest, ok := strings.CutPrefix(topic, "$accounts/"); ok {
 		cid, after, ok := strings.Cut(rest, "/")

@@ -145,6 +145,7 @@ type Node struct {
 	state     *platform.State
 	accounts  *platform.Accounts
 	tel       *platform.Telemetry
+	telSource *platform.TelemetrySource // the embedded broker's retained telemetry, unclustered
 
 	channels *channelRuntime
 	streams  *streamRuntime
@@ -250,6 +251,8 @@ func (n *Node) open(ctx context.Context) error {
 	n.ingest = &ingest.Ingest{Log: n.db.Log(), Registry: n.Registry, Logger: n.logger, Active: n.devices.active,
 		Admit: n.limits.admit}
 
+	n.accounts = &platform.Accounts{Namespace: AccountNamespace, Account: namespaceAccount, Device: n.deviceCID, Object: n.objectCID}
+
 	// 4. The bus: the embedded broker, its tokens from the registry, REST
 	// over MQTT answered by the API, and ThingsBoard's device API, whose
 	// devices authenticate with their registry credentials.
@@ -264,17 +267,28 @@ func (n *Node) open(ctx context.Context) error {
 		if n.cfg.DataDir != "" {
 			brokerDir = filepath.Join(n.cfg.DataDir, "broker")
 		}
-		if n.embedded, err = embedded.Open(&embedded.Config{
+		bcfg := &embedded.Config{
 			Authenticator: n.deviceAPI.Authenticator(auth),
 			Authorizer:    mqttAuthorizer{n},
 			REST:          embedded.RESTHandlerFunc(n.serveRESTOverMQTT),
 			Timestamps:    true,
 			Logger:        n.logger,
 			DataDir:       brokerDir,
-			// Retained telemetry is republished from the store at every
-			// start (republishTelemetry): no write to disk per value.
+			// Clustered, retained telemetry is republished from the store
+			// when a node takes the history lease (republishTelemetry):
+			// no write to disk per value.
 			VolatileRetained: telemetryTopic,
-		}); err != nil {
+		}
+		if !n.clustered() {
+			// The broker asks the store for telemetry when someone
+			// subscribes, and the node publishes only changes someone
+			// receives. (Clustered, changes are seen by the history
+			// writer's node alone, which may not be this one.)
+			n.telSource = &platform.TelemetrySource{Telemetry: n.db.Telemetry(), Accounts: n.accounts,
+				Devices: n.eachDevice, Ident: n.deviceIdent}
+			bcfg.RetainedSource = n.telSource
+		}
+		if n.embedded, err = embedded.Open(bcfg); err != nil {
 			return err
 		}
 		n.deviceAPI.Broker = n.embedded
@@ -282,7 +296,6 @@ func (n *Node) open(ctx context.Context) error {
 	} else if err := n.openDeviceBroker(ctx); err != nil {
 		return err
 	}
-	n.accounts = &platform.Accounts{Namespace: AccountNamespace, Device: n.deviceCID, Object: n.objectCID}
 	n.state = &platform.State{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger}
 
 	n.channels = newChannelRuntime(n)
@@ -291,6 +304,9 @@ func (n *Node) open(ctx context.Context) error {
 	n.API.Live = &live{n}
 	n.API.Ingest = n.ingestREST
 	n.tel = &platform.Telemetry{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
+	if n.telSource != nil {
+		n.tel.Subscribed = n.embedded.Subscribed
+	}
 	if c := n.cfg.Cluster; c != nil && c.Conn != nil {
 		if n.peers, err = newPeers(ctx, n); err != nil {
 			return err
@@ -419,7 +435,9 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return n.limits.watchStorage(ctx, every)
 	})
-	if !n.clustered() {
+	if !n.clustered() && n.telSource == nil {
+		// An external broker lost retained state in its restart, or was
+		// given none by this node yet (the embedded one asks the store).
 		run("telemetry-republish", n.republishTelemetry)
 	}
 	if n.clustered() {

@@ -41,6 +41,19 @@ type Accounts struct {
 	// of an object by kind ("channels", "devices", "streams") and id.
 	Device func(ident string) int64
 	Object func(kind string, id int64) int64
+	// Account is Namespace's inverse: the account whose topic prefix ns
+	// is (never "": that is the gateway's own). A TelemetrySource needs it
+	// to recognise accounts' telemetry topics; nil: it owns the broker's
+	// own space's only.
+	Account func(ns string) (cid int64, ok bool)
+}
+
+func (a *Accounts) account(ns string) bool {
+	if a == nil || a.Account == nil {
+		return false
+	}
+	_, ok := a.Account(ns)
+	return ok
 }
 
 // place returns topic in account cid's space and props with its cid.
@@ -114,8 +127,23 @@ type syncer interface {
 	Sync(ctx context.Context) error
 }
 
+// subscribedChecker is a broker that can tell whether any subscription
+// matches a topic (embedded.Server.Subscribed, which counts offline
+// persistent sessions' too).
+type subscribedChecker interface {
+	Subscribed(topic string) bool
+}
+
 func (p *Messages) publish(ctx context.Context, cid int64, topic string, payload []byte, props broker.Properties) error {
 	topic, props = p.Accounts.place(cid, topic, props)
+	if sc, ok := p.Broker.(subscribedChecker); ok && !sc.Subscribed(topic) {
+		// Not retained: a message nobody's subscription matches reaches
+		// nobody, now or later. A bad topic is still reported.
+		if err := broker.ValidateTopic(topic); err != nil {
+			return fmt.Errorf("%w: %q", broker.ErrBadTopic, topic)
+		}
+		return nil
+	}
 	return p.Broker.Publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Properties: props})
 }
 
@@ -154,6 +182,14 @@ type Telemetry struct {
 	DeviceID func(ident string) (int64, bool)
 	Accounts *Accounts
 	Logger   *slog.Logger
+	// Subscribed, when set, reports whether any subscription matches a
+	// topic (embedded.Server.Subscribed): a value whose topic it says
+	// nobody subscribes to is not published. Set it only when the broker
+	// serves these topics' retained values itself (a TelemetrySource):
+	// otherwise a later subscriber would miss the skipped values. It is
+	// asked after the store committed the change, so a subscription made
+	// meanwhile gets the value live or from the source.
+	Subscribed func(topic string) bool
 
 	mu      sync.Mutex
 	pending map[string][]store.TelemetryValue // ident → values sorted by name
@@ -255,32 +291,47 @@ func (t *Telemetry) publish(ctx context.Context, ident string, values []store.Te
 	if !ok || len(values) == 0 {
 		return nil
 	}
-	cid := t.Accounts.device(ident)
-	prefix, props := t.Accounts.place(cid, StatePrefix+"devices/"+strconv.FormatInt(id, 10)+"/telemetry/", broker.Properties{})
+	prefix, props := t.Accounts.telemetryPrefix(id, ident)
 	// One allocation for every payload and one for every property list of
 	// the device (each message gets its own part: the broker may keep them),
-	// and each distinct time formatted once.
-	payloads := make([]byte, 0, 16*len(values)) // outgrown: earlier parts keep the old array
+	// and each distinct time formatted once; none for values nobody
+	// subscribes to.
+	var payloads []byte // outgrown: earlier parts keep the old array
+	var users []broker.UserProperty
 	per := len(props.UserProperties) + 1
-	users := make([]broker.UserProperty, 0, per*len(values))
 	var lastTime float64
 	var lastStamp string
-	for i, v := range values {
+	for _, v := range values {
+		topic := prefix + TopicLevel(v.Name)
+		if t.Subscribed != nil && !t.Subscribed(topic) {
+			continue
+		}
+		if users == nil {
+			payloads = make([]byte, 0, 16*len(values))
+			users = make([]broker.UserProperty, 0, per*len(values))
+		}
 		start := len(payloads)
 		payloads = v.Value.AppendJSON(payloads)
-		if i == 0 || v.Time != lastTime {
+		if lastStamp == "" || v.Time != lastTime {
 			lastTime, lastStamp = v.Time, strconv.FormatFloat(v.Time, 'f', -1, 64)
 		}
 		at := len(users)
 		users = append(users, broker.UserProperty{Key: "timestamp", Value: lastStamp})
 		users = append(users, props.UserProperties...)
-		msg := broker.Message{Topic: prefix + TopicLevel(v.Name), Payload: payloads[start:len(payloads):len(payloads)],
+		msg := broker.Message{Topic: topic, Payload: payloads[start:len(payloads):len(payloads)],
 			QoS: 1, Retain: true, Properties: broker.Properties{UserProperties: users[at:len(users):len(users)]}}
 		if err := t.Broker.Publish(ctx, msg); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// telemetryPrefix returns the topic prefix of a device's telemetry
+// parameters, in its account's space, and the properties (cid) every
+// value's message carries besides its timestamp.
+func (a *Accounts) telemetryPrefix(id int64, ident string) (string, broker.Properties) {
+	return a.place(a.device(ident), StatePrefix+"devices/"+strconv.FormatInt(id, 10)+"/telemetry/", broker.Properties{})
 }
 
 func (t *Telemetry) logger() *slog.Logger {

@@ -316,6 +316,11 @@ func TestMessagesBrokerFails(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &closeAfter{Server: embedded.New(nil), n: tc.after}
 			defer b.Server.Close()
+			// A subscriber, so that every topic is published (the broker
+			// says which have none: those are skipped).
+			if _, err := b.Server.Subscribe(context.Background(), "#", broker.HandlerFunc(func(context.Context, broker.Message) error { return nil })); err != nil {
+				t.Fatal(err)
+			}
 			if tc.after == 0 {
 				b.Server.Close()
 			}

@@ -1,0 +1,191 @@
+package platform
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/broker/embedded"
+	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store/memory"
+)
+
+// sourceAccounts puts devices "cust-…" in account 5, at "$acc/5/".
+func sourceAccounts() *Accounts {
+	return &Accounts{
+		Namespace: func(cid int64) string { return fmt.Sprintf("$acc/%d/", cid) },
+		Account: func(ns string) (int64, bool) {
+			var cid int64
+			if _, err := fmt.Sscanf(ns, "$acc/%d/", &cid); err != nil || ns != fmt.Sprintf("$acc/%d/", cid) {
+				return 0, false
+			}
+			return cid, true
+		},
+		Device: func(ident string) int64 {
+			if strings.HasPrefix(ident, "cust-") {
+				return 5
+			}
+			return 0
+		},
+	}
+}
+
+func TestTelemetrySourceOwns(t *testing.T) {
+	s := &TelemetrySource{Accounts: sourceAccounts()}
+	for topic, want := range map[string]bool{
+		"flespi/state/gw/devices/7/telemetry/position.speed": true,
+		"flespi/state/gw/devices/7/telemetry/din%231":        true,
+		"$acc/5/flespi/state/gw/devices/7/telemetry/x":       true,
+		"flespi/state/gw/devices/7/telemetry/":               false,
+		"flespi/state/gw/devices/7/telemetry/a/b":            false,
+		"flespi/state/gw/devices/x7/telemetry/a":             false,
+		"flespi/state/gw/devices/7/name":                     false,
+		"other/flespi/state/gw/devices/7/telemetry/x":        false,
+		"$acc/x/flespi/state/gw/devices/7/telemetry/x":       false,
+		"flespi/state/gw/channels/7/telemetry/x":             false,
+	} {
+		if got := s.Owns(topic); got != want {
+			t.Errorf("Owns(%q) = %v", topic, got)
+		}
+	}
+	if (&TelemetrySource{}).Owns("$acc/5/flespi/state/gw/devices/7/telemetry/x") {
+		t.Error("an account's topic owned without Accounts")
+	}
+}
+
+func TestReaches(t *testing.T) {
+	const p = "flespi/state/gw/devices/7/telemetry/"
+	for filter, want := range map[string]bool{
+		"#": true, "flespi/#": true, "flespi/state/gw/devices/+/telemetry/#": true, p + "x": true, p + "+": true,
+		"flespi/state/gw/devices/8/telemetry/#": false, "flespi/+": false, "+/+/+/+/+/+": false, "flespi/state/gw/devices/7": false,
+		"flespi/state/gw/devices/7/#": true, "+/state/+/devices/+/telemetry/+": true,
+	} {
+		if got := reaches(filter, p); got != want {
+			t.Errorf("reaches(%q) = %v", filter, got)
+		}
+	}
+	if reaches("#", "$acc/5/"+p) || reaches("+/5/#", "$acc/5/"+p) || !reaches("$acc/+/flespi/#", "$acc/5/"+p) {
+		t.Error("the '$' rule")
+	}
+}
+
+// telemetryWithSource is a Telemetry publishing to an embedded broker that
+// serves its topics from the store, as the gateway wires them.
+func telemetryWithSource(t *testing.T) (*embedded.Server, *Telemetry, *memory.Store, func(...protocol.Message)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	db := memory.New(nil)
+	t.Cleanup(func() { db.Close() })
+	devices := map[string]int64{"T1": 7, "cust-1": 8}
+	idents := map[int64]string{7: "T1", 8: "cust-1"}
+	src := &TelemetrySource{Telemetry: db.Telemetry(), Accounts: sourceAccounts(),
+		Devices: func(yield func(int64, string) bool) {
+			for id, ident := range idents {
+				if !yield(id, ident) {
+					return
+				}
+			}
+		},
+		Ident: func(id int64) (string, bool) { ident, ok := idents[id]; return ident, ok },
+	}
+	b := embedded.New(&embedded.Config{RetainedSource: src, Timestamps: true})
+	t.Cleanup(func() { b.Close() })
+	p := &Telemetry{Broker: b, Accounts: src.Accounts, Subscribed: b.Subscribed, DeviceID: func(ident string) (int64, bool) {
+		id, ok := devices[ident]
+		return id, ok
+	}}
+	stop := p.Watch(db.Telemetry())
+	t.Cleanup(stop)
+	go p.Run(ctx)
+	update := func(msgs ...protocol.Message) {
+		t.Helper()
+		if err := db.Telemetry().Update(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b, p, db, update
+}
+
+func values(ms []broker.Message) string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, fmt.Sprintf("%s=%s@%s", m.Topic, m.Payload, prop(m, "timestamp")))
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+// Telemetry with nobody subscribed is not published (the broker counts
+// no message in); a later subscriber gets the current values from the
+// store, retained, with their timestamps, through any filter; changes
+// then arrive live; an account's values stay in its space.
+func TestTelemetrySource(t *testing.T) {
+	b, _, _, update := telemetryWithSource(t)
+	update(telMsg("T1", 100, map[string]protocol.Value{"position.latitude": protocol.Float(54.5), "position.speed": protocol.Int(10)}),
+		telMsg("cust-1", 101, map[string]protocol.Value{"position.latitude": protocol.Float(1.5)}))
+	update(telMsg("T1", 102, map[string]protocol.Value{"position.speed": protocol.Int(12), "din#1": protocol.Bool(true)}))
+
+	// Markers sorted last, on topics subscribed to, show when Run has
+	// handled everything before them: only they were published.
+	const tp = "flespi/state/gw/devices/7/telemetry/"
+	const cp = "$acc/5/flespi/state/gw/devices/8/telemetry/"
+	markers := subscribe(t, b, tp+"zz")
+	markers5 := subscribe(t, b, cp+"zz")
+	update(telMsg("T1", 103, map[string]protocol.Value{"zz": protocol.Int(1)}), telMsg("cust-1", 103, map[string]protocol.Value{"zz": protocol.Int(1)}))
+	for _, r := range []*recorder{markers, markers5} {
+		r.wait(t, func(ms []broker.Message) bool { return len(ms) == 1 })
+	}
+	if n := b.Stats().MessagesReceived; n != 2 {
+		t.Fatalf("the broker took in %d messages, want the 2 subscribed markers", n)
+	}
+	if st := b.Stats(); st.Retained != 0 {
+		t.Fatalf("the broker stores %d retained messages", st.Retained)
+	}
+
+	all := subscribe(t, b, "flespi/state/gw/devices/+/telemetry/#")
+	got := all.wait(t, func(ms []broker.Message) bool { return len(ms) >= 6 })
+	want := tp + "din%231=true@102 " + tp + "ident=\"T1\"@103 " + tp + "position.latitude=54.5@100 " + tp + "position.speed=12@102 " +
+		tp + "timestamp=103@103 " + tp + "zz=1@103"
+	if values(got) != want {
+		t.Fatalf("devices/+/telemetry/#:\n got %s\nwant %s", values(got), want)
+	}
+	for _, m := range got {
+		if !m.Retain || m.QoS != 1 || prop(m, "cid") != "" {
+			t.Errorf("%s: retain %v QoS %d cid %q", m.Topic, m.Retain, m.QoS, prop(m, "cid"))
+		}
+	}
+	lat := subscribe(t, b, "flespi/state/gw/devices/+/telemetry/position.latitude")
+	if got := lat.wait(t, func(ms []broker.Message) bool { return len(ms) >= 1 }); values(got) != tp+"position.latitude=54.5@100" {
+		t.Fatalf("position.latitude: %s", values(got))
+	}
+	acct := subscribe(t, b, "$acc/5/flespi/state/gw/devices/+/telemetry/position.latitude")
+	if got := acct.wait(t, func(ms []broker.Message) bool { return len(ms) >= 1 }); values(got) != cp+"position.latitude=1.5@101" || prop(got[0], "cid") != "5" {
+		t.Fatalf("account 5: %s cid %q", values(got), prop(got[0], "cid"))
+	}
+	none := subscribe(t, b, "$acc/5/flespi/state/gw/devices/7/telemetry/#") // device 7 is not account 5's
+	b.Publish(context.Background(), broker.Message{Topic: "$acc/5/flespi/state/gw/devices/7/telemetry/zzz", QoS: 1})
+	if got := none.wait(t, func(ms []broker.Message) bool { return len(ms) >= 1 }); len(got) != 1 || got[0].Retain {
+		t.Fatalf("another account's device: %s", values(got))
+	}
+
+	// A change arrives live on the subscribed topic only.
+	before := b.Stats().MessagesReceived
+	update(telMsg("T1", 110, map[string]protocol.Value{"position.latitude": protocol.Float(55)}))
+	m := lat.wait(t, func(ms []broker.Message) bool { return len(ms) >= 2 })[1]
+	if string(m.Payload) != "55" || prop(m, "timestamp") != "110" || m.Retain {
+		t.Fatalf("live change: %s=%s@%s retain %v", m.Topic, m.Payload, prop(m, "timestamp"), m.Retain)
+	}
+	all.wait(t, func(ms []broker.Message) bool {
+		last := ms[len(ms)-1]
+		return last.Topic == tp+"timestamp" && string(last.Payload) == "110"
+	})
+	// latitude, timestamp and ident (its time) changed; "+/telemetry/#"
+	// wants them all, once each.
+	if n := b.Stats().MessagesReceived - before; n != 3 {
+		t.Fatalf("%d messages in for the change, want 3", n)
+	}
+}
