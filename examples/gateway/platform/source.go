@@ -55,6 +55,9 @@ func (s *TelemetrySource) Owns(topic string) bool {
 // filter. A filter naming one device by id reads that device alone;
 // others go through every device whose topics the filter can reach.
 func (s *TelemetrySource) Retained(ctx context.Context, filter string, yield func(broker.Message) bool) error {
+	if s.Telemetry == nil || s.Devices == nil || s.Ident == nil {
+		return errors.New("platform: TelemetrySource needs Telemetry, Devices and Ident")
+	}
 	var errs []error
 	each := func(id int64, ident string) bool {
 		more, err := s.device(ctx, filter, id, ident, yield)
