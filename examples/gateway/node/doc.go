@@ -25,6 +25,15 @@
 // share a bound on open connections (Config.MaxConnections) so that
 // sockets never take the files the store must open.
 //
+// With its own embedded broker and no Cluster, the node registers a
+// platform.TelemetrySource: the broker serves device telemetry's retained
+// topics from the telemetry store when someone subscribes, and the node
+// publishes only the telemetry changes and message topics some
+// subscription matches. With an external broker, or clustered (changes are
+// seen by the history writer's node only), every change is published and
+// the retained telemetry is republished at start or when a node takes
+// the history lease.
+//
 // With a Cluster, several nodes act as one: they share the store, the
 // registry and dead letters in NATS JetStream, and singleton jobs (the
 // history writer, the platform publisher, each stream, the live-state

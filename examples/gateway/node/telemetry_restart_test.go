@@ -12,10 +12,10 @@ import (
 	"github.com/gnssgate/gnssgate/examples/simulator/device"
 )
 
-// TestTelemetryRetainedAfterRestart: the embedded broker keeps device
-// telemetry topics in memory only (embedded.Config.VolatileRetained); a
-// restarted gateway publishes them again from its telemetry store, so a
-// subscriber finds the same retained values as before the restart.
+// TestTelemetryRetainedAfterRestart: the embedded broker keeps no device
+// telemetry (a platform.TelemetrySource serves it from the telemetry
+// store), so a subscriber after a restart finds the same retained values
+// as before it.
 func TestTelemetryRetainedAfterRestart(t *testing.T) {
 	dir := t.TempDir()
 	retained := func(g *gateway, id int64) map[string]string {

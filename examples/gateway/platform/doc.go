@@ -13,4 +13,16 @@
 // message's server time, the telemetry value's time, or the time of the
 // change. An older message never overwrites a newer telemetry value
 // (store.Telemetry decides which values change).
+//
+// # Telemetry on demand
+//
+// Every stored message changes some twenty telemetry values; published
+// as retained messages, they cost a broker publish each and a copy of
+// every device's values in the broker, mostly with nobody subscribed. On
+// the embedded broker, TelemetrySource (an embedded.RetainedSource) serves
+// the retained telemetry topics from the telemetry store when someone
+// subscribes, and Telemetry, given the broker's Subscribed, publishes only
+// the changes some subscription matches; Messages skips message topics the
+// broker says nobody subscribes to. An external broker (broker/paho) gets
+// everything, as it cannot ask the store.
 package platform
