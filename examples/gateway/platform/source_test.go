@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/memory"
+	"github.com/gnssgate/gnssgate/stream"
 )
 
 // sourceAccounts puts devices "cust-…" in account 5, at "$acc/5/".
@@ -187,5 +189,39 @@ func TestTelemetrySource(t *testing.T) {
 	// wants them all, once each.
 	if n := b.Stats().MessagesReceived - before; n != 3 {
 		t.Fatalf("%d messages in for the change, want 3", n)
+	}
+}
+
+// Messages publishes on the embedded broker only the topics some
+// subscription matches: nothing with nobody subscribed, the device topic
+// alone for a devices/+ subscriber.
+func TestMessagesSkipUnsubscribed(t *testing.T) {
+	b := newBroker(t)
+	p := &Messages{Broker: b}
+	m := msg(map[string]protocol.Value{"ident": protocol.String("A1"), "channel.id": protocol.Int(3), "device.id": protocol.Int(7),
+		"server.timestamp": protocol.Float(1700000000)})
+	write := func() {
+		t.Helper()
+		if err := p.Write(context.Background(), &stream.Batch{Messages: []stream.Message{m}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write()
+	if n := b.Stats().MessagesReceived; n != 0 {
+		t.Fatalf("%d messages published with nobody subscribed", n)
+	}
+	r := subscribe(t, b, "flespi/message/gw/devices/+")
+	write()
+	if got := r.wait(t, func(ms []broker.Message) bool { return len(ms) == 1 }); got[0].Topic != "flespi/message/gw/devices/7" {
+		t.Fatalf("got %s", got[0].Topic)
+	}
+	if n := b.Stats().MessagesReceived; n != 1 {
+		t.Fatalf("%d messages published for one subscribed topic", n)
+	}
+	// A topic the broker would refuse is still refused, subscribed or not.
+	bad := msg(map[string]protocol.Value{"ident": protocol.String("a+b"), "channel.id": protocol.Int(3), "server.timestamp": protocol.Float(1)})
+	var be *stream.BatchError
+	if err := p.Write(context.Background(), &stream.Batch{Messages: []stream.Message{bad}}); !errors.As(err, &be) || !errors.Is(be.Err(0), broker.ErrBadTopic) {
+		t.Fatalf("bad topic: %v", err)
 	}
 }
