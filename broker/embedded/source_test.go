@@ -418,3 +418,17 @@ func TestSubscribedClosed(t *testing.T) {
 		t.Fatal("closed: false")
 	}
 }
+
+// Subscribed is asked per published value: it must not allocate.
+func TestSubscribedAllocs(t *testing.T) {
+	s := New(&Config{Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	mustSub(t, s, "z/+/c/#", newCollector())
+	if n := testing.AllocsPerRun(100, func() {
+		if !s.Subscribed("z/b/c/d") || s.Subscribed("z/b/d") {
+			t.Fatal("wrong answer")
+		}
+	}); n != 0 {
+		t.Errorf("Subscribed allocates %.0f times", n)
+	}
+}
