@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -100,6 +101,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		con.Mount(mux)
 	})
+
+	if cfg.Pprof != "" {
+		stopProfiles, err := serveProfiles(ctx, cfg.Pprof, logger)
+		if err != nil {
+			fmt.Fprintln(stderr, "gateway: -pprof:", err)
+			return 1
+		}
+		defer stopProfiles()
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
@@ -260,6 +270,28 @@ func channels(cfg *config.Config) ([]node.ChannelSpec, bool, error) {
 func protocolNames() []string { return append(codecs.Names(), codecs.HTTPNames()...) }
 
 // banner says where everything listens and what to try next.
+// serveProfiles serves net/http/pprof's handlers on addr until stop.
+func serveProfiles(ctx context.Context, addr string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("profiles server stopped", "err", err)
+		}
+	}()
+	logger.Info("runtime profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
+}
+
 func banner(out io.Writer, n *node.Node, cfg *config.Config) {
 	a := n.Addrs()
 	if cfg.Store != "" {

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
-	"github.com/gnssgate/gnssgate/internal/syncbuf"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gnssgate/gnssgate/internal/syncbuf"
 )
 
 func newBuf() *syncbuf.Buffer { return &syncbuf.Buffer{} }
@@ -42,15 +45,15 @@ func TestTakenPorts(t *testing.T) {
 	}
 }
 
-// The gateway starts, prints its banner, and shuts down cleanly on its
-// signal (ctx).
+// The gateway starts, prints its banner, serves runtime profiles where
+// -pprof says, and shuts down cleanly on its signal (ctx).
 func TestStartAndStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, stderr := newBuf(), newBuf()
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-data", t.TempDir(), "-http", "127.0.0.1:0", "-mqtt", "127.0.0.1:0", "-mqtt-ws", "",
-			"-channel", "teltonika=127.0.0.1:0", "-channel", "teltonika=udp://127.0.0.1:0"}, stdout, stderr)
+			"-channel", "teltonika=127.0.0.1:0", "-channel", "teltonika=udp://127.0.0.1:0", "-pprof", "127.0.0.1:0"}, stdout, stderr)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(stdout.String(), "channels:") {
@@ -64,6 +67,20 @@ func TestStartAndStop(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)
 		}
+	}
+	_, profiles, ok := strings.Cut(stderr.String(), `msg="runtime profiles" url=`)
+	profiles, _, _ = strings.Cut(profiles, "\n")
+	if !ok {
+		t.Fatalf("no profiles address logged:\n%s", stderr)
+	}
+	resp, err := http.Get(profiles + "goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "goroutine profile:") {
+		t.Fatalf("%sgoroutine: %d %.200s", profiles, resp.StatusCode, body)
 	}
 	cancel()
 	if code := <-done; code != 0 {

@@ -318,7 +318,17 @@ func (c *Client) readLoop(br *bufio.Reader) {
 }
 
 func (c *Client) read(br *bufio.Reader) error {
+	// Automatic PUBACKs of the packets already read go out in one write
+	// once the read buffer is drained: a subscriber of a busy topic pays a
+	// system call per read, not per message.
+	var acks []byte
 	for {
+		if len(acks) > 0 && br.Buffered() == 0 {
+			if err := c.write(acks); err != nil {
+				return err
+			}
+			acks = acks[:0]
+		}
 		pk, err := readPacket(br, c.opts.MaxPacket)
 		if err != nil {
 			return err
@@ -329,7 +339,7 @@ func (c *Client) read(br *bufio.Reader) error {
 				Retain: pk.FixedHeader.Retain, Dup: pk.FixedHeader.Dup, PacketID: pk.PacketID}
 			c.msgs <- m
 			if m.QoS > 0 && !c.opts.ManualAck {
-				c.Ack(m)
+				acks = append(acks, packets.Puback<<4, 2, byte(m.PacketID>>8), byte(m.PacketID))
 			}
 		case packets.Puback, packets.Suback, packets.Unsuback:
 			c.mu.Lock()

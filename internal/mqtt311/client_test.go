@@ -105,3 +105,42 @@ func FuzzReadPacket(f *testing.F) {
 		mqtt311.ReadPacketForTest(data, 4096)
 	})
 }
+
+// Automatic acknowledgements go out in bulk, but every one goes: with a
+// broker that holds 8 unacknowledged messages per client, 2,000 QoS 1
+// messages published at once all arrive, and the last one only after the
+// client acknowledged all but 8 before it.
+func TestAutoAckEveryMessage(t *testing.T) {
+	var tokens embedded.TokenStore
+	tokens.Set("secret", &embedded.Token{Name: "t", Publish: []string{"#"}, Subscribe: []string{"#"}})
+	srv := embedded.New(&embedded.Config{Authenticator: &tokens, MaxInflight: 8, Logger: slog.New(slog.DiscardHandler)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(context.Background(), ln)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, _, err := mqtt311.Dial(ctx, ln.Addr().String(), mqtt311.Options{ClientID: "bulk", Username: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Subscribe(ctx, mqtt311.Subscription{Filter: "bulk/#", QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	go func() {
+		for i := range n {
+			srv.Publish(ctx, broker.Message{Topic: "bulk/x", QoS: 1, Payload: []byte{byte(i)}})
+		}
+	}()
+	for i := range n {
+		select {
+		case <-c.Messages():
+		case <-ctx.Done():
+			t.Fatalf("%d of %d messages arrived: acknowledgements are missing", i, n)
+		}
+	}
+}

@@ -32,7 +32,13 @@ type phist struct {
 	// cache holds the counters of devices seen since open: one small entry
 	// per device, so a write does not read them back from disk.
 	cache map[string]devCount
+	// buf is apply's encoding scratch (the batch copies what it holds),
+	// kept between batches up to maxScratch.
+	buf []byte
 }
+
+// maxScratch bounds the encoding buffer a history keeps between batches.
+const maxScratch = 1 << 20
 
 func openHistory(d *DB) (*phist, error) {
 	h := &phist{d: d, uniq: 1, cache: map[string]devCount{}}
@@ -134,7 +140,12 @@ func (h *phist) apply(msgs []protocol.Message) (_ *pebble.Batch, err error) {
 	// Encode first: whether a device needs size rotation decides the kind
 	// of batch.
 	type entry struct{ key, val int } // ends in buf
-	var buf []byte
+	buf := h.buf[:0]
+	defer func() {
+		if cap(buf) <= maxScratch {
+			h.buf = buf[:0]
+		}
+	}()
 	entries := make([]entry, len(msgs))
 	counts := map[string]devCount{}
 	var order []string

@@ -25,7 +25,11 @@ const (
 	DefaultCacheSize    = 32 << 20 // block cache
 	DefaultMemTableSize = 16 << 20 // one memtable; at most MemTables of them
 	DefaultMemTables    = 4
-	DefaultMaxOpenFiles = 256 // table files held open, per database (a DB is two)
+	// DefaultMaxOpenFiles is the table files the log and the state
+	// instance each keep open. With the telemetry instance's, a DB keeps
+	// open at most the 544 files it did when it had two instances of 256:
+	// servers size their connection bounds by [FilesNeeded].
+	DefaultMaxOpenFiles = 240
 )
 
 // Options configures [Open]. The zero value (or nil) is ready to use.
@@ -40,8 +44,9 @@ type Options struct {
 	MemTableSize uint64
 	// MemTables bounds queued memtables; 0 means [DefaultMemTables].
 	MemTables int
-	// MaxOpenFiles bounds the table files each of the DB's two pebble
-	// databases keeps open; 0 means [DefaultMaxOpenFiles]. A server that
+	// MaxOpenFiles bounds the table files the log and the state instance
+	// each keep open (the telemetry instance, a record per device, keeps
+	// at most 16); 0 means [DefaultMaxOpenFiles]. A server that
 	// holds a socket per device shares one file limit with the store, and
 	// a store that cannot open a file stops: [FilesNeeded] says how many
 	// to keep for it.
@@ -59,13 +64,27 @@ func FilesNeeded(opts *Options) int {
 	if opts != nil && opts.MaxOpenFiles > 0 {
 		n = opts.MaxOpenFiles
 	}
-	return 2 * (n + filesBeyondTables)
+	return 2*(n+filesBeyondTables) + telemetryMaxOpenFiles + filesBeyondTables
 }
+
+// telemetryMaxOpenFiles bounds the telemetry instance's open tables: it
+// holds one record per device (a few hundred bytes each: a handful of
+// tables for 20,000 devices), and reads come from memory, not from it.
+const telemetryMaxOpenFiles = 16
+
+// telemetryMemTables is the telemetry instance's memtable size, in units
+// of [Options.MemTableSize] (32 MiB by default). Telemetry is one record
+// per device, rewritten by each of its messages: a memtable holding a few
+// seconds of a fleet's updates keeps only the last of each device's when it
+// is flushed, so a fleet of 19,000 devices at a message a second flushes
+// ~360 bytes per message instead of every update.
+const telemetryMemTables = 2
 
 // DB is a durable [store.Store] in one directory. Safe for concurrent use.
 type DB struct {
 	logdb  *pebble.DB // the log alone: append-only keys
-	db     *pebble.DB // cursors, history, telemetry
+	db     *pebble.DB // cursors, history
+	teldb  *pebble.DB // telemetry: a record per device, overwritten
 	cfg    store.Config
 	now    func() time.Time
 	logger *slog.Logger
@@ -142,7 +161,16 @@ func Open(dir string, opts *Options) (*DB, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
 	}
-	if d.db, err = pebble.Open(filepath.Join(dir, "state"), popts(o.MemTableSize/2)); err != nil {
+	if d.db, err = pebble.Open(filepath.Join(dir, "state"), popts(o.MemTableSize)); err != nil {
+		d.logdb.Close()
+		cache.Unref()
+		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
+	}
+	telOpts := popts(telemetryMemTables * o.MemTableSize)
+	telOpts.MaxOpenFiles = telemetryMaxOpenFiles
+	telOpts.MemTableStopWritesThreshold = 2 // a memtable flushes to a few MiB: rarely one waits
+	if d.teldb, err = pebble.Open(filepath.Join(dir, "telemetry"), telOpts); err != nil {
+		d.db.Close()
 		d.logdb.Close()
 		cache.Unref()
 		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
@@ -153,6 +181,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		}
 	}
 	if err != nil {
+		d.teldb.Close()
 		d.db.Close()
 		d.logdb.Close()
 		cache.Unref()
@@ -200,7 +229,7 @@ func (d *DB) Close() error {
 	d.closeMu.Lock() // every call in progress has left
 	defer d.closeMu.Unlock()
 	d.log.shutdown()
-	err := errors.Join(d.logdb.Close(), d.db.Close())
+	err := errors.Join(d.logdb.Close(), d.db.Close(), d.teldb.Close())
 	d.cache.Unref()
 	return err
 }

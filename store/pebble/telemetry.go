@@ -15,17 +15,18 @@ import (
 	"github.com/gnssgate/gnssgate/store/internal/telem"
 )
 
-// Telemetry is served from memory and written through to disk, one record
-// per device: key 'T' + len(ident) + ident, value the device's distinct
-// timestamps (uvarint count, then each as ordered float bits), a uvarint
-// parameter count and each parameter's index in the timestamps (uvarint),
-// then one encoded message holding the parameters in that order. An update
-// writes each device it changed once, however many of its parameters
-// changed (a tracker's message changes most of them: one write instead of
-// one per parameter). Stores written before kept one key per parameter
-// ('t' + len(ident) + ident + name → timestamp, one-parameter message);
-// Open rewrites them as device records. Memory is bounded by devices times
-// MaxParams, not by how many messages arrive.
+// Telemetry is served from memory and written through to disk, in the
+// "telemetry" instance, one record per device: key 'T' + len(ident) +
+// ident, value the device's distinct timestamps (uvarint count, then each
+// as ordered float bits), a uvarint parameter count and each parameter's
+// index in the timestamps (uvarint), then one encoded message holding the
+// parameters in that order. An update writes each device it changed once,
+// however many of its parameters changed (a tracker's message changes most
+// of them: one write instead of one per parameter). Stores written before
+// kept the records in "state", and before that one key per parameter ('t'
+// + len(ident) + ident + name → timestamp, one-parameter message); Open
+// moves them to "telemetry" as device records. Memory is bounded by
+// devices times MaxParams, not by how many messages arrive.
 type ptel struct {
 	d        *DB
 	mu       sync.Mutex // orders updates
@@ -50,37 +51,52 @@ func legacyTelKey(ident, name string) []byte {
 func openTelemetry(d *DB) (*ptel, error) {
 	t := &ptel{d: d, table: telem.Table{MaxParams: d.cfg.Telemetry.MaxParamsOrDefault()}, turn: make(chan struct{})}
 	close(t.turn)
-	if err := t.loadDevices(); err != nil {
+	// Stores made before telemetry had its own instance kept it in "state":
+	// as device records, or before those as one key per parameter. They are
+	// read first and the telemetry instance's records over them (a record
+	// there is never older: it is written before the old ones are deleted),
+	// then moved.
+	old, err := t.loadDevices(d.db)
+	if err != nil {
 		return nil, err
 	}
-	if err := t.migrate(); err != nil {
+	legacy, err := t.loadLegacy(d.db)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.loadDevices(d.teldb); err != nil {
+		return nil, err
+	}
+	if err := t.move(append(old, legacy...)); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// loadDevices reads the device records.
-func (t *ptel) loadDevices() error {
-	it, err := t.d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTelDevice}, UpperBound: []byte{tagTelDevice + 1}})
+// loadDevices reads the device records of db and returns their idents.
+func (t *ptel) loadDevices(db *pebble.DB) ([]string, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTelDevice}, UpperBound: []byte{tagTelDevice + 1}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer it.Close()
 	var dec codec.Decoder
 	var m protocol.Message
+	var idents []string
 	for ok := it.First(); ok; ok = it.Next() {
 		k := it.Key()
 		ident, ok := keyIdent(k)
 		if !ok {
-			return corrupt(k, codec.ErrBad)
+			return nil, corrupt(k, codec.ErrBad)
 		}
 		if err := decodeDeviceTelemetry(&dec, &m, it.Value(), func(name string, v protocol.Value, ts float64) {
 			t.table.Set(ident, name, v, ts)
 		}); err != nil {
-			return corrupt(k, err)
+			return nil, corrupt(k, err)
 		}
+		idents = append(idents, ident)
 	}
-	return it.Error()
+	return idents, it.Error()
 }
 
 // keyIdent returns the ident of a device key (tag, uvarint length, ident).
@@ -92,12 +108,12 @@ func keyIdent(k []byte) (string, bool) {
 	return string(k[1+w : 1+w+int(n)]), true
 }
 
-// migrate rewrites per-parameter keys (the layout before device records)
-// as device records, in one batch.
-func (t *ptel) migrate() error {
-	it, err := t.d.db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTel}, UpperBound: []byte{tagTel + 1}})
+// loadLegacy reads the per-parameter keys of db (the layout before device
+// records) and returns their idents.
+func (t *ptel) loadLegacy(db *pebble.DB) ([]string, error) {
+	it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTel}, UpperBound: []byte{tagTel + 1}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer it.Close()
 	var dec codec.Decoder
@@ -107,11 +123,11 @@ func (t *ptel) migrate() error {
 		k, v := it.Key(), it.Value()
 		ident, ok := keyIdent(k)
 		if !ok || len(v) < 8 {
-			return corrupt(k, codec.ErrBad)
+			return nil, corrupt(k, codec.ErrBad)
 		}
 		m, err := dec.Decode(v[8:])
 		if err != nil || m.Len() != 1 {
-			return corrupt(k, codec.ErrBad)
+			return nil, corrupt(k, codec.ErrBad)
 		}
 		p := m.Params()[0]
 		t.table.Set(ident, p.Name, p.Value, unorderedFloat(u64(v)))
@@ -120,20 +136,36 @@ func (t *ptel) migrate() error {
 			idents = append(idents, ident)
 		}
 	}
-	if err := it.Error(); err != nil || len(idents) == 0 {
-		return err
+	return idents, it.Error()
+}
+
+// move writes the records of idents, read from "state", to the telemetry
+// instance, synced, and only then deletes them from "state": a crash in
+// between finds them in both, and moves them again.
+func (t *ptel) move(idents []string) error {
+	if len(idents) == 0 {
+		return nil
 	}
-	b := t.d.db.NewBatch()
+	b := t.d.teldb.NewBatch()
 	defer b.Close()
-	for _, ident := range idents {
+	slices.Sort(idents)
+	for _, ident := range slices.Compact(idents) {
 		if err := t.setDevice(b, ident); err != nil {
 			return err
 		}
 	}
-	if err := b.DeleteRange([]byte{tagTel}, []byte{tagTel + 1}, nil); err != nil {
+	if err := t.d.teldb.Apply(b, syncWrite); err != nil {
 		return err
 	}
-	return t.d.db.Apply(b, syncWrite)
+	del := t.d.db.NewBatch()
+	defer del.Close()
+	if err := del.DeleteRange([]byte{tagTel}, []byte{tagTel + 1}, nil); err != nil {
+		return err
+	}
+	if err := del.DeleteRange([]byte{tagTelDevice}, []byte{tagTelDevice + 1}, nil); err != nil {
+		return err
+	}
+	return t.d.db.Apply(del, syncWrite)
 }
 
 // setDevice adds the write of ident's record (its deletion when it has no
@@ -262,7 +294,7 @@ func (t *ptel) apply(msgs []protocol.Message) (_ *pebble.Batch, _ []store.Teleme
 	if len(batch.Changes) == 0 && len(batch.Evicted) == 0 {
 		return nil, nil, nil, nil, nil
 	}
-	b := t.d.db.NewBatch()
+	b := t.d.teldb.NewBatch()
 	for _, c := range batch.Changes {
 		if err := t.setDevice(b, c.Ident); err != nil {
 			b.Close()
@@ -278,7 +310,7 @@ func (t *ptel) apply(msgs []protocol.Message) (_ *pebble.Batch, _ []store.Teleme
 			return nil, nil, nil, nil, err
 		}
 	}
-	if err := t.d.db.ApplyNoSyncWait(b, syncWrite); err != nil {
+	if err := t.d.teldb.ApplyNoSyncWait(b, syncWrite); err != nil {
 		b.Close()
 		return nil, nil, nil, nil, err
 	}

@@ -67,6 +67,70 @@ func TestTelemetryMigrate(t *testing.T) {
 	}
 }
 
+// TestTelemetryMovedToOwnInstance: a store whose device records are in
+// "state" (before telemetry had its own instance) opens with the same
+// telemetry, now in "telemetry" only; a move cut short by a crash (the
+// records in both) completes at the next open.
+func TestTelemetryMovedToOwnInstance(t *testing.T) {
+	dir := t.TempDir()
+	d, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(db *pebble.DB, ident string, speed int64, ts float64) {
+		var m protocol.Message
+		m.Add("position.speed", protocol.Int(speed))
+		m.Add("ident", protocol.String(ident))
+		if err := db.Set(devicePrefix(nil, tagTelDevice, ident), appendDeviceTelemetry(nil, &m, []float64{ts, ts}), pebble.Sync); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(d.db, "A", 10, 100)
+	record(d.db, "B", 20, 200)
+	record(d.teldb, "B", 20, 200) // a move that stopped before deleting
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for round := range 2 {
+		d, err := Open(dir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []struct {
+			ident string
+			speed int64
+			ts    float64
+		}{{"A", 10, 100}, {"B", 20, 200}} {
+			vals, err := d.Telemetry().Get(ctx, want.ident, "position.speed")
+			if err != nil || len(vals) != 1 || vals[0].Time != want.ts || !vals[0].Value.Equal(protocol.Int(want.speed)) {
+				t.Fatalf("round %d: %s %+v %v", round, want.ident, vals, err)
+			}
+		}
+		count := func(db *pebble.DB) int {
+			it, err := db.NewIter(&pebble.IterOptions{LowerBound: []byte{tagTelDevice}, UpperBound: []byte{tagTelDevice + 1}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer it.Close()
+			n := 0
+			for ok := it.First(); ok; ok = it.Next() {
+				n++
+			}
+			return n
+		}
+		if n := count(d.db); n != 0 {
+			t.Fatalf("round %d: %d device records left in state", round, n)
+		}
+		if n := count(d.teldb); n != 2 {
+			t.Fatalf("round %d: %d device records in telemetry, want 2", round, n)
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func deviceTelemetrySample() []byte {
 	var m protocol.Message
 	m.Add("a", protocol.Int(1))

@@ -47,6 +47,9 @@ type Config struct {
 	StoreReplicas int    `yaml:"store-replicas"`
 	Broker        string `yaml:"broker"`
 	Node          string `yaml:"node"`
+	// Pprof serves Go's runtime profiles (net/http/pprof) on its own
+	// address; "" is off.
+	Pprof string `yaml:"pprof"`
 
 	// Objects a deployment declares (file only).
 	Channels []Channel    `yaml:"channels"`
@@ -117,6 +120,7 @@ var Options = []Option{
 	{"store-replicas", "N", "0", "replicas of the streams and buckets -store creates; 0 means 3 on a cluster of three or more NATS servers, else 1"},
 	{"broker", "URL", "", "use this external MQTT 5 broker (mqtt://[user:pass@]host:1883, mqtts://, ws://) as the bus instead of the embedded one; -mqtt and -mqtt-ws then serve ThingsBoard's device MQTT API only"},
 	{"node", "NAME", "", "this node's name in logs, leases and presence when several share a -store; empty means the host name"},
+	{"pprof", "ADDR", "", "serve Go's runtime profiles (net/http/pprof: CPU, heap, goroutines) on ADDR, e.g. 127.0.0.1:6060, with no authentication: keep it on loopback; empty: off"},
 	{"console-tiles", "URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png", "map tiles of the web console (/console/): a URL template with {z}, {x}, {y}; none draws a coordinate grid only"},
 }
 
@@ -139,6 +143,8 @@ func (c *Config) setValue(name, v string, explicit bool) error {
 		c.Data = v
 	case "http":
 		c.HTTP = v
+	case "pprof":
+		c.Pprof = v
 	case "mqtt":
 		c.MQTT = v
 	case "mqtt-ws":
@@ -325,6 +331,8 @@ func (c *Config) load(file string) error {
 			v = f.Broker
 		case "node":
 			v = f.Node
+		case "pprof":
+			v = f.Pprof
 		default:
 			return fmt.Errorf("%s: unknown key %q", file, key)
 		}

@@ -62,8 +62,8 @@ func (w *Writer) Write(ctx context.Context, b *stream.Batch) error {
 		}
 	}
 	// Telemetry and history are written at once: each waits for its
-	// store to be durable, and a store that syncs writes in groups (one
-	// write-ahead log, as store/pebble's) then syncs both together.
+	// store to be durable, and the two syncs overlap (store/pebble's are
+	// two write-ahead logs; a store with one syncs both together).
 	var telErr error
 	var wg sync.WaitGroup
 	if w.Telemetry != nil && len(w.msgs) > 0 {

@@ -211,7 +211,9 @@ func (n *Node) open(ctx context.Context) error {
 			return err
 		}
 		n.db = db
-		small := &pebble.Options{CacheSize: 4 << 20, MemTableSize: 2 << 20, MaxOpenFiles: 32, Config: store.Config{Logger: n.logger}}
+		// Dead letters are few: small memtables, and 16 open tables per
+		// instance.
+		small := &pebble.Options{CacheSize: 4 << 20, MemTableSize: 2 << 20, MaxOpenFiles: 16, Config: store.Config{Logger: n.logger}}
 		dead, err := pebble.Open(filepath.Join(n.cfg.DataDir, "deadletter"), small)
 		if err != nil {
 			return err

@@ -235,12 +235,13 @@ func TestEndToEnd(t *testing.T) {
 		if lat, ok := tel["position.latitude"].(map[string]any); !ok || lat["value"].(float64) < 54 {
 			t.Errorf("telemetry %v", tel)
 		}
-		mu.Lock()
-		got := topics[fmt.Sprintf("flespi/message/gw/devices/%d", id)]
-		mu.Unlock()
-		if got < each {
-			t.Errorf("device topic of %d got %d messages", id, got)
-		}
+		// A message's device topic is published after its channel topic,
+		// which is all the wait above waited for.
+		waitFor(t, fmt.Sprintf("device topic of %d", id), func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return topics[fmt.Sprintf("flespi/message/gw/devices/%d", id)] >= each
+		})
 	}
 	// Selectors from flespi's API basics.
 	for sel, want := range map[string]int{
