@@ -718,6 +718,16 @@ func (s *Stream) waitEnabled(ctx context.Context) error {
 	}
 }
 
+// inGapLocked reports whether seq lies in a gap (under mu).
+func (s *Stream) inGapLocked(seq uint64) bool {
+	for _, g := range s.gaps {
+		if seq >= g.from && seq < g.to {
+			return true
+		}
+	}
+	return false
+}
+
 // skipGap returns pos moved past a gap it falls in, and the first gap start
 // after pos (0 when none).
 func (s *Stream) skipGap(pos uint64) (uint64, uint64) {
@@ -834,21 +844,23 @@ func (s *Stream) fill(ctx context.Context, sl *slot, pos, sent uint64) (uint64, 
 			break
 		}
 	}
-	if !s.enabled.Load() {
-		// Disabled while reading: what arrived after belongs to the gap
-		// that enabling will skip, not to the queue.
-		s.mu.Lock()
-		off := s.offAt
-		s.mu.Unlock()
-		n := 0
-		for i := range recs[:k] {
-			if recs[i].Seq < off {
-				recs[i], recs[n] = recs[n], recs[i]
-				n++
-			}
+	// Disabled while reading: what arrived after belongs to the gap that
+	// enabling will skip, not to the queue. Disabled and enabled again
+	// while reading: that gap is known now, and its records are dropped
+	// too.
+	s.mu.Lock()
+	disabled, off := !s.enabled.Load(), s.offAt
+	n := 0
+	for i := range recs[:k] {
+		seq := recs[i].Seq
+		if disabled && seq >= off || s.inGapLocked(seq) {
+			continue
 		}
-		k = n
+		recs[i], recs[n] = recs[n], recs[i]
+		n++
 	}
+	s.mu.Unlock()
+	k = n
 	s.build(sl, recs[:k])
 	s.mu.Lock()
 	s.stats.Last = max(s.stats.Last, pos-1)
