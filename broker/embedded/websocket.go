@@ -3,7 +3,6 @@ package embedded
 import (
 	"errors"
 	"net/http"
-	"sync"
 
 	"github.com/gorilla/websocket"
 
@@ -16,16 +15,20 @@ import (
 // wss://. Browsers' Origin headers are not checked: MQTT authentication
 // is the client's credentials, not cookies. Connections count against
 // MaxConnections like TCP ones.
+//
+// gorilla/websocket answers the handshake; the frames are read by
+// internal/wsstream's ServerConn, which holds no buffer between frames and
+// hands out the socket, so an idle WebSocket connection is parked like a
+// TCP one (park.go).
 func (s *Server) WebSocketHandler() http.Handler {
 	up := websocket.Upgrader{
-		Subprotocols:    []string{"mqtt", "mqttv3.1"},
-		CheckOrigin:     func(*http.Request) bool { return true },
-		ReadBufferSize:  2048,
-		WriteBufferSize: 2048,
-		// An idle connection holds no write buffer: one is taken from the
-		// pool for each write.
-		WriteBufferPool: wsWriteBuffers,
+		Subprotocols: []string{"mqtt", "mqttv3.1"},
+		CheckOrigin:  func(*http.Request) bool { return true },
+		// Zero sizes and no pool: gorilla reuses the HTTP server's
+		// buffers for the handshake instead of allocating its own, and
+		// its Conn is dropped after it.
 	}
+	cfg := &wsstream.ServerConfig{MaxMessage: int64(s.lim.maxPacket) + 16, BinaryOnly: true}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ctx.Err() != nil {
 			http.Error(w, "server closed", http.StatusServiceUnavailable)
@@ -35,22 +38,21 @@ func (s *Server) WebSocketHandler() http.Handler {
 		if err != nil {
 			return // Upgrade has answered the client
 		}
-		ws.SetReadLimit(int64(s.lim.maxPacket) + 16)
-		s.ServeConn(newWSConn(ws))
+		// Upgrade refuses a client that sent bytes before the handshake
+		// was answered, so nothing is buffered past it: the frames are
+		// all still in the socket.
+		s.ServeConn(wsConn{wsstream.NewServerConn(ws.NetConn(), cfg)})
 	})
 }
 
-var wsWriteBuffers = &sync.Pool{}
-
-// wsConn presents a WebSocket as the byte stream MQTT expects
+// wsConn is a WebSocket as the byte stream MQTT expects
 // (internal/wsstream); a text frame is the protocol error MQTT 5.0 §6 says
-// it is.
-type wsConn struct{ *wsstream.Conn }
-
-func newWSConn(ws *websocket.Conn) wsConn { return wsConn{wsstream.New(ws, true)} }
+// it is. Its NetConn (the connection under the WebSocket) is what parkable
+// watches.
+type wsConn struct{ *wsstream.ServerConn }
 
 func (c wsConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	n, err := c.ServerConn.Read(p)
 	if errors.Is(err, wsstream.ErrTextFrame) {
 		err = &ProtocolError{Code: 0x82, Packet: "websocket", Err: errTextFrame}
 	}
