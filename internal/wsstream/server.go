@@ -134,19 +134,26 @@ func (c *ServerConn) Read(p []byte) (int, error) {
 		m, err := c.nc.Read((*c.raw)[c.w:])
 		c.w += m
 		if m == 0 && err != nil {
-			c.releaseIfEmpty()
 			return 0, c.readErr(err)
 		}
 	}
 }
 
-// readErr is err from the socket: the end of the stream inside a frame is
-// io.ErrUnexpectedEOF; timeouts and the rest pass through as they are (a
-// caller tells a read deadline's timeout by it).
+// readErr is err from the socket. A timeout (a read deadline) passes
+// through as it is, keeping what is buffered for the next read; any other
+// error ends reading, and the end of the stream inside a frame is
+// io.ErrUnexpectedEOF.
 func (c *ServerConn) readErr(err error) error {
-	if err == io.EOF && (c.fr.inMessage || c.r < c.w) {
-		return io.ErrUnexpectedEOF
+	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		c.releaseIfEmpty()
+		return err
 	}
+	if err == io.EOF && (c.fr.inMessage || c.r < c.w) {
+		err = io.ErrUnexpectedEOF
+	}
+	c.err = err
+	c.r, c.w = 0, 0
+	c.releaseIfEmpty()
 	return err
 }
 
