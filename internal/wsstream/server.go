@@ -255,6 +255,19 @@ func (c *ServerConn) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// CloseWrite starts the close handshake: it sends a close frame (status
+// 1000) and half-closes the connection under it if that can (TCP). The
+// peer answers with its own close frame, which Read reports as io.EOF, and
+// closes: a server that has said its last word (an MQTT DISCONNECT) learns
+// at once that the client has read it.
+func (c *ServerConn) CloseWrite() error {
+	c.writeClose(CloseNormal)
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // Close closes the connection without a close frame, as gorilla/websocket's
 // Close does: the MQTT layer has said what it had to.
 func (c *ServerConn) Close() error                      { return c.nc.Close() }

@@ -367,3 +367,25 @@ func TestServerConnGorilla(t *testing.T) {
 		t.Fatalf("client got %v, want the echoed close 1000", err)
 	}
 }
+
+// CloseWrite sends close 1000 and half-closes; the client's answering
+// close ends Read, and nothing more may be written.
+func TestServerConnCloseWrite(t *testing.T) {
+	client, s := rawPair(t, nil)
+	if err := s.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if op, pl := readFrame(t, client); op != opClose || binary.BigEndian.Uint16(pl) != CloseNormal {
+		t.Fatalf("got op %x % x, want close 1000", op, pl)
+	}
+	if _, err := client.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("after the close frame: %v, want the half-close", err)
+	}
+	if _, err := s.Write([]byte("x")); !errors.Is(err, ErrCloseSent) {
+		t.Fatalf("write after CloseWrite: %v", err)
+	}
+	client.Write(frame(true, opClose, key, []byte{0x03, 0xE8}))
+	if n, err := s.Read(make([]byte, 4)); n != 0 || err != io.EOF {
+		t.Fatalf("read %d, %v after the client's close", n, err)
+	}
+}
