@@ -63,6 +63,11 @@ type ServerConn struct {
 	r   int
 	w   int
 	err error // sticky read error (a violation, the peer's close)
+	// sock reads a socket without a buffer while waiting (isSock); other
+	// connections are read through one byte first.
+	sock   socketReader
+	isSock bool
+	one    [1]byte
 
 	wm        sync.Mutex
 	wdeadline time.Time // the caller's write deadline
@@ -74,6 +79,7 @@ type ServerConn struct {
 // nothing the handshake's reader has buffered past the request.
 func NewServerConn(nc net.Conn, cfg *ServerConfig) *ServerConn {
 	c := &ServerConn{nc: nc}
+	c.isSock = c.sock.init(c)
 	if cfg != nil {
 		c.fr.max, c.fr.binaryOnly = cfg.MaxMessage, cfg.BinaryOnly
 	}
@@ -123,20 +129,38 @@ func (c *ServerConn) Read(p []byte) (int, error) {
 			}
 			return 0, c.readErr(err)
 		}
-		if c.raw == nil {
-			c.raw = rawPool.Get().(*[]byte)
-			c.r, c.w = 0, 0
-		} else if c.r > 0 && len(*c.raw)-c.w < maxHeader+maxControl {
+		if c.raw != nil && c.r > 0 && len(*c.raw)-c.w < maxHeader+maxControl {
 			// Keep room for a whole control frame with its header.
 			c.w = copy(*c.raw, (*c.raw)[c.r:c.w])
 			c.r = 0
 		}
-		m, err := c.nc.Read((*c.raw)[c.w:])
-		c.w += m
-		if m == 0 && err != nil {
+		if m, err := c.fill(); m == 0 && err != nil {
 			return 0, c.readErr(err)
 		}
 	}
+}
+
+// fill reads more input into the buffer, waiting for it without holding
+// a buffer: on a socket, until it is readable (socketReader); on anything
+// else (TLS), in a one-byte read, which TLS serves from the record it
+// decrypts into its own buffer.
+func (c *ServerConn) fill() (int, error) {
+	if c.isSock {
+		return c.sock.fill()
+	}
+	if c.raw == nil {
+		m, err := c.nc.Read(c.one[:])
+		if m == 0 {
+			return 0, err
+		}
+		c.raw = rawPool.Get().(*[]byte)
+		(*c.raw)[0] = c.one[0]
+		c.r, c.w = 0, 1
+		return 1, nil
+	}
+	m, err := c.nc.Read((*c.raw)[c.w:])
+	c.w += m
+	return m, err
 }
 
 // readErr is err from the socket. A timeout (a read deadline) passes
