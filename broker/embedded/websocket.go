@@ -1,7 +1,9 @@
 package embedded
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/gorilla/websocket"
@@ -28,7 +30,7 @@ func (s *Server) WebSocketHandler() http.Handler {
 		// buffers for the handshake instead of allocating its own, and
 		// its Conn is dropped after it.
 	}
-	cfg := &wsstream.ServerConfig{MaxMessage: int64(s.lim.maxPacket) + 16, BinaryOnly: true}
+	cfg := s.wsConfig()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ctx.Err() != nil {
 			http.Error(w, "server closed", http.StatusServiceUnavailable)
@@ -43,6 +45,39 @@ func (s *Server) WebSocketHandler() http.Handler {
 		// all still in the socket.
 		s.ServeConn(wsConn{wsstream.NewServerConn(ws.NetConn(), cfg)})
 	})
+}
+
+// ServeWebSocket accepts MQTT-over-WebSocket connections on ln (wrap it in
+// tls.NewListener for wss://) until ctx ends or the server is closed, like
+// Serve. Each connection's opening handshake is read and answered by the
+// connection itself (internal/wsstream.Accept) when it starts, within
+// Config.ConnectTimeout, with subprotocol "mqtt" (or "mqttv3.1") and any
+// request path. Compared with WebSocketHandler on an http.Server, it
+// leaves no per-connection garbage from net/http (two 4 KB buffers a
+// hijacked connection never gives back, the parsed request), which keeps
+// a server accepting thousands of clients at a smaller heap.
+func (s *Server) ServeWebSocket(ctx context.Context, ln net.Listener) error {
+	return s.Serve(ctx, wsListener{ln, s.wsConfig()})
+}
+
+func (s *Server) wsConfig() *wsstream.ServerConfig {
+	return &wsstream.ServerConfig{MaxMessage: int64(s.lim.maxPacket) + 16, BinaryOnly: true,
+		Subprotocols: []string{"mqtt", "mqttv3.1"}}
+}
+
+// wsListener hands out connections whose WebSocket handshake their first
+// read performs, so that a slow client does not hold up Accept.
+type wsListener struct {
+	net.Listener
+	cfg *wsstream.ServerConfig
+}
+
+func (l wsListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return wsConn{wsstream.Accept(nc, l.cfg)}, nil
 }
 
 // wsConn is a WebSocket as the byte stream MQTT expects

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/gnssgate/gnssgate/broker"
+	"github.com/gnssgate/gnssgate/internal/testcert"
 	"github.com/gnssgate/gnssgate/internal/wsstream"
 )
 
@@ -310,4 +312,79 @@ func serverFrame(t *testing.T, br *bufio.Reader) (byte, []byte) {
 		t.Fatal(err)
 	}
 	return op, p
+}
+
+// ServeWebSocket answers the handshake itself: an MQTT 5 round trip with a
+// payload spanning many frames, over ws:// and wss://, and the idle
+// connection parks.
+func TestServeWebSocket(t *testing.T) {
+	parkingSupported(t)
+	ca := testcert.NewCA(t)
+	for _, secure := range []bool{false, true} {
+		t.Run(map[bool]string{false: "ws", true: "wss"}[secure], func(t *testing.T) {
+			s := New(&Config{AllowAnonymous: true, IdleParkAfter: parkNow, Logger: slog.New(slog.DiscardHandler)})
+			defer s.Close()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := websocket.Dialer{Subprotocols: []string{"mqtt"}}
+			url := "ws://" + ln.Addr().String() + "/mqtt"
+			var sl net.Listener = ln
+			if secure {
+				sl = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{ca.Server().TLS}})
+				d.TLSClientConfig = &tls.Config{RootCAs: ca.Pool, ServerName: "localhost"}
+				url = "wss://" + ln.Addr().String() + "/mqtt"
+			}
+			go s.ServeWebSocket(context.Background(), sl)
+			ws, resp, err := d.Dial(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != "mqtt" {
+				t.Fatalf("subprotocol %q", p)
+			}
+			nc := wsstream.New(ws, false)
+			defer nc.Close()
+			roundTrip(t, nc)
+
+			ws2, _, err := d.Dial(url, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nc2 := wsstream.New(ws2, false)
+			defer nc2.Close()
+			r := &rawClient{t: t, nc: nc2, br: bufio.NewReader(nc2), v: 4}
+			r.connect("sws", true, 0, nil)
+			waitParked(t, s, "sws")
+			r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+			if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+				t.Fatalf("PINGRESP: %+v", pk)
+			}
+		})
+	}
+}
+
+// A client that is not a WebSocket client gets an HTTP error and is
+// closed; the server goes on.
+func TestServeWebSocketRefused(t *testing.T) {
+	s := New(&Config{AllowAnonymous: true, Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.ServeWebSocket(context.Background(), ln)
+	nc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	nc.Write([]byte{0x10, 14, 0, 4, 'M', 'Q', 'T', 'T', 5, 2, 0, 0, 0, 0, 1, 't', '\r', '\n', '\r', '\n'})
+	b, _ := io.ReadAll(nc)
+	if !strings.HasPrefix(string(b), "HTTP/1.1 400") {
+		t.Fatalf("got %q", b)
+	}
+	waitConns(t, s, 0)
 }

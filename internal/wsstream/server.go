@@ -27,6 +27,10 @@ type ServerConfig struct {
 	// BinaryOnly refuses text messages: Read returns ErrTextFrame, and the
 	// caller decides how to close (MQTT 5.0 §6: a protocol error).
 	BinaryOnly bool
+	// Subprotocols are the ones Accept's handshake agrees to, in no
+	// order: the client's first that is listed here is chosen. Nil: none
+	// (the response names no subprotocol).
+	Subprotocols []string
 }
 
 // rawSize is the read buffer a ServerConn borrows while bytes wait to be
@@ -69,6 +73,9 @@ type ServerConn struct {
 	isSock bool
 	one    [1]byte
 
+	pending   bool     // Accept: the opening handshake is still to be read
+	protocols []string // Accept: the subprotocols the handshake may choose
+
 	wm        sync.Mutex
 	wdeadline time.Time // the caller's write deadline
 	closeSent bool
@@ -95,6 +102,12 @@ func (c *ServerConn) NetConn() net.Conn { return c.nc }
 func (c *ServerConn) Read(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
+	}
+	if c.pending {
+		if err := c.handshake(); err != nil {
+			c.err = err
+			return 0, err
+		}
 	}
 	if len(p) == 0 {
 		return 0, nil
@@ -261,6 +274,7 @@ func (c *ServerConn) Write(p []byte) (int, error) {
 	if c.closeSent {
 		return 0, ErrCloseSent
 	}
+
 	var err error
 	if len(p) <= rawSize-maxHeader {
 		// One write of header and payload: one TCP segment, one TLS record.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -387,5 +388,122 @@ func TestServerConnCloseWrite(t *testing.T) {
 	client.Write(frame(true, opClose, key, []byte{0x03, 0xE8}))
 	if n, err := s.Read(make([]byte, 4)); n != 0 || err != io.EOF {
 		t.Fatalf("read %d, %v after the client's close", n, err)
+	}
+}
+
+// acceptPair returns a client socket and an Accept ServerConn on the other
+// end; the handshake happens at the server's first Read.
+func acceptPair(t *testing.T) (net.Conn, *ServerConn) {
+	t.Helper()
+	client, s := rawPair(t, nil)
+	a := Accept(s.nc, &ServerConfig{BinaryOnly: true, Subprotocols: []string{"mqtt", "mqttv3.1"}})
+	return client, a
+}
+
+const upgradeRequest = "GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n" +
+	"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: other, mqttv3.1\r\nSec-WebSocket-Protocol: mqtt\r\n" +
+	"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+
+// Accept answers the handshake itself (the RFC 6455 §1.3 sample key), and
+// frames the client sent right behind its request are not lost.
+func TestAccept(t *testing.T) {
+	client, s := acceptPair(t)
+	client.Write(append([]byte(upgradeRequest), bin("pipelined")...))
+	buf := make([]byte, 9)
+	if _, err := io.ReadFull(s, buf); err != nil || string(buf) != "pipelined" {
+		t.Fatalf("read %q, %v", buf, err)
+	}
+	resp := make([]byte, 512)
+	n, _ := client.Read(resp)
+	want := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: mqttv3.1\r\n\r\n"
+	if string(resp[:n]) != want {
+		t.Fatalf("response %q, want %q", resp[:n], want)
+	}
+	s.Write([]byte("ok"))
+	if op, pl := readFrame(t, client); op != opBinary || string(pl) != "ok" {
+		t.Fatalf("got op %x %q", op, pl)
+	}
+	if s.raw != nil {
+		t.Fatal("read buffer held after the handshake")
+	}
+}
+
+// A request that is not a WebSocket upgrade gets an HTTP error and
+// ErrHandshake.
+func TestAcceptRefused(t *testing.T) {
+	for _, c := range []struct{ name, req, status string }{
+		{"POST", strings.Replace(upgradeRequest, "GET", "POST", 1), "400"},
+		{"no key", strings.Replace(upgradeRequest, "Sec-WebSocket-Key", "X-Key", 1), "400"},
+		{"no upgrade", strings.Replace(upgradeRequest, "Upgrade: WebSocket", "Upgrade: h2c", 1), "400"},
+		{"version 8", strings.Replace(upgradeRequest, "Version: 13", "Version: 8", 1), "426"},
+		{"too long", "GET / HTTP/1.1\r\nX: " + strings.Repeat("x", 5000) + "\r\n\r\n", "431"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			client, s := acceptPair(t)
+			go client.Write([]byte(c.req))
+			if _, err := s.Read(make([]byte, 1)); !errors.Is(err, ErrHandshake) {
+				t.Fatalf("read: %v", err)
+			}
+			resp, _ := bufioReadLine(client)
+			if !strings.HasPrefix(resp, "HTTP/1.1 "+c.status) {
+				t.Fatalf("response %q, want %s", resp, c.status)
+			}
+			if s.raw != nil {
+				t.Fatal("read buffer held after a refusal")
+			}
+		})
+	}
+}
+
+func bufioReadLine(r io.Reader) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for !bytes.HasSuffix(line, []byte("\r\n")) {
+		if _, err := r.Read(b); err != nil {
+			return string(line), err
+		}
+		line = append(line, b[0])
+	}
+	return string(line), nil
+}
+
+// gorilla/websocket's client (paho's, mqttbench's) completes Accept's
+// handshake, choosing the subprotocol it asked for.
+func TestAcceptGorilla(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		s := Accept(nc, &ServerConfig{Subprotocols: []string{"mqtt"}})
+		defer s.Close()
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		b := make([]byte, 5)
+		_, err = io.ReadFull(s, b)
+		s.Write(b)
+		got <- fmt.Sprint(string(b), err)
+	}()
+	c, resp, err := (&websocket.Dialer{Subprotocols: []string{"mqtt"}}).Dial("ws://"+ln.Addr().String()+"/any/path", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if p := resp.Header.Get("Sec-WebSocket-Protocol"); p != "mqtt" {
+		t.Fatalf("subprotocol %q", p)
+	}
+	c.WriteMessage(websocket.BinaryMessage, []byte("hello"))
+	if r := <-got; r != "hello<nil>" {
+		t.Fatalf("server read %s", r)
+	}
+	if _, m, err := c.ReadMessage(); err != nil || string(m) != "hello" {
+		t.Fatalf("echo %q %v", m, err)
 	}
 }
