@@ -237,9 +237,10 @@
 // memory over TCP (Mosquitto: 0.7 KB), 17.6 KB over TLS (crypto/tls's
 // state; Mosquitto with OpenSSL: 15 KB), measured in BENCHMARKS.md.
 // WebSocket connections park too: their frames are read by
-// internal/wsstream, which holds nothing between frames (about 4 KB each
-// idle; Mosquitto: 6.0 KB). Outside Linux every connection keeps one
-// goroutine waiting in a read.
+// internal/wsstream, which holds nothing between frames (2.8–3.6 KB each
+// idle through ServeWebSocket, 3.4–4.7 KB through WebSocketHandler, whose
+// net/http handshake leaves more garbage; Mosquitto: 6.0 KB). Outside
+// Linux every connection keeps one goroutine waiting in a read.
 //
 // # Statistics
 //
