@@ -107,3 +107,55 @@ func FuzzServerConn(f *testing.F) {
 		}
 	})
 }
+
+// Accept reads any opening handshake without panicking or holding a buffer
+// once it has refused it; after a handshake it accepted, the frames behind
+// the request decode exactly as they do on a connection without one, however
+// the input is split.
+func FuzzAccept(f *testing.F) {
+	req := []byte("GET /mqtt HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
+		"Sec-WebSocket-Protocol: mqtt\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	f.Add(req, []byte(nil), uint16(5))
+	f.Add(req, concat(bin("ab"), frame(true, opPing, key, []byte("p"))), uint16(1))
+	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"), bin("x"), uint16(100))
+	f.Add([]byte("\r\n\r\n"), []byte(nil), uint16(2))
+	f.Fuzz(func(t *testing.T, head, frames []byte, chunk uint16) {
+		if len(head)+len(frames) > 1<<16 {
+			return
+		}
+		c := int(chunk%512) + 1
+		cc := &chunkConn{in: concat(head, frames), chunk: c}
+		s := Accept(cc, &ServerConfig{MaxMessage: 1 << 16, BinaryOnly: true, Subprotocols: []string{"mqtt"}})
+		var got []byte
+		buf := make([]byte, 100)
+		var err error
+		for err == nil {
+			var n int
+			n, err = s.Read(buf)
+			got = append(got, buf[:n]...)
+		}
+		if s.raw != nil {
+			t.Fatal("a ServerConn that has ended holds a read buffer")
+		}
+		if errors.Is(err, ErrHandshake) {
+			if len(got) != 0 {
+				t.Fatalf("payload %q from a refused handshake", got)
+			}
+			return
+		}
+		out := cc.out.Bytes()
+		if !bytes.HasPrefix(out, []byte("HTTP/1.1 101 ")) {
+			if len(got) != 0 || len(out) != 0 {
+				t.Fatalf("no 101 but read %q, wrote %q (%v)", got, out, err)
+			}
+			return // the input ended inside the request
+		}
+		// The request ends at its first blank line; what follows is frames.
+		end := bytes.Index(concat(head, frames), []byte("\r\n\r\n")) + 4
+		rest := concat(head, frames)[end:]
+		want, wantErr, _ := decodeAll(t, rest, len(rest)+1, 4096, false)
+		if !bytes.Equal(got, want) || err != wantErr {
+			t.Fatalf("after the handshake: %q, %v; without one: %q, %v", got, err, want, wantErr)
+		}
+	})
+}
