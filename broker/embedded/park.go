@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -16,8 +15,8 @@ import (
 // the connection) resume runs the read loop again in a new goroutine. An
 // idle connection then holds no stack, no read buffer and no writer
 // goroutine (writer.go starts one only while there is something to send):
-// only its state. A connection that cannot be parked (a WebSocket; any
-// net.Conn that is not a socket, such as net.Pipe; a platform without a
+// only its state. A connection that cannot be parked (any net.Conn that
+// is not a socket nor over one, such as net.Pipe; a platform without a
 // poller) keeps one goroutine waiting in the read loop, as before.
 //
 // Parking and waking cost more than waiting in Go's own poller (an
@@ -33,14 +32,17 @@ import (
 // d/2 and d without a byte.
 
 // parkable returns the socket whose readability tells that the connection
-// has input: the connection itself, or the one under TLS. WebSocket
-// connections are not parked: the WebSocket library buffers input of its
-// own that nothing outside can see.
+// has input: the connection itself, or the one under TLS, a WebSocket
+// (websocket.go) or both, each of which answers a read with a deadline in
+// the past from what it holds (input.fillNoWait).
 func parkable(nc net.Conn) net.Conn {
-	if tc, ok := nc.(*tls.Conn); ok {
-		return tc.NetConn()
+	for {
+		u, ok := nc.(interface{ NetConn() net.Conn }) // *tls.Conn, wsConn
+		if !ok {
+			return nc
+		}
+		nc = u.NetConn()
 	}
-	return nc
 }
 
 // parkIdle is called by the read loop when everything read has been

@@ -19,6 +19,8 @@ import (
 	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
 	"github.com/gorilla/websocket"
+
+	"github.com/gnssgate/gnssgate/internal/wsstream"
 )
 
 func selfSigned(t *testing.T) tls.Certificate {
@@ -114,7 +116,7 @@ func TestWebSocket(t *testing.T) {
 			if resp.Header.Get("Sec-WebSocket-Protocol") != "mqtt" {
 				t.Fatalf("subprotocol %q", resp.Header.Get("Sec-WebSocket-Protocol"))
 			}
-			nc := newWSConn(ws)
+			nc := wsstream.New(ws, true)
 			defer nc.Close()
 			roundTrip(t, nc)
 		})

@@ -1,9 +1,10 @@
 package embedded
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
-	"sync"
 
 	"github.com/gorilla/websocket"
 
@@ -16,16 +17,20 @@ import (
 // wss://. Browsers' Origin headers are not checked: MQTT authentication
 // is the client's credentials, not cookies. Connections count against
 // MaxConnections like TCP ones.
+//
+// gorilla/websocket answers the handshake; the frames are read by
+// internal/wsstream's ServerConn, which holds no buffer between frames and
+// hands out the socket, so an idle WebSocket connection is parked like a
+// TCP one (park.go).
 func (s *Server) WebSocketHandler() http.Handler {
 	up := websocket.Upgrader{
-		Subprotocols:    []string{"mqtt", "mqttv3.1"},
-		CheckOrigin:     func(*http.Request) bool { return true },
-		ReadBufferSize:  2048,
-		WriteBufferSize: 2048,
-		// An idle connection holds no write buffer: one is taken from the
-		// pool for each write.
-		WriteBufferPool: wsWriteBuffers,
+		Subprotocols: []string{"mqtt", "mqttv3.1"},
+		CheckOrigin:  func(*http.Request) bool { return true },
+		// Zero sizes and no pool: gorilla reuses the HTTP server's
+		// buffers for the handshake instead of allocating its own, and
+		// its Conn is dropped after it.
 	}
+	cfg := s.wsConfig()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.ctx.Err() != nil {
 			http.Error(w, "server closed", http.StatusServiceUnavailable)
@@ -35,22 +40,54 @@ func (s *Server) WebSocketHandler() http.Handler {
 		if err != nil {
 			return // Upgrade has answered the client
 		}
-		ws.SetReadLimit(int64(s.lim.maxPacket) + 16)
-		s.ServeConn(newWSConn(ws))
+		// Upgrade refuses a client that sent bytes before the handshake
+		// was answered, so nothing is buffered past it: the frames are
+		// all still in the socket.
+		s.ServeConn(wsConn{wsstream.NewServerConn(ws.NetConn(), cfg)})
 	})
 }
 
-var wsWriteBuffers = &sync.Pool{}
+// ServeWebSocket accepts MQTT-over-WebSocket connections on ln (wrap it in
+// tls.NewListener for wss://) until ctx ends or the server is closed, like
+// Serve. Each connection's opening handshake is read and answered by the
+// connection itself (internal/wsstream.Accept) when it starts, within
+// Config.ConnectTimeout, with subprotocol "mqtt" (or "mqttv3.1") and any
+// request path. Compared with WebSocketHandler on an http.Server, it
+// leaves no per-connection garbage from net/http (two 4 KB buffers a
+// hijacked connection never gives back, the parsed request), which keeps
+// a server accepting thousands of clients at a smaller heap.
+func (s *Server) ServeWebSocket(ctx context.Context, ln net.Listener) error {
+	return s.Serve(ctx, wsListener{ln, s.wsConfig()})
+}
 
-// wsConn presents a WebSocket as the byte stream MQTT expects
+func (s *Server) wsConfig() *wsstream.ServerConfig {
+	return &wsstream.ServerConfig{MaxMessage: int64(s.lim.maxPacket) + 16, BinaryOnly: true,
+		Subprotocols: []string{"mqtt", "mqttv3.1"}}
+}
+
+// wsListener hands out connections whose WebSocket handshake their first
+// read performs, so that a slow client does not hold up Accept.
+type wsListener struct {
+	net.Listener
+	cfg *wsstream.ServerConfig
+}
+
+func (l wsListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return wsConn{wsstream.Accept(nc, l.cfg)}, nil
+}
+
+// wsConn is a WebSocket as the byte stream MQTT expects
 // (internal/wsstream); a text frame is the protocol error MQTT 5.0 §6 says
-// it is.
-type wsConn struct{ *wsstream.Conn }
-
-func newWSConn(ws *websocket.Conn) wsConn { return wsConn{wsstream.New(ws, true)} }
+// it is. Its NetConn (the connection under the WebSocket) is what parkable
+// watches.
+type wsConn struct{ *wsstream.ServerConn }
 
 func (c wsConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
+	n, err := c.ServerConn.Read(p)
 	if errors.Is(err, wsstream.ErrTextFrame) {
 		err = &ProtocolError{Code: 0x82, Packet: "websocket", Err: errTextFrame}
 	}

@@ -50,7 +50,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -73,7 +72,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	var (
 		addr      = fs.String("addr", "127.0.0.1:1883", "MQTT over TCP `host:port`; empty to disable")
 		tlsAddr   = fs.String("tls-addr", "", "MQTT over TLS `host:port` (needs -cert and -key)")
-		wsAddr    = fs.String("ws-addr", "", "MQTT over WebSocket `host:port` (path /mqtt; wss when -cert is set)")
+		wsAddr    = fs.String("ws-addr", "", "MQTT over WebSocket `host:port` (any path, e.g. /mqtt; wss when -cert is set)")
 		cert      = fs.String("cert", "", "TLS certificate `file` (PEM)")
 		key       = fs.String("key", "", "TLS key `file` (PEM)")
 		tokens    = fs.String("tokens", "", "token `file`: lines of 'secret publish-filters subscribe-filters'")
@@ -170,11 +169,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		log.Info("listening", "transport", name, "addr", ln.Addr())
 		if name == "ws" || name == "wss" {
-			mux := http.NewServeMux()
-			mux.Handle("/mqtt", srv.WebSocketHandler())
-			hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-			go func() { <-ctx.Done(); hs.Close() }()
-			go func() { errc <- hs.Serve(ln) }()
+			// The broker reads the WebSocket handshake itself: no
+			// net/http garbage per connection (WebSocketHandler is for
+			// mounting on an http.Server of one's own).
+			go func() { errc <- srv.ServeWebSocket(ctx, ln) }()
 			return true
 		}
 		go func() { errc <- srv.Serve(ctx, ln) }()

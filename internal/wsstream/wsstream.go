@@ -1,8 +1,13 @@
 // Package wsstream presents a WebSocket as the byte stream MQTT runs over
 // (MQTT over WebSocket, MQTT 5.0 §6): each Write is one binary message, and
 // Read goes on across messages, since an MQTT packet may span several and
-// a message may hold several. The broker's WebSocket listener, the paho
-// adapter's ws:// dialer and mqttbench's WebSocket clients share it.
+// a message may hold several.
+//
+// Two ends: Conn wraps a gorilla/websocket connection and serves the
+// clients (the paho adapter's ws:// dialer, mqttbench's WebSocket clients);
+// ServerConn reads a server's frames itself, from the connection under a
+// handshake gorilla's Upgrader has answered, so that an idle connection
+// holds no buffer and can be parked (the embedded broker's listener).
 package wsstream
 
 import (
