@@ -116,7 +116,8 @@ func Open(cfg *Config) (*Server, error) {
 
 // Serve accepts MQTT connections on ln until ctx ends or the server is
 // closed, and then closes ln. Pass a tls.NewListener for MQTT over TLS; see
-// WebSocketHandler for WebSocket. Serve may be called for several
+// ServeWebSocket (or WebSocketHandler, on an http.Server) for WebSocket.
+// Serve may be called for several
 // listeners at once. It returns broker.ErrClosed after Close, ctx.Err()
 // when ctx ended, or the listener's error.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
