@@ -68,7 +68,6 @@ type Conn struct {
 	idleFrom   time.Time // when the last bytes were handled: idle and park delays count from here
 	park       *idlepoll.Socket
 	raw        syscall.RawConn // the socket, for reads that do not wait
-	parkTimer  *time.Timer     // wakes a parked connection at its idle or login deadline
 }
 
 // ConnInfo is a snapshot of a connection, as [Server.Conns] lists them.
@@ -584,9 +583,6 @@ func (s *Server) endConn(c *Conn) {
 	s.setState(c, StateClosed)
 	s.logger().Debug("channel: connection closed", "peer", c.peer, "ident", c.Ident(),
 		"bytes_in", c.bytesIn.Load(), "bytes_out", c.bytesOut.Load(), "messages", c.msgsIn.Load())
-	if c.parkTimer != nil {
-		c.parkTimer.Stop()
-	}
 	c.putReadBuf()
 	if c.served != nil {
 		c.served.Done()

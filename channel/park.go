@@ -49,25 +49,19 @@ func (c *Conn) putReadBuf() {
 func (c *Conn) parkIdle(dl time.Time) bool {
 	c.putReadBuf()
 	c.dec.Release()
-	if !dl.IsZero() {
+	if dl.IsZero() {
+		c.park.WakeAt(0)
+	} else {
 		// Nobody reads a parked socket, so its read deadline would not
-		// fire: a timer wakes the connection, whose next read then times
-		// out. A wake by a timer set for an earlier park only makes the
-		// connection look and park again.
-		d := time.Until(dl)
-		if d <= 0 {
+		// fire: the poller's shared deadline heap wakes the connection (no
+		// timer of its own), whose next read then times out.
+		if time.Until(dl) <= 0 {
 			return false
 		}
-		if c.parkTimer == nil {
-			c.parkTimer = time.AfterFunc(d, c.wakeParked)
-		} else {
-			c.parkTimer.Reset(d)
-		}
+		c.park.WakeAt(dl.UnixNano())
 	}
 	return c.park.Park()
 }
-
-func (c *Conn) wakeParked() { c.park.Wake() }
 
 // resume is the parked connection's wake function: it runs the read loop
 // again, in a new goroutine.

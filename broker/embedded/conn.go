@@ -77,10 +77,9 @@ type conn struct {
 	// Times on the server's clock (Server.now) in Unix nanoseconds, 0 for
 	// none: a time.Time is three words, and an idle connection keeps these.
 	deadlineSet    int64
-	readDeadline   int64       // the keep-alive deadline in force
-	lastPacket     int64       // when the read loop last handled a packet (park.go)
-	parkDeadline   int64       // the read deadline of the wait before parking; 0: readDeadline is in force
-	keepAliveTimer *time.Timer // wakes a parked connection at readDeadline
+	readDeadline   int64 // the keep-alive deadline in force
+	lastPacket     int64 // when the read loop last handled a packet (park.go)
+	parkDeadline   int64 // the read deadline of the wait before parking; 0: readDeadline is in force
 	normalClose    bool
 	connectExpiry0 bool
 	restSem        chan struct{}
@@ -243,8 +242,8 @@ func (c *conn) finish(se *session, err error) {
 		// The read loop is over: lingerClose may read the socket.
 		c.linger.Store(true)
 	}
-	if c.keepAliveTimer != nil {
-		c.keepAliveTimer.Stop()
+	if c.park != nil {
+		c.park.WakeAt(0) // the keep-alive deadline of its last park
 	}
 	c.shutdown(code, code >= 0x80)
 	<-c.wdone.wait()

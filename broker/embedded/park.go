@@ -75,17 +75,13 @@ func (c *conn) parkIdle() (parked bool, err error) {
 	}
 	if c.keepAlive > 0 {
 		// Nobody reads a parked socket, so its read deadline would not
-		// fire: a timer wakes the connection at the deadline, and the read
-		// loop's next read then times out.
-		d := time.Until(unixTime(c.readDeadline))
-		if d <= 0 {
+		// fire: the poller's shared deadline heap wakes the connection at
+		// the deadline (no timer of its own), and the read loop's next read
+		// then times out.
+		if time.Until(unixTime(c.readDeadline)) <= 0 {
 			return false, nil
 		}
-		if c.keepAliveTimer == nil {
-			c.keepAliveTimer = time.AfterFunc(d, c.keepAliveDue)
-		} else {
-			c.keepAliveTimer.Reset(d)
-		}
+		c.park.WakeAt(c.readDeadline)
 	}
 	// The input holds nothing now: a parked connection gives it back, and
 	// resume takes one. It is nobody's once Park has succeeded.
@@ -109,10 +105,6 @@ func (c *conn) liftParkDeadline() bool {
 	c.nc.SetReadDeadline(unixTime(c.readDeadline))
 	return true
 }
-
-// keepAliveDue wakes a parked connection whose keep-alive deadline has
-// come; a connection that is not parked meets the deadline in its read.
-func (c *conn) keepAliveDue() { c.park.Wake() }
 
 // resume is the parked connection's wake function: it runs the read loop
 // again, in a new goroutine.

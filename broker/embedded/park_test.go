@@ -134,6 +134,78 @@ func TestParkedKeepAlive(t *testing.T) {
 	}
 }
 
+// TestParkedKeepAliveMany: parked connections with different keep-alives
+// share the poller's deadline heap; each is closed at its own deadline
+// (1.5 × keep-alive after its last packet), never before, and a client
+// that pings moves its deadline on.
+func TestParkedKeepAliveMany(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: parkNow})
+	type client struct {
+		r       *rawClient
+		ka      time.Duration
+		pings   int // PINGREQs 400 ms apart before going silent
+		last    time.Time
+		closed  chan time.Time
+		pingsMu sync.Mutex
+	}
+	var clients []*client
+	for i := range 24 {
+		c := &client{ka: time.Second, closed: make(chan time.Time, 1)}
+		switch i % 3 {
+		case 1:
+			c.ka = 2 * time.Second
+		case 2:
+			c.pings = 5
+		}
+		c.r = dialRaw(t, addr)
+		id := fmt.Sprintf("ka-%d", i)
+		c.last = time.Now()
+		c.r.connect(id, true, uint16(c.ka/time.Second), nil)
+		waitParked(t, s, id)
+		clients = append(clients, c)
+	}
+	for _, c := range clients {
+		go func() {
+			io.Copy(io.Discard, c.r.br)
+			c.closed <- time.Now()
+		}()
+		if c.pings > 0 {
+			go func() {
+				for range c.pings {
+					time.Sleep(400 * time.Millisecond)
+					c.pingsMu.Lock()
+					c.last = time.Now()
+					c.pingsMu.Unlock()
+					if _, err := c.r.nc.Write([]byte{0xc0, 0}); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}
+	for i, c := range clients {
+		var at time.Time
+		select {
+		case at = <-c.closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("client %d (keep-alive %v) not closed", i, c.ka)
+		}
+		c.pingsMu.Lock()
+		due := c.last.Add(c.ka * 3 / 2)
+		c.pingsMu.Unlock()
+		// The deadline is refreshed at most every keep-alive/4 and runs
+		// on the server's 5 ms clock.
+		if early := due.Sub(at); early > c.ka/4+10*time.Millisecond {
+			t.Errorf("client %d (keep-alive %v, %d pings) closed %v before its deadline", i, c.ka, c.pings, early)
+		}
+		if late := at.Sub(due); late > time.Second {
+			t.Errorf("client %d (keep-alive %v, %d pings) closed %v after its deadline", i, c.ka, c.pings, late)
+		}
+	}
+}
+
 // Server.Close, and a client taking over the session, end parked
 // connections with the DISCONNECT MQTT 5 asks for.
 func TestParkedClosedByServer(t *testing.T) {

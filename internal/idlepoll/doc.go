@@ -23,6 +23,9 @@
 //     it belongs to the wake function, which may already be running;
 //   - call Stop before closing the connection; it wakes a parked owner, who
 //     then sees the closed connection in its next read;
-//   - deadlines are the owner's: a timer that calls Wake when a read
-//     deadline passes makes the woken owner see the timeout.
+//   - deadlines are the owner's: Socket.WakeAt(t) wakes a parked owner at
+//     its read deadline, and the woken owner sees the timeout in its next
+//     read. Every socket's deadline is an entry in one heap served by a
+//     single timer, instead of a time.Timer per connection (~180 bytes with
+//     its closure; an entry costs 12 bytes in the Socket and a heap slot).
 package idlepoll

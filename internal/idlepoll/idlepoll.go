@@ -19,15 +19,16 @@ const (
 // A Socket is one connection's place in the poller. Its methods may be
 // called from any goroutine.
 type Socket struct {
-	p     *poller
-	raw   syscall.RawConn
-	wake  func()
-	state atomic.Int32
+	raw  syscall.RawConn
+	wake func()
+	due  int64 // the deadline (WakeAt), under deadlines.mu
 
 	mu      sync.Mutex // serialises Park and Stop
-	slot    int32      // index in the poller's table; -1 once stopped
-	gen     uint32     // the slot's generation, to ignore stale events
-	watched bool       // the descriptor is in the epoll set
+	state   atomic.Int32
+	slot    int32  // index in the poller's table; -1 once stopped
+	gen     uint32 // the slot's generation, to ignore stale events
+	hidx    int32  // 1 + index in the deadline heap; 0: no deadline (deadlines.mu)
+	watched bool   // the descriptor is in the epoll set
 }
 
 // For returns a Socket for the connection nc, whose wake function runs in a
@@ -49,7 +50,7 @@ func For(nc any, wake func()) *Socket {
 	if p == nil {
 		return nil
 	}
-	s := &Socket{p: p, raw: raw, wake: wake}
+	s := &Socket{raw: raw, wake: wake}
 	p.add(s)
 	return s
 }
@@ -68,7 +69,7 @@ func (s *Socket) Park() bool {
 		return false
 	}
 	s.state.Store(parked)
-	if err := s.p.arm(s); err != nil {
+	if err := sharedPoller.arm(s); err != nil {
 		// Nobody can have woken it: Wake and Stop would have taken s.mu
 		// (Stop) or found no event (the poller), except a Wake racing
 		// with us, which already started the wake function.
@@ -96,9 +97,10 @@ func (s *Socket) Wake() bool {
 func (s *Socket) Stop() {
 	s.mu.Lock()
 	if s.slot >= 0 {
-		s.p.remove(s)
+		sharedPoller.remove(s)
 	}
 	s.mu.Unlock()
+	s.WakeAt(0)
 	s.Wake()
 }
 
