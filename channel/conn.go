@@ -255,6 +255,13 @@ func (c *Conn) readLoop() (parked bool) {
 	idle, rt, lt, pa := s.idleTimeout(), s.readTimeout(), s.loginTimeout(), s.parkAfter()
 	fresh := false  // bytes were handled in the last round
 	waited := false // the last read waited the park delay in vain
+	// A connection parks at once after its login, if nothing else has
+	// arrived (park.go): a device reconnecting in a crowd (a gateway
+	// restart brings the whole fleet back) would otherwise keep a goroutine
+	// for the park delay, and the runtime keeps every goroutine descriptor
+	// it ever had (~480 B each).
+	loggedIn := c.Ident() != ""
+	parkNext := false
 	for {
 		// The deadline is armed before the shutdown flag is read, and
 		// Shutdown sets the flag before moving the deadline to the past
@@ -292,10 +299,11 @@ func (c *Conn) readLoop() (parked bool) {
 		rdl := dl
 		if canPark {
 			parkAt := c.idleFrom.Add(pa)
-			if parkNow = !now.Before(parkAt); !parkNow && (rdl.IsZero() || parkAt.Before(rdl)) {
+			if parkNow = parkNext || !now.Before(parkAt); !parkNow && (rdl.IsZero() || parkAt.Before(rdl)) {
 				rdl = parkAt
 			}
 		}
+		parkNext = false
 		c.nc.SetReadDeadline(rdl)
 		if s.shutdown.Load() && !midFrame {
 			return false
@@ -333,6 +341,9 @@ func (c *Conn) readLoop() (parked bool) {
 					c.fail(ferr)
 				}
 				return false
+			}
+			if !loggedIn && c.Ident() != "" {
+				loggedIn, parkNext = true, true
 			}
 		}
 		if err != nil {

@@ -246,3 +246,30 @@ func TestWrappedConnsAreNotParked(t *testing.T) {
 	_, avl := tlt(t)
 	sendAVL(t, c, avl)
 }
+
+// TestParkedRightAfterLogin: a device that is silent after its login parks
+// at once, whatever the park delay; once it reports, the delay applies
+// again.
+func TestParkedRightAfterLogin(t *testing.T) {
+	parkingSupported(t)
+	k := newSink()
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: k, IdleParkAfter: time.Hour}
+	addr := start(t, srv)
+	c := dial(t, addr)
+	_, avl := tlt(t)
+	time.Sleep(50 * time.Millisecond)
+	if n := parkedConns(srv); n != 0 {
+		t.Fatal("parked before its login")
+	}
+	loginAs(t, c, "356307042441013")
+	waitFor(t, "the connection to park after its login", func() bool { return parkedConns(srv) == 1 })
+	sendAVL(t, c, avl) // wakes it
+	time.Sleep(100 * time.Millisecond)
+	if n := parkedConns(srv); n != 0 {
+		t.Fatal("parked again within the park delay")
+	}
+	sendAVL(t, c, avl)
+	if got := len(k.messages()); got != 2 {
+		t.Fatalf("%d messages stored, want 2", got)
+	}
+}
