@@ -10,6 +10,11 @@ import (
 // ErrUnsupported: this platform has no poller for parked sockets.
 var ErrUnsupported = errors.New("idlepoll: parking sockets is not supported on this platform")
 
+var (
+	errReleased    = errors.New("idlepoll: socket already released")
+	errNotReleased = errors.New("idlepoll: socket not released")
+)
+
 // Socket states.
 const (
 	running = iota // the owner reads, or a wake function is about to
@@ -19,15 +24,16 @@ const (
 // A Socket is one connection's place in the poller. Its methods may be
 // called from any goroutine.
 type Socket struct {
-	raw  syscall.RawConn
+	raw  syscall.RawConn // nil while released (Release)
 	wake func()
 	due  int64 // the deadline (WakeAt), under deadlines.mu
 
-	mu      sync.Mutex // serialises Park and Stop
+	mu      sync.Mutex // serialises Park, Stop, Release and Revive
 	state   atomic.Int32
 	slot    int32  // index in the poller's table; -1 once stopped
 	gen     uint32 // the slot's generation, to ignore stale events
 	hidx    int32  // 1 + index in the deadline heap; 0: no deadline (deadlines.mu)
+	fd      int32  // the descriptor kept by Release; -1 when raw is the socket
 	watched bool   // the descriptor is in the epoll set
 }
 
@@ -50,7 +56,7 @@ func For(nc any, wake func()) *Socket {
 	if p == nil {
 		return nil
 	}
-	s := &Socket{raw: raw, wake: wake}
+	s := &Socket{raw: raw, wake: wake, fd: -1}
 	p.add(s)
 	return s
 }
@@ -99,14 +105,23 @@ func (s *Socket) Stop() {
 	if s.slot >= 0 {
 		sharedPoller.remove(s)
 	}
+	if s.fd >= 0 {
+		closeFD(int(s.fd)) // released: the socket is closed here
+		s.fd = -1
+	}
 	s.mu.Unlock()
 	s.WakeAt(0)
 	s.Wake()
 }
 
 // Raw is the socket's syscall.RawConn, for an owner that reads it without
-// waiting (one per connection: For has made it already).
-func (s *Socket) Raw() syscall.RawConn { return s.raw }
+// waiting (one per connection: For has made it already); Revive changes
+// it, and it is nil while the socket is released.
+func (s *Socket) Raw() syscall.RawConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw
+}
 
 // Parked reports whether the socket is waiting in the poller.
 func (s *Socket) Parked() bool { return s.state.Load() == parked }
