@@ -233,9 +233,12 @@
 // had nothing to read for Config.IdleParkAfter (1 s), its socket (under TLS
 // too) waits in one epoll set shared by the process, and a new goroutine
 // reads when bytes arrive; the writer goroutine exists only while there is
-// something to write. What is left is its state: about 3.3 KB of process
-// memory over TCP (Mosquitto: 0.7 KB), 17.6 KB over TLS (crypto/tls's
-// state; Mosquitto with OpenSSL: 15 KB), measured in BENCHMARKS.md.
+// something to write. A parked TCP connection also gives up its net.Conn
+// (the descriptor is kept, and a net.Conn made again when it is needed),
+// and its keep-alive deadline is an entry in the poller's shared heap.
+// What is left is its state: about 1.5 KB of process memory over TCP
+// (Mosquitto: 0.7 KB), 17 KB over TLS (crypto/tls's state; Mosquitto with
+// OpenSSL: 15 KB), measured in BENCHMARKS.md.
 // WebSocket connections, and all connections outside Linux, keep one
 // goroutine waiting in a read.
 //

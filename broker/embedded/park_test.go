@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -105,6 +106,109 @@ func TestParkedConnection(t *testing.T) {
 		t.Fatal("a parked connection whose client closed it was not detached")
 	}
 	waitConns(t, s, 0)
+}
+
+// released reports whether the parked connection of client id has given
+// up its net.Conn (park.go's releaseSocket).
+func released(s *Server, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.client != nil && c.client.ID == id {
+			c.ncMu.Lock()
+			defer c.ncMu.Unlock()
+			return c.nc == nil
+		}
+	}
+	return false
+}
+
+func waitReleased(t *testing.T, s *Server, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !released(s, id); {
+		if time.Now().After(deadline) {
+			t.Fatalf("parked connection %q kept its net.Conn", id)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip(err)
+	}
+	return len(ents)
+}
+
+// TestParkedReleasesSocket: a parked TCP connection holds only its
+// descriptor (no net.Conn) from its CONNACK on, and again after deliveries
+// and its own packets; it still gets deliveries, and its keep-alive still
+// ends it. Closed every way, the connections leave no descriptor open.
+func TestParkedReleasesSocket(t *testing.T) {
+	parkingSupported(t)
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: parkNow})
+	waitConns(t, s, 0)
+	before := openFDs(t)
+	const n = 30
+	clients := make([]*rawClient, n)
+	for i := range clients {
+		id := fmt.Sprintf("rel-%d", i)
+		clients[i] = dialRaw(t, addr)
+		ka := uint16(0)
+		if i%3 == 2 {
+			ka = 1 // ends by its keep-alive
+		}
+		clients[i].connect(id, true, ka, nil)
+		waitParked(t, s, id)
+		waitReleased(t, s, id)
+	}
+	r := clients[0]
+	r.subscribe(1, subOpt("down/rel", 0))
+	waitReleased(t, s, "rel-0")
+	for i := range 3 {
+		if err := s.Publish(context.Background(), broker.Message{Topic: "down/rel", Payload: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Publish || pk.Payload[0] != byte(i) {
+			t.Fatalf("delivery %d to a released connection: %+v", i, pk)
+		}
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("PINGRESP %d: %+v", i, pk)
+		}
+		waitReleased(t, s, "rel-0")
+	}
+	// The ends: the client closes (i%3 == 0), disconnects politely
+	// (1), or is silent past its keep-alive (2); rel-5 is kicked by a
+	// takeover of its client ID.
+	for i, c := range clients {
+		switch i % 3 {
+		case 0:
+			c.nc.Close()
+		case 1:
+			c.send([]byte{0xe0, 0})
+		}
+	}
+	taker := dialRaw(t, addr)
+	taker.connect("rel-5", true, 0, nil)
+	taker.nc.Close()
+	for _, c := range clients {
+		if c.nc != nil {
+			c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			io.Copy(io.Discard, c.nc) // until the server closes it
+			c.nc.Close()
+		}
+	}
+	waitConns(t, s, 0)
+	deadline := time.Now().Add(5 * time.Second)
+	for openFDs(t) > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after := openFDs(t); after > before {
+		t.Fatalf("%d descriptors open after the connections ended, %d before", after, before)
+	}
 }
 
 func waitConns(t *testing.T, s *Server, n int64) {

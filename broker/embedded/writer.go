@@ -41,6 +41,9 @@ func (c *conn) writeLoop() {
 		// then share this goroutine and this write.
 		runtime.Gosched()
 		if c.wstate.CompareAndSwap(writerRunning, writerIdle) {
+			if c.park != nil {
+				c.releaseDeferred()
+			}
 			return
 		}
 	}
@@ -64,7 +67,7 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 		closing := c.closing
 		items = items[:0]
 		if !closing {
-			items = se.takeLocked(items, c.limit, writeBatch)
+			items = se.takeLocked(items, int(c.limit), writeBatch)
 		}
 		if len(ctrl) > 0 {
 			se.cond.Broadcast()
@@ -119,8 +122,12 @@ func putBuf(bp *[]byte, buf []byte) {
 }
 
 func (c *conn) write(b []byte) bool {
-	c.nc.SetWriteDeadline(c.srv.now().Add(c.srv.lim.writeTimeout))
-	if _, err := c.nc.Write(b); err != nil {
+	nc, err := c.netConn() // a parked connection may have released its socket
+	if err != nil {
+		return false
+	}
+	nc.SetWriteDeadline(c.srv.now().Add(c.srv.lim.writeTimeout))
+	if _, err := nc.Write(b); err != nil {
 		c.srv.log.Debug("embedded: write", "client", c.client.ID, "err", err)
 		return false
 	}
