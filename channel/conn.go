@@ -34,7 +34,12 @@ type Conn struct {
 	ctx    context.Context // cancelled when the connection closes
 	cancel context.CancelFunc
 
-	nc   net.Conn       // TCP
+	// nc is the TCP connection; nil while it is parked with its socket
+	// released (park.go). ncMu guards that change: the reader, the only
+	// one to set it nil, reads it without the lock; everyone else goes
+	// through netConn, which makes a net.Conn again when it is nil.
+	nc   net.Conn
+	ncMu sync.Mutex
 	pc   net.PacketConn // UDP
 	udp  *udpServer     // UDP
 	in   chan []byte    // UDP datagrams waiting for the session goroutine
@@ -141,13 +146,17 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		c.cancel()
+		c.ncMu.Lock()
 		if c.park != nil {
 			// Before the close, so that the descriptor's number, once
-			// reused, gets none of its events; wakes it if parked.
+			// reused, gets none of its events; wakes it if parked. It
+			// closes a released socket itself.
 			c.park.Stop()
 		}
-		if c.nc != nil {
-			c.closeErr = c.nc.Close()
+		nc := c.nc
+		c.ncMu.Unlock()
+		if nc != nil {
+			c.closeErr = nc.Close()
 		}
 	})
 	return c.closeErr
@@ -156,9 +165,11 @@ func (c *Conn) Close() error {
 // interrupt wakes a reader blocked between frames so that it notices a
 // shutdown; see serveConn for why the order of operations is race-free.
 func (c *Conn) interrupt() {
+	c.ncMu.Lock()
 	if c.nc != nil {
 		c.nc.SetReadDeadline(aLongTimeAgo)
 	}
+	c.ncMu.Unlock()
 	if c.park != nil {
 		c.park.Wake()
 	}
@@ -201,11 +212,15 @@ func (c *Conn) writeLocked(b []byte) error {
 	}
 	var n int
 	var err error
-	if c.nc != nil {
-		if wt := c.srv.writeTimeout(); wt > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(wt))
+	if c.pc == nil {
+		var nc net.Conn
+		if nc, err = c.netConn(); err != nil {
+			return fmt.Errorf("channel: write to %s: %w", c.peer, err)
 		}
-		n, err = c.nc.Write(b)
+		if wt := c.srv.writeTimeout(); wt > 0 {
+			nc.SetWriteDeadline(time.Now().Add(wt))
+		}
+		n, err = nc.Write(b)
 	} else {
 		n, err = c.pc.WriteTo(b, c.remote)
 	}
@@ -327,6 +342,9 @@ func (c *Conn) readLoop() (parked bool) {
 					return true
 				}
 				// Not parked (it is being closed): wait here.
+				if c.reacquire() != nil {
+					return false
+				}
 				buf = c.readBuf()
 				n, err = c.nc.Read(buf)
 			}
