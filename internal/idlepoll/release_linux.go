@@ -53,6 +53,12 @@ func (s *Socket) Release(nc net.Conn) error {
 	}
 	nc.Close() // the duplicate keeps the socket open: no FIN
 	s.raw, s.fd = nil, int32(dup)
+	if s.state.Load() == parked {
+		// Released while parked (by a writer): watch the duplicate.
+		if err := sharedPoller.arm(s); err != nil {
+			s.Wake()
+		}
+	}
 	return nil
 }
 

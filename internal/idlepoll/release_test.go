@@ -89,6 +89,27 @@ func TestReleaseRevive(t *testing.T) {
 	cli.Write([]byte{10})
 	waitWoken(t, woken, "a byte after a Revive while parked")
 	expectByte(t, nc2, 10)
+
+	// Parked, then released (by a writer finishing): still parked, and
+	// woken by the next bytes on the duplicate.
+	if !s.Park() {
+		t.Fatal("Park refused")
+	}
+	if err := s.Release(nc2); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-woken:
+		t.Fatal("woken by Release")
+	case <-time.After(50 * time.Millisecond):
+	}
+	cli.Write([]byte{11})
+	waitWoken(t, woken, "a byte after a Release while parked")
+	nc3, err := s.Revive()
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectByte(t, nc3, 11)
 	if got := nc2.RemoteAddr().String(); got != cli.LocalAddr().String() {
 		t.Fatalf("revived RemoteAddr %s, want %s", got, cli.LocalAddr())
 	}
@@ -143,4 +164,34 @@ func TestReleaseNoLeak(t *testing.T) {
 	if after := openFDs(t); after > before {
 		t.Fatalf("%d descriptors open after, %d before", after, before)
 	}
+}
+
+// BenchmarkParkWakeReleased: BenchmarkParkWake with the socket released
+// before each park and revived after each wake, the cost a connection
+// that gives up its net.Conn pays each time it runs out of input.
+func BenchmarkParkWakeReleased(b *testing.B) {
+	if shared() == nil {
+		b.Skip("no poller")
+	}
+	srv, cli := pair(b)
+	woken := make(chan struct{}, 1)
+	s := For(srv, func() { woken <- struct{}{} })
+	defer s.Stop()
+	buf := make([]byte, 1)
+	nc := srv
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Release(nc); err != nil {
+			b.Fatal(err)
+		}
+		s.Park()
+		cli.Write(buf)
+		<-woken
+		var err error
+		if nc, err = s.Revive(); err != nil {
+			b.Fatal(err)
+		}
+		nc.Read(buf)
+	}
+	nc.Close()
 }
