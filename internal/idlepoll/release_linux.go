@@ -74,22 +74,30 @@ func (s *Socket) Revive() (net.Conn, error) {
 	if s.raw != nil {
 		return nil, errNotReleased
 	}
+	if s.fd < 0 {
+		return nil, net.ErrClosed // a Revive failed: the socket is gone
+	}
 	f := os.NewFile(uintptr(s.fd), "")
 	nc, err := net.FileConn(f) // a duplicate again: f is closed below
-	if err != nil {
-		return nil, fmt.Errorf("idlepoll: revive: %w", err)
-	}
-	raw, err := nc.(syscall.Conn).SyscallConn()
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("idlepoll: revive: %w", err)
+	var raw syscall.RawConn
+	if err == nil {
+		if raw, err = nc.(syscall.Conn).SyscallConn(); err != nil {
+			nc.Close()
+		}
 	}
 	if s.watched {
 		unix.EpollCtl(sharedPoller.epfd, unix.EPOLL_CTL_DEL, int(s.fd), nil)
 		s.watched = false
 	}
+	// Closed in any case: f owns the descriptor now, and would close it
+	// when collected. After a failure (no descriptor left for the
+	// duplicate, say) the socket is closed and the owner ends it.
 	f.Close()
-	s.raw, s.fd = raw, -1
+	s.fd = -1
+	if err != nil {
+		return nil, fmt.Errorf("idlepoll: revive: %w", err)
+	}
+	s.raw = raw
 	if s.state.Load() == parked {
 		// Still waiting: watch the new descriptor.
 		if err := sharedPoller.arm(s); err != nil {

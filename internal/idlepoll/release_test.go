@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -194,4 +195,54 @@ func BenchmarkParkWakeReleased(b *testing.B) {
 		nc.Read(buf)
 	}
 	nc.Close()
+}
+
+// TestReviveAtDescriptorLimit: with no descriptor left for net.FileConn's
+// duplicate, Revive fails, closes the socket (the peer sees the end of
+// the stream) and leaks nothing; later calls report it closed.
+func TestReviveAtDescriptorLimit(t *testing.T) {
+	supported(t)
+	srv, cli := pair(t)
+	s := For(srv, func() {})
+	defer s.Stop()
+	if err := s.Release(srv); err != nil {
+		t.Fatal(err)
+	}
+	before := openFDs(t)
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	tight := lim
+	tight.Cur = uint64(before) // ReadDir's own descriptor is closed again
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &tight); err != nil {
+		t.Skip(err)
+	}
+	// Fill the holes below the limit, so that no descriptor is left.
+	var fill []int
+	for {
+		fd, err := syscall.Open("/dev/null", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			break
+		}
+		fill = append(fill, fd)
+	}
+	_, err := s.Revive()
+	for _, fd := range fill {
+		syscall.Close(fd)
+	}
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	if err == nil {
+		t.Fatal("Revive succeeded with no descriptor left")
+	}
+	if _, err := s.Revive(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("second Revive: %v, want net.ErrClosed", err)
+	}
+	cli.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := cli.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("peer read after a failed Revive: %v, want EOF", err)
+	}
+	if after := openFDs(t); after != before-1 {
+		t.Fatalf("%d descriptors open, want %d (the released socket's closed)", after, before-1)
+	}
 }
