@@ -33,7 +33,7 @@ type Socket struct {
 	slot    int32  // index in the poller's table; -1 once stopped
 	gen     uint32 // the slot's generation, to ignore stale events
 	hidx    int32  // 1 + index in the deadline heap; 0: no deadline (deadlines.mu)
-	fd      int32  // the descriptor kept by Release; -1 when raw is the socket
+	dupfd   int32  // 1 + the descriptor kept by Release; 0: none (the zero Socket holds none)
 	watched bool   // the descriptor is in the epoll set
 }
 
@@ -56,7 +56,7 @@ func For(nc any, wake func()) *Socket {
 	if p == nil {
 		return nil
 	}
-	s := &Socket{raw: raw, wake: wake, fd: -1}
+	s := &Socket{raw: raw, wake: wake}
 	p.add(s)
 	return s
 }
@@ -105,14 +105,17 @@ func (s *Socket) Stop() {
 	if s.slot >= 0 {
 		sharedPoller.remove(s)
 	}
-	if s.fd >= 0 {
-		closeFD(int(s.fd)) // released: the socket is closed here
-		s.fd = -1
+	if fd, ok := s.kept(); ok {
+		closeFD(fd) // released: the socket is closed here
+		s.dupfd = 0
 	}
 	s.mu.Unlock()
 	s.WakeAt(0)
 	s.Wake()
 }
+
+// kept returns the descriptor Release kept, if any; s.mu is held.
+func (s *Socket) kept() (int, bool) { return int(s.dupfd) - 1, s.dupfd > 0 }
 
 // Raw is the socket's syscall.RawConn, for an owner that reads it without
 // waiting (one per connection: For has made it already); Revive changes

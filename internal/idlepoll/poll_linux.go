@@ -2,6 +2,7 @@ package idlepoll
 
 import (
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -45,11 +46,14 @@ func (p *poller) arm(s *Socket) error {
 	var err error
 	if s.raw == nil {
 		// Released: the duplicate descriptor is the Socket's own.
+		if s.dupfd == 0 {
+			return net.ErrClosed
+		}
 		op := unix.EPOLL_CTL_MOD
 		if !s.watched {
 			op = unix.EPOLL_CTL_ADD
 		}
-		if err = unix.EpollCtl(p.epfd, op, int(s.fd), &ev); err == nil {
+		if err = unix.EpollCtl(p.epfd, op, int(s.dupfd)-1, &ev); err == nil {
 			s.watched = true
 		}
 		return err
@@ -74,7 +78,7 @@ func (p *poller) arm(s *Socket) error {
 func (p *poller) remove(s *Socket) {
 	if s.watched {
 		if s.raw == nil {
-			unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(s.fd), nil)
+			unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(s.dupfd)-1, nil)
 		} else {
 			s.raw.Control(func(fd uintptr) {
 				unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)

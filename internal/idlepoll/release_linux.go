@@ -52,7 +52,7 @@ func (s *Socket) Release(nc net.Conn) error {
 		return fmt.Errorf("idlepoll: release: %w", derr)
 	}
 	nc.Close() // the duplicate keeps the socket open: no FIN
-	s.raw, s.fd = nil, int32(dup)
+	s.raw, s.dupfd = nil, int32(dup)+1
 	if s.state.Load() == parked {
 		// Released while parked (by a writer): watch the duplicate.
 		if err := sharedPoller.arm(s); err != nil {
@@ -74,10 +74,11 @@ func (s *Socket) Revive() (net.Conn, error) {
 	if s.raw != nil {
 		return nil, errNotReleased
 	}
-	if s.fd < 0 {
+	fd, ok := s.kept()
+	if !ok {
 		return nil, net.ErrClosed // a Revive failed: the socket is gone
 	}
-	f := os.NewFile(uintptr(s.fd), "")
+	f := os.NewFile(uintptr(fd), "")
 	nc, err := net.FileConn(f) // a duplicate again: f is closed below
 	var raw syscall.RawConn
 	if err == nil {
@@ -86,14 +87,14 @@ func (s *Socket) Revive() (net.Conn, error) {
 		}
 	}
 	if s.watched {
-		unix.EpollCtl(sharedPoller.epfd, unix.EPOLL_CTL_DEL, int(s.fd), nil)
+		unix.EpollCtl(sharedPoller.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 		s.watched = false
 	}
 	// Closed in any case: f owns the descriptor now, and would close it
 	// when collected. After a failure (no descriptor left for the
 	// duplicate, say) the socket is closed and the owner ends it.
 	f.Close()
-	s.fd = -1
+	s.dupfd = 0
 	if err != nil {
 		return nil, fmt.Errorf("idlepoll: revive: %w", err)
 	}
