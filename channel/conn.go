@@ -342,7 +342,10 @@ func (c *Conn) readLoop() (parked bool) {
 					return true
 				}
 				// Not parked (it is being closed): wait here.
-				if c.reacquire() != nil {
+				if err := c.reacquire(); err != nil {
+					if !c.closed.Load() {
+						c.fail(err)
+					}
 					return false
 				}
 				buf = c.readBuf()

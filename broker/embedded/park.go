@@ -21,9 +21,10 @@ import (
 // (releaseSocket): whoever needs the connection next — the woken reader,
 // the writer with a delivery — makes a net.Conn again (netConn). That is
 // ~600 B less per parked connection (net's descriptor and addresses, the
-// runtime's poll descriptor) for a few system calls per park and wake. A connection that cannot be parked (a WebSocket; any
-// net.Conn that is not a socket, such as net.Pipe; a platform without a
-// poller) keeps one goroutine waiting in the read loop, as before.
+// runtime's poll descriptor) for a few system calls per park and wake. A
+// connection that cannot be parked (a WebSocket; any net.Conn that is not
+// a socket, such as net.Pipe; a platform without a poller) keeps one
+// goroutine waiting in the read loop, as before.
 //
 // Parking and waking cost more than waiting in Go's own poller (an
 // epoll_ctl, a wake of the shared goroutine, a new goroutine): a busy
