@@ -62,7 +62,11 @@ type Conn struct {
 	cmdReady  atomic.Bool // the device has had the answer to its login: commands may go
 	closed    atomic.Bool
 	closeOnce sync.Once
-	closeErr  error
+	// keepSocket (reader-owned, in closeOnce's padding): the last wake came
+	// soon after the bytes before it, so the next park keeps the socket
+	// (park.go).
+	keepSocket bool
+	closeErr   error
 
 	// The TCP read loop's state, kept here so that the loop can stop while
 	// the connection is parked and go on in a new goroutine (park.go).

@@ -320,6 +320,9 @@ func TestParkedReleasesSocket(t *testing.T) {
 	}
 	waitFor(t, "the connections to park released", func() bool { return releasedConns(srv) == n })
 	for round := range 2 {
+		// Woken after more than keepSocketGap (200 ms here) of silence,
+		// they release their sockets again when they park.
+		time.Sleep(250 * time.Millisecond)
 		for _, c := range conns[:4] {
 			sendAVL(t, c, avl) // woken, revived, answered
 		}
@@ -327,6 +330,13 @@ func TestParkedReleasesSocket(t *testing.T) {
 		if got := len(k.messages()); got != 4*(round+1) {
 			t.Fatalf("%d messages stored, want %d", got, 4*(round+1))
 		}
+	}
+	// A device that reports again soon after parking keeps its socket at
+	// the next park (no Release and Revive per message).
+	sendAVL(t, conns[0], avl)
+	waitFor(t, "the connection to park", func() bool { return parkedConns(srv) == n })
+	if got := releasedConns(srv); got != n-1 {
+		t.Fatalf("%d connections released, want %d (a device reporting again within keepSocketGap keeps its socket)", got, n-1)
 	}
 	// The ends: the device closes (0–3), the server closes it by ident
 	// (4–7), the idle timeout (8–11, which stay silent).

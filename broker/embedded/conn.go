@@ -94,6 +94,7 @@ type conn struct {
 	releaseLater   bool // the reader parked with the writer running: the writer releases the socket (ncMu)
 	normalClose    bool // reader
 	connectExpiry0 bool // reader
+	keepSocket     bool // reader: the last wake came soon after the packet before it (park.go)
 }
 
 // After a DISCONNECT with an error code, the server keeps reading (and

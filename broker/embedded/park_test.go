@@ -211,6 +211,38 @@ func TestParkedReleasesSocket(t *testing.T) {
 	}
 }
 
+// TestParkedKeepsSocketOfBusyClient: a client that sends again soon after
+// its connection parked (within keepSocketGap, ten park delays) keeps its
+// net.Conn at the next park; after a longer silence the socket is
+// released again.
+func TestParkedKeepsSocketOfBusyClient(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: 20 * time.Millisecond})
+	r := dialRaw(t, addr)
+	r.connect("busy", true, 0, nil)
+	waitReleased(t, s, "busy")
+	ping := func() {
+		t.Helper()
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("PINGRESP: %+v", pk)
+		}
+	}
+	ping() // the first packet after CONNACK: nothing to compare with
+	waitReleased(t, s, "busy")
+	time.Sleep(60 * time.Millisecond) // parked for ~40 ms: a short gap
+	ping()
+	waitParked(t, s, "busy")
+	time.Sleep(50 * time.Millisecond)
+	if released(s, "busy") {
+		t.Fatal("socket released although the client sent again within keepSocketGap")
+	}
+	time.Sleep(300 * time.Millisecond) // longer than keepSocketGap (200 ms)
+	ping()
+	waitReleased(t, s, "busy")
+}
+
 func waitConns(t *testing.T, s *Server, n int64) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); s.nconns.Load() != n; {
