@@ -52,9 +52,16 @@ func (c *conn) writeLoop() {
 // drain writes everything pending; false means the connection is done
 // (closing, or a write failed).
 func (c *conn) drain(se *session, items []writeItem) bool {
-	bp := bufPool.Get().(*[]byte)
-	buf := (*bp)[:0]
-	defer func() { putBuf(bp, buf) }()
+	// The buffer is taken once there is something to write: the writer
+	// started after each CONNACK usually finds nothing, and a burst of
+	// connections would otherwise churn 16 KB buffers through the pool.
+	var bp *[]byte
+	var buf []byte
+	defer func() {
+		if bp != nil {
+			putBuf(bp, buf)
+		}
+	}()
 	var dropped []uint16
 	for {
 		se.mu.Lock()
@@ -78,6 +85,10 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 				return false
 			}
 			return !closing
+		}
+		if bp == nil {
+			bp = bufPool.Get().(*[]byte)
+			buf = (*bp)[:0]
 		}
 		if len(ctrl) > 0 {
 			buf = append(buf, ctrl...)
