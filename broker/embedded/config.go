@@ -45,9 +45,9 @@ type Config struct {
 	// second; negative means never park. Parking and waking a connection
 	// costs tens of microseconds more than a wait in Go's poller (a parked
 	// TCP connection gives up its net.Conn and makes one again: ~40 µs
-	// more on a loaded 2-core machine), which a busy connection should not
-	// pay after every burst; clients that publish every second or two are
-	// spared it by a longer delay.
+	// more on a loaded 2-core machine, unless it talks again within ten
+	// park delays, at most 10 s, when it keeps it), which a busy connection
+	// should not pay after every burst.
 	IdleParkAfter time.Duration
 	// MaxQueuedBytes bounds the payload and topic bytes waiting for one
 	// session (offline, or online but reading slower than messages arrive).
