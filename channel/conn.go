@@ -34,7 +34,12 @@ type Conn struct {
 	ctx    context.Context // cancelled when the connection closes
 	cancel context.CancelFunc
 
-	nc   net.Conn       // TCP
+	// nc is the TCP connection; nil while it is parked with its socket
+	// released (park.go). ncMu guards that change: the reader, the only
+	// one to set it nil, reads it without the lock; everyone else goes
+	// through netConn, which makes a net.Conn again when it is nil.
+	nc   net.Conn
+	ncMu sync.Mutex
 	pc   net.PacketConn // UDP
 	udp  *udpServer     // UDP
 	in   chan []byte    // UDP datagrams waiting for the session goroutine
@@ -57,7 +62,11 @@ type Conn struct {
 	cmdReady  atomic.Bool // the device has had the answer to its login: commands may go
 	closed    atomic.Bool
 	closeOnce sync.Once
-	closeErr  error
+	// keepSocket (reader-owned, in closeOnce's padding): the last wake came
+	// soon after the bytes before it, so the next park keeps the socket
+	// (park.go).
+	keepSocket bool
+	closeErr   error
 
 	// The TCP read loop's state, kept here so that the loop can stop while
 	// the connection is parked and go on in a new goroutine (park.go).
@@ -68,7 +77,6 @@ type Conn struct {
 	idleFrom   time.Time // when the last bytes were handled: idle and park delays count from here
 	park       *idlepoll.Socket
 	raw        syscall.RawConn // the socket, for reads that do not wait
-	parkTimer  *time.Timer     // wakes a parked connection at its idle or login deadline
 }
 
 // ConnInfo is a snapshot of a connection, as [Server.Conns] lists them.
@@ -142,13 +150,17 @@ func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		c.cancel()
+		c.ncMu.Lock()
 		if c.park != nil {
 			// Before the close, so that the descriptor's number, once
-			// reused, gets none of its events; wakes it if parked.
+			// reused, gets none of its events; wakes it if parked. It
+			// closes a released socket itself.
 			c.park.Stop()
 		}
-		if c.nc != nil {
-			c.closeErr = c.nc.Close()
+		nc := c.nc
+		c.ncMu.Unlock()
+		if nc != nil {
+			c.closeErr = nc.Close()
 		}
 	})
 	return c.closeErr
@@ -157,9 +169,11 @@ func (c *Conn) Close() error {
 // interrupt wakes a reader blocked between frames so that it notices a
 // shutdown; see serveConn for why the order of operations is race-free.
 func (c *Conn) interrupt() {
+	c.ncMu.Lock()
 	if c.nc != nil {
 		c.nc.SetReadDeadline(aLongTimeAgo)
 	}
+	c.ncMu.Unlock()
 	if c.park != nil {
 		c.park.Wake()
 	}
@@ -202,11 +216,15 @@ func (c *Conn) writeLocked(b []byte) error {
 	}
 	var n int
 	var err error
-	if c.nc != nil {
-		if wt := c.srv.writeTimeout(); wt > 0 {
-			c.nc.SetWriteDeadline(time.Now().Add(wt))
+	if c.pc == nil {
+		var nc net.Conn
+		if nc, err = c.netConn(); err != nil {
+			return fmt.Errorf("channel: write to %s: %w", c.peer, err)
 		}
-		n, err = c.nc.Write(b)
+		if wt := c.srv.writeTimeout(); wt > 0 {
+			nc.SetWriteDeadline(time.Now().Add(wt))
+		}
+		n, err = nc.Write(b)
 	} else {
 		n, err = c.pc.WriteTo(b, c.remote)
 	}
@@ -256,6 +274,13 @@ func (c *Conn) readLoop() (parked bool) {
 	idle, rt, lt, pa := s.idleTimeout(), s.readTimeout(), s.loginTimeout(), s.parkAfter()
 	fresh := false  // bytes were handled in the last round
 	waited := false // the last read waited the park delay in vain
+	// A connection parks at once after its login, if nothing else has
+	// arrived (park.go): a device reconnecting in a crowd (a gateway
+	// restart brings the whole fleet back) would otherwise keep a goroutine
+	// for the park delay, and the runtime keeps every goroutine descriptor
+	// it ever had (~480 B each).
+	loggedIn := c.Ident() != ""
+	parkNext := false
 	for {
 		// The deadline is armed before the shutdown flag is read, and
 		// Shutdown sets the flag before moving the deadline to the past
@@ -293,10 +318,11 @@ func (c *Conn) readLoop() (parked bool) {
 		rdl := dl
 		if canPark {
 			parkAt := c.idleFrom.Add(pa)
-			if parkNow = !now.Before(parkAt); !parkNow && (rdl.IsZero() || parkAt.Before(rdl)) {
+			if parkNow = parkNext || !now.Before(parkAt); !parkNow && (rdl.IsZero() || parkAt.Before(rdl)) {
 				rdl = parkAt
 			}
 		}
+		parkNext = false
 		c.nc.SetReadDeadline(rdl)
 		if s.shutdown.Load() && !midFrame {
 			return false
@@ -320,6 +346,12 @@ func (c *Conn) readLoop() (parked bool) {
 					return true
 				}
 				// Not parked (it is being closed): wait here.
+				if err := c.reacquire(); err != nil {
+					if !c.closed.Load() {
+						c.fail(err)
+					}
+					return false
+				}
 				buf = c.readBuf()
 				n, err = c.nc.Read(buf)
 			}
@@ -334,6 +366,9 @@ func (c *Conn) readLoop() (parked bool) {
 					c.fail(ferr)
 				}
 				return false
+			}
+			if !loggedIn && c.Ident() != "" {
+				loggedIn, parkNext = true, true
 			}
 		}
 		if err != nil {
@@ -584,9 +619,6 @@ func (s *Server) endConn(c *Conn) {
 	s.setState(c, StateClosed)
 	s.logger().Debug("channel: connection closed", "peer", c.peer, "ident", c.Ident(),
 		"bytes_in", c.bytesIn.Load(), "bytes_out", c.bytesOut.Load(), "messages", c.msgsIn.Load())
-	if c.parkTimer != nil {
-		c.parkTimer.Stop()
-	}
 	c.putReadBuf()
 	if c.served != nil {
 		c.served.Done()

@@ -71,9 +71,14 @@
 // An idle TCP connection costs no goroutine and no read buffer: after
 // IdleParkAfter (5 s) without bytes, with no partial frame held, its
 // socket waits in a poller the process shares (internal/idlepoll, Linux)
-// and a new goroutine picks it up when bytes arrive; a timer per
-// connection enforces the idle and login timeouts meanwhile. That brings a
-// logged-in Teltonika connection from ~8.4 KB to ~2.7 KB (BENCHMARKS.md),
+// and a new goroutine picks it up when bytes arrive; the poller's shared
+// deadline heap enforces the idle and login timeouts meanwhile. A
+// connection also parks right after its login when nothing else has
+// arrived: one wake per connection, so that a fleet reconnecting at once
+// does not hold a goroutine each for the park delay. A parked connection
+// gives up its net.Conn too, keeping only the socket's descriptor, and
+// makes a net.Conn again when it wakes or a command is sent. That brings a
+// logged-in Teltonika connection from ~8.4 KB to ~1.9 KB (BENCHMARKS.md),
 // at the price of some tens of microseconds of CPU per wake, which the
 // 5 s default spares trackers that report every few seconds.
 // Proxy channels, listeners whose connections are not plain sockets (TLS)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"runtime"
 	"testing"
 	"time"
@@ -245,4 +246,116 @@ func TestWrappedConnsAreNotParked(t *testing.T) {
 	srv.mu.Unlock()
 	_, avl := tlt(t)
 	sendAVL(t, c, avl)
+}
+
+// TestParkedRightAfterLogin: a device that is silent after its login parks
+// at once, whatever the park delay; once it reports, the delay applies
+// again.
+func TestParkedRightAfterLogin(t *testing.T) {
+	parkingSupported(t)
+	k := newSink()
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: k, IdleParkAfter: time.Hour}
+	addr := start(t, srv)
+	c := dial(t, addr)
+	_, avl := tlt(t)
+	time.Sleep(50 * time.Millisecond)
+	if n := parkedConns(srv); n != 0 {
+		t.Fatal("parked before its login")
+	}
+	loginAs(t, c, "356307042441013")
+	waitFor(t, "the connection to park after its login", func() bool { return parkedConns(srv) == 1 })
+	sendAVL(t, c, avl) // wakes it
+	time.Sleep(100 * time.Millisecond)
+	if n := parkedConns(srv); n != 0 {
+		t.Fatal("parked again within the park delay")
+	}
+	sendAVL(t, c, avl)
+	if got := len(k.messages()); got != 2 {
+		t.Fatalf("%d messages stored, want 2", got)
+	}
+}
+
+// releasedConns counts the server's parked connections that have given up
+// their net.Conn (park.go's releaseSocket).
+func releasedConns(srv *Server) int {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	n := 0
+	for c := range srv.conns {
+		c.ncMu.Lock()
+		if c.park != nil && c.park.Parked() && c.nc == nil {
+			n++
+		}
+		c.ncMu.Unlock()
+	}
+	return n
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip(err)
+	}
+	return len(ents)
+}
+
+// TestParkedReleasesSocket: parked connections hold only their descriptor
+// (no net.Conn); they still get their ACKs, commands and timeouts, and,
+// ended every way, leave no descriptor open.
+func TestParkedReleasesSocket(t *testing.T) {
+	parkingSupported(t)
+	k := newSink()
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: k, IdleParkAfter: 20 * time.Millisecond,
+		IdleTimeout: 600 * time.Millisecond}
+	addr := start(t, srv)
+	waitFor(t, "no connections", func() bool { return srv.Stats().Conns == 0 })
+	before := openFDs(t)
+	_, avl := tlt(t)
+	const n = 12
+	conns := make([]net.Conn, n)
+	for i := range conns {
+		conns[i] = dial(t, addr)
+		loginAs(t, conns[i], fmt.Sprintf("35630704244%04d", i))
+	}
+	waitFor(t, "the connections to park released", func() bool { return releasedConns(srv) == n })
+	for round := range 2 {
+		// Woken after more than keepSocketGap (200 ms here) of silence,
+		// they release their sockets again when they park.
+		time.Sleep(250 * time.Millisecond)
+		for _, c := range conns[:4] {
+			sendAVL(t, c, avl) // woken, revived, answered
+		}
+		waitFor(t, "the connections to park released again", func() bool { return releasedConns(srv) == n })
+		if got := len(k.messages()); got != 4*(round+1) {
+			t.Fatalf("%d messages stored, want %d", got, 4*(round+1))
+		}
+	}
+	// A device that reports again soon after parking keeps its socket at
+	// the next park (no Release and Revive per message).
+	sendAVL(t, conns[0], avl)
+	waitFor(t, "the connection to park", func() bool { return parkedConns(srv) == n })
+	if got := releasedConns(srv); got != n-1 {
+		t.Fatalf("%d connections released, want %d (a device reporting again within keepSocketGap keeps its socket)", got, n-1)
+	}
+	// The ends: the device closes (0–3), the server closes it by ident
+	// (4–7), the idle timeout (8–11, which stay silent).
+	for i := range 4 {
+		conns[i].Close()
+		srv.CloseIdent(fmt.Sprintf("35630704244%04d", 4+i))
+	}
+	waitFor(t, "every connection to end", func() bool { return srv.Stats().Conns == 0 })
+	for _, c := range conns {
+		c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for openFDs(t) > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after := openFDs(t); after > before {
+		t.Fatalf("%d descriptors open after the connections ended, %d before", after, before)
+	}
+	if st := srv.Stats(); st.IdleClosed != 4 {
+		t.Fatalf("idle closed %d, want 4", st.IdleClosed)
+	}
 }

@@ -124,8 +124,10 @@ type Server struct {
 	// should not pay after every burst: the default, longer than the
 	// broker's, spares trackers reporting every few seconds a park and a
 	// wake per message (~25 µs of CPU, about what the rest of a message
-	// costs the channel), while those reporting every 10 s or more, and
-	// parked vehicles' heartbeats, still wait parked.
+	// costs the channel; a device quiet for more than ten park delays, at
+	// most 10 s, also gives up its net.Conn while parked, ~40 µs more per
+	// wake), while those reporting every 10 s or more, and parked
+	// vehicles' heartbeats, still wait parked.
 	IdleParkAfter time.Duration
 	// MaxConns bounds the open TCP connections plus live UDP sessions; a
 	// connection over the limit is closed at once (a datagram from a new

@@ -29,8 +29,13 @@ const ctrlLimit = 64 << 10
 var errNormalDisconnect = errors.New("embedded: client disconnected")
 
 type conn struct {
-	srv   *Server
+	srv *Server
+	// nc is nil while the connection is parked with its socket released
+	// (park.go): ncMu guards that change, and whoever finds it nil gets a
+	// net.Conn through netConn. The reader reads nc without the lock: it is
+	// the only one to set it nil, and others set it only from nil.
 	nc    net.Conn
+	ncMu  sync.Mutex
 	in    *input
 	done  event // after detach
 	wdone event // when writing has ended for good
@@ -41,8 +46,6 @@ type conn struct {
 	// connacking is set just before the CONNACK is written: from then
 	// until wstate leaves writerNotReady the client may already know it
 	// is connected, so a shutdown waits for the writer (see shutdown).
-	// (Next to wstate, it fills that word's padding: the struct then fits
-	// a smaller allocation size class.)
 	connacking atomic.Bool
 	park       *idlepoll.Socket
 
@@ -54,40 +57,44 @@ type conn struct {
 	hooks *hookContext
 	sess  atomic.Pointer[session]
 
-	version byte
-	client  *Client
+	client *Client
 
-	// Guarded by sess.mu.
-	ctrl    []byte
-	closing bool
+	// Guarded by sess.mu (closing too, below).
+	ctrl []byte
 
 	ctrlSpare []byte // owned by the running writer
 
 	// Owned by the writer goroutine (set before it starts).
-	aliasOut    map[string]uint16
-	aliasOutMax uint16
-	maxOut      int // client's Maximum Packet Size, 0 = none
-	limit       int // in-flight limit toward the client
+	aliasOut map[string]uint16
+	maxOut   int // client's Maximum Packet Size, 0 = none
 
 	// Owned by the reader goroutine.
 	aliasIn   map[uint16]string
 	will      *message
-	willDelay uint32
 	keepAlive time.Duration
 	// Times on the server's clock (Server.now) in Unix nanoseconds, 0 for
 	// none: a time.Time is three words, and an idle connection keeps these.
-	deadlineSet    int64
-	readDeadline   int64       // the keep-alive deadline in force
-	lastPacket     int64       // when the read loop last handled a packet (park.go)
-	parkDeadline   int64       // the read deadline of the wait before parking; 0: readDeadline is in force
-	keepAliveTimer *time.Timer // wakes a parked connection at readDeadline
-	normalClose    bool
-	connectExpiry0 bool
-	restSem        chan struct{}
-	closeOnce      sync.Once
+	deadlineSet  int64
+	readDeadline int64 // the keep-alive deadline in force
+	lastPacket   int64 // when the read loop last handled a packet (park.go)
+	parkDeadline int64 // the read deadline of the wait before parking; 0: readDeadline is in force
+	restSem      chan struct{}
+	closeOnce    sync.Once
+
+	// The small fields, side by side so that they share words: the struct
+	// then fits the 256-byte allocation size class. Owners as above.
+	willDelay uint32 // reader
 	// linger is set once the read loop has ended with an error the server
 	// answers with a DISCONNECT: the socket is then closed by lingerClose.
-	linger atomic.Bool
+	linger         atomic.Bool
+	limit          int32  // in-flight limit toward the client (writer)
+	aliasOutMax    uint16 // writer
+	version        byte
+	closing        bool // guarded by sess.mu
+	releaseLater   bool // the reader parked with the writer running: the writer releases the socket (ncMu)
+	normalClose    bool // reader
+	connectExpiry0 bool // reader
+	keepSocket     bool // reader: the last wake came soon after the packet before it (park.go)
 }
 
 // After a DISCONNECT with an error code, the server keeps reading (and
@@ -142,16 +149,23 @@ func (c *conn) endWriting() {
 
 func (c *conn) close() {
 	c.closeOnce.Do(func() {
+		c.ncMu.Lock()
 		if c.park != nil {
 			// Out of the poller before the descriptor closes; a parked
-			// reader wakes and finds the connection closed.
+			// reader wakes and finds the connection closed. Stop closes
+			// a released socket itself.
 			c.park.Stop()
+		}
+		nc := c.nc
+		c.ncMu.Unlock()
+		if nc == nil {
+			return
 		}
 		if c.linger.Load() {
 			go c.lingerClose()
 			return
 		}
-		c.nc.Close()
+		nc.Close()
 	})
 }
 
@@ -243,8 +257,8 @@ func (c *conn) finish(se *session, err error) {
 		// The read loop is over: lingerClose may read the socket.
 		c.linger.Store(true)
 	}
-	if c.keepAliveTimer != nil {
-		c.keepAliveTimer.Stop()
+	if c.park != nil {
+		c.park.WakeAt(0) // the keep-alive deadline of its last park
 	}
 	c.shutdown(code, code >= 0x80)
 	<-c.wdone.wait()
@@ -473,6 +487,14 @@ func (c *conn) endHooks() {
 }
 
 // unixTime is the time.Time of Unix nanoseconds n, the zero Time for 0.
+// unixNano is unixTime's inverse: 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
 func unixTime(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}

@@ -219,9 +219,9 @@ func (c *conn) negotiate(pk *packets.Packet, props *packets.Properties) (expiry 
 		props.ServerKeepAlive, props.ServerKeepAliveFlag = ka, true
 	}
 	c.keepAlive = time.Duration(ka) * time.Second
-	c.limit = s.lim.maxInflight
+	c.limit = int32(s.lim.maxInflight)
 	if c.version == 5 {
-		if rm := int(pk.Properties.ReceiveMaximum); rm > 0 && rm < c.limit {
+		if rm := int32(pk.Properties.ReceiveMaximum); rm > 0 && rm < c.limit {
 			c.limit = rm
 		}
 		c.maxOut = int(pk.Properties.MaximumPacketSize)

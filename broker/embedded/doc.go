@@ -234,14 +234,17 @@
 // had nothing to read for Config.IdleParkAfter (1 s), its socket (under TLS
 // too) waits in one epoll set shared by the process, and a new goroutine
 // reads when bytes arrive; the writer goroutine exists only while there is
-// something to write. What is left is its state: about 3.3 KB of process
-// memory over TCP (Mosquitto: 0.7 KB), 17.6 KB over TLS (crypto/tls's
-// state; Mosquitto with OpenSSL: 15 KB), measured in BENCHMARKS.md.
-// WebSocket connections park too: their frames are read by
-// internal/wsstream, which holds nothing between frames (2.8–3.6 KB each
-// idle through ServeWebSocket, 3.4–4.7 KB through WebSocketHandler, whose
-// net/http handshake leaves more garbage; Mosquitto: 6.0 KB). Outside
-// Linux every connection keeps one goroutine waiting in a read.
+// something to write. A parked TCP connection also gives up its net.Conn
+// (the descriptor is kept, and a net.Conn made again when it is needed),
+// and its keep-alive deadline is an entry in the poller's shared heap.
+// What is left is its state: about 1.5 KB of process memory over TCP
+// (Mosquitto: 0.7 KB), 15–17 KB over TLS (crypto/tls's state; Mosquitto
+// with OpenSSL: 15 KB), measured in BENCHMARKS.md. WebSocket connections
+// park too: their frames are read by internal/wsstream, which holds
+// nothing between frames (2.8–3.6 KB each idle through ServeWebSocket,
+// 3.4–4.7 KB through WebSocketHandler, whose net/http handshake leaves
+// more garbage; Mosquitto: 6.0 KB). Outside Linux every connection keeps
+// one goroutine waiting in a read.
 //
 // # Statistics
 //

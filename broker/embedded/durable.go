@@ -234,17 +234,17 @@ func (d *durableState) snapshot(se *session) *sessionRecord {
 	}
 	rec := &sessionRecord{gen: gen, expiry: se.expiry}
 	if c := se.conn; c != nil {
-		se.offlineAt = timeZero
+		se.offlineAt = 0
 		if c.will != nil {
 			rec.will, rec.willDelay = c.will, c.willDelay
 		}
 	} else {
-		if se.offlineAt.IsZero() {
-			se.offlineAt = se.srv.now()
+		if se.offlineAt == 0 {
+			se.offlineAt = se.srv.clock.Load()
 		}
-		rec.offlineAt = se.offlineAt
+		rec.offlineAt = unixTime(se.offlineAt)
 		if se.pendingWill != nil {
-			rec.will, rec.willAt = se.pendingWill, se.willAt
+			rec.will, rec.willAt = se.pendingWill, unixTime(se.willAt)
 		}
 	}
 	rec.subs = make([]subRecord, 0, len(se.subs))

@@ -178,7 +178,7 @@ func (d *durableState) load() ([]loaded, error) {
 				return nil, err
 			}
 		}
-		l.se.offlineAt = l.rec.offlineAt
+		l.se.offlineAt = unixNano(l.rec.offlineAt)
 		sortQueue(l.se)
 	}
 	d.gens.Store(maxGen)
@@ -221,7 +221,7 @@ func (s *Server) startLoaded(ls []loaded) {
 		se.mu.Lock()
 		if rec.will != nil {
 			if wait := rec.willAt.Sub(now); wait > 0 {
-				se.pendingWill, se.willAt = rec.will, rec.willAt
+				se.pendingWill, se.willAt = rec.will, unixNano(rec.willAt)
 				se.willTimer = time.AfterFunc(wait, func() { s.firePendingWill(se) })
 			} else {
 				se.pendingWill = rec.will

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +108,141 @@ func TestParkedConnection(t *testing.T) {
 	waitConns(t, s, 0)
 }
 
+// released reports whether the parked connection of client id has given
+// up its net.Conn (park.go's releaseSocket).
+func released(s *Server, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.client != nil && c.client.ID == id {
+			c.ncMu.Lock()
+			defer c.ncMu.Unlock()
+			return c.nc == nil
+		}
+	}
+	return false
+}
+
+func waitReleased(t *testing.T, s *Server, id string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !released(s, id); {
+		if time.Now().After(deadline) {
+			t.Fatalf("parked connection %q kept its net.Conn", id)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip(err)
+	}
+	return len(ents)
+}
+
+// TestParkedReleasesSocket: a parked TCP connection holds only its
+// descriptor (no net.Conn) from its CONNACK on, and again after deliveries
+// and its own packets; it still gets deliveries, and its keep-alive still
+// ends it. Closed every way, the connections leave no descriptor open.
+func TestParkedReleasesSocket(t *testing.T) {
+	parkingSupported(t)
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: parkNow})
+	waitConns(t, s, 0)
+	before := openFDs(t)
+	const n = 30
+	clients := make([]*rawClient, n)
+	for i := range clients {
+		id := fmt.Sprintf("rel-%d", i)
+		clients[i] = dialRaw(t, addr)
+		ka := uint16(0)
+		if i%3 == 2 {
+			ka = 1 // ends by its keep-alive
+		}
+		clients[i].connect(id, true, ka, nil)
+		waitParked(t, s, id)
+		waitReleased(t, s, id)
+	}
+	r := clients[0]
+	r.subscribe(1, subOpt("down/rel", 0))
+	waitReleased(t, s, "rel-0")
+	for i := range 3 {
+		if err := s.Publish(context.Background(), broker.Message{Topic: "down/rel", Payload: []byte{byte(i)}}); err != nil {
+			t.Fatal(err)
+		}
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Publish || pk.Payload[0] != byte(i) {
+			t.Fatalf("delivery %d to a released connection: %+v", i, pk)
+		}
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("PINGRESP %d: %+v", i, pk)
+		}
+		waitReleased(t, s, "rel-0")
+	}
+	// The ends: the client closes (i%3 == 0), disconnects politely
+	// (1), or is silent past its keep-alive (2); rel-5 is kicked by a
+	// takeover of its client ID.
+	for i, c := range clients {
+		switch i % 3 {
+		case 0:
+			c.nc.Close()
+		case 1:
+			c.send([]byte{0xe0, 0})
+		}
+	}
+	taker := dialRaw(t, addr)
+	taker.connect("rel-5", true, 0, nil)
+	taker.nc.Close()
+	for _, c := range clients {
+		if c.nc != nil {
+			c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			io.Copy(io.Discard, c.nc) // until the server closes it
+			c.nc.Close()
+		}
+	}
+	waitConns(t, s, 0)
+	deadline := time.Now().Add(5 * time.Second)
+	for openFDs(t) > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if after := openFDs(t); after > before {
+		t.Fatalf("%d descriptors open after the connections ended, %d before", after, before)
+	}
+}
+
+// TestParkedKeepsSocketOfBusyClient: a client that sends again soon after
+// its connection parked (within keepSocketGap, ten park delays) keeps its
+// net.Conn at the next park; after a longer silence the socket is
+// released again.
+func TestParkedKeepsSocketOfBusyClient(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: 20 * time.Millisecond})
+	r := dialRaw(t, addr)
+	r.connect("busy", true, 0, nil)
+	waitReleased(t, s, "busy")
+	ping := func() {
+		t.Helper()
+		r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("PINGRESP: %+v", pk)
+		}
+	}
+	ping() // the first packet after CONNACK: nothing to compare with
+	waitReleased(t, s, "busy")
+	time.Sleep(60 * time.Millisecond) // parked for ~40 ms: a short gap
+	ping()
+	waitParked(t, s, "busy")
+	time.Sleep(50 * time.Millisecond)
+	if released(s, "busy") {
+		t.Fatal("socket released although the client sent again within keepSocketGap")
+	}
+	time.Sleep(300 * time.Millisecond) // longer than keepSocketGap (200 ms)
+	ping()
+	waitReleased(t, s, "busy")
+}
+
 func waitConns(t *testing.T, s *Server, n int64) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); s.nconns.Load() != n; {
@@ -131,6 +267,78 @@ func TestParkedKeepAlive(t *testing.T) {
 	code := r.expectClosed()
 	if d := time.Since(start); d > 3*time.Second || code != 0x8D {
 		t.Fatalf("closed after %v with 0x%x, want ~1.5 s and 0x8D", d, code)
+	}
+}
+
+// TestParkedKeepAliveMany: parked connections with different keep-alives
+// share the poller's deadline heap; each is closed at its own deadline
+// (1.5 × keep-alive after its last packet), never before, and a client
+// that pings moves its deadline on.
+func TestParkedKeepAliveMany(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: parkNow})
+	type client struct {
+		r       *rawClient
+		ka      time.Duration
+		pings   int // PINGREQs 400 ms apart before going silent
+		last    time.Time
+		closed  chan time.Time
+		pingsMu sync.Mutex
+	}
+	var clients []*client
+	for i := range 24 {
+		c := &client{ka: time.Second, closed: make(chan time.Time, 1)}
+		switch i % 3 {
+		case 1:
+			c.ka = 2 * time.Second
+		case 2:
+			c.pings = 5
+		}
+		c.r = dialRaw(t, addr)
+		id := fmt.Sprintf("ka-%d", i)
+		c.last = time.Now()
+		c.r.connect(id, true, uint16(c.ka/time.Second), nil)
+		waitParked(t, s, id)
+		clients = append(clients, c)
+	}
+	for _, c := range clients {
+		go func() {
+			io.Copy(io.Discard, c.r.br)
+			c.closed <- time.Now()
+		}()
+		if c.pings > 0 {
+			go func() {
+				for range c.pings {
+					time.Sleep(400 * time.Millisecond)
+					c.pingsMu.Lock()
+					c.last = time.Now()
+					c.pingsMu.Unlock()
+					if _, err := c.r.nc.Write([]byte{0xc0, 0}); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}
+	for i, c := range clients {
+		var at time.Time
+		select {
+		case at = <-c.closed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("client %d (keep-alive %v) not closed", i, c.ka)
+		}
+		c.pingsMu.Lock()
+		due := c.last.Add(c.ka * 3 / 2)
+		c.pingsMu.Unlock()
+		// The deadline is refreshed at most every keep-alive/4 and runs
+		// on the server's 5 ms clock.
+		if early := due.Sub(at); early > c.ka/4+10*time.Millisecond {
+			t.Errorf("client %d (keep-alive %v, %d pings) closed %v before its deadline", i, c.ka, c.pings, early)
+		}
+		if late := at.Sub(due); late > time.Second {
+			t.Errorf("client %d (keep-alive %v, %d pings) closed %v after its deadline", i, c.ka, c.pings, late)
+		}
 	}
 }
 

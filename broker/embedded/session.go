@@ -52,12 +52,11 @@ type session struct {
 	// Kept by the data directory (durable.go): the generation naming the
 	// session's stored state (0: not stored), since when it is offline, and
 	// when its pending will is due.
+	// Unix nanoseconds, 0 for none (a time.Time is three words).
 	dgen      atomic.Uint64
-	offlineAt time.Time
-	willAt    time.Time
+	offlineAt int64
+	willAt    int64
 }
-
-var timeZero time.Time
 
 func newSession(srv *Server, id string) *session {
 	s := &session{srv: srv, id: id, num: srv.sessionSeq.Add(1)}
@@ -166,7 +165,7 @@ func (c *conn) detach(se *session, cause error) {
 			will = c.will
 		} else {
 			se.pendingWill = c.will
-			se.willAt = time.Now().Add(time.Duration(delay) * time.Second)
+			se.willAt = time.Now().Add(time.Duration(delay) * time.Second).UnixNano()
 			se.willTimer = time.AfterFunc(time.Duration(delay)*time.Second, func() { s.firePendingWill(se) })
 		}
 	}

@@ -41,6 +41,9 @@ func (c *conn) writeLoop() {
 		// then share this goroutine and this write.
 		runtime.Gosched()
 		if c.wstate.CompareAndSwap(writerRunning, writerIdle) {
+			if c.park != nil {
+				c.releaseDeferred()
+			}
 			return
 		}
 	}
@@ -49,9 +52,16 @@ func (c *conn) writeLoop() {
 // drain writes everything pending; false means the connection is done
 // (closing, or a write failed).
 func (c *conn) drain(se *session, items []writeItem) bool {
-	bp := bufPool.Get().(*[]byte)
-	buf := (*bp)[:0]
-	defer func() { putBuf(bp, buf) }()
+	// The buffer is taken once there is something to write: the writer
+	// started after each CONNACK usually finds nothing, and a burst of
+	// connections would otherwise churn 16 KB buffers through the pool.
+	var bp *[]byte
+	var buf []byte
+	defer func() {
+		if bp != nil {
+			putBuf(bp, buf)
+		}
+	}()
 	var dropped []uint16
 	for {
 		se.mu.Lock()
@@ -64,7 +74,7 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 		closing := c.closing
 		items = items[:0]
 		if !closing {
-			items = se.takeLocked(items, c.limit, writeBatch)
+			items = se.takeLocked(items, int(c.limit), writeBatch)
 		}
 		if len(ctrl) > 0 {
 			se.cond.Broadcast()
@@ -75,6 +85,10 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 				return false
 			}
 			return !closing
+		}
+		if bp == nil {
+			bp = bufPool.Get().(*[]byte)
+			buf = (*bp)[:0]
 		}
 		if len(ctrl) > 0 {
 			buf = append(buf, ctrl...)
@@ -119,8 +133,12 @@ func putBuf(bp *[]byte, buf []byte) {
 }
 
 func (c *conn) write(b []byte) bool {
-	c.nc.SetWriteDeadline(c.srv.now().Add(c.srv.lim.writeTimeout))
-	if _, err := c.nc.Write(b); err != nil {
+	nc, err := c.netConn() // a parked connection may have released its socket
+	if err != nil {
+		return false
+	}
+	nc.SetWriteDeadline(c.srv.now().Add(c.srv.lim.writeTimeout))
+	if _, err := nc.Write(b); err != nil {
 		c.srv.log.Debug("embedded: write", "client", c.client.ID, "err", err)
 		return false
 	}

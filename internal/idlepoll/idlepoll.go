@@ -10,6 +10,11 @@ import (
 // ErrUnsupported: this platform has no poller for parked sockets.
 var ErrUnsupported = errors.New("idlepoll: parking sockets is not supported on this platform")
 
+var (
+	errReleased    = errors.New("idlepoll: socket already released")
+	errNotReleased = errors.New("idlepoll: socket not released")
+)
+
 // Socket states.
 const (
 	running = iota // the owner reads, or a wake function is about to
@@ -19,15 +24,17 @@ const (
 // A Socket is one connection's place in the poller. Its methods may be
 // called from any goroutine.
 type Socket struct {
-	p     *poller
-	raw   syscall.RawConn
-	wake  func()
-	state atomic.Int32
+	raw  syscall.RawConn // nil while released (Release)
+	wake func()
+	due  int64 // the deadline (WakeAt), under deadlines.mu
 
-	mu      sync.Mutex // serialises Park and Stop
-	slot    int32      // index in the poller's table; -1 once stopped
-	gen     uint32     // the slot's generation, to ignore stale events
-	watched bool       // the descriptor is in the epoll set
+	mu      sync.Mutex // serialises Park, Stop, Release and Revive
+	state   atomic.Int32
+	slot    int32  // index in the poller's table; -1 once stopped
+	gen     uint32 // the slot's generation, to ignore stale events
+	hidx    int32  // 1 + index in the deadline heap; 0: no deadline (deadlines.mu)
+	dupfd   int32  // 1 + the descriptor kept by Release; 0: none (the zero Socket holds none)
+	watched bool   // the descriptor is in the epoll set
 }
 
 // For returns a Socket for the connection nc, whose wake function runs in a
@@ -49,7 +56,7 @@ func For(nc any, wake func()) *Socket {
 	if p == nil {
 		return nil
 	}
-	s := &Socket{p: p, raw: raw, wake: wake}
+	s := &Socket{raw: raw, wake: wake}
 	p.add(s)
 	return s
 }
@@ -68,7 +75,7 @@ func (s *Socket) Park() bool {
 		return false
 	}
 	s.state.Store(parked)
-	if err := s.p.arm(s); err != nil {
+	if err := sharedPoller.arm(s); err != nil {
 		// Nobody can have woken it: Wake and Stop would have taken s.mu
 		// (Stop) or found no event (the poller), except a Wake racing
 		// with us, which already started the wake function.
@@ -96,15 +103,28 @@ func (s *Socket) Wake() bool {
 func (s *Socket) Stop() {
 	s.mu.Lock()
 	if s.slot >= 0 {
-		s.p.remove(s)
+		sharedPoller.remove(s)
+	}
+	if fd, ok := s.kept(); ok {
+		closeFD(fd) // released: the socket is closed here
+		s.dupfd = 0
 	}
 	s.mu.Unlock()
+	s.WakeAt(0)
 	s.Wake()
 }
 
+// kept returns the descriptor Release kept, if any; s.mu is held.
+func (s *Socket) kept() (int, bool) { return int(s.dupfd) - 1, s.dupfd > 0 }
+
 // Raw is the socket's syscall.RawConn, for an owner that reads it without
-// waiting (one per connection: For has made it already).
-func (s *Socket) Raw() syscall.RawConn { return s.raw }
+// waiting (one per connection: For has made it already); Revive changes
+// it, and it is nil while the socket is released.
+func (s *Socket) Raw() syscall.RawConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw
+}
 
 // Parked reports whether the socket is waiting in the poller.
 func (s *Socket) Parked() bool { return s.state.Load() == parked }

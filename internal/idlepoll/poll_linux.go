@@ -2,6 +2,7 @@ package idlepoll
 
 import (
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -43,6 +44,20 @@ const events = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 func (p *poller) arm(s *Socket) error {
 	ev := unix.EpollEvent{Events: events, Fd: s.slot, Pad: int32(s.gen)}
 	var err error
+	if s.raw == nil {
+		// Released: the duplicate descriptor is the Socket's own.
+		if s.dupfd == 0 {
+			return net.ErrClosed
+		}
+		op := unix.EPOLL_CTL_MOD
+		if !s.watched {
+			op = unix.EPOLL_CTL_ADD
+		}
+		if err = unix.EpollCtl(p.epfd, op, int(s.dupfd)-1, &ev); err == nil {
+			s.watched = true
+		}
+		return err
+	}
 	cerr := s.raw.Control(func(fd uintptr) {
 		op := unix.EPOLL_CTL_MOD
 		if !s.watched {
@@ -62,9 +77,13 @@ func (p *poller) arm(s *Socket) error {
 // s.mu is held. A closed descriptor has left the set already.
 func (p *poller) remove(s *Socket) {
 	if s.watched {
-		s.raw.Control(func(fd uintptr) {
-			unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
-		})
+		if s.raw == nil {
+			unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(s.dupfd)-1, nil)
+		} else {
+			s.raw.Control(func(fd uintptr) {
+				unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
+			})
+		}
 		s.watched = false
 	}
 	p.release(s)

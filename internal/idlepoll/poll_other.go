@@ -6,6 +6,8 @@ package idlepoll
 // macOS; not done yet), and For returns nil.
 type poller struct{ table }
 
+var sharedPoller *poller
+
 func shared() *poller { return nil }
 
 func (p *poller) arm(*Socket) error { return ErrUnsupported }
