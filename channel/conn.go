@@ -40,6 +40,9 @@ type Conn struct {
 	// through netConn, which makes a net.Conn again when it is nil.
 	nc   net.Conn
 	ncMu sync.Mutex
+	// outer is the PassThroughConn the listener returned, when nc is the
+	// connection beneath it: closed after nc.
+	outer net.Conn
 	pc   net.PacketConn // UDP
 	udp  *udpServer     // UDP
 	in   chan []byte    // UDP datagrams waiting for the session goroutine
@@ -162,8 +165,21 @@ func (c *Conn) Close() error {
 		if nc != nil {
 			c.closeErr = nc.Close()
 		}
+		if c.outer != nil {
+			c.outer.Close() // what it frees; the socket is closed already
+		}
 	})
 	return c.closeErr
+}
+
+// PassThroughConn is a net.Conn wrapper that buffers nothing and only
+// observes the connection's life, such as a connection bound counting it
+// until it is closed. A [Server] reads, writes and parks the connection
+// beneath (BareConn: when idle, a bare TCP socket lets go of its goroutine
+// and buffers) and closes the wrapper when the connection ends.
+type PassThroughConn interface {
+	net.Conn
+	BareConn() net.Conn
 }
 
 // interrupt wakes a reader blocked between frames so that it notices a

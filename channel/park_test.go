@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -357,5 +358,69 @@ func TestParkedReleasesSocket(t *testing.T) {
 	}
 	if st := srv.Stats(); st.IdleClosed != 4 {
 		t.Fatalf("idle closed %d, want 4", st.IdleClosed)
+	}
+}
+
+// passThrough is a PassThroughConn: a wrapper that counts its closes, as a
+// connection bound counts its connections.
+type passThrough struct {
+	net.Conn
+	closes *atomic.Int32
+}
+
+func (p passThrough) BareConn() net.Conn { return p.Conn }
+func (p passThrough) Close() error {
+	p.closes.Add(1)
+	return p.Conn.Close()
+}
+
+type passThroughListener struct {
+	net.Listener
+	closes *atomic.Int32
+}
+
+func (l passThroughListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return passThrough{nc, l.closes}, nil
+}
+
+// A connection a listener wraps in a PassThroughConn parks like a bare
+// one (its socket released between packets), answers after every wake,
+// and its wrapper is closed once when the connection ends.
+func TestPassThroughConnParks(t *testing.T) {
+	parkingSupported(t)
+	k := newSink()
+	srv := &Server{Codec: &teltonika.Codec{}, Handler: k, IdleParkAfter: 20 * time.Millisecond, Logger: quietLogger()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var closes atomic.Int32
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, passThroughListener{ln, &closes}) }()
+	defer func() { cancel(); srv.Close(); <-done }()
+	c := dial(t, ln.Addr().String())
+	_, avl := tlt(t)
+	loginAs(t, c, "356307042441013")
+	for round := range 3 {
+		waitFor(t, "the connection to park", func() bool { return parkedConns(srv) == 1 })
+		time.Sleep(300 * time.Millisecond) // past keepSocketGap: the socket is released
+		sendAVL(t, c, avl)
+		if got := len(k.messages()); got != round+1 {
+			t.Fatalf("round %d: %d messages stored", round, got)
+		}
+	}
+	if n := closes.Load(); n != 0 {
+		t.Fatalf("the wrapper was closed %d times while the connection lives", n)
+	}
+	c.Close()
+	waitFor(t, "the wrapper to be closed", func() bool { return closes.Load() == 1 })
+	time.Sleep(50 * time.Millisecond)
+	if n := closes.Load(); n != 1 {
+		t.Fatalf("the wrapper was closed %d times, want once", n)
 	}
 }

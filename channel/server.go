@@ -296,6 +296,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		delay = 0
 		c := s.newConn(ctx, "tcp", nc.RemoteAddr())
 		c.nc = nc
+		if pt, ok := nc.(PassThroughConn); ok {
+			c.nc, c.outer = pt.BareConn(), nc
+		}
 		c.served = &mine
 		if s.parkAfter() >= 0 && !s.Proxy.enabled() {
 			c.setParkable()

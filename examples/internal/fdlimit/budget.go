@@ -72,6 +72,11 @@ type budgetConn struct {
 	once sync.Once
 }
 
+// BareConn returns the connection the Budget counts: the wrapper buffers
+// nothing, so a server may read, write and park it directly, as long as it
+// closes the wrapper too (channel.PassThroughConn).
+func (c *budgetConn) BareConn() net.Conn { return c.Conn }
+
 func (c *budgetConn) Close() error {
 	err := c.Conn.Close()
 	c.once.Do(func() { <-c.b.slots })
