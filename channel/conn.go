@@ -43,11 +43,11 @@ type Conn struct {
 	// outer is the PassThroughConn the listener returned, when nc is the
 	// connection beneath it: closed after nc.
 	outer net.Conn
-	pc   net.PacketConn // UDP
-	udp  *udpServer     // UDP
-	in   chan []byte    // UDP datagrams waiting for the session goroutine
-	wmu  sync.Mutex     // serializes writes and write deadlines
-	wbuf []byte         // command encoding buffer, under wmu
+	pc    net.PacketConn // UDP
+	udp   *udpServer     // UDP
+	in    chan []byte    // UDP datagrams waiting for the session goroutine
+	wmu   sync.Mutex     // serializes writes and write deadlines
+	wbuf  []byte         // command encoding buffer, under wmu
 
 	ident atomic.Pointer[string]
 	guard *guard // the session, behind a lock shared with command encoding
