@@ -60,7 +60,25 @@ func TestTelemetryRetainedAfterRestart(t *testing.T) {
 	if !ok {
 		t.Fatal("the tracker's device was not registered")
 	}
+	// The history writer has stored all three messages, and their
+	// telemetry with them, before the values are read: retained telemetry
+	// is read from the store on subscribe.
+	var params int
+	waitFor(t, "the three messages in history and their telemetry", func() bool {
+		status, out := g.rest("GET", fmt.Sprintf("/gw/devices/%d/messages", id), nil)
+		if status != 200 || len(results(t, out)) != 3 {
+			return false
+		}
+		status, out = g.rest("GET", fmt.Sprintf("/gw/devices/%d/telemetry/all", id), nil)
+		if status != 200 || len(results(t, out)) != 1 {
+			return false
+		}
+		tel, _ := results(t, out)[0]["telemetry"].(map[string]any)
+		params = len(tel)
+		return params > 0
+	})
 	before := retained(g, id)
+	waitFor(t, "every value retained", func() bool { before = retained(g, id); return len(before) == params })
 	tr.Close()
 	g.stop()
 
