@@ -129,19 +129,26 @@ func TestWakeAtMany(t *testing.T) {
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 1))
 			for i := w; i < n; i += workers {
+				// The deadline that stands is recorded before it is set:
+				// it may fire before this loop goes on.
 				d := start + int64(20*time.Millisecond) + r.Int64N(int64(400*time.Millisecond))
-				socks[i].WakeAt(d)
 				switch i % 4 {
-				case 1: // moved, earlier or later
-					d = start + int64(20*time.Millisecond) + r.Int64N(int64(400*time.Millisecond))
-					socks[i].WakeAt(d)
-				case 2: // cancelled
-					socks[i].WakeAt(0)
-					d = 0
-				}
-				recs[i].due.Store(d)
-				if d != 0 {
+				case 1: // moved
+					moved := start + int64(20*time.Millisecond) + r.Int64N(int64(400*time.Millisecond))
+					// First set far enough ahead that it cannot fire
+					// before it is moved, however slowly this loop runs
+					// (-race, a loaded machine).
+					socks[i].WakeAt(d + int64(3*time.Second))
+					recs[i].due.Store(moved)
 					pending.Add(1)
+					socks[i].WakeAt(moved)
+				case 2: // cancelled
+					socks[i].WakeAt(d + int64(3*time.Second))
+					socks[i].WakeAt(0)
+				default:
+					recs[i].due.Store(d)
+					pending.Add(1)
+					socks[i].WakeAt(d)
 				}
 			}
 		}()
