@@ -684,9 +684,12 @@ func (s *Stream) commit(ctx context.Context, pos uint64, committed *uint64) erro
 	}
 	s.gaps = kept
 	s.mu.Unlock()
+	// The cursor has passed them: delete their markers even when the
+	// stream is stopping now, or they would wait for its next commit.
+	dctx := context.WithoutCancel(ctx)
 	for _, g := range passed {
 		name := s.gapPrefix() + fmt.Sprintf("%020d", g.from)
-		if err := s.log.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, store.ErrNotFound) {
+		if err := s.log.DeleteConsumer(dctx, name); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 	}

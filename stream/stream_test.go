@@ -558,6 +558,15 @@ func TestDisabledStreamAppendsNothing(t *testing.T) {
 	appendN(t, l, "a", 1, 7, 1) // 8
 	rec.waitFor(t, 3)
 	waitCursor(t, l, s.Consumer(), 9)
+	// The gap's marker goes right after the cursor that passed it.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st, _ := l.Stats(ctx)
+		if len(st.Consumers) == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
 	stop()
 	if g := rec.snapshot(); !slices.Equal(ns(g), []uint64{4, 5, 8}) {
 		t.Fatalf("delivered %v, want 4, 5, 8", ns(g))
