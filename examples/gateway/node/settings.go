@@ -35,12 +35,12 @@ type settingsRuntime struct {
 	inflight map[settingKey]*settingCall
 
 	// pending names each device's settings with a write waiting for it,
-	// from the registry's watch and, once run has read them all, its list;
-	// a login of a device with none reads nothing. nil until that list is
-	// in (logins read the registry then).
+	// from the registry's watch and, once run has read them all, its list
+	// (loaded); a login of a device with none reads nothing. Until loaded,
+	// logins read the registry.
 	pendingMu sync.Mutex
 	pending   map[int64]map[string]bool
-	watched   map[int64]map[string]bool // what the watch said before the list was in
+	loaded    bool
 }
 
 type settingKey struct {
@@ -63,7 +63,7 @@ type settingCall struct {
 const settingCommandTTL = 5 * time.Minute
 
 func newSettingsRuntime(n *Node) *settingsRuntime {
-	s := &settingsRuntime{n: n, inflight: map[settingKey]*settingCall{}, watched: map[int64]map[string]bool{}}
+	s := &settingsRuntime{n: n, inflight: map[settingKey]*settingCall{}, pending: map[int64]map[string]bool{}}
 	n.Registry.Settings().Watch(s.watch)
 	n.Registry.Devices.Watch(func(ch registry.Change[registry.Device]) {
 		if ch.New == nil && ch.Old != nil {
@@ -77,11 +77,7 @@ func newSettingsRuntime(n *Node) *settingsRuntime {
 func (s *settingsRuntime) watch(deviceID int64, name string, st *registry.Setting) {
 	s.pendingMu.Lock()
 	defer s.pendingMu.Unlock()
-	m := s.pending
-	if m == nil {
-		m = s.watched
-	}
-	setPending(m, deviceID, name, st != nil && st.Pending != nil)
+	setPending(s.pending, deviceID, name, st != nil && st.Pending != nil)
 }
 
 func setPending(m map[int64]map[string]bool, deviceID int64, name string, pending bool) {
@@ -108,13 +104,12 @@ func setPending(m map[int64]map[string]bool, deviceID int64, name string, pendin
 func (s *settingsRuntime) loadPending(list []registry.Setting) {
 	s.pendingMu.Lock()
 	defer s.pendingMu.Unlock()
-	m := s.watched
 	for _, st := range list {
 		if st.Pending != nil {
-			setPending(m, st.DeviceID, st.Name, true)
+			setPending(s.pending, st.DeviceID, st.Name, true)
 		}
 	}
-	s.pending, s.watched = m, nil
+	s.loaded = true
 }
 
 // mayHavePending reports whether a device may have a pending write: false
@@ -122,7 +117,7 @@ func (s *settingsRuntime) loadPending(list []registry.Setting) {
 func (s *settingsRuntime) mayHavePending(deviceID int64) bool {
 	s.pendingMu.Lock()
 	defer s.pendingMu.Unlock()
-	return s.pending == nil || len(s.pending[deviceID]) > 0
+	return !s.loaded || len(s.pending[deviceID]) > 0
 }
 
 func unixNow() float64 { return float64(time.Now().UnixMicro()) / 1e6 }
