@@ -73,6 +73,8 @@ gwflags="-data $tmp/data -http 127.0.0.1:0 -mqtt 127.0.0.1:$mqttport -mqtt-ws 12
 if [ -n "$store" ]; then
 	gwflags="$gwflags -store $store"
 fi
+# GWFLAGS: more gateway flags, e.g. GWFLAGS="-pprof 127.0.0.1:16060".
+gwflags="$gwflags ${GWFLAGS:-}"
 # shellcheck disable=SC2086
 "$tmp/gateway" $gwflags >"$tmp/gw.out" 2>"$tmp/gw.err" &
 gw=$!
