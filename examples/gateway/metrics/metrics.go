@@ -60,6 +60,13 @@ var (
 	streamQueue  = prometheus.NewDesc("gnssgate_stream_queue", "Log records a stream has not examined yet.", stLabels, nil)
 	streamLag    = prometheus.NewDesc("gnssgate_stream_lag_seconds", "Age of the oldest message a stream is delivering.", stLabels, nil)
 	streamAckLat = prometheus.NewDesc("gnssgate_stream_ack_latency_seconds", "Latency of the stream's last accepted batch.", stLabels, nil)
+	engLabels    = []string{"instance"}
+	engDisk      = prometheus.NewDesc("gnssgate_store_engine_disk_bytes", "Disk taken by each of the store's Pebble instances (log, state, telemetry).", engLabels, nil)
+	engFlushes   = prometheus.NewDesc("gnssgate_store_engine_flushes_total", "Memtable flushes of each Pebble instance since start.", engLabels, nil)
+	engCompacts  = prometheus.NewDesc("gnssgate_store_engine_compactions_total", "Compactions of each Pebble instance since start.", engLabels, nil)
+	engFlushed   = prometheus.NewDesc("gnssgate_store_engine_flushed_bytes_total", "Bytes flushes wrote, per Pebble instance.", engLabels, nil)
+	engCompacted = prometheus.NewDesc("gnssgate_store_engine_compacted_bytes_total", "Bytes compactions wrote, per Pebble instance.", engLabels, nil)
+	engCompRead  = prometheus.NewDesc("gnssgate_store_engine_compaction_read_bytes_total", "Bytes compactions read, per Pebble instance.", engLabels, nil)
 	refusals     = prometheus.NewDesc("gnssgate_account_refusals_total", "Refused attempts to reach another account's objects, spaces or topics, and probes of one that saw nothing, by kind (rest_account, rest_object, mqtt_cid, mqtt_topic, mqtt_probe).", []string{"kind"}, nil)
 
 	brokerClients    = prometheus.NewDesc("gnssgate_broker_clients_connected", "MQTT clients connected to the embedded broker.", nil, nil)
@@ -80,7 +87,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{connections, connsTotal, bytesIn, framesIn, messagesIn, messagesAcked, decodeErrors, handlerErrors,
 		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
 		streamCount, streamRetry, streamQueue, streamLag, streamAckLat,
-		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerDropped, brokerOverBudget, refusals} {
+		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerDropped, brokerOverBudget, refusals,
+		engDisk, engFlushes, engCompacts, engFlushed, engCompacted, engCompRead} {
 		ch <- d
 	}
 }
@@ -139,6 +147,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(streamQueue, float64(st.Queue), l...)
 		gauge(streamLag, st.Lag.Seconds(), l...)
 		gauge(streamAckLat, st.LastAckLatency.Seconds(), l...)
+	}
+	for _, e := range s.Engines {
+		gauge(engDisk, float64(e.DiskBytes), e.Name)
+		count(engFlushes, float64(e.Flushes), e.Name)
+		count(engCompacts, float64(e.Compactions), e.Name)
+		count(engFlushed, float64(e.FlushedBytes), e.Name)
+		count(engCompacted, float64(e.CompactedBytes), e.Name)
+		count(engCompRead, float64(e.CompactionReadBytes), e.Name)
 	}
 	for kind, v := range s.Refusals {
 		count(refusals, float64(v), kind)

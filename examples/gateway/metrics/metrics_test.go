@@ -15,7 +15,8 @@ import (
 
 // A tracker's positions show on /metrics as the gateway's main binary
 // mounts it: frames, messages and ACKs of its channel, the ACK latency
-// histogram, the log, devices and the connection bound.
+// histogram, the log, devices, the connection bound and the store's
+// Pebble instances.
 func TestMetricsAfterTraffic(t *testing.T) {
 	g := gwtest.Start(t, gwtest.Config(t, "teltonika"), func(n *node.Node) {
 		reg, observe := metrics.New(n)
@@ -52,6 +53,9 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		"gnssgate_devices 1",
 		"gnssgate_devices_connected 1",
 		"gnssgate_connections_max ",
+		`gnssgate_store_engine_disk_bytes{instance="log"} `,
+		`gnssgate_store_engine_flushes_total{instance="state"} `,
+		`gnssgate_store_engine_compaction_read_bytes_total{instance="telemetry"} `,
 		"go_goroutines ",
 		"process_resident_memory_bytes ",
 	} {

@@ -734,6 +734,9 @@ type Snapshot struct {
 	// Broker is the embedded MQTT broker's state and counters (sessions,
 	// subscriptions, messages in and out…); nil with an external broker.
 	Broker *embedded.Stats
+	// Engines are the Pebble instances' counters of the node's own store
+	// (store/pebble); nil with another store.
+	Engines []pebble.EngineStats
 }
 
 // ChannelSnapshot is one running tracker channel's counters.
@@ -777,6 +780,9 @@ func (n *Node) Snapshot(ctx context.Context) (Snapshot, error) {
 	if n.embedded != nil {
 		st := n.embedded.Stats()
 		s.Broker = &st
+	}
+	if db, ok := n.db.(interface{ EngineStats() []pebble.EngineStats }); ok {
+		s.Engines = db.EngineStats()
 	}
 	return s, err
 }
