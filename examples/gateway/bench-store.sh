@@ -115,6 +115,17 @@ acked=$(sed -n 's/.*"acked":\([0-9]*\).*/\1/p' "$tmp/sim.json")
 if [ -n "$acked" ] && [ "$acked" -gt 0 ]; then
 	echo "gateway CPU per acknowledged message: $(awk -v c="$((cpu2 - cpu0))" -v t="$(getconf CLK_TCK)" -v a="$acked" 'BEGIN{printf "%.3f", c / t / a * 1000}') ms, history catch-up included"
 fi
+# Where the store's work went (store/pebble only): bytes each Pebble
+# instance's WAL took in, its flushes and compactions wrote, and its
+# compactions read, per acknowledged message.
+if [ -n "$acked" ] && [ "$acked" -gt 0 ]; then
+	curl -s "http://$http/metrics" | awk -v a="$acked" '
+		/^gnssgate_store_engine_wal_bytes_total/ {split($1, p, "\""); w[p[2]] = $2}
+		/^gnssgate_store_engine_flushed_bytes_total/ {split($1, p, "\""); f[p[2]] = $2}
+		/^gnssgate_store_engine_compacted_bytes_total/ {split($1, p, "\""); c[p[2]] = $2}
+		/^gnssgate_store_engine_compaction_read_bytes_total/ {split($1, p, "\""); r[p[2]] = $2}
+		END {for (i in f) printf "store %s per message: WAL %.0f B, flushed %.0f B, compacted %.0f B, compaction read %.0f B\n", i, w[i] / a, f[i] / a, c[i] / a, r[i] / a}'
+fi
 # The watcher is one QoS 1 subscriber: when it reads slower than the
 # message topics fill, the broker drops what exceeds its queue (counted).
 echo "broker deliveries dropped for a full queue: $(curl -s "http://$http/metrics" | sed -n 's/^gnssgate_broker_messages_dropped_total //p')"

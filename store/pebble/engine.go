@@ -23,8 +23,12 @@ type EngineStats struct {
 	// Flushes and Compactions count the jobs run (a compaction that only
 	// moves a table to another level counts too).
 	Flushes, Compactions int64
+	// WALBytes is what the write-ahead log took in: every write, once.
+	WALBytes uint64
 	// FlushedBytes and CompactedBytes are the table (and blob) bytes those
-	// jobs wrote; CompactionReadBytes the table bytes compactions read.
+	// jobs wrote (a flush writes only the last version of a key its
+	// memtable saw overwritten); CompactionReadBytes the table bytes
+	// compactions read.
 	FlushedBytes, CompactedBytes, CompactionReadBytes uint64
 }
 
@@ -43,11 +47,13 @@ func (d *DB) EngineStats() []EngineStats {
 		m := e.db.Metrics()
 		t := m.Total()
 		out = append(out, EngineStats{
-			Name:                e.name,
-			DiskBytes:           m.DiskSpaceUsage(),
-			Flushes:             m.Flush.Count,
-			Compactions:         m.Compact.Count,
-			FlushedBytes:        t.TableBytesFlushed + t.BlobBytesFlushed,
+			Name:        e.name,
+			DiskBytes:   m.DiskSpaceUsage(),
+			Flushes:     m.Flush.Count,
+			Compactions: m.Compact.Count,
+			WALBytes:    m.WAL.BytesWritten,
+			// Not Total's TableBytesFlushed: it adds the WAL's bytes.
+			FlushedBytes:        m.Levels[0].TableBytesFlushed + m.Levels[0].BlobBytesFlushed,
 			CompactedBytes:      t.TableBytesCompacted + t.BlobBytesCompacted,
 			CompactionReadBytes: t.TableBytesRead,
 		})

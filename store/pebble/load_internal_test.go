@@ -7,8 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/storetest"
@@ -19,8 +17,10 @@ import (
 // GNSSGATE_BENCH_DEVICES (19,000), written to history and telemetry at
 // once, synced. Per message: CPU with pebble's flushes and compactions
 // (cpu-ns/msg), and the bytes the flushes and compactions of the state
-// (history) and telemetry instances wrote (disk-B/msg): keys that overlap
-// every table below them make compactions rewrite what they already wrote.
+// (history) and telemetry instances wrote, with their WALs (disk-B/msg):
+// keys that overlap
+// every table below them make compactions rewrite what they already wrote,
+// and what compactions read, per instance.
 //
 //	go test ./store/pebble -run '^$' -bench HistoryWriterLoad -benchtime=1200000x -benchmem
 func BenchmarkHistoryWriterLoad(b *testing.B) {
@@ -62,10 +62,10 @@ func BenchmarkHistoryWriterLoad(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(cputime.Process()-cpu)/float64(n), "cpu-ns/msg")
 	var flushed, compacted uint64
-	for _, db := range []*pebble.DB{d.db, d.teldb} {
-		t := db.Metrics().Total()
-		flushed += t.TableBytesFlushed
-		compacted += t.TableBytesCompacted
+	for _, e := range d.EngineStats()[1:] { // state (history) and telemetry
+		flushed += e.WALBytes + e.FlushedBytes
+		compacted += e.CompactedBytes
+		b.ReportMetric(float64(e.CompactionReadBytes)/float64(n), e.Name+"-compaction-read-B/msg")
 	}
 	b.ReportMetric(float64(flushed+compacted)/float64(n), "disk-B/msg")
 	b.ReportMetric(float64(compacted)/float64(max(flushed, 1)), "compacted/flushed")

@@ -64,6 +64,7 @@ var (
 	engDisk      = prometheus.NewDesc("gnssgate_store_engine_disk_bytes", "Disk taken by each of the store's Pebble instances (log, state, telemetry).", engLabels, nil)
 	engFlushes   = prometheus.NewDesc("gnssgate_store_engine_flushes_total", "Memtable flushes of each Pebble instance since start.", engLabels, nil)
 	engCompacts  = prometheus.NewDesc("gnssgate_store_engine_compactions_total", "Compactions of each Pebble instance since start.", engLabels, nil)
+	engWAL       = prometheus.NewDesc("gnssgate_store_engine_wal_bytes_total", "Bytes written to each Pebble instance's write-ahead log.", engLabels, nil)
 	engFlushed   = prometheus.NewDesc("gnssgate_store_engine_flushed_bytes_total", "Bytes flushes wrote, per Pebble instance.", engLabels, nil)
 	engCompacted = prometheus.NewDesc("gnssgate_store_engine_compacted_bytes_total", "Bytes compactions wrote, per Pebble instance.", engLabels, nil)
 	engCompRead  = prometheus.NewDesc("gnssgate_store_engine_compaction_read_bytes_total", "Bytes compactions read, per Pebble instance.", engLabels, nil)
@@ -88,7 +89,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 		logRecords, logBytes, logAppended, logDropped, consumerLag, conns, connsMax, connsRefused, devices, connected, devsCreated,
 		streamCount, streamRetry, streamQueue, streamLag, streamAckLat,
 		brokerClients, brokerSessions, brokerSubs, brokerRetained, brokerRetBytes, brokerQueued, brokerReceived, brokerSent, brokerDropped, brokerOverBudget, refusals,
-		engDisk, engFlushes, engCompacts, engFlushed, engCompacted, engCompRead} {
+		engDisk, engFlushes, engCompacts, engWAL, engFlushed, engCompacted, engCompRead} {
 		ch <- d
 	}
 }
@@ -152,6 +153,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(engDisk, float64(e.DiskBytes), e.Name)
 		count(engFlushes, float64(e.Flushes), e.Name)
 		count(engCompacts, float64(e.Compactions), e.Name)
+		count(engWAL, float64(e.WALBytes), e.Name)
 		count(engFlushed, float64(e.FlushedBytes), e.Name)
 		count(engCompacted, float64(e.CompactedBytes), e.Name)
 		count(engCompRead, float64(e.CompactionReadBytes), e.Name)
