@@ -39,8 +39,9 @@ type Options struct {
 	// CacheSize is the block cache in bytes; 0 means [DefaultCacheSize].
 	CacheSize int64
 	// MemTableSize is the size of one memtable in bytes; 0 means
-	// [DefaultMemTableSize]. Writes stall while MemTables memtables wait to
-	// be flushed, so memtables never take more than MemTableSize*MemTables.
+	// [DefaultMemTableSize]: the log's; the state and telemetry instances
+	// use twice that. Writes stall while MemTables memtables of an instance
+	// wait to be flushed, which bounds what memtables take (package doc).
 	MemTableSize uint64
 	// MemTables bounds queued memtables; 0 means [DefaultMemTables].
 	MemTables int
@@ -161,7 +162,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		cache.Unref()
 		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
 	}
-	if d.db, err = pebble.Open(filepath.Join(dir, "state"), popts(o.MemTableSize)); err != nil {
+	if d.db, err = pebble.Open(filepath.Join(dir, "state"), stateOptions(popts(stateMemTables*o.MemTableSize))); err != nil {
 		d.logdb.Close()
 		cache.Unref()
 		return nil, fmt.Errorf("store/pebble: open %s: %w", dir, err)
@@ -190,6 +191,24 @@ func Open(dir string, opts *Options) (*DB, error) {
 	d.log.start()
 	d.startSweeps()
 	return d, nil
+}
+
+// The state instance's compactions (package doc): a compaction from L0
+// merges the L0 tables with the overlapping base level, a cost that
+// depends on the base level more than on what L0 brings, so it waits for
+// 12 sublevels of memtables twice the log's size, six times the data it
+// brought at Pebble's defaults. A history query's seek then looks into up
+// to 12 more tables, whose index blocks are small and cached.
+const (
+	stateMemTables    = 2 // in units of Options.MemTableSize
+	stateL0Compaction = 12
+	stateL0StopWrites = 36
+)
+
+func stateOptions(o *pebble.Options) *pebble.Options {
+	o.L0CompactionThreshold = stateL0Compaction
+	o.L0StopWritesThreshold = stateL0StopWrites
+	return o
 }
 
 // Table blocks of the log instance. The log is read sequentially, a page of
