@@ -176,6 +176,51 @@ func Message(ident string, ts float64, n int) protocol.Message {
 	return m
 }
 
+// SetTrackerMessage sets m (reset, its storage reused) to a deterministic
+// message in the shape of a Teltonika tracker's (32 parameters: position, the device's own state and
+// I/O elements with their catalogue names): n identifies it, ident and ts
+// place it. Like a tracker's, most values move from one message to the
+// next (position, counters, voltages) and the rest hold (digital inputs,
+// states). The names are constants, as a decoder's or codec.Decoder's
+// interned names are. Benchmarks refill the same messages batch after
+// batch, so that making them allocates nothing.
+func SetTrackerMessage(m *protocol.Message, ident string, ts float64, n int) {
+	m.Reset()
+	m.Grow(32)
+	m.Add(protocol.ParamIdent, protocol.String(ident))
+	m.Add(protocol.ParamTimestamp, protocol.Float(ts))
+	m.Add(protocol.ParamServerTimestamp, protocol.Float(ts+0.25))
+	m.Add("channel.id", protocol.Int(1234))
+	m.Add("peer", protocol.String("192.0.2.17:50122"))
+	m.Add(protocol.ParamLatitude, protocol.Float(54.6872+float64(n%1000)/1e5))
+	m.Add(protocol.ParamLongitude, protocol.Float(25.2797-float64(n%777)/1e5))
+	m.Add(protocol.ParamAltitude, protocol.Float(float64(100+n%25)))
+	m.Add(protocol.ParamDirection, protocol.Int(int64(n%360)))
+	m.Add(protocol.ParamSatellites, protocol.Int(int64(9+n%4)))
+	m.Add(protocol.ParamSpeed, protocol.Int(int64(n%120)))
+	m.Add(protocol.ParamValid, protocol.Bool(true))
+	m.Add("event.priority.enum", protocol.Int(0))
+	m.Add("event.enum", protocol.Int(0))
+	m.Add("engine.ignition.status", protocol.Bool(true))
+	m.Add("movement.status", protocol.Bool(n%60 != 0))
+	m.Add("din#1", protocol.Bool(false))
+	m.Add("din#2", protocol.Bool(true))
+	m.Add("dout#1", protocol.Bool(false))
+	m.Add("gsm.signal.level", protocol.Int(int64(3+n%3)))
+	m.Add("gnss.state.enum", protocol.Int(3))
+	m.Add("data.mode.enum", protocol.Int(0))
+	m.Add("external.powersource.voltage", protocol.Float(12.6+float64(n%7)/100))
+	m.Add("battery.voltage", protocol.Float(4.1+float64(n%5)/1000))
+	m.Add("battery.current", protocol.Float(0))
+	m.Add("ain#1", protocol.Float(float64(n%50)/1000))
+	m.Add("gnss.pdop", protocol.Float(1+float64(n%10)/10))
+	m.Add("gnss.hdop", protocol.Float(0.8+float64(n%10)/10))
+	m.Add("vehicle.mileage", protocol.Int(int64(100000+n*12)))
+	m.Add("gsm.operator.code", protocol.Int(24601))
+	m.Add("device.temperature", protocol.Float(float64(30+n%5)))
+	m.Add("can.fuel.level", protocol.Int(int64(60-n%60)))
+}
+
 // msgN returns the "test.n" of a message made by [Message], or -1.
 func msgN(m *protocol.Message) int {
 	n, ok := m.Int("test.n")
