@@ -12,42 +12,106 @@ import (
 	"github.com/gnssgate/gnssgate/store"
 )
 
+// entry is one parameter of a device.
 type entry struct {
+	name  string
 	value protocol.Value
 	time  float64
+	merge uint64 // the Merge that last set it (Table.merges)
+}
+
+// device is one device's telemetry. Its parameters are kept sorted by name
+// rather than in a map: a merge then finds each parameter of a message
+// where the device's previous message found it (a tracker sends the same
+// parameters in the same order, message after message), checked by one
+// comparison of names, without hashing; and the changes a merge announces
+// come out sorted by name by walking the entries, without sorting them.
+type device struct {
+	ident   string
+	entries []entry // sorted by name, names distinct
+	// slots[i] is where the i-th parameter of the device's last message
+	// was found: where the next message's i-th parameter is looked for
+	// first. A guess, checked against the entry's name.
+	slots []int32
+	merge uint64 // the last Merge that changed the device
+	set   int    // entries that merge set (those with entry.merge == merge)
+}
+
+// find returns the index of name in d.entries, or where it would be
+// inserted and false.
+func (d *device) find(name string) (int, bool) {
+	i, j := 0, len(d.entries)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if d.entries[h].name < name {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	return i, i < len(d.entries) && d.entries[i].name == name
+}
+
+// slot returns the index of name's entry, inserted (with a zero time and
+// merge) when the device has none; inserted reports that.
+func (d *device) slot(name string) (i int, inserted bool) {
+	i, ok := d.find(name)
+	if ok {
+		return i, false
+	}
+	d.entries = slices.Insert(d.entries, i, entry{name: name})
+	return i, true
 }
 
 // Table is not safe for concurrent use; its owner locks.
 type Table struct {
 	MaxParams int
-	devices   map[string]map[string]entry
+	devices   map[string]*device
+	merges    uint64    // Merge calls so far: the current merge's number
+	changed   []*device // scratch of Merge
+}
+
+func (t *Table) device(ident string, hint int) *device {
+	d := t.devices[ident]
+	if d == nil {
+		if t.devices == nil {
+			t.devices = make(map[string]*device)
+		}
+		d = &device{ident: ident, entries: make([]entry, 0, hint)}
+		t.devices[ident] = d
+	}
+	return d
 }
 
 // Set stores one value unconditionally (loading from disk).
 func (t *Table) Set(ident, name string, v protocol.Value, ts float64) {
-	if t.devices == nil {
-		t.devices = make(map[string]map[string]entry)
+	d := t.device(ident, 0)
+	var i int
+	if n := len(d.entries); n > 0 && d.entries[n-1].name < name {
+		// A record read back lists its parameters sorted by name: each
+		// goes at the end.
+		d.entries = append(d.entries, entry{name: name})
+		i = n
+	} else {
+		i, _ = d.slot(name)
 	}
-	d := t.devices[ident]
-	if d == nil {
-		d = make(map[string]entry)
-		t.devices[ident] = d
-	}
-	d[name] = entry{v, ts}
+	e := &d.entries[i]
+	e.value, e.time = v, ts
 }
 
-// Params appends a device's parameters to dst (in no particular order) and
-// their times to times (one each, in the same order): the form a durable
-// engine keeps one device's telemetry in (one record per device, not one
-// per parameter). ok is false for a device without telemetry.
+// Params appends a device's parameters to dst (sorted by name) and their
+// times to times (one each, in the same order): the form a durable engine
+// keeps one device's telemetry in (one record per device, not one per
+// parameter). ok is false for a device without telemetry.
 func (t *Table) Params(ident string, dst *protocol.Message, times []float64) (_ []float64, ok bool) {
 	d, ok := t.devices[ident]
 	if !ok {
 		return times, false
 	}
-	dst.Grow(len(d))
-	for n, e := range d {
-		dst.Add(n, e.value)
+	dst.Grow(len(d.entries))
+	for i := range d.entries {
+		e := &d.entries[i]
+		dst.Add(e.name, e.value)
 		times = append(times, e.time)
 	}
 	return times, true
@@ -74,145 +138,162 @@ func Validate(msgs []protocol.Message) error {
 }
 
 // Merge applies msgs (already validated) and returns what changed.
+//
+// Every entry a merge sets is marked with the merge's number. A device's
+// change then lists its marked entries: each parameter once, with its
+// value after the whole batch (the newest: an older value is refused), in
+// the order of the entries, which is by name. Devices are listed in the
+// order of their first change.
 func (t *Table) Merge(msgs []protocol.Message) Batch {
 	var b Batch
-	if t.devices == nil {
-		t.devices = make(map[string]map[string]entry)
-	}
-	// Changes are collected per device in first-seen order; a device seen
-	// in several messages may collect a name more than once (the later
-	// one is the newer: an older value is refused below), so those are
-	// deduplicated at the end.
-	var index map[string]int // ident → its change in b.Changes, when msgs has several devices
-	repeated := false
+	t.merges++
+	seq := t.merges
+	changed := t.changed[:0]
 	for i := range msgs {
 		m := &msgs[i]
-		ident := m.Ident()
 		ts, _ := store.DeviceTime(m)
-		d := t.devices[ident]
-		if d == nil {
-			d = make(map[string]entry, len(m.Params()))
-			t.devices[ident] = d
-		}
-		var c *store.TelemetryChange
-		for _, p := range m.Params() {
-			if old, ok := d[p.Name]; ok {
-				if old.time > ts {
-					continue // never older over newer
-				}
-				if old.time == ts && old.value.Equal(p.Value) && old.value.Kind() == p.Value.Kind() {
-					continue // nothing new to announce
-				}
-			}
-			d[p.Name] = entry{p.Value, ts}
-			if c == nil {
-				c, repeated = t.change(&b, &index, ident, len(m.Params()), repeated)
-			}
-			c.Values = append(c.Values, store.TelemetryValue{Name: p.Name, Value: p.Value, Time: ts})
+		d := t.device(m.Ident(), m.Len())
+		if d.apply(m.Params(), ts, seq) {
+			changed = append(changed, d)
 		}
 	}
-	keep := b.Changes[:0]
-	for _, c := range b.Changes {
-		for _, name := range t.evict(c.Ident) {
+	if len(changed) == 0 {
+		t.changed = changed
+		return b
+	}
+	// Evictions first: what they forget is not announced. Then one slice
+	// holds every change's values (a watcher may keep them; they are
+	// never written again).
+	total := 0
+	for _, d := range changed {
+		if gone := t.evict(d, seq); len(gone) > 0 {
 			if b.Evicted == nil {
 				b.Evicted = map[string][]string{}
 			}
-			b.Evicted[c.Ident] = append(b.Evicted[c.Ident], name)
-			c.Values = slices.DeleteFunc(c.Values, func(v store.TelemetryValue) bool { return v.Name == name })
+			b.Evicted[d.ident] = gone
 		}
-		if len(c.Values) == 0 {
-			continue
-		}
-		// Sorted by name, the last of each name kept (stable: in message
-		// order, so the last is the newest).
-		slices.SortStableFunc(c.Values, func(a, b store.TelemetryValue) int { return strings.Compare(a.Name, b.Name) })
-		if repeated || hasDuplicates(c.Values) {
-			c.Values = lastOfEachName(c.Values)
-		}
-		keep = append(keep, c)
+		total += d.set
 	}
-	clear(b.Changes[len(keep):])
-	b.Changes = keep
+	values := make([]store.TelemetryValue, total)
+	b.Changes = make([]store.TelemetryChange, 0, len(changed))
+	for _, d := range changed {
+		if d.set == 0 {
+			continue // all evicted
+		}
+		vs := values[:d.set:d.set]
+		values = values[d.set:]
+		k := 0
+		for i := range d.entries {
+			if e := &d.entries[i]; e.merge == seq {
+				vs[k] = store.TelemetryValue{Name: e.name, Value: e.value, Time: e.time}
+				k++
+			}
+		}
+		b.Changes = append(b.Changes, store.TelemetryChange{Ident: d.ident, Values: vs})
+	}
+	clear(changed) // the devices stay reachable through t.devices only
+	t.changed = changed
 	return b
 }
 
-// change returns ident's change in b, added when it has none. With one
-// device in b no index is needed; the second device makes it. repeated
-// becomes true when a device comes back after another.
-func (t *Table) change(b *Batch, index *map[string]int, ident string, hint int, repeated bool) (*store.TelemetryChange, bool) {
-	n := len(b.Changes)
-	if n > 0 && b.Changes[n-1].Ident == ident {
-		return &b.Changes[n-1], true // the same device again, in a row
+// apply merges one message's parameters, time ts, in merge seq. It
+// reports whether this is the first change to d in seq.
+func (d *device) apply(params []protocol.Param, ts float64, seq uint64) (first bool) {
+	if cap(d.slots) < len(params) {
+		d.slots = make([]int32, len(params))
 	}
-	if *index == nil && n == 1 {
-		*index = map[string]int{b.Changes[0].Ident: 0}
-	}
-	if *index != nil {
-		if j, ok := (*index)[ident]; ok {
-			return &b.Changes[j], true
+	slots := d.slots[:len(params)]
+	d.slots = slots
+	inserted := false
+	for i := range params {
+		p := &params[i]
+		j := int(slots[i])
+		if j >= len(d.entries) || d.entries[j].name != p.Name {
+			var added bool
+			j, added = d.slot(p.Name)
+			inserted = inserted || added
+			slots[i] = int32(j)
+			if added {
+				d.set1(j, p.Value, ts, seq, &first)
+				continue
+			}
 		}
-		(*index)[ident] = n
+		e := &d.entries[j]
+		if e.time > ts {
+			continue // never older over newer
+		}
+		if e.time == ts && e.value.Equal(p.Value) && e.value.Kind() == p.Value.Kind() {
+			continue // nothing new to announce
+		}
+		d.set1(j, p.Value, ts, seq, &first)
 	}
-	b.Changes = append(b.Changes, store.TelemetryChange{Ident: ident, Values: make([]store.TelemetryValue, 0, hint)})
-	return &b.Changes[n], repeated
+	if inserted {
+		// An insertion moved the entries after it: find this message's
+		// parameters again, so that the next message's are where it looks.
+		for i := range params {
+			j, _ := d.find(params[i].Name)
+			slots[i] = int32(j)
+		}
+	}
+	return first
 }
 
-// hasDuplicates reports whether sorted vs repeats a name (a message that
-// repeats a parameter).
-func hasDuplicates(vs []store.TelemetryValue) bool {
-	for i := 1; i < len(vs); i++ {
-		if vs[i].Name == vs[i-1].Name {
-			return true
-		}
+// set1 sets entry j to v at ts in merge seq, counting it in d.set once;
+// first becomes true when this is d's first change in seq.
+func (d *device) set1(j int, v protocol.Value, ts float64, seq uint64, first *bool) {
+	if d.merge != seq {
+		d.merge, d.set = seq, 0
+		*first = true
 	}
-	return false
+	e := &d.entries[j]
+	if e.merge != seq {
+		e.merge = seq
+		d.set++
+	}
+	e.value, e.time = v, ts
 }
 
-// lastOfEachName keeps, of each run of one name in sorted vs, the last.
-func lastOfEachName(vs []store.TelemetryValue) []store.TelemetryValue {
-	out := vs[:0]
-	for i := range vs {
-		if i+1 < len(vs) && vs[i+1].Name == vs[i].Name {
-			continue
-		}
-		out = append(out, vs[i])
-	}
-	clear(vs[len(out):])
-	return out
-}
-
-// evict forgets the parameters with the oldest timestamps beyond MaxParams.
-func (t *Table) evict(ident string) []string {
-	d := t.devices[ident]
+// evict forgets d's parameters with the oldest timestamps beyond
+// MaxParams, in merge seq, and returns their names, oldest first.
+func (t *Table) evict(d *device, seq uint64) []string {
 	max := t.MaxParams
 	if max <= 0 {
 		max = store.DefaultTelemetryMaxParams
 	}
-	if len(d) <= max {
+	if len(d.entries) <= max {
 		return nil
 	}
-	type kv struct {
-		name string
-		time float64
+	order := make([]int, len(d.entries))
+	for i := range order {
+		order[i] = i
 	}
-	all := make([]kv, 0, len(d))
-	for n, e := range d {
-		all = append(all, kv{n, e.time})
-	}
-	slices.SortFunc(all, func(a, b kv) int {
-		if a.time != b.time {
-			if a.time < b.time {
+	slices.SortFunc(order, func(a, b int) int {
+		ea, eb := &d.entries[a], &d.entries[b]
+		if ea.time != eb.time {
+			if ea.time < eb.time {
 				return -1
 			}
 			return 1
 		}
-		return strings.Compare(a.name, b.name)
+		return strings.Compare(ea.name, eb.name)
 	})
-	var gone []string
-	for _, e := range all[:len(all)-max] {
-		delete(d, e.name)
-		gone = append(gone, e.name)
+	drop := make([]bool, len(d.entries))
+	gone := make([]string, 0, len(order)-max)
+	for _, i := range order[:len(order)-max] {
+		drop[i] = true
+		gone = append(gone, d.entries[i].name)
+		if d.entries[i].merge == seq {
+			d.set--
+		}
 	}
+	keep := d.entries[:0]
+	for i, e := range d.entries {
+		if !drop[i] {
+			keep = append(keep, e)
+		}
+	}
+	clear(d.entries[len(keep):])
+	d.entries = keep
 	return gone
 }
 
@@ -222,13 +303,13 @@ func (t *Table) Get(ident string, names []string) ([]store.TelemetryValue, error
 	if !ok {
 		return nil, store.ErrNotFound
 	}
-	out := make([]store.TelemetryValue, 0, len(d))
-	for n, e := range d {
-		if len(names) == 0 || store.MatchAny(names, n) {
-			out = append(out, store.TelemetryValue{Name: n, Value: e.value, Time: e.time})
+	out := make([]store.TelemetryValue, 0, len(d.entries))
+	for i := range d.entries {
+		e := &d.entries[i]
+		if len(names) == 0 || store.MatchAny(names, e.name) {
+			out = append(out, store.TelemetryValue{Name: e.name, Value: e.value, Time: e.time})
 		}
 	}
-	slices.SortFunc(out, func(a, b store.TelemetryValue) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
