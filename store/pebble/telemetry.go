@@ -41,6 +41,7 @@ type ptel struct {
 	times []float64
 	val   []byte
 	key   []byte
+	tt    timeTable
 }
 
 // legacyTelKey is a parameter's key in the layout before device records.
@@ -178,49 +179,65 @@ func (t *ptel) setDevice(b *pebble.Batch, ident string) error {
 	if !ok || t.one.Len() == 0 {
 		return b.Delete(t.key, nil)
 	}
-	t.val = appendDeviceTelemetry(t.val[:0], &t.one, t.times)
+	t.val = t.tt.appendRecord(t.val[:0], &t.one, t.times)
 	return b.Set(t.key, t.val, nil)
 }
 
 // appendDeviceTelemetry encodes a device record: m's parameters, whose
-// times are times (one per parameter). A device's parameters share a few
-// timestamps (those of its last messages), each kept once.
+// times are times (one per parameter).
 func appendDeviceTelemetry(dst []byte, m *protocol.Message, times []float64) []byte {
-	var distinct []float64
-	var byTime map[float64]int // when there are many
-	idx := make([]int, len(times))
-	for i, ts := range times {
-		j := -1
-		if byTime != nil {
-			if k, ok := byTime[ts]; ok {
-				j = k
-			}
-		} else {
-			j = slices.IndexFunc(distinct, func(d float64) bool { return math.Float64bits(d) == math.Float64bits(ts) })
-		}
-		if j < 0 {
-			j = len(distinct)
-			distinct = append(distinct, ts)
-			if byTime != nil {
-				byTime[ts] = j
-			} else if len(distinct) == 16 {
-				byTime = make(map[float64]int, len(times))
-				for k, d := range distinct {
-					byTime[d] = k
-				}
-			}
-		}
-		idx[i] = j
+	var tt timeTable
+	return tt.appendRecord(dst, m, times)
+}
+
+// timeTable numbers distinct float bits in the order first seen: a linear
+// search while they are few, a map beyond. A device's parameters share a
+// few timestamps (those of its last messages), each kept once in its
+// record. Its storage is reused from record to record.
+type timeTable struct {
+	distinct []uint64
+	byBits   map[uint64]int
+}
+
+// appendRecord encodes a device record (see appendDeviceTelemetry). Two
+// passes over times: the first collects the distinct ones, the second
+// writes each one's number.
+func (tt *timeTable) appendRecord(dst []byte, m *protocol.Message, times []float64) []byte {
+	tt.distinct, tt.byBits = tt.distinct[:0], nil
+	for _, ts := range times {
+		tt.index(math.Float64bits(ts))
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(distinct)))
-	for _, ts := range distinct {
-		dst = binary.BigEndian.AppendUint64(dst, orderedFloat(ts))
+	dst = binary.AppendUvarint(dst, uint64(len(tt.distinct)))
+	for _, bits := range tt.distinct {
+		dst = binary.BigEndian.AppendUint64(dst, orderedFloat(math.Float64frombits(bits)))
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(idx)))
-	for _, j := range idx {
-		dst = binary.AppendUvarint(dst, uint64(j))
+	dst = binary.AppendUvarint(dst, uint64(len(times)))
+	for _, ts := range times {
+		dst = binary.AppendUvarint(dst, uint64(tt.index(math.Float64bits(ts))))
 	}
 	return codec.Append(dst, m)
+}
+
+// index returns bits' number, adding it when new.
+func (tt *timeTable) index(bits uint64) int {
+	if tt.byBits != nil {
+		if j, ok := tt.byBits[bits]; ok {
+			return j
+		}
+	} else if j := slices.Index(tt.distinct, bits); j >= 0 {
+		return j
+	}
+	j := len(tt.distinct)
+	tt.distinct = append(tt.distinct, bits)
+	if tt.byBits != nil {
+		tt.byBits[bits] = j
+	} else if len(tt.distinct) > 16 {
+		tt.byBits = make(map[uint64]int, 2*len(tt.distinct))
+		for k, d := range tt.distinct {
+			tt.byBits[d] = k
+		}
+	}
+	return j
 }
 
 // decodeDeviceTelemetry decodes a device record into m (its storage

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -170,4 +171,42 @@ func FuzzDeviceTelemetry(f *testing.F) {
 			t.Fatalf("re-encoded %s %v, decoded %s %v", back.String(), times2, again.String(), times)
 		}
 	})
+}
+
+// TestDeviceTelemetryManyTimes: a record whose parameters have more
+// distinct times than the linear search keeps (the map takes over) keeps
+// every time's bits, -0 apart from 0 and NaN too, whether encoded fresh or
+// with a timeTable that encoded another record before.
+func TestDeviceTelemetryManyTimes(t *testing.T) {
+	var m protocol.Message
+	var times []float64
+	for i := range 40 {
+		m.Add("p"+strconv.Itoa(i), protocol.Int(int64(i)))
+		switch {
+		case i == 20:
+			times = append(times, math.Copysign(0, -1))
+		case i == 21:
+			times = append(times, 0)
+		case i == 22 || i == 30:
+			times = append(times, math.NaN())
+		default:
+			times = append(times, float64(i%25)) // repeats after 25
+		}
+	}
+	var tt timeTable
+	tt.appendRecord(nil, &m, []float64{1, 2, 3}) // leaves state behind
+	for round, rec := range [][]byte{appendDeviceTelemetry(nil, &m, times), tt.appendRecord(nil, &m, times)} {
+		var dec codec.Decoder
+		var got protocol.Message
+		var i int
+		err := decodeDeviceTelemetry(&dec, &got, rec, func(name string, v protocol.Value, ts float64) {
+			if name != "p"+strconv.Itoa(i) || math.Float64bits(ts) != math.Float64bits(times[i]) {
+				t.Errorf("round %d: parameter %d: %s at %v, want p%d at %v", round, i, name, ts, i, times[i])
+			}
+			i++
+		})
+		if err != nil || i != len(times) {
+			t.Fatalf("round %d: %d parameters, %v", round, i, err)
+		}
+	}
 }

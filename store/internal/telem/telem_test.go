@@ -322,3 +322,20 @@ func TestSetThenMerge(t *testing.T) {
 		t.Fatal("Params of an unknown device")
 	}
 }
+
+// TestSlotsAfterInsert: after a message that added parameters (moving the
+// entries after them), the device's slots point at that message's
+// parameters, so that the next message of its shape finds every one at
+// the first comparison.
+func TestSlotsAfterInsert(t *testing.T) {
+	var tab Table
+	tab.Merge([]protocol.Message{msg("d", 1, "m", protocol.Int(1), "z", protocol.Int(2))})
+	m := msg("d", 2, "z", protocol.Int(3), "b", protocol.Int(4), "m", protocol.Int(5), "a", protocol.Int(6))
+	tab.Merge([]protocol.Message{m})
+	d := tab.devices["d"]
+	for i, p := range m.Params() {
+		if j := d.slots[i]; int(j) >= len(d.entries) || d.entries[j].name != p.Name {
+			t.Fatalf("slot of %s is %d", p.Name, j)
+		}
+	}
+}
