@@ -37,11 +37,11 @@ type ptel struct {
 	// so a watcher never sees an older value after a newer one.
 	turn chan struct{}
 	// Scratch of apply (under mu).
-	one   protocol.Message
-	times []float64
-	val   []byte
-	key   []byte
-	tt    timeTable
+	times  []float64
+	params []byte
+	val    []byte
+	key    []byte
+	tt     timeTable
 }
 
 // legacyTelKey is a parameter's key in the layout before device records.
@@ -170,16 +170,22 @@ func (t *ptel) move(idents []string) error {
 }
 
 // setDevice adds the write of ident's record (its deletion when it has no
-// telemetry left) to b. Under mu, or before the store is shared.
+// telemetry left) to b. Under mu, or before the store is shared. The
+// parameters are encoded straight from the table, as codec.Append would
+// encode them in a message, and the record put together after their times.
 func (t *ptel) setDevice(b *pebble.Batch, ident string) error {
 	t.key = devicePrefix(t.key[:0], tagTelDevice, ident)
-	t.one.Reset()
-	var ok bool
-	t.times, ok = t.table.Params(ident, &t.one, t.times[:0])
-	if !ok || t.one.Len() == 0 {
+	t.times, t.params = t.times[:0], t.params[:0]
+	t.table.Each(ident, func(name string, v protocol.Value, ts float64) {
+		t.times = append(t.times, ts)
+		t.params = codec.AppendParam(t.params, name, v)
+	})
+	if len(t.times) == 0 {
 		return b.Delete(t.key, nil)
 	}
-	t.val = t.tt.appendRecord(t.val[:0], &t.one, t.times)
+	t.val = t.tt.appendTimes(t.val[:0], t.times)
+	t.val = codec.AppendHeader(t.val, len(t.times))
+	t.val = append(t.val, t.params...)
 	return b.Set(t.key, t.val, nil)
 }
 
@@ -199,10 +205,16 @@ type timeTable struct {
 	byBits   map[uint64]int
 }
 
-// appendRecord encodes a device record (see appendDeviceTelemetry). Two
-// passes over times: the first collects the distinct ones, the second
-// writes each one's number.
+// appendRecord encodes a device record (see appendDeviceTelemetry).
 func (tt *timeTable) appendRecord(dst []byte, m *protocol.Message, times []float64) []byte {
+	return codec.Append(tt.appendTimes(dst, times), m)
+}
+
+// appendTimes appends the part of a device record before its parameters:
+// the distinct times, then each parameter's number among them. Two
+// passes: the first collects the distinct times, the second writes each
+// one's number.
+func (tt *timeTable) appendTimes(dst []byte, times []float64) []byte {
 	tt.distinct, tt.byBits = tt.distinct[:0], nil
 	for _, ts := range times {
 		tt.index(math.Float64bits(ts))
@@ -215,7 +227,7 @@ func (tt *timeTable) appendRecord(dst []byte, m *protocol.Message, times []float
 	for _, ts := range times {
 		dst = binary.AppendUvarint(dst, uint64(tt.index(math.Float64bits(ts))))
 	}
-	return codec.Append(dst, m)
+	return dst
 }
 
 // index returns bits' number, adding it when new.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store/internal/codec"
+	"github.com/gnssgate/gnssgate/store/storetest"
 )
 
 // TestTelemetryMigrate: a store written with one key per parameter (the
@@ -208,5 +209,45 @@ func TestDeviceTelemetryManyTimes(t *testing.T) {
 		if err != nil || i != len(times) {
 			t.Fatalf("round %d: %d parameters, %v", round, i, err)
 		}
+	}
+}
+
+// TestDeviceRecordAsEncoded: the record Update writes, encoded straight
+// from the table, is byte for byte appendDeviceTelemetry of the device's
+// values (the layout every version reads).
+func TestDeviceRecordAsEncoded(t *testing.T) {
+	d, err := Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	ctx := context.Background()
+	msgs := make([]protocol.Message, 3)
+	storetest.SetTrackerMessage(&msgs[0], "A", 100, 1)
+	storetest.SetTrackerMessage(&msgs[1], "A", 90, 2) // older: only news are taken
+	msgs[1].Add("can/raw", protocol.RawJSON(`{"x":1}`))
+	msgs[1].Add("z", protocol.Null())
+	storetest.SetTrackerMessage(&msgs[2], "A", 101, 3)
+	msgs[2].Delete("peer")
+	if err := d.Telemetry().Update(ctx, msgs); err != nil {
+		t.Fatal(err)
+	}
+	vals, err := d.Telemetry().Get(ctx, "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m protocol.Message
+	var times []float64
+	for _, v := range vals {
+		m.Add(v.Name, v.Value)
+		times = append(times, v.Time)
+	}
+	got, closer, err := d.teldb.Get(devicePrefix(nil, tagTelDevice, "A"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	if want := appendDeviceTelemetry(nil, &m, times); !bytes.Equal(got, want) {
+		t.Fatalf("record\n%x\nwant\n%x", got, want)
 	}
 }

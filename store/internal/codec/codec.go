@@ -29,40 +29,52 @@ var (
 // Append appends m's encoding to dst.
 func Append(dst []byte, m *protocol.Message) []byte {
 	ps := m.Params()
-	dst = append(dst, version)
-	dst = binary.AppendUvarint(dst, uint64(len(ps)))
+	dst = AppendHeader(dst, len(ps))
 	for _, p := range ps {
-		dst = binary.AppendUvarint(dst, uint64(len(p.Name)))
-		dst = append(dst, p.Name...)
-		v := p.Value
-		k := v.Kind()
-		dst = append(dst, byte(k))
-		switch k {
-		case protocol.KindBool:
-			b, _ := v.Bool()
-			if b {
-				dst = append(dst, 1)
-			} else {
-				dst = append(dst, 0)
-			}
-		case protocol.KindInt:
-			i, _ := v.Int()
-			dst = binary.AppendVarint(dst, i)
-		case protocol.KindUint:
-			u, _ := v.Uint()
-			dst = binary.AppendUvarint(dst, u)
-		case protocol.KindFloat:
-			f, _ := v.Float()
-			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
-		case protocol.KindString:
-			s, _ := v.Str()
-			dst = binary.AppendUvarint(dst, uint64(len(s)))
-			dst = append(dst, s...)
-		case protocol.KindJSON:
-			s, _ := v.JSON()
-			dst = binary.AppendUvarint(dst, uint64(len(s)))
-			dst = append(dst, s...)
+		dst = AppendParam(dst, p.Name, p.Value)
+	}
+	return dst
+}
+
+// AppendHeader begins the encoding of a message of n parameters, which n
+// calls of AppendParam complete: the form for a caller whose parameters
+// are not in a protocol.Message.
+func AppendHeader(dst []byte, n int) []byte {
+	dst = append(dst, version)
+	return binary.AppendUvarint(dst, uint64(n))
+}
+
+// AppendParam appends one parameter's encoding (see AppendHeader).
+func AppendParam(dst []byte, name string, v protocol.Value) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(name)))
+	dst = append(dst, name...)
+	k := v.Kind()
+	dst = append(dst, byte(k))
+	switch k {
+	case protocol.KindBool:
+		b, _ := v.Bool()
+		if b {
+			dst = append(dst, 1)
+		} else {
+			dst = append(dst, 0)
 		}
+	case protocol.KindInt:
+		i, _ := v.Int()
+		dst = binary.AppendVarint(dst, i)
+	case protocol.KindUint:
+		u, _ := v.Uint()
+		dst = binary.AppendUvarint(dst, u)
+	case protocol.KindFloat:
+		f, _ := v.Float()
+		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(f))
+	case protocol.KindString:
+		s, _ := v.Str()
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
+	case protocol.KindJSON:
+		s, _ := v.JSON()
+		dst = binary.AppendUvarint(dst, uint64(len(s)))
+		dst = append(dst, s...)
 	}
 	return dst
 }

@@ -99,22 +99,19 @@ func (t *Table) Set(ident, name string, v protocol.Value, ts float64) {
 	e.value, e.time = v, ts
 }
 
-// Params appends a device's parameters to dst (sorted by name) and their
-// times to times (one each, in the same order): the form a durable engine
-// keeps one device's telemetry in (one record per device, not one per
-// parameter). ok is false for a device without telemetry.
-func (t *Table) Params(ident string, dst *protocol.Message, times []float64) (_ []float64, ok bool) {
+// Each calls fn with each of a device's parameters, sorted by name, and
+// its time: what a durable engine writes as the device's record. It
+// reports whether the device has telemetry.
+func (t *Table) Each(ident string, fn func(name string, v protocol.Value, ts float64)) bool {
 	d, ok := t.devices[ident]
 	if !ok {
-		return times, false
+		return false
 	}
-	dst.Grow(len(d.entries))
 	for i := range d.entries {
 		e := &d.entries[i]
-		dst.Add(e.name, e.value)
-		times = append(times, e.time)
+		fn(e.name, e.value, e.time)
 	}
-	return times, true
+	return true
 }
 
 // Batch is the effect of merging messages: the changes to announce and the

@@ -314,12 +314,16 @@ func TestSetThenMerge(t *testing.T) {
 		t.Fatalf("changes %s", got)
 	}
 	var m protocol.Message
-	times, ok := tab.Params("d", &m, nil)
+	var times []float64
+	ok := tab.Each("d", func(name string, v protocol.Value, ts float64) {
+		m.Add(name, v)
+		times = append(times, ts)
+	})
 	if !ok || m.String() != `{"alt":102,"ident":"d","speed":5,"timestamp":15,"zz":1}` || !slices.Equal(times, []float64{15, 15, 20, 15, 10}) {
-		t.Fatalf("Params: %s %v %v", m.String(), times, ok)
+		t.Fatalf("Each: %s %v %v", m.String(), times, ok)
 	}
-	if _, ok := tab.Params("x", &m, nil); ok {
-		t.Fatal("Params of an unknown device")
+	if tab.Each("x", func(string, protocol.Value, float64) { t.Fatal("Each of an unknown device") }) {
+		t.Fatal("Each of an unknown device reports telemetry")
 	}
 }
 
