@@ -158,10 +158,11 @@ func (t *Table) Merge(msgs []protocol.Message) Batch {
 		t.changed = changed
 		return b
 	}
-	// Evictions first: what they forget is not announced. Then one slice
-	// holds every change's values (a watcher may keep them; they are
-	// never written again).
-	total := 0
+	// Evictions first: what they forget is not announced. Each change's
+	// values have their own allocation, at their size: a watcher may keep
+	// them (they are never written again), and one device's kept values
+	// must not hold on to a whole batch's.
+	b.Changes = make([]store.TelemetryChange, 0, len(changed))
 	for _, d := range changed {
 		if gone := t.evict(d, seq); len(gone) > 0 {
 			if b.Evicted == nil {
@@ -169,16 +170,10 @@ func (t *Table) Merge(msgs []protocol.Message) Batch {
 			}
 			b.Evicted[d.ident] = gone
 		}
-		total += d.set
-	}
-	values := make([]store.TelemetryValue, total)
-	b.Changes = make([]store.TelemetryChange, 0, len(changed))
-	for _, d := range changed {
 		if d.set == 0 {
 			continue // all evicted
 		}
-		vs := values[:d.set:d.set]
-		values = values[d.set:]
+		vs := make([]store.TelemetryValue, d.set)
 		k := 0
 		for i := range d.entries {
 			if e := &d.entries[i]; e.merge == seq {
