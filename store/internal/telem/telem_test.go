@@ -152,59 +152,73 @@ func sameBatch(t *testing.T, step int, got, want Batch) {
 // MaxParams so that eviction runs. Every batch's changes and evictions, and
 // every device's values after it, must be the model's.
 func TestMergeMatchesModel(t *testing.T) {
+	for seed := range uint64(20) {
+		mergeAgainstModel(t, seed, 300)
+	}
+}
+
+// FuzzMergeMatchesModel is TestMergeMatchesModel from other seeds.
+func FuzzMergeMatchesModel(f *testing.F) {
+	f.Add(uint64(100), uint8(50))
+	f.Add(uint64(101), uint8(200))
+	f.Fuzz(func(t *testing.T, seed uint64, steps uint8) {
+		mergeAgainstModel(t, seed, int(steps))
+	})
+}
+
+func mergeAgainstModel(t *testing.T, seed uint64, steps int) {
+	t.Helper()
 	names := []string{"a", "b", "c", "d", "e", "f", "position.latitude", "position.longitude", "z"}
 	values := []protocol.Value{protocol.Int(1), protocol.Float(1), protocol.Float(0), protocol.Float(math.Copysign(0, -1)),
 		protocol.Float(math.NaN()), protocol.String("x"), protocol.String("y"), protocol.Bool(true), protocol.Null()}
 	idents := []string{"A", "B", "C"}
-	for seed := range uint64(20) {
-		r := rand.New(rand.NewPCG(seed, 1))
-		max := 3 + r.IntN(8)
-		tab := Table{MaxParams: max}
-		md := model{max: max}
-		// Each device has a usual shape that most of its messages keep, as
-		// a tracker's do.
-		shapes := map[string][]string{}
-		for _, id := range idents {
-			shapes[id] = slices.Clone(names[:2+r.IntN(len(names)-2)])
-			r.Shuffle(len(shapes[id]), func(i, j int) { shapes[id][i], shapes[id][j] = shapes[id][j], shapes[id][i] })
+	r := rand.New(rand.NewPCG(seed, 1))
+	max := 3 + r.IntN(8)
+	tab := Table{MaxParams: max}
+	md := model{max: max}
+	// Each device has a usual shape that most of its messages keep, as a
+	// tracker's do.
+	shapes := map[string][]string{}
+	for _, id := range idents {
+		shapes[id] = slices.Clone(names[:2+r.IntN(len(names)-2)])
+		r.Shuffle(len(shapes[id]), func(i, j int) { shapes[id][i], shapes[id][j] = shapes[id][j], shapes[id][i] })
+	}
+	for step := range steps {
+		msgs := make([]protocol.Message, 1+r.IntN(4))
+		for i := range msgs {
+			id := idents[r.IntN(len(idents))]
+			shape := shapes[id]
+			switch r.IntN(8) {
+			case 0: // another shape
+				shape = slices.Clone(names[:r.IntN(len(names))])
+				r.Shuffle(len(shape), func(i, j int) { shape[i], shape[j] = shape[j], shape[i] })
+			case 1: // a parameter repeated
+				if len(shape) > 0 {
+					shape = append(slices.Clone(shape), shape[r.IntN(len(shape))])
+				}
+			}
+			m := &msgs[i]
+			m.Add(protocol.ParamIdent, protocol.String(id))
+			m.Add(protocol.ParamTimestamp, protocol.Float(float64(step/4+r.IntN(4))))
+			for _, n := range shape {
+				m.Add(n, values[r.IntN(len(values))])
+			}
 		}
-		for step := range 300 {
-			msgs := make([]protocol.Message, 1+r.IntN(4))
-			for i := range msgs {
-				id := idents[r.IntN(len(idents))]
-				shape := shapes[id]
-				switch r.IntN(8) {
-				case 0: // another shape
-					shape = slices.Clone(names[:r.IntN(len(names))])
-					r.Shuffle(len(shape), func(i, j int) { shape[i], shape[j] = shape[j], shape[i] })
-				case 1: // a parameter repeated
-					if len(shape) > 0 {
-						shape = append(slices.Clone(shape), shape[r.IntN(len(shape))])
-					}
+		if err := Validate(msgs); err != nil {
+			t.Fatal(err)
+		}
+		sameBatch(t, step, tab.Merge(msgs), md.merge(msgs))
+		for _, id := range idents {
+			got, err := tab.Get(id, nil)
+			want := md.get(id)
+			if want == nil {
+				if err == nil {
+					t.Fatalf("seed %d step %d: %s has values %s, want none", seed, step, id, format(got))
 				}
-				m := &msgs[i]
-				m.Add(protocol.ParamIdent, protocol.String(id))
-				m.Add(protocol.ParamTimestamp, protocol.Float(float64(step/4+r.IntN(4))))
-				for _, n := range shape {
-					m.Add(n, values[r.IntN(len(values))])
-				}
+				continue
 			}
-			if err := Validate(msgs); err != nil {
-				t.Fatal(err)
-			}
-			sameBatch(t, step, tab.Merge(msgs), md.merge(msgs))
-			for _, id := range idents {
-				got, err := tab.Get(id, nil)
-				want := md.get(id)
-				if want == nil {
-					if err == nil {
-						t.Fatalf("seed %d step %d: %s has values %s, want none", seed, step, id, format(got))
-					}
-					continue
-				}
-				if err != nil || !slices.EqualFunc(got, want, sameValue) {
-					t.Fatalf("seed %d step %d: %s:%s %v\nwant%s", seed, step, id, format(got), err, format(want))
-				}
+			if err != nil || !slices.EqualFunc(got, want, sameValue) {
+				t.Fatalf("seed %d step %d: %s:%s %v\nwant%s", seed, step, id, format(got), err, format(want))
 			}
 		}
 	}
