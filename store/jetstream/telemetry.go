@@ -169,6 +169,7 @@ func (t *jtel) merge(ctx context.Context, ident string, msgs []protocol.Message)
 				cancel()
 				return nil, err
 			}
+			table.Grow(ident, len(vs))
 			for _, v := range vs {
 				table.Set(ident, v.Name, v.Value, v.Time)
 			}
@@ -247,6 +248,7 @@ func (t *jtel) Get(ctx context.Context, ident string, names ...string) ([]store.
 		return nil, err
 	}
 	var table telem.Table
+	table.Grow(ident, len(vs))
 	for _, v := range vs {
 		table.Set(ident, v.Name, v.Value, v.Time)
 	}

@@ -83,6 +83,13 @@ func (t *Table) device(ident string, hint int) *device {
 	return d
 }
 
+// Grow makes room for n more parameters of ident, so that the next n
+// calls of Set for it (loading its record) do not reallocate.
+func (t *Table) Grow(ident string, n int) {
+	d := t.device(ident, n)
+	d.entries = slices.Grow(d.entries, n)
+}
+
 // Set stores one value unconditionally (loading from disk).
 func (t *Table) Set(ident, name string, v protocol.Value, ts float64) {
 	d := t.device(ident, 0)

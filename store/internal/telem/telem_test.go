@@ -357,3 +357,21 @@ func TestSlotsAfterInsert(t *testing.T) {
 		}
 	}
 }
+
+// TestGrowThenSet: Set after Grow fills the room made, in any order of
+// names, and the values read back are those set.
+func TestGrowThenSet(t *testing.T) {
+	var tab Table
+	tab.Grow("d", 3)
+	before := cap(tab.devices["d"].entries)
+	tab.Set("d", "b", protocol.Int(2), 2)
+	tab.Set("d", "c", protocol.Int(3), 3)
+	tab.Set("d", "a", protocol.Int(1), 1)
+	if after := cap(tab.devices["d"].entries); before < 3 || after != before {
+		t.Fatalf("capacity %d after Grow, %d after 3 Sets", before, after)
+	}
+	got, err := tab.Get("d", nil)
+	if err != nil || format(got) != ` a=1(int)@1 b=2(int)@2 c=3(int)@3` {
+		t.Fatalf("Get: %s %v", format(got), err)
+	}
+}
