@@ -84,8 +84,12 @@ func (t *Table) device(ident string, hint int) *device {
 }
 
 // Grow makes room for n more parameters of ident, so that the next n
-// calls of Set for it (loading its record) do not reallocate.
+// calls of Set for it (loading its record) do not reallocate. A device
+// exists once it has a value: Grow of no parameters does nothing.
 func (t *Table) Grow(ident string, n int) {
+	if n <= 0 {
+		return
+	}
 	d := t.device(ident, n)
 	d.entries = slices.Grow(d.entries, n)
 }

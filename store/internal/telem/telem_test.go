@@ -1,6 +1,7 @@
 package telem
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -373,5 +374,9 @@ func TestGrowThenSet(t *testing.T) {
 	got, err := tab.Get("d", nil)
 	if err != nil || format(got) != ` a=1(int)@1 b=2(int)@2 c=3(int)@3` {
 		t.Fatalf("Get: %s %v", format(got), err)
+	}
+	tab.Grow("e", 0)
+	if _, err := tab.Get("e", nil); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Get of a device grown by nothing: %v", err)
 	}
 }
