@@ -179,6 +179,7 @@ type Telemetry struct {
 	Broker broker.Broker
 	// DeviceID maps an ident to its registered device; values of idents
 	// without a device are not published (their topics need a device id).
+	// Unused when Device is set.
 	DeviceID func(ident string) (int64, bool)
 	Accounts *Accounts
 	Logger   *slog.Logger
@@ -190,6 +191,14 @@ type Telemetry struct {
 	// asked after the store committed the change, so a subscription made
 	// meanwhile gets the value live or from the source.
 	Subscribed func(topic string) bool
+	// SubscribedUnder, when set with Subscribed, reports whether any
+	// subscription may match a topic below a prefix
+	// (embedded.Server.SubscribedUnder): a device none may reach below its
+	// telemetry prefix costs one question instead of one per value.
+	SubscribedUnder func(prefix string) bool
+	// Device, when set, returns the id and account of the device of ident
+	// in one lookup, in place of DeviceID and Accounts.Device.
+	Device func(ident string) (id, cid int64, ok bool)
 
 	mu      sync.Mutex
 	pending map[string][]store.TelemetryValue // ident → values sorted by name
@@ -287,11 +296,24 @@ func (t *Telemetry) PublishDevice(ctx context.Context, tel store.Telemetry, iden
 // publish publishes a device's values, retained, each on its parameter's
 // topic with its time in the "timestamp" user property.
 func (t *Telemetry) publish(ctx context.Context, ident string, values []store.TelemetryValue) error {
-	id, ok := t.DeviceID(ident)
-	if !ok || len(values) == 0 {
+	if len(values) == 0 {
 		return nil
 	}
-	prefix, props := t.Accounts.telemetryPrefix(id, ident)
+	var id, cid int64
+	var ok bool
+	if t.Device != nil {
+		id, cid, ok = t.Device(ident)
+	} else if id, ok = t.DeviceID(ident); ok {
+		cid = t.Accounts.device(ident)
+	}
+	if !ok {
+		return nil
+	}
+	prefix := t.Accounts.telemetryPrefix(cid, id)
+	if t.Subscribed != nil && t.SubscribedUnder != nil && !t.SubscribedUnder(prefix) {
+		return nil // asked after the commit, as Subscribed is
+	}
+	props := t.Accounts.props(cid)
 	// One allocation for every payload and one for every property list of
 	// the device (each message gets its own part: the broker may keep them),
 	// and each distinct time formatted once; none for values nobody
@@ -327,11 +349,22 @@ func (t *Telemetry) publish(ctx context.Context, ident string, values []store.Te
 	return nil
 }
 
-// telemetryPrefix returns the topic prefix of a device's telemetry
-// parameters, in its account's space, and the properties (cid) every
-// value's message carries besides its timestamp.
-func (a *Accounts) telemetryPrefix(id int64, ident string) (string, broker.Properties) {
-	return a.place(a.device(ident), StatePrefix+"devices/"+strconv.FormatInt(id, 10)+"/telemetry/", broker.Properties{})
+// telemetryPrefix returns the topic prefix of the telemetry parameters of
+// device id of account cid, in its account's space.
+func (a *Accounts) telemetryPrefix(cid, id int64) string {
+	var buf [64]byte
+	p := append(strconv.AppendInt(append(buf[:0], StatePrefix+"devices/"...), id, 10), "/telemetry/"...)
+	if a == nil || cid == 0 {
+		return string(p)
+	}
+	return a.Namespace(cid) + string(p)
+}
+
+// props returns the properties (cid) every message of account cid carries
+// besides its timestamp (place's).
+func (a *Accounts) props(cid int64) broker.Properties {
+	_, props := a.place(cid, "", broker.Properties{})
+	return props
 }
 
 func (t *Telemetry) logger() *slog.Logger {
