@@ -301,3 +301,65 @@ func TestMessagesSkipUnsubscribed(t *testing.T) {
 		t.Fatalf("bad topic: %v", err)
 	}
 }
+
+// The device topics are skipped with one question while no subscription
+// may match one in the message's account space, and published exactly as
+// Subscribed says as soon as one may (wildcards, shared, in the account's
+// space), subscriptions coming and going between batches; the channel
+// topics are not affected. Each publication has its properties.
+func TestMessagesDeviceTopicsUnder(t *testing.T) {
+	b := newBroker(t)
+	ctx := context.Background()
+	p := &Messages{Broker: b, Accounts: sourceAccounts()}
+	root := msg(map[string]protocol.Value{"ident": protocol.String("A1"), "channel.id": protocol.Int(3), "device.id": protocol.Int(7),
+		"server.timestamp": protocol.Float(1700000000)})
+	sub := msg(map[string]protocol.Value{"ident": protocol.String("C1"), "channel.id": protocol.Int(3), "device.id": protocol.Int(8),
+		"cid": protocol.Int(5), "server.timestamp": protocol.Float(1700000001)})
+	all := subscribe(t, b, "$acc/5/flespi/message/gw/channels/#")
+	allRoot := subscribe(t, b, "flespi/message/gw/channels/#")
+	for _, tc := range []struct {
+		filter string
+		want   []string // device topics published, in order
+	}{
+		{"", nil},
+		{"flespi/message/gw/devices/+", []string{"flespi/message/gw/devices/7"}},
+		{"+/message/gw/devices/7", []string{"flespi/message/gw/devices/7"}},
+		{"flespi/message/gw/devices/8", nil}, // 8 is account 5's
+		{"$share/g/flespi/message/gw/#", []string{"flespi/message/gw/devices/7"}},
+		{"$acc/+/flespi/message/gw/devices/8", []string{"$acc/5/flespi/message/gw/devices/8"}},
+		{"flespi/message/gw/devices", nil},
+		{"", nil},
+	} {
+		var unsub func()
+		if tc.filter != "" {
+			s, err := b.Subscribe(ctx, tc.filter, broker.HandlerFunc(func(context.Context, broker.Message) error { return nil }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			unsub = func() { s.Unsubscribe(ctx) }
+		}
+		before := b.Stats().MessagesReceived
+		if err := p.Write(ctx, &stream.Batch{Messages: []stream.Message{root, sub}}); err != nil {
+			t.Fatal(err)
+		}
+		// The two channel topics, always (subscribed), and the device
+		// topics wanted.
+		if n := b.Stats().MessagesReceived - before; n != uint64(2+len(tc.want)) {
+			t.Errorf("%q: %d published, want %d", tc.filter, n, 2+len(tc.want))
+		}
+		if unsub != nil {
+			unsub()
+		}
+	}
+	// What the account's "#" and the root's channel topics received.
+	got := append(all.wait(t, func(ms []broker.Message) bool { return len(ms) >= 8 }), allRoot.wait(t, func(ms []broker.Message) bool { return len(ms) >= 8 })...)
+	for _, m := range got {
+		wantCID := ""
+		if strings.HasPrefix(m.Topic, "$acc/5/") {
+			wantCID = "5"
+		}
+		if prop(m, "cid") != wantCID || prop(m, "timestamp") == "" {
+			t.Errorf("%s: cid %q timestamp %q", m.Topic, prop(m, "cid"), prop(m, "timestamp"))
+		}
+	}
+}
