@@ -77,6 +77,13 @@ func BenchmarkMessageLookups(b *testing.B) {
 	}
 }
 
+// messageLookups is the "new" lookups but ingest's.
+func messageLookups(r *registry.Registry, ident func(int) string) {
+	r.DeviceRetention(ident(1))
+	r.DeviceRetention(ident(2))
+	r.DeviceAccountByIdent(ident(3))
+}
+
 // cpuPerOp reports the process's CPU time per op ("cpu-ns/op"): on a
 // loaded machine wall time per op swings with the other processes, CPU
 // time much less. Call it where the timed loop starts, and the function
