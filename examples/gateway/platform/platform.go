@@ -400,10 +400,12 @@ func (a *Accounts) telemetryPrefix(cid, id int64) string {
 }
 
 // props returns the properties (cid) every message of account cid carries
-// besides its timestamp (place's).
+// besides its timestamp, as place adds them.
 func (a *Accounts) props(cid int64) broker.Properties {
-	_, props := a.place(cid, "", broker.Properties{})
-	return props
+	if a == nil || cid == 0 {
+		return broker.Properties{}
+	}
+	return broker.Properties{UserProperties: []broker.UserProperty{{Key: "cid", Value: strconv.FormatInt(cid, 10)}}}
 }
 
 func (t *Telemetry) logger() *slog.Logger {
