@@ -275,7 +275,10 @@
 // none to shared subscriptions; the Authorizer decided on the filter).
 // Server.Subscribed tells the publisher whether any subscription (a
 // client's, an offline persistent session's, a shared or in-process one)
-// matches a topic, so it can skip a change nobody gets. The publisher
+// matches a topic, so it can skip a change nobody gets, and
+// Server.SubscribedUnder whether any may match a topic below a prefix, so
+// that a publisher of many topics there (a device's parameters) asks once
+// in the common case where nobody subscribes. The publisher
 // commits a change to its state first and asks Subscribed after; the
 // broker adds a subscription before it reads the source: a change racing a
 // new subscription is then delivered live, read in the snapshot, or both

@@ -100,6 +100,67 @@ func anySub(n *node, rest string, end, wild bool) bool {
 
 func (n *node) hasSubs() bool { return len(n.subs) > 0 || len(n.shared) > 0 }
 
+// SubscribedUnder reports whether some subscription may match a topic
+// below prefix: a topic name of more levels than prefix's that starts
+// with them ("a/b/" or "a/b": the topics "a/b/…"). It counts what
+// Subscribed counts, the same way: false means Subscribed is false for
+// every topic below prefix, so a publisher of many topics under one
+// prefix (a device's telemetry parameters) asks once instead of once per
+// topic, under the same rule (commit the change, then ask). True may come
+// from a subscription to one topic below prefix only: then ask Subscribed
+// per topic. A closed server answers true, as Subscribed does. It does not
+// allocate.
+func (s *Server) SubscribedUnder(prefix string) bool {
+	if s.ctx.Err() != nil {
+		return true
+	}
+	t := &s.tree
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	prefix = strings.TrimSuffix(prefix, "/")
+	if prefix == "" {
+		return anyBelow(&t.root)
+	}
+	return anySubUnder(&t.root, prefix, prefix[0] != '$')
+}
+
+// anySubUnder reports whether a subscription below n matches a topic of
+// more levels than rest (the prefix's levels left, at least one); wild as
+// in anySub.
+func anySubUnder(n *node, rest string, wild bool) bool {
+	if wild {
+		if c := n.children["#"]; c != nil && c.hasSubs() {
+			return true
+		}
+	}
+	l, after, more := strings.Cut(rest, "/")
+	next := func(c *node) bool {
+		if c == nil {
+			return false
+		}
+		if more {
+			return anySubUnder(c, after, true)
+		}
+		return anyBelow(c)
+	}
+	if wild && next(n.children["+"]) {
+		return true
+	}
+	return next(n.children[l])
+}
+
+// anyBelow reports whether n's children or their descendants hold a
+// subscription (every filter matches some topic). The tree drops nodes
+// left empty, so it returns at the first leaf it reaches.
+func anyBelow(n *node) bool {
+	for _, c := range n.children {
+		if c.hasSubs() || anyBelow(c) {
+			return true
+		}
+	}
+	return false
+}
+
 // owned reports whether topic's retained messages are the source's.
 func (s *Server) owned(topic string) bool {
 	return s.cfg.RetainedSource != nil && s.cfg.RetainedSource.Owns(topic)

@@ -432,3 +432,114 @@ func TestSubscribedAllocs(t *testing.T) {
 		t.Errorf("Subscribed allocates %.0f times", n)
 	}
 }
+
+// SubscribedUnder is true exactly when some topic below the prefix is
+// Subscribed: every kind of filter Subscribed counts, the '$' rule, and
+// the answer follows subscriptions as they come and go.
+func TestSubscribedUnder(t *testing.T) {
+	t.Parallel()
+	s, addr := startServer(t, nil)
+	for _, p := range []string{"a/b/", "a/b", "", "$s/a/"} {
+		if s.SubscribedUnder(p) {
+			t.Fatalf("SubscribedUnder(%q) with no subscriptions", p)
+		}
+	}
+	cases := []struct {
+		filter   string
+		yes, not []string // prefixes
+		topic    string   // a topic below every yes prefix that Subscribed matches
+	}{
+		{"a/b/c", []string{"a/b/", "a/b", "a/", ""}, []string{"a/b/c/", "a/c/", "b/", "a/b/d/"}, "a/b/c"},
+		{"a/b", []string{"a/", "a"}, []string{"a/b/", "a/b"}, "a/b"},
+		{"a/#", []string{"a/b/", "a/", "a/b/c/d/"}, []string{"b/", "$a/"}, "a/b/c/d/e"},
+		{"#", []string{"a/b/", "x/"}, []string{"$s/a/", "$SYS/"}, "x/y"},
+		{"+/b/+", []string{"a/b/", "x/b/", "x/"}, []string{"a/c/", "a/b/c/", "$s/b/"}, "x/b/z"},
+		{"+/+", []string{"a/", "x/"}, []string{"a/b/", "$s/"}, "x/y"},
+		{"a/+/c/d", []string{"a/b/", "a/b/c/", "a/x/"}, []string{"a/b/d/", "a/b/c/d/"}, "a/x/c/d"},
+		{"a/b/#", []string{"a/b/", "a/b/c/d/"}, []string{"a/c/"}, "a/b/c/d/e"},
+		{"$s/#", []string{"$s/a/", "$s/"}, []string{"s/a/", "a/b/"}, "$s/a/x"},
+		{"$s/+/x", []string{"$s/a/", "$s/"}, []string{"$s/a/x/", "$t/a/"}, "$s/a/x"},
+		{"$share/g/a/b/+", []string{"a/b/"}, []string{"a/b/c/", "a/c/"}, "a/b/c"},
+		{"$filter/payload=1/a/+/x", []string{"a/b/", "a/"}, []string{"a/b/x/", "b/"}, "a/b/x"},
+		{"a/1,b/c", []string{"a/b/", "a/1/"}, []string{"a/2/"}, "a/b/c"},
+	}
+	for _, tc := range cases {
+		sub := mustSub(t, s, tc.filter, newCollector())
+		if !s.Subscribed(tc.topic) {
+			t.Errorf("%s: Subscribed(%q) = false", tc.filter, tc.topic)
+		}
+		for _, p := range tc.yes {
+			if !s.SubscribedUnder(p) {
+				t.Errorf("%s: SubscribedUnder(%q) = false", tc.filter, p)
+			}
+		}
+		for _, p := range tc.not {
+			if s.SubscribedUnder(p) {
+				t.Errorf("%s: SubscribedUnder(%q) = true", tc.filter, p)
+			}
+		}
+		sub.Unsubscribe(context.Background())
+		for _, p := range tc.yes {
+			if s.SubscribedUnder(p) {
+				t.Errorf("%s unsubscribed: SubscribedUnder(%q) = true", tc.filter, p)
+			}
+		}
+	}
+
+	// Two subscriptions: the answer stays true until the last goes.
+	s1 := mustSub(t, s, "d/+/t/#", newCollector())
+	s2 := mustSub(t, s, "$share/g/d/7/t/x", newCollector())
+	s1.Unsubscribe(context.Background())
+	if !s.SubscribedUnder("d/7/t/") || s.SubscribedUnder("d/8/t/") {
+		t.Error("the shared subscription left: wrong answers")
+	}
+	s2.Unsubscribe(context.Background())
+	if s.SubscribedUnder("d/7/t/") {
+		t.Error("no subscription left: SubscribedUnder true")
+	}
+
+	// An offline persistent session's subscription counts; a clean
+	// session's goes with it.
+	c, _ := dialPaho(t, addr, &paho.Connect{ClientID: "p", CleanStart: true, KeepAlive: 30,
+		Properties: &paho.ConnectProperties{SessionExpiryInterval: u32(3600)}})
+	c.sub(t, paho.SubscribeOptions{Topic: "p/+/t/+", QoS: 1})
+	c.Disconnect(&paho.Disconnect{})
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Stats().ClientsConnected > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.Stats().ClientsConnected != 0 || !s.SubscribedUnder("p/1/t/") {
+		t.Fatalf("offline persistent session: connected %d, SubscribedUnder %v", s.Stats().ClientsConnected, s.SubscribedUnder("p/1/t/"))
+	}
+	c2, _ := dialPaho(t, addr, &paho.Connect{ClientID: "q", CleanStart: true, KeepAlive: 30})
+	c2.sub(t, paho.SubscribeOptions{Topic: "qq/1/#", QoS: 1})
+	if !s.SubscribedUnder("qq/1/t/") {
+		t.Fatal("clean session's subscription not seen")
+	}
+	c2.Disconnect(&paho.Disconnect{})
+	for s.SubscribedUnder("qq/1/t/") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if s.SubscribedUnder("qq/1/t/") {
+		t.Fatal("an ended clean session's subscription still counts")
+	}
+}
+
+// A closed server says "subscribed", as Subscribed does; the question is
+// asked per device and message: it must not allocate.
+func TestSubscribedUnderClosedAllocs(t *testing.T) {
+	s := New(&Config{Logger: slog.New(slog.DiscardHandler)})
+	mustSub(t, s, "z/+/c/#", newCollector())
+	mustSub(t, s, "y/1/c/d", newCollector())
+	if n := testing.AllocsPerRun(100, func() {
+		if !s.SubscribedUnder("z/b/c/") || s.SubscribedUnder("z/b/d/") || !s.SubscribedUnder("y/1/") || s.SubscribedUnder("y/1/c/d/") {
+			t.Fatal("wrong answer")
+		}
+	}); n != 0 {
+		t.Errorf("SubscribedUnder allocates %.0f times", n)
+	}
+	s.Close()
+	if !s.SubscribedUnder("x/") {
+		t.Fatal("closed: false")
+	}
+}

@@ -59,8 +59,8 @@ func (n *Node) deviceIdent(id int64) (string, bool) {
 // deviceCID returns the account of a device by ident (the root's when
 // unregistered).
 func (n *Node) deviceCID(ident string) int64 {
-	if d, ok := n.Registry.DeviceByIdent(ident); ok {
-		return d.CID
+	if _, cid, ok := n.Registry.DeviceAccountByIdent(ident); ok {
+		return cid
 	}
 	return registry.RootCID
 }

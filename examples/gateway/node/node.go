@@ -305,9 +305,10 @@ func (n *Node) open(ctx context.Context) error {
 	n.settings = newSettingsRuntime(n)
 	n.API.Live = &live{n}
 	n.API.Ingest = n.ingestREST
-	n.tel = &platform.Telemetry{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent}
+	n.tel = &platform.Telemetry{Broker: n.Broker, Accounts: n.accounts, Logger: n.logger, DeviceID: n.Registry.DeviceIDByIdent,
+		Device: n.Registry.DeviceAccountByIdent}
 	if n.telSource != nil {
-		n.tel.Subscribed = n.embedded.Subscribed
+		n.tel.Subscribed, n.tel.SubscribedUnder = n.embedded.Subscribed, n.embedded.SubscribedUnder
 	}
 	if c := n.cfg.Cluster; c != nil && c.Conn != nil {
 		if n.peers, err = newPeers(ctx, n); err != nil {
@@ -355,12 +356,9 @@ func (n *Node) retention(ident string) store.Retention {
 	if n.Registry == nil {
 		return store.Retention{}
 	}
-	d, ok := n.Registry.DeviceByIdent(ident)
-	if !ok {
-		return store.Retention{}
-	}
-	r := store.Retention{MaxAge: time.Duration(d.MessagesTTL) * time.Second, MaxBytes: d.MessagesRotate << 10}
-	if d.MessagesTTL < 0 {
+	ttl, rotate := n.Registry.DeviceRetention(ident)
+	r := store.Retention{MaxAge: time.Duration(ttl) * time.Second, MaxBytes: rotate << 10}
+	if ttl < 0 {
 		r.MaxAge = -1
 	}
 	return r

@@ -65,6 +65,25 @@ func (a *Accounts) place(cid int64, topic string, props broker.Properties) (stri
 	return a.Namespace(cid) + topic, props
 }
 
+// namespace returns the topic prefix of account cid's space (place's).
+func (a *Accounts) namespace(cid int64) string {
+	if a == nil || cid == 0 {
+		return ""
+	}
+	return a.Namespace(cid)
+}
+
+// messageProps returns the properties of a message of account cid at
+// server time ts, as timestampProp and place make them: its length is its
+// capacity, so that the publications sharing it never write to it.
+func (a *Accounts) messageProps(cid int64, ts float64) broker.Properties {
+	stamp := broker.UserProperty{Key: "timestamp", Value: strconv.FormatFloat(ts, 'f', -1, 64)}
+	if a == nil || cid == 0 {
+		return broker.Properties{UserProperties: []broker.UserProperty{stamp}}
+	}
+	return broker.Properties{UserProperties: []broker.UserProperty{stamp, {Key: "cid", Value: strconv.FormatInt(cid, 10)}}}
+}
+
 func (a *Accounts) device(ident string) int64 {
 	if a == nil || a.Device == nil {
 		return 0
@@ -93,22 +112,29 @@ type Messages struct {
 
 // Write implements stream.Sink.
 func (p *Messages) Write(ctx context.Context, b *stream.Batch) error {
+	under, _ := p.Broker.(underChecker)
 	for i := range b.Messages {
 		m := &b.Messages[i]
 		ident := m.Message.Ident()
-		ts, _ := m.Message.Float(protocol.ParamServerTimestamp)
 		cid, _ := m.Message.Int(protocol.ParamCID)
-		props := timestampProp(ts)
+		ns := p.Accounts.namespace(cid)
+		var props broker.Properties // made for the first publication
 		if ch, ok := m.Message.Int(protocol.ParamChannelID); ok && ident != "" {
-			p.topic = append(strconv.AppendInt(append(p.topic[:0], MessagePrefix+"channels/"...), ch, 10), '/')
+			p.topic = append(strconv.AppendInt(append(append(p.topic[:0], ns...), MessagePrefix+"channels/"...), ch, 10), '/')
 			p.topic = append(p.topic, ident...)
-			if err := p.publish(ctx, cid, string(p.topic), m.JSON, props); err != nil {
+			if err := p.publish(ctx, m, cid, &props); err != nil {
 				return failedFrom(b, i, err)
 			}
 		}
 		if dev, ok := m.Message.Int(protocol.ParamDeviceID); ok {
-			p.topic = strconv.AppendInt(append(p.topic[:0], MessagePrefix+"devices/"...), dev, 10)
-			if err := p.publish(ctx, cid, string(p.topic), m.JSON, props); err != nil {
+			// Nobody's subscription reaches the account's device topics:
+			// one question, no topic built (a device id never makes a bad
+			// topic).
+			if under != nil && !under.SubscribedUnder(ns+MessagePrefix+"devices/") {
+				continue
+			}
+			p.topic = strconv.AppendInt(append(append(p.topic[:0], ns...), MessagePrefix+"devices/"...), dev, 10)
+			if err := p.publish(ctx, m, cid, &props); err != nil {
 				return failedFrom(b, i, err)
 			}
 		}
@@ -134,8 +160,17 @@ type subscribedChecker interface {
 	Subscribed(topic string) bool
 }
 
-func (p *Messages) publish(ctx context.Context, cid int64, topic string, payload []byte, props broker.Properties) error {
-	topic, props = p.Accounts.place(cid, topic, props)
+// underChecker is a broker that can tell whether any subscription may
+// match a topic below a prefix (embedded.Server.SubscribedUnder).
+type underChecker interface {
+	SubscribedUnder(prefix string) bool
+}
+
+// publish publishes message m on p.topic (in its account's space
+// already), with props, which it makes at the first publication of m: its
+// "timestamp" and, in an account's space, its "cid".
+func (p *Messages) publish(ctx context.Context, m *stream.Message, cid int64, props *broker.Properties) error {
+	topic := string(p.topic)
 	if sc, ok := p.Broker.(subscribedChecker); ok && !sc.Subscribed(topic) {
 		// Not retained: a message nobody's subscription matches reaches
 		// nobody, now or later. A bad topic is still reported.
@@ -144,7 +179,11 @@ func (p *Messages) publish(ctx context.Context, cid int64, topic string, payload
 		}
 		return nil
 	}
-	return p.Broker.Publish(ctx, broker.Message{Topic: topic, Payload: payload, QoS: 1, Properties: props})
+	if props.UserProperties == nil {
+		ts, _ := m.Message.Float(protocol.ParamServerTimestamp)
+		*props = p.Accounts.messageProps(cid, ts)
+	}
+	return p.Broker.Publish(ctx, broker.Message{Topic: topic, Payload: m.JSON, QoS: 1, Properties: *props})
 }
 
 // failedFrom reports messages i.. of b as failed: those before went out,
@@ -179,6 +218,7 @@ type Telemetry struct {
 	Broker broker.Broker
 	// DeviceID maps an ident to its registered device; values of idents
 	// without a device are not published (their topics need a device id).
+	// Unused when Device is set.
 	DeviceID func(ident string) (int64, bool)
 	Accounts *Accounts
 	Logger   *slog.Logger
@@ -190,6 +230,14 @@ type Telemetry struct {
 	// asked after the store committed the change, so a subscription made
 	// meanwhile gets the value live or from the source.
 	Subscribed func(topic string) bool
+	// SubscribedUnder, when set with Subscribed, reports whether any
+	// subscription may match a topic below a prefix
+	// (embedded.Server.SubscribedUnder): a device none may reach below its
+	// telemetry prefix costs one question instead of one per value.
+	SubscribedUnder func(prefix string) bool
+	// Device, when set, returns the id and account of the device of ident
+	// in one lookup, in place of DeviceID and Accounts.Device.
+	Device func(ident string) (id, cid int64, ok bool)
 
 	mu      sync.Mutex
 	pending map[string][]store.TelemetryValue // ident → values sorted by name
@@ -287,11 +335,24 @@ func (t *Telemetry) PublishDevice(ctx context.Context, tel store.Telemetry, iden
 // publish publishes a device's values, retained, each on its parameter's
 // topic with its time in the "timestamp" user property.
 func (t *Telemetry) publish(ctx context.Context, ident string, values []store.TelemetryValue) error {
-	id, ok := t.DeviceID(ident)
-	if !ok || len(values) == 0 {
+	if len(values) == 0 {
 		return nil
 	}
-	prefix, props := t.Accounts.telemetryPrefix(id, ident)
+	var id, cid int64
+	var ok bool
+	if t.Device != nil {
+		id, cid, ok = t.Device(ident)
+	} else if id, ok = t.DeviceID(ident); ok {
+		cid = t.Accounts.device(ident)
+	}
+	if !ok {
+		return nil
+	}
+	prefix := t.Accounts.telemetryPrefix(cid, id)
+	if t.Subscribed != nil && t.SubscribedUnder != nil && !t.SubscribedUnder(prefix) {
+		return nil // asked after the commit, as Subscribed is
+	}
+	props := t.Accounts.props(cid)
 	// One allocation for every payload and one for every property list of
 	// the device (each message gets its own part: the broker may keep them),
 	// and each distinct time formatted once; none for values nobody
@@ -327,11 +388,24 @@ func (t *Telemetry) publish(ctx context.Context, ident string, values []store.Te
 	return nil
 }
 
-// telemetryPrefix returns the topic prefix of a device's telemetry
-// parameters, in its account's space, and the properties (cid) every
-// value's message carries besides its timestamp.
-func (a *Accounts) telemetryPrefix(id int64, ident string) (string, broker.Properties) {
-	return a.place(a.device(ident), StatePrefix+"devices/"+strconv.FormatInt(id, 10)+"/telemetry/", broker.Properties{})
+// telemetryPrefix returns the topic prefix of the telemetry parameters of
+// device id of account cid, in its account's space.
+func (a *Accounts) telemetryPrefix(cid, id int64) string {
+	var buf [64]byte
+	p := append(strconv.AppendInt(append(buf[:0], StatePrefix+"devices/"...), id, 10), "/telemetry/"...)
+	if a == nil || cid == 0 {
+		return string(p)
+	}
+	return a.Namespace(cid) + string(p)
+}
+
+// props returns the properties (cid) every message of account cid carries
+// besides its timestamp, as place adds them.
+func (a *Accounts) props(cid int64) broker.Properties {
+	if a == nil || cid == 0 {
+		return broker.Properties{}
+	}
+	return broker.Properties{UserProperties: []broker.UserProperty{{Key: "cid", Value: strconv.FormatInt(cid, 10)}}}
 }
 
 func (t *Telemetry) logger() *slog.Logger {

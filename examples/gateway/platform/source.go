@@ -81,7 +81,8 @@ func (s *TelemetrySource) Retained(ctx context.Context, filter string, yield fun
 
 // device yields a device's values matching filter; false: stop.
 func (s *TelemetrySource) device(ctx context.Context, filter string, id int64, ident string, yield func(broker.Message) bool) (bool, error) {
-	prefix, props := s.Accounts.telemetryPrefix(id, ident)
+	cid := s.Accounts.device(ident)
+	prefix, props := s.Accounts.telemetryPrefix(cid, id), s.Accounts.props(cid)
 	if !reaches(filter, prefix) {
 		return true, nil
 	}

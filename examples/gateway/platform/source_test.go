@@ -11,6 +11,7 @@ import (
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/embedded"
 	"github.com/gnssgate/gnssgate/protocol"
+	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/memory"
 	"github.com/gnssgate/gnssgate/stream"
 )
@@ -75,8 +76,9 @@ func TestReaches(t *testing.T) {
 }
 
 // telemetryWithSource is a Telemetry publishing to an embedded broker that
-// serves its topics from the store, as the gateway wires them.
-func telemetryWithSource(t *testing.T) (*embedded.Server, *Telemetry, *memory.Store, func(...protocol.Message)) {
+// serves its topics from the store, as the gateway wires them; under: with
+// SubscribedUnder, and Device in place of DeviceID and Accounts.Device.
+func telemetryWithSource(t *testing.T, under bool) (*embedded.Server, *Telemetry, *memory.Store, func(...protocol.Message)) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -100,6 +102,14 @@ func telemetryWithSource(t *testing.T) (*embedded.Server, *Telemetry, *memory.St
 		id, ok := devices[ident]
 		return id, ok
 	}}
+	if under {
+		p.SubscribedUnder = b.SubscribedUnder
+		p.DeviceID = nil // not asked
+		p.Device = func(ident string) (int64, int64, bool) {
+			id, ok := devices[ident]
+			return id, src.Accounts.device(ident), ok
+		}
+	}
 	stop := p.Watch(db.Telemetry())
 	t.Cleanup(stop)
 	go p.Run(ctx)
@@ -126,7 +136,13 @@ func values(ms []broker.Message) string {
 // store, retained, with their timestamps, through any filter; changes
 // then arrive live; an account's values stay in its space.
 func TestTelemetrySource(t *testing.T) {
-	b, _, _, update := telemetryWithSource(t)
+	for _, under := range []bool{false, true} {
+		t.Run(fmt.Sprintf("under=%v", under), func(t *testing.T) { testTelemetrySource(t, under) })
+	}
+}
+
+func testTelemetrySource(t *testing.T, under bool) {
+	b, _, _, update := telemetryWithSource(t, under)
 	update(telMsg("T1", 100, map[string]protocol.Value{"position.latitude": protocol.Float(54.5), "position.speed": protocol.Int(10)}),
 		telMsg("cust-1", 101, map[string]protocol.Value{"position.latitude": protocol.Float(1.5)}))
 	update(telMsg("T1", 102, map[string]protocol.Value{"position.speed": protocol.Int(12), "din#1": protocol.Bool(true)}))
@@ -192,6 +208,66 @@ func TestTelemetrySource(t *testing.T) {
 	}
 }
 
+// With SubscribedUnder, a device none of whose telemetry topics any
+// subscription may match costs one question and publishes nothing; as
+// soon as a subscription may match one (wildcards, shared, "$filter", in
+// an account's space), exactly the values Subscribed says are published;
+// once it goes, none again. Subscriptions come and go between publishes:
+// nothing of an earlier answer is kept.
+func TestTelemetrySubscribedUnder(t *testing.T) {
+	b, p, _, _ := telemetryWithSource(t, true)
+	ctx := context.Background()
+	var under, topics int
+	p.SubscribedUnder = func(prefix string) bool { under++; return b.SubscribedUnder(prefix) }
+	p.Subscribed = func(topic string) bool { topics++; return b.Subscribed(topic) }
+	vals := []store.TelemetryValue{{Name: "din#1", Value: protocol.Bool(true), Time: 5}, {Name: "position.speed", Value: protocol.Int(3), Time: 5}}
+	// publish publishes both devices' values and returns how many
+	// messages the broker took in and how many topics were asked about.
+	publish := func() (received uint64, asked int) {
+		t.Helper()
+		before := b.Stats().MessagesReceived
+		under, topics = 0, 0
+		for _, ident := range []string{"T1", "cust-1", "unknown"} {
+			if err := p.publish(ctx, ident, vals); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if under != 2 {
+			t.Fatalf("SubscribedUnder asked %d times, want once per registered device", under)
+		}
+		return b.Stats().MessagesReceived - before, topics
+	}
+	if n, asked := publish(); n != 0 || asked != 0 {
+		t.Fatalf("nobody subscribed: %d published, %d topics asked", n, asked)
+	}
+	for _, tc := range []struct {
+		filter string
+		want   uint64 // of 2 values of device 7 and 2 of device 8 (account 5)
+	}{
+		{"#", 2}, // not the account's '$' space
+		{"flespi/state/gw/devices/+/telemetry/position.speed", 1},
+		{"$share/g/flespi/state/gw/+/7/telemetry/+", 2},
+		{"$filter/payload=1/flespi/state/gw/devices/7/telemetry/+", 2},
+		{"$acc/5/flespi/state/gw/devices/8/telemetry/din%231", 1},
+		{"$acc/+/flespi/#", 2},
+		{"flespi/state/gw/devices/7/telemetry", 0},
+		{"flespi/state/gw/devices/7/telemetry/position.speed/more", 0},
+		{"flespi/state/gw/devices/8/telemetry/#", 0}, // device 8 is in account 5's space
+	} {
+		sub, err := b.Subscribe(ctx, tc.filter, broker.HandlerFunc(func(context.Context, broker.Message) error { return nil }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := publish(); n != tc.want {
+			t.Errorf("%s: %d published, want %d", tc.filter, n, tc.want)
+		}
+		sub.Unsubscribe(ctx)
+		if n, asked := publish(); n != 0 || asked != 0 {
+			t.Errorf("%s unsubscribed: %d published, %d topics asked", tc.filter, n, asked)
+		}
+	}
+}
+
 // Messages publishes on the embedded broker only the topics some
 // subscription matches: nothing with nobody subscribed, the device topic
 // alone for a devices/+ subscriber.
@@ -223,5 +299,67 @@ func TestMessagesSkipUnsubscribed(t *testing.T) {
 	var be *stream.BatchError
 	if err := p.Write(context.Background(), &stream.Batch{Messages: []stream.Message{bad}}); !errors.As(err, &be) || !errors.Is(be.Err(0), broker.ErrBadTopic) {
 		t.Fatalf("bad topic: %v", err)
+	}
+}
+
+// The device topics are skipped with one question while no subscription
+// may match one in the message's account space, and published exactly as
+// Subscribed says as soon as one may (wildcards, shared, in the account's
+// space), subscriptions coming and going between batches; the channel
+// topics are not affected. Each publication has its properties.
+func TestMessagesDeviceTopicsUnder(t *testing.T) {
+	b := newBroker(t)
+	ctx := context.Background()
+	p := &Messages{Broker: b, Accounts: sourceAccounts()}
+	root := msg(map[string]protocol.Value{"ident": protocol.String("A1"), "channel.id": protocol.Int(3), "device.id": protocol.Int(7),
+		"server.timestamp": protocol.Float(1700000000)})
+	sub := msg(map[string]protocol.Value{"ident": protocol.String("C1"), "channel.id": protocol.Int(3), "device.id": protocol.Int(8),
+		"cid": protocol.Int(5), "server.timestamp": protocol.Float(1700000001)})
+	all := subscribe(t, b, "$acc/5/flespi/message/gw/channels/#")
+	allRoot := subscribe(t, b, "flespi/message/gw/channels/#")
+	for _, tc := range []struct {
+		filter string
+		want   []string // device topics published, in order
+	}{
+		{"", nil},
+		{"flespi/message/gw/devices/+", []string{"flespi/message/gw/devices/7"}},
+		{"+/message/gw/devices/7", []string{"flespi/message/gw/devices/7"}},
+		{"flespi/message/gw/devices/8", nil}, // 8 is account 5's
+		{"$share/g/flespi/message/gw/#", []string{"flespi/message/gw/devices/7"}},
+		{"$acc/+/flespi/message/gw/devices/8", []string{"$acc/5/flespi/message/gw/devices/8"}},
+		{"flespi/message/gw/devices", nil},
+		{"", nil},
+	} {
+		var unsub func()
+		if tc.filter != "" {
+			s, err := b.Subscribe(ctx, tc.filter, broker.HandlerFunc(func(context.Context, broker.Message) error { return nil }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			unsub = func() { s.Unsubscribe(ctx) }
+		}
+		before := b.Stats().MessagesReceived
+		if err := p.Write(ctx, &stream.Batch{Messages: []stream.Message{root, sub}}); err != nil {
+			t.Fatal(err)
+		}
+		// The two channel topics, always (subscribed), and the device
+		// topics wanted.
+		if n := b.Stats().MessagesReceived - before; n != uint64(2+len(tc.want)) {
+			t.Errorf("%q: %d published, want %d", tc.filter, n, 2+len(tc.want))
+		}
+		if unsub != nil {
+			unsub()
+		}
+	}
+	// What the account's "#" and the root's channel topics received.
+	got := append(all.wait(t, func(ms []broker.Message) bool { return len(ms) >= 8 }), allRoot.wait(t, func(ms []broker.Message) bool { return len(ms) >= 8 })...)
+	for _, m := range got {
+		wantCID := ""
+		if strings.HasPrefix(m.Topic, "$acc/5/") {
+			wantCID = "5"
+		}
+		if prop(m, "cid") != wantCID || prop(m, "timestamp") == "" {
+			t.Errorf("%s: cid %q timestamp %q", m.Topic, prop(m, "cid"), prop(m, "timestamp"))
+		}
 	}
 }

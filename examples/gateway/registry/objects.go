@@ -89,6 +89,10 @@ type Device struct {
 	MessagesRotate int64 `json:"messages_rotate"`
 }
 
+// ownRetention reports whether the device's history retention is not the
+// default.
+func (d *Device) ownRetention() bool { return d.MessagesTTL != 0 || d.MessagesRotate != 0 }
+
 // DeviceConfig is a device's "configuration".
 type DeviceConfig struct {
 	Ident    string `json:"ident"`

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gnssgate/gnssgate/channel"
@@ -68,6 +69,10 @@ type Collection[T any, P interface {
 	kv      KV
 	check   func(old, new P) error // validation; nil old on create
 	uniques func(P) []string       // unique index values, "name=value"
+	// applied, when set, is told every change made visible (old nil: a
+	// creation or a loaded object, new nil: a deletion) under mu's write
+	// lock, so that what it derives from the objects changes with them.
+	applied func(old, new P)
 	now     func() time.Time
 
 	mu       sync.RWMutex
@@ -134,6 +139,9 @@ func (c *Collection[T, P]) load(ctx context.Context) error {
 		}
 		c.items[P(&v).meta().ID] = &item[T]{v: v, rev: e.Revision}
 		c.indexAdd(&v)
+		if c.applied != nil {
+			c.applied(nil, &v)
+		}
 	}
 	return nil
 }
@@ -170,6 +178,24 @@ func (c *Collection[T, P]) Get(id int64) (T, bool) {
 		return zero, false
 	}
 	return it.v, true
+}
+
+// lookupWith calls fn with the object holding a unique value, under the
+// read lock, and reports whether there is one: one lock and no copy of
+// the whole object for callers that read a few fields per message. fn
+// must not keep the pointer, modify the object or call the collection.
+func (c *Collection[T, P]) lookupWith(unique string, fn func(*T)) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	id, ok := c.index[unique]
+	if !ok {
+		return false
+	}
+	it, ok := c.items[id]
+	if ok {
+		fn(&it.v)
+	}
+	return ok
 }
 
 // Lookup returns the id of the object holding a unique value
@@ -473,6 +499,9 @@ func (c *Collection[T, P]) apply(id int64, v *T, rev uint64) {
 		c.indexAdd(v)
 		c.maxID = max(c.maxID, id)
 	}
+	if c.applied != nil {
+		c.applied(old, v)
+	}
 	c.mu.Unlock()
 	c.notify(Change[T]{Old: old, New: v})
 }
@@ -557,6 +586,9 @@ func (c *Collection[T, P]) applyDelete(id int64, rev uint64) {
 	}
 	delete(c.items, id)
 	c.indexDel(&it.v)
+	if c.applied != nil {
+		c.applied(&it.v, nil)
+	}
 	c.mu.Unlock()
 	old := it.v
 	c.notify(Change[T]{Old: &old})
@@ -605,6 +637,9 @@ type Registry struct {
 	Streams  *Collection[Stream, *Stream]
 	Tokens   *Collection[Token, *Token]
 	stops    []func()
+	// retentions counts the devices with a messages_ttl or a
+	// messages_rotate of their own (kept by Devices.applied).
+	retentions atomic.Int64
 }
 
 // Options configure Open. The zero value works.
@@ -684,6 +719,20 @@ func Open(ctx context.Context, kv KV, opts *Options) (*Registry, error) {
 		}
 		return u
 	}
+	r.Devices.applied = func(old, new *Device) {
+		// One change of the count per change of a device: read without
+		// the lock, it never passes through a wrong value.
+		var d int64
+		if old != nil && old.ownRetention() {
+			d--
+		}
+		if new != nil && new.ownRetention() {
+			d++
+		}
+		if d != 0 {
+			r.retentions.Add(d)
+		}
+	}
 	r.Streams.check = func(old, s *Stream) error {
 		if err := checkStream(s); err != nil || old != nil {
 			return err
@@ -715,11 +764,28 @@ func (r *Registry) Close() {
 
 // DeviceByIdent returns the device registered for ident.
 func (r *Registry) DeviceByIdent(ident string) (Device, bool) {
-	id, ok := r.Devices.Lookup("ident=" + ident)
-	if !ok {
-		return Device{}, false
+	var d Device
+	ok := r.Devices.lookupWith("ident="+ident, func(v *Device) { d = *v })
+	return d, ok
+}
+
+// DeviceAccountByIdent returns the id and the account (cid) of the device
+// registered for ident, without copying it.
+func (r *Registry) DeviceAccountByIdent(ident string) (id, cid int64, ok bool) {
+	ok = r.Devices.lookupWith("ident="+ident, func(d *Device) { id, cid = d.ID, d.CID })
+	return id, cid, ok
+}
+
+// DeviceRetention returns the messages_ttl and messages_rotate of the
+// device registered for ident: zeros for the defaults and for an ident
+// without a device. While no device has either of its own (a fleet on the
+// defaults) it answers without a lookup: the store asks it per message.
+func (r *Registry) DeviceRetention(ident string) (ttl, rotate int64) {
+	if r.retentions.Load() == 0 {
+		return 0, 0
 	}
-	return r.Devices.Get(id)
+	r.Devices.lookupWith("ident="+ident, func(d *Device) { ttl, rotate = d.MessagesTTL, d.MessagesRotate })
+	return ttl, rotate
 }
 
 // DeviceIDByIdent returns the id of the device registered for ident,

@@ -392,3 +392,98 @@ func testIDBlocks(t *testing.T, be backend) {
 		t.Fatalf("a new registry gave id %d; ids in use go up to %d", d.ID, top)
 	}
 }
+
+func TestDeviceLookups(t *testing.T) { each(t, testDeviceLookups) }
+
+// DeviceAccountByIdent and DeviceRetention follow every change of the
+// devices, made here or by another node: a device's own retention, its
+// ident renamed, deleted and registered again in another account; and a
+// registry opened on the KV starts from what is there.
+func testDeviceLookups(t *testing.T, b backend) {
+	ctx := context.Background()
+	openKV := b.store(t)
+	r := open(t, openKV())
+	other := open(t, openKV()) // another node on the same KV
+	sub, err := r.Accounts.Create(ctx, registry.Account{Meta: registry.Meta{CID: registry.RootCID}, Name: "sub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := device("111")
+	d.CID = sub.ID
+	d1, err := r.Devices.Create(ctx, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := r.Devices.Create(ctx, device("222"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	account := func(r *registry.Registry, ident string) string {
+		id, cid, ok := r.DeviceAccountByIdent(ident)
+		return fmt.Sprint(id, cid, ok)
+	}
+	retention := func(r *registry.Registry, ident string) string {
+		ttl, rotate := r.DeviceRetention(ident)
+		return fmt.Sprint(ttl, rotate)
+	}
+	// want checks both nodes (the other once its watch applied the change).
+	want := func(what string, got func(*registry.Registry, string) string, ident, v string) {
+		t.Helper()
+		if g := got(r, ident); g != v {
+			t.Fatalf("%s(%q) = %s, want %s", what, ident, g, v)
+		}
+		eventually(t, fmt.Sprintf("%s(%q) on the other node: %s, want %s", what, ident, got(other, ident), v),
+			func() bool { return got(other, ident) == v })
+	}
+	update := func(id int64, fn func(d *registry.Device)) {
+		t.Helper()
+		if _, err := r.Devices.Update(ctx, id, func(d *registry.Device) error { fn(d); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want("DeviceAccountByIdent", account, "111", fmt.Sprint(d1.ID, sub.ID, true))
+	want("DeviceAccountByIdent", account, "222", fmt.Sprint(d2.ID, registry.RootCID, true))
+	want("DeviceAccountByIdent", account, "999", "0 0 false")
+	want("DeviceRetention", retention, "111", "0 0")
+
+	update(d1.ID, func(d *registry.Device) { d.MessagesTTL = 60 })
+	want("DeviceRetention", retention, "111", "60 0")
+	want("DeviceRetention", retention, "222", "0 0")
+	update(d2.ID, func(d *registry.Device) { d.MessagesRotate = 10 })
+	update(d1.ID, func(d *registry.Device) { d.MessagesTTL = 0 })
+	want("DeviceRetention", retention, "111", "0 0")
+	want("DeviceRetention", retention, "222", "0 10")
+	update(d2.ID, func(d *registry.Device) { d.MessagesTTL = -1 }) // still its own, changed
+	want("DeviceRetention", retention, "222", "-1 10")
+
+	// Renamed: the old ident is nobody's.
+	update(d2.ID, func(d *registry.Device) { d.Configuration.Ident = "333" })
+	want("DeviceRetention", retention, "222", "0 0")
+	want("DeviceRetention", retention, "333", "-1 10")
+	want("DeviceAccountByIdent", account, "222", "0 0 false")
+	want("DeviceAccountByIdent", account, "333", fmt.Sprint(d2.ID, registry.RootCID, true))
+
+	// Deleted, and registered again in another account.
+	if _, err := r.Devices.Delete(ctx, d1.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("DeviceAccountByIdent", account, "111", "0 0 false")
+	d3, err := r.Devices.Create(ctx, device("111"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want("DeviceAccountByIdent", account, "111", fmt.Sprint(d3.ID, registry.RootCID, true))
+
+	// A registry opened now loads the devices with their retention.
+	if g := retention(open(t, openKV()), "333"); g != "-1 10" {
+		t.Fatalf("opened: DeviceRetention(333) = %s", g)
+	}
+	// The last device with a retention of its own deleted: none left.
+	if _, err := r.Devices.Delete(ctx, d2.ID); err != nil {
+		t.Fatal(err)
+	}
+	want("DeviceRetention", retention, "333", "0 0")
+	if got, ok := r.DeviceByIdent("111"); !ok || got.ID != d3.ID || got.Name != "car 111" {
+		t.Fatalf("DeviceByIdent = %+v, %v", got, ok)
+	}
+}
