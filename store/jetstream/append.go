@@ -213,9 +213,23 @@ func (l *jlog) commitGroup(group []*appendReq) (rest []*appendReq) {
 			// Another writer got in first. If an attempt of ours may have
 			// been stored, it is among the messages after expect.
 			if unknown {
-				if found, ok := l.findMsgID(ctx, expect, msg.Header.Get(js.MsgIDHeader)); ok {
+				found, ok, err := l.findMsgID(ctx, expect, msg.Header.Get(js.MsgIDHeader))
+				if ok {
 					l.settle(live, found)
 					return rest
+				}
+				if err != nil {
+					// The search did not finish: the attempt may be stored
+					// past where it got. Renumbering now could store the
+					// records twice; ask again, until the deadline.
+					if time.Now().After(deadline) {
+						l.markDirty()
+						fail(live, fmt.Errorf("store/jetstream: append not confirmed: %w", err))
+						return rest
+					}
+					time.Sleep(backoff)
+					backoff = min(2*backoff, time.Second)
+					continue
 				}
 			}
 			l.markDirty()
@@ -254,21 +268,26 @@ func (l *jlog) settle(live []*appendReq, m msgInfo) {
 	l.advanceTail(m)
 }
 
-// findMsgID looks for a message with id among those after sseq after.
-func (l *jlog) findMsgID(ctx context.Context, after uint64, id string) (msgInfo, bool) {
+// findMsgID looks for a message with id among those after sseq after. It
+// reports an error when it could not read them all (a read timed out): the
+// message may then be stored although it was not found.
+func (l *jlog) findMsgID(ctx context.Context, after uint64, id string) (msgInfo, bool, error) {
 	for seq := after + 1; seq <= after+1000; seq++ {
 		rc, cancel := l.s.rctx(ctx)
 		raw, err := l.stream.GetMsg(rc, seq)
 		cancel()
+		if errors.Is(err, js.ErrMsgNotFound) {
+			return msgInfo{}, false, nil // past the stream's end
+		}
 		if err != nil {
-			return msgInfo{}, false
+			return msgInfo{}, false, err
 		}
 		if raw.Header.Get(js.MsgIDHeader) == id {
 			m, err := parseInfo(seq, raw.Header)
-			return m, err == nil
+			return m, err == nil, err
 		}
 	}
-	return msgInfo{}, false
+	return msgInfo{}, false, nil
 }
 
 // makeRoom applies the size cap before an append of need bytes, pending
