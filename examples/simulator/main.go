@@ -17,8 +17,11 @@
 // latency p50/p99/max), or with -json the summary as one JSON object on
 // stdout. With -watch host:port (and -watch-token, the gateway's token
 // as MQTT user name) it also subscribes to the server's platform topics
-// and reports how many messages arrived there and their delay from the
-// server's receipt (server.timestamp) to the subscriber, p50/p99/max.
+// and reports how many messages arrived there (beside the records
+// acknowledged: a subscriber that cannot keep up gets fewer, the broker
+// dropping the rest) and their delay from the server's receipt
+// (server.timestamp) to the subscriber, p50/p99/max. -cpuprofile writes
+// a CPU profile of the run.
 // The exit status is 0 when every record was acknowledged and
 // every device connected, 1 otherwise (or when interrupted), 2 for bad
 // usage.
@@ -46,6 +49,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,7 +93,9 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		verbose   = fs.Bool("v", false, "log every device error on stderr")
 		watch     = fs.String("watch", "", "also subscribe to the server's MQTT broker at `host:port` and report the delay from the server's receipt (server.timestamp) to the subscriber")
 		watchTok  = fs.String("watch-token", "", "MQTT user name (the gateway's token) for -watch")
-		watchTop  = fs.String("watch-topic", "flespi/message/gw/channels/+/+", "topic filter -watch subscribes to (QoS 1)")
+		watchTop  = fs.String("watch-topic", "flespi/message/gw/channels/+/+", "topic filter -watch subscribes to")
+		watchQoS  = fs.Int("watch-qos", 0, watchQoSUsage)
+		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile of the run to `file` (go tool pprof)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: simulator [flags]\n\n"+
@@ -112,6 +118,10 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	area, err := parseArea(*center, *radius)
 	if err != nil {
 		fmt.Fprintln(stderr, "simulator:", err)
+		return 2
+	}
+	if *watchQoS != 0 && *watchQoS != 1 {
+		fmt.Fprintln(stderr, "simulator: -watch-qos must be 0 or 1")
 		return 2
 	}
 	if *devices < 1 || *rate <= 0 || *records < 1 || *duration <= 0 || *ackWait <= 0 || *retries < 0 || *identBase == 0 {
@@ -137,10 +147,22 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := fdlimit.Raise(); err != nil {
 		fmt.Fprintln(stderr, "simulator: raising the open-file limit:", err)
 	}
+	if *cpuProf != "" {
+		stopProf, err := startCPUProfile(*cpuProf)
+		if err != nil {
+			fmt.Fprintln(stderr, "simulator:", err)
+			return 2
+		}
+		defer func() {
+			if err := stopProf(); err != nil {
+				fmt.Fprintln(stderr, "simulator:", err)
+			}
+		}()
+	}
 	var w *watcher
 	if *watch != "" {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		w, err = startWatch(wctx, *watch, *watchTok, *watchTop)
+		w, err = startWatch(wctx, *watch, *watchTok, *watchTop, byte(*watchQoS))
 		cancel()
 		if err != nil {
 			fmt.Fprintln(stderr, "simulator:", err)
@@ -170,7 +192,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		sum.WriteText(stdout)
 		if w != nil {
-			ws.writeText(stdout)
+			ws.writeText(stdout, sum.Acked)
 		}
 	}
 	if err != nil {
@@ -182,6 +204,26 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles the process into file until the returned
+// function is called.
+func startCPUProfile(file string) (stop func() error, err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile %s: %w", file, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("-cpuprofile %s: %w", file, err)
+		}
+		return nil
+	}, nil
 }
 
 func parseArea(center string, radius float64) (device.Area, error) {
