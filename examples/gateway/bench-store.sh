@@ -115,8 +115,9 @@ acked=$(sed -n 's/.*"acked":\([0-9]*\).*/\1/p' "$tmp/sim.json")
 if [ -n "$acked" ] && [ "$acked" -gt 0 ]; then
 	echo "gateway CPU per acknowledged message: $(awk -v c="$((cpu2 - cpu0))" -v t="$(getconf CLK_TCK)" -v a="$acked" 'BEGIN{printf "%.3f", c / t / a * 1000}') ms, history catch-up included"
 fi
-# The watcher is one QoS 1 subscriber: when it reads slower than the
-# message topics fill, the broker drops what exceeds its queue (counted).
+# The watcher is one QoS 0 subscriber (-watch-qos 1 for QoS 1): when it
+# reads slower than the message topics fill, the broker drops what exceeds
+# its queue (counted).
 echo "broker deliveries dropped for a full queue: $(curl -s "http://$http/metrics" | sed -n 's/^gnssgate_broker_messages_dropped_total //p')"
 echo "--- simulator (exit $status)"
 tail -3 "$tmp/sim.err"
