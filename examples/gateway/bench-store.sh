@@ -126,8 +126,9 @@ if [ -n "$acked" ] && [ "$acked" -gt 0 ]; then
 		/^gnssgate_store_engine_compaction_read_bytes_total/ {split($1, p, "\""); r[p[2]] = $2}
 		END {for (i in f) printf "store %s per message: WAL %.0f B, flushed %.0f B, compacted %.0f B, compaction read %.0f B\n", i, w[i] / a, f[i] / a, c[i] / a, r[i] / a}'
 fi
-# The watcher is one QoS 1 subscriber: when it reads slower than the
-# message topics fill, the broker drops what exceeds its queue (counted).
+# The watcher is one QoS 0 subscriber (-watch-qos 1 for QoS 1): when it
+# reads slower than the message topics fill, the broker drops what exceeds
+# its queue (counted).
 echo "broker deliveries dropped for a full queue: $(curl -s "http://$http/metrics" | sed -n 's/^gnssgate_broker_messages_dropped_total //p')"
 echo "--- simulator (exit $status)"
 tail -3 "$tmp/sim.err"

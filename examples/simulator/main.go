@@ -17,9 +17,14 @@
 // latency p50/p99/max), or with -json the summary as one JSON object on
 // stdout. With -watch host:port (and -watch-token, the gateway's token
 // as MQTT user name) it also subscribes to the server's platform topics
-// and reports how many messages arrived there and their delay from the
-// server's receipt (server.timestamp) to the subscriber, p50/p99/max.
-// The exit status is 0 when every record was acknowledged and
+// and reports how many messages arrived there (beside the records
+// acknowledged: a subscriber that cannot keep up gets fewer, the broker
+// dropping the rest) and their delay from the server's receipt
+// (server.timestamp) to the subscriber, p50/p99/max. The subscription
+// is QoS 0 unless -watch-qos 1: at QoS 1 the broker holds at most its
+// in-flight window unacknowledged, which caps a subscriber of a busy
+// topic at a window per round trip. -cpuprofile writes a CPU profile of
+// the run. The exit status is 0 when every record was acknowledged and
 // every device connected, 1 otherwise (or when interrupted), 2 for bad
 // usage.
 //
@@ -32,8 +37,10 @@
 //
 // Each device is a socket: one process holds as many devices as its
 // open-file limit allows (the simulator raises the soft limit to the hard
-// one and refuses more devices than fit). Devices start spread over
-// -ramp so that thousands do not connect at once.
+// one and refuses more devices than fit). Over TCP on Linux the devices
+// are the state of a few epoll loops rather than a goroutine each, which
+// leaves the CPU to the server under test (see package fleet). Devices
+// start spread over -ramp so that thousands do not connect at once.
 package main
 
 import (
@@ -46,6 +53,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -89,7 +97,9 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		verbose   = fs.Bool("v", false, "log every device error on stderr")
 		watch     = fs.String("watch", "", "also subscribe to the server's MQTT broker at `host:port` and report the delay from the server's receipt (server.timestamp) to the subscriber")
 		watchTok  = fs.String("watch-token", "", "MQTT user name (the gateway's token) for -watch")
-		watchTop  = fs.String("watch-topic", "flespi/message/gw/channels/+/+", "topic filter -watch subscribes to (QoS 1)")
+		watchTop  = fs.String("watch-topic", "flespi/message/gw/channels/+/+", "topic filter -watch subscribes to")
+		watchQoS  = fs.Int("watch-qos", 0, watchQoSUsage)
+		cpuProf   = fs.String("cpuprofile", "", "write a CPU profile of the run to `file` (go tool pprof)")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: simulator [flags]\n\n"+
@@ -112,6 +122,10 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	area, err := parseArea(*center, *radius)
 	if err != nil {
 		fmt.Fprintln(stderr, "simulator:", err)
+		return 2
+	}
+	if *watchQoS != 0 && *watchQoS != 1 {
+		fmt.Fprintln(stderr, "simulator: -watch-qos must be 0 or 1")
 		return 2
 	}
 	if *devices < 1 || *rate <= 0 || *records < 1 || *duration <= 0 || *ackWait <= 0 || *retries < 0 || *identBase == 0 {
@@ -137,10 +151,22 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if _, err := fdlimit.Raise(); err != nil {
 		fmt.Fprintln(stderr, "simulator: raising the open-file limit:", err)
 	}
+	if *cpuProf != "" {
+		stopProf, err := startCPUProfile(*cpuProf)
+		if err != nil {
+			fmt.Fprintln(stderr, "simulator:", err)
+			return 2
+		}
+		defer func() {
+			if err := stopProf(); err != nil {
+				fmt.Fprintln(stderr, "simulator:", err)
+			}
+		}()
+	}
 	var w *watcher
 	if *watch != "" {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		w, err = startWatch(wctx, *watch, *watchTok, *watchTop)
+		w, err = startWatch(wctx, *watch, *watchTok, *watchTop, byte(*watchQoS))
 		cancel()
 		if err != nil {
 			fmt.Fprintln(stderr, "simulator:", err)
@@ -170,7 +196,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		sum.WriteText(stdout)
 		if w != nil {
-			ws.writeText(stdout)
+			ws.writeText(stdout, sum.Acked)
 		}
 	}
 	if err != nil {
@@ -182,6 +208,26 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles the process into file until the returned
+// function is called.
+func startCPUProfile(file string) (stop func() error, err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("-cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-cpuprofile %s: %w", file, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("-cpuprofile %s: %w", file, err)
+		}
+		return nil
+	}, nil
 }
 
 func parseArea(center string, radius float64) (device.Area, error) {

@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -160,5 +162,22 @@ func TestInterruptPrintsTheSummary(t *testing.T) {
 	var sum fleet.Summary
 	if err := json.Unmarshal(out.Bytes(), &sum); err != nil || code != 1 || sum.Acked == 0 {
 		t.Fatalf("exit %d, summary %+v (%v)", code, sum, err)
+	}
+}
+
+// -cpuprofile writes a profile pprof reads (gzip: it starts 1f 8b); a
+// file that cannot be made is bad usage.
+func TestCPUProfile(t *testing.T) {
+	addr, _ := serveTeltonika(t, 0)
+	file := filepath.Join(t.TempDir(), "cpu.prof")
+	if code, _, errs := run(t, "-addr", addr, "-duration", "300ms", "-progress", "0", "-cpuprofile", file); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errs)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile: %v, %d bytes", err, len(b))
+	}
+	if code, _, errs := run(t, "-addr", addr, "-cpuprofile", filepath.Join(file, "no", "such")); code != 2 || !strings.Contains(errs, "-cpuprofile") {
+		t.Fatalf("exit %d; stderr:\n%s", code, errs)
 	}
 }

@@ -3,8 +3,11 @@ package mqtt311_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,5 +145,80 @@ func TestAutoAckEveryMessage(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("%d of %d messages arrived: acknowledgements are missing", i, n)
 		}
+	}
+}
+
+// FuzzReadPublish: the read path of OnMessage decodes every PUBLISH as
+// mochi's decoder does, whether the packet fits the read buffer or not,
+// and stops (with an error) where mochi's does.
+func FuzzReadPublish(f *testing.F) {
+	for _, s := range [][]byte{
+		{0x30, 7, 0, 3, 'a', '/', 'b', 'h', 'i', 0x32, 9, 0, 3, 'a', '/', 'b', 0, 1, 'h', 'i'},
+		{0x3B, 6, 0, 1, 'x', 0, 9, 'p', 0x30, 3, 0, 1, 'y'}, {0x30, 2, 0, 0}, {0x30, 2, 0, 5},
+		{0x32, 3, 0, 0, 1}, {0x30, 4, 0, 2, 0xC3, 0x28}, {0x30, 3, 0, 1, 0}, {0x36, 5, 0, 1, 'z', 0, 1},
+		{0x30, 0x80, 0x01, 0, 1, 'q'}, {0x30, 0xFF, 0xFF, 0xFF, 0xFF}, {0x20, 2, 0, 0},
+	} {
+		f.Add(s, uint8(0))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, small uint8) {
+		bufSize := 16 + int(small)%48 // packets longer than the buffer take the copying path
+		fast, slow := mqtt311.ComparePublishForTest(data, 4096, bufSize)
+		if strings.Join(fast, "\n") != strings.Join(slow, "\n") {
+			t.Fatalf("OnMessage's reader:\n%s\nmochi's:\n%s", strings.Join(fast, "\n"), strings.Join(slow, "\n"))
+		}
+	})
+}
+
+// With OnMessage, messages reach the callback in order, QoS 1 ones
+// acknowledged (the broker holds 8 unacknowledged), payloads intact
+// whether they fit the read buffer or not, and Messages closes when the
+// connection ends.
+func TestOnMessage(t *testing.T) {
+	var tokens embedded.TokenStore
+	tokens.Set("secret", &embedded.Token{Name: "t", Publish: []string{"#"}, Subscribe: []string{"#"}})
+	srv := embedded.New(&embedded.Config{Authenticator: &tokens, MaxInflight: 8, Logger: slog.New(slog.DiscardHandler)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(context.Background(), ln)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	got := make(chan string, 10000)
+	c, _, err := mqtt311.Dial(ctx, ln.Addr().String(), mqtt311.Options{ClientID: "cb", Username: "secret", ReadBufferSize: 64,
+		OnMessage: func(m mqtt311.Message) { got <- fmt.Sprintf("%s %d %s", m.Topic, m.QoS, m.Payload) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Subscribe(ctx, mqtt311.Subscription{Filter: "cb/#", QoS: 1}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	payload := func(i int) string { return strings.Repeat(strconv.Itoa(i), i%40) } // up to 160 bytes: some beyond the buffer
+	go func() {
+		for i := range n {
+			srv.Publish(ctx, broker.Message{Topic: "cb/" + strconv.Itoa(i%7), QoS: byte(i % 2), Payload: []byte(payload(i))})
+		}
+	}()
+	for i := range n {
+		want := fmt.Sprintf("cb/%d %d %s", i%7, i%2, payload(i))
+		select {
+		case m := <-got:
+			if m != want {
+				t.Fatalf("message %d: %q, want %q", i, m, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%d of %d messages arrived", i, n)
+		}
+	}
+	c.Close()
+	select {
+	case _, open := <-c.Messages():
+		if open {
+			t.Fatal("a message on Messages with OnMessage set")
+		}
+	case <-ctx.Done():
+		t.Fatal("Messages not closed with the connection")
 	}
 }

@@ -96,8 +96,10 @@ type Config struct {
 	// ProgressInterval is the time between progress lines; 0 means 1 s.
 	ProgressInterval time.Duration
 	// OnAck, when set, is called for every acknowledged packet, from the
-	// device's goroutine: calls for different devices run concurrently.
-	// It must not block for long; the Ack is valid only during the call.
+	// device's goroutine or event loop: calls for different devices may
+	// run concurrently. It must not block for long (in an event loop it
+	// holds up the loop's other devices); the Ack is valid only during
+	// the call.
 	OnAck func(Ack)
 	// Logger gets each device error at debug level; nil means
 	// slog.Default().

@@ -45,6 +45,10 @@ type dev struct {
 	expect  [][]byte  // replies that acknowledge pkt on this connection
 	stale   [][]byte  // replies that may still come for packets already acknowledged
 	base    []byte    // d.in's storage when empty
+
+	// closeConn, when set, closes the connection instead of nc: the event
+	// loop's devices (loop_linux.go) have a socket, not a net.Conn.
+	closeConn func()
 }
 
 // reply outcomes.
@@ -61,20 +65,8 @@ func (s *sim) runDevice(ctx context.Context, n int) {
 		s.fail(n, "config", err)
 		return
 	}
-	start := s.begin
-	if c.Devices > 1 {
-		start = start.Add(time.Duration(int64(c.Ramp) * int64(n) / int64(c.Devices)))
-	}
-	d := &dev{
-		s: s, n: n, sess: sess,
-		// The track starts a packet period before the device so that its
-		// first packet's records all lie on the track.
-		track: device.NewTrack(c.Seed, n, c.Area, start.Add(-c.period)),
-		rng:   rand.New(rand.NewPCG(c.Seed, uint64(n)^0x5eed)),
-		timer: time.NewTimer(time.Hour),
-		pts:   make([]device.Point, c.Records),
-		base:  make([]byte, 0, 128),
-	}
+	d, start := s.newDev(n, sess)
+	d.timer = time.NewTimer(time.Hour)
 	defer d.drop()
 	if !d.sleepUntil(ctx, start) {
 		return
@@ -100,6 +92,24 @@ func (s *sim) runDevice(ctx context.Context, n int) {
 			s.late.Add(1)
 		}
 	}
+}
+
+// newDev returns device n and the time it starts.
+func (s *sim) newDev(n int, sess device.Session) (*dev, time.Time) {
+	c := s.cfg
+	start := s.begin
+	if c.Devices > 1 {
+		start = start.Add(time.Duration(int64(c.Ramp) * int64(n) / int64(c.Devices)))
+	}
+	return &dev{
+		s: s, n: n, sess: sess,
+		// The track starts a packet period before the device so that its
+		// first packet's records all lie on the track.
+		track: device.NewTrack(c.Seed, n, c.Area, start.Add(-c.period)),
+		rng:   rand.New(rand.NewPCG(c.Seed, uint64(n)^0x5eed)),
+		pts:   make([]device.Point, c.Records),
+		base:  make([]byte, 0, 128),
+	}, start
 }
 
 // make fills the packet with Records points ending at t.
@@ -207,9 +217,11 @@ func (d *dev) isAck(reply []byte) (ack, skip bool) {
 
 // acknowledged counts the pending packet and remembers the replies its
 // other transmissions on this connection may still get.
-func (d *dev) acknowledged(reply []byte) {
+func (d *dev) acknowledged(reply []byte) { d.acknowledgedAt(reply, time.Now()) }
+
+// acknowledgedAt is acknowledged with the reply received at now.
+func (d *dev) acknowledgedAt(reply []byte, now time.Time) {
 	s, c := d.s, d.s.cfg
-	now := time.Now()
 	lat := now.Sub(d.first)
 	k := int64(len(d.pts))
 	s.acked.Add(k)
@@ -388,6 +400,11 @@ func (d *dev) pause(ctx context.Context) bool {
 
 // drop closes the connection.
 func (d *dev) drop() {
+	if d.closeConn != nil {
+		d.closeConn()
+		d.in = d.in[:0]
+		return
+	}
 	if d.nc == nil {
 		return
 	}

@@ -51,7 +51,12 @@
 // end of the ramp and the end of Duration), so ramp and drain do not
 // dilute it.
 //
-// Every device is a goroutine and a socket: [Run] refuses more devices
-// than this process may open files ([ErrFileLimit]); run several
-// processes for more.
+// Every device is a socket: [Run] refuses more devices than this process
+// may open files ([ErrFileLimit]); run several processes for more. Over
+// TCP on Linux the devices are the state of a few epoll loops (one per
+// 5,000 devices, at most GOMAXPROCS), each a goroutine, so that a packet
+// costs its write and its read rather than two goroutine wake-ups;
+// Config.OnAck is then called from a loop, and a slow one holds up the
+// loop's other devices. Over UDP, and elsewhere than Linux, each device is
+// a goroutine.
 package fleet

@@ -477,3 +477,23 @@ func TestInterrupted(t *testing.T) {
 		t.Fatalf("summary so far: %+v", sum)
 	}
 }
+
+// The goroutine engine (UDP devices, and TCP ones elsewhere than on
+// Linux) passes the TCP tests the event loops pass.
+func TestGoroutineEngine(t *testing.T) {
+	if !useLoops {
+		t.Skip("the goroutine engine is the only one here, tested by the other tests")
+	}
+	useLoops = false
+	defer func() { useLoops = true }()
+	for name, test := range map[string]func(*testing.T){
+		"FleetAgainstChannelServer":     TestFleetAgainstChannelServer,
+		"ServerThatStopsAcknowledging":  TestServerThatStopsAcknowledging,
+		"LateAcksAreNotTakenForTheNext": TestLateAcksAreNotTakenForTheNextPacket,
+		"LateLoginReplies":              TestLateLoginReplies,
+		"NoServer":                      TestNoServer,
+		"Interrupted":                   TestInterrupted,
+	} {
+		t.Run(name, test)
+	}
+}

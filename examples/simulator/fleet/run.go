@@ -17,7 +17,9 @@ import (
 const fdReserve = 32
 
 // Run simulates the fleet cfg describes against a server and returns what
-// happened. Each device runs in its own goroutine with its own connection.
+// happened. Each device has its own connection; over TCP on Linux the
+// devices are the state of a few event loops (see loop_linux.go), elsewhere
+// each runs in its own goroutine.
 // Run returns an error only for a Config it cannot run ([ErrConfig],
 // [ErrFileLimit]) or, with the summary so far, when ctx ends first: then
 // every device stops at once and what it had in flight counts as never
@@ -39,14 +41,6 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	s.end = s.rampEnd.Add(c.Duration)
 	s.giveUp = s.end.Add(c.Drain)
 
-	var wg sync.WaitGroup
-	for i := range c.Devices {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s.runDevice(ctx, i)
-		}()
-	}
 	done := make(chan struct{})
 	var pwg sync.WaitGroup
 	if c.Progress != nil {
@@ -56,7 +50,17 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 			s.progress(done, t0)
 		}()
 	}
-	wg.Wait()
+	if !s.runLoops(ctx) {
+		var wg sync.WaitGroup
+		for i := range c.Devices {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.runDevice(ctx, i)
+			}()
+		}
+		wg.Wait()
+	}
 	close(done)
 	pwg.Wait()
 	sum := s.summary(time.Since(t0))
