@@ -13,6 +13,9 @@
 // the MQTT username or password. -paho configures what the Eclipse Paho
 // interoperability suite expects: anonymous access, SUBSCRIBE to
 // "test/nosubscribe" refused with 0x80, and a server keep-alive of 60 s.
+// -pprof serves the runtime's profiles (net/http/pprof) on an address of
+// its own; with GODEBUG=memprofilerate=1 its heap profile counts every
+// allocation (how BENCHMARKS.md's idle-client profiles are taken).
 // It stops on SIGINT or SIGTERM.
 //
 // # Paho interoperability suite
@@ -50,6 +53,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
@@ -93,6 +98,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		levels    = fs.Int("max-topic-levels", 0, "deepest subscription filter, in levels; 0 = 128")
 		paho      = fs.Bool("paho", false, "configure for the Eclipse Paho interoperability suite")
 		verbose   = fs.Bool("v", false, "debug logging")
+		profiles  = fs.String("pprof", "", "serve net/http/pprof on `host:port` (GODEBUG=memprofilerate=1 samples every allocation)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -156,6 +162,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer srv.Close()
+
+	if *profiles != "" {
+		stop, err := serveProfiles(ctx, *profiles, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "mqttd: -pprof:", err)
+			return 1
+		}
+		defer stop()
+	}
 
 	errc := make(chan error, 3)
 	listen := func(name, a string, wrap func(net.Listener) net.Listener) bool {
@@ -240,4 +255,27 @@ func loadTokens(path string) (*embedded.TokenStore, error) {
 			Publish: list(fields[1]), Subscribe: list(fields[2])})
 	}
 	return store, sc.Err()
+}
+
+// serveProfiles serves net/http/pprof's handlers on addr until stop: heap
+// profiles of a broker holding idle clients (BENCHMARKS.md).
+func serveProfiles(ctx context.Context, addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("profiles server stopped", "err", err)
+		}
+	}()
+	log.Info("runtime profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	return func() { srv.Close() }, nil
 }
