@@ -13,9 +13,10 @@
 // the MQTT username or password. -paho configures what the Eclipse Paho
 // interoperability suite expects: anonymous access, SUBSCRIBE to
 // "test/nosubscribe" refused with 0x80, and a server keep-alive of 60 s.
-// -pprof serves the runtime's profiles (net/http/pprof) on an address of
-// its own; with GODEBUG=memprofilerate=1 its heap profile counts every
-// allocation (how BENCHMARKS.md's idle-client profiles are taken).
+// -pprof serves the runtime's profiles (/debug/pprof/heap and the others
+// runtime/pprof has) on an address of its own; with
+// GODEBUG=memprofilerate=1 the heap profile counts every allocation (how
+// BENCHMARKS.md's idle-client profiles are taken).
 // It stops on SIGINT or SIGTERM.
 //
 // # Paho interoperability suite
@@ -54,9 +55,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -257,25 +260,40 @@ func loadTokens(path string) (*embedded.TokenStore, error) {
 	return store, sc.Err()
 }
 
-// serveProfiles serves net/http/pprof's handlers on addr until stop: heap
-// profiles of a broker holding idle clients (BENCHMARKS.md).
+// serveProfiles serves the runtime's profiles on addr until stop, as
+// net/http/pprof names them (/debug/pprof/heap, allocs, goroutine, …;
+// ?gc=1 collects garbage first, ?debug=1 writes text): heap profiles of a
+// broker holding idle clients (BENCHMARKS.md). Not net/http/pprof itself,
+// which would cost every mqttd ~1 MB of RSS at start.
 func serveProfiles(ctx context.Context, addr string, log *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/{name}", func(w http.ResponseWriter, r *http.Request) {
+		p := pprof.Lookup(r.PathValue("name"))
+		if p == nil {
+			http.Error(w, "no such profile", http.StatusNotFound)
+			return
+		}
+		if r.FormValue("gc") == "1" {
+			runtime.GC()
+		}
+		debug, _ := strconv.Atoi(r.FormValue("debug"))
+		if debug == 0 {
+			w.Header().Set("Content-Type", "application/octet-stream")
+		}
+		if err := p.WriteTo(w, debug); err != nil {
+			log.Warn("profile", "name", p.Name(), "err", err)
+		}
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("profiles server stopped", "err", err)
 		}
 	}()
-	log.Info("runtime profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	log.Info("runtime profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/heap")
 	return func() { srv.Close() }, nil
 }
