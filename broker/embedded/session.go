@@ -28,8 +28,8 @@ type session struct {
 	mu   sync.Mutex
 	cond sync.Cond // signalled when the writer drains conn.ctrl
 	// subs is nil until the first subscription: a connection that only
-	// publishes keeps no map.
-	subs        map[string]*subscription
+	// publishes keeps none.
+	subs        *subSet
 	queue       deque
 	queuedBytes int
 	inflight    map[uint16]*outbound
@@ -229,7 +229,7 @@ func (s *Server) endSessionIf(se *session, onlyOffline bool) {
 	}
 	s.mu.Unlock()
 	se.gone = true
-	subs := se.subs
+	subs := se.subs.all()
 	se.subs = nil
 	se.queue.reset()
 	se.addQueued(-se.queuedBytes)

@@ -114,7 +114,7 @@ func (s *Server) retainedFor(pf *parsedFilter, now time.Time) []*message {
 		return out
 	}
 	stored := len(out)
-	for _, p := range pf.paths {
+	for _, p := range pf.levelPaths() {
 		f := strings.Join(p, "/")
 		err := src.Retained(s.ctx, f, func(bm broker.Message) bool {
 			if len(bm.Payload) == 0 || !pf.Match(bm.Topic) || !validTopicName(bm.Topic) || !src.Owns(bm.Topic) {
