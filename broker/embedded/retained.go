@@ -168,7 +168,8 @@ func (r *retainedStore) collect(f *parsedFilter, now time.Time, maxAge time.Dura
 			out = append(out, m)
 		}
 	}
-	paths := f.levelPaths()
+	var levels [16]string
+	paths := f.levelPaths(levels[:0])
 	for _, p := range paths {
 		r.walk(&r.root, p, 0, add)
 	}

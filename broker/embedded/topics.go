@@ -135,12 +135,27 @@ func parseFilterWith(raw string, fc *filter.Config, maxLevels, maxEntries int) (
 func (p *parsedFilter) shared() bool { return p.Share() != nil }
 
 // levelPaths returns the plain level paths the filter expands to: those of
-// its comma lists, or its topic's levels.
-func (p *parsedFilter) levelPaths() [][]string {
+// its comma lists, or its topic's levels appended to levels. Inlined, with
+// levels the caller's array on its stack, it allocates nothing for a plain
+// filter: subscribing then allocates no more than when the levels were
+// kept.
+func (p *parsedFilter) levelPaths(levels []string) [][]string {
 	if p.commaPaths != nil {
 		return *p.commaPaths
 	}
-	return [][]string{strings.Split(p.Topic(), "/")}
+	return [][]string{appendLevels(levels, p.Topic())}
+}
+
+// appendLevels appends topic's levels to dst.
+func appendLevels(dst []string, topic string) []string {
+	for {
+		l, rest, more := strings.Cut(topic, "/")
+		dst = append(dst, l)
+		if !more {
+			return dst
+		}
+		topic = rest
+	}
 }
 
 // entries is the levels of all the paths the filter expands to.
@@ -240,7 +255,8 @@ func (t *tree) add(s *subscription) {
 		s.inTree = true
 		t.count.Add(1)
 	}
-	for _, path := range s.filter.levelPaths() {
+	var levels [16]string
+	for _, path := range s.filter.levelPaths(levels[:0]) {
 		n := &t.root
 		for _, l := range path {
 			c := n.children[l]
@@ -276,7 +292,8 @@ func (t *tree) remove(s *subscription) {
 		s.inTree = false
 		t.count.Add(-1)
 	}
-	for _, path := range s.filter.levelPaths() {
+	var levels [16]string
+	for _, path := range s.filter.levelPaths(levels[:0]) {
 		t.removePath(&t.root, path, s)
 	}
 }
