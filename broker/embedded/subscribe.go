@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
@@ -44,7 +45,11 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 			continue
 		}
 		specLeft -= cost
-		pf, err := s.parseFilterLeft(f.Filter, left)
+		// The decoded filter is a view of the packet: a subscription made
+		// from it would keep the whole SUBSCRIBE (up to MaxPacketSize,
+		// user properties and the other filters included) for as long as
+		// it lasts.
+		pf, err := s.parseFilterLeft(strings.Clone(f.Filter), left)
 		if err != nil {
 			code := byte(0x8F)
 			switch {

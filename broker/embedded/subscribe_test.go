@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +153,40 @@ func TestManySubscriptionsOneSession(t *testing.T) {
 	r.nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	if b, err := r.br.ReadByte(); err == nil {
 		t.Fatalf("a delivery to an unsubscribed filter (header %x)", b)
+	}
+}
+
+// A subscription does not keep its SUBSCRIBE packet: 40 subscriptions
+// made by packets of 256 kB (user properties) add far less than the
+// 10 MB those packets are to the live heap.
+func TestSubscriptionKeepsNoPacket(t *testing.T) {
+	s, addr := startServer(t, nil)
+	r := dialRaw(t, addr)
+	r.v = 5
+	r.connect("big", true, 30, nil)
+	heap := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	const n, size = 40, 256_000
+	for i := range n {
+		pk := &packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Subscribe}, PacketID: uint16(i + 1),
+			Filters: packets.Subscriptions{{Filter: fmt.Sprintf("big/%d", i)}}}
+		for range size / 64000 { // a string has at most 65,535 bytes
+			pk.Properties.User = append(pk.Properties.User, packets.UserProperty{Key: "pad", Val: strings.Repeat("x", 64000)})
+		}
+		r.sendPacket(pk)
+		if sa := r.read(); sa.FixedHeader.Type != packets.Suback || fmt.Sprint(sa.ReasonCodes) != "[0]" {
+			t.Fatalf("want SUBACK [0], got %+v", sa)
+		}
+	}
+	if st := s.Stats(); st.Subscriptions != n {
+		t.Fatalf("%d subscriptions, want %d", st.Subscriptions, n)
+	}
+	if grown := int64(heap()) - int64(before); grown > n*size/4 {
+		t.Fatalf("the live heap grew by %d bytes for %d subscriptions: their packets are kept", grown, n)
 	}
 }
