@@ -287,7 +287,7 @@ func (c *conn) shutdown(code byte, send bool) {
 			c.ctrl = append(c.ctrl, packets.Disconnect<<4, 2, code, 0)
 		}
 	}
-	se.cond.Broadcast()
+	se.broadcastLocked()
 	se.mu.Unlock()
 	c.signal()
 	go func() {
@@ -401,7 +401,7 @@ func (c *conn) handle(se *session, fh packets.FixedHeader, body []byte) (err err
 func (c *conn) queueCtrl(se *session, b ...byte) {
 	se.mu.Lock()
 	for len(c.ctrl) > ctrlLimit && !c.closing {
-		se.cond.Wait()
+		se.waitLocked()
 	}
 	if !c.closing {
 		c.ctrl = append(c.ctrl, b...)

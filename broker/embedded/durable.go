@@ -624,7 +624,7 @@ func inQoS2Key(gen uint64, id uint16) []byte {
 func (c *conn) waitCtrl(se *session) {
 	se.mu.Lock()
 	for len(c.ctrl) > ctrlLimit && !c.closing {
-		se.cond.Wait()
+		se.waitLocked()
 	}
 	se.mu.Unlock()
 }

@@ -1,9 +1,13 @@
 package embedded
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"net"
 	"runtime"
 	"slices"
 	"strings"
@@ -188,5 +192,49 @@ func TestSubscriptionKeepsNoPacket(t *testing.T) {
 	}
 	if grown := int64(heap()) - int64(before); grown > n*size/4 {
 		t.Fatalf("the live heap grew by %d bytes for %d subscriptions: their packets are kept", grown, n)
+	}
+}
+
+// A client that sends faster than it reads its acknowledgements: past
+// ctrlLimit of them waiting for the writer, the read loop waits for room
+// (the session's cond, made then) and goes on when the client reads.
+func TestControlBacklogWaits(t *testing.T) {
+	s := New(&Config{AllowAnonymous: true, IdleParkAfter: -1, Logger: slog.New(slog.DiscardHandler)})
+	defer s.Close()
+	server, client := net.Pipe() // unbuffered: the writer waits for every read
+	go s.ServeConn(server)
+	defer client.Close()
+	r := &rawClient{t: t, nc: client, br: bufio.NewReader(client), v: 4}
+	r.connect("backlog", true, 0, nil)
+
+	// Their PINGRESPs are 2·ctrlLimit+4 bytes: the writer, blocked in its
+	// first write, holds at most what c.ctrl held then (ctrlLimit+2), so
+	// more than ctrlLimit are left to wait in c.ctrl.
+	const pings = ctrlLimit + 2
+	sent := make(chan error, 1)
+	go func() {
+		_, err := client.Write(bytes.Repeat([]byte{packets.Pingreq << 4, 0}, pings))
+		sent <- err
+	}()
+	waited := func() bool {
+		s.mu.Lock()
+		se := s.sessions["backlog"]
+		s.mu.Unlock()
+		se.mu.Lock()
+		defer se.mu.Unlock()
+		return se.cond != nil
+	}
+	for deadline := time.Now().Add(time.Minute); !waited(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the read loop never waited for room in its control backlog")
+		}
+	}
+	for i := range pings {
+		if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+			t.Fatalf("response %d: want PINGRESP, got %+v", i, pk)
+		}
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
 	}
 }
