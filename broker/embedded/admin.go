@@ -158,7 +158,7 @@ func (se *session) info(ns string) (SessionInfo, bool) {
 	if se.conn != nil {
 		info.Client = se.conn.client
 	}
-	for _, sub := range se.subs {
+	for _, sub := range se.subs.all() {
 		raw, topic := sub.filter.String(), sub.filter.Topic()
 		info.Subscriptions = append(info.Subscriptions, Subscription{
 			Filter: raw[:len(raw)-len(topic)] + strings.TrimPrefix(topic, ns), QoS: sub.qos, NoLocal: sub.noLocal,
@@ -236,7 +236,7 @@ func (s *Server) SubscribeSession(ctx context.Context, ns, id string, subs ...Su
 			}
 		}
 		parsed = append(parsed, &subscription{sess: se, filter: pf, qos: sub.QoS, noLocal: sub.NoLocal,
-			rap: sub.RetainAsPublished, rh: sub.RetainHandling, id: sub.ID, pred: pf.Predicate()})
+			rap: sub.RetainAsPublished, rh: sub.RetainHandling, id: sub.ID})
 	}
 	var retained []*subscription
 	for _, sub := range parsed {

@@ -41,8 +41,10 @@ type Config struct {
 	// IdleParkAfter is how long a TCP or TLS connection waits for its next
 	// packet with a goroutine before its socket is parked in the shared
 	// poller, where it costs no goroutine and no buffer until bytes
-	// arrive (Linux; elsewhere connections are never parked). 0 means one
-	// second; negative means never park. Parking and waking a connection
+	// arrive (Linux; elsewhere connections are never parked). A CONNECT,
+	// SUBSCRIBE or UNSUBSCRIBE does not count as a packet here (a client
+	// usually goes quiet after them): a connection that has had only those
+	// parks without waiting. 0 means one second; negative means never park. Parking and waking a connection
 	// costs tens of microseconds more than a wait in Go's poller (a parked
 	// TCP connection gives up its net.Conn and makes one again: ~40 µs
 	// more on a loaded 2-core machine, unless it talks again within ten

@@ -238,8 +238,9 @@
 // (the descriptor is kept, and a net.Conn made again when it is needed),
 // and its keep-alive deadline is an entry in the poller's shared heap.
 // What is left is its state: about 1.5 KB of process memory over TCP
-// (Mosquitto: 0.7 KB), 15–17 KB over TLS (crypto/tls's state; Mosquitto
-// with OpenSSL: 15 KB), measured in BENCHMARKS.md. WebSocket connections
+// (Mosquitto: 0.7 KB), 1.9–2.6 KB with a subscription (Mosquitto: 1.0 KB),
+// 15–16 KB over TLS (crypto/tls's state; Mosquitto with OpenSSL: 15 KB),
+// measured in BENCHMARKS.md. WebSocket connections
 // park too: their frames are read by internal/wsstream, which holds
 // nothing between frames (2.8–3.6 KB each idle through ServeWebSocket,
 // 3.4–4.7 KB through WebSocketHandler, whose net/http handshake leaves

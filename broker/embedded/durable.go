@@ -247,8 +247,8 @@ func (d *durableState) snapshot(se *session) *sessionRecord {
 			rec.will, rec.willAt = se.pendingWill, unixTime(se.willAt)
 		}
 	}
-	rec.subs = make([]subRecord, 0, len(se.subs))
-	for _, sub := range se.subs {
+	rec.subs = make([]subRecord, 0, se.subs.len())
+	for _, sub := range se.subs.all() {
 		rec.subs = append(rec.subs, subRecord{filter: sub.filter.String(), qos: sub.qos, noLocal: sub.noLocal,
 			rap: sub.rap, rh: sub.rh, id: sub.id, space: sub.space})
 	}
@@ -624,7 +624,7 @@ func inQoS2Key(gen uint64, id uint16) []byte {
 func (c *conn) waitCtrl(se *session) {
 	se.mu.Lock()
 	for len(c.ctrl) > ctrlLimit && !c.closing {
-		se.cond.Wait()
+		se.waitLocked()
 	}
 	se.mu.Unlock()
 }

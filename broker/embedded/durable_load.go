@@ -47,10 +47,10 @@ func (d *durableState) load() ([]loaded, error) {
 				continue
 			}
 			if se.subs == nil {
-				se.subs = make(map[string]*subscription, len(rec.subs))
+				se.subs = new(subSet)
 			}
-			se.subs[pf.String()] = &subscription{sess: se, filter: pf, qos: sr.qos, noLocal: sr.noLocal, rap: sr.rap,
-				rh: sr.rh, id: sr.id, pred: pf.Predicate(), space: sr.space}
+			se.subs.put(&subscription{sess: se, filter: pf, qos: sr.qos, noLocal: sr.noLocal, rap: sr.rap,
+				rh: sr.rh, id: sr.id, space: sr.space})
 		}
 		maxGen = max(maxGen, rec.gen)
 		byGen[rec.gen] = se
@@ -190,7 +190,7 @@ func (d *durableState) load() ([]loaded, error) {
 	for i := range out {
 		se := out[i].se
 		s.addSession(se)
-		for _, sub := range se.subs {
+		for _, sub := range se.subs.all() {
 			s.tree.add(sub)
 		}
 	}

@@ -29,8 +29,11 @@ import (
 // epoll_ctl, a wake of the shared goroutine, a new goroutine): a busy
 // connection would pay that after every burst, doubling the CPU a
 // publisher with one message in flight costs. So a connection that has
-// had a packet within Config.IdleParkAfter (d) first waits in Go's poller,
-// with a read deadline d ahead, and parks only if nothing came. The
+// had a packet within Config.IdleParkAfter (d) first waits in Go's poller
+// (a CONNECT, SUBSCRIBE or UNSUBSCRIBE does not count: a client usually
+// goes quiet after them, and thousands subscribing at once would each hold
+// a goroutine, its stack grown by the SUBSCRIBE, for d), with a read
+// deadline d ahead, and parks only if nothing came. The
 // deadline is moved only when less than d/2 of it is left, not before every
 // wait (that cost a busy connection 6 % more CPU), so it stays in force
 // while the following packets are read: a read that times out on it lifts

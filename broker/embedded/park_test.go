@@ -522,3 +522,20 @@ func TestEvent(t *testing.T) {
 		wg.Wait()
 	}
 }
+
+// A SUBSCRIBE does not make a connection busy: a subscriber parks at once
+// even with a long IdleParkAfter (thousands subscribing at once held a
+// goroutine each for the whole delay), and gets its deliveries parked.
+func TestSubscriberParksAtOnce(t *testing.T) {
+	parkingSupported(t)
+	t.Parallel()
+	s, addr := startServer(t, &Config{AllowAnonymous: true, IdleParkAfter: time.Hour})
+	r := dialRaw(t, addr)
+	r.connect("quiet", true, 0, nil)
+	r.subscribe(1, subOpt("quiet/+", 1))
+	waitParked(t, s, "quiet")
+	s.Publish(context.Background(), broker.Message{Topic: "quiet/1", QoS: 1, Payload: []byte("x")})
+	if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Publish || pk.TopicName != "quiet/1" {
+		t.Fatalf("want the PUBLISH, got %+v", pk)
+	}
+}

@@ -168,11 +168,13 @@ func (r *retainedStore) collect(f *parsedFilter, now time.Time, maxAge time.Dura
 			out = append(out, m)
 		}
 	}
-	for _, p := range f.paths {
+	var levels [16]string
+	paths := f.levelPaths(levels[:0])
+	for _, p := range paths {
 		r.walk(&r.root, p, 0, add)
 	}
 	slices.SortFunc(out, func(a, b *message) int { return strings.Compare(a.topic, b.topic) })
-	if len(f.paths) > 1 { // comma lists with '+' can reach a topic twice
+	if len(paths) > 1 { // comma lists with '+' can reach a topic twice
 		out = slices.CompactFunc(out, func(a, b *message) bool { return a == b })
 	}
 	return out

@@ -25,11 +25,15 @@ type session struct {
 	id  string
 	num uint64 // orders sessions when grouping deliveries
 
-	mu   sync.Mutex
-	cond sync.Cond // signalled when the writer drains conn.ctrl
+	mu sync.Mutex
+	// cond is broadcast when the writer drains conn.ctrl (broadcastLocked),
+	// made by the first wait for that (waitLocked): a session whose client
+	// never fills c.ctrl carries no sync.Cond (48 bytes more, and the
+	// struct in the next allocation size class). Guarded by mu.
+	cond *sync.Cond
 	// subs is nil until the first subscription: a connection that only
-	// publishes keeps no map.
-	subs        map[string]*subscription
+	// publishes keeps none.
+	subs        *subSet
 	queue       deque
 	queuedBytes int
 	inflight    map[uint16]*outbound
@@ -59,9 +63,23 @@ type session struct {
 }
 
 func newSession(srv *Server, id string) *session {
-	s := &session{srv: srv, id: id, num: srv.sessionSeq.Add(1)}
-	s.cond.L = &s.mu
-	return s
+	return &session{srv: srv, id: id, num: srv.sessionSeq.Add(1)}
+}
+
+// waitLocked waits for broadcastLocked; call with se.mu held, as for
+// sync.Cond.Wait.
+func (se *session) waitLocked() {
+	if se.cond == nil {
+		se.cond = sync.NewCond(&se.mu)
+	}
+	se.cond.Wait()
+}
+
+// broadcastLocked wakes whoever waitLocked; call with se.mu held.
+func (se *session) broadcastLocked() {
+	if se.cond != nil {
+		se.cond.Broadcast()
+	}
 }
 
 // attach binds c to the session id, taking it over from another
@@ -229,7 +247,7 @@ func (s *Server) endSessionIf(se *session, onlyOffline bool) {
 	}
 	s.mu.Unlock()
 	se.gone = true
-	subs := se.subs
+	subs := se.subs.all()
 	se.subs = nil
 	se.queue.reset()
 	se.addQueued(-se.queuedBytes)

@@ -78,7 +78,7 @@ func (s *Server) Subscribe(ctx context.Context, filter string, h broker.Handler)
 	k.ctx, k.cancel = context.WithCancel(s.ctx)
 	se.sink = k
 	se.online.Store(true)
-	sub := &subscription{sess: se, filter: pf, qos: 2, pred: pf.Predicate()}
+	sub := &subscription{sess: se, filter: pf, qos: 2}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -175,7 +175,8 @@ func (s *Server) retainedFor(pf *parsedFilter, now time.Time) []*message {
 		return out
 	}
 	stored := len(out)
-	for _, p := range pf.paths {
+	var levels [16]string
+	for _, p := range pf.levelPaths(levels[:0]) {
 		f := strings.Join(p, "/")
 		err := src.Retained(s.ctx, f, func(bm broker.Message) bool {
 			if len(bm.Payload) == 0 || !pf.Match(bm.Topic) || !validTopicName(bm.Topic) || !src.Owns(bm.Topic) {

@@ -3,6 +3,8 @@ package embedded
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
@@ -43,7 +45,11 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 			continue
 		}
 		specLeft -= cost
-		pf, err := s.parseFilterLeft(f.Filter, left)
+		// The decoded filter is a view of the packet: a subscription made
+		// from it would keep the whole SUBSCRIBE (up to MaxPacketSize,
+		// user properties and the other filters included) for as long as
+		// it lasts.
+		pf, err := s.parseFilterLeft(strings.Clone(f.Filter), left)
 		if err != nil {
 			code := byte(0x8F)
 			switch {
@@ -80,7 +86,7 @@ func (c *conn) handleSubscribe(se *session, pk *packets.Packet) error {
 			continue
 		}
 		sub := &subscription{sess: se, filter: pf, qos: f.Qos, noLocal: f.NoLocal, rap: f.RetainAsPublished,
-			rh: f.RetainHandling, id: subID, pred: pf.Predicate(), space: space}
+			rh: f.RetainHandling, id: subID, space: space}
 		isNew, err := s.addSubscription(se, sub)
 		if err != nil {
 			codes = append(codes, c.subCode(0x97))
@@ -139,8 +145,8 @@ func (c *conn) handleUnsubscribe(se *session, pk *packets.Packet) error {
 // subscription is new. Call without locks.
 func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, err error) {
 	se.mu.Lock()
-	old := se.subs[sub.filter.String()]
-	if old == nil && len(se.subs) >= s.lim.maxSubs {
+	old := se.subs.get(sub.filter.String())
+	if old == nil && se.subs.len() >= s.lim.maxSubs {
 		se.mu.Unlock()
 		return false, fmt.Errorf("embedded: client %q: more than %d subscriptions: %w", se.id, s.lim.maxSubs, ErrServerBusy)
 	}
@@ -149,9 +155,9 @@ func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, er
 		return false, broker.ErrClosed
 	}
 	if se.subs == nil {
-		se.subs = make(map[string]*subscription)
+		se.subs = new(subSet)
 	}
-	se.subs[sub.filter.String()] = sub
+	se.subs.put(sub)
 	se.mu.Unlock()
 	if old != nil {
 		s.tree.remove(old)
@@ -162,13 +168,92 @@ func (s *Server) addSubscription(se *session, sub *subscription) (isNew bool, er
 
 func (s *Server) removeSubscription(se *session, filter string) bool {
 	se.mu.Lock()
-	old := se.subs[filter]
-	delete(se.subs, filter)
+	old := se.subs.remove(filter)
 	se.mu.Unlock()
 	if old != nil {
 		s.tree.remove(old)
 	}
 	return old != nil
+}
+
+// subSet is a session's subscriptions by filter (their String). Most
+// sessions hold one or a few: a list of them is 40 bytes where a map of one
+// entry is 256, and finding one among a few is a few string comparisons. A
+// map indexes the list once it holds more than subSetIndexAt.
+type subSet struct {
+	list  []*subscription
+	index map[string]*subscription
+}
+
+const subSetIndexAt = 8
+
+// get returns the subscription to filter, nil if none (or ss is nil).
+func (ss *subSet) get(filter string) *subscription {
+	if ss == nil {
+		return nil
+	}
+	if ss.index != nil {
+		return ss.index[filter]
+	}
+	for _, sub := range ss.list {
+		if sub.filter.String() == filter {
+			return sub
+		}
+	}
+	return nil
+}
+
+func (ss *subSet) len() int {
+	if ss == nil {
+		return 0
+	}
+	return len(ss.list)
+}
+
+// all returns the subscriptions, in the order they were first made: the
+// caller must not change the slice.
+func (ss *subSet) all() []*subscription {
+	if ss == nil {
+		return nil
+	}
+	return ss.list
+}
+
+// put adds sub, in place of the subscription to the same filter if there
+// is one.
+func (ss *subSet) put(sub *subscription) {
+	f := sub.filter.String()
+	if ss.index != nil {
+		ss.index[f] = sub
+	}
+	for i, old := range ss.list {
+		if old.filter.String() == f {
+			ss.list[i] = sub
+			return
+		}
+	}
+	ss.list = append(ss.list, sub)
+	if ss.index == nil && len(ss.list) > subSetIndexAt {
+		ss.index = make(map[string]*subscription, len(ss.list))
+		for _, s := range ss.list {
+			ss.index[s.filter.String()] = s
+		}
+	}
+}
+
+// remove takes the subscription to filter out and returns it, nil if
+// there is none.
+func (ss *subSet) remove(filter string) *subscription {
+	old := ss.get(filter)
+	if old == nil {
+		return nil
+	}
+	if ss.index != nil {
+		delete(ss.index, filter)
+	}
+	i := slices.Index(ss.list, old)
+	ss.list = slices.Delete(ss.list, i, i+1)
+	return old
 }
 
 // sendRetained queues the retained messages matching sub for its session.

@@ -53,11 +53,16 @@ func specCost(raw string) int {
 // validTopicName reports whether t may be published to (broker.ValidateTopic).
 func validTopicName(t string) bool { return broker.ValidateTopic(t) == nil }
 
-// parsedFilter is a broker.Filter with its topic expanded into the plain
-// level paths the tree indexes: one per combination of comma-list values.
+// parsedFilter is a broker.Filter with the plain level paths the tree
+// indexes: one per combination of comma-list values (levelPaths).
 type parsedFilter struct {
 	broker.Filter
-	paths [][]string
+	// commaPaths holds the paths of a topic with comma lists, expanded
+	// once when parsed; nil for a plain topic, whose one path is its
+	// levels, split when needed: a subscription keeps no copy of them
+	// (most filters are plain, and an idle subscriber keeps its
+	// subscription for as long as it stays).
+	commaPaths *[][]string
 }
 
 func parseFilter(raw string) (parsedFilter, error) {
@@ -91,6 +96,12 @@ func parseFilterWith(raw string, fc *filter.Config, maxLevels, maxEntries int) (
 		return parsedFilter{}, err
 	}
 	p := parsedFilter{Filter: f}
+	if !strings.Contains(f.Topic(), ",") {
+		if n := strings.Count(f.Topic(), "/") + 1; n > maxEntries {
+			return p, fmt.Errorf("%w: %q has %d levels", errFilterQuota, raw[:min(len(raw), 100)], n)
+		}
+		return p, nil
+	}
 	paths := [][]string{nil}
 	levels := strings.Split(f.Topic(), "/")
 	for _, l := range levels {
@@ -117,16 +128,43 @@ func parseFilterWith(raw string, fc *filter.Config, maxLevels, maxEntries int) (
 	if len(paths)*len(levels) > maxEntries {
 		return p, fmt.Errorf("%w: %q has %d levels", errFilterQuota, raw[:min(len(raw), 100)], len(levels))
 	}
-	p.paths = paths
+	p.commaPaths = &paths
 	return p, nil
 }
 
 func (p *parsedFilter) shared() bool { return p.Share() != nil }
 
+// levelPaths returns the plain level paths the filter expands to: those of
+// its comma lists, or its topic's levels appended to levels. Inlined, with
+// levels the caller's array on its stack, it allocates nothing for a plain
+// filter: subscribing then allocates no more than when the levels were
+// kept.
+func (p *parsedFilter) levelPaths(levels []string) [][]string {
+	if p.commaPaths != nil {
+		return *p.commaPaths
+	}
+	return [][]string{appendLevels(levels, p.Topic())}
+}
+
+// appendLevels appends topic's levels to dst.
+func appendLevels(dst []string, topic string) []string {
+	for {
+		l, rest, more := strings.Cut(topic, "/")
+		dst = append(dst, l)
+		if !more {
+			return dst
+		}
+		topic = rest
+	}
+}
+
 // entries is the levels of all the paths the filter expands to.
 func (p *parsedFilter) entries() int {
+	if p.commaPaths == nil {
+		return strings.Count(p.Topic(), "/") + 1
+	}
 	n := 0
-	for _, pa := range p.paths {
+	for _, pa := range *p.commaPaths {
 		n += len(pa)
 	}
 	return n
@@ -145,20 +183,21 @@ func dedupe(vals []string) []string {
 }
 
 // subscription is one subscription of one session; never merged with the
-// session's other subscriptions, so each keeps its own options and $filter.
+// session's other subscriptions, so each keeps its own options and $filter
+// (the filter's Predicate). An idle subscriber keeps it for as long as it
+// stays: the small fields share the last words (160-byte size class).
 type subscription struct {
-	sess    *session
-	filter  parsedFilter
-	qos     byte
-	noLocal bool
-	rap     bool             // retain as published
-	rh      byte             // retain handling
-	id      int              // subscription identifier, 0 = none
-	pred    broker.Predicate // the $filter spec, nil when none
-	space   *string          // the namespace it was taken in, nil: the client's own (Token.Spaces)
+	sess   *session
+	filter parsedFilter
+	space  *string // the namespace it was taken in, nil: the client's own (Token.Spaces)
+	id     int     // subscription identifier, 0 = none
 	// overBudget is set when the predicate first gave up on a message (its
 	// step budget ran out), so that it is logged once per subscription.
 	overBudget atomic.Bool
+	qos        byte
+	noLocal    bool
+	rap        bool // retain as published
+	rh         byte // retain handling
 	inTree     bool // guarded by tree.mu
 }
 
@@ -166,13 +205,14 @@ func (s *subscription) accepts(m *message) bool {
 	if s.noLocal && m.origin == s.sess {
 		return false
 	}
-	if s.pred == nil {
+	pred := s.filter.Predicate()
+	if pred == nil {
 		return true
 	}
 	bm, o := m.toBroker(m.qos, m.retain, m.created), broker.Origin{Time: m.created}
-	cp, ok := s.pred.(broker.CheckPredicate)
+	cp, ok := pred.(broker.CheckPredicate)
 	if !ok {
-		return s.pred.MatchMessage(bm, o)
+		return pred.MatchMessage(bm, o)
 	}
 	match, err := cp.CheckMessage(bm, o)
 	if err != nil {
@@ -215,7 +255,8 @@ func (t *tree) add(s *subscription) {
 		s.inTree = true
 		t.count.Add(1)
 	}
-	for _, path := range s.filter.paths {
+	var levels [16]string
+	for _, path := range s.filter.levelPaths(levels[:0]) {
 		n := &t.root
 		for _, l := range path {
 			c := n.children[l]
@@ -251,7 +292,8 @@ func (t *tree) remove(s *subscription) {
 		s.inTree = false
 		t.count.Add(-1)
 	}
-	for _, path := range s.filter.paths {
+	var levels [16]string
+	for _, path := range s.filter.levelPaths(levels[:0]) {
 		t.removePath(&t.root, path, s)
 	}
 }

@@ -31,7 +31,7 @@ func (c *conn) writeLoop() {
 			// waiting for room in it.
 			se.mu.Lock()
 			c.closing = true
-			se.cond.Broadcast()
+			se.broadcastLocked()
 			se.mu.Unlock()
 			c.close()
 			c.endWriting()
@@ -77,7 +77,7 @@ func (c *conn) drain(se *session, items []writeItem) bool {
 			items = se.takeLocked(items, int(c.limit), writeBatch)
 		}
 		if len(ctrl) > 0 {
-			se.cond.Broadcast()
+			se.broadcastLocked()
 		}
 		se.mu.Unlock()
 		if len(ctrl) == 0 && len(items) == 0 {

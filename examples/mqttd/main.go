@@ -13,6 +13,10 @@
 // the MQTT username or password. -paho configures what the Eclipse Paho
 // interoperability suite expects: anonymous access, SUBSCRIBE to
 // "test/nosubscribe" refused with 0x80, and a server keep-alive of 60 s.
+// -pprof serves the runtime's profiles (/debug/pprof/heap and the others
+// runtime/pprof has) on an address of its own; with
+// GODEBUG=memprofilerate=1 the heap profile counts every allocation (how
+// BENCHMARKS.md's idle-client profiles are taken).
 // It stops on SIGINT or SIGTERM.
 //
 // # Paho interoperability suite
@@ -50,8 +54,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -93,6 +101,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		levels    = fs.Int("max-topic-levels", 0, "deepest subscription filter, in levels; 0 = 128")
 		paho      = fs.Bool("paho", false, "configure for the Eclipse Paho interoperability suite")
 		verbose   = fs.Bool("v", false, "debug logging")
+		profiles  = fs.String("pprof", "", "serve net/http/pprof on `host:port` (GODEBUG=memprofilerate=1 samples every allocation)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -156,6 +165,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer srv.Close()
+
+	if *profiles != "" {
+		stop, err := serveProfiles(ctx, *profiles, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "mqttd: -pprof:", err)
+			return 1
+		}
+		defer stop()
+	}
 
 	errc := make(chan error, 3)
 	listen := func(name, a string, wrap func(net.Listener) net.Listener) bool {
@@ -240,4 +258,42 @@ func loadTokens(path string) (*embedded.TokenStore, error) {
 			Publish: list(fields[1]), Subscribe: list(fields[2])})
 	}
 	return store, sc.Err()
+}
+
+// serveProfiles serves the runtime's profiles on addr until stop, as
+// net/http/pprof names them (/debug/pprof/heap, allocs, goroutine, …;
+// ?gc=1 collects garbage first, ?debug=1 writes text): heap profiles of a
+// broker holding idle clients (BENCHMARKS.md). Not net/http/pprof itself,
+// which would cost every mqttd ~1 MB of RSS at start.
+func serveProfiles(ctx context.Context, addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/{name}", func(w http.ResponseWriter, r *http.Request) {
+		p := pprof.Lookup(r.PathValue("name"))
+		if p == nil {
+			http.Error(w, "no such profile", http.StatusNotFound)
+			return
+		}
+		if r.FormValue("gc") == "1" {
+			runtime.GC()
+		}
+		debug, _ := strconv.Atoi(r.FormValue("debug"))
+		if debug == 0 {
+			w.Header().Set("Content-Type", "application/octet-stream")
+		}
+		if err := p.WriteTo(w, debug); err != nil {
+			log.Warn("profile", "name", p.Name(), "err", err)
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("profiles server stopped", "err", err)
+		}
+	}()
+	log.Info("runtime profiles", "url", "http://"+ln.Addr().String()+"/debug/pprof/heap")
+	return func() { srv.Close() }, nil
 }
