@@ -48,6 +48,11 @@ type Conn struct {
 	in    chan []byte    // UDP datagrams waiting for the session goroutine
 	wmu   sync.Mutex     // serializes writes and write deadlines
 	wbuf  []byte         // command encoding buffer, under wmu
+	// The write deadline set on wdlConn, under wmu: moved only when less
+	// than WriteTimeout is left, not before every reply (a timer update
+	// each, ~8 % of the cost of an ACK at 19,000 devices).
+	wdl     time.Time
+	wdlConn net.Conn
 
 	ident atomic.Pointer[string]
 	guard *guard // the session, behind a lock shared with command encoding
@@ -238,7 +243,10 @@ func (c *Conn) writeLocked(b []byte) error {
 			return fmt.Errorf("channel: write to %s: %w", c.peer, err)
 		}
 		if wt := c.srv.writeTimeout(); wt > 0 {
-			nc.SetWriteDeadline(time.Now().Add(wt))
+			if now := time.Now(); nc != c.wdlConn || c.wdl.Sub(now) < wt {
+				c.wdl, c.wdlConn = now.Add(wt+wt/2), nc
+				nc.SetWriteDeadline(c.wdl)
+			}
 		}
 		n, err = nc.Write(b)
 	} else {

@@ -111,8 +111,10 @@ type Server struct {
 	// negative means only IdleTimeout applies.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds each write of a reply or command; a device that
-	// does not read is disconnected. 0 means [DefaultWriteTimeout]; negative
-	// means no limit.
+	// does not read is disconnected. A write may wait up to half again as
+	// long: the deadline is moved ahead by 1.5 × WriteTimeout once less
+	// than WriteTimeout is left, not before every write. 0 means
+	// [DefaultWriteTimeout]; negative means no limit.
 	WriteTimeout time.Duration
 	// IdleParkAfter is how long a TCP connection waits for its next bytes
 	// with a goroutine of its own before its socket is parked in a shared
