@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 )
@@ -61,22 +60,12 @@ func BenchmarkAppend(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	start := cpuTime()
-	b.ResetTimer()
+	cpu := cputime.PerOp(b)
 	for i := 0; i < b.N; i++ {
 		fill(&msgs[0], idents[i%devices], i)
 		if err := in.append(ctx, ch, nil, msgs); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.StopTimer()
-	// The process's CPU time per op: on a loaded machine wall time swings
-	// with the other processes, CPU time much less.
-	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	cpu(b.N)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/embedded"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/stream"
 )
@@ -49,12 +50,12 @@ func BenchmarkMessagesWrite(b *testing.B) {
 		msgs[i] = stream.Message{Seq: uint64(i + 1), Message: &m, JSON: m.AppendJSON(nil)}
 	}
 	b.ReportAllocs()
-	stop := cpuPerOp(b)
+	stop := cputime.PerOp(b)
 	for i := 0; i < b.N; i += batch {
 		n := min(batch, b.N-i)
 		if err := p.Write(ctx, &stream.Batch{Messages: msgs[:n]}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	stop()
+	stop(b.N)
 }

@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gnssgate/gnssgate/broker"
 	"github.com/gnssgate/gnssgate/broker/embedded"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 	"github.com/gnssgate/gnssgate/protocol"
 	"github.com/gnssgate/gnssgate/store"
 	"github.com/gnssgate/gnssgate/store/memory"
@@ -67,7 +66,7 @@ func BenchmarkTelemetryPublish(b *testing.B) {
 				}
 				vals := make([]store.TelemetryValue, len(names))
 				b.ReportAllocs()
-				stop := cpuPerOp(b)
+				stop := cputime.PerOp(b)
 				for i := 0; i < b.N; i++ {
 					for j := range vals {
 						vals[j] = store.TelemetryValue{Name: names[j], Value: protocol.Int(int64(i + j)), Time: float64(1700000000 + i)}
@@ -76,28 +75,9 @@ func BenchmarkTelemetryPublish(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				stop()
+				stop(b.N)
 				b.ReportMetric(float64(srv.Stats().Retained), "retained")
 			})
 		}
 	}
-}
-
-// cpuPerOp reports the process's CPU time per op ("cpu-ns/op"): on a
-// loaded machine wall time per op swings with the other processes, CPU
-// time much less. Call it where the timed loop starts, and the function
-// it returns where it ends.
-func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	b.ResetTimer()
-	return func() {
-		b.StopTimer()
-		b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,11 +3,10 @@ package registry_test
 import (
 	"context"
 	"strconv"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/gnssgate/gnssgate/examples/gateway/registry"
+	"github.com/gnssgate/gnssgate/internal/cputime"
 )
 
 // benchDevices opens a memory registry of n devices and returns their
@@ -39,7 +38,8 @@ func benchDevices(b *testing.B, n int) (*registry.Registry, []string) {
 func BenchmarkDeviceByIdent(b *testing.B) {
 	r, idents := benchDevices(b, 19000)
 	b.ReportAllocs()
-	defer cpuPerOp(b)()
+	cpu := cputime.PerOp(b)
+	defer func() { cpu(b.N) }()
 	for i := 0; i < b.N; i++ {
 		if _, ok := r.DeviceByIdent(idents[i%len(idents)]); !ok {
 			b.Fatal("not found")
@@ -59,7 +59,8 @@ func BenchmarkMessageLookups(b *testing.B) {
 	for _, mode := range []string{"old", "new"} {
 		b.Run(mode, func(b *testing.B) {
 			b.ReportAllocs()
-			defer cpuPerOp(b)()
+			cpu := cputime.PerOp(b)
+			defer func() { cpu(b.N) }()
 			for i := 0; i < b.N; i++ {
 				ident := func(j int) string { return idents[(i+j*3803)%len(idents)] }
 				if mode == "old" {
@@ -82,23 +83,4 @@ func messageLookups(r *registry.Registry, ident func(int) string) {
 	r.DeviceRetention(ident(1))
 	r.DeviceRetention(ident(2))
 	r.DeviceAccountByIdent(ident(3))
-}
-
-// cpuPerOp reports the process's CPU time per op ("cpu-ns/op"): on a
-// loaded machine wall time per op swings with the other processes, CPU
-// time much less. Call it where the timed loop starts, and the function
-// it returns where it ends.
-func cpuPerOp(b *testing.B) func() {
-	start := cpuTime()
-	b.ResetTimer()
-	return func() {
-		b.StopTimer()
-		b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
-	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
