@@ -24,20 +24,9 @@ import (
 //
 //	go test ./store/pebble -run '^$' -bench HistoryWriterLoad -benchtime=1200000x -benchmem
 func BenchmarkHistoryWriterLoad(b *testing.B) {
-	devices := 19000
-	if s := os.Getenv("GNSSGATE_BENCH_DEVICES"); s != "" {
-		devices, _ = strconv.Atoi(s)
-	}
-	d, err := Open(b.TempDir(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d, idents := benchFleet(b)
+	devices := len(idents)
 	ctx := context.Background()
-	idents := make([]string, devices)
-	for i := range idents {
-		idents[i] = "3563070424" + strconv.Itoa(100000+i)
-	}
 	const batchSize = 200
 	batch := make([]protocol.Message, batchSize)
 	b.ReportAllocs()
@@ -69,4 +58,23 @@ func BenchmarkHistoryWriterLoad(b *testing.B) {
 	}
 	b.ReportMetric(float64(flushed+compacted)/float64(n), "disk-B/msg")
 	b.ReportMetric(float64(compacted)/float64(max(flushed, 1)), "compacted/flushed")
+}
+
+// benchFleet opens a store in a temporary directory, closed when b ends,
+// and makes the idents of GNSSGATE_BENCH_DEVICES devices (19,000).
+func benchFleet(b *testing.B) (*DB, []string) {
+	devices := 19000
+	if s := os.Getenv("GNSSGATE_BENCH_DEVICES"); s != "" {
+		devices, _ = strconv.Atoi(s)
+	}
+	d, err := Open(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	idents := make([]string, devices)
+	for i := range idents {
+		idents[i] = "3563070424" + strconv.Itoa(100000+i)
+	}
+	return d, idents
 }

@@ -2,8 +2,6 @@ package pebble
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/gnssgate/gnssgate/internal/cputime"
@@ -22,20 +20,9 @@ import (
 //
 //	go test ./store/pebble -run '^$' -bench TelemetryUpdateFleet -benchtime=300000x -benchmem -count 3
 func BenchmarkTelemetryUpdateFleet(b *testing.B) {
-	devices := 19000
-	if s := os.Getenv("GNSSGATE_BENCH_DEVICES"); s != "" {
-		devices, _ = strconv.Atoi(s)
-	}
-	d, err := Open(b.TempDir(), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+	d, idents := benchFleet(b)
+	devices := len(idents)
 	ctx := context.Background()
-	idents := make([]string, devices)
-	for i := range idents {
-		idents[i] = "3563070424" + strconv.Itoa(100000+i)
-	}
 	const batchSize = 200
 	batch := make([]protocol.Message, batchSize)
 	k := 0

@@ -169,13 +169,7 @@ func (d *dev) deliver(ctx context.Context) bool {
 			}
 			continue
 		}
-		if d.sends == 0 {
-			d.first = sentAt
-			s.sent.Add(int64(len(d.pts)))
-		}
-		d.sends++
-		d.onConn++
-		d.expect = append(d.expect, append([]byte(nil), d.pkt.Ack...))
+		d.sentPacket(sentAt)
 		reply, err := d.await(ctx, d.ackBy(), d.pkt.Ack, d.isAck)
 		switch {
 		case err == nil:
@@ -450,4 +444,16 @@ func kindOf(err error) string {
 		return "connection lost"
 	}
 	return "error"
+}
+
+// sentPacket counts the packet just written at sentAt (both engines): its
+// records as sent the first time, and its ACK as one a reply may match.
+func (d *dev) sentPacket(sentAt time.Time) {
+	if d.sends == 0 {
+		d.first = sentAt
+		d.s.sent.Add(int64(len(d.pts)))
+	}
+	d.sends++
+	d.onConn++
+	d.expect = append(d.expect, append([]byte(nil), d.pkt.Ack...))
 }

@@ -308,13 +308,7 @@ func (e *loopDev) send() {
 		e.pause()
 		return
 	}
-	if d.sends == 0 {
-		d.first = sentAt
-		s.sent.Add(int64(len(d.pts)))
-	}
-	d.sends++
-	d.onConn++
-	d.expect = append(d.expect, append([]byte(nil), d.pkt.Ack...))
+	d.sentPacket(sentAt)
 	e.await(waitAck)
 }
 
