@@ -102,6 +102,9 @@ func (c *conn) parkIdle() (parked bool, err error) {
 		c.releaseSocket(false)
 	}
 	if c.park.Park() {
+		// A writer that went idle between the deferral above and Park
+		// found the connection not parked yet and left the release to us.
+		c.releaseDeferred()
 		return true, nil
 	}
 	// Not parked: the connection is being closed.
@@ -158,11 +161,16 @@ func keepSocketGap(parkAfter time.Duration) time.Duration {
 // reader parked while it was running, the socket is released now. Only
 // then: a subscriber whose reader stays parked while deliveries come would
 // otherwise pay a Revive and a Release per batch; its socket is released
-// when its reader next parks.
+// when its reader next parks. A reader that deferred the release but has
+// not parked yet keeps the deferral, and calls this once parked: without
+// that, a CONNACK written while its reader was on the way to parking left
+// the socket held until the connection's next park.
 func (c *conn) releaseDeferred() {
 	c.ncMu.Lock()
 	later := c.releaseLater
-	c.releaseLater = false
+	if later && c.park.Parked() {
+		c.releaseLater = false
+	}
 	c.ncMu.Unlock()
 	if later {
 		c.releaseSocket(true)
