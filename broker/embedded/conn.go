@@ -34,8 +34,12 @@ type conn struct {
 	// (park.go): ncMu guards that change, and whoever finds it nil gets a
 	// net.Conn through netConn. The reader reads nc without the lock: it is
 	// the only one to set it nil, and others set it only from nil.
-	nc    net.Conn
-	ncMu  sync.Mutex
+	nc   net.Conn
+	ncMu sync.Mutex
+	// outer is the pass-through wrapper ServeConn was given when nc is
+	// the connection beneath it (ServeConn): closed once the connection
+	// is, for what it frees.
+	outer net.Conn
 	in    *input
 	done  event // after detach
 	wdone event // when writing has ended for good
@@ -106,9 +110,12 @@ const (
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{srv: s, nc: nc}
+	if pt, ok := nc.(passThroughConn); ok {
+		c.nc, c.outer = pt.BareConn(), nc
+	}
 	c.wstate.Store(writerNotReady)
 	if s.lim.parkAfter >= 0 {
-		c.park = idlepoll.For(parkable(nc), c.resume)
+		c.park = idlepoll.For(parkable(c.nc), c.resume)
 	}
 	return c
 }
@@ -159,6 +166,7 @@ func (c *conn) close() {
 		nc := c.nc
 		c.ncMu.Unlock()
 		if nc == nil {
+			c.closeOuter()
 			return
 		}
 		if c.linger.Load() {
@@ -166,7 +174,25 @@ func (c *conn) close() {
 			return
 		}
 		nc.Close()
+		c.closeOuter()
 	})
+}
+
+// passThroughConn is a net.Conn wrapper that buffers nothing and only
+// observes the connection's life (a connection bound counting it until it
+// is closed; channel.PassThroughConn is the same): the broker reads,
+// writes and parks the connection beneath, so that an idle one can let go
+// of its socket, and closes the wrapper when the connection ends.
+type passThroughConn interface {
+	net.Conn
+	BareConn() net.Conn
+}
+
+// closeOuter closes the pass-through wrapper, if any, after the socket.
+func (c *conn) closeOuter() {
+	if c.outer != nil {
+		c.outer.Close()
+	}
 }
 
 // lingerClose closes a connection the server ends with a DISCONNECT while
@@ -178,6 +204,7 @@ func (c *conn) close() {
 // and discard until the client closes, for at most lingerTime and
 // lingerBytes, then close. Nothing more is sent (MQTT 5 §3.14.4).
 func (c *conn) lingerClose() {
+	defer c.closeOuter()
 	defer c.nc.Close()
 	// Server.Close does not wait for lingering clients.
 	defer context.AfterFunc(c.srv.ctx, func() { c.nc.Close() })()

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -537,5 +538,74 @@ func TestSubscriberParksAtOnce(t *testing.T) {
 	s.Publish(context.Background(), broker.Message{Topic: "quiet/1", QoS: 1, Payload: []byte("x")})
 	if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Publish || pk.TopicName != "quiet/1" {
 		t.Fatalf("want the PUBLISH, got %+v", pk)
+	}
+}
+
+// countingConn is a pass-through wrapper like a connection bound's: it
+// buffers nothing and counts its Close.
+type countingConn struct {
+	net.Conn
+	closed *atomic.Int32
+}
+
+func (c *countingConn) BareConn() net.Conn { return c.Conn }
+func (c *countingConn) Close() error {
+	c.closed.Add(1)
+	return c.Conn.Close()
+}
+
+type countingListener struct {
+	net.Listener
+	closed *atomic.Int32
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	nc, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{nc, l.closed}, nil
+}
+
+// A pass-through wrapper (BareConn) does not keep a parked connection's
+// socket: the broker parks and releases the connection beneath, still
+// delivers to it, and closes the wrapper once when the client leaves.
+// (The gateway's connection bound wraps every accepted connection.)
+func TestParkedReleasesBeneathPassThrough(t *testing.T) {
+	parkingSupported(t)
+	s := New(&Config{AllowAnonymous: true, IdleParkAfter: parkNow, Logger: slog.New(slog.DiscardHandler)})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var closed atomic.Int32
+	go s.Serve(context.Background(), countingListener{ln, &closed})
+	t.Cleanup(func() { s.Close() })
+	r := dialRaw(t, ln.Addr().String())
+	r.connect("pass", true, 0, nil)
+	waitParked(t, s, "pass")
+	waitReleased(t, s, "pass")
+	r.subscribe(1, subOpt("down/pass", 0))
+	if err := s.Publish(context.Background(), broker.Message{Topic: "down/pass", Payload: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Publish {
+		t.Fatalf("delivery through a released socket: %+v", pk)
+	}
+	// The socket a delivery revived goes at the reader's next park.
+	r.sendPacket(&packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Pingreq}})
+	if pk := r.read(); pk == nil || pk.FixedHeader.Type != packets.Pingresp {
+		t.Fatalf("PINGRESP: %+v", pk)
+	}
+	waitReleased(t, s, "pass")
+	if n := closed.Load(); n != 0 {
+		t.Fatalf("wrapper closed %d times while the client is connected", n)
+	}
+	r.nc.Close()
+	waitConns(t, s, 0)
+	for deadline := time.Now().Add(5 * time.Second); closed.Load() != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("wrapper closed %d times after the client left, want 1", closed.Load())
+		}
 	}
 }

@@ -172,7 +172,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // ServeConn serves one already accepted connection (a net.Pipe in tests,
 // a WebSocket). It returns at once; the connection is served on its own
-// goroutines and closed when done.
+// goroutines and closed when done. A wrapper with a BareConn() net.Conn
+// method that buffers nothing (such as a connection bound's, like
+// channel.PassThroughConn) is served through the connection beneath, so
+// that an idle client's socket can be released (IdleParkAfter), and
+// closed after it.
 func (s *Server) ServeConn(nc net.Conn) {
 	if s.nconns.Add(1) > int64(s.lim.maxConns) || s.ctx.Err() != nil {
 		s.nconns.Add(-1)

@@ -74,7 +74,8 @@ type budgetConn struct {
 
 // BareConn returns the connection the Budget counts: the wrapper buffers
 // nothing, so a server may read, write and park it directly, as long as it
-// closes the wrapper too (channel.PassThroughConn).
+// closes the wrapper too (channel.PassThroughConn; broker/embedded's
+// ServeConn does the same).
 func (c *budgetConn) BareConn() net.Conn { return c.Conn }
 
 func (c *budgetConn) Close() error {
