@@ -28,6 +28,7 @@ type idleConfig struct {
 	SourceIPs   []net.IP      // local addresses to dial from, round-robin; nil = the kernel's choice
 	KeepAlive   uint16        // seconds, announced in CONNECT and honoured with PINGREQ; 0 = none
 	Subscribe   bool          // subscribe each client to a topic of its own
+	Username    string        // sent in CONNECT when set (a gateway's token)
 	Hold        time.Duration // how long to hold the connections after the last one connected
 	PID         int           // broker process whose memory is sampled; 0 = not sampled
 	Concurrency int           // connections being set up at once; 0 = 64
@@ -312,7 +313,7 @@ func idleConnect(ctx context.Context, cfg idleConfig, i int, runID string) (net.
 	}()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	id := "idle-" + runID + "-" + strconv.Itoa(i)
-	if _, err := c.Write(connectPacket(id, cfg.KeepAlive)); err != nil {
+	if _, err := c.Write(connectPacket(id, cfg.KeepAlive, cfg.Username)); err != nil {
 		return nil, err
 	}
 	h, body, err := readPacket(c, maxIdlePacket)

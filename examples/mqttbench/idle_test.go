@@ -27,19 +27,25 @@ func TestConnectPacket(t *testing.T) {
 	// MQTT 3.1.1 §3.1: fixed header, remaining length, "MQTT", level 4,
 	// flags (clean session), keep-alive, client id.
 	want := []byte{0x10, 13, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x02, 0, 60, 0, 1, 'a'}
-	if got := connectPacket("a", 60); !bytes.Equal(got, want) {
+	if got := connectPacket("a", 60, ""); !bytes.Equal(got, want) {
 		t.Errorf("connectPacket(a, 60) = % x, want % x", got, want)
 	}
 	for _, c := range []struct {
 		id string
 		ka uint16
 	}{{"a", 60}, {"idle-1234abcd-18999", 300}, {strings.Repeat("x", 200), 65535}, {"", 0}} {
-		b := connectPacket(c.id, c.ka)
+		b := connectPacket(c.id, c.ka, "")
 		pk := decodeWithMochi(t, b)
 		if pk.FixedHeader.Type != packets.Connect || pk.ProtocolVersion != 4 || pk.Connect.ClientIdentifier != c.id ||
 			pk.Connect.Keepalive != c.ka || !pk.Connect.Clean || pk.Connect.UsernameFlag || pk.Connect.WillFlag {
 			t.Errorf("connectPacket(%.10q, %d) decodes to %+v", c.id, c.ka, pk.Connect)
 		}
+	}
+	// With a username (a gateway's token): the flag and the field after
+	// the client id.
+	pk := decodeWithMochi(t, connectPacket("a", 60, "tok-123"))
+	if !pk.Connect.UsernameFlag || string(pk.Connect.Username) != "tok-123" || pk.Connect.ClientIdentifier != "a" || pk.Connect.PasswordFlag {
+		t.Errorf("connectPacket with a username decodes to %+v", pk.Connect)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 type idleArgs struct {
 	n, pid, keepAlive, steps int
 	sourceIPs, transport     string
+	username                 string
 	hold                     time.Duration
 	subscribe                bool
 }
@@ -32,7 +33,7 @@ func mainIdle(ctx context.Context, fs *flag.FlagSet, a idleArgs, base config, as
 		return 2
 	}
 	cfg := idleConfig{Addr: base.Addr, Transport: a.transport, N: a.n, KeepAlive: uint16(a.keepAlive), Subscribe: a.subscribe,
-		Hold: a.hold, PID: a.pid, Steps: a.steps, Logger: base.Logger}
+		Username: a.username, Hold: a.hold, PID: a.pid, Steps: a.steps, Logger: base.Logger}
 	if a.sourceIPs != "" {
 		for _, s := range strings.Split(a.sourceIPs, ",") {
 			ip := net.ParseIP(strings.TrimSpace(s))

@@ -100,6 +100,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		hold      = fs.Duration("hold", 30*time.Second, "idle: how long to hold the connections")
 		subscribe = fs.Bool("subscribe", false, "idle: subscribe every client to a topic of its own")
 		transport = fs.String("transport", "tcp", "idle: tcp, tls (the broker's certificate is not verified) or ws (WebSocket, path /mqtt)")
+		username  = fs.String("username", "", "idle: `username` sent in CONNECT (the gateway's: a token); none by default")
 		steps     = fs.Int("steps", 4, "idle: connect in this many batches, sampling RSS after each (marginal bytes per connection)")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -119,7 +120,7 @@ func mainRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *scenario == "idle" {
 		return mainIdle(ctx, fs, idleArgs{n: *n, pid: *pid, sourceIPs: *sourceIPs, keepAlive: *keepAlive,
-			hold: *hold, subscribe: *subscribe, steps: *steps, transport: *transport}, cfg, *asJSON, stdout, stderr)
+			hold: *hold, subscribe: *subscribe, steps: *steps, transport: *transport, username: *username}, cfg, *asJSON, stdout, stderr)
 	}
 	switch *scenario {
 	case "p2p":

@@ -50,10 +50,17 @@ func appendString(b []byte, s string) []byte {
 
 // connectPacket encodes an MQTT 3.1.1 CONNECT: clean session, no will, no
 // credentials, the given client id and keep-alive in seconds.
-func connectPacket(clientID string, keepAlive uint16) []byte {
+func connectPacket(clientID string, keepAlive uint16, username string) []byte {
+	flags := byte(0x02) // clean session
+	if username != "" {
+		flags |= 0x80
+	}
 	body := appendString(nil, "MQTT")
-	body = append(body, 4, 0x02, byte(keepAlive>>8), byte(keepAlive)) // level 4, clean session
+	body = append(body, 4, flags, byte(keepAlive>>8), byte(keepAlive)) // level 4
 	body = appendString(body, clientID)
+	if username != "" {
+		body = appendString(body, username)
+	}
 	return append(appendLength([]byte{pktConnect}, len(body)), body...)
 }
 
