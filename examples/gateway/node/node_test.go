@@ -389,14 +389,19 @@ func TestSnapshotBroker(t *testing.T) {
 	if before.Broker == nil {
 		t.Fatal("Snapshot.Broker is nil with the embedded broker")
 	}
-	if err := g.Node.Broker.Publish(context.Background(), broker.Message{Topic: "snapshot/test", Payload: []byte("x")}); err != nil {
-		t.Fatal(err)
+	const n = 5
+	for range n {
+		if err := g.Node.Broker.Publish(context.Background(), broker.Message{Topic: "snapshot/test", Payload: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	after, err := g.Node.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if after.Broker.MessagesReceived != before.Broker.MessagesReceived+1 {
-		t.Fatalf("messages received %d, then %d after one publish", before.Broker.MessagesReceived, after.Broker.MessagesReceived)
+	// At least ours: the starting node publishes its objects' state at
+	// the same time.
+	if after.Broker.MessagesReceived < before.Broker.MessagesReceived+n {
+		t.Fatalf("messages received %d, then %d after %d publishes", before.Broker.MessagesReceived, after.Broker.MessagesReceived, n)
 	}
 }
