@@ -139,16 +139,7 @@ func telemetryTopic(topic string) bool {
 		}
 		topic = after
 	}
-	rest, ok := strings.CutPrefix(topic, platform.StatePrefix+"devices/")
-	if !ok {
-		return false
-	}
-	id, rest, ok := strings.Cut(rest, "/")
-	if !ok || !decimal(id) {
-		return false
-	}
-	param, ok := strings.CutPrefix(rest, "telemetry/")
-	return ok && param != "" && !strings.Contains(param, "/")
+	return platform.DeviceTelemetryTopic(topic)
 }
 
 // decimal reports whether s is an id: decimal digits only (no sign).

@@ -43,7 +43,18 @@ func (s *TelemetrySource) Owns(topic string) bool {
 	if i < 0 || (i > 0 && !s.Accounts.account(topic[:i])) {
 		return false
 	}
-	id, rest, ok := strings.Cut(topic[i+len(telemetryTopics):], "/")
+	return DeviceTelemetryTopic(topic[i:])
+}
+
+// DeviceTelemetryTopic reports whether topic, outside any account's
+// namespace, is a device's retained telemetry topic:
+// flespi/state/gw/devices/{id}/telemetry/{param}.
+func DeviceTelemetryTopic(topic string) bool {
+	rest, ok := strings.CutPrefix(topic, telemetryTopics)
+	if !ok {
+		return false
+	}
+	id, rest, ok := strings.Cut(rest, "/")
 	if !ok || !decimal(id) {
 		return false
 	}
