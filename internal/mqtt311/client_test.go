@@ -16,10 +16,13 @@ import (
 	"github.com/gnssgate/gnssgate/internal/mqtt311"
 )
 
-func startBroker(t *testing.T) (*embedded.Server, string) {
+// startBroker starts an embedded broker on a loopback port that takes the
+// token "secret" (every topic) and holds maxInflight unacknowledged
+// messages per client (0: its default).
+func startBroker(t *testing.T, maxInflight int) (*embedded.Server, string) {
 	var tokens embedded.TokenStore
 	tokens.Set("secret", &embedded.Token{Name: "t", Publish: []string{"#"}, Subscribe: []string{"#"}})
-	srv := embedded.New(&embedded.Config{Authenticator: &tokens, Logger: slog.New(slog.DiscardHandler)})
+	srv := embedded.New(&embedded.Config{Authenticator: &tokens, MaxInflight: maxInflight, Logger: slog.New(slog.DiscardHandler)})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +33,7 @@ func startBroker(t *testing.T) (*embedded.Server, string) {
 }
 
 func TestClient(t *testing.T) {
-	srv, addr := startBroker(t)
+	srv, addr := startBroker(t, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
@@ -114,18 +117,10 @@ func FuzzReadPacket(f *testing.F) {
 // messages published at once all arrive, and the last one only after the
 // client acknowledged all but 8 before it.
 func TestAutoAckEveryMessage(t *testing.T) {
-	var tokens embedded.TokenStore
-	tokens.Set("secret", &embedded.Token{Name: "t", Publish: []string{"#"}, Subscribe: []string{"#"}})
-	srv := embedded.New(&embedded.Config{Authenticator: &tokens, MaxInflight: 8, Logger: slog.New(slog.DiscardHandler)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(context.Background(), ln)
-	defer srv.Close()
+	srv, addr := startBroker(t, 8)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c, _, err := mqtt311.Dial(ctx, ln.Addr().String(), mqtt311.Options{ClientID: "bulk", Username: "secret"})
+	c, _, err := mqtt311.Dial(ctx, addr, mqtt311.Options{ClientID: "bulk", Username: "secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,19 +169,11 @@ func FuzzReadPublish(f *testing.F) {
 // whether they fit the read buffer or not, and Messages closes when the
 // connection ends.
 func TestOnMessage(t *testing.T) {
-	var tokens embedded.TokenStore
-	tokens.Set("secret", &embedded.Token{Name: "t", Publish: []string{"#"}, Subscribe: []string{"#"}})
-	srv := embedded.New(&embedded.Config{Authenticator: &tokens, MaxInflight: 8, Logger: slog.New(slog.DiscardHandler)})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(context.Background(), ln)
-	defer srv.Close()
+	srv, addr := startBroker(t, 8)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	got := make(chan string, 10000)
-	c, _, err := mqtt311.Dial(ctx, ln.Addr().String(), mqtt311.Options{ClientID: "cb", Username: "secret", ReadBufferSize: 64,
+	c, _, err := mqtt311.Dial(ctx, addr, mqtt311.Options{ClientID: "cb", Username: "secret", ReadBufferSize: 64,
 		OnMessage: func(m mqtt311.Message) { got <- fmt.Sprintf("%s %d %s", m.Topic, m.QoS, m.Payload) }})
 	if err != nil {
 		t.Fatal(err)
