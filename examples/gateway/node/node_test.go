@@ -230,8 +230,14 @@ func TestEndToEnd(t *testing.T) {
 		if len(hist) != each {
 			t.Errorf("history of %s (%s) holds %d positions, want %d: %v", ident, d["protocol_name"], len(hist), each, hist)
 		}
-		_, out := g.rest("GET", fmt.Sprintf("/gw/devices/%d/telemetry/position.latitude,position.longitude", id), nil)
-		tel := results(t, out)[0]["telemetry"].(map[string]any)
+		// Telemetry is written beside history, not before it: history may
+		// show the positions a moment before telemetry has them.
+		var tel map[string]any
+		waitFor(t, "telemetry of "+ident, func() bool {
+			_, out := g.rest("GET", fmt.Sprintf("/gw/devices/%d/telemetry/position.latitude,position.longitude", id), nil)
+			tel = results(t, out)[0]["telemetry"].(map[string]any)
+			return tel["position.latitude"] != nil
+		})
 		if lat, ok := tel["position.latitude"].(map[string]any); !ok || lat["value"].(float64) < 54 {
 			t.Errorf("telemetry %v", tel)
 		}
